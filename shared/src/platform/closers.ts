@@ -1,0 +1,60 @@
+import type { Logger } from './logger.js';
+
+type Closer = { name: string; close: () => Promise<void> | void };
+
+/**
+ * Resources register a closer as they open; `closeAll` replays them newest first, so each one
+ * closes before whatever it depends on. A failing closer is logged and the rest still run.
+ */
+export class Closers {
+  private readonly stack: Closer[] = [];
+  private closing: Promise<void> | undefined;
+
+  constructor(private readonly log: Logger) {}
+
+  add(name: string, close: Closer['close']): void {
+    this.stack.push({ name, close });
+  }
+
+  closeAll(): Promise<void> {
+    this.closing ??= this.replay();
+    return this.closing;
+  }
+
+  private async replay(): Promise<void> {
+    for (const { name, close } of this.stack.reverse()) {
+      try {
+        await close();
+        this.log.debug({ resource: name }, 'closed');
+      } catch (err) {
+        this.log.error({ err, resource: name }, 'close failed');
+      }
+    }
+  }
+}
+
+/**
+ * SIGTERM or SIGINT: close everything, then exit 0 (1 if closing failed or overran). The force
+ * timer is unref'd so that it never keeps an otherwise finished process alive.
+ */
+export function exitOnSignal(closers: Closers, log: Logger, timeoutMs: number): void {
+  const onSignal = (signal: NodeJS.Signals) => {
+    log.info({ signal }, 'shutting down');
+    setTimeout(() => {
+      log.error({ timeoutMs }, 'shutdown overran its bound; exiting anyway');
+      process.exit(1);
+    }, timeoutMs).unref();
+    closers.closeAll().then(
+      () => {
+        log.info('shutdown complete');
+        process.exit(0);
+      },
+      (err: unknown) => {
+        log.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', onSignal);
+  process.once('SIGINT', onSignal);
+}

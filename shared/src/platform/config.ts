@@ -1,0 +1,90 @@
+import { z } from 'zod';
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((problem) => `  ${problem}`).join('\n')}`);
+  }
+}
+
+/** Parses the environment once, at start-up; one line per problem, each naming its variable. */
+export function parseEnv<Schema extends z.ZodType>(
+  schema: Schema,
+  env: Record<string, string | undefined>,
+): z.infer<Schema> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(result.error.issues.map((issue) => `${issue.path.join('.') || '(env)'}: ${issue.message}`));
+}
+
+/**
+ * Env helpers. Unlike `Number(x) || fallback`, they reject "abc" and keep "0" as zero;
+ * an empty variable counts as unset.
+ */
+const unsetIfEmpty = (value: unknown) => (value === '' ? undefined : value);
+
+export function envInt(fallback: number, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {
+  return z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .trim()
+      .regex(/^-?\d+$/, 'must be a whole number')
+      .transform(Number)
+      .pipe(z.number().int().min(min).max(max))
+      .optional()
+      .default(fallback),
+  );
+}
+
+export function envPort(fallback: number) {
+  return envInt(fallback, { min: 0, max: 65_535 });
+}
+
+export function envUrl(fallback: string, protocols: readonly string[]) {
+  return z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .trim()
+      .refine(
+        (value) => URL.canParse(value) && protocols.includes(new URL(value).protocol),
+        `must be a URL starting with ${protocols.map((protocol) => `${protocol}//`).join(' or ')}`,
+      )
+      .optional()
+      .default(fallback),
+  );
+}
+
+export function envString(fallback?: string) {
+  const schema = z.preprocess(unsetIfEmpty, z.string().trim().min(1).optional());
+  return fallback === undefined ? schema : schema.default(fallback);
+}
+
+export function envBoolean(fallback: boolean) {
+  return z.preprocess(
+    unsetIfEmpty,
+    z
+      .enum(['true', 'false', '1', '0'], { message: 'must be true or false' })
+      .transform((value) => value === 'true' || value === '1')
+      .optional()
+      .default(fallback),
+  );
+}
+
+export function envEnum<const Values extends readonly [string, ...string[]]>(values: Values, fallback: Values[number]) {
+  return z.preprocess(unsetIfEmpty, z.enum(values).optional().default(fallback));
+}
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** Settings every service shares, so that README, compose and code agree on one set of names. */
+export const commonEnv = {
+  AMQP_URL: envUrl('amqp://guest:guest@localhost:5672', ['amqp:', 'amqps:']),
+  DATABASE_URL: envUrl('postgres://postgres@localhost:5432/postgres', ['postgres:', 'postgresql:']),
+  LOG_LEVEL: envEnum(LOG_LEVELS, 'info'),
+  LOG_FORMAT: envEnum(['json', 'pretty'], 'json'),
+  /** Prefixes exchange and queue names, so that a benchmark or test can share a broker. */
+  TOPOLOGY_PREFIX: z.preprocess(unsetIfEmpty, z.string().max(100).optional().default('')),
+  SHUTDOWN_TIMEOUT_MS: envInt(15_000, { min: 0 }),
+};

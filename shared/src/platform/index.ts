@@ -1,0 +1,5 @@
+export * from './closers.js';
+export * from './config.js';
+export * from './database.js';
+export * from './logger.js';
+export * from './migrations.js';

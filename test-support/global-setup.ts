@@ -1,0 +1,50 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import type { TestProject } from 'vitest/node';
+import { chooseInfrastructure } from './infrastructure.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    amqpUrl: string;
+    /** This run's own database, dropped at the end. */
+    databaseUrl: string;
+    /** Prefix for this run's broker names, so that parallel runs on one broker never meet. */
+    runId: string;
+  }
+}
+
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const infrastructure = await chooseInfrastructure(process.env);
+  const runId = `t${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+  const databaseName = `notify_${runId}`;
+  await adminQuery(infrastructure.adminDatabaseUrl, `CREATE DATABASE ${databaseName}`);
+  console.log(`[integration] ${infrastructure.description}; run ${runId}, database ${databaseName}`);
+
+  project.provide('amqpUrl', infrastructure.amqpUrl);
+  project.provide('databaseUrl', withDatabase(infrastructure.adminDatabaseUrl, databaseName));
+  project.provide('runId', runId);
+
+  return async () => {
+    try {
+      await adminQuery(infrastructure.adminDatabaseUrl, `DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
+    } finally {
+      await infrastructure.stop();
+    }
+  };
+}
+
+function withDatabase(url: string, databaseName: string): string {
+  const parsed = new URL(url);
+  parsed.pathname = `/${databaseName}`;
+  return parsed.toString();
+}
+
+async function adminQuery(url: string, sql: string): Promise<void> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
+  }
+}
