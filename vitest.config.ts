@@ -1,12 +1,10 @@
+import { defaultServerConditions } from 'vite';
 import { defineConfig } from 'vitest/config';
 
-// Workspaces export their TypeScript sources under the 'source' condition: tests run on the
-// sources, with no build step in between.
-const sourceFirst = { conditions: ['source', 'import', 'node', 'default'] };
-
 export default defineConfig({
-  resolve: sourceFirst,
-  ssr: { resolve: { conditions: sourceFirst.conditions, externalConditions: ['source'] } },
+  // Workspaces export their TypeScript sources under the 'source' condition: tests run on the
+  // sources, with no build step in between.
+  ssr: { resolve: { conditions: ['source', ...defaultServerConditions] } },
   test: {
     // The JSON report is what .ci/run counts; the default reporter is for people.
     reporters: ['default', ['json', { outputFile: 'test-results/vitest.json' }]],

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import amqp, { type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { inject } from 'vitest';
 import { waitFor } from './wait.js';
+import './provided-context.js';
 
 /** A name no other test or run uses: `<runId>.<label>.<random>.` */
 export function uniquePrefix(label: string): string {
@@ -25,11 +26,11 @@ export async function openTestBroker(url = inject('amqpUrl')): Promise<TestBroke
 }
 
 /** Takes one message off a queue, polling `get` (so no consumer is left behind). */
-export function getOne(channel: Channel, queue: string, timeoutMs = 10_000): Promise<ConsumeMessage> {
+export function getOne(channel: Channel, queue: string, timeoutMs = 10_000): Promise<GetMessage> {
   return waitFor(
     async () => {
       const message = await channel.get(queue, { noAck: true });
-      return message === false ? undefined : (message as ConsumeMessage);
+      return message === false ? undefined : message;
     },
     { timeoutMs, what: `a message on ${queue}` },
   );

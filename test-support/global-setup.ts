@@ -2,16 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { chooseInfrastructure } from './infrastructure.js';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    amqpUrl: string;
-    /** This run's own database, dropped at the end. */
-    databaseUrl: string;
-    /** Prefix for this run's broker names, so that parallel runs on one broker never meet. */
-    runId: string;
-  }
-}
+import './provided-context.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const infrastructure = await chooseInfrastructure(process.env);

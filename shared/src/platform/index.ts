@@ -1,5 +1,7 @@
+export * from './broker.js';
 export * from './closers.js';
 export * from './config.js';
 export * from './database.js';
+export * from './http.js';
 export * from './logger.js';
 export * from './migrations.js';

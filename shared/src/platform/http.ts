@@ -1,0 +1,84 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { ErrorRequestHandler, Express, RequestHandler } from 'express';
+import type { z } from 'zod';
+import type { Logger } from './logger.js';
+
+export type ErrorDetail = { field: string; message: string };
+
+/** The one error type routes throw; the error handler turns it into the one JSON error shape. */
+export class AppError extends Error {
+  override readonly name = 'AppError';
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details?: ErrorDetail[],
+  ) {
+    super(message);
+  }
+}
+
+/** Validates one part of a request; a failure is a 400 naming every wrong field. */
+export function parseRequest<Schema extends z.ZodType>(
+  schema: Schema,
+  value: unknown,
+  part: 'body' | 'params' | 'query',
+): z.infer<Schema> {
+  const result = schema.safeParse(value ?? {});
+  if (result.success) return result.data;
+  const details = result.error.issues.map((issue) => ({
+    field: [part, ...issue.path.map(String)].join('.'),
+    message: issue.message,
+  }));
+  throw new AppError(400, 'validation_failed', `invalid ${part}: ${details.map((d) => d.field).join(', ')}`, details);
+}
+
+export const notFound: RequestHandler = (req, _res, next) => {
+  next(new AppError(404, 'not_found', `no route for ${req.method} ${req.path}`));
+};
+
+type HttpError = Error & { status?: number; statusCode?: number; type?: string; expose?: boolean };
+
+/** Last in the chain: known errors answer with their status; anything else is a logged 500. */
+export function errorHandler(log: Logger): ErrorRequestHandler {
+  return (error: HttpError, _req, res, _next) => {
+    const body = toErrorBody(error);
+    if (body.status >= 500) log.error({ err: error }, 'request failed');
+    res.status(body.status).json({ error: { code: body.code, message: body.message, details: body.details } });
+  };
+}
+
+function toErrorBody(error: HttpError): { status: number; code: string; message: string; details?: ErrorDetail[] } {
+  if (error instanceof AppError) return error;
+  // body-parser's errors carry a status and a type; their messages are safe to show.
+  const status = error.status ?? error.statusCode;
+  if (status && status >= 400 && status < 500) {
+    if (error.type === 'entity.parse.failed')
+      return { status, code: 'malformed_json', message: 'body is not valid JSON' };
+    if (error.type === 'entity.too.large') return { status, code: 'body_too_large', message: error.message };
+    return { status, code: error.type ?? 'bad_request', message: error.expose ? error.message : 'bad request' };
+  }
+  return { status: 500, code: 'internal', message: 'internal error' };
+}
+
+export type RunningServer = { server: Server; port: number; close: () => Promise<void> };
+
+/** Listens, and gives a close that lets in-flight requests finish and drops idle keep-alives. */
+export function listen(app: Express, port: number, host?: string): Promise<RunningServer> {
+  return new Promise((resolve, reject) => {
+    const server = app.listen(port, host ?? '0.0.0.0', (error?: Error) => {
+      if (error) return reject(error);
+      resolve({
+        server,
+        port: (server.address() as AddressInfo).port,
+        close: () =>
+          new Promise<void>((done, fail) => {
+            server.close((closeError) => (closeError ? fail(closeError) : done()));
+            server.closeIdleConnections();
+          }),
+      });
+    });
+    server.once('error', reject);
+  });
+}
