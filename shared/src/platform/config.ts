@@ -21,7 +21,7 @@ export function parseEnv<Schema extends z.ZodType>(
  * Env helpers. Unlike `Number(x) || fallback`, they reject "abc" and keep "0" as zero;
  * an empty variable counts as unset.
  */
-const unsetIfEmpty = (value: unknown) => (value === '' ? undefined : value);
+export const unsetIfEmpty = (value: unknown) => (value === '' ? undefined : value);
 
 export function envInt(fallback: number, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {
   return z.preprocess(

@@ -1,0 +1,29 @@
+import type { NotificationMessage } from '@notify/shared';
+import { errorHandler, type Logger, notFound } from '@notify/shared/platform';
+import express, { type Express } from 'express';
+import { pinoHttp } from 'pino-http';
+import type { Queryable } from './db/notification-repository.js';
+import { healthRoutes } from './http/health-routes.js';
+import { notificationRoutes } from './http/notification-routes.js';
+
+export type AppDependencies = {
+  db: Queryable;
+  pingDatabase: () => Promise<void>;
+  isConsuming: () => boolean;
+  isDraining: () => boolean;
+  publish: (message: NotificationMessage) => Promise<void>;
+  log: Logger;
+};
+
+/** The HTTP side: status API, replay and health. Never listens; main.ts does. */
+export function createApp(deps: AppDependencies): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(pinoHttp({ logger: deps.log, autoLogging: { ignore: (req) => req.url?.startsWith('/healthz') ?? false } }));
+  app.use(express.json({ limit: '16kb' }));
+  app.use(healthRoutes(deps));
+  app.use(notificationRoutes(deps));
+  app.use(notFound);
+  app.use(errorHandler(deps.log));
+  return app;
+}

@@ -1,0 +1,55 @@
+import { EmailSchema, singleLine } from '@notify/shared';
+import { commonEnv, envEnum, envInt, envPort, envString, parseEnv, unsetIfEmpty } from '@notify/shared/platform';
+import { z } from 'zod';
+
+/** Where the handler sends when no Mailjet key is set: the local sandbox and its own credentials. */
+export const SANDBOX_DEFAULTS = { url: 'http://127.0.0.1:4010', apiKey: 'sandbox-key', apiSecret: 'sandbox-secret' };
+
+const schema = z
+  .object({
+    ...commonEnv,
+    PORT: envPort(3001),
+    PREFETCH: envInt(50, { min: 1, max: 1_000 }),
+    MAILJET_API_KEY: envString(),
+    MAILJET_API_SECRET: envString(),
+    MAILJET_API_URL: z.preprocess(unsetIfEmpty, z.url({ protocol: /^https?$/ }).optional()),
+    MAILJET_TIMEOUT_MS: envInt(10_000, { min: 1 }),
+    MAIL_FROM_EMAIL: z.preprocess(unsetIfEmpty, EmailSchema.default('tickets@example.com')),
+    MAIL_FROM_NAME: z.preprocess(unsetIfEmpty, singleLine(100).default('Ticketing')),
+    RETRY_MAX_RETRIES: envInt(3, { min: 0, max: 20 }),
+    RETRY_DELAY_MS: envInt(2_000, { min: 0 }),
+    RETRY_STRATEGY: envEnum(['fixed', 'exponential'], 'fixed'),
+    RETRY_MAX_DELAY_MS: envInt(30_000, { min: 0 }),
+  })
+  .refine((env) => !env.MAILJET_API_KEY === !env.MAILJET_API_SECRET, {
+    path: ['MAILJET_API_SECRET'],
+    message: 'MAILJET_API_KEY and MAILJET_API_SECRET go together: set both or neither',
+  });
+
+export type HandlerConfig = ReturnType<typeof loadConfig>;
+
+export function loadConfig(env: Record<string, string | undefined>) {
+  const parsed = parseEnv(schema, env);
+  const usesSandbox = !parsed.MAILJET_API_KEY;
+  const mailjet = {
+    apiKey: parsed.MAILJET_API_KEY ?? SANDBOX_DEFAULTS.apiKey,
+    apiSecret: parsed.MAILJET_API_SECRET ?? SANDBOX_DEFAULTS.apiSecret,
+    apiUrl: parsed.MAILJET_API_URL ?? (usesSandbox ? SANDBOX_DEFAULTS.url : 'https://api.mailjet.com'),
+    timeoutMs: parsed.MAILJET_TIMEOUT_MS,
+  };
+  const delay =
+    parsed.RETRY_STRATEGY === 'fixed'
+      ? ({ kind: 'fixed', delayMs: parsed.RETRY_DELAY_MS } as const)
+      : ({ kind: 'exponential', baseMs: parsed.RETRY_DELAY_MS, capMs: parsed.RETRY_MAX_DELAY_MS } as const);
+  const longestDelay = delay.kind === 'fixed' ? delay.delayMs : delay.capMs;
+  return {
+    ...parsed,
+    usesSandbox,
+    mailjet,
+    from: { email: parsed.MAIL_FROM_EMAIL, name: parsed.MAIL_FROM_NAME },
+    retryPolicy: { maxRetries: parsed.RETRY_MAX_RETRIES, delay },
+    // A claim must outlive the longest send it covers: every attempt timing out, every wait in full.
+    leaseMs:
+      (parsed.RETRY_MAX_RETRIES + 1) * parsed.MAILJET_TIMEOUT_MS + parsed.RETRY_MAX_RETRIES * longestDelay + 10_000,
+  };
+}

@@ -1,0 +1,31 @@
+/**
+ * The port the use case sends through. Shaped for batching from the start (Mailjet takes up to
+ * 50 messages a call): one outcome per email, in order, so a retry can resend only the entries
+ * that failed transiently. Provider failures are outcomes, never exceptions.
+ */
+export type Address = { email: string; name: string };
+
+export type Email = {
+  /** Our tracking id; the provider echoes it back (Mailjet CustomID). */
+  customId: string;
+  from: Address;
+  to: Address;
+  subject: string;
+  text: string;
+  html: string;
+};
+
+export type SendOutcome =
+  | { kind: 'sent'; providerMessageId: string; httpStatus: number }
+  | {
+      kind: 'failed';
+      /** Can a later call succeed? Network errors, timeouts, 429 and 5xx: yes. Other 4xx: no. */
+      transient: boolean;
+      httpStatus?: number;
+      errorCode?: string;
+      reason: string;
+    };
+
+export type EmailProvider = {
+  send(emails: readonly Email[], signal?: AbortSignal): Promise<SendOutcome[]>;
+};

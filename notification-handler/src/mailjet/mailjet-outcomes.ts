@@ -1,0 +1,92 @@
+import type { SendOutcome } from '../domain/email-provider.js';
+
+/** Transient: no HTTP answer, 429 or 5xx. Any other 4xx will fail the same way next time. */
+export function isTransientStatus(status: number): boolean {
+  return status === 429 || status >= 500;
+}
+
+type MailjetError = { ErrorCode?: string; ErrorMessage?: string; StatusCode?: number; ErrorRelatedTo?: string[] };
+type MailjetEntry = {
+  Status?: string;
+  Errors?: MailjetError[];
+  To?: Array<{ MessageID?: unknown; MessageUUID?: string }>;
+};
+
+/** Mailjet v3.1 answers per message: each entry's Status decides, not the HTTP code alone. */
+export function outcomesFromBody(body: unknown, count: number, httpStatus: number): SendOutcome[] {
+  const entries = (body as { Messages?: unknown } | null)?.Messages;
+  if (!Array.isArray(entries) || entries.length !== count) {
+    // We cannot tell which messages went out; retrying risks a duplicate, dropping risks a loss.
+    return Array.from({ length: count }, () => ({
+      kind: 'failed',
+      transient: true,
+      httpStatus,
+      errorCode: 'unexpected_response',
+      reason: `HTTP ${httpStatus} without one Messages entry per email`,
+    }));
+  }
+  return entries.map((entry: MailjetEntry) => outcomeOf(entry, httpStatus));
+}
+
+function outcomeOf(entry: MailjetEntry, httpStatus: number): SendOutcome {
+  if (entry?.Status === 'success') {
+    const recipient = entry.To?.[0];
+    return {
+      kind: 'sent',
+      providerMessageId: String(recipient?.MessageID ?? recipient?.MessageUUID ?? ''),
+      httpStatus,
+    };
+  }
+  const error = entry?.Errors?.[0];
+  const status = error?.StatusCode ?? httpStatus;
+  const related = error?.ErrorRelatedTo?.length ? ` (${error.ErrorRelatedTo.join(', ')})` : '';
+  return {
+    kind: 'failed',
+    transient: isTransientStatus(status),
+    httpStatus: status,
+    errorCode: error?.ErrorCode,
+    reason: `${error?.ErrorCode ?? `HTTP ${status}`}: ${error?.ErrorMessage ?? 'message refused'}${related}`,
+  };
+}
+
+/** What node-mailjet puts on its errors (it copies top-level body fields, keeps the response). */
+export type MailjetClientError = Error & {
+  statusCode?: number | null;
+  code?: string;
+  ErrorCode?: string;
+  ErrorMessage?: string;
+  response?: { data?: unknown } | null;
+};
+
+export function outcomesFromError(error: MailjetClientError, count: number): SendOutcome[] {
+  const status = error.statusCode ?? undefined;
+  if (status === undefined) {
+    const code = error.code ?? 'network_error';
+    const reason = code === 'ECONNABORTED' ? 'no answer within the timeout' : `no HTTP answer (${code})`;
+    return repeat(count, { kind: 'failed', transient: true, errorCode: code, reason });
+  }
+  const data = error.response?.data;
+  if (status === 400 && Array.isArray((data as { Messages?: unknown })?.Messages)) {
+    return outcomesFromBody(data, count, status);
+  }
+  const message = error.ErrorMessage ?? (typeof data === 'string' ? firstLine(data) : error.message);
+  return repeat(count, {
+    kind: 'failed',
+    transient: isTransientStatus(status),
+    httpStatus: status,
+    errorCode: error.ErrorCode,
+    reason: `HTTP ${status}: ${message}`,
+  });
+}
+
+function repeat(count: number, outcome: SendOutcome): SendOutcome[] {
+  return Array.from({ length: count }, () => ({ ...outcome }));
+}
+
+function firstLine(text: string): string {
+  const line = text
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+  return line.length > 120 ? `${line.slice(0, 120)}...` : line || 'no body';
+}

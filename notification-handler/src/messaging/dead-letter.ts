@@ -1,0 +1,27 @@
+import type { ConsumeMessage, Options } from 'amqplib';
+
+const MAX_REASON_LENGTH = 1_000;
+
+/**
+ * The message as it came, plus why it was dead-lettered and where it came from. `userId` is
+ * dropped: the broker refuses a user id that is not the publishing connection's own.
+ */
+export function deadLetterCopy(delivery: ConsumeMessage, reason: string) {
+  const { userId: _userId, headers, deliveryMode: _mode, ...properties } = delivery.properties;
+  const options: Options.Publish = {
+    ...withoutUndefined(properties),
+    persistent: true,
+    headers: {
+      ...headers,
+      'x-failure-reason': reason.length > MAX_REASON_LENGTH ? `${reason.slice(0, MAX_REASON_LENGTH)}...` : reason,
+      'x-original-exchange': delivery.fields.exchange,
+      'x-original-routing-key': delivery.fields.routingKey,
+      'x-dead-lettered-at': new Date().toISOString(),
+    },
+  };
+  return { routingKey: delivery.fields.routingKey, content: delivery.content, options };
+}
+
+function withoutUndefined(record: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
+}

@@ -1,0 +1,43 @@
+import { ConfigError } from '@notify/shared/platform';
+import { describe, expect, it } from 'vitest';
+import { loadConfig, SANDBOX_DEFAULTS } from '../../src/config.js';
+
+describe('handler config', () => {
+  it('When nothing is set, then defaults apply and the local sandbox is the provider', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      PORT: 3001,
+      PREFETCH: 50,
+      usesSandbox: true,
+      mailjet: { apiUrl: SANDBOX_DEFAULTS.url, apiKey: SANDBOX_DEFAULTS.apiKey },
+      retryPolicy: { maxRetries: 3, delay: { kind: 'fixed', delayMs: 2_000 } },
+    });
+  });
+
+  it('When a Mailjet key is set, then the real API is the default URL', () => {
+    const config = loadConfig({ MAILJET_API_KEY: 'k', MAILJET_API_SECRET: 's' });
+    expect(config).toMatchObject({ usesSandbox: false, mailjet: { apiUrl: 'https://api.mailjet.com' } });
+  });
+
+  it('When values are wrong, then one line per problem names each variable', () => {
+    const attempt = () =>
+      loadConfig({ PORT: 'abc', RETRY_MAX_RETRIES: '-1', MAILJET_API_KEY: 'only-key', MAIL_FROM_EMAIL: 'nope' });
+    expect(attempt).toThrow(ConfigError);
+    try {
+      attempt();
+    } catch (error) {
+      const problems = (error as ConfigError).problems;
+      expect(problems.map((line) => line.split(':')[0])).toEqual(
+        expect.arrayContaining(['PORT', 'RETRY_MAX_RETRIES', 'MAIL_FROM_EMAIL']),
+      );
+    }
+  });
+
+  it('When only one of the Mailjet key and secret is set, then the start is refused', () => {
+    expect(() => loadConfig({ MAILJET_API_KEY: 'k' })).toThrow(/MAILJET_API_SECRET/);
+  });
+
+  it('When RETRY_DELAY_MS is "0", then it means zero, not the default', () => {
+    expect(loadConfig({ RETRY_DELAY_MS: '0' }).retryPolicy.delay).toEqual({ kind: 'fixed', delayMs: 0 });
+  });
+});

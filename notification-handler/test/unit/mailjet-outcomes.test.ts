@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { outcomesFromBody, outcomesFromError } from '../../src/mailjet/mailjet-outcomes.js';
+
+const httpError = (statusCode: number | null, extra: Record<string, unknown> = {}) =>
+  Object.assign(new Error('request failed'), { statusCode, ...extra });
+
+describe('Mailjet outcome classification', () => {
+  it('When every entry succeeded, then each is sent with its MessageID as a string', () => {
+    const body = {
+      Messages: [{ Status: 'success', To: [{ Email: 'a@b.c', MessageID: '576460752303423500', MessageUUID: 'u' }] }],
+    };
+    expect(outcomesFromBody(body, 1, 200)).toEqual([
+      { kind: 'sent', providerMessageId: '576460752303423500', httpStatus: 200 },
+    ]);
+  });
+
+  it('When a 400 carries a mixed batch, then the good entry is sent and the bad one fails for good', () => {
+    const data = {
+      Messages: [
+        { Status: 'success', To: [{ MessageID: '1' }] },
+        {
+          Status: 'error',
+          Errors: [
+            { ErrorCode: 'mj-0013', StatusCode: 400, ErrorMessage: 'bad email', ErrorRelatedTo: ['To[0].Email'] },
+          ],
+        },
+      ],
+    };
+    const outcomes = outcomesFromError(httpError(400, { response: { data } }), 2);
+    expect(outcomes[0]).toMatchObject({ kind: 'sent' });
+    expect(outcomes[1]).toMatchObject({ kind: 'failed', transient: false, errorCode: 'mj-0013', httpStatus: 400 });
+    expect(outcomes[1]).toHaveProperty('reason', 'mj-0013: bad email (To[0].Email)');
+  });
+
+  it.each([
+    [429, true],
+    [500, true],
+    [502, true],
+    [503, true],
+    [400, false],
+    [401, false],
+    [403, false],
+    [413, false],
+  ])('When Mailjet answers HTTP %i, then transient is %s', (status, transient) => {
+    const [outcome] = outcomesFromError(httpError(status, { response: { data: '<html>busy</html>' } }), 1);
+    expect(outcome).toMatchObject({ kind: 'failed', transient, httpStatus: status });
+  });
+
+  it.each(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT'])(
+    'When there is no HTTP answer (%s), then it is transient and names the code',
+    (code) => {
+      const [outcome] = outcomesFromError(httpError(null, { code, response: null }), 1);
+      expect(outcome).toMatchObject({ kind: 'failed', transient: true, errorCode: code });
+    },
+  );
+
+  it('When a 2xx body has no Messages (not JSON), then it is treated as transient, not as sent', () => {
+    expect(outcomesFromBody({}, 1, 200)).toEqual([expect.objectContaining({ kind: 'failed', transient: true })]);
+  });
+});
