@@ -1,0 +1,37 @@
+import { errorHandler, type Logger, notFound } from '@notify/shared/platform';
+import express, { type Express } from 'express';
+import type pg from 'pg';
+import type { OutboxTarget } from './domain/notifications.js';
+import { cartRoutes } from './http/cart-routes.js';
+import { catalogRoutes } from './http/catalog-routes.js';
+import { rejectWhileDraining } from './http/draining.js';
+import { healthRoutes } from './http/health-routes.js';
+import { requestLogger } from './http/request-logger.js';
+
+export type AppDependencies = {
+  log: Logger;
+  pool: pg.Pool;
+  /** Where this instance's notifications are addressed. */
+  outbox: OutboxTarget;
+  /** Wakes the relay after a commit that wrote outbox rows. */
+  onCommitted: () => void;
+  brokerReady: () => boolean;
+  isDraining: () => boolean;
+};
+
+const MAX_BODY = '16kb';
+
+/** The HTTP API, ready to mount or listen: it opens nothing itself. */
+export function createApp(deps: AppDependencies): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(requestLogger(deps.log));
+  app.use(rejectWhileDraining(deps.isDraining));
+  app.use(express.json({ limit: MAX_BODY }));
+  app.use(healthRoutes({ pool: deps.pool, exchange: deps.outbox.exchange, brokerReady: deps.brokerReady }));
+  app.use(catalogRoutes(deps));
+  app.use(cartRoutes(deps));
+  app.use(notFound);
+  app.use(errorHandler(deps.log));
+  return app;
+}

@@ -1,0 +1,20 @@
+import { commonEnv, envInt, envPort, parseEnv } from '@notify/shared/platform';
+import { z } from 'zod';
+
+const ConfigSchema = z.object({
+  ...commonEnv,
+  PORT: envPort(3000),
+  /** Fallback wake-up of the relay; a commit in this process wakes it at once. */
+  OUTBOX_POLL_INTERVAL_MS: envInt(1_000, { min: 10, max: 600_000 }),
+  /** Rows claimed per batch: also the window of messages awaiting broker confirms. */
+  OUTBOX_BATCH_SIZE: envInt(200, { min: 1, max: 5_000 }),
+  /** How long a batch waits for its confirms before leaving the unconfirmed rows pending. */
+  OUTBOX_CONFIRM_TIMEOUT_MS: envInt(10_000, { min: 100, max: 600_000 }),
+});
+
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** The one place that reads the environment; fails with one line per wrong variable. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  return parseEnv(ConfigSchema, env);
+}

@@ -1,0 +1,74 @@
+import type { EncodedNotification, PublishProperties } from '@notify/shared';
+import type { Db } from './queryable.js';
+
+export type OutboxRow = {
+  id: string;
+  trackingId: string;
+  exchange: string;
+  routingKey: string;
+  content: Buffer;
+  properties: PublishProperties;
+  attempts: number;
+};
+
+/** Stores the message as encoded now: the relay publishes these exact bytes and properties. */
+export async function insertOutboxMessage(db: Db, exchange: string, encoded: EncodedNotification): Promise<void> {
+  await db.query(
+    `INSERT INTO ticketing.outbox (tracking_id, exchange, routing_key, content, properties) VALUES ($1, $2, $3, $4, $5)`,
+    [encoded.properties.messageId, exchange, encoded.routingKey, encoded.content, JSON.stringify(encoded.properties)],
+  );
+}
+
+/**
+ * Locks up to `limit` due rows for this exchange until the caller's transaction ends. SKIP LOCKED
+ * lets another relay take the next rows instead of waiting; a row updated to published by a relay
+ * that committed meanwhile is re-checked by PostgreSQL and left out.
+ */
+export async function claimPendingBatch(db: Db, exchange: string, limit: number): Promise<OutboxRow[]> {
+  const result = await db.query<OutboxRow>(
+    `SELECT id, tracking_id AS "trackingId", exchange, routing_key AS "routingKey", content, properties, attempts
+       FROM ticketing.outbox
+      WHERE published_at IS NULL AND exchange = $1 AND available_at <= now()
+      ORDER BY id
+      LIMIT $2
+      FOR UPDATE SKIP LOCKED`,
+    [exchange, limit],
+  );
+  return result.rows;
+}
+
+export async function markPublished(db: Db, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await db.query(`UPDATE ticketing.outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [ids]);
+}
+
+export type PublishFailure = {
+  id: string;
+  error: string;
+  /** The broker answered no (nack, unroutable): wait before the next try instead of looping on it. */
+  refused: boolean;
+};
+
+/** Refused rows back off 1 s, 2 s, 4 s... up to `maxDelayMs`; others stay due at once. */
+export async function recordFailures(db: Db, failures: PublishFailure[], maxDelayMs: number): Promise<void> {
+  if (failures.length === 0) return;
+  await db.query(
+    `UPDATE ticketing.outbox o
+        SET attempts = o.attempts + 1,
+            last_error = f.error,
+            available_at = CASE WHEN f.refused
+              THEN now() + make_interval(secs => least(power(2, least(o.attempts, 30)), $4::float8 / 1000))
+              ELSE o.available_at END
+       FROM unnest($1::bigint[], $2::text[], $3::boolean[]) AS f (id, error, refused)
+      WHERE o.id = f.id`,
+    [failures.map((f) => f.id), failures.map((f) => f.error), failures.map((f) => f.refused), maxDelayMs],
+  );
+}
+
+export async function countPending(db: Db, exchange: string): Promise<number> {
+  const result = await db.query<{ pending: number }>(
+    `SELECT count(*)::int AS pending FROM ticketing.outbox WHERE published_at IS NULL AND exchange = $1`,
+    [exchange],
+  );
+  return result.rows[0]?.pending ?? 0;
+}

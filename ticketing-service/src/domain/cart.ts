@@ -1,0 +1,58 @@
+import type { Money, SummaryLine } from '@notify/shared';
+import type { CartItemRow } from '../db/cart-item-repository.js';
+import type { CartRow, CartStatus } from '../db/cart-repository.js';
+
+export type Customer = { email: string; name: string };
+
+export type CartLine = {
+  ticketTypeId: string;
+  eventName: string;
+  ticketType: string;
+  quantity: number;
+  unitPrice: Money;
+  lineTotal: Money;
+};
+
+/** A cart as the API shows it and the messages summarise it. */
+export type Cart = {
+  cartId: string;
+  customer: Customer;
+  status: CartStatus;
+  lines: CartLine[];
+  total: Money;
+};
+
+/** The message schema caps a line at 1000 tickets. */
+export const MAX_LINE_QUANTITY = 1000;
+
+export function toCart(row: CartRow, items: CartItemRow[]): Cart {
+  const lines = items.map((item) => toLine(item, row.currency));
+  const amountMinor = lines.reduce((sum, line) => sum + line.lineTotal.amountMinor, 0);
+  return {
+    cartId: row.cartId,
+    customer: { email: row.customerEmail, name: row.customerName },
+    status: row.status,
+    lines,
+    total: { amountMinor, currency: row.currency },
+  };
+}
+
+function toLine(item: CartItemRow, currency: string): CartLine {
+  return {
+    ticketTypeId: item.ticketTypeId,
+    eventName: item.eventName,
+    ticketType: item.ticketTypeName,
+    quantity: item.quantity,
+    unitPrice: { amountMinor: item.unitPriceMinor, currency },
+    lineTotal: { amountMinor: item.unitPriceMinor * item.quantity, currency },
+  };
+}
+
+export function summaryLines(cart: Cart): SummaryLine[] {
+  return cart.lines.map(({ eventName, ticketType, quantity, unitPrice }) => ({
+    eventName,
+    ticketType,
+    quantity,
+    unitPrice,
+  }));
+}

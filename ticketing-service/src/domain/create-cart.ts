@@ -1,0 +1,13 @@
+import { randomUUID } from 'node:crypto';
+import { insertCart } from '../db/cart-repository.js';
+import { type Cart, type Customer, toCart } from './cart.js';
+import type { CommandContext } from './notifications.js';
+
+export async function createCart({ client }: CommandContext, customer: Customer): Promise<Cart> {
+  const row = await insertCart(client, {
+    cartId: randomUUID(),
+    customerEmail: customer.email,
+    customerName: customer.name,
+  });
+  return toCart(row, []);
+}

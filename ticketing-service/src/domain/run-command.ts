@@ -1,0 +1,60 @@
+import { AppError, inTransaction } from '@notify/shared/platform';
+import type pg from 'pg';
+import { claimIdempotencyKey, findIdempotencyKey, saveIdempotentResponse } from '../db/idempotency-key-repository.js';
+import type { CommandContext, OutboxTarget } from './notifications.js';
+
+export type CommandResponse = { status: number; body: unknown };
+export type CommandOutcome = CommandResponse & { replayed: boolean };
+
+/** From an `Idempotency-Key` header: the key, and a hash of the request it came with. */
+export type IdempotencyRequest = { key: string; fingerprint: string };
+
+export type CommandDependencies = {
+  pool: pg.Pool;
+  outbox: OutboxTarget;
+  /** Called after a commit that may have written outbox rows: the relay publishes them at once. */
+  onCommitted: () => void;
+};
+
+/** How long a request waits for a concurrent one with the same key before answering 409. */
+const KEY_WAIT = '5s';
+
+/**
+ * Runs a command in one transaction with its idempotency record. Only successful responses are
+ * stored: a command that failed changed nothing, so the client may retry it with the same key.
+ */
+export async function runCommand(
+  deps: CommandDependencies,
+  idempotency: IdempotencyRequest | undefined,
+  work: (context: CommandContext) => Promise<CommandResponse>,
+): Promise<CommandOutcome> {
+  const outcome = await inTransaction(deps.pool, async (client): Promise<CommandOutcome> => {
+    const previous = idempotency && (await claimOrReplay(client, idempotency));
+    if (previous) return { ...previous, replayed: true };
+    const response = await work({ client, outbox: deps.outbox });
+    if (idempotency) await saveIdempotentResponse(client, idempotency.key, response.status, response.body);
+    return { ...response, replayed: false };
+  });
+  if (!outcome.replayed) deps.onCommitted();
+  return outcome;
+}
+
+/** Claims the key for this transaction, or gives the response stored for it. */
+async function claimOrReplay(client: pg.PoolClient, { key, fingerprint }: IdempotencyRequest) {
+  await client.query(`SET LOCAL lock_timeout = '${KEY_WAIT}'`);
+  const claimed = await claimIdempotencyKey(client, key, fingerprint).catch((error: unknown) => {
+    if ((error as { code?: string }).code === '55P03') {
+      throw new AppError(409, 'request_in_progress', 'a request with this Idempotency-Key is still in progress');
+    }
+    throw error;
+  });
+  await client.query('SET LOCAL lock_timeout TO DEFAULT');
+  if (claimed) return undefined;
+
+  const stored = await findIdempotencyKey(client, key);
+  if (!stored || stored.responseStatus === null) throw new Error(`idempotency key ${key} has no stored response`);
+  if (stored.fingerprint !== fingerprint) {
+    throw new AppError(422, 'idempotency_key_reused', 'this Idempotency-Key was used with another request');
+  }
+  return { status: stored.responseStatus, body: stored.responseBody };
+}

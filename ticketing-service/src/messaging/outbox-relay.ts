@@ -1,0 +1,145 @@
+import { inTransaction, type Logger } from '@notify/shared/platform';
+import type pg from 'pg';
+import {
+  claimPendingBatch,
+  countPending,
+  markPublished,
+  type OutboxRow,
+  type PublishFailure,
+  recordFailures,
+} from '../db/outbox-repository.js';
+import type { OutgoingMessage, PublishOutcome } from './confirm-publisher.js';
+
+export type BatchPublisher = {
+  isReady: () => boolean;
+  publishBatch: (messages: OutgoingMessage[]) => Promise<PublishOutcome[]>;
+};
+
+export type RelaySettings = {
+  /** The relay claims only rows addressed to this exchange: its own topology. */
+  exchange: string;
+  batchSize: number;
+  pollIntervalMs: number;
+  /** Longest wait before a row the broker refused is tried again. */
+  retryMaxDelayMs: number;
+};
+
+export type BatchSummary = { claimed: number; published: number; refused: number; failed: number };
+
+/**
+ * Moves committed outbox rows to RabbitMQ. A batch is claimed with FOR UPDATE SKIP LOCKED in a
+ * transaction held while it is published and confirmed: other relays skip those rows, and if this
+ * process dies mid-batch its locks go with its connection and the rows are simply pending again.
+ * A row is marked published only after the broker confirmed it, so delivery is at least once.
+ */
+export class OutboxRelay {
+  private loop: Promise<void> | undefined;
+  private stopping = false;
+  private woken = false;
+  private wakeSleeper: () => void = () => undefined;
+
+  constructor(
+    private readonly deps: { pool: pg.Pool; publisher: BatchPublisher; log: Logger },
+    private readonly settings: RelaySettings,
+  ) {}
+
+  start(): void {
+    this.loop ??= this.run();
+  }
+
+  /** After a commit, or when the broker comes back: publish now rather than at the next poll. */
+  wake(): void {
+    this.woken = true;
+    this.wakeSleeper();
+  }
+
+  /** Lets the batch in flight settle (confirms or their timeout), then stops. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    this.wake();
+    await this.loop;
+  }
+
+  pendingCount(): Promise<number> {
+    return countPending(this.deps.pool, this.settings.exchange);
+  }
+
+  /** One batch: claim, publish, await confirms, record. Exposed for tests and tools. */
+  async relayBatch(): Promise<BatchSummary> {
+    const { pool, publisher } = this.deps;
+    if (!publisher.isReady()) return { claimed: 0, published: 0, refused: 0, failed: 0 };
+    return inTransaction(pool, async (client) => {
+      const rows = await claimPendingBatch(client, this.settings.exchange, this.settings.batchSize);
+      if (rows.length === 0) return { claimed: 0, published: 0, refused: 0, failed: 0 };
+      const outcomes = await publisher.publishBatch(rows.map(toOutgoing));
+      return this.record(client, rows, outcomes);
+    });
+  }
+
+  private async run(): Promise<void> {
+    while (!this.stopping) {
+      this.woken = false;
+      const summary = await this.relayBatch().catch((err: unknown) => {
+        this.deps.log.warn({ err }, 'outbox batch failed; retrying at the next poll');
+        return undefined;
+      });
+      // A full batch that went through means more rows may be waiting: go again at once.
+      const more = summary && summary.claimed === this.settings.batchSize && summary.failed === 0;
+      if (!more && !this.woken && !this.stopping) await this.sleep(this.settings.pollIntervalMs);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      this.wakeSleeper = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+
+  private async record(client: pg.PoolClient, rows: OutboxRow[], outcomes: PublishOutcome[]): Promise<BatchSummary> {
+    const published: string[] = [];
+    const failures: PublishFailure[] = [];
+    rows.forEach((row, index) => {
+      const outcome = outcomes[index] ?? { status: 'not_sent', reason: 'no outcome' };
+      if (outcome.status === 'published') published.push(row.id);
+      else if (outcome.status !== 'not_sent') {
+        failures.push({ id: row.id, error: outcome.reason, refused: outcome.status === 'refused' });
+        this.logFailure(row, outcome);
+      }
+    });
+    await markPublished(client, published);
+    await recordFailures(client, failures, this.settings.retryMaxDelayMs);
+    const refused = failures.filter((failure) => failure.refused).length;
+    const summary = { claimed: rows.length, published: published.length, refused, failed: failures.length - refused };
+    this.deps.log.debug({ ...summary, exchange: this.settings.exchange }, 'outbox batch relayed');
+    return summary;
+  }
+
+  private logFailure(row: OutboxRow, outcome: PublishOutcome & { reason: string }): void {
+    this.deps.log.warn(
+      {
+        trackingId: row.trackingId,
+        exchange: row.exchange,
+        routingKey: row.routingKey,
+        attempt: row.attempts + 1,
+        reason: outcome.reason,
+      },
+      outcome.status === 'refused'
+        ? 'broker refused a notification; it stays pending'
+        : 'notification not confirmed; it stays pending',
+    );
+  }
+}
+
+function toOutgoing(row: OutboxRow): OutgoingMessage {
+  return {
+    trackingId: row.trackingId,
+    exchange: row.exchange,
+    routingKey: row.routingKey,
+    content: row.content,
+    properties: row.properties,
+  };
+}

@@ -1,0 +1,90 @@
+import { fileURLToPath } from 'node:url';
+import { topologyNames } from '@notify/shared';
+import { Closers, connectBroker, createPool, type Logger, listen, migrate } from '@notify/shared/platform';
+import { createApp } from './app.js';
+import type { Config } from './config.js';
+import { closeConnectionsAfterResponse } from './http/draining.js';
+import { ConfirmPublisher } from './messaging/confirm-publisher.js';
+import { OutboxRelay } from './messaging/outbox-relay.js';
+
+export const SERVICE_NAME = 'ticketing-service';
+export const DATABASE_SCHEMA = 'ticketing';
+const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
+/** Refused rows wait 1 s, 2 s, 4 s... up to this before their next try. */
+const RETRY_MAX_DELAY_MS = 30_000;
+
+export type TicketingService = {
+  /** Base URL on the loopback interface, e.g. http://127.0.0.1:3000 */
+  url: string;
+  port: number;
+  relay: OutboxRelay;
+  /** Closes everything newest first: HTTP (drains), relay (settles its batch), broker, pool. */
+  stop: () => Promise<void>;
+};
+
+export type StartOptions = {
+  /** Pass the process's closers so that a signal during start-up closes what is open so far. */
+  closers?: Closers;
+  retryMaxDelayMs?: number;
+};
+
+/** Used by main.ts and by tests (port 0, a test topology prefix, the run's database). */
+export async function startTicketingService(
+  config: Config,
+  log: Logger,
+  { closers = new Closers(log), retryMaxDelayMs = RETRY_MAX_DELAY_MS }: StartOptions = {},
+): Promise<TicketingService> {
+  try {
+    return await open(config, log, closers, retryMaxDelayMs);
+  } catch (error) {
+    await closers.closeAll();
+    throw error;
+  }
+}
+
+async function open(config: Config, log: Logger, closers: Closers, retryMaxDelayMs: number) {
+  const { exchange } = topologyNames(config.TOPOLOGY_PREFIX);
+  await migrate({ databaseUrl: config.DATABASE_URL, dir: MIGRATIONS_DIR, schema: DATABASE_SCHEMA }, log);
+  const pool = createPool({ url: config.DATABASE_URL, applicationName: SERVICE_NAME }, log);
+  closers.add('database pool', () => pool.end());
+
+  const publisher = new ConfirmPublisher(log, { exchange, confirmTimeoutMs: config.OUTBOX_CONFIRM_TIMEOUT_MS });
+  const relay = new OutboxRelay(
+    { pool, publisher, log },
+    {
+      exchange,
+      batchSize: config.OUTBOX_BATCH_SIZE,
+      pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+      retryMaxDelayMs,
+    },
+  );
+  publisher.onReady(() => relay.wake());
+  // Without the broker the API still takes orders into the outbox: do not wait for it.
+  const broker = await connectBroker(
+    { url: config.AMQP_URL, connectionName: SERVICE_NAME, awaitFirstConnection: false },
+    log,
+    (model) => publisher.attach(model),
+  );
+  closers.add('broker connection', () => broker.close());
+  closers.add('publisher', () => publisher.close());
+  relay.start();
+  closers.add('outbox relay', () => relay.stop());
+
+  let draining = false;
+  const app = createApp({
+    log,
+    pool,
+    outbox: { exchange, appId: SERVICE_NAME },
+    onCommitted: () => relay.wake(),
+    brokerReady: () => publisher.isReady(),
+    isDraining: () => draining,
+  });
+  const server = await listen(app, config.PORT);
+  closeConnectionsAfterResponse(server.server, () => draining);
+  closers.add('http server', () => {
+    draining = true;
+    return server.close();
+  });
+  log.info({ port: server.port, exchange }, 'ticketing service listening');
+  return { url: `http://127.0.0.1:${server.port}`, port: server.port, relay, stop: () => closers.closeAll() };
+}

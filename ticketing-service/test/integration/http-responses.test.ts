@@ -1,0 +1,245 @@
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uniquePrefix } from '../../../test-support/broker.js';
+import type { TicketingService } from '../../src/service.js';
+import {
+  type ApiClient,
+  apiClient,
+  deleteTestTopology,
+  newCustomer,
+  startService,
+  TICKET_TYPES,
+  testConfig,
+} from '../support/harness.js';
+
+describe('ticketing HTTP API: responses', () => {
+  const prefix = uniquePrefix('ticketing');
+  let service: TicketingService;
+  let api: ApiClient;
+
+  beforeAll(async () => {
+    service = await startService(testConfig(prefix));
+    api = apiClient(service);
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await deleteTestTopology(prefix);
+  });
+
+  describe('catalog and probes', () => {
+    it('When the catalog is asked for, then it lists events with ticket types priced in minor units', async () => {
+      const { status, body } = await api.get('/events');
+
+      expect(status).toBe(200);
+      const jazz = body.events.find((event: any) => event.eventId === 'e1000000-0000-4000-8000-000000000001');
+      expect(jazz).toMatchObject({ name: 'Spring Jazz Night', startsAt: '2027-04-17T19:30:00.000Z' });
+      expect(jazz.ticketTypes).toContainEqual({
+        ticketTypeId: TICKET_TYPES.jazzStanding.id,
+        name: 'Standing',
+        price: { amountMinor: 4500, currency: 'EUR' },
+      });
+    });
+
+    it('When liveness and readiness are probed, then both answer 200 and readiness reports each part', async () => {
+      const health = await api.get('/healthz');
+      const ready = await api.get('/readyz');
+
+      expect(health.status).toBe(200);
+      expect(ready.status).toBe(200);
+      expect(ready.body).toMatchObject({ status: 'ready', database: 'up', outboxPending: expect.any(Number) });
+      expect(['up', 'down']).toContain(ready.body.broker);
+    });
+  });
+
+  describe('carts', () => {
+    it('When a cart is created, then it answers 201 with an empty open cart for that customer', async () => {
+      const customer = newCustomer();
+
+      const { status, body } = await api.post('/carts', { customer });
+
+      expect(status).toBe(201);
+      expect(body).toEqual({
+        cartId: expect.any(String),
+        customer,
+        status: 'open',
+        lines: [],
+        total: { amountMinor: 0, currency: 'EUR' },
+      });
+      expect((await api.get(`/carts/${body.cartId}`)).body).toEqual(body);
+    });
+
+    it('When the customer is invalid, then it answers 400 naming each wrong field', async () => {
+      const { status, body } = await api.post('/carts', { customer: { email: 'not-an-email', name: 'Eve\r\nBcc: x' } });
+
+      expect(status).toBe(400);
+      expect(body.error.code).toBe('validation_failed');
+      expect(body.error.details.map((detail: any) => detail.field)).toEqual([
+        'body.customer.email',
+        'body.customer.name',
+      ]);
+    });
+
+    it('When the body is missing, then it answers 400 naming the missing field', async () => {
+      const { status, body } = await api.post('/carts');
+
+      expect(status).toBe(400);
+      expect(body.error.details).toEqual([{ field: 'body.customer', message: expect.any(String) }]);
+    });
+
+    it('When the body is not valid JSON, then it answers 400 in the error shape', async () => {
+      const { status, body } = await api.post('/carts', '{"customer": {');
+
+      expect(status).toBe(400);
+      expect(body).toEqual({ error: { code: 'malformed_json', message: expect.any(String) } });
+    });
+
+    it('When the body is over 16 KiB, then it answers 413', async () => {
+      const { status, body } = await api.post('/carts', { customer: newCustomer(), padding: 'x'.repeat(17 * 1024) });
+
+      expect(status).toBe(413);
+      expect(body.error.code).toBe('body_too_large');
+    });
+
+    it('When a cart id is not a UUID, then it answers 400 naming params.cartId', async () => {
+      const { status, body } = await api.get('/carts/not-a-uuid');
+
+      expect(status).toBe(400);
+      expect(body.error.details).toEqual([{ field: 'params.cartId', message: expect.any(String) }]);
+    });
+
+    it('When a cart does not exist, then reading, adding to and checking it out answer 404', async () => {
+      const missing = randomUUID();
+
+      const responses = await Promise.all([
+        api.get(`/carts/${missing}`),
+        api.addTicket(missing, TICKET_TYPES.jazzStanding.id, 1),
+        api.checkout(missing),
+      ]);
+
+      expect(responses.map((response) => response.status)).toEqual([404, 404, 404]);
+      expect(responses.map((response) => response.body.error.code)).toEqual(Array(3).fill('cart_not_found'));
+    });
+
+    it('When the route does not exist, then it answers 404 in the error shape', async () => {
+      const { status, body } = await api.get('/no/such/route');
+
+      expect(status).toBe(404);
+      expect(body).toEqual({ error: { code: 'not_found', message: 'no route for GET /no/such/route' } });
+    });
+  });
+
+  describe('adding tickets', () => {
+    it('When tickets are added, then it answers 201 with catalog prices, the total and a tracking id', async () => {
+      const { cartId } = await api.createCart();
+
+      await api.addTicket(cartId, TICKET_TYPES.jazzStanding.id, 2);
+      const { status, body } = await api.addTicket(cartId, TICKET_TYPES.jazzBalcony.id, 1);
+
+      expect(status).toBe(201);
+      expect(body.lines).toEqual([
+        expect.objectContaining({
+          ticketType: 'Standing',
+          quantity: 2,
+          unitPrice: { amountMinor: 4500, currency: 'EUR' },
+        }),
+        expect.objectContaining({
+          ticketType: 'Balcony seat',
+          quantity: 1,
+          lineTotal: { amountMinor: 6500, currency: 'EUR' },
+        }),
+      ]);
+      expect(body.total).toEqual({ amountMinor: 2 * 4500 + 6500, currency: 'EUR' });
+      expect(body.notification.trackingId).toMatch(/^[0-9a-f-]{36}$/);
+    });
+
+    it('When the same ticket type is added twice, then its line quantity grows', async () => {
+      const { cartId } = await api.createCart();
+
+      await api.addTicket(cartId, TICKET_TYPES.matineeStudent.id, 1);
+      const { body } = await api.addTicket(cartId, TICKET_TYPES.matineeStudent.id, 3);
+
+      expect(body.lines).toHaveLength(1);
+      expect(body.lines[0].quantity).toBe(4);
+      expect(body.total.amountMinor).toBe(4 * 1500);
+    });
+
+    it('When a price is sent by the client, then it is ignored and the catalog price applies', async () => {
+      const { cartId } = await api.createCart();
+
+      const { body } = await api.post(`/carts/${cartId}/tickets`, {
+        ticketTypeId: TICKET_TYPES.jazzStanding.id,
+        quantity: 1,
+        unitPrice: { amountMinor: 1, currency: 'EUR' },
+      });
+
+      expect(body.total).toEqual({ amountMinor: 4500, currency: 'EUR' });
+    });
+
+    it('When the ticket type does not exist, then it answers 404', async () => {
+      const { cartId } = await api.createCart();
+
+      const { status, body } = await api.addTicket(cartId, randomUUID(), 1);
+
+      expect(status).toBe(404);
+      expect(body.error.code).toBe('ticket_type_not_found');
+    });
+
+    it('When the request is invalid, then it answers 400 naming each wrong field', async () => {
+      const { cartId } = await api.createCart();
+
+      const { status, body } = await api.post(`/carts/${cartId}/tickets`, { ticketTypeId: 'x', quantity: 0 });
+
+      expect(status).toBe(400);
+      expect(body.error.details.map((detail: any) => detail.field)).toEqual(['body.ticketTypeId', 'body.quantity']);
+    });
+  });
+
+  describe('checkout', () => {
+    it('When a cart with tickets is checked out, then it answers 201 with the order, total and tracking id', async () => {
+      const { cartId } = await api.createCart();
+      await api.addTicket(cartId, TICKET_TYPES.jazzStanding.id, 3);
+
+      const { status, body } = await api.checkout(cartId);
+
+      expect(status).toBe(201);
+      expect(body).toEqual({
+        orderId: expect.any(String),
+        cartId,
+        total: { amountMinor: 3 * 4500, currency: 'EUR' },
+        notification: { trackingId: expect.any(String) },
+      });
+      expect((await api.get(`/carts/${cartId}`)).body.status).toBe('checked_out');
+    });
+
+    it('When the cart is empty, then checkout answers 409', async () => {
+      const { cartId } = await api.createCart();
+
+      const { status, body } = await api.checkout(cartId);
+
+      expect(status).toBe(409);
+      expect(body.error.code).toBe('cart_empty');
+    });
+
+    it('When the cart is already checked out, then checkout and adding tickets answer 409', async () => {
+      const { cartId } = await api.createCart();
+      await api.addTicket(cartId, TICKET_TYPES.jazzStanding.id, 1);
+      await api.checkout(cartId);
+
+      const again = await api.checkout(cartId);
+      const adding = await api.addTicket(cartId, TICKET_TYPES.jazzStanding.id, 1);
+
+      expect([again.status, adding.status]).toEqual([409, 409]);
+      expect(again.body.error.code).toBe('cart_checked_out');
+    });
+
+    it('When two checkouts of one cart race, then exactly one order is made', async () => {
+      const { cartId } = await api.createCart();
+      await api.addTicket(cartId, TICKET_TYPES.jazzStanding.id, 1);
+
+      const responses = await Promise.all([api.checkout(cartId), api.checkout(cartId)]);
+
+      expect(responses.map((response) => response.status).sort()).toEqual([201, 409]);
+    });
+  });
+});

@@ -1,0 +1,32 @@
+import { ConfigError } from '@notify/shared/platform';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../../src/config.js';
+
+describe('loadConfig', () => {
+  it('When nothing is set, then the documented defaults apply', () => {
+    expect(loadConfig({})).toMatchObject({
+      PORT: 3000,
+      OUTBOX_POLL_INTERVAL_MS: 1000,
+      OUTBOX_BATCH_SIZE: 200,
+      OUTBOX_CONFIRM_TIMEOUT_MS: 10_000,
+      TOPOLOGY_PREFIX: '',
+      AMQP_URL: 'amqp://guest:guest@localhost:5672',
+    });
+  });
+
+  it('When values are set, then they are parsed, and "0" stays zero', () => {
+    expect(loadConfig({ PORT: '0', OUTBOX_BATCH_SIZE: '50', TOPOLOGY_PREFIX: 'bench.' })).toMatchObject({
+      PORT: 0,
+      OUTBOX_BATCH_SIZE: 50,
+      TOPOLOGY_PREFIX: 'bench.',
+    });
+  });
+
+  it('When values are wrong, then the error names each variable', () => {
+    const attempt = () => loadConfig({ PORT: 'abc', OUTBOX_BATCH_SIZE: '0', DATABASE_URL: 'mysql://x' });
+
+    expect(attempt).toThrow(ConfigError);
+    expect(attempt).toThrow(/PORT[\s\S]*DATABASE_URL|DATABASE_URL[\s\S]*PORT/);
+    expect(attempt).toThrow(/OUTBOX_BATCH_SIZE/);
+  });
+});
