@@ -1,5 +1,6 @@
 import type { Logger } from '@notify/shared/platform';
 import type { ChannelModel, ConfirmChannel, Message, Options } from 'amqplib';
+import { settleBy, waitForDrain } from './confirm-waits.js';
 
 export type OutgoingMessage = {
   trackingId: string;
@@ -146,36 +147,4 @@ function confirmOutcome(current: OpenChannel, trackingId: string, err: Error | n
 function describe(message: Message): string {
   const fields = message.fields as unknown as { replyCode?: number; replyText?: string };
   return `returned: ${fields.replyCode ?? '?'} ${fields.replyText ?? 'unroutable'}`;
-}
-
-/** True on 'drain'; false when the channel closes or the deadline passes first. */
-function waitForDrain(channel: ConfirmChannel, deadline: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const finish = (drained: boolean) => {
-      clearTimeout(timer);
-      channel.off('drain', onDrain);
-      channel.off('close', onClose);
-      resolve(drained);
-    };
-    const onDrain = () => finish(true);
-    const onClose = () => finish(false);
-    const timer = setTimeout(() => finish(false), Math.max(0, deadline - Date.now()));
-    channel.on('drain', onDrain);
-    channel.on('close', onClose);
-  });
-}
-
-async function settleBy(confirms: Promise<PublishOutcome>[], deadline: number): Promise<PublishOutcome[]> {
-  let timer: NodeJS.Timeout | undefined;
-  const timedOut = new Promise<PublishOutcome>((resolve) => {
-    timer = setTimeout(
-      () => resolve({ status: 'failed', reason: 'no confirm before the timeout' }),
-      Math.max(0, deadline - Date.now()),
-    );
-  });
-  try {
-    return await Promise.all(confirms.map((confirmed) => Promise.race([confirmed, timedOut])));
-  } finally {
-    clearTimeout(timer);
-  }
 }
