@@ -1,9 +1,16 @@
 import { Writable } from 'node:stream';
+import { REDACTED_PATHS, serializeError } from '@notify/shared/platform';
 import { type Logger, pino } from 'pino';
-import { REDACTED_PATHS, serializeError } from '../shared/src/platform/logger.js';
+import { waitFor } from './wait.js';
 
 export type LogLine = Record<string, unknown> & { level: number; msg: string };
-export type CapturedLogger = { log: Logger; lines: LogLine[]; find: (msg: string) => LogLine[] };
+export type CapturedLogger = {
+  log: Logger;
+  lines: LogLine[];
+  find: (msg: string) => LogLine[];
+  /** Resolves with the first line whose message is `msg`, once it is logged. */
+  waitFor: (msg: string, timeoutMs?: number) => Promise<LogLine>;
+};
 
 /** A real pino logger, configured like production, writing into an array that tests can read. */
 export function captureLogs(level = 'debug'): CapturedLogger {
@@ -18,7 +25,13 @@ export function captureLogs(level = 'debug'): CapturedLogger {
     { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, serializers: { err: serializeError } },
     sink,
   );
-  return { log, lines, find: (msg) => lines.filter((line) => line.msg === msg) };
+  const find = (msg: string) => lines.filter((line) => line.msg === msg);
+  return {
+    log,
+    lines,
+    find,
+    waitFor: (msg, timeoutMs = 10_000) => waitFor(() => find(msg)[0], { timeoutMs, what: `log line "${msg}"` }),
+  };
 }
 
 export const silentLogger: Logger = pino({ level: 'silent' });

@@ -17,14 +17,12 @@ import { sendNotification } from './domain/send-notification.js';
 import { createMailjetEmailProvider } from './mailjet/mailjet-email-provider.js';
 import { publishConfirmed } from './messaging/confirmed-publish.js';
 import { createNotificationConsumer } from './messaging/notification-consumer.js';
-import type { TopologyOptions } from './messaging/topology.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 const APP_ID = 'notification-handler';
 
 export type HandlerOverrides = {
   provider?: EmailProvider;
-  topologyOptions?: TopologyOptions;
   requeueDelayMs?: number;
 };
 
@@ -63,7 +61,6 @@ export async function startNotificationHandler(
       topology,
       prefetch: config.PREFETCH,
       log,
-      topologyOptions: overrides.topologyOptions,
       requeueDelayMs: overrides.requeueDelayMs,
       handle: (message, shutdown) =>
         sendNotification(
@@ -92,8 +89,8 @@ export async function startNotificationHandler(
 
     const broker = await connectBroker({ url: config.AMQP_URL, connectionName: APP_ID }, log, consumer.setup);
     closers.add('broker connection', broker.close);
-    // Leaves a margin inside the shutdown bound for closing the rest.
-    closers.add('consumer', () => consumer.stop(Math.max(0, config.SHUTDOWN_TIMEOUT_MS - 3_000)));
+    // Draining gets most of the shutdown bound; the rest is for closing connections.
+    closers.add('consumer', () => consumer.stop(Math.floor(config.SHUTDOWN_TIMEOUT_MS * 0.8)));
     closers.add('draining flag', () => {
       draining = true;
     });

@@ -5,14 +5,13 @@ import { abortableSleep } from '../domain/abortable-sleep.js';
 import type { SendNotificationOutcome } from '../domain/send-notification.js';
 import { publishConfirmed } from './confirmed-publish.js';
 import { deadLetterCopy } from './dead-letter.js';
-import { assertNotificationTopology, type TopologyOptions } from './topology.js';
+import { assertNotificationTopology } from './topology.js';
 
 export type ConsumerDeps = {
   topology: Topology;
   prefetch: number;
   handle: (message: NotificationMessage, shutdown: AbortSignal) => Promise<SendNotificationOutcome>;
   log: Logger;
-  topologyOptions?: TopologyOptions;
   /** How long to hold a message that hit an infrastructure error before requeueing it. */
   requeueDelayMs?: number;
 };
@@ -40,7 +39,7 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
       if (!shutdown.signal.aborted) restartConnection(model, 'consumer channel closed');
     });
     await channel.prefetch(deps.prefetch);
-    await assertNotificationTopology(channel, topology, deps.topologyOptions);
+    await assertNotificationTopology(channel, topology);
     const { consumerTag } = await channel.consume(topology.queue, (delivery) => {
       if (delivery === null) return restartConnection(model, 'consumer cancelled by the broker');
       track(processDelivery(channel, delivery));

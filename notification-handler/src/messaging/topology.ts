@@ -4,22 +4,16 @@ import type { Channel } from 'amqplib';
 /** Redeliveries after which the broker itself dead-letters a message (a poison loop breaker). */
 export const DELIVERY_LIMIT = 20;
 
-export type TopologyOptions = {
-  /** Tests only: queues vanish this long after their last consumer, so a crashed run leaves nothing. */
-  queueExpiresMs?: number | undefined;
-};
-
 /**
  * Declares everything the handler consumes from. Every instance declares the same arguments:
  * RabbitMQ refuses a redeclaration that differs, so changing them means a new queue name.
  */
-export async function assertNotificationTopology(channel: Channel, topology: Topology, options: TopologyOptions = {}) {
-  const expires = options.queueExpiresMs ? { 'x-expires': options.queueExpiresMs } : {};
+export async function assertNotificationTopology(channel: Channel, topology: Topology) {
   await channel.assertExchange(topology.exchange, 'topic', { durable: true });
   await channel.assertExchange(topology.deadLetterExchange, 'fanout', { durable: true });
   await channel.assertQueue(topology.deadLetterQueue, {
     durable: true,
-    arguments: { 'x-queue-type': 'quorum', ...expires },
+    arguments: { 'x-queue-type': 'quorum' },
   });
   await channel.bindQueue(topology.deadLetterQueue, topology.deadLetterExchange, '');
   await channel.assertQueue(topology.queue, {
@@ -31,7 +25,6 @@ export async function assertNotificationTopology(channel: Channel, topology: Top
       // Broker-side dead-lettering (delivery limit) then keeps the message until the DLQ has it.
       'x-dead-letter-strategy': 'at-least-once',
       'x-overflow': 'reject-publish',
-      ...expires,
     },
   });
   for (const routingKey of topology.routingKeys) {

@@ -1,0 +1,84 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildMessage } from '../../../test-support/messages.js';
+import { type Harness, startHarness } from './support/handler-harness.js';
+
+describe('sending notifications (outbound call and state)', () => {
+  let harness: Harness;
+
+  beforeAll(async () => {
+    harness = await startHarness('sending');
+  });
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  it.each(['ticket.added_to_checkout', 'checkout.completed'] as const)(
+    'When a %s message arrives, then it ends sent with exactly one email in Mailjet',
+    async (operation) => {
+      const message = buildMessage(operation);
+
+      harness.publish(message);
+      const notification = await harness.settled(message.trackingId);
+
+      expect(notification).toMatchObject({
+        trackingId: message.trackingId,
+        operation,
+        status: 'sent',
+        attemptCount: 1,
+        recipient: message.recipient,
+      });
+      const emails = harness.emailsFor(message.trackingId);
+      expect(emails).toHaveLength(1);
+      const [email] = emails as any[];
+      expect(email.To).toEqual([{ Email: message.recipient.email, Name: message.recipient.name }]);
+      expect(email.Subject).toMatch(
+        operation === 'checkout.completed' ? /^Ticket successfully checked out/ : /^Ticket added to checkout/,
+      );
+      expect(email.TextPart).toContain('Spring Jazz Night');
+      expect(email.HTMLPart).toContain('<table>');
+      expect(email.CustomID).toBe(message.trackingId);
+      expect(notification.providerMessageId).toBe(email.MessageID);
+    },
+  );
+
+  it('When the same message is delivered twice, then one email is sent and the duplicate is logged', async () => {
+    const message = buildMessage();
+
+    harness.publish(message);
+    await harness.settled(message.trackingId);
+    harness.publish(message);
+    const sentinel = buildMessage();
+    harness.publish(sentinel);
+    await harness.settled(sentinel.trackingId);
+
+    expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
+    expect(
+      harness.logs.find('duplicate delivery of a sent notification; nothing sent').map((line) => line.trackingId),
+    ).toContain(message.trackingId);
+  });
+
+  it('When the customer name carries a script tag, then the HTML part has it escaped', async () => {
+    const message = buildMessage('ticket.added_to_checkout');
+    message.recipient.name = '<script>alert(1)</script>';
+
+    harness.publish(message);
+    await harness.settled(message.trackingId);
+
+    const [email] = harness.emailsFor(message.trackingId) as any[];
+    expect(email.HTMLPart).toContain('&lt;script&gt;alert(1)&lt;/script&gt;');
+    expect(email.HTMLPart).not.toContain('<script>');
+  });
+
+  it('When an email is sent, then one console line says so without the full address', async () => {
+    const message = buildMessage();
+
+    harness.publish(message);
+    await harness.settled(message.trackingId);
+
+    const lines = harness.logs.find('email sent').filter((line) => line.trackingId === message.trackingId);
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatchObject({ level: 30, operation: message.operation, attempts: 1 });
+    expect(lines[0]?.durationMs).toEqual(expect.any(Number));
+    expect(JSON.stringify(harness.logs.lines)).not.toContain(message.recipient.email);
+  });
+});

@@ -1,0 +1,56 @@
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { spawnService } from '../../../test-support/child-service.js';
+import { buildMessage } from '../../../test-support/messages.js';
+import { waitFor } from '../../../test-support/wait.js';
+import { type Harness, startHarness } from './support/handler-harness.js';
+
+const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+
+describe('SIGTERM under load (state and outbound calls)', () => {
+  let harness: Harness;
+
+  beforeAll(async () => {
+    // The harness's own in-process handler is stopped: the process under test is a real child.
+    harness = await startHarness('shutdown');
+    await harness.stopHandler();
+  });
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  it('When SIGTERM arrives with sends in flight, then it exits 0 and every message ends sent exactly once after a restart', async () => {
+    harness.sandbox.faults.set({ latencyMs: 300 });
+    const child = spawnService(MAIN, {
+      AMQP_URL: inject('amqpUrl'),
+      DATABASE_URL: inject('databaseUrl'),
+      PORT: '0',
+      TOPOLOGY_PREFIX: harness.config.TOPOLOGY_PREFIX,
+      MAILJET_API_URL: harness.sandbox.url,
+      MAILJET_API_KEY: harness.sandbox.apiKey,
+      MAILJET_API_SECRET: harness.sandbox.apiSecret,
+      PREFETCH: '5',
+      SHUTDOWN_TIMEOUT_MS: '10000',
+    });
+    await child.waitForLog('consuming');
+    const messages = Array.from({ length: 30 }, () => buildMessage());
+    for (const message of messages) harness.publish(message);
+    await waitFor(() => (harness.sandbox.store.list({}).length >= 5 ? true : undefined), { what: 'first sends' });
+
+    child.child.kill('SIGTERM');
+    const code = await child.exited;
+
+    expect(code).toBe(0);
+    expect(child.lines.map((line) => line.msg)).toContain('shutdown complete');
+    const sentBeforeRestart = messages.filter((m) => harness.emailsFor(m.trackingId).length > 0);
+    expect(sentBeforeRestart.length).toBeGreaterThan(0);
+    expect(sentBeforeRestart.length).toBeLessThan(messages.length);
+
+    harness.sandbox.faults.clear();
+    await harness.restartHandler();
+    for (const message of messages) {
+      expect(await harness.settled(message.trackingId)).toMatchObject({ status: 'sent' });
+      expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
+    }
+  });
+});
