@@ -50,6 +50,6 @@ export function loadConfig(env: Record<string, string | undefined>) {
     retryPolicy: { maxRetries: parsed.RETRY_MAX_RETRIES, delay },
     // A claim must outlive the longest send it covers: every attempt timing out, every wait in full.
     leaseMs:
-      (parsed.RETRY_MAX_RETRIES + 1) * parsed.MAILJET_TIMEOUT_MS + parsed.RETRY_MAX_RETRIES * longestDelay + 10_000,
+      (parsed.RETRY_MAX_RETRIES + 1) * parsed.MAILJET_TIMEOUT_MS + parsed.RETRY_MAX_RETRIES * longestDelay + 5_000,
   };
 }
