@@ -1,0 +1,88 @@
+import { randomInt } from 'node:crypto';
+import { type FailStatus, type FaultSettings, type FaultSettingsInput, parseFaultSettings } from './fault-settings.js';
+
+export type FaultAction = 'none' | 'fail' | 'hang' | 'reset';
+
+/** What one call to /v3.1/send suffers, fixed when it arrives. */
+export type FaultDecision = { action: FaultAction; status: FailStatus; latencyMs: number; failDomain: string | null };
+
+/** The part tests and the HTTP API use. */
+export type SandboxFaults = {
+  set(partial: FaultSettingsInput): FaultSettings;
+  clear(): FaultSettings;
+  current(): FaultSettings;
+};
+
+/** mulberry32: tiny, fast, and the same sequence for the same seed on every machine. */
+export function mulberry32(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+const noFaults = (seed: number): FaultSettings => ({
+  failNext: 0,
+  status: 500,
+  failRate: 0,
+  seed,
+  latencyMs: 0,
+  hangNext: 0,
+  resetNext: 0,
+  failRecipients: null,
+});
+
+export class FaultController implements SandboxFaults {
+  private settings: FaultSettings;
+  private random: () => number;
+
+  constructor(initial: FaultSettingsInput = {}) {
+    this.settings = noFaults(randomInt(0, 2 ** 32));
+    this.random = mulberry32(this.settings.seed);
+    this.set(initial);
+  }
+
+  /**
+   * Merges the given fields into the current settings. Giving `seed` or `failRate` restarts the
+   * PRNG from the seed, so the same settings followed by the same calls fail the same calls.
+   */
+  set(partial: FaultSettingsInput): FaultSettings {
+    const patch = parseFaultSettings(partial);
+    const defined = Object.fromEntries(Object.entries(patch).filter(([, value]) => value !== undefined));
+    this.settings = { ...this.settings, ...defined };
+    if (patch.seed !== undefined || patch.failRate !== undefined) this.random = mulberry32(this.settings.seed);
+    return this.current();
+  }
+
+  clear(): FaultSettings {
+    this.settings = noFaults(this.settings.seed);
+    this.random = mulberry32(this.settings.seed);
+    return this.current();
+  }
+
+  current(): FaultSettings {
+    return { ...this.settings };
+  }
+
+  /**
+   * Called once per /v3.1/send call, synchronously as it arrives, so that concurrent calls each
+   * consume their own unit. Every counter above zero counts this call ("the next N calls" holds for
+   * each); when several apply, the strongest wins: hang, then reset, then fail.
+   */
+  onSendCall(): FaultDecision {
+    const s = this.settings;
+    const hang = s.hangNext > 0;
+    const reset = s.resetNext > 0;
+    const failCounted = s.failNext > 0;
+    if (hang) s.hangNext -= 1;
+    if (reset) s.resetNext -= 1;
+    if (failCounted) s.failNext -= 1;
+    const failDrawn = s.failRate > 0 && this.random() < s.failRate;
+    const action: FaultAction = hang ? 'hang' : reset ? 'reset' : failCounted || failDrawn ? 'fail' : 'none';
+    return { action, status: s.status, latencyMs: s.latencyMs, failDomain: s.failRecipients };
+  }
+}

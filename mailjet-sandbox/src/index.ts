@@ -1,0 +1,26 @@
+export {
+  FAIL_STATUSES,
+  type FailStatus,
+  type FaultSettings,
+  FaultSettingsError,
+  type FaultSettingsInput,
+} from './fault-settings.js';
+export type { SandboxFaults } from './faults.js';
+export { escapeHtml } from './inbox-page.js';
+export { MESSAGE_HREF_PREFIX } from './mailjet-ids.js';
+export {
+  DEFAULT_MAX_STORED,
+  type MessageFilter,
+  MessageStore,
+  type StoredMessage,
+  type StoredRecipient,
+} from './message-store.js';
+export { SEND_PATH } from './server.js';
+export {
+  DEFAULT_API_KEY,
+  DEFAULT_API_SECRET,
+  DEFAULT_HOST,
+  type Sandbox,
+  type SandboxOptions,
+  startSandbox,
+} from './start-sandbox.js';

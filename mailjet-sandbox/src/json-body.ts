@@ -1,0 +1,52 @@
+import type { IncomingMessage } from 'node:http';
+
+/** Mailjet allows 15 MB of attachments in all; the sandbox refuses bodies above this by default. */
+export const DEFAULT_MAX_BODY_BYTES = 15 * 1024 * 1024;
+
+export type BodyResult = { ok: true; text: string } | { ok: false; reason: 'too_large' | 'aborted' };
+
+/**
+ * Reads the whole body as UTF-8, up to `limitBytes`. A declared Content-Length over the limit is
+ * refused before a byte is read; a body that grows past it stops being buffered.
+ */
+export function readBody(req: IncomingMessage, limitBytes: number): Promise<BodyResult> {
+  if (Number(req.headers['content-length']) > limitBytes) return Promise.resolve({ ok: false, reason: 'too_large' });
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= limitBytes) {
+        chunks.push(chunk);
+        return;
+      }
+      // Node dumps the unread rest of the body once the answer is written.
+      req.off('data', onData);
+      chunks.length = 0;
+      resolve({ ok: false, reason: 'too_large' });
+    };
+    req.on('data', onData);
+    req.on('end', () => resolve({ ok: true, text: decode(chunks, size) }));
+    // 'close' before 'end': the client went away mid-body. A settled promise ignores it otherwise.
+    req.on('close', () => resolve({ ok: false, reason: 'aborted' }));
+  });
+}
+
+function decode(chunks: Buffer[], size: number): string {
+  if (chunks.length === 1) return (chunks[0] as Buffer).toString('utf8');
+  return Buffer.concat(chunks, size).toString('utf8');
+}
+
+export type JsonResult = { ok: true; value: unknown } | { ok: false; reason: 'too_large' | 'aborted' | 'malformed' };
+
+/** For the sandbox's own endpoints: an empty body counts as `{}`. */
+export async function readJson(req: IncomingMessage, limitBytes: number): Promise<JsonResult> {
+  const body = await readBody(req, limitBytes);
+  if (!body.ok) return body;
+  if (body.text.trim() === '') return { ok: true, value: {} };
+  try {
+    return { ok: true, value: JSON.parse(body.text) };
+  } catch {
+    return { ok: false, reason: 'malformed' };
+  }
+}

@@ -1,0 +1,128 @@
+import { type GlobalError, globalError, type MailjetError, malformedJson } from './mailjet-errors.js';
+import { MESSAGE_HREF_PREFIX } from './mailjet-ids.js';
+import type { StoredMessage, StoredRecipient } from './message-store.js';
+import {
+  type AcceptedMessage,
+  type CheckedMessage,
+  checkMessage,
+  invalidEmail,
+  isObject,
+  RECIPIENT_KINDS,
+  type RecipientKind,
+} from './validate-messages.js';
+
+export const MAX_MESSAGES = 50;
+
+export type SendRequest = { messages: unknown[]; sandboxMode: boolean; globals: Record<string, unknown> | undefined };
+
+export type BatchContext = {
+  nextId: () => string;
+  nextUuid: () => string;
+  /** Recipients in this domain get a per-message error (the `failRecipients` fault); null: none. */
+  failDomain: string | null;
+};
+
+/** What the endpoint answers and what it keeps. The body is JSON text: MessageIDs are bare integers > 2^53. */
+export type BatchOutcome = { status: 200 | 400; body: string; accepted: StoredMessage[] };
+
+/** Errors that concern the whole call answer with a global error body, with no `Messages`. */
+export function parseSendRequest(text: string): { ok: true; request: SendRequest } | { ok: false; error: GlobalError } {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return { ok: false, error: malformedJson() };
+  }
+  if (!isObject(parsed)) return { ok: false, error: malformedJson() };
+  const { Messages: messages, Globals: globals, SandboxMode: sandboxMode } = parsed;
+  if (messages === undefined || messages === null) {
+    return {
+      ok: false,
+      error: globalError('mj-0003', 'The Messages is mandatory but missing from the input.', ['Messages']),
+    };
+  }
+  if (!Array.isArray(messages) || (globals !== undefined && !isObject(globals))) {
+    return { ok: false, error: malformedJson() };
+  }
+  if (messages.length === 0) {
+    return { ok: false, error: globalError('mj-0007', 'The Messages array cannot be empty.', ['Messages']) };
+  }
+  if (messages.length > MAX_MESSAGES) {
+    const text = `The Messages array holds ${messages.length} elements; at most ${MAX_MESSAGES} are allowed.`;
+    return { ok: false, error: globalError('mj-0008', text, ['Messages']) };
+  }
+  return { ok: true, request: { messages, sandboxMode: sandboxMode === true, globals } };
+}
+
+/**
+ * Answers one entry per message, in input order. Any failed message makes the call a 400, and the
+ * valid ones are still accepted: that is how Mailjet behaves, and why a client must retry only the
+ * failed entries. In SandboxMode nothing is kept and the ids are empty.
+ */
+export function sendBatch(request: SendRequest, context: BatchContext, receivedAt: string): BatchOutcome {
+  const entries: string[] = [];
+  const accepted: StoredMessage[] = [];
+  let failed = false;
+  for (const raw of request.messages) {
+    const checked = withRecipientFaults(checkMessage(raw, request.globals), context.failDomain);
+    if (!checked.ok) {
+      failed = true;
+      entries.push(`{"Status":"error","Errors":${JSON.stringify(checked.errors)}}`);
+      continue;
+    }
+    const recipients = assignIds(checked.message, request.sandboxMode, context);
+    entries.push(successEntry(checked.message, recipients));
+    if (!request.sandboxMode) accepted.push(toStored(checked.message, recipients, receivedAt));
+  }
+  return { status: failed ? 400 : 200, body: `{"Messages":[${entries.join(',')}]}`, accepted };
+}
+
+function withRecipientFaults(checked: CheckedMessage, failDomain: string | null): CheckedMessage {
+  if (!checked.ok || failDomain === null) return checked;
+  const errors: MailjetError[] = [];
+  for (const kind of RECIPIENT_KINDS) {
+    checked.message[kind]?.forEach(({ Email }, index) => {
+      if (inDomain(Email, failDomain)) errors.push(invalidEmail(Email, `${kind}[${index}].Email`));
+    });
+  }
+  return errors.length === 0 ? checked : { ok: false, errors };
+}
+
+function inDomain(email: string, domain: string): boolean {
+  const host = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+  return host === domain || host.endsWith(`.${domain}`);
+}
+
+function assignIds(message: AcceptedMessage, sandboxMode: boolean, context: BatchContext): StoredRecipient[] {
+  const recipients: StoredRecipient[] = [];
+  for (const Type of RECIPIENT_KINDS) {
+    for (const { Email } of message[Type] ?? []) {
+      const MessageID = sandboxMode ? '0' : context.nextId();
+      const MessageUUID = sandboxMode ? '' : context.nextUuid();
+      recipients.push({ Type, Email, MessageUUID, MessageID });
+    }
+  }
+  return recipients;
+}
+
+function successEntry(message: AcceptedMessage, recipients: StoredRecipient[]): string {
+  const lists: Record<RecipientKind, string[]> = { To: [], Cc: [], Bcc: [] };
+  for (const { Type, Email, MessageUUID, MessageID } of recipients) {
+    lists[Type].push(
+      `{"Email":${JSON.stringify(Email)},"MessageUUID":"${MessageUUID}","MessageID":${MessageID},"MessageHref":"${MESSAGE_HREF_PREFIX}${MessageID}"}`,
+    );
+  }
+  const customId = JSON.stringify(message.CustomID ?? '');
+  return `{"Status":"success","CustomID":${customId},"To":[${lists.To.join()}],"Cc":[${lists.Cc.join()}],"Bcc":[${lists.Bcc.join()}]}`;
+}
+
+function toStored(message: AcceptedMessage, recipients: StoredRecipient[], receivedAt: string): StoredMessage {
+  const first = recipients[0] as StoredRecipient;
+  return {
+    ...message,
+    MessageID: first.MessageID,
+    MessageUUID: first.MessageUUID,
+    receivedAt,
+    Recipients: recipients,
+  };
+}

@@ -1,0 +1,70 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { answerError } from './http-answers.js';
+import { clearFaults, clearMessages, listMessages, setFaults, showFaults, showInbox } from './sandbox-api.js';
+import { createSendEndpoint, type SendDependencies } from './send-endpoint.js';
+
+export const SEND_PATH = '/v3.1/send';
+
+type Handler = (req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => void | Promise<void>;
+type Routes = Record<string, Partial<Record<string, Handler>>>;
+
+/**
+ * Routes on the pathname of the request target, whether it is origin-form (`/v3.1/send`) or
+ * absolute-form (`https://api.mailjet.com/v3.1/send`): node-mailjet configured with a proxy sends
+ * the latter, and that is one of the two ways to point it at plain HTTP.
+ */
+export function createSandboxServer(deps: SendDependencies): Server {
+  const { store, faults } = deps;
+  const routes: Routes = {
+    [SEND_PATH]: { POST: createSendEndpoint(deps) },
+    '/': { GET: (_req, res, query) => showInbox(res, query, store) },
+    '/sandbox/messages': {
+      GET: (_req, res, query) => listMessages(res, query, store),
+      DELETE: (_req, res) => clearMessages(res, store),
+    },
+    '/sandbox/faults': {
+      GET: (_req, res) => showFaults(res, faults),
+      POST: (req, res) => setFaults(req, res, faults),
+      DELETE: (_req, res) => clearFaults(res, faults),
+    },
+    '/sandbox/health': { GET: (_req, res) => answerHealth(res) },
+  };
+  // Longer than any client's idle timeout (Node's agents use 5 s), so the client always closes an
+  // idle keep-alive connection first and never reuses one the server is closing.
+  return createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
+    dispatch(routes, req, res).catch((error: unknown) => {
+      console.error('mailjet-sandbox: request failed', error);
+      if (!res.headersSent) answerError(res, 500, 'internal', 'internal error');
+      else res.destroy();
+    });
+  });
+}
+
+async function dispatch(routes: Routes, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const target = splitTarget(req.url ?? '/');
+  if (target === undefined) return answerError(res, 400, 'bad_request_target', 'request target is not a URL');
+  const route = routes[target.pathname];
+  if (route === undefined) return answerError(res, 404, 'not_found', `no route for ${req.method} ${target.pathname}`);
+  const handler = route[req.method ?? 'GET'];
+  if (handler === undefined) {
+    res.setHeader('Allow', Object.keys(route).join(', '));
+    return answerError(res, 405, 'method_not_allowed', `${req.method} is not allowed on ${target.pathname}`);
+  }
+  await handler(req, res, new URLSearchParams(target.search));
+}
+
+export function splitTarget(target: string): { pathname: string; search: string } | undefined {
+  if (target.startsWith('/')) {
+    const question = target.indexOf('?');
+    return question < 0
+      ? { pathname: target, search: '' }
+      : { pathname: target.slice(0, question), search: target.slice(question) };
+  }
+  if (!URL.canParse(target)) return undefined;
+  const { pathname, search } = new URL(target);
+  return { pathname, search };
+}
+
+function answerHealth(res: ServerResponse): void {
+  res.writeHead(200, { 'Content-Type': 'application/json' }).end('{"status":"ok"}');
+}

@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { MessageStore, type StoredMessage } from '../../src/index.js';
+import { uniqueEmail, uniqueId } from '../support/messages.js';
+
+let sequence = 0;
+function stored(fields: { customId?: string; to?: string[]; cc?: string[] } = {}): StoredMessage {
+  sequence += 1;
+  const to = fields.to ?? [uniqueEmail()];
+  const recipients = [
+    ...to.map((Email) => ({ Type: 'To' as const, Email })),
+    ...(fields.cc ?? []).map((Email) => ({ Type: 'Cc' as const, Email })),
+  ].map((recipient, index) => ({
+    ...recipient,
+    MessageUUID: uniqueId('uuid'),
+    MessageID: String(1n << (60n + BigInt(index))),
+  }));
+  return {
+    From: { Email: 'from@notify.example' },
+    To: to.map((Email) => ({ Email })),
+    TextPart: `message ${sequence}`,
+    ...(fields.customId === undefined ? {} : { CustomID: fields.customId }),
+    MessageID: recipients[0]?.MessageID ?? '0',
+    MessageUUID: recipients[0]?.MessageUUID ?? '',
+    receivedAt: new Date().toISOString(),
+    Recipients: recipients,
+  };
+}
+
+describe('MessageStore', () => {
+  it('When messages are added, then list returns them in the order received', () => {
+    const store = new MessageStore();
+    const messages = [stored(), stored(), stored()];
+
+    for (const message of messages) store.add(message);
+
+    expect(store.list()).toEqual(messages);
+  });
+
+  it('When filtered by CustomID, by recipient or both, then only the matching ones', () => {
+    const store = new MessageStore();
+    const [customId, email] = [uniqueId('c'), uniqueEmail()];
+    const both = stored({ customId, to: [email] });
+    const idOnly = stored({ customId });
+    const ccOnly = stored({ cc: [email] });
+    for (const message of [both, idOnly, ccOnly, stored()]) store.add(message);
+
+    expect(store.list({ customId })).toEqual([both, idOnly]);
+    expect(store.list({ to: email.toUpperCase() })).toEqual([both, ccOnly]);
+    expect(store.list({ customId, to: email })).toEqual([both]);
+    expect(store.list({ customId: uniqueId('none') })).toEqual([]);
+  });
+
+  it('When more than maxStored arrive, then the oldest go, from the list and from the indexes', () => {
+    const store = new MessageStore(2);
+    const [oldest, middle, newest] = [stored({ customId: 'a' }), stored({ customId: 'b' }), stored({ customId: 'a' })];
+
+    for (const message of [oldest, middle, newest]) store.add(message);
+
+    expect(store.size).toBe(2);
+    expect(store.list()).toEqual([middle, newest]);
+    expect(store.list({ customId: 'a' })).toEqual([newest]);
+    expect(store.list({ to: oldest.Recipients[0]?.Email })).toEqual([]);
+  });
+
+  it('When cleared, then nothing is listed, by any filter', () => {
+    const store = new MessageStore();
+    const message = stored({ customId: uniqueId('c') });
+    store.add(message);
+
+    store.clear();
+
+    expect(store.list()).toEqual([]);
+    expect(store.list({ customId: message.CustomID })).toEqual([]);
+  });
+
+  it('When waitFor is pending and a matching message arrives, then it resolves with it', async () => {
+    const store = new MessageStore();
+    const customId = uniqueId('wait');
+    const waiting = store.waitFor({ customId }, { timeoutMs: 1_000 });
+    const message = stored({ customId });
+
+    store.add(stored());
+    store.add(message);
+
+    await expect(waiting).resolves.toEqual([message]);
+  });
+
+  it('When waitFor sees no match in time, then it rejects naming the filter', async () => {
+    const store = new MessageStore();
+
+    await expect(store.waitFor({ customId: 'never' }, { timeoutMs: 20 })).rejects.toThrow(/never/);
+  });
+});
