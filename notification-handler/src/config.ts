@@ -14,6 +14,8 @@ const schema = z
     MAILJET_API_SECRET: envString(),
     MAILJET_API_URL: z.preprocess(unsetIfEmpty, z.url({ protocol: /^https?$/ }).optional()),
     MAILJET_TIMEOUT_MS: envInt(10_000, { min: 1 }),
+    /** Provider calls in flight at once; each carries up to 50 emails. */
+    MAILJET_MAX_CONCURRENT_CALLS: envInt(8, { min: 1, max: 100 }),
     MAIL_FROM_EMAIL: z.preprocess(unsetIfEmpty, EmailSchema.default('tickets@example.com')),
     MAIL_FROM_NAME: z.preprocess(unsetIfEmpty, singleLine(100).default('Ticketing')),
     RETRY_MAX_RETRIES: envInt(3, { min: 0, max: 20 }),

@@ -11,7 +11,9 @@ import {
   redactUrl,
 } from '@notify/shared/platform';
 import { createApp } from './app.js';
+import { batchingEmailProvider } from './batching/batching-email-provider.js';
 import type { HandlerConfig } from './config.js';
+import { createNotificationStore } from './db/notification-store.js';
 import type { EmailProvider } from './domain/email-provider.js';
 import { sendNotification } from './domain/send-notification.js';
 import { createMailjetEmailProvider } from './mailjet/mailjet-email-provider.js';
@@ -54,7 +56,11 @@ export async function startNotificationHandler(
         'NO MAILJET_API_KEY SET: sending to the local Mailjet sandbox. No real email leaves this machine.',
       );
     }
-    const provider = overrides.provider ?? createMailjetEmailProvider(config.mailjet, log);
+    const provider = batchingEmailProvider(
+      overrides.provider ?? createMailjetEmailProvider(config.mailjet, log),
+      config.MAILJET_MAX_CONCURRENT_CALLS,
+    );
+    const store = createNotificationStore(pool, { leaseMs: config.leaseMs });
     const topology = topologyNames(config.TOPOLOGY_PREFIX);
     let draining = false;
     const consumer = createNotificationConsumer({
@@ -65,7 +71,7 @@ export async function startNotificationHandler(
       handle: (message, shutdown) =>
         sendNotification(
           message,
-          { db: pool, provider, from: config.from, retryPolicy: config.retryPolicy, leaseMs: config.leaseMs, log },
+          { store, provider, from: config.from, retryPolicy: config.retryPolicy, log },
           shutdown,
         ),
     });

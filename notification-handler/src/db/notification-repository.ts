@@ -21,93 +21,117 @@ export type AttemptRecord = {
   providerMessageId?: string | undefined;
 };
 
-// One statement: insert a new row as in_progress, or take over an in_progress row whose lease has
-// run out (its handler died mid-send). A sent or failed row, or a live lease, is left alone and
-// read back instead. The read uses the statement's snapshot, so it cannot see the row a
-// concurrent insert just made: that case comes back empty and the caller treats it as busy.
+// One statement for a whole batch: insert each new row as in_progress, or take over an
+// in_progress row whose lease has run out (its handler died mid-send). A sent or failed row, or a
+// live lease, is left alone and read back instead. That read uses the statement's snapshot, so it
+// cannot see a row a concurrent insert just made: such an id comes back missing, and counts as busy.
+// Rows are taken in id order, so that two handlers claiming overlapping batches cannot deadlock.
 const CLAIM = `
-WITH claimed AS (
+WITH input AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
+    tracking_id uuid, operation text, recipient_email text, recipient_name text, request jsonb, occurred_at timestamptz)
+  ORDER BY tracking_id
+),
+claimed AS (
   INSERT INTO notifications.notifications AS n
     (tracking_id, operation, recipient_email, recipient_name, request, status, lease_expires_at, occurred_at)
-  VALUES ($1, $2, $3, $4, $5, 'in_progress', now() + make_interval(secs => $6::float8 / 1000), $7)
+  SELECT tracking_id, operation, recipient_email, recipient_name, request, 'in_progress',
+         now() + make_interval(secs => $2::float8 / 1000), occurred_at
+  FROM input
   ON CONFLICT (tracking_id) DO UPDATE
     SET lease_expires_at = EXCLUDED.lease_expires_at, updated_at = now()
     WHERE n.status = 'in_progress' AND n.lease_expires_at < now()
-  RETURNING n.attempt_count
+  RETURNING n.tracking_id, n.attempt_count
 )
-SELECT 'claimed' AS status, attempt_count, NULL::timestamptz AS lease_expires_at FROM claimed
+SELECT tracking_id, 'claimed' AS status, attempt_count, NULL::timestamptz AS lease_expires_at FROM claimed
 UNION ALL
-SELECT status, attempt_count, lease_expires_at FROM notifications.notifications
-WHERE tracking_id = $1 AND NOT EXISTS (SELECT 1 FROM claimed)`;
+SELECT n.tracking_id, n.status, n.attempt_count, n.lease_expires_at
+FROM notifications.notifications n JOIN input USING (tracking_id)
+WHERE n.tracking_id NOT IN (SELECT tracking_id FROM claimed)`;
 
-export async function claimNotification(
+type ClaimRow = { tracking_id: string; status: string; attempt_count: number; lease_expires_at: Date | null };
+
+/** Claims a batch of distinct messages; one result per message, in order. */
+export async function claimNotifications(
   db: Queryable,
-  message: NotificationMessage,
+  messages: readonly NotificationMessage[],
   leaseMs: number,
-): Promise<ClaimResult> {
-  const { rows } = await db.query<{ status: string; attempt_count: number; lease_expires_at: Date | null }>(CLAIM, [
-    message.trackingId,
-    message.operation,
-    message.recipient.email,
-    message.recipient.name,
-    message,
-    leaseMs,
-    message.occurredAt,
-  ]);
-  const row = rows[0];
+): Promise<ClaimResult[]> {
+  const input = messages.map((message) => ({
+    tracking_id: message.trackingId,
+    operation: message.operation,
+    recipient_email: message.recipient.email,
+    recipient_name: message.recipient.name,
+    request: message,
+    occurred_at: message.occurredAt,
+  }));
+  const { rows } = await db.query<ClaimRow>(CLAIM, [JSON.stringify(input), leaseMs]);
+  const byId = new Map(rows.map((row) => [row.tracking_id, row]));
+  return messages.map((message) => toClaimResult(byId.get(message.trackingId)));
+}
+
+function toClaimResult(row: ClaimRow | undefined): ClaimResult {
   if (!row) return { kind: 'busy', leaseExpiresAt: undefined };
   if (row.status === 'claimed') return { kind: 'claimed', previousAttempts: row.attempt_count };
   if (row.status === 'sent' || row.status === 'failed') return { kind: row.status };
   return { kind: 'busy', leaseExpiresAt: row.lease_expires_at ?? undefined };
 }
 
-const INSERT_ATTEMPT = `
+/**
+ * What happened to a notification after a provider call: `in_progress` with a failed attempt
+ * (a retry follows), `sent` with its attempt, or `failed` with the reason (the attempt, if any,
+ * was recorded before).
+ */
+export type Settlement = {
+  trackingId: string;
+  status: 'in_progress' | 'sent' | 'failed';
+  attempt?: AttemptRecord | undefined;
+  lastError?: string | undefined;
+};
+
+const SETTLE = `
+WITH input AS (
+  SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
+    tracking_id uuid, status text, last_error text, attempt_number integer, started_at timestamptz,
+    finished_at timestamptz, outcome text, http_status integer, error_code text, message text,
+    provider_message_id text)
+),
+attempts AS (
   INSERT INTO notifications.notification_attempts
     (tracking_id, attempt_number, started_at, finished_at, outcome, http_status, error_code, message, provider_message_id)
-  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`;
+  SELECT tracking_id, attempt_number, started_at, finished_at, outcome, http_status, error_code, message,
+         provider_message_id
+  FROM input WHERE attempt_number IS NOT NULL
+  -- A repeated settlement (a statement that committed but timed out on our side) changes nothing.
+  ON CONFLICT (tracking_id, attempt_number) DO NOTHING
+)
+UPDATE notifications.notifications n
+SET status = i.status,
+    attempt_count = COALESCE(i.attempt_number, n.attempt_count),
+    last_error = CASE WHEN i.status = 'sent' THEN NULL ELSE COALESCE(i.last_error, n.last_error) END,
+    provider_message_id = COALESCE(i.provider_message_id, n.provider_message_id),
+    sent_at = CASE WHEN i.status = 'sent' THEN i.finished_at ELSE n.sent_at END,
+    updated_at = now()
+FROM input i
+-- A handler whose lease was taken over must not overwrite the outcome of the one that took it.
+WHERE n.tracking_id = i.tracking_id AND n.status = 'in_progress'`;
 
-function attemptParams(trackingId: string, attempt: AttemptRecord): unknown[] {
-  return [
-    trackingId,
-    attempt.number,
-    attempt.startedAt,
-    attempt.finishedAt,
-    attempt.outcome,
-    attempt.httpStatus ?? null,
-    attempt.errorCode ?? null,
-    attempt.message ?? null,
-    attempt.providerMessageId ?? null,
-  ];
-}
-
-/** A failed provider call: the attempt row and the notification's counters, in one statement. */
-export async function recordFailedAttempt(db: Queryable, trackingId: string, attempt: AttemptRecord): Promise<void> {
-  await db.query(
-    `WITH attempt AS (${INSERT_ATTEMPT})
-     UPDATE notifications.notifications
-     SET attempt_count = $2, last_error = $8, updated_at = now()
-     WHERE tracking_id = $1`,
-    attemptParams(trackingId, attempt),
-  );
-}
-
-export async function markSent(db: Queryable, trackingId: string, attempt: AttemptRecord): Promise<void> {
-  await db.query(
-    `WITH attempt AS (${INSERT_ATTEMPT})
-     UPDATE notifications.notifications
-     SET status = 'sent', attempt_count = $2, provider_message_id = $9, last_error = NULL,
-         sent_at = $4, updated_at = now()
-     WHERE tracking_id = $1`,
-    attemptParams(trackingId, attempt),
-  );
-}
-
-export async function markFailed(db: Queryable, trackingId: string, reason: string): Promise<void> {
-  await db.query(
-    `UPDATE notifications.notifications SET status = 'failed', last_error = $2, updated_at = now()
-     WHERE tracking_id = $1`,
-    [trackingId, reason],
-  );
+/** Records a batch of settlements (for distinct notifications) in one statement. */
+export async function settleNotifications(db: Queryable, settlements: readonly Settlement[]): Promise<void> {
+  const input = settlements.map(({ trackingId, status, attempt, lastError }) => ({
+    tracking_id: trackingId,
+    status,
+    last_error: lastError ?? attempt?.message ?? null,
+    attempt_number: attempt?.number ?? null,
+    started_at: attempt?.startedAt ?? null,
+    finished_at: attempt?.finishedAt ?? null,
+    outcome: attempt?.outcome ?? null,
+    http_status: attempt?.httpStatus ?? null,
+    error_code: attempt?.errorCode ?? null,
+    message: attempt?.message ?? null,
+    provider_message_id: attempt?.providerMessageId ?? null,
+  }));
+  await db.query(SETTLE, [JSON.stringify(input)]);
 }
 
 /** Gives up an in_progress row at once, so that its redelivery need not wait out the lease. */

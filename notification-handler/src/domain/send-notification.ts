@@ -1,15 +1,8 @@
 import type { NotificationMessage } from '@notify/shared';
 import type { Logger } from '@notify/shared/platform';
-import {
-  type AttemptRecord,
-  claimNotification,
-  markFailed,
-  markSent,
-  type Queryable,
-  recordFailedAttempt,
-  releaseLease,
-} from '../db/notification-repository.js';
-import type { Address, EmailProvider, SendOutcome } from './email-provider.js';
+import type { AttemptRecord } from '../db/notification-repository.js';
+import type { NotificationStore } from '../db/notification-store.js';
+import type { Address, Email, EmailProvider, SendOutcome } from './email-provider.js';
 import { buildEmail } from './email-template.js';
 import { maskEmail } from './mask-email.js';
 import { persistently } from './persistently.js';
@@ -17,11 +10,10 @@ import { type DelayStrategy, RetryError, retry } from './retry.js';
 import { waitForLease } from './wait-for-lease.js';
 
 export type SendNotificationDeps = {
-  db: Queryable;
+  store: NotificationStore;
   provider: EmailProvider;
   from: Address;
   retryPolicy: { maxRetries: number; delay: DelayStrategy };
-  leaseMs: number;
   log: Logger;
 };
 
@@ -51,7 +43,7 @@ export async function sendNotification(
   signal: AbortSignal,
 ): Promise<SendNotificationOutcome> {
   const log = deps.log.child({ trackingId: message.trackingId, operation: message.operation });
-  const claim = await waitForLease(() => claimNotification(deps.db, message, deps.leaseMs), signal);
+  const claim = await waitForLease(() => deps.store.claim(message), signal);
   if (claim.kind === 'interrupted') return claim;
   if (claim.kind === 'sent') {
     log.info('duplicate delivery of a sent notification; nothing sent');
@@ -79,40 +71,36 @@ export async function sendNotification(
           log.warn({ attempt, reason: (error as Error).message, nextDelayMs: delayMs }, 'email send failed; retrying'),
       },
     );
-    await persistently(() => markSent(deps.db, message.trackingId, sent));
+    await persistently(() => deps.store.settle({ trackingId: message.trackingId, status: 'sent', attempt: sent }));
     log.info(resultFields(email.to.email, attempts, startedAt), 'email sent');
     return { kind: 'sent', attempts };
   } catch (error) {
     if (!(error instanceof RetryError)) throw error;
     if (error.aborted) {
-      await releaseLease(deps.db, message.trackingId);
+      await deps.store.releaseLease(message.trackingId);
       return { kind: 'interrupted' };
     }
     if (!(error.lastError instanceof SendFailure)) throw error.lastError;
     const reason = error.lastError.message;
-    await persistently(() => markFailed(deps.db, message.trackingId, reason));
+    await persistently(() =>
+      deps.store.settle({ trackingId: message.trackingId, status: 'failed', lastError: reason }),
+    );
     log.error({ ...resultFields(email.to.email, attempts, startedAt), reason }, 'email failed');
     return { kind: 'failed', reason, attempts };
   }
 }
 
-/** One provider call, recorded. A failure is recorded here; a success with the row's settle. */
-async function sendOnce(deps: SendNotificationDeps, email: ReturnType<typeof buildEmail>, number: number) {
+/** One provider call. A failure is recorded here; a success together with the row's settlement. */
+async function sendOnce(deps: SendNotificationDeps, email: Email, number: number): Promise<AttemptRecord> {
   const startedAt = new Date();
   const [outcome] = await deps.provider.send([email]);
   const finishedAt = new Date();
   if (!outcome) throw new Error('email provider returned no outcome');
   if (outcome.kind === 'sent') {
-    return {
-      number,
-      startedAt,
-      finishedAt,
-      outcome: 'sent',
-      httpStatus: outcome.httpStatus,
-      providerMessageId: outcome.providerMessageId,
-    } satisfies AttemptRecord;
+    const { httpStatus, providerMessageId } = outcome;
+    return { number, startedAt, finishedAt, outcome: 'sent', httpStatus, providerMessageId };
   }
-  await recordFailedAttempt(deps.db, email.customId, {
+  const attempt: AttemptRecord = {
     number,
     startedAt,
     finishedAt,
@@ -120,7 +108,8 @@ async function sendOnce(deps: SendNotificationDeps, email: ReturnType<typeof bui
     httpStatus: outcome.httpStatus,
     errorCode: outcome.errorCode,
     message: outcome.reason,
-  });
+  };
+  await deps.store.settle({ trackingId: email.customId, status: 'in_progress', attempt });
   throw new SendFailure(outcome);
 }
 

@@ -57,6 +57,20 @@ describe('sending notifications (outbound call and state)', () => {
     ).toContain(message.trackingId);
   });
 
+  it('When two copies of a message arrive together, then one email is sent', async () => {
+    const message = buildMessage();
+
+    harness.publish(message);
+    harness.publish(message);
+    const sentinel = buildMessage();
+    await harness.settled(message.trackingId);
+    harness.publish(sentinel);
+    await harness.settled(sentinel.trackingId);
+    await harness.logs.waitFor('duplicate delivery of a sent notification; nothing sent');
+
+    expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
+  });
+
   it('When the customer name carries a script tag, then the HTML part has it escaped', async () => {
     const message = buildMessage('ticket.added_to_checkout');
     message.recipient.name = '<script>alert(1)</script>';

@@ -1,0 +1,59 @@
+export type BatchRun<In, Out> = (items: In[]) => Promise<Out[]>;
+
+export type MicroBatcherOptions = {
+  maxBatchSize: number;
+  /** Batches in flight at once. While they run, new items gather into the next batch. */
+  maxConcurrentBatches: number;
+};
+
+type Pending<In, Out> = { item: In; resolve: (out: Out) => void; reject: (error: unknown) => void };
+
+/**
+ * Turns many concurrent single calls into fewer batched ones (group commit). Items that arrive in
+ * the same turn of the event loop go out together; under load, items gather while the allowed
+ * batches are in flight, so batches grow with the load and add no wait when it is light.
+ * `run` answers one result per item, in order; if it throws, every item of that batch rejects.
+ */
+export function createMicroBatcher<In, Out>(
+  run: BatchRun<In, Out>,
+  { maxBatchSize, maxConcurrentBatches }: MicroBatcherOptions,
+): (item: In) => Promise<Out> {
+  let queue: Pending<In, Out>[] = [];
+  let running = 0;
+  let flushScheduled = false;
+
+  const scheduleFlush = () => {
+    if (flushScheduled) return;
+    flushScheduled = true;
+    setImmediate(flush);
+  };
+
+  function flush(): void {
+    flushScheduled = false;
+    while (queue.length > 0 && running < maxConcurrentBatches) {
+      const batch = queue.slice(0, maxBatchSize);
+      queue = queue.slice(batch.length);
+      running += 1;
+      runBatch(batch).finally(() => {
+        running -= 1;
+        if (queue.length > 0) scheduleFlush();
+      });
+    }
+  }
+
+  async function runBatch(batch: Pending<In, Out>[]): Promise<void> {
+    try {
+      const results = await run(batch.map((pending) => pending.item));
+      if (results.length !== batch.length) throw new Error(`batch of ${batch.length} got ${results.length} results`);
+      batch.forEach((pending, index) => pending.resolve(results[index] as Out));
+    } catch (error) {
+      for (const pending of batch) pending.reject(error);
+    }
+  }
+
+  return (item) =>
+    new Promise<Out>((resolve, reject) => {
+      queue.push({ item, resolve, reject });
+      scheduleFlush();
+    });
+}

@@ -1,0 +1,83 @@
+import { describe, expect, it } from 'vitest';
+import { createMicroBatcher } from '../../src/batching/micro-batcher.js';
+
+/** A batch runner whose batches the test releases by hand, recording what each contained. */
+function controlledRunner() {
+  const batches: number[][] = [];
+  const releases: Array<() => void> = [];
+  const run = (items: number[]) => {
+    batches.push(items);
+    return new Promise<string[]>((resolve) => {
+      releases.push(() => resolve(items.map((item) => `result ${item}`)));
+    });
+  };
+  return { run, batches, releaseNext: () => releases.shift()?.() };
+}
+
+const tick = () => new Promise((resolve) => setImmediate(resolve));
+
+describe('micro-batcher', () => {
+  it('When items arrive in the same turn, then they go out as one batch and each gets its own result', async () => {
+    const runner = controlledRunner();
+    const submit = createMicroBatcher(runner.run, { maxBatchSize: 10, maxConcurrentBatches: 1 });
+
+    const results = [1, 2, 3].map(submit);
+    await tick();
+    runner.releaseNext();
+
+    expect(await Promise.all(results)).toEqual(['result 1', 'result 2', 'result 3']);
+    expect(runner.batches).toEqual([[1, 2, 3]]);
+  });
+
+  it('When more items arrive than a batch holds, then they are split at the bound', async () => {
+    const runner = controlledRunner();
+    const submit = createMicroBatcher(runner.run, { maxBatchSize: 2, maxConcurrentBatches: 5 });
+
+    const results = [1, 2, 3, 4, 5].map(submit);
+    await tick();
+    for (let i = 0; i < 3; i++) runner.releaseNext();
+
+    await Promise.all(results);
+    expect(runner.batches).toEqual([[1, 2], [3, 4], [5]]);
+  });
+
+  it('When the allowed batches are in flight, then new items gather and go out together afterwards', async () => {
+    const runner = controlledRunner();
+    const submit = createMicroBatcher(runner.run, { maxBatchSize: 10, maxConcurrentBatches: 1 });
+
+    const first = submit(1);
+    await tick();
+    const later = [2, 3, 4].map(submit);
+    await tick();
+    expect(runner.batches).toEqual([[1]]);
+    runner.releaseNext();
+    await first;
+    while (runner.batches.length < 2) await tick();
+    runner.releaseNext();
+
+    expect(await Promise.all(later)).toEqual(['result 2', 'result 3', 'result 4']);
+    expect(runner.batches).toEqual([[1], [2, 3, 4]]);
+  });
+
+  it('When a batch fails, then its items reject and the next batch still runs', async () => {
+    let calls = 0;
+    const submit = createMicroBatcher(
+      async (items: number[]) => {
+        calls += 1;
+        if (calls === 1) throw new Error('database away');
+        return items.map((item) => item * 10);
+      },
+      { maxBatchSize: 10, maxConcurrentBatches: 1 },
+    );
+
+    const failed = [1, 2].map(submit);
+    await expect(Promise.all(failed)).rejects.toThrow('database away');
+    await expect(submit(3)).resolves.toBe(30);
+  });
+
+  it('When the runner answers the wrong number of results, then every item of the batch rejects', async () => {
+    const submit = createMicroBatcher(async () => ['only one'], { maxBatchSize: 10, maxConcurrentBatches: 1 });
+    const results = [1, 2].map((item) => submit(item).catch((error: Error) => error.message));
+    expect(await Promise.all(results)).toEqual(['batch of 2 got 1 results', 'batch of 2 got 1 results']);
+  });
+});
