@@ -1,0 +1,95 @@
+// npm start, last step: the sandbox and both services in one terminal, each line prefixed.
+import { type SpawnOptions, spawn } from 'node:child_process';
+import {
+  type Command,
+  createConcurrently,
+  KillOnSignal,
+  KillOthers,
+  LogError,
+  LogExit,
+  Logger,
+  LogOutput,
+} from 'concurrently';
+import { loadDotEnv } from './dot-env.js';
+
+/** A second Ctrl-C this long after the first one kills at once instead of waiting. */
+const REPEAT_IS_FORCE_AFTER_MS = 1_000;
+
+loadDotEnv();
+const logFormat = process.env.LOG_FORMAT || 'pretty';
+const services = [
+  // The sandbox first: the handler sends there when no MAILJET_API_KEY is set.
+  { name: 'sandbox  ', cwd: 'mailjet-sandbox', prefixColor: 'magenta', env: { PORT: '4010', HOST: '127.0.0.1' } },
+  { name: 'ticketing', cwd: 'ticketing-service', prefixColor: 'cyan', env: { PORT: '3000', LOG_FORMAT: logFormat } },
+  {
+    name: 'handler  ',
+    cwd: 'notification-handler',
+    prefixColor: 'green',
+    env: { PORT: '3001', LOG_FORMAT: logFormat },
+  },
+];
+
+const logger = new Logger({ prefixFormat: '{name} |' });
+const abortController = new AbortController();
+const { commands, result } = createConcurrently(
+  services.map((service) => ({ ...service, command: 'node dist/main.js' })),
+  {
+    logger,
+    outputStream: process.stdout,
+    abortSignal: abortController.signal,
+    spawn: spawnInOwnGroup,
+    kill: signalOnce(),
+    controllers: [
+      new LogError({ logger }),
+      new LogOutput({ logger }),
+      new LogExit({ logger }),
+      new KillOnSignal({ process, abortController }),
+      // --kill-others-on-fail: one service failing to start or crashing stops the others.
+      new KillOthers({ logger, abortController, conditions: ['failure'], killSignal: 'SIGTERM' }),
+    ],
+  },
+);
+forceOnRepeatedSignal(commands);
+result.then(
+  () => process.exit(0),
+  () => process.exit(1),
+);
+
+/**
+ * Each service runs in its own process group, so that a Ctrl-C in the terminal reaches it once,
+ * through this process, and not also straight from the terminal: the services stop cleanly on the
+ * first SIGINT and die on a second one.
+ */
+function spawnInOwnGroup(command: string, options: SpawnOptions) {
+  return spawn('/bin/sh', ['-c', `exec ${command}`], { ...options, detached: true });
+}
+
+/**
+ * Sends each service's group one graceful signal. npm forwards the terminal's Ctrl-C to this
+ * process, which gets it from the terminal as well: the duplicate is dropped here.
+ */
+function signalOnce(): (pid: number, signal?: string) => void {
+  const signalled = new Set<number>();
+  return (pid, signal = 'SIGTERM') => {
+    if (signalled.has(pid) && signal !== 'SIGKILL') return;
+    signalled.add(pid);
+    try {
+      // A closed terminal (SIGHUP) still gets a graceful stop: the services handle SIGINT and SIGTERM.
+      process.kill(-pid, signal === 'SIGHUP' ? 'SIGTERM' : signal);
+    } catch {
+      // The group is gone already.
+    }
+  };
+}
+
+/** A stop signal repeated after the first one's echo has passed means "now": SIGKILL what is left. */
+function forceOnRepeatedSignal(commands: Command[]): void {
+  let firstAt: number | undefined;
+  const onSignal = () => {
+    firstAt ??= Date.now();
+    if (Date.now() - firstAt < REPEAT_IS_FORCE_AFTER_MS) return;
+    console.error('npm start: stopping at once (SIGKILL)');
+    for (const command of commands) command.kill('SIGKILL');
+  };
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
+}
