@@ -45,7 +45,9 @@ export function createMicroBatcher<In, Out>(
     try {
       const results = await run(batch.map((pending) => pending.item));
       if (results.length !== batch.length) throw new Error(`batch of ${batch.length} got ${results.length} results`);
-      batch.forEach((pending, index) => pending.resolve(results[index] as Out));
+      batch.forEach((pending, index) => {
+        pending.resolve(results[index] as Out);
+      });
     } catch (error) {
       for (const pending of batch) pending.reject(error);
     }
