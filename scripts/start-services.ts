@@ -17,9 +17,11 @@ const REPEAT_IS_FORCE_AFTER_MS = 1_000;
 
 loadDotEnv();
 const logFormat = process.env.LOG_FORMAT || 'pretty';
+// The sandbox would take a real MAILJET_API_KEY as its own credentials: it keeps its defaults instead.
+const sandboxEnv = { PORT: '4010', HOST: '127.0.0.1', MAILJET_API_KEY: '', MAILJET_API_SECRET: '' };
 const services = [
   // The sandbox first: the handler sends there when no MAILJET_API_KEY is set.
-  { name: 'sandbox  ', cwd: 'mailjet-sandbox', prefixColor: 'magenta', env: { PORT: '4010', HOST: '127.0.0.1' } },
+  { name: 'sandbox  ', cwd: 'mailjet-sandbox', prefixColor: 'magenta', env: sandboxEnv },
   { name: 'ticketing', cwd: 'ticketing-service', prefixColor: 'cyan', env: { PORT: '3000', LOG_FORMAT: logFormat } },
   {
     name: 'handler  ',
