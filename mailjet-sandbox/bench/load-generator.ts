@@ -13,12 +13,16 @@ export type LoadSettings = {
 /** Latencies in ms of the sends that completed, and how many did not answer 200. */
 export type LoadRun = { latencies: Float64Array; done: number; failures: number; seconds: number };
 
-/** Fires single-message sends over keep-alive connections, `concurrency` at a time; warm-up not counted. */
-export async function runLoad(settings: LoadSettings): Promise<LoadRun> {
+/**
+ * Fires single-message sends over keep-alive connections, `concurrency` at a time. The warm-up is
+ * not counted; `onMeasureStart` runs between it and the measured sends.
+ */
+export async function runLoad(settings: LoadSettings, onMeasureStart: () => void = () => {}): Promise<LoadRun> {
   const agent = new Agent({ keepAlive: true, maxSockets: settings.concurrency });
   const send = sender(settings.port, agent, settings.authorization);
   try {
     await drive(send, settings.warmup, settings.concurrency, settings.maxSeconds);
+    onMeasureStart();
     return await drive(send, settings.sends, settings.concurrency, settings.maxSeconds);
   } finally {
     agent.destroy();

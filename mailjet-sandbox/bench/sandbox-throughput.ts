@@ -9,6 +9,10 @@ import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
 import { startSandbox } from '../src/index.js';
 import { type LoadRun, type LoadSettings, runLoad } from './load-generator.js';
+import { threadCpuMs } from './thread-cpu.js';
+
+/** The measured run, and the CPU the sandbox's thread used meanwhile (ms; undefined off Linux). */
+type Measured = { run: LoadRun; serverCpuMs: number | undefined };
 
 function wholeFromEnv(name: string, fallback: number): number {
   const raw = process.env[name];
@@ -35,31 +39,53 @@ async function main(): Promise<void> {
     warmup: wholeFromEnv('BENCH_WARMUP', 2_000),
   };
   try {
-    const run = client === 'inline' ? await runLoad(settings) : await runInWorker(settings);
-    report(settings, client, run, sandbox.store.size);
+    const measured = client === 'inline' ? await runInline(settings) : await runInWorker(settings);
+    report(settings, client, measured, sandbox.store.size);
   } finally {
     await sandbox.stop();
   }
 }
 
-async function runInWorker(settings: LoadSettings): Promise<LoadRun> {
+async function runInline(settings: LoadSettings): Promise<Measured> {
+  let startCpu: number | undefined;
+  const run = await runLoad(settings, () => {
+    startCpu = threadCpuMs();
+  });
+  return { run, serverCpuMs: cpuSince(startCpu) };
+}
+
+async function runInWorker(settings: LoadSettings): Promise<Measured> {
   // On Node 20 a worker does not inherit tsx's module hooks: it loads its TypeScript through tsx's API.
   const entry = JSON.stringify(new URL('./load-worker.ts', import.meta.url).href);
   const code = `import('tsx/esm/api').then(({ tsImport }) => tsImport(${entry}, ${JSON.stringify(import.meta.url)}))`;
   const worker = new Worker(code, { eval: true, workerData: settings });
-  worker.once('error', (error) => console.error('load worker failed', error));
-  const [run] = (await once(worker, 'message')) as [LoadRun];
+  const failed = once(worker, 'error').then(([error]) => Promise.reject(error));
+  await Promise.race([once(worker, 'message'), failed]); // the warm-up is over
+  const startCpu = threadCpuMs();
+  const [{ run }] = (await Promise.race([once(worker, 'message'), failed])) as [{ run: LoadRun }];
+  const serverCpuMs = cpuSince(startCpu);
   await worker.terminate();
-  return run;
+  return { run, serverCpuMs };
 }
 
-function report(settings: LoadSettings, client: string, run: LoadRun, stored: number): void {
+function cpuSince(startCpu: number | undefined): number | undefined {
+  const now = threadCpuMs();
+  return startCpu === undefined || now === undefined ? undefined : now - startCpu;
+}
+
+function report(settings: LoadSettings, client: string, { run, serverCpuMs }: Measured, stored: number): void {
   const sorted = Float64Array.from(run.latencies).sort();
   const at = (q: number) => (sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? 0).toFixed(2);
   console.log(`client: ${client} thread; concurrency ${settings.concurrency}; ${run.seconds.toFixed(2)} s`);
   console.log(`sends: ${run.done} (${run.failures} not answered 200)`);
   console.log(`throughput: ${Math.round(run.done / run.seconds)} sends/s`);
   console.log(`latency ms: p50 ${at(0.5)}, p99 ${at(0.99)}, max ${at(1)}`);
+  if (serverCpuMs !== undefined && serverCpuMs > 0) {
+    // CPU time barely depends on what else runs on the machine: it says what one free core would do.
+    const whose = client === 'inline' ? 'sandbox + client thread' : 'sandbox thread';
+    const perSend = (serverCpuMs * 1_000) / run.done;
+    console.log(`${whose} CPU: ${perSend.toFixed(0)} us/send, i.e. ${Math.round(1e6 / perSend)} sends per CPU-second`);
+  }
   console.log(`store holds ${stored} messages (bounded by maxStored)`);
   if (run.failures > 0 || run.done < settings.sends) process.exitCode = 1;
 }

@@ -14,18 +14,12 @@ export function readBody(req: IncomingMessage, limitBytes: number): Promise<Body
   return new Promise((resolve) => {
     const chunks: Buffer[] = [];
     let size = 0;
-    const onData = (chunk: Buffer) => {
+    req.on('data', (chunk: Buffer) => {
+      if (size > limitBytes) return; // past the limit: the rest is read and dropped
       size += chunk.length;
-      if (size <= limitBytes) {
-        chunks.push(chunk);
-        return;
-      }
-      // Node dumps the unread rest of the body once the answer is written.
-      req.off('data', onData);
-      chunks.length = 0;
-      resolve({ ok: false, reason: 'too_large' });
-    };
-    req.on('data', onData);
+      if (size <= limitBytes) chunks.push(chunk);
+      else resolve({ ok: false, reason: 'too_large' });
+    });
     req.on('end', () => resolve({ ok: true, text: decode(chunks, size) }));
     // 'close' before 'end': the client went away mid-body. A settled promise ignores it otherwise.
     req.on('close', () => resolve({ ok: false, reason: 'aborted' }));

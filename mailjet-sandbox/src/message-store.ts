@@ -21,44 +21,57 @@ export type MessageFilter = { customId?: string | undefined; to?: string | undef
 export const DEFAULT_MAX_STORED = 10_000;
 
 type Waiter = { filter: MessageFilter; count: number; resolve: (messages: StoredMessage[]) => void };
+type Entry = { message: StoredMessage; emails: string[] };
+type Index = Map<string, StoredMessage[]>;
 
 /**
  * Keeps the newest `maxStored` accepted messages, in the order received. Other suites poll it by
  * CustomID while thousands of messages are stored, so CustomID and recipient lookups use indexes.
  */
 export class MessageStore {
-  private readonly messages = new Set<StoredMessage>();
-  private readonly byCustomId = new Map<string, Set<StoredMessage>>();
-  private readonly byRecipient = new Map<string, Set<StoredMessage>>();
+  /**
+   * Oldest first from `head` once full: a ring, because evicting from the front of a Map or Set
+   * leaves tombstones that every later "oldest entry" lookup crawls over.
+   */
+  private ring: Entry[] = [];
+  private head = 0;
+  private readonly byCustomId: Index = new Map();
+  private readonly byRecipient: Index = new Map();
   private waiters: Waiter[] = [];
 
   constructor(readonly maxStored = DEFAULT_MAX_STORED) {}
 
   get size(): number {
-    return this.messages.size;
+    return this.ring.length;
   }
 
   add(message: StoredMessage): void {
-    this.messages.add(message);
+    const entry = { message, emails: recipientKeys(message) };
+    if (this.ring.length < this.maxStored) {
+      this.ring.push(entry);
+    } else {
+      this.unindex(this.ring[this.head] as Entry);
+      this.ring[this.head] = entry;
+      this.head = (this.head + 1) % this.maxStored;
+    }
     if (message.CustomID) addToIndex(this.byCustomId, message.CustomID, message);
-    for (const email of recipientKeys(message)) addToIndex(this.byRecipient, email, message);
-    if (this.messages.size > this.maxStored) this.evictOldest();
+    for (const email of entry.emails) addToIndex(this.byRecipient, email, message);
     if (this.waiters.length > 0) this.wakeWaiters();
   }
 
   list(filter: MessageFilter = {}): StoredMessage[] {
     const to = filter.to?.toLowerCase();
     const { customId } = filter;
-    const candidates = this.candidates(customId, to);
-    if (customId === undefined && to === undefined) return [...candidates];
-    return [...candidates].filter(
+    if (customId === undefined && to === undefined) return this.inOrder();
+    return this.candidates(customId, to).filter(
       (message) =>
         (customId === undefined || message.CustomID === customId) && (to === undefined || sentTo(message, to)),
     );
   }
 
   clear(): void {
-    this.messages.clear();
+    this.ring = [];
+    this.head = 0;
     this.byCustomId.clear();
     this.byRecipient.clear();
   }
@@ -79,18 +92,23 @@ export class MessageStore {
     });
   }
 
-  private candidates(customId: string | undefined, to: string | undefined): Set<StoredMessage> {
-    const byId = customId === undefined ? undefined : (this.byCustomId.get(customId) ?? new Set<StoredMessage>());
-    const byTo = to === undefined ? undefined : (this.byRecipient.get(to) ?? new Set<StoredMessage>());
-    if (byId && byTo) return byId.size <= byTo.size ? byId : byTo;
-    return byId ?? byTo ?? this.messages;
+  /** The smaller index set that can hold the matches; at least one of the two filters is given. */
+  private inOrder(): StoredMessage[] {
+    const { ring, head } = this;
+    return ring.map((_, offset) => (ring[(head + offset) % ring.length] as Entry).message);
   }
 
-  private evictOldest(): void {
-    const oldest = this.messages.values().next().value as StoredMessage;
-    this.messages.delete(oldest);
-    if (oldest.CustomID) removeFromIndex(this.byCustomId, oldest.CustomID, oldest);
-    for (const email of recipientKeys(oldest)) removeFromIndex(this.byRecipient, email, oldest);
+  /** The shorter index list that can hold the matches; at least one of the two filters is given. */
+  private candidates(customId: string | undefined, to: string | undefined): StoredMessage[] {
+    const byId = customId === undefined ? undefined : (this.byCustomId.get(customId) ?? []);
+    const byTo = to === undefined ? undefined : (this.byRecipient.get(to) ?? []);
+    if (byId && byTo) return byId.length <= byTo.length ? byId : byTo;
+    return byId ?? byTo ?? [];
+  }
+
+  private unindex({ message, emails }: Entry): void {
+    if (message.CustomID) removeFromIndex(this.byCustomId, message.CustomID, message);
+    for (const email of emails) removeFromIndex(this.byRecipient, email, message);
   }
 
   private wakeWaiters(): void {
@@ -101,21 +119,33 @@ export class MessageStore {
   }
 }
 
-const recipientKeys = (message: StoredMessage) => new Set(message.Recipients.map(({ Email }) => Email.toLowerCase()));
+/** Lower-cased and without duplicates; a message has few recipients, so a list beats a Set here. */
+function recipientKeys(message: StoredMessage): string[] {
+  const keys: string[] = [];
+  for (const { Email } of message.Recipients) {
+    const key = Email.toLowerCase();
+    if (!keys.includes(key)) keys.push(key);
+  }
+  return keys;
+}
 
 const sentTo = (message: StoredMessage, email: string) =>
   message.Recipients.some(({ Email }) => Email.toLowerCase() === email);
 
-function addToIndex(index: Map<string, Set<StoredMessage>>, key: string, message: StoredMessage): void {
-  const set = index.get(key);
-  if (set) set.add(message);
-  else index.set(key, new Set([message]));
+function addToIndex(index: Index, key: string, message: StoredMessage): void {
+  const list = index.get(key);
+  if (list) list.push(message);
+  else index.set(key, [message]);
 }
 
-function removeFromIndex(index: Map<string, Set<StoredMessage>>, key: string, message: StoredMessage): void {
-  const set = index.get(key);
-  set?.delete(message);
-  if (set?.size === 0) index.delete(key);
+/** Eviction goes oldest first, so the message is at the front of its lists. */
+function removeFromIndex(index: Index, key: string, message: StoredMessage): void {
+  const list = index.get(key);
+  if (list === undefined) return;
+  const at = list[0] === message ? 0 : list.indexOf(message);
+  if (at === 0) list.shift();
+  else if (at > 0) list.splice(at, 1);
+  if (list.length === 0) index.delete(key);
 }
 
 function timeoutError(filter: MessageFilter, count: number, timeoutMs: number): Error {

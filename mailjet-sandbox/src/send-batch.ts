@@ -116,13 +116,8 @@ function successEntry(message: AcceptedMessage, recipients: StoredRecipient[]): 
   return `{"Status":"success","CustomID":${customId},"To":[${lists.To.join()}],"Cc":[${lists.Cc.join()}],"Bcc":[${lists.Bcc.join()}]}`;
 }
 
+/** The parsed message is the sandbox's own copy: it is completed in place, not copied (hot path). */
 function toStored(message: AcceptedMessage, recipients: StoredRecipient[], receivedAt: string): StoredMessage {
-  const first = recipients[0] as StoredRecipient;
-  return {
-    ...message,
-    MessageID: first.MessageID,
-    MessageUUID: first.MessageUUID,
-    receivedAt,
-    Recipients: recipients,
-  };
+  const { MessageID, MessageUUID } = recipients[0] as StoredRecipient;
+  return Object.assign(message, { MessageID, MessageUUID, receivedAt, Recipients: recipients });
 }

@@ -5,7 +5,8 @@ import { createSendEndpoint, type SendDependencies } from './send-endpoint.js';
 
 export const SEND_PATH = '/v3.1/send';
 
-type Handler = (req: IncomingMessage, res: ServerResponse, query: URLSearchParams) => void | Promise<void>;
+/** `search` is the raw query (`?a=1` or ''): only the handlers that read it pay for parsing it. */
+type Handler = (req: IncomingMessage, res: ServerResponse, search: string) => void | Promise<void>;
 type Routes = Record<string, Partial<Record<string, Handler>>>;
 
 /**
@@ -17,9 +18,9 @@ export function createSandboxServer(deps: SendDependencies): Server {
   const { store, faults } = deps;
   const routes: Routes = {
     [SEND_PATH]: { POST: createSendEndpoint(deps) },
-    '/': { GET: (_req, res, query) => showInbox(res, query, store) },
+    '/': { GET: (_req, res, search) => showInbox(res, new URLSearchParams(search), store) },
     '/sandbox/messages': {
-      GET: (_req, res, query) => listMessages(res, query, store),
+      GET: (_req, res, search) => listMessages(res, new URLSearchParams(search), store),
       DELETE: (_req, res) => clearMessages(res, store),
     },
     '/sandbox/faults': {
@@ -50,7 +51,7 @@ async function dispatch(routes: Routes, req: IncomingMessage, res: ServerRespons
     res.setHeader('Allow', Object.keys(route).join(', '));
     return answerError(res, 405, 'method_not_allowed', `${req.method} is not allowed on ${target.pathname}`);
   }
-  await handler(req, res, new URLSearchParams(target.search));
+  await handler(req, res, target.search);
 }
 
 export function splitTarget(target: string): { pathname: string; search: string } | undefined {

@@ -27,6 +27,7 @@ export const isObject = (value: unknown): value is Json =>
   typeof value === 'object' && value !== null && !Array.isArray(value);
 
 const isMissing = (value: unknown) => value === undefined || value === null;
+const isProvided = (value: unknown) => !isMissing(value) && value !== '';
 
 /**
  * Validates one message on its own, as Mailjet does: every problem it finds is reported, each
@@ -105,8 +106,7 @@ function checkSubject(subject: unknown): MailjetError[] {
 
 function checkContent(message: Json): MailjetError[] {
   const errors = [...checkStringProperty(message, 'TextPart'), ...checkStringProperty(message, 'HTMLPart')];
-  const provided = (name: string) => !isMissing(message[name]) && message[name] !== '';
-  if (!provided('TextPart') && !provided('HTMLPart') && !provided('TemplateID')) {
+  if (!isProvided(message.TextPart) && !isProvided(message.HTMLPart) && !isProvided(message.TemplateID)) {
     const text = 'At least "HTMLPart", "TextPart" or "TemplateID" must be provided.';
     errors.push(messageError('send-0003', text, ['HTMLPart', 'TextPart', 'TemplateID']));
   }
