@@ -19,8 +19,22 @@ export const NO_INFRASTRUCTURE_MESSAGE = [
   '  3. or run RabbitMQ on localhost:5672 (guest/guest) and PostgreSQL on localhost:5432 (user postgres).',
 ].join('\n');
 
+/** Where to look besides the environment; tests of this module point them at nothing. */
+export type Fallbacks = {
+  dockerAnswers: () => Promise<boolean>;
+  local: { amqpUrl: string; databaseUrl: string };
+};
+
+const DEFAULT_FALLBACKS: Fallbacks = {
+  dockerAnswers,
+  local: { amqpUrl: LOCAL_AMQP_URL, databaseUrl: LOCAL_DATABASE_URL },
+};
+
 /** The order is the documented one: explicit URLs, then Docker, then local default ports. */
-export async function chooseInfrastructure(env: NodeJS.ProcessEnv): Promise<Infrastructure> {
+export async function chooseInfrastructure(
+  env: NodeJS.ProcessEnv,
+  { dockerAnswers, local }: Fallbacks = DEFAULT_FALLBACKS,
+): Promise<Infrastructure> {
   if (env.AMQP_URL && env.DATABASE_URL) {
     await requireReachable(env.AMQP_URL, env.DATABASE_URL, 'AMQP_URL and DATABASE_URL');
     return {
@@ -31,10 +45,10 @@ export async function chooseInfrastructure(env: NodeJS.ProcessEnv): Promise<Infr
     };
   }
   if (await dockerAnswers()) return startContainers();
-  if ((await amqpAnswers(LOCAL_AMQP_URL)) && (await databaseAnswers(LOCAL_DATABASE_URL))) {
+  if ((await amqpAnswers(local.amqpUrl)) && (await databaseAnswers(local.databaseUrl))) {
     return {
-      amqpUrl: LOCAL_AMQP_URL,
-      adminDatabaseUrl: LOCAL_DATABASE_URL,
+      amqpUrl: local.amqpUrl,
+      adminDatabaseUrl: local.databaseUrl,
       description: 'RabbitMQ on localhost:5672 and PostgreSQL on localhost:5432 (no URLs set, no Docker engine)',
       stop: async () => undefined,
     };
