@@ -39,7 +39,11 @@ export class MessageStore {
   private readonly byRecipient: Index = new Map();
   private waiters: Waiter[] = [];
 
-  constructor(readonly maxStored = DEFAULT_MAX_STORED) {}
+  constructor(readonly maxStored = DEFAULT_MAX_STORED) {
+    if (!Number.isSafeInteger(maxStored) || maxStored < 1) {
+      throw new RangeError(`maxStored must be a whole number of at least 1, got ${maxStored}`);
+    }
+  }
 
   get size(): number {
     return this.ring.length;

@@ -62,6 +62,11 @@ describe('MessageStore', () => {
     expect(store.list({ to: oldest.Recipients[0]?.Email })).toEqual([]);
   });
 
+  it('When maxStored is not a whole number of at least 1, then the store refuses to exist', () => {
+    expect(() => new MessageStore(0)).toThrow(RangeError);
+    expect(() => new MessageStore(2.5)).toThrow(/maxStored/);
+  });
+
   it('When cleared, then nothing is listed, by any filter', () => {
     const store = new MessageStore();
     const message = stored({ customId: uniqueId('c') });
