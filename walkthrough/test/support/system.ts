@@ -1,0 +1,134 @@
+import { fileURLToPath } from 'node:url';
+import { topologyNames } from '@notify/shared';
+import { inject } from 'vitest';
+import { openTestBroker, uniquePrefix } from '../../../test-support/broker.js';
+import { type ChildService, spawnService } from '../../../test-support/child-service.js';
+import { waitFor } from '../../../test-support/wait.js';
+
+const entry = (workspace: string) => fileURLToPath(new URL(`../../../${workspace}/src/main.ts`, import.meta.url));
+const START_TIMEOUT_MS = 45_000;
+const STOP_TIMEOUT_MS = 15_000;
+/** The sandbox prints plain lines, not JSON. */
+const LISTENING = /^mailjet-sandbox listening on (\S+)/;
+
+export type RunningSystem = {
+  /** The README's default port → the port this run listens on. */
+  ports: Record<string, number>;
+  sandboxUrl: string;
+  /** Every message the three processes logged so far. */
+  loggedMessages: () => string[];
+  /** The last lines of each process, for a failure message. */
+  recentLogs: () => string;
+  stop: () => Promise<void>;
+};
+
+/**
+ * The three processes as `npm start` runs them (real processes, real signals), but on free ports,
+ * this run's database and a topology prefix of their own. Settings the README relies on keep
+ * their defaults, except the retry delay, shortened so that the outage step takes no 6 s.
+ */
+export async function startSystem(): Promise<RunningSystem> {
+  const prefix = uniquePrefix('walkthrough');
+  const noMailjetKey = { MAILJET_API_KEY: '', MAILJET_API_SECRET: '' };
+  const sandbox = spawnService(entry('mailjet-sandbox'), {
+    ...noMailjetKey,
+    PORT: '0',
+    HOST: '127.0.0.1',
+    SANDBOX_API_KEY: '',
+    SANDBOX_API_SECRET: '',
+  });
+  const processes: Record<string, ChildService> = { sandbox };
+  const system = describeSystem(processes, prefix);
+  try {
+    const sandboxUrl = await started(sandbox, 'sandbox', (line) => LISTENING.exec(String(line.msg))?.[1]);
+    const common = {
+      AMQP_URL: inject('amqpUrl'),
+      DATABASE_URL: inject('databaseUrl'),
+      TOPOLOGY_PREFIX: prefix,
+      PORT: '0',
+      LOG_LEVEL: 'info',
+    };
+    processes.ticketing = spawnService(entry('ticketing-service'), common);
+    processes.handler = spawnService(entry('notification-handler'), {
+      ...common,
+      ...noMailjetKey,
+      MAILJET_API_URL: sandboxUrl,
+      MAIL_FROM_EMAIL: '',
+      RETRY_MAX_RETRIES: '',
+      RETRY_STRATEGY: '',
+      RETRY_DELAY_MS: '200',
+    });
+    const [ticketingPort, handlerPort] = await Promise.all([
+      startedOnPort(processes.ticketing, 'ticketing', 'ticketing service listening'),
+      startedOnPort(processes.handler, 'handler', 'notification handler ready'),
+    ]);
+    return {
+      ...system,
+      sandboxUrl,
+      ports: { 3000: ticketingPort, 3001: handlerPort, 4010: Number(new URL(sandboxUrl).port) },
+    };
+  } catch (error) {
+    await system.stop();
+    throw new Error(`${(error as Error).message}\n${system.recentLogs()}`);
+  }
+}
+
+function describeSystem(processes: Record<string, ChildService>, prefix: string) {
+  return {
+    loggedMessages: () => Object.values(processes).flatMap((service) => service.lines.map((line) => String(line.msg))),
+    recentLogs: () =>
+      Object.entries(processes)
+        .flatMap(([name, service]) => service.lines.slice(-15).map((line) => `${name} | ${JSON.stringify(line)}`))
+        .join('\n'),
+    stop: async () => {
+      await Promise.all(Object.values(processes).map(stopProcess));
+      await deleteTopology(prefix);
+    },
+  };
+}
+
+type LogLine = ChildService['lines'][number];
+
+/** Resolves with what `read` finds in a log line; rejects at once if the process exits first. */
+async function started<T>(service: ChildService, name: string, read: (line: LogLine) => T | undefined): Promise<T> {
+  let exitedWith: number | string | undefined;
+  void service.exited.then((code) => {
+    exitedWith = code;
+  });
+  return waitFor(
+    () => {
+      if (exitedWith !== undefined) throw new Error(`the ${name} process exited (${exitedWith}) before it was ready`);
+      for (const line of service.lines) {
+        const found = read(line);
+        if (found !== undefined) return found;
+      }
+      return undefined;
+    },
+    { timeoutMs: START_TIMEOUT_MS, what: `the ${name} process to be ready` },
+  );
+}
+
+function startedOnPort(service: ChildService, name: string, readyMessage: string): Promise<number> {
+  return started(service, name, (line) => (line.msg === readyMessage ? Number(line.port) : undefined));
+}
+
+async function stopProcess(service: ChildService): Promise<void> {
+  if (service.child.exitCode !== null || service.child.signalCode !== null) return;
+  service.child.kill('SIGTERM');
+  const timer = setTimeout(() => service.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
+  await service.exited;
+  clearTimeout(timer);
+}
+
+async function deleteTopology(prefix: string): Promise<void> {
+  const names = topologyNames(prefix);
+  const broker = await openTestBroker();
+  try {
+    await broker.channel.deleteQueue(names.queue);
+    await broker.channel.deleteQueue(names.deadLetterQueue);
+    await broker.channel.deleteExchange(names.exchange);
+    await broker.channel.deleteExchange(names.deadLetterExchange);
+  } finally {
+    await broker.close();
+  }
+}
