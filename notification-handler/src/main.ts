@@ -1,23 +1,26 @@
-import { ConfigError, createLogger, exitOnSignal } from '@notify/shared/platform';
-import { loadConfig } from './config.js';
+import { Closers, createLogger, exitOnSignal } from '@notify/shared/platform';
+import { type HandlerConfig, loadConfig } from './config.js';
 import { startNotificationHandler } from './start-handler.js';
 
-let config: ReturnType<typeof loadConfig>;
-try {
-  config = loadConfig(process.env);
-} catch (error) {
-  if (!(error instanceof ConfigError)) throw error;
-  console.error(`notification-handler: ${error.message}`);
-  process.exit(1);
-}
-
+const config = readConfig();
 const log = createLogger({ name: 'notification-handler', level: config.LOG_LEVEL, format: config.LOG_FORMAT });
-process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+const closers = new Closers(log);
+// Registered first, so that a signal during start-up still closes whatever opened so far.
+exitOnSignal(closers, log, config.SHUTDOWN_TIMEOUT_MS);
 
 try {
-  const handler = await startNotificationHandler(config, log);
-  exitOnSignal(handler.closers, log, config.SHUTDOWN_TIMEOUT_MS);
+  await startNotificationHandler(config, log, { closers });
 } catch (err) {
   log.fatal({ err }, 'notification handler failed to start');
-  process.exit(1);
+  process.exitCode = 1;
+}
+
+function readConfig(): HandlerConfig {
+  try {
+    return loadConfig(process.env);
+  } catch (error) {
+    // One line per wrong variable, without a stack trace in the way.
+    console.error(`notification-handler: ${(error as Error).message}`);
+    process.exit(1);
+  }
 }

@@ -24,6 +24,8 @@ const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 const APP_ID = 'notification-handler';
 
 export type HandlerOverrides = {
+  /** The process's closers, so that a signal during start-up closes what is open so far. */
+  closers?: Closers;
   provider?: EmailProvider;
   requeueDelayMs?: number;
 };
@@ -45,7 +47,7 @@ export async function startNotificationHandler(
   log: Logger,
   overrides: HandlerOverrides = {},
 ): Promise<RunningHandler> {
-  const closers = new Closers(log);
+  const closers = overrides.closers ?? new Closers(log);
   const pool = createPool({ url: config.DATABASE_URL, applicationName: APP_ID, maxConnections: 20 }, log);
   closers.add('database pool', () => pool.end());
   try {

@@ -40,21 +40,33 @@ export class Closers {
 export function exitOnSignal(closers: Closers, log: Logger, timeoutMs: number): void {
   const onSignal = (signal: NodeJS.Signals) => {
     log.info({ signal }, 'shutting down');
-    setTimeout(() => {
-      log.error({ timeoutMs }, 'shutdown overran its bound; exiting anyway');
-      process.exit(1);
-    }, timeoutMs).unref();
-    closers.closeAll().then(
-      () => {
-        log.info('shutdown complete');
-        process.exit(0);
-      },
-      (err: unknown) => {
-        log.error({ err }, 'shutdown failed');
-        process.exit(1);
-      },
-    );
+    closeThenExit(closers, log, timeoutMs, 0);
   };
   process.once('SIGTERM', onSignal);
   process.once('SIGINT', onSignal);
+  // A bug that escaped every handler leaves the process in an unknown state: close what can be
+  // closed (unacked messages go back to the queue) and exit non-zero, for the supervisor to restart.
+  const onFatal = (err: unknown) => {
+    log.fatal({ err }, 'unexpected error; shutting down');
+    closeThenExit(closers, log, timeoutMs, 1);
+  };
+  process.once('uncaughtException', onFatal);
+  process.once('unhandledRejection', onFatal);
+}
+
+function closeThenExit(closers: Closers, log: Logger, timeoutMs: number, code: number): void {
+  setTimeout(() => {
+    log.error({ timeoutMs }, 'shutdown overran its bound; exiting anyway');
+    process.exit(1);
+  }, timeoutMs).unref();
+  closers.closeAll().then(
+    () => {
+      log.info('shutdown complete');
+      process.exit(code);
+    },
+    (err: unknown) => {
+      log.error({ err }, 'shutdown failed');
+      process.exit(1);
+    },
+  );
 }
