@@ -55,8 +55,10 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
   }
 
   function track(work: Promise<void>): void {
-    inFlight.add(work);
-    work.finally(() => inFlight.delete(work));
+    const tracked: Promise<void> = work
+      .catch((err: unknown) => log.error({ err }, 'delivery handling failed; the broker will redeliver it'))
+      .finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
   }
 
   async function processDelivery(channel: ConfirmChannel, delivery: ConsumeMessage): Promise<void> {
