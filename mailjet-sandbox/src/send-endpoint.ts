@@ -53,7 +53,6 @@ export function createSendEndpoint(deps: SendDependencies) {
   };
 }
 
-/** Registered as the call arrives, so that a stop right after it still finds the socket to destroy. */
 let lastMs = 0;
 let lastIso = '';
 
@@ -67,6 +66,7 @@ function isoNow(): string {
   return lastIso;
 }
 
+/** Registered as the call arrives, so that a stop right after it still finds the socket to destroy. */
 function holdOpen(req: IncomingMessage, hung: Set<Socket>): void {
   const { socket } = req;
   hung.add(socket);
