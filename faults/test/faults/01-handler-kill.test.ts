@@ -1,0 +1,38 @@
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { System } from '../../../test-support/system/system.js';
+import { verifySystem } from '../../../test-support/system/verifier.js';
+import { loadWithFault, record, SETTLE_DEADLINE_MS, startScenarioSystem } from '../support/scenario.js';
+
+const SCENARIO = '1. kill -9 the handler';
+
+describe(SCENARIO, () => {
+  let system: System | undefined;
+  beforeAll(async () => {
+    // Each send takes 300 ms at the provider, so that the kill catches sends in flight.
+    system = await startScenarioSystem('handler-kill', { sandboxEnv: { SANDBOX_LATENCY_MS: '300' } });
+  });
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  test('When the handler is killed mid-load and started again, then every accepted notification is sent once (duplicates within PREFETCH)', async (context) => {
+    const sut = system!;
+    const prefetch = Number(sut.env.handler.PREFETCH);
+    const { load, faultEndedAt } = await loadWithFault(sut, async () => {
+      await sut.handler.kill('SIGKILL');
+      await sut.handler.start();
+      return Date.now();
+    });
+
+    const report = await verifySystem(sut, {
+      accepted: load.accepted,
+      faultEndedAt,
+      deadlineMs: SETTLE_DEADLINE_MS,
+      maxDuplicates: prefetch,
+      restarted: ['handler'],
+    });
+    record(context, sut, SCENARIO, report, load, prefetch);
+
+    expect(report.problems).toEqual([]);
+  });
+});

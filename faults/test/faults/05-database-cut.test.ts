@@ -1,0 +1,34 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import type { System } from '../../../test-support/system/system.js';
+import { verifySystem } from '../../../test-support/system/verifier.js';
+import { loadWithFault, record, SETTLE_DEADLINE_MS, startScenarioSystem } from '../support/scenario.js';
+
+const SCENARIO = '5. database connection cut 10 s';
+const CUT_MS = 10_000;
+
+describe(SCENARIO, () => {
+  let system: System | undefined;
+  beforeAll(async () => {
+    system = await startScenarioSystem('database-cut', { proxies: { database: true } });
+  });
+  afterAll(async () => {
+    await system?.stop();
+  });
+
+  test('When both services lose PostgreSQL for 10 s, then the API refuses meanwhile and every notification it accepted is sent once', async (context) => {
+    const sut = system!;
+    const proxy = sut.databaseProxy!;
+    const { load, faultEndedAt } = await loadWithFault(sut, async () => {
+      proxy.cut();
+      await sleep(CUT_MS);
+      proxy.restore();
+      return Date.now();
+    });
+
+    const report = await verifySystem(sut, { accepted: load.accepted, faultEndedAt, deadlineMs: SETTLE_DEADLINE_MS });
+    record(context, sut, SCENARIO, report, load);
+
+    expect(report.problems).toEqual([]);
+  });
+});

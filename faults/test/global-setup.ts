@@ -1,0 +1,31 @@
+import { randomBytes } from 'node:crypto';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { chooseInfrastructure } from '../../test-support/infrastructure.js';
+import { stopLeftoverNodes } from '../../test-support/system/rabbitmq-node.js';
+import { REPO_ROOT } from '../../test-support/system/system.js';
+import './support/context.js';
+
+/** Picks RabbitMQ and PostgreSQL like the integration tests; each scenario makes its own database. */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const infrastructure = await chooseInfrastructure(process.env);
+  const runId = `f${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+  const rabbitMarkerDir = join(REPO_ROOT, 'test-results', 'faults-rabbit-nodes', runId);
+  console.log(`[faults] ${infrastructure.description}; run ${runId}`);
+  project.provide('amqpUrl', infrastructure.amqpUrl);
+  project.provide('adminDatabaseUrl', infrastructure.adminDatabaseUrl);
+  project.provide('runId', runId);
+  project.provide('rabbitMarkerDir', rabbitMarkerDir);
+
+  return async () => {
+    try {
+      // A scenario's own cleanup stops its node; this only catches one left behind by a crash.
+      const stopped = await stopLeftoverNodes(rabbitMarkerDir);
+      if (stopped.length > 0) console.log(`[faults] stopped leftover RabbitMQ node(s): ${stopped.join(', ')}`);
+      rmSync(rabbitMarkerDir, { recursive: true, force: true });
+    } finally {
+      await infrastructure.stop();
+    }
+  };
+}

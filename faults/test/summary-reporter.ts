@@ -1,0 +1,75 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import type { Reporter, TestModule } from 'vitest/node';
+import { formatTable, type ResultRow } from '../../test-support/system/results-table.js';
+import { REPO_ROOT } from '../../test-support/system/system.js';
+import './support/context.js';
+
+/**
+ * Prints the table (scenario | accepted | sent | failed | lost | duplicates | time to recover ...)
+ * after the run, from the row each scenario put in its task meta, and writes it to
+ * faults/results/latest.md. A scenario that failed before measuring shows as a row of its own.
+ */
+export default class SummaryReporter implements Reporter {
+  private startedAt = Date.now();
+
+  onTestRunStart(): void {
+    this.startedAt = Date.now();
+  }
+
+  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+    const rows: ResultRow[] = [];
+    for (const module of testModules) {
+      for (const test of module.children.allTests()) {
+        const state = test.result().state;
+        const outcome = state === 'passed' ? 'passed' : state === 'failed' ? 'failed' : undefined;
+        const measured = test.meta().faultRow;
+        if (measured) rows.push({ ...measured, outcome: outcome ?? measured.outcome });
+        else if (state !== 'skipped') rows.push(unmeasured(test.name, outcome));
+      }
+      if (module.state() === 'failed' && [...module.children.allTests()].length === 0) {
+        rows.push(unmeasured(module.moduleId.split('/').pop() ?? module.moduleId, 'failed'));
+      }
+    }
+    if (rows.length === 0) return;
+    rows.sort((a, b) => a.scenario.localeCompare(b.scenario, undefined, { numeric: true }));
+    const minutes = ((Date.now() - this.startedAt) / 60_000).toFixed(1);
+    const table = formatTable(rows);
+    const problems = rows.flatMap((row) => row.problems.map((problem) => `- ${row.scenario}: ${problem}`));
+    console.log(
+      `\nFault suite (${minutes} min):\n${table}\n${problems.length > 0 ? `\n${problems.join('\n')}\n` : ''}`,
+    );
+    const markdown = [
+      '# Fault suite: latest results',
+      '',
+      `Run ${new Date().toISOString()} in ${minutes} min on ${cpus().length} cores, by \`npm run test:faults\`.`,
+      'Accepted counts notifications the API answered 201 for (two per completed checkout).',
+      'Time to recover: from the end of the fault until every notification accepted before that was final.',
+      '',
+      table,
+      '',
+      ...(problems.length > 0 ? ['Problems:', '', ...problems, ''] : []),
+    ].join('\n');
+    const dir = join(REPO_ROOT, 'faults', 'results');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'latest.md'), markdown);
+  }
+}
+
+function unmeasured(scenario: string, outcome: ResultRow['outcome']): ResultRow {
+  return {
+    scenario,
+    accepted: 0,
+    sent: 0,
+    failed: 0,
+    lost: 0,
+    duplicates: 0,
+    duplicateBound: 0,
+    deadLetters: 0,
+    timeToRecoverMs: null,
+    maxLatencyMs: null,
+    outcome,
+    problems: ['no measurement: the scenario failed before its checks (see the test output)'],
+  };
+}

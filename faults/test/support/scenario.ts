@@ -1,0 +1,72 @@
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { inject, type TestContext } from 'vitest';
+import { type LoadResult, type LoadRun, startLoad } from '../../../test-support/system/load-generator.js';
+import { toResultRow } from '../../../test-support/system/results-table.js';
+import { type System, type SystemOptions, startSystem } from '../../../test-support/system/system.js';
+import type { VerifyReport } from '../../../test-support/system/verifier.js';
+import './context.js';
+
+/**
+ * The load every scenario runs: 25 checkouts/s (50 notifications/s) for 12 s, at most 300
+ * checkouts, at most 60 in progress at once. The fault strikes once FAULT_AFTER_CHECKOUTS
+ * checkouts completed (about 3 s in on an idle machine).
+ */
+export const LOAD = { ratePerSecond: 25, durationMs: 12_000, maxCheckouts: 300, maxConcurrent: 60 };
+export const FAULT_AFTER_CHECKOUTS = 60;
+/** Bound on waiting for every accepted notification to be final, counted from the end of the load. */
+export const SETTLE_DEADLINE_MS = 120_000;
+
+/** The system of one scenario, on the run's broker (unless given another) with a database of its own. */
+export function startScenarioSystem(label: string, options: Partial<SystemOptions> = {}): Promise<System> {
+  return startSystem({
+    label,
+    amqpUrl: inject('amqpUrl'),
+    adminDatabaseUrl: inject('adminDatabaseUrl'),
+    ...options,
+  });
+}
+
+/**
+ * Runs the load and, once FAULT_AFTER_CHECKOUTS checkouts completed, the fault; resolves with the
+ * load's result and the moment the fault ended (what `fault` returns, or when it resolved).
+ */
+export async function loadWithFault(
+  system: System,
+  fault: (load: LoadRun) => Promise<number | undefined>,
+  options: Partial<typeof LOAD> = {},
+): Promise<{ load: LoadResult; faultEndedAt: number }> {
+  const load = startLoad({ baseUrl: system.ticketingUrl, emailPrefix: `faults-${system.id}`, ...LOAD, ...options });
+  try {
+    await load.untilCompleted(FAULT_AFTER_CHECKOUTS);
+    const faultEndedAt = (await fault(load)) ?? Date.now();
+    return { load: await load.done, faultEndedAt };
+  } finally {
+    await load.stop();
+  }
+}
+
+/**
+ * Hands the scenario's row to the summary reporter (before any assertion, so that a failing
+ * scenario is still in the table), prints the report and keeps it next to the processes' logs.
+ */
+export function record(
+  context: TestContext,
+  system: System,
+  scenario: string,
+  report: VerifyReport,
+  load: LoadResult,
+  duplicateBound = 0,
+): void {
+  context.task.meta.faultRow = toResultRow(scenario, report, duplicateBound);
+  const { deadLetters, ...rest } = report;
+  const summary = {
+    scenario,
+    ...rest,
+    deadLetters: deadLetters.map(({ reason, headers, bytes }) => ({ reason, poison: headers['x-poison'], bytes })),
+    load: { ...load.stats, durationMs: load.endedAt - load.startedAt },
+  };
+  const json = JSON.stringify(summary, null, 2);
+  console.log(`[faults] ${scenario}: ${json}`);
+  writeFileSync(join(system.logDir, 'report.json'), json);
+}
