@@ -49,6 +49,7 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
   }
 
   function restartConnection(model: ChannelModel, reason: string): void {
+    current = undefined;
     log.warn({ reason }, 'setting the consumer up again');
     // Closing the underlying connection makes amqplib's recovery reconnect and rerun setup.
     model.close().catch(() => undefined);

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { buildMessage } from '../../../test-support/messages.js';
+import { startTcpProxy, type TcpProxy } from '../../../test-support/tcp-proxy.js';
+import { waitFor } from '../../../test-support/wait.js';
+import { type Harness, startHarness } from './support/handler-harness.js';
+
+describe('broker trouble (state and readiness)', () => {
+  let proxy: TcpProxy;
+  let harness: Harness;
+
+  beforeAll(async () => {
+    const direct = new URL(inject('amqpUrl'));
+    proxy = await startTcpProxy({ targetHost: direct.hostname, targetPort: Number(direct.port || 5672) });
+    const throughProxy = new URL(direct);
+    throughProxy.host = `${proxy.host}:${proxy.port}`;
+    harness = await startHarness('broker-outage', { AMQP_URL: throughProxy.toString() });
+  });
+  afterAll(async () => {
+    await harness?.stop();
+    await proxy?.close();
+  });
+
+  const ready = async () => ((await harness.api('/readyz')).status === 200 ? true : undefined);
+
+  it('When the broker connection drops, then the handler reconnects by itself and consumes again', async () => {
+    proxy.cut();
+    await waitFor(async () => ((await harness.api('/readyz')).status === 503 ? true : undefined), {
+      what: 'readiness to notice the lost broker',
+    });
+    proxy.restore();
+    await waitFor(ready, { timeoutMs: 20_000, what: 'the handler to reconnect' });
+
+    const message = buildMessage();
+    harness.publish(message);
+
+    expect(await harness.settled(message.trackingId)).toMatchObject({ status: 'sent' });
+    expect(harness.logs.find('broker connection lost; reconnecting').length).toBeGreaterThan(0);
+  });
+
+  it('When the broker cancels the consumer (its queue was deleted), then the consumer is set up again', async () => {
+    const consumersBefore = harness.logs.find('consuming').length;
+
+    await harness.broker.channel.deleteQueue(harness.topology.queue);
+    await waitFor(() => (harness.logs.find('consuming').length > consumersBefore ? true : undefined), {
+      timeoutMs: 20_000,
+      what: 'the consumer to be set up again',
+    });
+    const message = buildMessage();
+    harness.publish(message);
+
+    expect(harness.logs.find('setting the consumer up again').at(-1)).toMatchObject({
+      reason: 'consumer cancelled by the broker',
+    });
+    expect(await harness.settled(message.trackingId)).toMatchObject({ status: 'sent' });
+  });
+});
