@@ -1,0 +1,150 @@
+import { parseArgs } from 'node:util';
+
+export type BenchOptions = {
+  /** Notifications per closed-loop scenario (two per checkout flow). */
+  count: number;
+  /** Bound on the load phase of each closed-loop scenario: fewer notifications if the API is slower. */
+  maxSeconds: number;
+  /** Checkout flows in flight at once in the closed-loop scenarios. */
+  concurrency: number;
+  /** Provider latencies of the closed-loop scenarios, one scenario each. */
+  latencies: number[];
+  /** The handler's PREFETCH in the closed-loop and open-loop scenarios. */
+  prefetch: number;
+  /**
+   * Drain scenarios (the handler stopped while the API takes `sweepCount` notifications, then
+   * started: its own rate with the machine to itself): one per provider latency in `drain` at
+   * `prefetch`, and one per prefetch in `sweep` at `sweepLatencyMs`.
+   */
+  drain: number[];
+  sweep: number[];
+  sweepLatencyMs: number;
+  sweepCount: number;
+  sweepSeconds: number;
+  /** Open-loop scenarios: checkout flows started per second, one scenario each, for `rateSeconds`, at `rateLatencyMs`. */
+  rates: number[];
+  rateSeconds: number;
+  rateLatencyMs: number;
+  /** Messages or row pairs per baseline measurement (0: no baseline). */
+  baselineCount: number;
+  /** CPU-profile the handler and the ticketing service (node --cpu-prof) in every scenario. */
+  profile: boolean;
+  /** The whole run stops (children killed, databases dropped) past this. */
+  timeoutSeconds: number;
+  /** Where latest.json / latest.md and the profiles go. */
+  outDir: string;
+  /** Write latest.json / latest.md (off for quick experiments: results go to a timestamped file only). */
+  writeLatest: boolean;
+};
+
+export const USAGE = `npm run bench -- [options]
+  --count N            notifications per closed-loop scenario (default 20000; 2 per checkout flow)
+  --max-seconds S      bound on each of those scenarios' load phase (default 100): fewer if the API is slower
+  --concurrency N      checkout flows in flight (default 64)
+  --latency L[,L...]   provider latencies in ms, one closed-loop scenario each (default 0,100)
+  --prefetch N         handler PREFETCH for those scenarios and the open-loop one (default 50)
+  --drain L[,L...]     handler drain scenarios at these provider latencies (default 0; "none" to skip)
+  --sweep P[,P...]     prefetch sweep, drain scenarios at --sweep-latency (default 10,50,200; "none" to skip)
+  --sweep-latency L    provider latency of the sweep (default 100)
+  --sweep-count N      notifications per drain / sweep scenario (default 3000)
+  --sweep-seconds S    bound on each drain / sweep scenario's load phase (default 30)
+  --rate R[,R...]      open-loop scenarios: checkout flows started per second (default 500,25; "none" to skip)
+  --rate-seconds S     how long the open-loop scenario offers load (default 10)
+  --rate-latency L     provider latency of the open-loop scenario (default 0)
+  --baseline-count N   messages / row pairs per baseline measurement (default: --count; 0 to skip)
+  --profile            node --cpu-prof on the handler and ticketing service; summaries in the results
+  --timeout S          global bound on the run in seconds (default 600)
+  --out DIR            results folder (default bench/results)
+  --no-latest          do not overwrite latest.json / latest.md (timestamped file only)`;
+
+const DEFAULTS = {
+  count: 20_000,
+  'max-seconds': 100,
+  concurrency: 64,
+  latency: '0,100',
+  prefetch: 50,
+  drain: '0',
+  sweep: '10,50,200',
+  'sweep-latency': 100,
+  'sweep-count': 3_000,
+  'sweep-seconds': 30,
+  rate: '500,25',
+  'rate-seconds': 10,
+  'rate-latency': 0,
+  timeout: 600,
+  out: 'bench/results',
+};
+
+export class UsageError extends Error {}
+
+export function parseOptions(argv: string[]): BenchOptions | 'help' {
+  const text = { type: 'string' } as const;
+  const { values } = parseArgs({
+    args: argv,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      count: text,
+      'max-seconds': text,
+      concurrency: text,
+      latency: text,
+      prefetch: text,
+      drain: text,
+      sweep: text,
+      'sweep-latency': text,
+      'sweep-count': text,
+      'sweep-seconds': text,
+      rate: text,
+      'rate-seconds': text,
+      'rate-latency': text,
+      'baseline-count': text,
+      profile: { type: 'boolean' },
+      timeout: text,
+      out: text,
+      'no-latest': { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) return 'help';
+  const whole = (name: keyof typeof DEFAULTS, min: number, max: number) =>
+    wholeNumber(name, values[name] ?? String(DEFAULTS[name]), min, max);
+  const count = whole('count', 2, 1_000_000);
+  const optionalList = (name: 'drain' | 'sweep' | 'rate', min: number, max: number) => {
+    const raw = values[name] ?? DEFAULTS[name];
+    return raw === 'none' || raw === '' ? [] : list(name, raw, min, max);
+  };
+  return {
+    count,
+    maxSeconds: whole('max-seconds', 1, 3_600),
+    concurrency: whole('concurrency', 1, 2_000),
+    latencies: list('latency', values.latency ?? DEFAULTS.latency, 0, 60_000),
+    prefetch: whole('prefetch', 1, 1_000),
+    drain: optionalList('drain', 0, 60_000),
+    sweep: optionalList('sweep', 1, 1_000),
+    sweepLatencyMs: whole('sweep-latency', 0, 60_000),
+    sweepCount: whole('sweep-count', 2, 1_000_000),
+    sweepSeconds: whole('sweep-seconds', 1, 3_600),
+    rates: optionalList('rate', 1, 100_000),
+    rateSeconds: whole('rate-seconds', 1, 600),
+    rateLatencyMs: whole('rate-latency', 0, 60_000),
+    baselineCount: wholeNumber('baseline-count', values['baseline-count'] ?? String(count), 0, 10_000_000),
+    profile: values.profile ?? false,
+    timeoutSeconds: whole('timeout', 10, 86_400),
+    outDir: values.out ?? DEFAULTS.out,
+    writeLatest: !values['no-latest'],
+  };
+}
+
+function wholeNumber(name: string, raw: string, min: number, max: number): number {
+  const trimmed = raw.trim();
+  if (!/^\d+$/.test(trimmed)) throw new UsageError(`--${name} must be a whole number, got "${raw}"`);
+  const value = Number(trimmed);
+  if (value < min || value > max) throw new UsageError(`--${name} must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function list(name: string, raw: string, min: number, max: number): number[] {
+  const items = raw.split(',').map((item) => wholeNumber(name, item, min, max));
+  if (items.length === 0) throw new UsageError(`--${name} needs at least one value`);
+  return items;
+}

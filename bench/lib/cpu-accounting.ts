@@ -1,0 +1,111 @@
+import { readdir, readFile } from 'node:fs/promises';
+import type pg from 'pg';
+
+const POSTGRES_CLIENTS: Record<string, string> = {
+  'ticketing-service': 'ticketing',
+  'notification-handler': 'handler',
+};
+
+/** Linux reports process CPU in clock ticks; 100 per second on every common configuration. */
+const TICKS_PER_SECOND = 100;
+
+export type CpuSnapshot = {
+  at: number;
+  byComponent: Record<string, number>;
+  /** PostgreSQL backends one by one (component, CPU ms): connections come and go between snapshots. */
+  backends: Map<number, { component: string; ms: number }>;
+  machineBusyMs: number;
+};
+
+export type CpuUse = {
+  wallMs: number;
+  /** CPU ms each component used in the window (all cores: 2 cores give at most 2 × wallMs). */
+  componentMs: Record<string, number>;
+  /** Everything busy on the machine in the window, ours and other people's. */
+  machineBusyMs: number;
+  /** The machine's busy time that none of the components above account for. */
+  otherMs: number;
+};
+
+export type Components = {
+  /** Our children by name (sandbox, handler, ticketing). */
+  processes: Array<{ name: string; pid: number | undefined }>;
+  /** The bench's own database: its backends are the services' connections. */
+  db: pg.Pool;
+  databaseName: string;
+};
+
+/** CPU time of our children, the broker, the run database's backends, this process, and the whole machine. */
+export async function snapshotCpu(components: Components): Promise<CpuSnapshot> {
+  const byComponent: Record<string, number> = {};
+  for (const { name, pid } of components.processes) if (pid) byComponent[name] = await processCpuMs(pid);
+  byComponent['bench (load generator)'] = await processCpuMs(process.pid);
+  byComponent.rabbitmq = await sumCpuMs(await pidsNamed('beam.smp'));
+  const { rows } = await components.db.query<{ pid: number; application_name: string }>(
+    'SELECT pid, application_name FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+    [components.databaseName],
+  );
+  // Each service names its pool (application_name): the database's work is split by who asked for it.
+  const backends = new Map<number, { component: string; ms: number }>();
+  for (const { pid, application_name: app } of rows) {
+    backends.set(pid, {
+      component: `postgresql ← ${POSTGRES_CLIENTS[app] ?? 'bench checks'}`,
+      ms: await processCpuMs(pid),
+    });
+  }
+  return { at: Date.now(), byComponent, backends, machineBusyMs: await machineBusyMs() };
+}
+
+/**
+ * The difference of two snapshots. A PostgreSQL backend born in the window counts whole; one that
+ * ended in the window is missed (pooled connections stay open while there is work, so few do).
+ */
+export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuUse {
+  const componentMs: Record<string, number> = {};
+  for (const [name, ms] of Object.entries(after.byComponent)) {
+    componentMs[name] = Math.max(0, Math.round(ms - (before.byComponent[name] ?? 0)));
+  }
+  for (const [pid, { component, ms }] of after.backends) {
+    componentMs[component] = Math.round((componentMs[component] ?? 0) + ms - (before.backends.get(pid)?.ms ?? 0));
+  }
+  const machineBusy = Math.round(after.machineBusyMs - before.machineBusyMs);
+  const ours = Object.values(componentMs).reduce((sum, ms) => sum + ms, 0);
+  return {
+    wallMs: after.at - before.at,
+    componentMs,
+    machineBusyMs: machineBusy,
+    otherMs: Math.max(0, machineBusy - ours),
+  };
+}
+
+async function processCpuMs(pid: number): Promise<number> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // Fields after the command name (which may hold spaces) start at index 2: utime is 13, stime 14.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
+  return (ticks * 1_000) / TICKS_PER_SECOND;
+}
+
+async function sumCpuMs(pids: number[]): Promise<number> {
+  let total = 0;
+  for (const pid of pids) total += await processCpuMs(pid);
+  return total;
+}
+
+async function pidsNamed(command: string): Promise<number[]> {
+  const pids: number[] = [];
+  for (const entry of await readdir('/proc').catch(() => [] as string[])) {
+    if (!/^\d+$/.test(entry)) continue;
+    const comm = await readFile(`/proc/${entry}/comm`, 'utf8').catch(() => '');
+    if (comm.trim() === command) pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** user + nice + system + irq + softirq + steal of the "cpu" line, in ms. */
+async function machineBusyMs(): Promise<number> {
+  const text = await readFile('/proc/stat', 'utf8').catch(() => '');
+  const fields = (text.split('\n')[0] ?? '').trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+  return ((user + nice + system + irq + softirq + steal) * 1_000) / TICKS_PER_SECOND;
+}

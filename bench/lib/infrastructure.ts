@@ -1,0 +1,33 @@
+import { randomBytes } from 'node:crypto';
+
+/** Loopback only: the bench never sends traffic anywhere else. */
+export const AMQP_URL = process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+export const ADMIN_DATABASE_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+
+export function newRunId(): string {
+  return `b${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
+}
+
+const cleanups = new Set<() => Promise<unknown>>();
+
+/**
+ * Registers what must be undone even if the run is cut short (global timeout, a signal): children
+ * stopped, databases dropped, queues deleted. Returns the function that runs it once and forgets it.
+ */
+export function cleanupOnAbort(cleanup: () => Promise<unknown>): () => Promise<void> {
+  let done: Promise<void> | undefined;
+  const once = () => {
+    done ??= cleanup().then(
+      () => undefined,
+      () => undefined,
+    );
+    cleanups.delete(once);
+    return done;
+  };
+  cleanups.add(once);
+  return once;
+}
+
+export async function runAllCleanups(): Promise<void> {
+  await Promise.allSettled([...cleanups].map((cleanup) => cleanup()));
+}

@@ -1,0 +1,187 @@
+import { Agent, request } from 'node:http';
+import { performance } from 'node:perf_hooks';
+
+/** The seeded catalog (ticketing-service/migrations/001_catalog.sql): fixed ids. */
+const TICKET_TYPES = [1, 2, 3, 4, 5, 6].map((n) => `a1000000-0000-4000-8000-00000000000${n}`);
+
+export type LoadResult = {
+  /** Epoch ms when the first request went out, and when the last answer came back. */
+  startedAt: number;
+  finishedAt: number;
+  requests: number;
+  /** Requests that did not answer 201 (or failed on the socket); a few kept as samples. */
+  errors: number;
+  errorSamples: string[];
+  /** Per request, from hand-over to the last byte of the answer, ms. */
+  latencies: number[];
+  /** Open loop only: from a flow's scheduled start to its checkout answered, ms. */
+  flowLatencies: number[];
+  /** Open loop only: flows that could not start because too many were already in flight. */
+  flowsNotStarted: number;
+  flowsCompleted: number;
+  /** Every notification the API accepted (add-ticket and checkout answers). */
+  trackingIds: string[];
+};
+
+type Answer = { status: number; body: Record<string, unknown> | undefined };
+
+/**
+ * One checkout flow through the REST API: create a cart, add a ticket (a notification), check out
+ * (a second one). What the API accepted before a failure still counts: it must still be sent.
+ */
+class FlowDriver {
+  readonly result: LoadResult = {
+    startedAt: 0,
+    finishedAt: 0,
+    requests: 0,
+    errors: 0,
+    errorSamples: [],
+    latencies: [],
+    flowLatencies: [],
+    flowsNotStarted: 0,
+    flowsCompleted: 0,
+    trackingIds: [],
+  };
+  private readonly agent: Agent;
+  private readonly url: URL;
+
+  constructor(baseUrl: string, sockets: number) {
+    this.url = new URL(baseUrl);
+    this.agent = new Agent({ keepAlive: true, maxSockets: sockets });
+  }
+
+  async flow(index: number): Promise<boolean> {
+    const cart = await this.post('/carts', {
+      customer: { email: `bench-${index}@example.com`, name: `Bench Customer ${index}` },
+    });
+    const cartId = cart?.cartId;
+    if (typeof cartId !== 'string') return false;
+    const ticket = TICKET_TYPES[index % TICKET_TYPES.length];
+    const added = await this.post(`/carts/${cartId}/tickets`, { ticketTypeId: ticket, quantity: 1 + (index % 3) });
+    if (!this.accept(added)) return false;
+    const checkedOut = await this.post(`/carts/${cartId}/checkout`, undefined);
+    return this.accept(checkedOut);
+  }
+
+  close(): void {
+    this.agent.destroy();
+  }
+
+  private accept(body: Record<string, unknown> | undefined): boolean {
+    const trackingId = (body?.notification as { trackingId?: unknown } | undefined)?.trackingId;
+    if (typeof trackingId !== 'string') return false;
+    this.result.trackingIds.push(trackingId);
+    return true;
+  }
+
+  /** The body of a 201, or undefined (counted as an error). */
+  private async post(path: string, body: unknown): Promise<Record<string, unknown> | undefined> {
+    if (this.result.startedAt === 0) this.result.startedAt = Date.now();
+    const begin = performance.now();
+    const answer = await this.send(path, body).catch(
+      (error: Error): Answer => ({ status: 0, body: { error: error.message } }),
+    );
+    this.result.latencies.push(performance.now() - begin);
+    this.result.requests += 1;
+    this.result.finishedAt = Date.now();
+    if (answer.status === 201) return answer.body;
+    this.result.errors += 1;
+    if (this.result.errorSamples.length < 5) {
+      this.result.errorSamples.push(`POST ${path} → ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`);
+    }
+    return undefined;
+  }
+
+  private send(path: string, body: unknown): Promise<Answer> {
+    const payload = body === undefined ? '' : JSON.stringify(body);
+    const headers: Record<string, string | number> = { 'content-length': Buffer.byteLength(payload) };
+    if (payload) headers['content-type'] = 'application/json';
+    return new Promise((resolve, reject) => {
+      const req = request(
+        { host: this.url.hostname, port: this.url.port, method: 'POST', path, agent: this.agent, headers },
+        (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (chunk: Buffer) => chunks.push(chunk));
+          res.on('error', reject);
+          res.on('end', () => {
+            const text = Buffer.concat(chunks).toString('utf8');
+            let parsed: Record<string, unknown> | undefined;
+            try {
+              parsed = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
+            } catch {
+              parsed = { raw: text.slice(0, 200) };
+            }
+            resolve({ status: res.statusCode ?? 0, body: parsed });
+          });
+        },
+      );
+      req.setTimeout(30_000, () => req.destroy(new Error('no answer within 30 s')));
+      req.on('error', reject);
+      req.end(payload);
+    });
+  }
+}
+
+/** Closed loop: `concurrency` flows in flight, each starting the next flow as it ends, `flows` in all. */
+export async function runClosedLoop(
+  baseUrl: string,
+  { flows, concurrency, deadline }: { flows: number; concurrency: number; deadline: number },
+): Promise<LoadResult> {
+  const driver = new FlowDriver(baseUrl, concurrency);
+  let next = 0;
+  const worker = async () => {
+    while (next < flows && Date.now() < deadline) {
+      const index = next;
+      next += 1;
+      if (await driver.flow(index)) driver.result.flowsCompleted += 1;
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, flows) }, worker));
+    return driver.result;
+  } finally {
+    driver.close();
+  }
+}
+
+/**
+ * Open loop: a flow starts every 1/rate s whatever the earlier ones are doing, for `seconds`. A
+ * flow's latency runs from its scheduled start, so a generator or service that falls behind
+ * shows in the figures instead of being hidden (no coordinated omission).
+ */
+export async function runOpenLoop(
+  baseUrl: string,
+  { rate, seconds, maxInFlight, deadline }: { rate: number; seconds: number; maxInFlight: number; deadline: number },
+): Promise<LoadResult> {
+  const driver = new FlowDriver(baseUrl, maxInFlight);
+  const total = rate * seconds;
+  const inFlight = new Set<Promise<void>>();
+  const begin = performance.now();
+  let started = 0;
+  try {
+    while (started < total && Date.now() < deadline) {
+      const now = performance.now();
+      const due = Math.min(total, Math.floor(((now - begin) * rate) / 1_000) + 1);
+      for (; started < due; started += 1) {
+        if (inFlight.size >= maxInFlight) {
+          driver.result.flowsNotStarted += 1;
+          continue;
+        }
+        const scheduled = begin + (started * 1_000) / rate;
+        const flow = driver.flow(started).then((completed) => {
+          if (!completed) return;
+          driver.result.flowsCompleted += 1;
+          driver.result.flowLatencies.push(performance.now() - scheduled);
+        });
+        inFlight.add(flow);
+        flow.finally(() => inFlight.delete(flow));
+      }
+      const nextAt = begin + (started * 1_000) / rate;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(1, nextAt - performance.now())));
+    }
+    await Promise.all(inFlight);
+    return driver.result;
+  } finally {
+    driver.close();
+  }
+}

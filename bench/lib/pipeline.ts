@@ -1,0 +1,129 @@
+import type pg from 'pg';
+import { type LatencySummary, ratePerSecond, summarize } from './stats.js';
+
+export type Progress = { sent: number; failed: number; total: number; outbox: number; published: number };
+
+export async function readProgress(db: pg.Pool): Promise<Progress> {
+  const { rows } = await db.query<Progress>(`
+    SELECT
+      (SELECT count(*) FILTER (WHERE status = 'sent') FROM notifications.notifications)::int AS sent,
+      (SELECT count(*) FILTER (WHERE status = 'failed') FROM notifications.notifications)::int AS failed,
+      (SELECT count(*) FROM notifications.notifications)::int AS total,
+      (SELECT count(*) FROM ticketing.outbox)::int AS outbox,
+      (SELECT count(*) FILTER (WHERE published_at IS NOT NULL) FROM ticketing.outbox)::int AS published`);
+  return rows[0] as Progress;
+}
+
+/**
+ * Polls until `expected` notifications are settled (sent or failed), the deadline passes, or
+ * nothing moved for `stallMs`. Settled-or-not is read from the handler's rows, not from logs.
+ */
+export async function waitForSettled(
+  db: pg.Pool,
+  expected: number,
+  { deadline, stallMs = 60_000 }: { deadline: number; stallMs?: number },
+): Promise<{ progress: Progress; complete: boolean; reason: string }> {
+  let last = await readProgress(db);
+  let lastMoved = Date.now();
+  for (;;) {
+    if (last.sent + last.failed >= expected) return { progress: last, complete: true, reason: 'all settled' };
+    if (Date.now() > deadline) return { progress: last, complete: false, reason: 'global deadline reached' };
+    if (Date.now() - lastMoved > stallMs)
+      return { progress: last, complete: false, reason: `no progress for ${stallMs} ms` };
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const now = await readProgress(db);
+    if (now.sent + now.failed + now.published !== last.sent + last.failed + last.published) lastMoved = Date.now();
+    last = now;
+  }
+}
+
+/** Polls until `expected` outbox rows are published (the relay is done), bounded like `waitForSettled`. */
+export async function waitForPublished(
+  db: pg.Pool,
+  expected: number,
+  { deadline, stallMs = 60_000 }: { deadline: number; stallMs?: number },
+): Promise<{ progress: Progress; complete: boolean }> {
+  let last = await readProgress(db);
+  let lastMoved = Date.now();
+  while (last.published < expected && Date.now() < deadline && Date.now() - lastMoved < stallMs) {
+    await new Promise((resolve) => setTimeout(resolve, 250));
+    const now = await readProgress(db);
+    if (now.published !== last.published) lastMoved = Date.now();
+    last = now;
+  }
+  return { progress: last, complete: last.published >= expected };
+}
+
+export type StageTimings = {
+  /** outbox.created_at (the API's transaction) → notifications.sent_at (the provider answered). */
+  acceptedToSent: LatencySummary;
+  /** outbox.created_at (BEGIN of the API's transaction) → occurredAt (the message built, just before the outbox insert and COMMIT). */
+  inApiTransaction: LatencySummary;
+  /** occurredAt → outbox.published_at (the relay's batch transaction that took the row began). */
+  builtToRelayed: LatencySummary;
+  /** outbox.published_at → notifications.created_at (publish, confirm, queue, delivery, claim). */
+  relayedToClaimed: LatencySummary;
+  /** notifications.created_at → sent_at (template, provider call). */
+  claimedToSent: LatencySummary;
+  /** sent_at → updated_at (the settle statement). */
+  sentToSettled: LatencySummary;
+  /** Epoch ms of the first and last event of each kind. */
+  spans: {
+    firstAccepted: number;
+    lastAccepted: number;
+    firstClaimed: number;
+    lastSent: number;
+    firstRelayed: number;
+    lastRelayed: number;
+  };
+};
+
+/**
+ * Per notification, from both services' rows in the one database they share here. created_at and
+ * published_at are now() of their transactions; sent_at is the handler's clock when the provider
+ * answered. All clocks are this machine's.
+ */
+export async function readStageTimings(db: pg.Pool): Promise<StageTimings> {
+  type Row = Record<'a' | 'o' | 'r' | 'c' | 's' | 'u', number>;
+  // The inner join keeps only notifications that were sent: the others have no timings to give.
+  const { rows } = await db.query<Row>(`
+    SELECT extract(epoch FROM o.created_at)::float8 * 1000 AS a,
+           extract(epoch FROM n.occurred_at)::float8 * 1000 AS o,
+           extract(epoch FROM o.published_at)::float8 * 1000 AS r,
+           extract(epoch FROM n.created_at)::float8 * 1000 AS c,
+           extract(epoch FROM n.sent_at)::float8 * 1000 AS s,
+           extract(epoch FROM n.updated_at)::float8 * 1000 AS u
+      FROM ticketing.outbox o
+      JOIN notifications.notifications n ON n.tracking_id = o.tracking_id
+     WHERE n.status = 'sent' AND o.published_at IS NOT NULL`);
+  const of = (pick: (row: Row) => number) => summarize(rows.map(pick));
+  const span = (pick: (row: Row) => number, kind: 'min' | 'max') =>
+    rows.length === 0 ? 0 : rows.map(pick).reduce((m, v) => (kind === 'min' ? Math.min(m, v) : Math.max(m, v)));
+  return {
+    acceptedToSent: of((row) => row.s - row.a),
+    inApiTransaction: of((row) => row.o - row.a),
+    builtToRelayed: of((row) => row.r - row.o),
+    relayedToClaimed: of((row) => row.c - row.r),
+    claimedToSent: of((row) => row.s - row.c),
+    sentToSettled: of((row) => row.u - row.s),
+    spans: {
+      firstAccepted: span((row) => row.a, 'min'),
+      lastAccepted: span((row) => row.a, 'max'),
+      firstRelayed: span((row) => row.r, 'min'),
+      lastRelayed: span((row) => row.r, 'max'),
+      firstClaimed: span((row) => row.c, 'min'),
+      lastSent: span((row) => row.s, 'max'),
+    },
+  };
+}
+
+export type StageRates = { ingestNotificationsPerSec: number; relayPerSec: number; handlerPerSec: number };
+
+/** Each stage's own rate over its own span: the slowest one is what the end to end rate can reach. */
+export function stageRates(notifications: number, spans: StageTimings['spans']): StageRates {
+  return {
+    ingestNotificationsPerSec: ratePerSecond(notifications, spans.lastAccepted - spans.firstAccepted),
+    relayPerSec: ratePerSecond(notifications, spans.lastRelayed - spans.firstRelayed),
+    handlerPerSec: ratePerSecond(notifications, spans.lastSent - spans.firstClaimed),
+  };
+}

@@ -1,0 +1,221 @@
+import type { PostgresBaseline, RabbitBaseline } from './baseline.js';
+import type { BenchOptions } from './cli.js';
+import type { MachineInfo } from './machine.js';
+import type { ScenarioResult } from './scenario.js';
+import { fraction, type LatencySummary } from './stats.js';
+
+export type Baseline = { rabbitmq?: RabbitBaseline; postgres: PostgresBaseline[]; error?: string };
+export type TargetCheck = { target: string; measured: string; met: boolean | null };
+
+export type RunResult = {
+  runId: string;
+  startedAt: string;
+  finishedAt: string;
+  command: string;
+  aborted?: string;
+  machine: MachineInfo;
+  options: BenchOptions;
+  baseline: Baseline;
+  scenarios: ScenarioResult[];
+  targets: TargetCheck[];
+};
+
+/** The handler's pool size: the baseline at that size is the one the pipeline is compared with. */
+export const HANDLER_POOL = 20;
+
+export function vsBaseline(scenario: ScenarioResult, baseline: Baseline) {
+  const rate = scenario.endToEnd.notificationsPerSec;
+  const pairs = baseline.postgres.find((entry) => entry.pool === HANDLER_POOL)?.pairsPerSec ?? 0;
+  return {
+    rabbitPublish: fraction(rate, baseline.rabbitmq?.publishConfirmPerSec ?? 0),
+    rabbitConsume: fraction(rate, baseline.rabbitmq?.consumeAckPerSec ?? 0),
+    postgresPairs: fraction(rate, pairs),
+  };
+}
+
+export function checkTargets(scenarios: ScenarioResult[]): TargetCheck[] {
+  const closed = (latency: number) =>
+    scenarios.find(
+      (s) => s.spec.mode === 'closed' && s.spec.providerLatencyMs === latency && !s.spec.name.startsWith('sweep'),
+    );
+  const rateCheck = (latency: number, goal: number): TargetCheck => {
+    const scenario = closed(latency);
+    return {
+      target: `end to end ≥ ${goal.toLocaleString('en')}/s with a ${latency} ms provider`,
+      measured: scenario ? `${scenario.endToEnd.notificationsPerSec}/s` : 'not run',
+      met: scenario ? scenario.endToEnd.notificationsPerSec >= goal : null,
+    };
+  };
+  const open = scenarios
+    .filter((s) => s.spec.mode === 'open')
+    .sort((a, b) => rateOf(b) - rateOf(a))
+    .at(0);
+  const offered = open?.spec.mode === 'open' ? open.spec.checkoutsPerSecond : 0;
+  const lossFree = scenarios.every((s) => s.verification.ok && s.complete);
+  return [
+    rateCheck(0, 2_000),
+    rateCheck(100, 1_000),
+    {
+      target: 'at an offered 500 checkouts/s, accepted → sent p99 ≤ 250 ms',
+      measured: open ? `p99 ${open.endToEnd.acceptedToSentMs.p99} ms at ${offered} checkouts/s` : 'not run',
+      met: open ? offered >= 500 && open.endToEnd.acceptedToSentMs.p99 <= 250 : null,
+    },
+    {
+      target: 'no notification lost or duplicated in any run',
+      measured: scenarios
+        .map((s) => `${s.spec.name}: ${s.verification.ok && s.complete ? 'ok' : 'PROBLEM'}`)
+        .join(', '),
+      met: scenarios.length > 0 ? lossFree : null,
+    },
+  ];
+}
+
+const rateOf = (s: ScenarioResult) => (s.spec.mode === 'open' ? s.spec.checkoutsPerSecond : 0);
+const p = (s: LatencySummary, ...keys: Array<'p50' | 'p95' | 'p99' | 'max'>) => keys.map((k) => s[k]).join(' / ');
+const pct = (value: number) => `${(value * 100).toFixed(1)} %`;
+const n = (value: number) => value.toLocaleString('en');
+
+function load(s: ScenarioResult): string {
+  if (s.spec.mode === 'open') return `open, ${s.spec.checkoutsPerSecond} checkouts/s`;
+  return s.spec.mode === 'drain' ? 'drain (handler alone)' : `closed, ${s.spec.concurrency} flows`;
+}
+
+/** Accepted notifications, and what was planned when a bound or a skipped start made them fewer. */
+function count(s: ScenarioResult): string {
+  const planned = s.spec.mode === 'open' ? s.spec.checkoutsPerSecond * s.spec.seconds * 2 : s.spec.notifications;
+  return s.notifications >= planned ? n(s.notifications) : `${n(s.notifications)} of ${n(planned)}`;
+}
+
+export function renderMarkdown(run: RunResult): string {
+  const m = run.machine;
+  const lines = [
+    `# Benchmark results (${run.runId})`,
+    '',
+    `Run ${run.startedAt} → ${run.finishedAt}: \`${run.command}\`${run.aborted ? ` — **ABORTED: ${run.aborted}**` : ''}`,
+    '',
+    `Machine: ${m.nproc} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, RabbitMQ ${m.rabbitmq} (${m.erlang}), ` +
+      `PostgreSQL ${m.postgresql}; load average ${m.loadAverageAtStart} at the start (other work shares the cores).`,
+    '',
+    '## Pipeline',
+    '',
+    '| scenario | provider ms | prefetch | load | notifications | REST req/s | REST p50 / p99 ms | end to end /s | accepted → sent p50 / p95 / p99 ms | of RabbitMQ publish / consume | of PG pairs | lost / dup |',
+    '| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ];
+  for (const s of run.scenarios) {
+    const v = vsBaseline(s, run.baseline);
+    const check = s.verification;
+    const lost = check.notSent + check.providerMissing;
+    const dup = check.providerDuplicated + check.unexpectedRows + check.providerUnexpected;
+    lines.push(
+      `| ${s.spec.name} | ${s.spec.providerLatencyMs} | ${s.spec.prefetch} | ${load(s)} | ${count(s)} | ` +
+        `${n(s.ingest.requestsPerSec)} | ${p(s.ingest.latencyMs, 'p50', 'p99')} | **${n(s.endToEnd.notificationsPerSec)}** | ` +
+        `${p(s.endToEnd.acceptedToSentMs, 'p50', 'p95', 'p99')} | ${pct(v.rabbitPublish)} / ${pct(v.rabbitConsume)} | ` +
+        `${pct(v.postgresPairs)} | ${lost} / ${dup}${check.ok && s.complete ? ' ✓' : ' ✗'} |`,
+    );
+  }
+  for (const s of run.scenarios) {
+    if (s.spec.mode !== 'open' || !s.ingest.flowLatencyMs) continue;
+    const flows = s.spec.checkoutsPerSecond * s.spec.seconds;
+    lines.push(
+      '',
+      `${s.spec.name}: ${n(flows)} checkout flows offered over ${s.spec.seconds} s, ${n(s.ingest.flowsNotStarted ?? 0)} not started ` +
+        `(512 already in flight); scheduled start → checkout answered p50 / p99 ${p(s.ingest.flowLatencyMs, 'p50', 'p99')} ms.`,
+    );
+  }
+  const cut = run.scenarios.filter((s) => s.spec.mode === 'closed' && s.notifications < s.spec.notifications);
+  for (const s of cut) {
+    if (s.spec.mode === 'closed')
+      lines.push('', `${s.spec.name}: the load phase hit its ${s.spec.maxSeconds} s bound.`);
+  }
+  lines.push(
+    '',
+    '## Where the time goes (per notification, ms, p50 / p99) and each stage’s own rate',
+    '',
+    '| scenario | in API transaction | built → relayed | relayed → claimed | claimed → sent | sent → settled | ingest /s | relay /s | handler /s | drain after last accept ms |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
+  for (const s of run.scenarios) {
+    lines.push(
+      `| ${s.spec.name} | ${p(s.stages.inApiTransaction, 'p50', 'p99')} | ${p(s.stages.builtToRelayed, 'p50', 'p99')} | ` +
+        `${p(s.stages.relayedToClaimed, 'p50', 'p99')} | ` +
+        `${p(s.stages.claimedToSent, 'p50', 'p99')} | ${p(s.stages.sentToSettled, 'p50', 'p99')} | ` +
+        `${n(s.stageRates.ingestNotificationsPerSec)} | ${n(s.stageRates.relayPerSec)} | ${n(s.stageRates.handlerPerSec)} | ` +
+        `${n(s.endToEnd.drainAfterIngestMs)} |`,
+    );
+  }
+  lines.push(...renderCpu(run.scenarios, run.machine.nproc));
+  lines.push('', '## Baseline (same run, same machine, amqplib / pg alone)', '');
+  const b = run.baseline;
+  if (b.rabbitmq) {
+    lines.push(
+      `- RabbitMQ, quorum queue, ${n(b.rabbitmq.messages)} persistent messages of ${b.rabbitmq.messageBytes} B (the outbox's own bytes): ` +
+        `publish with confirms (batches of ${b.rabbitmq.confirmBatch}) **${n(b.rabbitmq.publishConfirmPerSec)} msg/s**; ` +
+        `consume and ack (prefetch ${b.rabbitmq.prefetch}) **${n(b.rabbitmq.consumeAckPerSec)} msg/s**.`,
+    );
+  }
+  for (const pg of b.postgres) {
+    lines.push(
+      `- PostgreSQL, ${n(pg.pairs)} insert-then-update pairs on a table shaped like notifications, pool ${pg.pool}: **${n(pg.pairsPerSec)} pairs/s**.`,
+    );
+  }
+  if (b.error) lines.push(`- Baseline error: ${b.error}`);
+  lines.push('', '## Targets', '', '| target | measured | met |', '| --- | --- | --- |');
+  for (const t of run.targets)
+    lines.push(`| ${t.target} | ${t.measured} | ${t.met === null ? 'not run' : t.met ? 'yes' : '**no**'} |`);
+  const problems = run.scenarios.flatMap((s) =>
+    [...s.verification.problems, ...(s.complete ? [] : [s.completion]), ...s.ingest.errorSamples].map(
+      (problem) => `- ${s.spec.name}: ${problem}`,
+    ),
+  );
+  if (problems.length > 0) lines.push('', '## Problems', '', ...problems);
+  const profiled = run.scenarios.filter((s) => s.profiles);
+  if (profiled.length > 0)
+    lines.push('', '## CPU profiles (self time, busy CPU only)', '', ...profiled.flatMap(renderProfiles));
+  lines.push(
+    '',
+    'accepted = BEGIN of the API transaction that wrote the outbox row (outbox.created_at); built = the message’s',
+    'occurredAt, set just before the outbox insert and COMMIT; relayed = BEGIN of the relay batch that took the row',
+    '(outbox.published_at), so publish and confirm fall in “relayed → claimed”; claimed = the handler’s row insert',
+    '(notifications.created_at); sent = the provider answered (notifications.sent_at); settled = the row marked sent',
+    '(updated_at). End to end /s counts from the first request handed to the API to the last sent (drain scenarios: from',
+    'the handler’s first claim). Each checkout flow is 3 requests and 2 notifications.',
+    '',
+  );
+  return lines.join('\n');
+}
+
+function renderProfiles(s: ScenarioResult): string[] {
+  const out: string[] = [];
+  for (const [process, summary] of Object.entries(s.profiles ?? {})) {
+    out.push(
+      `### ${s.spec.name}: ${process} (busy ${n(summary.busyMs)} ms of ${n(summary.wallMs)} ms)`,
+      '',
+      '| area | self ms | % |',
+      '| --- | ---: | ---: |',
+      ...summary.byArea.slice(0, 10).map((row) => `| ${row.name} | ${n(row.ms)} | ${row.percent} |`),
+      '',
+      '| function | where | self ms | % |',
+      '| --- | --- | ---: | ---: |',
+      ...summary.topFunctions.map((row) => `| ${row.name} | ${row.where} | ${n(row.ms)} | ${row.percent} |`),
+      '',
+    );
+  }
+  return out;
+}
+
+/** CPU ms per notification by component: what the two cores are spent on. */
+function renderCpu(scenarios: ScenarioResult[], cores: number): string[] {
+  const names = [...new Set(scenarios.flatMap((s) => Object.keys(s.cpu.perNotificationMs)))];
+  if (names.length === 0) return [];
+  return [
+    '',
+    '## CPU per notification (ms, from /proc: first request → last settled)',
+    '',
+    `| scenario | ${names.join(' | ')} | machine busy % |`,
+    `| --- | ${names.map(() => '---:').join(' | ')} | ---: |`,
+    ...scenarios.map((s) => {
+      const busy = s.cpu.wallMs > 0 ? (s.cpu.machineBusyMs / s.cpu.wallMs / cores) * 100 : 0;
+      return `| ${s.spec.name} | ${names.map((name) => s.cpu.perNotificationMs[name] ?? '').join(' | ')} | ${busy.toFixed(0)} |`;
+    }),
+  ];
+}

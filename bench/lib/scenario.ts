@@ -1,0 +1,203 @@
+import { join } from 'node:path';
+import type pg from 'pg';
+import { queueDepth, sandboxClient } from '../../test-support/system/index.js';
+import type { SampleMessage } from './baseline.js';
+import { type CpuUse, cpuBetween, snapshotCpu } from './cpu-accounting.js';
+import { type ProfileSummary, summarizeProfilesIn } from './cpu-profile.js';
+import { AMQP_URL } from './infrastructure.js';
+import { type LoadResult, runClosedLoop, runOpenLoop } from './load.js';
+import {
+  readStageTimings,
+  type StageRates,
+  type StageTimings,
+  stageRates,
+  waitForPublished,
+  waitForSettled,
+} from './pipeline.js';
+import { type LatencySummary, ratePerSecond, summarize } from './stats.js';
+import { startBenchSystem } from './system.js';
+import { type Verification, verifyDelivery } from './verify.js';
+
+export type ScenarioSpec = {
+  name: string;
+  providerLatencyMs: number;
+  prefetch: number;
+  profile: boolean;
+} /** drain: the handler is stopped while the API takes the load, then started to drain the queue alone. */ & (
+  | { mode: 'closed' | 'drain'; notifications: number; concurrency: number; maxSeconds: number }
+  | { mode: 'open'; checkoutsPerSecond: number; seconds: number }
+);
+
+export type ScenarioResult = {
+  spec: ScenarioSpec;
+  notifications: number;
+  ingest: {
+    requests: number;
+    errors: number;
+    errorSamples: string[];
+    seconds: number;
+    requestsPerSec: number;
+    latencyMs: LatencySummary;
+    /** Open loop: scheduled start → checkout answered, per flow. */
+    flowLatencyMs?: LatencySummary;
+    flowsNotStarted?: number;
+  };
+  endToEnd: {
+    /** First request handed to the API → last notification sent, s. */
+    seconds: number;
+    notificationsPerSec: number;
+    /** Last notification accepted → last sent: how far the pipeline trails the API. */
+    drainAfterIngestMs: number;
+    acceptedToSentMs: LatencySummary;
+  };
+  stages: Omit<StageTimings, 'spans' | 'acceptedToSent'>;
+  stageRates: StageRates;
+  /** CPU each component used from the first request to the last settle, and per notification. */
+  cpu: CpuUse & { perNotificationMs: Record<string, number> };
+  complete: boolean;
+  completion: string;
+  verification: Verification;
+  profiles?: Record<string, ProfileSummary>;
+};
+
+export type ScenarioContext = {
+  deadline: number;
+  outDir: string;
+  /** Filled with a few outbox rows of the first scenario: the baselines publish those bytes. */
+  samples: SampleMessage[];
+  log: (line: string) => void;
+};
+
+/**
+ * The harness's system (own database, topology and ports), the load, the wait until every
+ * accepted notification is settled, the timings and CPU, the checks; then all of it gone.
+ */
+export async function runScenario(spec: ScenarioSpec, context: ScenarioContext): Promise<ScenarioResult> {
+  const profileDir = spec.profile ? join(context.outDir, 'profiles', spec.name) : undefined;
+  const system = await startBenchSystem({
+    label: `bench-${spec.name}`,
+    prefetch: spec.prefetch,
+    providerLatencyMs: spec.providerLatencyMs,
+    profileDir,
+  });
+  try {
+    context.log(`  system ${system.id} up (database ${system.databaseName}, prefix ${system.prefix})`);
+    const components = () => ({
+      processes: system.processes.map((service) => ({ name: service.name, pid: service.pid })),
+      db: system.db,
+      databaseName: system.databaseName,
+    });
+    if (spec.mode === 'drain') await system.handler.stop(30_000);
+    let cpuBefore = await snapshotCpu(components());
+    const load = await drive(spec, system.ticketingUrl, context.deadline);
+    context.log(`  load done: ${load.requests} requests, ${load.errors} errors, ${load.trackingIds.length} accepted`);
+    let handlerStartedAt: number | undefined;
+    if (spec.mode === 'drain') {
+      const queued = await waitForPublished(system.db, load.trackingIds.length, { deadline: context.deadline });
+      context.log(`  ${queued.progress.published} published with the handler stopped; starting it`);
+      handlerStartedAt = Date.now();
+      await system.handler.start();
+      // The window is the drain alone: the handler with the machine to itself.
+      cpuBefore = await snapshotCpu(components());
+    }
+    const settled = await waitForSettled(system.db, load.trackingIds.length, { deadline: context.deadline });
+    const cpu = cpuBetween(cpuBefore, await snapshotCpu(components()));
+    context.log(`  ${settled.reason}: ${settled.progress.sent} sent, ${settled.progress.failed} failed`);
+    const timings = await readStageTimings(system.db);
+    if (context.samples.length === 0) context.samples.push(...(await readSamples(system.db)));
+
+    // SIGTERM now: a clean exit is part of the check, and it writes the CPU profiles.
+    const exits: Record<string, number | string> = {};
+    for (const service of [system.ticketing, system.handler]) {
+      const exit = await service.stop(30_000);
+      exits[service.name] = exit?.code ?? exit?.signal ?? 'not running';
+    }
+    const queues = {
+      main: (await queueDepth(AMQP_URL, system.topology.queue)).messages,
+      deadLetter: (await queueDepth(AMQP_URL, system.topology.deadLetterQueue)).messages,
+    };
+    // The whole store in one answer (tens of MB at 20,000 messages): a longer bound than the client's default.
+    const sandbox = sandboxClient(system.sandboxUrl, 120_000);
+    const verification = await verifyDelivery(system.db, sandbox, load.trackingIds, { queues, exits });
+    const profiles = profileDir ? await summarizeProfilesIn(profileDir) : undefined;
+    return assemble(spec, load, timings, settled, verification, cpu, profiles, handlerStartedAt);
+  } finally {
+    await system.release();
+  }
+}
+
+function drive(spec: ScenarioSpec, url: string, deadline: number): Promise<LoadResult> {
+  if (spec.mode !== 'open') {
+    const bound = Math.min(deadline, Date.now() + spec.maxSeconds * 1_000);
+    return runClosedLoop(url, {
+      flows: Math.ceil(spec.notifications / 2),
+      concurrency: spec.concurrency,
+      deadline: bound,
+    });
+  }
+  return runOpenLoop(url, { rate: spec.checkoutsPerSecond, seconds: spec.seconds, maxInFlight: 512, deadline });
+}
+
+function assemble(
+  spec: ScenarioSpec,
+  load: LoadResult,
+  timings: StageTimings,
+  settled: Awaited<ReturnType<typeof waitForSettled>>,
+  verification: Verification,
+  cpu: CpuUse,
+  profiles: Record<string, ProfileSummary> | undefined,
+  handlerStartedAt: number | undefined,
+): ScenarioResult {
+  const notifications = load.trackingIds.length;
+  const ingestMs = load.finishedAt - load.startedAt;
+  // A drain counts from the handler's first claim: before it, nothing was consumed on purpose.
+  const endToEndMs =
+    timings.spans.lastSent - (handlerStartedAt === undefined ? load.startedAt : timings.spans.firstClaimed);
+  const { acceptedToSent, spans, ...stages } = timings;
+  return {
+    spec,
+    notifications,
+    ingest: {
+      requests: load.requests,
+      errors: load.errors,
+      errorSamples: load.errorSamples,
+      seconds: Math.round(ingestMs) / 1_000,
+      requestsPerSec: ratePerSecond(load.requests, ingestMs),
+      latencyMs: summarize(load.latencies),
+      ...(spec.mode === 'open'
+        ? { flowLatencyMs: summarize(load.flowLatencies), flowsNotStarted: load.flowsNotStarted }
+        : {}),
+    },
+    endToEnd: {
+      seconds: Math.round(endToEndMs) / 1_000,
+      notificationsPerSec: ratePerSecond(verification.sentOnce, endToEndMs),
+      drainAfterIngestMs: Math.round(spans.lastSent - spans.lastAccepted),
+      acceptedToSentMs: acceptedToSent,
+    },
+    stages,
+    stageRates: stageRates(notifications, spans),
+    cpu: { ...cpu, perNotificationMs: perNotification(cpu, notifications) },
+    complete: settled.complete,
+    completion: settled.reason,
+    verification,
+    ...(profiles ? { profiles } : {}),
+  };
+}
+
+function perNotification(cpu: CpuUse, notifications: number): Record<string, number> {
+  const per = (ms: number) => (notifications > 0 ? Math.round((ms / notifications) * 1_000) / 1_000 : 0);
+  const result: Record<string, number> = {};
+  for (const [name, ms] of Object.entries(cpu.componentMs)) result[name] = per(ms);
+  result['other work on the machine'] = per(cpu.otherMs);
+  result['machine total'] = per(cpu.machineBusyMs);
+  return result;
+}
+
+async function readSamples(db: pg.Pool): Promise<SampleMessage[]> {
+  const { rows } = await db.query<{ routing_key: string; content: Buffer; properties: Record<string, unknown> }>(
+    `(SELECT routing_key, content, properties FROM ticketing.outbox WHERE routing_key = 'ticket.added_to_checkout' LIMIT 1)
+     UNION ALL
+     (SELECT routing_key, content, properties FROM ticketing.outbox WHERE routing_key = 'checkout.completed' LIMIT 1)`,
+  );
+  return rows.map((row) => ({ routingKey: row.routing_key, content: row.content, properties: row.properties }));
+}

@@ -1,0 +1,44 @@
+import { type System, startSystem } from '../../test-support/system/index.js';
+import { ADMIN_DATABASE_URL, AMQP_URL, cleanupOnAbort } from './infrastructure.js';
+
+export type BenchSystemSettings = {
+  label: string;
+  prefetch: number;
+  providerLatencyMs: number;
+  /** Set: the handler and the ticketing service write a .cpuprofile under `<dir>/<service>` on exit. */
+  profileDir?: string | undefined;
+};
+
+const PRELOAD = new URL('../cpu-profile-preload.mjs', import.meta.url).href;
+
+/**
+ * The harness's system (built services as processes, free ports, own database and topology) with
+ * the settings a benchmark wants: LOG_LEVEL=warn so that logging does not dominate, and the
+ * handler's production timeouts rather than the harness's fast-recovery ones.
+ */
+export async function startBenchSystem(
+  settings: BenchSystemSettings,
+): Promise<System & { release: () => Promise<void> }> {
+  const profile = (service: string): Record<string, string> =>
+    settings.profileDir
+      ? { NODE_OPTIONS: `--import=${PRELOAD}`, BENCH_CPU_PROFILE_DIR: `${settings.profileDir}/${service}` }
+      : {};
+  const system = await startSystem({
+    label: settings.label,
+    amqpUrl: AMQP_URL,
+    adminDatabaseUrl: ADMIN_DATABASE_URL,
+    sandboxEnv: { SANDBOX_LATENCY_MS: String(settings.providerLatencyMs) },
+    handlerEnv: {
+      LOG_LEVEL: 'warn',
+      PREFETCH: String(settings.prefetch),
+      MAILJET_TIMEOUT_MS: '10000',
+      RETRY_MAX_RETRIES: '3',
+      RETRY_DELAY_MS: '2000',
+      SHUTDOWN_TIMEOUT_MS: '15000',
+      ...profile('handler'),
+    },
+    ticketingEnv: { LOG_LEVEL: 'warn', ...profile('ticketing') },
+  });
+  const release = cleanupOnAbort(() => system.stop());
+  return { ...system, release };
+}

@@ -1,0 +1,48 @@
+import { describe, expect, it } from 'vitest';
+import { parseOptions } from '../../lib/cli.js';
+
+describe('bench options', () => {
+  it('When nothing is given, then the default run is 20,000 notifications at 0 and 100 ms with a prefetch sweep', () => {
+    expect(parseOptions([])).toMatchObject({
+      count: 20_000,
+      concurrency: 64,
+      latencies: [0, 100],
+      prefetch: 50,
+      drain: [0],
+      sweep: [10, 50, 200],
+      rates: [500, 25],
+      baselineCount: 20_000,
+      timeoutSeconds: 600,
+      writeLatest: true,
+    });
+  });
+
+  it('When the issue example is given, then each option lands where it says', () => {
+    const options = parseOptions(['--count', '1000', '--concurrency', '8', '--latency', '100', '--prefetch', '200']);
+    expect(options).toMatchObject({
+      count: 1_000,
+      concurrency: 8,
+      latencies: [100],
+      prefetch: 200,
+      baselineCount: 1_000,
+    });
+  });
+
+  it('When drain, sweep and rate are "none", then none of those scenarios is asked for', () => {
+    expect(parseOptions(['--drain', 'none', '--sweep', 'none', '--rate', 'none'])).toMatchObject({
+      drain: [],
+      sweep: [],
+      rates: [],
+    });
+  });
+
+  it('When a number is not whole or out of range, then it is refused by name', () => {
+    expect(() => parseOptions(['--count', '1e4'])).toThrow(/--count must be a whole number/);
+    expect(() => parseOptions(['--prefetch', '0'])).toThrow(/--prefetch must be between 1 and 1000/);
+    expect(() => parseOptions(['--latency', '0,abc'])).toThrow(/--latency/);
+  });
+
+  it('When an unknown option is given, then parsing fails instead of ignoring it', () => {
+    expect(() => parseOptions(['--cout', '10'])).toThrow();
+  });
+});
