@@ -26,19 +26,32 @@ export function createPool(settings: DatabaseSettings, log: Logger): pg.Pool {
   return pool;
 }
 
-/** Runs `work` in one transaction; rolls back on any error and rethrows it. */
+/**
+ * Runs `work` in one transaction; rolls back on any error and rethrows it. A checked-out client is
+ * ours to watch: the pool only listens for errors on idle ones, and an 'error' event with no
+ * listener (the server went away between two queries) would crash the process. A client that
+ * failed that way, or could not roll back, is destroyed rather than returned to the pool.
+ */
 export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (error: Error) => {
+    broken = error;
+  };
+  client.on('error', onError);
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await client.query('ROLLBACK').catch((rollbackError: Error) => {
+      broken ??= rollbackError;
+    });
     throw error;
   } finally {
-    client.release();
+    client.off('error', onError);
+    client.release(broken);
   }
 }
 

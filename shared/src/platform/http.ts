@@ -44,13 +44,21 @@ type HttpError = Error & { status?: number; statusCode?: number; type?: string; 
 export function errorHandler(log: Logger): ErrorRequestHandler {
   return (error: HttpError, _req, res, _next) => {
     const body = toErrorBody(error);
-    if (body.status >= 500) log.error({ err: error }, 'request failed');
+    if (body.status === 503) {
+      log.warn({ err: error }, 'request refused: a dependency is unavailable');
+      res.set('Retry-After', '1');
+    } else if (body.status >= 500) {
+      log.error({ err: error }, 'request failed');
+    }
     res.status(body.status).json({ error: { code: body.code, message: body.message, details: body.details } });
   };
 }
 
 function toErrorBody(error: HttpError): { status: number; code: string; message: string; details?: ErrorDetail[] } {
   if (error instanceof AppError) return error;
+  if (isUnavailable(error)) {
+    return { status: 503, code: 'unavailable', message: 'a dependency is unavailable; try again shortly' };
+  }
   // body-parser's errors carry a status and a type; their messages are safe to show.
   const status = error.status ?? error.statusCode;
   if (status && status >= 400 && status < 500) {
@@ -60,6 +68,24 @@ function toErrorBody(error: HttpError): { status: number; code: string; message:
     return { status, code: error.type ?? 'bad_request', message: error.expose ? error.message : 'bad request' };
   }
   return { status: 500, code: 'internal', message: 'internal error' };
+}
+
+const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/**
+ * The database (or another dependency) is away, not the request wrong: a 503 tells the client to
+ * try again. SQLSTATE class 08 is a connection failure, 57P0x an operator or crash shutdown.
+ */
+function isUnavailable(error: HttpError & { code?: unknown }): boolean {
+  const code = typeof error.code === 'string' ? error.code : '';
+  return (
+    CONNECTION_ERROR_CODES.has(code) ||
+    code.startsWith('08') ||
+    code.startsWith('57P0') ||
+    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
+      error.message,
+    )
+  );
 }
 
 export type RunningServer = { server: Server; port: number; close: () => Promise<void> };

@@ -1,0 +1,77 @@
+import { AppError, errorHandler, listen, notFound, type RunningServer } from '@notify/shared/platform';
+import express from 'express';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { captureLogs } from '../../../test-support/logger.js';
+
+describe('HTTP error shape', () => {
+  const logs = captureLogs();
+  let server: RunningServer;
+  let base: string;
+
+  beforeAll(async () => {
+    const app = express();
+    app.use(express.json({ limit: '1kb' }));
+    app.post('/echo', (req, res) => {
+      res.json(req.body);
+    });
+    app.get('/conflict', () => {
+      throw new AppError(409, 'conflict', 'already checked out');
+    });
+    app.get('/database-away', () => {
+      throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
+    });
+    app.get('/bug', () => {
+      throw new Error('postgres://app:hunter2@db/x exploded');
+    });
+    app.use(notFound);
+    app.use(errorHandler(logs.log));
+    server = await listen(app, 0, '127.0.0.1');
+    base = `http://127.0.0.1:${server.port}`;
+  });
+  afterAll(async () => {
+    await server.close();
+  });
+
+  const call = async (path: string, init?: RequestInit) => {
+    const response = await fetch(`${base}${path}`, init);
+    return { status: response.status, headers: response.headers, body: (await response.json()) as any };
+  };
+  const post = (body: string) =>
+    call('/echo', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+
+  it('When the JSON is malformed, then 400 malformed_json, not 500', async () => {
+    expect(await post('{"a":')).toMatchObject({ status: 400, body: { error: { code: 'malformed_json' } } });
+  });
+
+  it('When the body is over the limit, then 413', async () => {
+    expect(await post(JSON.stringify({ a: 'x'.repeat(2_000) }))).toMatchObject({ status: 413 });
+  });
+
+  it('When a route throws an AppError, then its status and code are the answer', async () => {
+    expect(await call('/conflict')).toMatchObject({
+      status: 409,
+      body: { error: { code: 'conflict', message: 'already checked out' } },
+    });
+  });
+
+  it('When the database refuses connections, then 503 with Retry-After, logged at warn', async () => {
+    const response = await call('/database-away');
+    expect(response).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
+    expect(response.headers.get('retry-after')).toBe('1');
+    expect(logs.find('request refused: a dependency is unavailable')).toHaveLength(1);
+  });
+
+  it('When a route has a bug, then 500 without details, and the log has no password', async () => {
+    expect(await call('/bug')).toMatchObject({
+      status: 500,
+      body: { error: { code: 'internal', message: 'internal error' } },
+    });
+    const logged = JSON.stringify(logs.find('request failed'));
+    expect(logged).toContain('postgres://app:***@db/x');
+    expect(logged).not.toContain('hunter2');
+  });
+
+  it('When the route is unknown, then 404 in the same shape', async () => {
+    expect(await call('/nowhere')).toMatchObject({ status: 404, body: { error: { code: 'not_found' } } });
+  });
+});
