@@ -18,10 +18,11 @@ export async function insertCart(
   db: Db,
   cart: { cartId: string; customerEmail: string; customerName: string },
 ): Promise<CartRow> {
-  const result = await db.query<CartRow>(
-    `INSERT INTO ticketing.carts (id, customer_email, customer_name) VALUES ($1, $2, $3) RETURNING ${CART_COLUMNS}`,
-    [cart.cartId, cart.customerEmail, cart.customerName],
-  );
+  const result = await db.query<CartRow>({
+    name: 'ticketing.insert-cart',
+    text: `INSERT INTO ticketing.carts (id, customer_email, customer_name) VALUES ($1, $2, $3) RETURNING ${CART_COLUMNS}`,
+    values: [cart.cartId, cart.customerEmail, cart.customerName],
+  });
   const row = result.rows[0];
   if (!row) throw new Error('INSERT ... RETURNING gave no row');
   return row;
@@ -29,10 +30,11 @@ export async function insertCart(
 
 /** `lock`: holds the row until the transaction ends, so that changes to one cart go one at a time. */
 export async function findCart(db: Db, cartId: string, { lock = false } = {}): Promise<CartRow | undefined> {
-  const result = await db.query<CartRow>(
-    `SELECT ${CART_COLUMNS} FROM ticketing.carts WHERE id = $1 ${lock ? 'FOR UPDATE' : ''}`,
-    [cartId],
-  );
+  const result = await db.query<CartRow>({
+    name: lock ? 'ticketing.find-cart-for-update' : 'ticketing.find-cart',
+    text: `SELECT ${CART_COLUMNS} FROM ticketing.carts WHERE id = $1 ${lock ? 'FOR UPDATE' : ''}`,
+    values: [cartId],
+  });
   return result.rows[0];
 }
 

@@ -13,10 +13,17 @@ export type OutboxRow = {
 
 /** Stores the message as encoded now: the relay publishes these exact bytes and properties. */
 export async function insertOutboxMessage(db: Db, exchange: string, encoded: EncodedNotification): Promise<void> {
-  await db.query(
-    `INSERT INTO ticketing.outbox (tracking_id, exchange, routing_key, content, properties) VALUES ($1, $2, $3, $4, $5)`,
-    [encoded.properties.messageId, exchange, encoded.routingKey, encoded.content, JSON.stringify(encoded.properties)],
-  );
+  await db.query({
+    name: 'ticketing.insert-outbox',
+    text: `INSERT INTO ticketing.outbox (tracking_id, exchange, routing_key, content, properties) VALUES ($1, $2, $3, $4, $5)`,
+    values: [
+      encoded.properties.messageId,
+      exchange,
+      encoded.routingKey,
+      encoded.content,
+      JSON.stringify(encoded.properties),
+    ],
+  });
 }
 
 /**

@@ -2,8 +2,8 @@ import { AppError } from '@notify/shared/platform';
 import { addCartItem, listCartItems } from '../db/cart-item-repository.js';
 import type { CartRow } from '../db/cart-repository.js';
 import { findTicketType, type TicketTypeRow } from '../db/catalog-repository.js';
-import { type Cart, MAX_LINE_QUANTITY } from './cart.js';
-import { getCart, lockOpenCart } from './load-cart.js';
+import { type Cart, MAX_LINE_QUANTITY, toCart } from './cart.js';
+import { lockOpenCart } from './load-cart.js';
 import { type CommandContext, enqueueNotification, ticketAddedMessage } from './notifications.js';
 
 export type AddTicketRequest = { ticketTypeId: string; quantity: number };
@@ -16,15 +16,22 @@ export async function addTicketToCart(
 ): Promise<AddTicketResult> {
   const cart = await lockOpenCart(context.client, cartId);
   const ticketType = await findSellableTicketType(context, cart, request.ticketTypeId);
-  await ensureLineStaysWithinLimit(context, cart, request);
-  await addCartItem(context.client, {
-    cartId,
-    ticketTypeId: ticketType.ticketTypeId,
-    quantity: request.quantity,
-    // The price is the catalog's, never the client's.
-    unitPriceMinor: ticketType.priceMinor,
-  });
-  const updated = await getCart(context.client, cartId);
+  const added = await addCartItem(
+    context.client,
+    {
+      cartId,
+      ticketTypeId: ticketType.ticketTypeId,
+      quantity: request.quantity,
+      // The price is the catalog's, never the client's.
+      unitPriceMinor: ticketType.priceMinor,
+    },
+    MAX_LINE_QUANTITY,
+  );
+  if (!added) {
+    throw new AppError(409, 'quantity_limit', `a cart holds at most ${MAX_LINE_QUANTITY} tickets of one type`);
+  }
+  // The cart row is locked and unchanged: only its lines need reading again.
+  const updated = toCart(cart, await listCartItems(context.client, cartId));
   const notification = await enqueueNotification(context, ticketAddedMessage(updated, new Date()));
   return { ...updated, notification };
 }
@@ -40,16 +47,4 @@ async function findSellableTicketType(
     throw new AppError(409, 'currency_mismatch', `cart is in ${cart.currency}, ticket type in ${ticketType.currency}`);
   }
   return ticketType;
-}
-
-async function ensureLineStaysWithinLimit(
-  { client }: CommandContext,
-  cart: CartRow,
-  request: AddTicketRequest,
-): Promise<void> {
-  const items = await listCartItems(client, cart.cartId);
-  const current = items.find((item) => item.ticketTypeId === request.ticketTypeId)?.quantity ?? 0;
-  if (current + request.quantity > MAX_LINE_QUANTITY) {
-    throw new AppError(409, 'quantity_limit', `a cart holds at most ${MAX_LINE_QUANTITY} tickets of one type`);
-  }
 }

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Money } from '@notify/shared';
 import { AppError } from '@notify/shared/platform';
+import { listCartItems } from '../db/cart-item-repository.js';
 import { markCartCheckedOut } from '../db/cart-repository.js';
 import { insertOrder } from '../db/order-repository.js';
-import { getCart, lockOpenCart } from './load-cart.js';
+import { toCart } from './cart.js';
+import { lockOpenCart } from './load-cart.js';
 import { type CommandContext, checkoutCompletedMessage, enqueueNotification } from './notifications.js';
 
 export type CheckoutResult = {
@@ -14,8 +16,8 @@ export type CheckoutResult = {
 };
 
 export async function checkoutCart(context: CommandContext, cartId: string): Promise<CheckoutResult> {
-  await lockOpenCart(context.client, cartId);
-  const cart = await getCart(context.client, cartId);
+  const locked = await lockOpenCart(context.client, cartId);
+  const cart = toCart(locked, await listCartItems(context.client, cartId));
   if (cart.lines.length === 0) throw new AppError(409, 'cart_empty', `cart ${cartId} has no tickets`);
 
   const orderId = randomUUID();

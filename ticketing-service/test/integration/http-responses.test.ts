@@ -164,6 +164,17 @@ describe('ticketing HTTP API: responses', () => {
       expect(body.total.amountMinor).toBe(4 * 1500);
     });
 
+    it('When a line would go over 1000 tickets, then it answers 409 and the line keeps its quantity', async () => {
+      const { cartId } = await api.createCart();
+      for (let i = 0; i < 10; i++) await api.addTicket(cartId, TICKET_TYPES.matineeStudent.id, 100);
+
+      const refused = await api.addTicket(cartId, TICKET_TYPES.matineeStudent.id, 1);
+      const cart = await api.get(`/carts/${cartId}`);
+
+      expect(refused).toMatchObject({ status: 409, body: { error: { code: 'quantity_limit' } } });
+      expect(cart.body.lines).toEqual([expect.objectContaining({ quantity: 1000 })]);
+    });
+
     it('When a price is sent by the client, then it is ignored and the catalog price applies', async () => {
       const { cartId } = await api.createCart();
 
