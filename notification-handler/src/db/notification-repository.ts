@@ -65,7 +65,11 @@ export async function claimNotifications(
     request: message,
     occurred_at: message.occurredAt,
   }));
-  const { rows } = await db.query<ClaimRow>(CLAIM, [JSON.stringify(input), leaseMs]);
+  const { rows } = await db.query<ClaimRow>({
+    name: 'notifications.claim',
+    text: CLAIM,
+    values: [JSON.stringify(input), leaseMs],
+  });
   const byId = new Map(rows.map((row) => [row.tracking_id, row]));
   return messages.map((message) => toClaimResult(byId.get(message.trackingId)));
 }
@@ -131,7 +135,7 @@ export async function settleNotifications(db: Queryable, settlements: readonly S
     message: attempt?.message ?? null,
     provider_message_id: attempt?.providerMessageId ?? null,
   }));
-  await db.query(SETTLE, [JSON.stringify(input)]);
+  await db.query({ name: 'notifications.settle', text: SETTLE, values: [JSON.stringify(input)] });
 }
 
 /** Gives up an in_progress row at once, so that its redelivery need not wait out the lease. */
