@@ -26,7 +26,9 @@ export default class SummaryReporter implements Reporter {
         const outcome = state === 'passed' ? 'passed' : state === 'failed' ? 'failed' : undefined;
         const measured = test.meta().faultRow;
         if (measured) rows.push({ ...measured, outcome: outcome ?? measured.outcome });
-        else if (state !== 'skipped') rows.push(unmeasured(test.name, outcome));
+        // The describe block is named after the scenario.
+        else if (state !== 'skipped')
+          rows.push(unmeasured(test.parent.type === 'suite' ? test.parent.name : test.name, outcome));
       }
       if (module.state() === 'failed' && [...module.children.allTests()].length === 0) {
         rows.push(unmeasured(module.moduleId.split('/').pop() ?? module.moduleId, 'failed'));

@@ -24,22 +24,27 @@ describe(SCENARIO, () => {
   test('When each service gets SIGTERM under load and is started again, then each exits 0 and every accepted notification is sent once', async (context) => {
     const sut = system!;
     const exits: Array<{ name: string; exit: ProcessExit; completedLog: boolean }> = [];
-    const { load, faultEndedAt } = await loadWithFault(sut, async (running) => {
-      // The handler first, then the ticketing service once 20 more checkouts went through.
-      for (const service of [sut.handler, sut.ticketing]) {
-        await running.untilCompleted(service === sut.handler ? FAULT_AFTER_CHECKOUTS : running.stats.completed + 20);
-        const run = service.starts;
-        const exit = await service.kill('SIGTERM');
-        // The last line may still be in the pipe when the exit is reported.
-        const completedLog = await service.waitForLog('shutdown complete', { run, timeoutMs: 5_000 }).then(
-          () => true,
-          () => false,
-        );
-        exits.push({ name: service.name, exit, completedLog });
-        await service.start();
-      }
-      return Date.now();
-    });
+    // Two stops and starts take a while: the load goes on long enough to run past both.
+    const { load, faultEndedAt } = await loadWithFault(
+      sut,
+      async (running) => {
+        // The handler first, then the ticketing service once 10 more checkouts went through.
+        for (const service of [sut.handler, sut.ticketing]) {
+          await running.untilCompleted(service === sut.handler ? FAULT_AFTER_CHECKOUTS : running.stats.completed + 10);
+          const run = service.starts;
+          const exit = await service.kill('SIGTERM');
+          // The last line may still be in the pipe when the exit is reported.
+          const completedLog = await service.waitForLog('shutdown complete', { run, timeoutMs: 5_000 }).then(
+            () => true,
+            () => false,
+          );
+          exits.push({ name: service.name, exit, completedLog });
+          await service.start();
+        }
+        return Date.now();
+      },
+      { durationMs: 25_000, maxCheckouts: 625 },
+    );
 
     const report = await verifySystem(sut, {
       accepted: load.accepted,
