@@ -1,7 +1,6 @@
 import type { NotificationMessage } from '@notify/shared';
-import { errorHandler, type Logger, notFound } from '@notify/shared/platform';
+import { errorHandler, type Logger, notFound, requestLogger } from '@notify/shared/platform';
 import express, { type Express } from 'express';
-import { pinoHttp } from 'pino-http';
 import type { Queryable } from './db/notification-repository.js';
 import { healthRoutes } from './http/health-routes.js';
 import { notificationRoutes } from './http/notification-routes.js';
@@ -19,7 +18,7 @@ export type AppDependencies = {
 export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use(pinoHttp({ logger: deps.log, autoLogging: { ignore: (req) => req.url?.startsWith('/healthz') ?? false } }));
+  app.use(requestLogger(deps.log));
   app.use(express.json({ limit: '16kb' }));
   app.use(healthRoutes(deps));
   app.use(notificationRoutes(deps));

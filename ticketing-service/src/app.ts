@@ -1,4 +1,4 @@
-import { errorHandler, type Logger, notFound } from '@notify/shared/platform';
+import { errorHandler, type Logger, notFound, requestLogger } from '@notify/shared/platform';
 import express, { type Express } from 'express';
 import type pg from 'pg';
 import type { OutboxTarget } from './domain/notifications.js';
@@ -6,7 +6,6 @@ import { cartRoutes } from './http/cart-routes.js';
 import { catalogRoutes } from './http/catalog-routes.js';
 import { rejectWhileDraining } from './http/draining.js';
 import { healthRoutes } from './http/health-routes.js';
-import { requestLogger } from './http/request-logger.js';
 
 export type AppDependencies = {
   log: Logger;

@@ -69,7 +69,10 @@ export function outcomesFromError(error: MailjetClientError, count: number): Sen
   if (status === 400 && Array.isArray((data as { Messages?: unknown })?.Messages)) {
     return outcomesFromBody(data, count, status);
   }
-  const message = error.ErrorMessage ?? (typeof data === 'string' ? firstLine(data) : error.message);
+  // node-mailjet fills ErrorMessage with its own generic text when the body is not JSON: the
+  // body itself (a proxy's HTML page, Mailjet's JSON error) says more.
+  const fromBody = typeof data === 'string' ? firstLine(data) : (data as { ErrorMessage?: unknown })?.ErrorMessage;
+  const message = typeof fromBody === 'string' && fromBody ? fromBody : (error.ErrorMessage ?? error.message);
   return repeat(count, {
     kind: 'failed',
     transient: isTransientStatus(status),

@@ -46,6 +46,14 @@ describe('Mailjet outcome classification', () => {
     expect(outcome).toMatchObject({ kind: 'failed', transient, httpStatus: status });
   });
 
+  it('When a 503 comes with an HTML page, then the reason quotes the page, not the client library', () => {
+    const error = httpError(503, {
+      ErrorMessage: 'Unsuccessful: Status Code: "503" Message: "Request failed with status code 503"',
+      response: { data: '<html><body><h1>503 Service Unavailable</h1></body></html>' },
+    });
+    expect(outcomesFromError(error, 1)[0]).toHaveProperty('reason', 'HTTP 503: 503 Service Unavailable');
+  });
+
   it.each(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT'])(
     'When there is no HTTP answer (%s), then it is transient and names the code',
     (code) => {

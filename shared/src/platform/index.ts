@@ -5,3 +5,4 @@ export * from './database.js';
 export * from './http.js';
 export * from './logger.js';
 export * from './migrations.js';
+export * from './request-logger.js';

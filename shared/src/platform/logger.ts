@@ -30,7 +30,12 @@ export function createLogger({ name, level, format }: LoggerSettings): Logger {
     serializers: { err: serializeError },
   };
   // pino-pretty is a dev dependency: ask for it only where it is installed.
-  if (format === 'pretty') options.transport = { target: 'pino-pretty', options: { colorize: true } };
+  if (format === 'pretty') {
+    options.transport = {
+      target: 'pino-pretty',
+      options: { colorize: true, singleLine: true, ignore: 'pid,hostname' },
+    };
+  }
   return pino(options);
 }
 
