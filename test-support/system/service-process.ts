@@ -38,6 +38,12 @@ export type ServiceProcessOptions = {
 
 const INHERITED = ['PATH', 'HOME', 'LANG', 'TMPDIR'];
 
+// Whatever happens to the test process, no service outlives it.
+const live = new Set<ChildProcess>();
+process.once('exit', () => {
+  for (const child of live) child.kill('SIGKILL');
+});
+
 /**
  * A service run as a real process (`node <entry>`): real signals, real exit codes, real sockets.
  * It can be started again after it ended, any number of times; log lines carry the run number.
@@ -91,11 +97,13 @@ export class ServiceProcess {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child = child;
+    live.add(child);
     this.log?.write(`--- ${new Date().toISOString()} start #${run} (pid ${child.pid})\n`);
     if (child.stdout) this.collect(child.stdout, run);
     if (child.stderr) this.collect(child.stderr, run);
     this.exited = new Promise((resolve) => {
       child.once('exit', (code, signal) => {
+        live.delete(child);
         const exit = { code, signal, expected: this.expectingExit, at: Date.now() };
         this.exits.push(exit);
         this.log?.write(`--- ${new Date().toISOString()} exit #${run} code=${code} signal=${signal}\n`);

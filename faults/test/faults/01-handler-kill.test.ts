@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import type { System } from '../../../test-support/system/system.js';
 import { verifySystem } from '../../../test-support/system/verifier.js';
+import { waitFor } from '../../../test-support/wait.js';
 import { loadWithFault, record, SETTLE_DEADLINE_MS, startScenarioSystem } from '../support/scenario.js';
 
 const SCENARIO = '1. kill -9 the handler';
@@ -19,6 +20,16 @@ describe(SCENARIO, () => {
     const sut = system!;
     const prefetch = Number(sut.env.handler.PREFETCH);
     const { load, faultEndedAt } = await loadWithFault(sut, async () => {
+      // Killed while it holds rows in progress: claimed, their emails on the way or sent.
+      await waitFor(
+        async () => {
+          const { rows } = await sut.db.query(
+            `SELECT count(*)::int AS n FROM notifications.notifications WHERE status = 'in_progress'`,
+          );
+          return rows[0].n >= 3 ? true : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 5, what: 'sends in flight' },
+      );
       await sut.handler.kill('SIGKILL');
       await sut.handler.start();
       return Date.now();
