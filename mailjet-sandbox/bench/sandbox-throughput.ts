@@ -59,7 +59,10 @@ async function runInWorker(settings: LoadSettings): Promise<Measured> {
   const entry = JSON.stringify(new URL('./load-worker.ts', import.meta.url).href);
   const code = `import('tsx/esm/api').then(({ tsImport }) => tsImport(${entry}, ${JSON.stringify(import.meta.url)}))`;
   const worker = new Worker(code, { eval: true, workerData: settings });
-  const failed = once(worker, 'error').then(([error]) => Promise.reject(error));
+  const failed = Promise.race([
+    once(worker, 'error').then(([error]) => Promise.reject(error)),
+    once(worker, 'exit').then(([code]) => Promise.reject(new Error(`load worker exited early (code ${code})`))),
+  ]);
   await Promise.race([once(worker, 'message'), failed]); // the warm-up is over
   const startCpu = threadCpuMs();
   const [{ run }] = (await Promise.race([once(worker, 'message'), failed])) as [{ run: LoadRun }];
