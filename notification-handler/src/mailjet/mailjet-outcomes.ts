@@ -55,6 +55,7 @@ export type MailjetClientError = Error & {
   code?: string;
   ErrorCode?: string;
   ErrorMessage?: string;
+  statusText?: string | null;
   response?: { data?: unknown } | null;
 };
 
@@ -69,10 +70,10 @@ export function outcomesFromError(error: MailjetClientError, count: number): Sen
   if (status === 400 && Array.isArray((data as { Messages?: unknown })?.Messages)) {
     return outcomesFromBody(data, count, status);
   }
-  // node-mailjet fills ErrorMessage with its own generic text when the body is not JSON: the
-  // body itself (a proxy's HTML page, Mailjet's JSON error) says more.
+  // Mailjet's JSON error says what went wrong. A non-JSON page (429, a proxy's 502/503) reaches us
+  // as an empty object, and node-mailjet's own ErrorMessage is then generic: the status text says more.
   const fromBody = typeof data === 'string' ? firstLine(data) : (data as { ErrorMessage?: unknown })?.ErrorMessage;
-  const message = typeof fromBody === 'string' && fromBody ? fromBody : (error.ErrorMessage ?? error.message);
+  const message = typeof fromBody === 'string' && fromBody ? fromBody : error.statusText || 'no details';
   return repeat(count, {
     kind: 'failed',
     transient: isTransientStatus(status),

@@ -46,12 +46,21 @@ describe('Mailjet outcome classification', () => {
     expect(outcome).toMatchObject({ kind: 'failed', transient, httpStatus: status });
   });
 
-  it('When a 503 comes with an HTML page, then the reason quotes the page, not the client library', () => {
+  it('When a 503 comes with an HTML page (node-mailjet hands an empty object), then the reason is the status text', () => {
     const error = httpError(503, {
+      statusText: 'Service Unavailable',
       ErrorMessage: 'Unsuccessful: Status Code: "503" Message: "Request failed with status code 503"',
-      response: { data: '<html><body><h1>503 Service Unavailable</h1></body></html>' },
+      response: { data: {} },
     });
-    expect(outcomesFromError(error, 1)[0]).toHaveProperty('reason', 'HTTP 503: 503 Service Unavailable');
+    expect(outcomesFromError(error, 1)[0]).toHaveProperty('reason', 'HTTP 503: Service Unavailable');
+  });
+
+  it('When a 500 carries Mailjet JSON, then the reason is its ErrorMessage', () => {
+    const error = httpError(500, {
+      statusText: 'Internal Server Error',
+      response: { data: { ErrorMessage: 'Internal error, retry later' } },
+    });
+    expect(outcomesFromError(error, 1)[0]).toHaveProperty('reason', 'HTTP 500: Internal error, retry later');
   });
 
   it.each(['ECONNREFUSED', 'ECONNRESET', 'ECONNABORTED', 'ETIMEDOUT'])(
