@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDatabase, dropDatabase } from '../test-support/system/index.js';
 import { measurePostgres, measureRabbitMq, type SampleMessage } from './lib/baseline.js';
-import { buildIfNeeded } from './lib/build.js';
+import { buildIfNeeded, sourceVersion } from './lib/build.js';
 import { type BenchOptions, parseOptions, USAGE } from './lib/cli.js';
 import { ADMIN_DATABASE_URL, AMQP_URL, cleanupOnAbort, newRunId, runAllCleanups } from './lib/infrastructure.js';
 import { describeMachine } from './lib/machine.js';
@@ -72,7 +72,7 @@ async function measureBaseline(runId: string, samples: SampleMessage[], options:
     });
     // The handler's pool, then the ticketing service's (the shared default of 10).
     for (const pool of [HANDLER_POOL, 10]) {
-      const pairs = Math.min(options.baselineCount, 20_000);
+      const pairs = Math.min(options.baselineCount, 10_000);
       log(`baseline: PostgreSQL, ${pairs} insert-then-update pairs, pool ${pool}`);
       baseline.postgres.push(await measurePostgres(url, samples[0] as SampleMessage, pairs, pool));
     }
@@ -105,6 +105,7 @@ async function main(): Promise<number> {
     startedAt: started.toISOString(),
     finishedAt: '',
     command: `npm run bench -- ${process.argv.slice(2).join(' ')}`.trim(),
+    source: sourceVersion(),
     machine: await describeMachine(AMQP_URL, ADMIN_DATABASE_URL),
     options: opts,
     baseline: { postgres: [] },

@@ -31,3 +31,11 @@ async function newestMtime(dir: string): Promise<number> {
   }
   return newest;
 }
+
+/** HEAD, and whether the services' sources differ from it (what the numbers were measured on). */
+export function sourceVersion(): { commit: string; uncommittedServiceChanges: boolean } {
+  const git = (...args: string[]) => spawnSync('git', args, { encoding: 'utf8' }).stdout?.trim() ?? '';
+  const commit = git('rev-parse', '--short', 'HEAD') || 'unknown';
+  const dirty = git('status', '--porcelain', '--', ...WORKSPACES.map(({ dir }) => `${dir}/src`));
+  return { commit, uncommittedServiceChanges: dirty.length > 0 };
+}

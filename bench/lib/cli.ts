@@ -39,7 +39,7 @@ export type BenchOptions = {
 
 export const USAGE = `npm run bench -- [options]
   --count N            notifications per closed-loop scenario (default 20000; 2 per checkout flow)
-  --max-seconds S      bound on each of those scenarios' load phase (default 100): fewer if the API is slower
+  --max-seconds S      bound on each of those scenarios' load phase (default 90): fewer if the API is slower
   --concurrency N      checkout flows in flight (default 64)
   --latency L[,L...]   provider latencies in ms, one closed-loop scenario each (default 0,100)
   --prefetch N         handler PREFETCH for those scenarios and the open-loop one (default 50)
@@ -47,7 +47,7 @@ export const USAGE = `npm run bench -- [options]
   --sweep P[,P...]     prefetch sweep, drain scenarios at --sweep-latency (default 10,50,200; "none" to skip)
   --sweep-latency L    provider latency of the sweep (default 100)
   --sweep-count N      notifications per drain / sweep scenario (default 3000)
-  --sweep-seconds S    bound on each drain / sweep scenario's load phase (default 30)
+  --sweep-seconds S    bound on each drain / sweep scenario's load phase (default 25)
   --rate R[,R...]      open-loop scenarios: checkout flows started per second (default 500,25; "none" to skip)
   --rate-seconds S     how long the open-loop scenario offers load (default 10)
   --rate-latency L     provider latency of the open-loop scenario (default 0)
@@ -59,7 +59,7 @@ export const USAGE = `npm run bench -- [options]
 
 const DEFAULTS = {
   count: 20_000,
-  'max-seconds': 100,
+  'max-seconds': 90,
   concurrency: 64,
   latency: '0,100',
   prefetch: 50,
@@ -67,7 +67,7 @@ const DEFAULTS = {
   sweep: '10,50,200',
   'sweep-latency': 100,
   'sweep-count': 3_000,
-  'sweep-seconds': 30,
+  'sweep-seconds': 25,
   rate: '500,25',
   'rate-seconds': 10,
   'rate-latency': 0,

@@ -1,4 +1,4 @@
-import { readdir, readFile } from 'node:fs/promises';
+import { readdir, readFile, readlink } from 'node:fs/promises';
 import type pg from 'pg';
 
 const POSTGRES_CLIENTS: Record<string, string> = {
@@ -33,6 +33,8 @@ export type Components = {
   /** The bench's own database: its backends are the services' connections. */
   db: pg.Pool;
   databaseName: string;
+  /** The AMQP port of the broker the services use. */
+  brokerPort: number;
 };
 
 /** CPU time of our children, the broker, the run database's backends, this process, and the whole machine. */
@@ -40,7 +42,9 @@ export async function snapshotCpu(components: Components): Promise<CpuSnapshot> 
   const byComponent: Record<string, number> = {};
   for (const { name, pid } of components.processes) if (pid) byComponent[name] = await processCpuMs(pid);
   byComponent['bench (load generator)'] = await processCpuMs(process.pid);
-  byComponent.rabbitmq = await sumCpuMs(await pidsNamed('beam.smp'));
+  // The broker the services use, not another node someone started (the fault suite does).
+  const broker = await listeningPid(components.brokerPort, await pidsNamed('beam.smp'));
+  if (broker) byComponent.rabbitmq = await processCpuMs(broker);
   const { rows } = await components.db.query<{ pid: number; application_name: string }>(
     'SELECT pid, application_name FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
     [components.databaseName],
@@ -86,10 +90,27 @@ async function processCpuMs(pid: number): Promise<number> {
   return (ticks * 1_000) / TICKS_PER_SECOND;
 }
 
-async function sumCpuMs(pids: number[]): Promise<number> {
-  let total = 0;
-  for (const pid of pids) total += await processCpuMs(pid);
-  return total;
+/** Which of `candidates` holds the socket listening on `port` (from /proc/net/tcp and the fd tables). */
+async function listeningPid(port: number, candidates: number[]): Promise<number | undefined> {
+  if (candidates.length <= 1) return candidates[0];
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const inodes = new Set<string>();
+  for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    for (const line of (await readFile(table, 'utf8').catch(() => '')).split('\n').slice(1)) {
+      const fields = line.trim().split(/\s+/);
+      // local_address is HEXIP:HEXPORT; state 0A is LISTEN; field 9 is the socket's inode.
+      if (fields[1]?.endsWith(`:${hexPort}`) && fields[3] === '0A' && fields[9]) inodes.add(fields[9]);
+    }
+  }
+  for (const pid of candidates) {
+    const fds = await readdir(`/proc/${pid}/fd`).catch(() => [] as string[]);
+    for (const fd of fds) {
+      const target = await readlink(`/proc/${pid}/fd/${fd}`).catch(() => '');
+      const inode = target.match(/^socket:\[(\d+)\]$/)?.[1];
+      if (inode && inodes.has(inode)) return pid;
+    }
+  }
+  return undefined;
 }
 
 async function pidsNamed(command: string): Promise<number[]> {

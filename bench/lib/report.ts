@@ -12,6 +12,8 @@ export type RunResult = {
   startedAt: string;
   finishedAt: string;
   command: string;
+  /** The commit the services were built from, and whether their sources differed from it. */
+  source: { commit: string; uncommittedServiceChanges: boolean };
   aborted?: string;
   machine: MachineInfo;
   options: BenchOptions;
@@ -93,12 +95,14 @@ export function renderMarkdown(run: RunResult): string {
     '',
     `Run ${run.startedAt} → ${run.finishedAt}: \`${run.command}\`${run.aborted ? ` — **ABORTED: ${run.aborted}**` : ''}`,
     '',
+    `Services built from ${run.source?.commit ?? 'an unrecorded commit'}${run.source?.uncommittedServiceChanges ? ' with uncommitted changes in their sources' : ''}.`,
+    '',
     `Machine: ${m.nproc} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, RabbitMQ ${m.rabbitmq} (${m.erlang}), ` +
       `PostgreSQL ${m.postgresql}; load average ${m.loadAverageAtStart} at the start (other work shares the cores).`,
     '',
     '## Pipeline',
     '',
-    '| scenario | provider ms | prefetch | load | notifications | REST req/s | REST p50 / p99 ms | end to end /s | accepted → sent p50 / p95 / p99 ms | of RabbitMQ publish / consume | of PG pairs | lost / dup |',
+    '| scenario | provider ms | prefetch | load | notifications | REST req/s (errors) | REST p50 / p99 ms | end to end /s | accepted → sent p50 / p95 / p99 ms | of RabbitMQ publish / consume | of PG pairs | lost / dup |',
     '| --- | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ];
   for (const s of run.scenarios) {
@@ -108,7 +112,7 @@ export function renderMarkdown(run: RunResult): string {
     const dup = check.providerDuplicated + check.unexpectedRows + check.providerUnexpected;
     lines.push(
       `| ${s.spec.name} | ${s.spec.providerLatencyMs} | ${s.spec.prefetch} | ${load(s)} | ${count(s)} | ` +
-        `${n(s.ingest.requestsPerSec)} | ${p(s.ingest.latencyMs, 'p50', 'p99')} | **${n(s.endToEnd.notificationsPerSec)}** | ` +
+        `${n(s.ingest.requestsPerSec)} (${n(s.ingest.errors)}) | ${p(s.ingest.latencyMs, 'p50', 'p99')} | **${n(s.endToEnd.notificationsPerSec)}** | ` +
         `${p(s.endToEnd.acceptedToSentMs, 'p50', 'p95', 'p99')} | ${pct(v.rabbitPublish)} / ${pct(v.rabbitConsume)} | ` +
         `${pct(v.postgresPairs)} | ${lost} / ${dup}${check.ok && s.complete ? ' ✓' : ' ✗'} |`,
     );
@@ -167,7 +171,7 @@ export function renderMarkdown(run: RunResult): string {
       (problem) => `- ${s.spec.name}: ${problem}`,
     ),
   );
-  if (problems.length > 0) lines.push('', '## Problems', '', ...problems);
+  if (problems.length > 0) lines.push('', '## Problems and request errors (a few samples)', '', ...problems);
   const profiled = run.scenarios.filter((s) => s.profiles);
   if (profiled.length > 0)
     lines.push('', '## CPU profiles (self time, busy CPU only)', '', ...profiled.flatMap(renderProfiles));
@@ -205,17 +209,27 @@ function renderProfiles(s: ScenarioResult): string[] {
 
 /** CPU ms per notification by component: what the two cores are spent on. */
 function renderCpu(scenarios: ScenarioResult[], cores: number): string[] {
-  const names = [...new Set(scenarios.flatMap((s) => Object.keys(s.cpu.perNotificationMs)))];
+  const names = [...new Set(scenarios.flatMap((s) => Object.keys(s.cpu.componentMs)))];
   if (names.length === 0) return [];
   return [
     '',
-    '## CPU per notification (ms, from /proc: first request → last settled)',
+    '## CPU per notification (ms, from /proc: first request → last settled; drains: the drain only)',
     '',
-    `| scenario | ${names.join(' | ')} | machine busy % |`,
-    `| --- | ${names.map(() => '---:').join(' | ')} | ---: |`,
+    '“ours” adds up the pipeline’s processes, the load generator and the run’s PostgreSQL backends; “other” is the',
+    'rest of the machine’s busy time (other people’s work on the same cores); “ceiling” is what “ours” would allow',
+    `if the ${cores} cores were the pipeline’s alone.`,
+    '',
+    `| scenario | ${names.join(' | ')} | ours | other | ceiling /s | machine busy % |`,
+    `| --- | ${names.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: |`,
     ...scenarios.map((s) => {
+      const per = s.cpu.perNotificationMs;
+      const ours = names.reduce((sum, name) => sum + (per[name] ?? 0), 0);
+      const ceiling = ours > 0 ? Math.round((cores * 1_000) / ours) : 0;
       const busy = s.cpu.wallMs > 0 ? (s.cpu.machineBusyMs / s.cpu.wallMs / cores) * 100 : 0;
-      return `| ${s.spec.name} | ${names.map((name) => s.cpu.perNotificationMs[name] ?? '').join(' | ')} | ${busy.toFixed(0)} |`;
+      const cells = names.map((name) => fixed(per[name]));
+      return `| ${s.spec.name} | ${cells.join(' | ')} | ${fixed(ours)} | ${fixed(per['other work on the machine'])} | ${n(ceiling)} | ${busy.toFixed(0)} |`;
     }),
   ];
 }
+
+const fixed = (value: number | undefined) => (value === undefined ? '' : value.toFixed(2));

@@ -86,6 +86,7 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
       processes: system.processes.map((service) => ({ name: service.name, pid: service.pid })),
       db: system.db,
       databaseName: system.databaseName,
+      brokerPort: Number(new URL(AMQP_URL).port || 5672),
     });
     if (spec.mode === 'drain') await system.handler.stop(30_000);
     let cpuBefore = await snapshotCpu(components());
