@@ -1,8 +1,6 @@
 import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
-
-/** The seeded catalog (ticketing-service/migrations/001_catalog.sql): fixed ids. */
-const TICKET_TYPES = [1, 2, 3, 4, 5, 6].map((n) => `a1000000-0000-4000-8000-00000000000${n}`);
+import { SEEDED_TICKET_TYPE_IDS } from '../../test-support/system/load-generator.js';
 
 export type LoadResult = {
   /** Epoch ms when the first request went out, and when the last answer came back. */
@@ -56,7 +54,7 @@ class FlowDriver {
     });
     const cartId = cart?.cartId;
     if (typeof cartId !== 'string') return false;
-    const ticket = TICKET_TYPES[index % TICKET_TYPES.length];
+    const ticket = SEEDED_TICKET_TYPE_IDS[index % SEEDED_TICKET_TYPE_IDS.length];
     const added = await this.post(`/carts/${cartId}/tickets`, { ticketTypeId: ticket, quantity: 1 + (index % 3) });
     if (!this.accept(added)) return false;
     const checkedOut = await this.post(`/carts/${cartId}/checkout`, undefined);

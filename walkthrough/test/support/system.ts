@@ -1,8 +1,9 @@
 import { fileURLToPath } from 'node:url';
 import { topologyNames } from '@notify/shared';
 import { inject } from 'vitest';
-import { openTestBroker, uniquePrefix } from '../../../test-support/broker.js';
+import { uniquePrefix } from '../../../test-support/broker.js';
 import { type ChildService, spawnService } from '../../../test-support/child-service.js';
+import { deleteTopology } from '../../../test-support/system/broker-tools.js';
 import { waitFor } from '../../../test-support/wait.js';
 
 const entry = (workspace: string) => fileURLToPath(new URL(`../../../${workspace}/src/main.ts`, import.meta.url));
@@ -82,7 +83,7 @@ function describeSystem(processes: Record<string, ChildService>, prefix: string)
         .join('\n'),
     stop: async () => {
       await Promise.all(Object.values(processes).map(stopProcess));
-      await deleteTopology(prefix);
+      await deleteTopology(inject('amqpUrl'), topologyNames(prefix));
     },
   };
 }
@@ -118,17 +119,4 @@ async function stopProcess(service: ChildService): Promise<void> {
   const timer = setTimeout(() => service.child.kill('SIGKILL'), STOP_TIMEOUT_MS);
   await service.exited;
   clearTimeout(timer);
-}
-
-async function deleteTopology(prefix: string): Promise<void> {
-  const names = topologyNames(prefix);
-  const broker = await openTestBroker();
-  try {
-    await broker.channel.deleteQueue(names.queue);
-    await broker.channel.deleteQueue(names.deadLetterQueue);
-    await broker.channel.deleteExchange(names.exchange);
-    await broker.channel.deleteExchange(names.deadLetterExchange);
-  } finally {
-    await broker.close();
-  }
 }

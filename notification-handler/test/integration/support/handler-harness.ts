@@ -3,6 +3,7 @@ import { encodeNotification, type NotificationMessage, topologyNames } from '@no
 import { inject } from 'vitest';
 import { openTestBroker, uniquePrefix } from '../../../../test-support/broker.js';
 import { captureLogs } from '../../../../test-support/logger.js';
+import { deleteTopology } from '../../../../test-support/system/broker-tools.js';
 import { waitFor } from '../../../../test-support/wait.js';
 import { loadConfig } from '../../../src/config.js';
 import { type RunningHandler, startNotificationHandler } from '../../../src/start-handler.js';
@@ -78,11 +79,7 @@ export async function startHarness(label: string, env: Record<string, string> = 
     },
     async stop() {
       await handler?.stop();
-      const { channel } = broker;
-      await channel.deleteQueue(topology.queue).catch(() => undefined);
-      await channel.deleteQueue(topology.deadLetterQueue).catch(() => undefined);
-      await channel.deleteExchange(topology.exchange).catch(() => undefined);
-      await channel.deleteExchange(topology.deadLetterExchange).catch(() => undefined);
+      await deleteTopology(inject('amqpUrl'), topology);
       await broker.close();
       await sandbox.stop();
     },
