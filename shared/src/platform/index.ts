@@ -1,6 +1,13 @@
 export * from './broker.js';
 export * from './closers.js';
 export * from './config.js';
+export {
+  ConfirmPublisher,
+  type ExchangeToAssert,
+  type OutgoingMessage,
+  type PublisherSettings,
+  type PublishOutcome,
+} from './confirm-publisher.js';
 export * from './database.js';
 export * from './http.js';
 export * from './logger.js';

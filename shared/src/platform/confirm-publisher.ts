@@ -1,0 +1,139 @@
+import type { ChannelModel } from 'amqplib';
+import { allBeforeDeadline } from './confirm-waits.js';
+import type { Logger } from './logger.js';
+import { type PublishOutcome, returnKey } from './publish-outcomes.js';
+import {
+  type ExchangeToAssert,
+  earlierAnswered,
+  handOver,
+  type OutgoingMessage,
+  openPublisherChannel,
+  type PublisherChannel,
+  waitForDrain,
+} from './publisher-channel.js';
+
+export type { PublishOutcome } from './publish-outcomes.js';
+export type { ExchangeToAssert, OutgoingMessage } from './publisher-channel.js';
+
+export type PublisherSettings = {
+  /** How long a publish (or a whole batch) waits for the broker's confirms. */
+  confirmTimeoutMs: number;
+  /** Wait before reopening the channel after a channel-level error while the connection lives. */
+  reopenDelayMs: number;
+  /** Declared on every channel the publisher opens; none when not given. */
+  assertExchanges?: ExchangeToAssert[];
+};
+
+const TIMED_OUT: PublishOutcome = { status: 'failed', reason: 'no confirm before the timeout' };
+
+/**
+ * Publishes with confirms on a channel of its own, so that a publish the broker rejects by closing
+ * the channel (a missing exchange: 404) closes only this channel, never the connection or a
+ * consumer's channel. `attach` (from the broker's setup hook) opens it after every (re)connect; a
+ * channel-level error while the connection lives on reopens it after `reopenDelayMs`.
+ */
+export class ConfirmPublisher {
+  private current: PublisherChannel | undefined;
+  private model: ChannelModel | undefined;
+  private reopenTimer: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly readyListeners: Array<() => void> = [];
+
+  constructor(
+    private readonly log: Logger,
+    private readonly settings: PublisherSettings,
+  ) {}
+
+  isReady(): boolean {
+    return this.current !== undefined;
+  }
+
+  /** Called each time a channel opens: after every (re)connect and every reopen. */
+  onReady(listener: () => void): void {
+    this.readyListeners.push(listener);
+  }
+
+  async attach(model: ChannelModel): Promise<void> {
+    if (this.closed) return;
+    this.model = model;
+    model.on('error', (err: Error) => this.log.debug({ err }, 'publisher connection error'));
+    model.once('close', () => {
+      if (this.model === model) this.model = undefined;
+    });
+    await this.openChannel(model);
+  }
+
+  /** Stops publishing and reopening; the channel closes with its connection. */
+  close(): void {
+    this.closed = true;
+    this.current = undefined;
+    clearTimeout(this.reopenTimer);
+  }
+
+  async publish(message: OutgoingMessage): Promise<PublishOutcome> {
+    const [outcome] = await this.publishBatch([message]);
+    return outcome ?? { status: 'not_sent', reason: 'no outcome' };
+  }
+
+  /** Publishes every message in order, then waits for all confirms; one deadline for the batch. */
+  async publishBatch(messages: OutgoingMessage[]): Promise<PublishOutcome[]> {
+    const current = this.current;
+    if (!current) return messages.map(() => ({ status: 'not_sent', reason: 'no broker channel' }));
+    const deadline = Date.now() + this.settings.confirmTimeoutMs;
+    const confirms: Promise<PublishOutcome>[] = [];
+    let unsent: PublishOutcome = { status: 'not_sent', reason: 'no outcome' };
+    for (const message of messages) {
+      const key = returnKey(message.exchange, message.routingKey, message.properties?.messageId);
+      if (current.unconfirmed.has(key) && !(await earlierAnswered(current, key, deadline))) {
+        unsent = { status: 'not_sent', reason: 'the same message sent earlier is still unconfirmed' };
+        break;
+      }
+      const sent = handOver(current, message, key);
+      if (!sent) {
+        unsent = { status: 'not_sent', reason: 'channel closed' };
+        break;
+      }
+      confirms.push(sent.answered);
+      // The socket buffer is full: wait for it to empty rather than pile up memory.
+      const drained = sent.accepted ? 'drained' : await waitForDrain(current, deadline);
+      if (drained !== 'drained') {
+        const reason = drained === 'closed' ? 'channel closed' : 'socket buffer not drained before the timeout';
+        unsent = { status: 'not_sent', reason };
+        break;
+      }
+    }
+    const outcomes = await allBeforeDeadline(confirms, deadline, TIMED_OUT);
+    return messages.map((_, index) => outcomes[index] ?? unsent);
+  }
+
+  private async openChannel(model: ChannelModel): Promise<void> {
+    const current = await openPublisherChannel(model, {
+      exchanges: this.settings.assertExchanges ?? [],
+      log: this.log,
+      onClose: (closed) => this.onChannelClosed(closed),
+    });
+    if (this.closed) return;
+    this.current = current;
+    for (const listener of this.readyListeners) listener();
+  }
+
+  private onChannelClosed(current: PublisherChannel): void {
+    if (this.current !== current) return;
+    this.current = undefined;
+    this.scheduleReopen();
+  }
+
+  private scheduleReopen(): void {
+    const model = this.model;
+    if (this.closed || !model) return; // the connection is gone; recovery's setup reopens.
+    clearTimeout(this.reopenTimer);
+    this.reopenTimer = setTimeout(() => {
+      if (this.closed || this.model !== model || this.current) return;
+      this.openChannel(model).catch((err: unknown) => {
+        this.log.warn({ err }, 'reopening the publisher channel failed; retrying');
+        this.scheduleReopen();
+      });
+    }, this.settings.reopenDelayMs);
+    this.reopenTimer.unref();
+  }
+}
