@@ -1,10 +1,17 @@
 import { fileURLToPath } from 'node:url';
 import { topologyNames } from '@notify/shared';
-import { Closers, connectBroker, createPool, type Logger, listen, migrate } from '@notify/shared/platform';
+import {
+  Closers,
+  ConfirmPublisher,
+  connectBroker,
+  createPool,
+  type Logger,
+  listen,
+  migrate,
+} from '@notify/shared/platform';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { closeConnectionsAfterResponse } from './http/draining.js';
-import { ConfirmPublisher } from './messaging/confirm-publisher.js';
 import { OutboxRelay } from './messaging/outbox-relay.js';
 
 export const SERVICE_NAME = 'ticketing-service';
@@ -12,6 +19,8 @@ export const DATABASE_SCHEMA = 'ticketing';
 const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 /** Refused rows wait 1 s, 2 s, 4 s... up to this before their next try. */
 const RETRY_MAX_DELAY_MS = 30_000;
+/** After a channel-level error (say, the exchange was deleted) while the connection lives on. */
+const CHANNEL_REOPEN_DELAY_MS = 1_000;
 
 export type TicketingService = {
   /** Base URL on the loopback interface, e.g. http://127.0.0.1:3000 */
@@ -48,7 +57,11 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
   const pool = createPool({ url: config.DATABASE_URL, applicationName: SERVICE_NAME }, log);
   closers.add('database pool', () => pool.end());
 
-  const publisher = new ConfirmPublisher(log, { exchange, confirmTimeoutMs: config.OUTBOX_CONFIRM_TIMEOUT_MS });
+  const publisher = new ConfirmPublisher(log, {
+    confirmTimeoutMs: config.OUTBOX_CONFIRM_TIMEOUT_MS,
+    reopenDelayMs: CHANNEL_REOPEN_DELAY_MS,
+    assertExchanges: [{ name: exchange, type: 'topic', options: { durable: true } }],
+  });
   const relay = new OutboxRelay(
     { pool, publisher, log },
     {

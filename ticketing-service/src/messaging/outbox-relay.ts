@@ -1,4 +1,4 @@
-import { inTransaction, type Logger } from '@notify/shared/platform';
+import { inTransaction, type Logger, type OutgoingMessage, type PublishOutcome } from '@notify/shared/platform';
 import type pg from 'pg';
 import {
   claimPendingBatch,
@@ -8,7 +8,6 @@ import {
   type PublishFailure,
   recordFailures,
 } from '../db/outbox-repository.js';
-import type { OutgoingMessage, PublishOutcome } from './confirm-publisher.js';
 
 export type BatchPublisher = {
   isReady: () => boolean;
@@ -136,7 +135,6 @@ export class OutboxRelay {
 
 function toOutgoing(row: OutboxRow): OutgoingMessage {
   return {
-    trackingId: row.trackingId,
     exchange: row.exchange,
     routingKey: row.routingKey,
     content: row.content,
