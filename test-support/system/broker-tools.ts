@@ -1,18 +1,28 @@
 import type { Topology } from '@notify/shared';
-import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type GetMessage } from 'amqplib';
+import { ConfirmPublisher } from '@notify/shared/platform';
+import amqp, { type Channel, type ChannelModel, type GetMessage } from 'amqplib';
+import { silentLogger } from '../logger.js';
 
-/** One short-lived connection with 'error' listeners on everything, closed by `close()` whatever happened. */
+/**
+ * One short-lived connection with 'error' listeners on everything, closed by `close()` whatever
+ * happened. Its channel has no confirms: publish with `publishConfirmed`.
+ */
 export type AmqpSession = {
   connection: ChannelModel;
-  channel: ConfirmChannel;
+  channel: Channel;
   close: () => Promise<void>;
 };
 
-export async function openAmqp(url: string): Promise<AmqpSession> {
+async function connectAmqp(url: string): Promise<ChannelModel> {
   const connection = await amqp.connect(url, { timeout: 5_000 });
   connection.on('error', () => undefined);
+  return connection;
+}
+
+export async function openAmqp(url: string): Promise<AmqpSession> {
+  const connection = await connectAmqp(url);
   try {
-    const channel = await connection.createConfirmChannel();
+    const channel = await connection.createChannel();
     channel.on('error', () => undefined);
     return { connection, channel, close: () => connection.close().catch(() => undefined) };
   } catch (error) {
@@ -21,7 +31,7 @@ export async function openAmqp(url: string): Promise<AmqpSession> {
   }
 }
 
-async function withSession<T>(url: string, work: (channel: ConfirmChannel) => Promise<T>): Promise<T> {
+async function withSession<T>(url: string, work: (channel: Channel) => Promise<T>): Promise<T> {
   const session = await openAmqp(url);
   try {
     return await work(session.channel);
@@ -61,17 +71,45 @@ export function drainQueue(url: string, queue: string, max = 10_000): Promise<Ge
   });
 }
 
-/** Publishes with publisher confirms; resolves once the broker confirmed every message. */
-export function publishConfirmed(
+export type MessageToPublish = {
+  exchange: string;
+  routingKey: string;
+  content: Buffer;
+  options?: amqp.Options.Publish;
+};
+
+/**
+ * Publishes through the services' own `ConfirmPublisher` (mandatory, confirms and returns) on a
+ * connection of its own; resolves once the broker confirmed and routed every message, and throws
+ * naming each one it did not.
+ */
+export async function publishConfirmed(
   url: string,
-  messages: Array<{ exchange: string; routingKey: string; content: Buffer; options?: amqp.Options.Publish }>,
+  messages: MessageToPublish[],
+  { confirmTimeoutMs = 10_000 } = {},
 ): Promise<void> {
-  return withSession(url, async (channel) => {
-    for (const { exchange, routingKey, content, options } of messages) {
-      channel.publish(exchange, routingKey, content, options);
+  const connection = await connectAmqp(url);
+  const publisher = new ConfirmPublisher(silentLogger, { confirmTimeoutMs, reopenDelayMs: 0 });
+  try {
+    await publisher.attach(connection);
+    const outcomes = await publisher.publishBatch(
+      messages.map(({ exchange, routingKey, content, options }) => ({
+        exchange,
+        routingKey,
+        content,
+        properties: options,
+      })),
+    );
+    const unpublished = outcomes.flatMap((outcome, index) =>
+      outcome.status === 'published' ? [] : [`#${index} ${outcome.status} (${outcome.reason})`],
+    );
+    if (unpublished.length > 0) {
+      throw new Error(`${unpublished.length} of ${messages.length} messages not published: ${unpublished.join('; ')}`);
     }
-    await channel.waitForConfirms();
-  });
+  } finally {
+    publisher.close();
+    await connection.close().catch(() => undefined);
+  }
 }
 
 /** The properties of a received message in the shape `publish` takes, so it can be sent again as it was. */
