@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { chooseInfrastructure } from './infrastructure.js';
+import { stopLeftoverPostgresNodes } from './system/postgres-node.js';
 import './provided-context.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -17,6 +18,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   return async () => {
     try {
+      // Private servers (system/postgres-node.ts) a crashed test file left running.
+      await stopLeftoverPostgresNodes();
       await adminQuery(infrastructure.adminDatabaseUrl, `DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
     } finally {
       await infrastructure.stop();

@@ -3,12 +3,14 @@ import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { chooseInfrastructure } from '../../test-support/infrastructure.js';
+import { stopLeftoverPostgresNodes } from '../../test-support/system/postgres-node.js';
 import { stopLeftoverNodes } from '../../test-support/system/rabbitmq-node.js';
 import { REPO_ROOT } from '../../test-support/system/system.js';
 import './support/context.js';
 
 /** Picks RabbitMQ and PostgreSQL like the integration tests; each scenario makes its own database. */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  await reportLeftoverPostgresNodes();
   const infrastructure = await chooseInfrastructure(process.env);
   const runId = `f${Date.now().toString(36)}${randomBytes(2).toString('hex')}`;
   const rabbitMarkerDir = join(REPO_ROOT, 'test-results', 'faults-rabbit-nodes', runId);
@@ -24,8 +26,15 @@ export default async function setup(project: TestProject): Promise<() => Promise
       const stopped = await stopLeftoverNodes(rabbitMarkerDir);
       if (stopped.length > 0) console.log(`[faults] stopped leftover RabbitMQ node(s): ${stopped.join(', ')}`);
       rmSync(rabbitMarkerDir, { recursive: true, force: true });
+      await reportLeftoverPostgresNodes();
     } finally {
       await infrastructure.stop();
     }
   };
+}
+
+/** Private PostgreSQL servers (postgres-node.ts) whose run died before stopping them. */
+async function reportLeftoverPostgresNodes(): Promise<void> {
+  const stopped = await stopLeftoverPostgresNodes();
+  if (stopped.length > 0) console.log(`[faults] stopped leftover PostgreSQL node(s) on port(s) ${stopped.join(', ')}`);
 }

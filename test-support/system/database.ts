@@ -46,3 +46,14 @@ async function adminQuery(url: string, sql: string): Promise<void> {
     await client.end().catch(() => undefined);
   }
 }
+
+/**
+ * A small pool for a harness's own checks, on a server that a scenario may stop: while it is down
+ * queries fail, and once it is back they work again on fresh connections. An idle client whose
+ * server went away emits 'error' on the pool; the listener keeps that from ending the process.
+ */
+export function openChecksPool(url: string): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5_000, query_timeout: 30_000 });
+  pool.on('error', () => undefined);
+  return pool;
+}

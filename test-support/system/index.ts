@@ -5,6 +5,7 @@ export * from './database.js';
 export * from './foreign-publisher.js';
 export * from './load-generator.js';
 export * from './ports.js';
+export * from './postgres-node.js';
 export * from './rabbitmq-node.js';
 export * from './results-table.js';
 export * from './sandbox-client.js';

@@ -1,13 +1,15 @@
 import { randomBytes } from 'node:crypto';
+import { cpSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Topology, topologyNames } from '@notify/shared';
-import pg from 'pg';
+import type pg from 'pg';
 import { startTcpProxy, type TcpProxy } from '../tcp-proxy.js';
 import { waitFor } from '../wait.js';
 import { deleteTopology } from './broker-tools.js';
-import { createDatabase, dropDatabase, hostPortOf, withHostPort } from './database.js';
+import { createDatabase, dropDatabase, hostPortOf, openChecksPool, withHostPort } from './database.js';
 import { freePort } from './ports.js';
+import { type PostgresNode, startPostgresNode } from './postgres-node.js';
 import { type SandboxClient, sandboxClient } from './sandbox-client.js';
 import { ServiceProcess } from './service-process.js';
 
@@ -30,7 +32,14 @@ export type SystemOptions = {
   label: string;
   /** The broker and the server to create the system's database on (see `chooseInfrastructure`). */
   amqpUrl: string;
+  /** Not used with `privatePostgres`. */
   adminDatabaseUrl: string;
+  /**
+   * Run on a PostgreSQL server of the system's own (postgres-node.ts: free port, temp folder),
+   * started with the system and deleted by `stop()`, so that a scenario can stop the server itself
+   * (`System.postgres`) without touching the machine's.
+   */
+  privatePostgres?: boolean;
   /** Put a TCP proxy (test-support/tcp-proxy.ts) between both services and RabbitMQ / PostgreSQL. */
   proxies?: { broker?: boolean; database?: boolean };
   /** Merged over FAST_RECOVERY_HANDLER_ENV and the URLs, ports and prefix the harness sets. */
@@ -52,6 +61,8 @@ export type System = {
   /** Direct URLs (never through a proxy): what checks and tools use. */
   databaseUrl: string;
   amqpUrl: string;
+  /** The system's own server with `privatePostgres` (stop() and start() it as a fault); else undefined. */
+  postgres: PostgresNode | undefined;
   /** What the services were given: the proxies' URLs when there are proxies. */
   serviceAmqpUrl: string;
   serviceDatabaseUrl: string;
@@ -69,9 +80,12 @@ export type System = {
   /** The env each service process got (after merging), e.g. to read PREFETCH back. */
   env: { handler: Record<string, string>; ticketing: Record<string, string>; sandbox: Record<string, string> };
   logDir: string;
-  /** A pool on the system's database (direct), for checks. */
+  /** A pool on the system's database (direct), for checks; it errs while the server is down, then works again. */
   db: pg.Pool;
-  /** Stops every process (SIGTERM, then SIGKILL), closes proxies, deletes the topology, drops the database. */
+  /**
+   * Stops every process (SIGTERM, then SIGKILL), closes proxies, deletes the topology, drops the
+   * database (or, with `privatePostgres`, stops the server and deletes its folder).
+   */
   stop: () => Promise<void>;
 };
 
@@ -97,10 +111,23 @@ export async function startSystem(options: SystemOptions): Promise<System> {
   };
 
   try {
-    const databaseUrl = await createDatabase(options.adminDatabaseUrl, databaseName);
-    cleanups.push(() => dropDatabase(options.adminDatabaseUrl, databaseName));
-    const db = new pg.Pool({ connectionString: databaseUrl, max: 4 });
-    db.on('error', () => undefined);
+    const postgres = options.privatePostgres ? await startPostgresNode() : undefined;
+    // A private server goes with its folder: no database to drop, and it may be stopped by then.
+    if (postgres) {
+      cleanups.push(async () => {
+        try {
+          // Its log is in the folder dispose() deletes: keep it with the processes' logs.
+          mkdirSync(logDir, { recursive: true });
+          cpSync(join(postgres.dir, 'server.log'), join(logDir, 'postgres.log'));
+        } finally {
+          await postgres.dispose();
+        }
+      });
+    }
+    const adminDatabaseUrl = postgres?.url ?? options.adminDatabaseUrl;
+    const databaseUrl = await createDatabase(adminDatabaseUrl, databaseName);
+    if (!postgres) cleanups.push(() => dropDatabase(adminDatabaseUrl, databaseName));
+    const db = openChecksPool(databaseUrl);
     cleanups.push(() => db.end());
     cleanups.push(() => deleteTopology(options.amqpUrl, topology));
 
@@ -185,6 +212,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       topology,
       databaseName,
       databaseUrl,
+      postgres,
       amqpUrl: options.amqpUrl,
       serviceAmqpUrl,
       serviceDatabaseUrl,
