@@ -1,16 +1,20 @@
-import type { NotificationMessage } from '@notify/shared';
 import { errorHandler, type Logger, notFound, requestLogger } from '@notify/shared/platform';
 import express, { type Express } from 'express';
 import type { Queryable } from './db/notification-repository.js';
+import type { BreakerState } from './domain/email-provider.js';
+import type { ReplayDeps } from './domain/replay-notification.js';
 import { healthRoutes } from './http/health-routes.js';
 import { notificationRoutes } from './http/notification-routes.js';
 
 export type AppDependencies = {
   db: Queryable;
   pingDatabase: () => Promise<void>;
-  isConsuming: () => boolean;
+  /** The broker channel is open (consuming, or paused on purpose). */
+  isConnected: () => boolean;
   isDraining: () => boolean;
-  publish: (message: NotificationMessage) => Promise<void>;
+  /** What the health answer shows: the provider's breaker, and why consumption is paused. */
+  describeHealth: () => { breaker: Record<string, BreakerState>; pausedBy: string[] };
+  requeue: ReplayDeps['requeue'];
   log: Logger;
 };
 

@@ -1,5 +1,14 @@
 import { EmailSchema, singleLine } from '@notify/shared';
-import { commonEnv, envEnum, envInt, envPort, envString, parseEnv, unsetIfEmpty } from '@notify/shared/platform';
+import {
+  commonEnv,
+  envEnum,
+  envInt,
+  envIntList,
+  envPort,
+  envString,
+  parseEnv,
+  unsetIfEmpty,
+} from '@notify/shared/platform';
 import { z } from 'zod';
 
 /** Where the handler sends when no Mailjet key is set: the local sandbox and its own credentials. */
@@ -22,6 +31,23 @@ const schema = z
     RETRY_DELAY_MS: envInt(2_000, { min: 0 }),
     RETRY_STRATEGY: envEnum(['fixed', 'exponential'], 'fixed'),
     RETRY_MAX_DELAY_MS: envInt(30_000, { min: 0 }),
+    /** The delayed level: waits between deliveries once the immediate retries ran out; the last repeats. */
+    REDELIVERY_DELAYS_MS: envIntList([30_000, 120_000, 600_000, 1_800_000, 3_600_000], { min: 1_000, max: 86_400_000 }),
+    /** After `occurredAt` (or a replay), a notification that still could not be sent is failed. */
+    NOTIFICATION_DEADLINE_MS: envInt(86_400_000, { min: 1_000, max: 7 * 86_400_000 }),
+    PROVIDER_BREAKER_FAILURES: envInt(5, { min: 1, max: 1_000 }),
+    PROVIDER_BREAKER_PROBE_MS: envInt(5_000, { min: 100 }),
+    /** Pause after a 429 that names no Retry-After. */
+    PROVIDER_THROTTLE_PAUSE_MS: envInt(1_000, { min: 0 }),
+    /** Mailjet's limits are per key and unpublished; a staff answer gave 500 calls per 10 s. */
+    MAILJET_MAX_CALLS_PER_SECOND: envInt(50, { min: 1, max: 10_000 }),
+    /** How often a database found away is asked again. */
+    DATABASE_PROBE_MS: envInt(1_000, { min: 50 }),
+    /** A redelivered message waiting on another handler's lease looks at the row this often. */
+    LEASE_POLL_MS: envInt(1_000, { min: 10 }),
+    DATABASE_POOL_SIZE: envInt(20, { min: 2, max: 200 }),
+    /** How long a dead letter, a delayed retry or a replay waits for the broker's confirm. */
+    PUBLISH_CONFIRM_TIMEOUT_MS: envInt(10_000, { min: 100 }),
   })
   .refine((env) => !env.MAILJET_API_KEY === !env.MAILJET_API_SECRET, {
     path: ['MAILJET_API_SECRET'],
@@ -50,6 +76,13 @@ export function loadConfig(env: Record<string, string | undefined>) {
     mailjet,
     from: { email: parsed.MAIL_FROM_EMAIL, name: parsed.MAIL_FROM_NAME },
     retryPolicy: { maxRetries: parsed.RETRY_MAX_RETRIES, delay },
+    redelivery: { delaysMs: parsed.REDELIVERY_DELAYS_MS, deadlineMs: parsed.NOTIFICATION_DEADLINE_MS },
+    providerGuard: {
+      failuresToOpen: parsed.PROVIDER_BREAKER_FAILURES,
+      probeIntervalMs: parsed.PROVIDER_BREAKER_PROBE_MS,
+      maxCallsPerSecond: parsed.MAILJET_MAX_CALLS_PER_SECOND,
+      throttlePauseMs: parsed.PROVIDER_THROTTLE_PAUSE_MS,
+    },
     // A claim must outlive the longest send it covers: every attempt timing out, every wait in full.
     leaseMs:
       (parsed.RETRY_MAX_RETRIES + 1) * parsed.MAILJET_TIMEOUT_MS + parsed.RETRY_MAX_RETRIES * longestDelay + 5_000,

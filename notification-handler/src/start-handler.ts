@@ -2,6 +2,7 @@ import { fileURLToPath } from 'node:url';
 import { encodeNotification, type NotificationMessage, topologyNames } from '@notify/shared';
 import {
   Closers,
+  ConfirmPublisher,
   connectBroker,
   createPool,
   type Logger,
@@ -13,15 +14,19 @@ import {
 import { createApp } from './app.js';
 import { batchingEmailProvider } from './batching/batching-email-provider.js';
 import type { HandlerConfig } from './config.js';
+import { createDatabaseAvailability } from './db/database-availability.js';
 import { createNotificationStore } from './db/notification-store.js';
-import type { EmailProvider } from './domain/email-provider.js';
+import type { EmailProvider, GuardedEmailProvider } from './domain/email-provider.js';
+import { distinctDelays } from './domain/redelivery-schedule.js';
 import { sendNotification } from './domain/send-notification.js';
 import { createMailjetEmailProvider } from './mailjet/mailjet-email-provider.js';
-import { publishConfirmed } from './messaging/confirmed-publish.js';
+import { HEADERS } from './messaging/delivery-headers.js';
 import { createNotificationConsumer } from './messaging/notification-consumer.js';
+import { guardProvider } from './provider-guard/guard-provider.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 const APP_ID = 'notification-handler';
+const PROVIDER = 'mailjet';
 
 export type HandlerOverrides = {
   /** The process's closers, so that a signal during start-up closes what is open so far. */
@@ -34,13 +39,14 @@ export type RunningHandler = {
   url: string;
   closers: Closers;
   consumer: ReturnType<typeof createNotificationConsumer>;
+  provider: GuardedEmailProvider;
   stop: () => Promise<void>;
 };
 
 /**
  * Opens everything in dependency order and registers each closer as it opens. Closing replays
- * them newest first: consumer (drains in-flight sends), broker connection, HTTP server (its
- * in-flight requests still need the pool), pool.
+ * them newest first: consumer (drains in-flight sends), database waits, publisher, broker
+ * connection, HTTP server (its in-flight requests still need the pool), pool.
  */
 export async function startNotificationHandler(
   config: HandlerConfig,
@@ -48,7 +54,10 @@ export async function startNotificationHandler(
   overrides: HandlerOverrides = {},
 ): Promise<RunningHandler> {
   const closers = overrides.closers ?? new Closers(log);
-  const pool = createPool({ url: config.DATABASE_URL, applicationName: APP_ID, maxConnections: 20 }, log);
+  const pool = createPool(
+    { url: config.DATABASE_URL, applicationName: APP_ID, maxConnections: config.DATABASE_POOL_SIZE },
+    log,
+  );
   closers.add('database pool', () => pool.end());
   try {
     await migrate({ databaseUrl: config.DATABASE_URL, dir: MIGRATIONS_DIR, schema: 'notifications' }, log);
@@ -58,52 +67,88 @@ export async function startNotificationHandler(
         'NO MAILJET_API_KEY SET: sending to the local Mailjet sandbox. No real email leaves this machine.',
       );
     }
-    const provider = batchingEmailProvider(
-      overrides.provider ?? createMailjetEmailProvider(config.mailjet, log),
-      config.MAILJET_MAX_CONCURRENT_CALLS,
-    );
-    const store = createNotificationStore(pool, { leaseMs: config.leaseMs });
     const topology = topologyNames(config.TOPOLOGY_PREFIX);
-    let draining = false;
+    const delaysMs = distinctDelays(config.redelivery);
+    const availability = createDatabaseAvailability(() => pingDatabase(pool), {
+      probeIntervalMs: config.DATABASE_PROBE_MS,
+      log,
+    });
+    const store = createNotificationStore(pool, availability, { leaseMs: config.leaseMs });
+    const guarded = guardProvider(overrides.provider ?? createMailjetEmailProvider(config.mailjet, log), {
+      name: PROVIDER,
+      ...config.providerGuard,
+      log,
+    });
+    const provider = batchingEmailProvider(guarded, config.MAILJET_MAX_CONCURRENT_CALLS);
+    const publisher = new ConfirmPublisher(log, {
+      confirmTimeoutMs: config.PUBLISH_CONFIRM_TIMEOUT_MS,
+      reopenDelayMs: 1_000,
+    });
     const consumer = createNotificationConsumer({
       topology,
       prefetch: config.PREFETCH,
+      delaysMs,
       log,
       requeueDelayMs: overrides.requeueDelayMs,
-      handle: (message, shutdown) =>
+      publish: (message) => publisher.publish(message),
+      handle: (delivery, signal) =>
         sendNotification(
-          message,
-          { store, provider, from: config.from, retryPolicy: config.retryPolicy, log },
-          shutdown,
+          delivery,
+          {
+            store,
+            provider,
+            from: config.from,
+            retryPolicy: config.retryPolicy,
+            redelivery: config.redelivery,
+            leasePollMs: config.LEASE_POLL_MS,
+            log,
+          },
+          signal,
         ),
     });
+    // Messages wait in the queue, untouched, while the provider or the database is away.
+    guarded.onBreakerChange((state) => (state === 'closed' ? consumer.resume(PROVIDER) : consumer.pause(PROVIDER)));
+    availability.onChange((up) => (up ? consumer.resume('database') : consumer.pause('database')));
 
-    const publish = async (message: NotificationMessage) => {
-      const channel = consumer.channel();
-      if (!channel) throw new Error('the broker is not connected');
+    const requeue = (message: NotificationMessage, requestedAt: Date) => {
       const encoded = encodeNotification(message, APP_ID);
-      await publishConfirmed(channel, topology.exchange, encoded.routingKey, encoded.content, encoded.properties);
+      const headers = { ...encoded.properties.headers, [HEADERS.replayRequestedAt]: requestedAt.toISOString() };
+      // Straight to our own queue through the default exchange: other subscribers of the public
+      // exchange must not see the business event again.
+      return publisher.publish({
+        exchange: '',
+        routingKey: topology.queue,
+        content: encoded.content,
+        properties: { ...encoded.properties, headers },
+      });
     };
+    let draining = false;
     const app = createApp({
       db: pool,
       pingDatabase: () => pingDatabase(pool),
-      isConsuming: consumer.isConsuming,
+      isConnected: consumer.isConnected,
       isDraining: () => draining,
-      publish,
+      describeHealth: () => ({ breaker: { [PROVIDER]: guarded.breakerState() }, pausedBy: consumer.pausedBy() }),
+      requeue,
       log,
     });
     const server = await listen(app, config.PORT);
     closers.add('http server', server.close);
 
-    const broker = await connectBroker({ url: config.AMQP_URL, connectionName: APP_ID }, log, consumer.setup);
+    const broker = await connectBroker({ url: config.AMQP_URL, connectionName: APP_ID }, log, async (model) => {
+      await consumer.setup(model);
+      await publisher.attach(model);
+    });
     closers.add('broker connection', broker.close);
+    closers.add('publisher', () => publisher.close());
+    closers.add('database waits', () => availability.close());
     // Draining gets most of the shutdown bound; the rest is for closing connections.
     closers.add('consumer', () => consumer.stop(Math.floor(config.SHUTDOWN_TIMEOUT_MS * 0.8)));
     closers.add('draining flag', () => {
       draining = true;
     });
     log.info({ port: server.port }, 'notification handler ready');
-    return { url: `http://127.0.0.1:${server.port}`, closers, consumer, stop: () => closers.closeAll() };
+    return { url: `http://127.0.0.1:${server.port}`, closers, consumer, provider, stop: () => closers.closeAll() };
   } catch (error) {
     await closers.closeAll();
     throw error;

@@ -1,4 +1,4 @@
-import type { Email, EmailProvider, SendOutcome } from '../domain/email-provider.js';
+import type { Email, GuardedEmailProvider, SendOutcome } from '../domain/email-provider.js';
 import { createMicroBatcher } from './micro-batcher.js';
 
 /** Mailjet's bound: 50 messages (and recipients) per call. */
@@ -7,14 +7,19 @@ export const MAX_EMAILS_PER_CALL = 50;
 /**
  * Sends emails from concurrent notifications in shared provider calls, up to 50 a call: the
  * provider limits calls per key, not emails. Each caller still gets its own outcome, so its retry
- * loop resends only its own email. The port is unchanged: this is just another EmailProvider.
+ * loop resends only its own email. The port is unchanged: this is just another provider.
  */
-export function batchingEmailProvider(provider: EmailProvider, maxConcurrentCalls: number): EmailProvider {
+export function batchingEmailProvider(
+  provider: GuardedEmailProvider,
+  maxConcurrentCalls: number,
+): GuardedEmailProvider {
   const sendOne = createMicroBatcher<Email, SendOutcome>((emails) => provider.send(emails), {
     maxBatchSize: MAX_EMAILS_PER_CALL,
     maxConcurrentBatches: maxConcurrentCalls,
   });
   return {
     send: (emails) => Promise.all(emails.map(sendOne)),
+    whenCallable: (signal) => provider.whenCallable(signal),
+    breakerState: () => provider.breakerState(),
   };
 }

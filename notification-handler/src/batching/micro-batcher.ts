@@ -4,6 +4,11 @@ export type MicroBatcherOptions = {
   maxBatchSize: number;
   /** Batches in flight at once. While they run, new items gather into the next batch. */
   maxConcurrentBatches: number;
+  /**
+   * When a batch of several items fails with an error this accepts, each item runs again on its own,
+   * so that one bad item fails alone and the others go on at once (poison isolation).
+   */
+  isolate?: (error: unknown) => boolean;
 };
 
 type Pending<In, Out> = { item: In; resolve: (out: Out) => void; reject: (error: unknown) => void };
@@ -12,11 +17,12 @@ type Pending<In, Out> = { item: In; resolve: (out: Out) => void; reject: (error:
  * Turns many concurrent single calls into fewer batched ones (group commit). Items that arrive in
  * the same turn of the event loop go out together; under load, items gather while the allowed
  * batches are in flight, so batches grow with the load and add no wait when it is light.
- * `run` answers one result per item, in order; if it throws, every item of that batch rejects.
+ * `run` answers one result per item, in order; if it throws, every item of that batch rejects (unless
+ * `isolate` sends them through one by one).
  */
 export function createMicroBatcher<In, Out>(
   run: BatchRun<In, Out>,
-  { maxBatchSize, maxConcurrentBatches }: MicroBatcherOptions,
+  { maxBatchSize, maxConcurrentBatches, isolate }: MicroBatcherOptions,
 ): (item: In) => Promise<Out> {
   let queue: Pending<In, Out>[] = [];
   let running = 0;
@@ -49,7 +55,8 @@ export function createMicroBatcher<In, Out>(
         pending.resolve(results[index] as Out);
       });
     } catch (error) {
-      for (const pending of batch) pending.reject(error);
+      if (batch.length > 1 && isolate?.(error)) await Promise.all(batch.map((pending) => runBatch([pending])));
+      else for (const pending of batch) pending.reject(error);
     }
   }
 

@@ -1,6 +1,7 @@
 import type { Queryable } from './notification-repository.js';
 
-export type NotificationStatus = 'in_progress' | 'sent' | 'failed';
+export const STATUSES = ['in_progress', 'retry_scheduled', 'sent', 'failed'] as const;
+export type NotificationStatus = (typeof STATUSES)[number];
 
 export type AttemptView = {
   number: number;
@@ -26,6 +27,10 @@ export type NotificationView = {
   createdAt: string;
   updatedAt: string;
   sentAt: string | null;
+  /** When the delayed retry of a retry_scheduled notification is due. */
+  nextAttemptAt: string | null;
+  /** When a replay was last queued for it. */
+  replayQueuedAt: string | null;
 };
 
 const VIEW_COLUMNS = `
@@ -33,7 +38,8 @@ const VIEW_COLUMNS = `
   json_build_object('email', recipient_email, 'name', recipient_name) AS recipient,
   attempt_count AS "attemptCount", last_error AS "lastError", provider_message_id AS "providerMessageId",
   to_json(occurred_at) #>> '{}' AS "occurredAt", to_json(created_at) #>> '{}' AS "createdAt",
-  to_json(updated_at) #>> '{}' AS "updatedAt", to_json(sent_at) #>> '{}' AS "sentAt"`;
+  to_json(updated_at) #>> '{}' AS "updatedAt", to_json(sent_at) #>> '{}' AS "sentAt",
+  to_json(next_attempt_at) #>> '{}' AS "nextAttemptAt", to_json(replay_queued_at) #>> '{}' AS "replayQueuedAt"`;
 
 export async function findNotification(
   db: Queryable,

@@ -10,6 +10,9 @@ export type ClaimResult =
   /** Another handler holds the row; `leaseExpiresAt` undefined when the row is not visible yet. */
   | { kind: 'busy'; leaseExpiresAt: Date | undefined };
 
+/** A message to claim; `replay` is set on what the replay API queued, which may reopen a failed row. */
+export type ClaimRequest = { message: NotificationMessage; replay: boolean };
+
 export type AttemptRecord = {
   number: number;
   startedAt: Date;
@@ -21,15 +24,18 @@ export type AttemptRecord = {
   providerMessageId?: string | undefined;
 };
 
-// One statement for a whole batch: insert each new row as in_progress, or take over an
-// in_progress row whose lease has run out (its handler died mid-send). A sent or failed row, or a
-// live lease, is left alone and read back instead. That read uses the statement's snapshot, so it
-// cannot see a row a concurrent insert just made: such an id comes back missing, and counts as busy.
-// Rows are taken in id order, so that two handlers claiming overlapping batches cannot deadlock.
+// One statement for a whole batch: insert each new row as in_progress, or take over a row that may
+// be sent now: an in_progress row whose lease ran out (its handler died mid-send), a row waiting for
+// its delayed retry (its message is here), or a failed row when a replay asks for it. A sent row, a
+// failed one without replay, or a live lease, is left alone and read back instead. That read uses the
+// statement's snapshot, so it cannot see a row a concurrent insert just made: such an id comes back
+// missing, and counts as busy. Rows are taken in id order, so that two handlers claiming overlapping
+// batches cannot deadlock. The read-back probes the primary key (= ANY), whatever the statistics say.
 const CLAIM = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
-    tracking_id uuid, operation text, recipient_email text, recipient_name text, request jsonb, occurred_at timestamptz)
+    tracking_id uuid, operation text, recipient_email text, recipient_name text, request jsonb,
+    occurred_at timestamptz, replay boolean)
   ORDER BY tracking_id
 ),
 claimed AS (
@@ -39,58 +45,64 @@ claimed AS (
          now() + make_interval(secs => $2::float8 / 1000), occurred_at
   FROM input
   ON CONFLICT (tracking_id) DO UPDATE
-    SET lease_expires_at = EXCLUDED.lease_expires_at, updated_at = now()
-    WHERE n.status = 'in_progress' AND n.lease_expires_at < now()
+    SET status = 'in_progress', lease_expires_at = EXCLUDED.lease_expires_at, next_attempt_at = NULL,
+        updated_at = now()
+    WHERE (n.status = 'in_progress' AND n.lease_expires_at < now())
+       OR n.status = 'retry_scheduled'
+       OR (n.status = 'failed' AND EXCLUDED.tracking_id IN (SELECT tracking_id FROM input WHERE replay))
   RETURNING n.tracking_id, n.attempt_count
 )
 SELECT tracking_id, 'claimed' AS status, attempt_count, NULL::timestamptz AS lease_expires_at FROM claimed
 UNION ALL
 SELECT n.tracking_id, n.status, n.attempt_count, n.lease_expires_at
-FROM notifications.notifications n JOIN input USING (tracking_id)
-WHERE n.tracking_id NOT IN (SELECT tracking_id FROM claimed)`;
+FROM notifications.notifications n
+WHERE n.tracking_id = ANY($3::uuid[]) AND n.tracking_id NOT IN (SELECT tracking_id FROM claimed)`;
 
 type ClaimRow = { tracking_id: string; status: string; attempt_count: number; lease_expires_at: Date | null };
 
 /** Claims a batch of distinct messages; one result per message, in order. */
 export async function claimNotifications(
   db: Queryable,
-  messages: readonly NotificationMessage[],
+  requests: readonly ClaimRequest[],
   leaseMs: number,
 ): Promise<ClaimResult[]> {
-  const input = messages.map((message) => ({
+  const input = requests.map(({ message, replay }) => ({
     tracking_id: message.trackingId,
     operation: message.operation,
     recipient_email: message.recipient.email,
     recipient_name: message.recipient.name,
     request: message,
     occurred_at: message.occurredAt,
+    replay,
   }));
   const { rows } = await db.query<ClaimRow>({
     name: 'notifications.claim',
     text: CLAIM,
-    values: [JSON.stringify(input), leaseMs],
+    values: [JSON.stringify(input), leaseMs, input.map((row) => row.tracking_id)],
   });
   const byId = new Map(rows.map((row) => [row.tracking_id, row]));
-  return messages.map((message) => toClaimResult(byId.get(message.trackingId)));
+  return requests.map(({ message }) => toClaimResult(byId.get(message.trackingId)));
 }
 
 function toClaimResult(row: ClaimRow | undefined): ClaimResult {
   if (!row) return { kind: 'busy', leaseExpiresAt: undefined };
   if (row.status === 'claimed') return { kind: 'claimed', previousAttempts: row.attempt_count };
   if (row.status === 'sent' || row.status === 'failed') return { kind: row.status };
+  // retry_scheduled is always claimable: seen here only when a concurrent statement changed it.
   return { kind: 'busy', leaseExpiresAt: row.lease_expires_at ?? undefined };
 }
 
 /**
  * What happened to a notification after a provider call: `in_progress` with a failed attempt
- * (a retry follows), `sent` with its attempt, or `failed` with the reason (the attempt, if any,
- * was recorded before).
+ * (a retry follows), `sent` with its attempt, `retry_scheduled` (its message waits in a delay queue
+ * until `nextAttemptAt`) or `failed` with the reason (the attempt, if any, was recorded before).
  */
 export type Settlement = {
   trackingId: string;
-  status: 'in_progress' | 'sent' | 'failed';
+  status: 'in_progress' | 'sent' | 'retry_scheduled' | 'failed';
   attempt?: AttemptRecord | undefined;
   lastError?: string | undefined;
+  nextAttemptAt?: Date | undefined;
 };
 
 const SETTLE = `
@@ -98,7 +110,7 @@ WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
     tracking_id uuid, status text, last_error text, attempt_number integer, started_at timestamptz,
     finished_at timestamptz, outcome text, http_status integer, error_code text, message text,
-    provider_message_id text)
+    provider_message_id text, next_attempt_at timestamptz)
 ),
 attempts AS (
   INSERT INTO notifications.notification_attempts
@@ -115,6 +127,7 @@ SET status = i.status,
     last_error = CASE WHEN i.status = 'sent' THEN NULL ELSE COALESCE(i.last_error, n.last_error) END,
     provider_message_id = COALESCE(i.provider_message_id, n.provider_message_id),
     sent_at = CASE WHEN i.status = 'sent' THEN i.finished_at ELSE n.sent_at END,
+    next_attempt_at = i.next_attempt_at,
     updated_at = now()
 FROM input i
 -- A handler whose lease was taken over must not overwrite the outcome of the one that took it.
@@ -122,7 +135,7 @@ WHERE n.tracking_id = i.tracking_id AND n.status = 'in_progress'`;
 
 /** Records a batch of settlements (for distinct notifications) in one statement. */
 export async function settleNotifications(db: Queryable, settlements: readonly Settlement[]): Promise<void> {
-  const input = settlements.map(({ trackingId, status, attempt, lastError }) => ({
+  const input = settlements.map(({ trackingId, status, attempt, lastError, nextAttemptAt }) => ({
     tracking_id: trackingId,
     status,
     last_error: lastError ?? attempt?.message ?? null,
@@ -134,6 +147,7 @@ export async function settleNotifications(db: Queryable, settlements: readonly S
     error_code: attempt?.errorCode ?? null,
     message: attempt?.message ?? null,
     provider_message_id: attempt?.providerMessageId ?? null,
+    next_attempt_at: nextAttemptAt ?? null,
   }));
   await db.query({ name: 'notifications.settle', text: SETTLE, values: [JSON.stringify(input)] });
 }
@@ -147,33 +161,12 @@ export async function releaseLease(db: Queryable, trackingId: string): Promise<v
   );
 }
 
-export type ReplayClaim =
-  | { kind: 'queued'; request: NotificationMessage }
-  | { kind: 'not_found' }
-  | { kind: 'not_failed'; status: string };
-
-/** failed → in_progress with an expired lease, so that the re-published message can claim it. */
-export async function reopenFailed(db: Queryable, trackingId: string): Promise<ReplayClaim> {
-  const { rows } = await db.query<{ request: NotificationMessage }>(
-    `UPDATE notifications.notifications
-     SET status = 'in_progress', lease_expires_at = now(), updated_at = now()
-     WHERE tracking_id = $1 AND status = 'failed'
-     RETURNING request`,
-    [trackingId],
-  );
-  if (rows[0]) return { kind: 'queued', request: rows[0].request };
-  const current = await db.query<{ status: string }>(
-    'SELECT status FROM notifications.notifications WHERE tracking_id = $1',
-    [trackingId],
-  );
-  return current.rows[0] ? { kind: 'not_failed', status: current.rows[0].status } : { kind: 'not_found' };
-}
-
-/** Undoes `reopenFailed` when the message could not be re-published. */
-export async function revertReopen(db: Queryable, trackingId: string): Promise<void> {
+/** Extends a live claim, after a wait (an open breaker) that may have outlasted the lease. */
+export async function renewLease(db: Queryable, trackingId: string, leaseMs: number): Promise<void> {
   await db.query(
-    `UPDATE notifications.notifications SET status = 'failed', updated_at = now()
+    `UPDATE notifications.notifications
+     SET lease_expires_at = now() + make_interval(secs => $2::float8 / 1000), updated_at = now()
      WHERE tracking_id = $1 AND status = 'in_progress'`,
-    [trackingId],
+    [trackingId, leaseMs],
   );
 }

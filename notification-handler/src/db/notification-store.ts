@@ -1,19 +1,19 @@
-import type { NotificationMessage } from '@notify/shared';
+import { EventEmitter, once } from 'node:events';
 import { createMicroBatcher } from '../batching/micro-batcher.js';
+import type { DatabaseAvailability } from './database-availability.js';
+import { DatabaseRefusal } from './database-errors.js';
 import {
+  type ClaimRequest,
   type ClaimResult,
   claimNotifications,
   type Queryable,
   releaseLease,
+  renewLease,
   type Settlement,
   settleNotifications,
 } from './notification-repository.js';
 
-export type NotificationStore = {
-  claim: (message: NotificationMessage) => Promise<ClaimResult>;
-  settle: (settlement: Settlement) => Promise<void>;
-  releaseLease: (trackingId: string) => Promise<void>;
-};
+export type NotificationStore = ReturnType<typeof createNotificationStore>;
 
 export type StoreSettings = {
   leaseMs: number;
@@ -23,38 +23,56 @@ export type StoreSettings = {
 };
 
 /**
- * The use case's view of the notifications table: single calls, carried out as batched
- * statements, since the database's round trips are this pipeline's tightest limit.
+ * The use case's view of the notifications table: single calls, carried out as batched statements
+ * (the database's round trips are this pipeline's tightest limit). Every statement waits out a
+ * database outage (`availability.persistently`); a batch the database refuses runs again item by
+ * item, so that only the poison item fails (DatabaseRefusal), and the others go on at once.
  */
-export function createNotificationStore(db: Queryable, settings: StoreSettings): NotificationStore {
+export function createNotificationStore(db: Queryable, availability: DatabaseAvailability, settings: StoreSettings) {
   const options = {
     maxBatchSize: settings.maxBatchSize ?? 100,
     maxConcurrentBatches: settings.maxConcurrentBatches ?? 4,
+    isolate: (error: unknown) => error instanceof DatabaseRefusal,
   };
-  const claim = createMicroBatcher<NotificationMessage, ClaimResult>(
-    (messages) => claimDistinct(db, messages, settings.leaseMs),
+  const settledEvents = new EventEmitter<Record<string, []>>();
+  settledEvents.setMaxListeners(0);
+
+  const claim = createMicroBatcher<ClaimRequest, ClaimResult>(
+    (requests) => availability.persistently(() => claimDistinct(db, requests, settings.leaseMs)),
     options,
   );
   const settle = createMicroBatcher<Settlement, void>(async (settlements) => {
-    await settleNotifications(db, settlements);
+    await availability.persistently(() => settleNotifications(db, settlements));
+    for (const { trackingId, status } of settlements) if (status !== 'in_progress') settledEvents.emit(trackingId);
     return settlements.map(() => undefined);
   }, options);
-  return { claim, settle, releaseLease: (trackingId) => releaseLease(db, trackingId) };
+
+  return {
+    claim,
+    settle,
+    releaseLease: (trackingId: string) => availability.persistently(() => releaseLease(db, trackingId)),
+    renewLease: (trackingId: string) => availability.persistently(() => renewLease(db, trackingId, settings.leaseMs)),
+    /** Resolves when this process settles the row, or after `ms`, or on abort: a cue to look again. */
+    async settledHereOrAfter(trackingId: string, ms: number, signal: AbortSignal): Promise<void> {
+      const waited = AbortSignal.any([signal, AbortSignal.timeout(ms)]);
+      await once(settledEvents, trackingId, { signal: waited }).catch(() => undefined);
+    },
+  };
 }
 
 /**
  * One statement may not touch a row twice, and a duplicate delivery can land in the same batch as
  * its original: the first occurrence is claimed, the others are busy and look again later.
  */
-async function claimDistinct(db: Queryable, messages: NotificationMessage[], leaseMs: number): Promise<ClaimResult[]> {
+async function claimDistinct(db: Queryable, requests: ClaimRequest[], leaseMs: number): Promise<ClaimResult[]> {
   const firstIndex = new Map<string, number>();
-  messages.forEach((message, index) => {
+  requests.forEach(({ message }, index) => {
     if (!firstIndex.has(message.trackingId)) firstIndex.set(message.trackingId, index);
   });
-  const distinct = [...firstIndex.values()].map((index) => messages[index] as NotificationMessage);
+  const distinct = [...firstIndex.values()].map((index) => requests[index] as ClaimRequest);
   const results = await claimNotifications(db, distinct, leaseMs);
-  const byId = new Map(distinct.map((message, index) => [message.trackingId, results[index] as ClaimResult]));
-  return messages.map((message, index) =>
+  const byId = new Map(distinct.map(({ message }, index) => [message.trackingId, results[index] as ClaimResult]));
+  return requests.map(({ message }, index) =>
     firstIndex.get(message.trackingId) === index
       ? (byId.get(message.trackingId) as ClaimResult)
       : { kind: 'busy', leaseExpiresAt: undefined },

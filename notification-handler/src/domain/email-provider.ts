@@ -24,8 +24,23 @@ export type SendOutcome =
       httpStatus?: number;
       errorCode?: string;
       reason: string;
-    };
+      /** The provider's Retry-After, when it gave one (429, 503). */
+      retryAfterMs?: number;
+      /** false: this failure says nothing about the email (a 429, a failed breaker probe). */
+      spendsRetry?: false;
+    }
+  /** Not sent and not tried: the provider's breaker is open. Try again once it lets calls through. */
+  | { kind: 'deferred'; reason: string };
 
 export type EmailProvider = {
-  send(emails: readonly Email[], signal?: AbortSignal): Promise<SendOutcome[]>;
+  send(emails: readonly Email[]): Promise<SendOutcome[]>;
+};
+
+export type BreakerState = 'closed' | 'open' | 'half_open';
+
+/** A provider behind a circuit breaker, which says when a call may go. */
+export type GuardedEmailProvider = EmailProvider & {
+  /** Resolves when a call may go (closed, or a probe is due); rejects when `signal` aborts. */
+  whenCallable(signal: AbortSignal): Promise<void>;
+  breakerState(): BreakerState;
 };

@@ -1,23 +1,48 @@
 import type { NotificationMessage } from '@notify/shared';
-import { type Queryable, reopenFailed, revertReopen } from '../db/notification-repository.js';
+import type { PublishOutcome } from '@notify/shared/platform';
+import type { Queryable } from '../db/notification-repository.js';
+import { findReplayCandidate, listReplayCandidates, markReplayQueued, type ReplayRange } from '../db/replay-queries.js';
 
-export type ReplayOutcome = { kind: 'queued' } | { kind: 'not_found' } | { kind: 'not_failed'; status: string };
+export type ReplayDeps = {
+  db: Queryable;
+  /** Publishes the stored message to the handler's own queue, marked as a replay, with confirms. */
+  requeue: (message: NotificationMessage, requestedAt: Date) => Promise<PublishOutcome>;
+};
+
+export type ReplayOutcome = { kind: 'queued' } | { kind: 'not_found' } | { kind: 'not_replayable'; status: string };
+
+export class ReplayNotQueuedError extends Error {}
 
 /**
- * Queues a failed notification again from its stored request. The row is reopened before the
- * message is published, so that the consumer finds it claimable; a failed publish reopens nothing.
+ * Queues a failed (or waiting) notification again from its stored request. The row is not touched
+ * before the broker confirmed the message, so a crash at any step leaves it replayable; the message
+ * itself reopens the row when the consumer claims it (a replay may take a failed row).
  */
-export async function replayNotification(
-  trackingId: string,
-  deps: { db: Queryable; publish: (message: NotificationMessage) => Promise<void> },
-): Promise<ReplayOutcome> {
-  const reopened = await reopenFailed(deps.db, trackingId);
-  if (reopened.kind !== 'queued') return reopened;
-  try {
-    await deps.publish(reopened.request);
-  } catch (error) {
-    await revertReopen(deps.db, trackingId);
-    throw error;
-  }
+export async function replayNotification(trackingId: string, deps: ReplayDeps): Promise<ReplayOutcome> {
+  const candidate = await findReplayCandidate(deps.db, trackingId);
+  if (candidate.kind === 'not_found') return candidate;
+  if (candidate.kind === 'not_replayable') return candidate;
+  const result = await deps.requeue(candidate.request, new Date());
+  if (result.status !== 'published') throw new ReplayNotQueuedError(`replay not queued: ${result.reason}`);
+  await markReplayQueued(deps.db, [trackingId]);
   return { kind: 'queued' };
+}
+
+export type BulkReplayOutcome = { queued: number; notQueued: number; more: boolean };
+
+/**
+ * Replays up to `range.limit` notifications of a status and creation-time range, oldest first,
+ * skipping those whose replay is already queued: call again while `more` says so.
+ */
+export async function replayRange(range: ReplayRange, deps: ReplayDeps): Promise<BulkReplayOutcome> {
+  const candidates = await listReplayCandidates(deps.db, range);
+  const requestedAt = new Date();
+  const results = await Promise.all(candidates.map((message) => deps.requeue(message, requestedAt)));
+  const queued = candidates.filter((_, index) => results[index]?.status === 'published').map((m) => m.trackingId);
+  await markReplayQueued(deps.db, queued);
+  return {
+    queued: queued.length,
+    notQueued: candidates.length - queued.length,
+    more: candidates.length === range.limit,
+  };
 }

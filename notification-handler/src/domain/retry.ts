@@ -14,6 +14,11 @@ export type RetryOptions = {
   maxRetries: number;
   delay: DelayStrategy;
   shouldRetry: (error: unknown) => boolean;
+  /**
+   * A retryable failure that costs no retry and no wait: it says nothing about the operation (the
+   * caller waits elsewhere, e.g. for a breaker). Such attempts are bounded by the caller.
+   */
+  isFree?: (error: unknown) => boolean;
   onRetry?: (event: { attempt: number; error: unknown; delayMs: number }) => void;
   signal?: AbortSignal;
   /** Injectable for tests; Math.random otherwise. */
@@ -38,6 +43,7 @@ export class RetryError extends Error {
 
 export async function retry<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
   const errors: unknown[] = [];
+  let spent = 0;
   for (let attempt = 1; ; attempt++) {
     if (options.signal?.aborted) throw new RetryError('aborted before attempt', errors, true);
     try {
@@ -45,8 +51,10 @@ export async function retry<T>(operation: (attempt: number) => Promise<T>, optio
     } catch (error) {
       errors.push(error);
       if (!options.shouldRetry(error)) throw new RetryError(`attempt ${attempt} failed for good`, errors, false);
-      if (attempt > options.maxRetries) throw new RetryError(`gave up after ${attempt} attempts`, errors, false);
-      const delayMs = delayBefore(attempt, options.delay, options.random ?? Math.random);
+      if (options.isFree?.(error)) continue;
+      spent += 1;
+      if (spent > options.maxRetries) throw new RetryError(`gave up after ${attempt} attempts`, errors, false);
+      const delayMs = delayBefore(spent, options.delay, options.random ?? Math.random);
       options.onRetry?.({ attempt, error, delayMs });
       if (!(await abortableSleep(delayMs, options.signal)))
         throw new RetryError('aborted while waiting to retry', errors, true);

@@ -1,20 +1,34 @@
 import type { NotificationMessage } from '@notify/shared';
 import type { Logger } from '@notify/shared/platform';
-import type { AttemptRecord } from '../db/notification-repository.js';
+import { DatabaseRefusal } from '../db/database-errors.js';
 import type { NotificationStore } from '../db/notification-store.js';
-import type { Address, Email, EmailProvider, SendOutcome } from './email-provider.js';
+import type { Address, GuardedEmailProvider } from './email-provider.js';
 import { buildEmail } from './email-template.js';
 import { maskEmail } from './mask-email.js';
-import { persistently } from './persistently.js';
-import { type DelayStrategy, RetryError, retry } from './retry.js';
+import { nextRedelivery, type RedeliveryPolicy } from './redelivery-schedule.js';
+import type { DelayStrategy } from './retry.js';
+import { sendWithRetries } from './send-with-retries.js';
 import { waitForLease } from './wait-for-lease.js';
 
 export type SendNotificationDeps = {
   store: NotificationStore;
-  provider: EmailProvider;
+  provider: GuardedEmailProvider;
   from: Address;
   retryPolicy: { maxRetries: number; delay: DelayStrategy };
+  redelivery: RedeliveryPolicy;
+  leasePollMs: number;
   log: Logger;
+};
+
+/** One delivery of a notification message, with what its AMQP headers say about it. */
+export type NotificationDelivery = {
+  message: NotificationMessage;
+  /** Queued by the replay API: may reopen a failed notification. */
+  replay: boolean;
+  /** Times it went through a delay queue so far. */
+  redeliveries: number;
+  /** The deadline counts from here: the event's `occurredAt`, or the replay's time. */
+  deadlineFrom: Date;
 };
 
 export type SendNotificationOutcome =
@@ -22,97 +36,93 @@ export type SendNotificationOutcome =
   | { kind: 'duplicate' }
   | { kind: 'already_failed' }
   | { kind: 'failed'; reason: string; attempts: number }
+  | { kind: 'rescheduled'; reason: string; delayMs: number; nextAttemptAt: Date; redeliveries: number }
+  /** The database refused the notification's own data: poison, dead-letter it. */
+  | { kind: 'refused'; reason: string }
   | { kind: 'interrupted' };
 
-type FailedOutcome = Extract<SendOutcome, { kind: 'failed' }>;
-
-/** Carries a failed provider outcome through the retry loop. */
-export class SendFailure extends Error {
-  constructor(readonly outcome: FailedOutcome) {
-    super(outcome.reason);
-  }
-}
-
 /**
- * claim the row → build the email → send with retries → settle the row → log the result.
- * `signal` is shutdown: it ends waits (lease, retry interval) but never cuts a provider call short.
+ * claim the row → build the email → send with retries → settle the row (sent, rescheduled through
+ * the broker, or failed) → log the result. `signal` ends waits (lease, breaker, retry interval) but
+ * never cuts a provider call short.
  */
 export async function sendNotification(
-  message: NotificationMessage,
+  delivery: NotificationDelivery,
   deps: SendNotificationDeps,
   signal: AbortSignal,
 ): Promise<SendNotificationOutcome> {
+  const { message } = delivery;
   const log = deps.log.child({ trackingId: message.trackingId, operation: message.operation });
-  const claim = await waitForLease(() => deps.store.claim(message), signal);
-  if (claim.kind === 'interrupted') return claim;
-  if (claim.kind === 'sent') {
-    log.info('duplicate delivery of a sent notification; nothing sent');
-    return { kind: 'duplicate' };
-  }
-  if (claim.kind === 'failed') {
-    log.info('delivery of a failed notification; left failed (replay it through the API)');
-    return { kind: 'already_failed' };
-  }
-
-  const email = buildEmail(message, deps.from);
-  const startedAt = Date.now();
-  let attempts = 0;
   try {
-    const sent = await retry(
-      async (attempt) => {
-        attempts = attempt;
-        return sendOnce(deps, email, claim.previousAttempts + attempt);
-      },
-      {
-        ...deps.retryPolicy,
-        signal,
-        shouldRetry: (error) => error instanceof SendFailure && error.outcome.transient,
-        onRetry: ({ attempt, error, delayMs }) =>
-          log.warn({ attempt, reason: (error as Error).message, nextDelayMs: delayMs }, 'email send failed; retrying'),
-      },
+    const claim = await waitForLease(
+      message.trackingId,
+      () => deps.store.claim({ message, replay: delivery.replay }),
+      { settledHereOrAfter: deps.store.settledHereOrAfter, pollMs: deps.leasePollMs },
+      signal,
     );
-    await persistently(() => deps.store.settle({ trackingId: message.trackingId, status: 'sent', attempt: sent }));
-    log.info(resultFields(email.to.email, attempts, startedAt), 'email sent');
-    return { kind: 'sent', attempts };
-  } catch (error) {
-    if (!(error instanceof RetryError)) throw error;
-    if (error.aborted) {
-      await deps.store.releaseLease(message.trackingId);
-      return { kind: 'interrupted' };
+    if (claim.kind === 'interrupted') return claim;
+    if (claim.kind === 'sent') {
+      log.info('duplicate delivery of a sent notification; nothing sent');
+      return { kind: 'duplicate' };
     }
-    if (!(error.lastError instanceof SendFailure)) throw error.lastError;
-    const reason = error.lastError.message;
-    await persistently(() =>
-      deps.store.settle({ trackingId: message.trackingId, status: 'failed', lastError: reason }),
-    );
-    log.error({ ...resultFields(email.to.email, attempts, startedAt), reason }, 'email failed');
-    return { kind: 'failed', reason, attempts };
+    if (claim.kind === 'failed') {
+      log.info('delivery of a failed notification; left failed (replay it through the API)');
+      return { kind: 'already_failed' };
+    }
+    return await sendClaimed(delivery, claim.previousAttempts, deps, signal, log);
+  } catch (error) {
+    if (!(error instanceof DatabaseRefusal)) throw error;
+    log.warn({ reason: error.message }, 'the database refused this notification');
+    return { kind: 'refused', reason: error.message };
   }
 }
 
-/** One provider call. A failure is recorded here; a success together with the row's settlement. */
-async function sendOnce(deps: SendNotificationDeps, email: Email, number: number): Promise<AttemptRecord> {
-  const startedAt = new Date();
-  const [outcome] = await deps.provider.send([email]);
-  const finishedAt = new Date();
-  if (!outcome) throw new Error('email provider returned no outcome');
-  if (outcome.kind === 'sent') {
-    const { httpStatus, providerMessageId } = outcome;
-    return { number, startedAt, finishedAt, outcome: 'sent', httpStatus, providerMessageId };
-  }
-  const attempt: AttemptRecord = {
-    number,
-    startedAt,
-    finishedAt,
-    outcome: outcome.transient ? 'transient_error' : 'permanent_error',
-    httpStatus: outcome.httpStatus,
-    errorCode: outcome.errorCode,
-    message: outcome.reason,
+async function sendClaimed(
+  delivery: NotificationDelivery,
+  previousAttempts: number,
+  deps: SendNotificationDeps,
+  signal: AbortSignal,
+  log: Logger,
+): Promise<SendNotificationOutcome> {
+  const { trackingId } = delivery.message;
+  const email = buildEmail(delivery.message, deps.from);
+  const deadlineAt = new Date(delivery.deadlineFrom.getTime() + deps.redelivery.deadlineMs);
+  const startedAt = Date.now();
+  const result = await sendWithRetries(email, { ...deps, previousAttempts, deadlineAt, log }, signal);
+  const fields = {
+    recipient: maskEmail(email.to.email),
+    attempts: result.attempts,
+    durationMs: Date.now() - startedAt,
   };
-  await deps.store.settle({ trackingId: email.customId, status: 'in_progress', attempt });
-  throw new SendFailure(outcome);
-}
 
-function resultFields(recipient: string, attempts: number, startedAt: number) {
-  return { recipient: maskEmail(recipient), attempts, durationMs: Date.now() - startedAt };
+  if (result.kind === 'sent') {
+    await deps.store.settle({ trackingId, status: 'sent', attempt: result.attempt });
+    log.info(fields, 'email sent');
+    return { kind: 'sent', attempts: result.attempts };
+  }
+  if (result.kind === 'interrupted') {
+    await deps.store.releaseLease(trackingId);
+    return { kind: 'interrupted' };
+  }
+  const next = result.transient ? nextRedelivery(deps.redelivery, delivery.redeliveries, deadlineAt) : undefined;
+  if (next) {
+    await deps.store.settle({
+      trackingId,
+      status: 'retry_scheduled',
+      lastError: result.reason,
+      nextAttemptAt: next.at,
+    });
+    log.warn({ ...fields, reason: result.reason, nextAttemptAt: next.at }, 'email not sent yet; retry scheduled');
+    return {
+      kind: 'rescheduled',
+      reason: result.reason,
+      delayMs: next.delayMs,
+      nextAttemptAt: next.at,
+      redeliveries: next.redeliveries,
+    };
+  }
+  const reason = result.transient ? `deadline passed: ${result.reason}` : result.reason;
+  await deps.store.settle({ trackingId, status: 'failed', lastError: reason });
+  log.error({ ...fields, reason }, 'email failed');
+  return { kind: 'failed', reason, attempts: result.attempts };
 }

@@ -1,11 +1,12 @@
 import { Router } from 'express';
 import type { AppDependencies } from '../app.js';
 
-export function healthRoutes({ pingDatabase, isConsuming, isDraining }: AppDependencies): Router {
+export function healthRoutes({ pingDatabase, isConnected, isDraining, describeHealth }: AppDependencies): Router {
   const router = Router();
 
+  // Alive even with the provider's breaker open: a restart would not bring the provider back.
   router.get('/healthz', (_req, res) => {
-    res.json({ status: 'ok' });
+    res.json({ status: 'ok', ...describeHealth() });
   });
 
   router.get('/readyz', async (_req, res) => {
@@ -13,11 +14,11 @@ export function healthRoutes({ pingDatabase, isConsuming, isDraining }: AppDepen
       () => 'up',
       () => 'down',
     );
-    const broker = isConsuming() ? 'up' : 'down';
+    const broker = isConnected() ? 'up' : 'down';
     const ready = database === 'up' && broker === 'up' && !isDraining();
     res
       .status(ready ? 200 : 503)
-      .json({ status: ready ? 'ready' : 'not_ready', database, broker, draining: isDraining() });
+      .json({ status: ready ? 'ready' : 'not_ready', database, broker, draining: isDraining(), ...describeHealth() });
   });
 
   return router;

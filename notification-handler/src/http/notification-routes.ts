@@ -2,17 +2,29 @@ import { AppError, parseRequest } from '@notify/shared/platform';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AppDependencies } from '../app.js';
-import { findNotification, InvalidCursorError, listNotifications } from '../db/notification-queries.js';
-import { replayNotification } from '../domain/replay-notification.js';
+import { findNotification, InvalidCursorError, listNotifications, STATUSES } from '../db/notification-queries.js';
+import { REPLAYABLE_STATUSES } from '../db/replay-queries.js';
+import { ReplayNotQueuedError, replayNotification, replayRange } from '../domain/replay-notification.js';
 
 const TrackingIdParams = z.object({ trackingId: z.uuid() });
 const ListQuery = z.object({
-  status: z.enum(['in_progress', 'sent', 'failed']).optional(),
+  status: z.enum(STATUSES).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),
 });
+const BulkReplayBody = z
+  .object({
+    status: z.enum(REPLAYABLE_STATUSES).default('failed'),
+    from: z.iso.datetime({ offset: true }).transform((value) => new Date(value)),
+    to: z.iso
+      .datetime({ offset: true })
+      .optional()
+      .transform((value) => (value ? new Date(value) : new Date())),
+    limit: z.number().int().min(1).max(1_000).default(100),
+  })
+  .refine((body) => body.from < body.to, { path: ['to'], message: 'must be after from' });
 
-export function notificationRoutes({ db, publish }: AppDependencies): Router {
+export function notificationRoutes({ db, requeue }: AppDependencies): Router {
   const router = Router();
 
   router.get('/notifications/:trackingId', async (req, res) => {
@@ -32,14 +44,32 @@ export function notificationRoutes({ db, publish }: AppDependencies): Router {
     }
   });
 
+  router.post('/notifications/retry', async (req, res) => {
+    const range = parseRequest(BulkReplayBody, req.body ?? {}, 'body');
+    res.status(202).json(await withBroker(() => replayRange(range, { db, requeue })));
+  });
+
   router.post('/notifications/:trackingId/retry', async (req, res) => {
     const { trackingId } = parseRequest(TrackingIdParams, req.params, 'params');
-    const outcome = await replayNotification(trackingId, { db, publish });
+    const outcome = await withBroker(() => replayNotification(trackingId, { db, requeue }));
     if (outcome.kind === 'not_found') throw new AppError(404, 'not_found', `no notification ${trackingId}`);
-    if (outcome.kind === 'not_failed')
-      throw new AppError(409, 'not_failed', `notification ${trackingId} is ${outcome.status}; only failed ones replay`);
-    res.status(202).json({ trackingId, status: 'in_progress' });
+    if (outcome.kind === 'not_replayable')
+      throw new AppError(
+        409,
+        'not_replayable',
+        `notification ${trackingId} is ${outcome.status}; only failed or retry_scheduled ones replay`,
+      );
+    res.status(202).json({ trackingId, replay: 'queued' });
   });
 
   return router;
+}
+
+async function withBroker<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (error) {
+    if (error instanceof ReplayNotQueuedError) throw new AppError(503, 'broker_unavailable', error.message);
+    throw error;
+  }
 }

@@ -56,7 +56,7 @@ export type MailjetClientError = Error & {
   ErrorCode?: string;
   ErrorMessage?: string;
   statusText?: string | null;
-  response?: { data?: unknown } | null;
+  response?: { data?: unknown; headers?: Record<string, unknown> } | null;
 };
 
 export function outcomesFromError(error: MailjetClientError, count: number): SendOutcome[] {
@@ -74,13 +74,24 @@ export function outcomesFromError(error: MailjetClientError, count: number): Sen
   // as an empty object, and node-mailjet's own ErrorMessage is then generic: the status text says more.
   const fromBody = typeof data === 'string' ? firstLine(data) : (data as { ErrorMessage?: unknown })?.ErrorMessage;
   const message = typeof fromBody === 'string' && fromBody ? fromBody : error.statusText || 'no details';
+  const retryAfterMs = parseRetryAfter(error.response?.headers?.['retry-after']);
   return repeat(count, {
     kind: 'failed',
     transient: isTransientStatus(status),
     httpStatus: status,
     errorCode: error.ErrorCode,
     reason: `HTTP ${status}: ${message}`,
+    ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
   });
+}
+
+/** Retry-After is whole seconds or an HTTP date (RFC 9110); anything else is ignored. */
+export function parseRetryAfter(value: unknown, now = Date.now()): number | undefined {
+  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
+  const text = String(value).trim();
+  if (/^\d+$/.test(text)) return Number(text) * 1_000;
+  const at = Date.parse(text);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
 }
 
 function repeat(count: number, outcome: SendOutcome): SendOutcome[] {

@@ -1,4 +1,5 @@
 import type { ConsumeMessage, Options } from 'amqplib';
+import { withoutUndefined } from './delivery-headers.js';
 
 const MAX_REASON_LENGTH = 1_000;
 
@@ -20,8 +21,4 @@ export function deadLetterCopy(delivery: ConsumeMessage, reason: string) {
     },
   };
   return { routingKey: delivery.fields.routingKey, content: delivery.content, options };
-}
-
-function withoutUndefined(record: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(record).filter(([, value]) => value !== undefined));
 }

@@ -36,15 +36,35 @@ describe('database outage (readiness and state)', () => {
     await waitFor(async () => ((await readiness()) === 200 ? true : undefined), { what: 'readiness back to 200' });
   });
 
-  it('When a message arrives while the database is away, then it is kept and sent once the database is back', async () => {
-    const message = buildMessage();
+  it('When the database goes away, then consumption pauses, the message in flight is held and the next waits in the queue; once it is back, both are sent once', async () => {
+    const inFlight = buildMessage();
+    const queued = buildMessage();
     proxy.cut();
 
-    harness.publish(message);
-    await harness.logs.waitFor('notification not processed; back to the queue');
+    harness.publish(inFlight);
+    await waitFor(() => (harness.handler.consumer.pausedBy().includes('database') ? true : undefined), {
+      what: 'consumption to pause for the database',
+    });
+    harness.publish(queued);
+    // Left in the queue: nothing consumes it while the database is away.
+    await waitFor(async () => {
+      const { messageCount } = await harness.broker.channel.checkQueue(harness.topology.queue);
+      return messageCount === 1 ? true : undefined;
+    });
+    const consumingDuringOutage = harness.handler.consumer.isConsuming();
+    const health = await harness.api('/healthz');
     proxy.restore();
 
-    expect(await harness.settled(message.trackingId)).toMatchObject({ status: 'sent' });
-    expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
+    expect(consumingDuringOutage).toBe(false);
+    expect(health.body).toMatchObject({ status: 'ok', pausedBy: ['database'] });
+    expect(await harness.settled(inFlight.trackingId)).toMatchObject({ status: 'sent', attemptCount: 1 });
+    expect(await harness.settled(queued.trackingId)).toMatchObject({ status: 'sent', attemptCount: 1 });
+    for (const message of [inFlight, queued]) {
+      expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
+      expect(harness.decisions.filter((d) => d.trackingId === message.trackingId)).toEqual([
+        { kind: 'acked', trackingId: message.trackingId, outcome: 'sent' },
+      ]);
+    }
+    expect(harness.handler.consumer.isConsuming()).toBe(true);
   });
 });

@@ -40,6 +40,7 @@ describe('bad messages (dead-letter queue and logs)', () => {
     'When a message has %s, then it lands in the dead-letter queue with the reason and the next good one is sent',
     async (_kind, body, properties, reason) => {
       const marker = randomUUID();
+      const invalidBefore = harness.logs.find('invalid message dead-lettered').length;
 
       harness.publishRaw('checkout.completed', body(), { ...properties, correlationId: marker });
       const good = buildMessage();
@@ -49,7 +50,10 @@ describe('bad messages (dead-letter queue and logs)', () => {
       expect(dead.properties.correlationId).toBe(marker);
       expect(String(dead.properties.headers?.['x-failure-reason'])).toMatch(reason);
       expect(await harness.settled(good.trackingId)).toMatchObject({ status: 'sent' });
-      expect(harness.logs.find('invalid message dead-lettered').length).toBeGreaterThan(0);
+      expect(harness.logs.find('invalid message dead-lettered')).toHaveLength(invalidBefore + 1);
+      expect(
+        harness.decisions.filter((d) => d.kind === 'dead-lettered' && reason.test(d.reason)).length,
+      ).toBeGreaterThan(0);
     },
   );
 });

@@ -1,6 +1,5 @@
 import type { FaultSettingsInput } from '@notify/mailjet-sandbox';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { getOne } from '../../../test-support/broker.js';
 import { buildMessage } from '../../../test-support/messages.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
@@ -45,8 +44,7 @@ describe('retrying Mailjet calls (state, outbound calls, dead letters)', () => {
     expect(notification).toMatchObject({ status: 'failed', attemptCount: 4 });
     expect(notification.lastError).toMatch(/HTTP 500/);
     expect(outcomes(notification)).toEqual(Array(4).fill('transient_error'));
-    const dead = await getOne(harness.broker.channel, harness.topology.deadLetterQueue);
-    expect(dead.properties.messageId).toBe(message.trackingId);
+    const dead = await harness.deadLetter(message.trackingId);
     expect(String(dead.properties.headers?.['x-failure-reason'])).toMatch(/HTTP 500/);
     expect(harness.emailsFor(message.trackingId)).toHaveLength(0);
     const failed = harness.logs.find('email failed').filter((line) => line.trackingId === message.trackingId);
@@ -64,7 +62,11 @@ describe('retrying Mailjet calls (state, outbound calls, dead letters)', () => {
     expect(notification).toMatchObject({ status: 'failed', attemptCount: 1 });
     expect(outcomes(notification)).toEqual(['permanent_error']);
     expect(notification.attempts[0].httpStatus).toBe(400);
-    await getOne(harness.broker.channel, harness.topology.deadLetterQueue);
+    const dead = await harness.deadLetter(message.trackingId);
+    expect(String(dead.properties.headers?.['x-failure-reason'])).toMatch(/mj-0013/);
+    expect(harness.decisions.filter((decision) => decision.trackingId === message.trackingId)).toEqual([
+      expect.objectContaining({ kind: 'dead-lettered' }),
+    ]);
   });
 
   it.each<[string, FaultSettingsInput, string | null]>([
@@ -95,7 +97,7 @@ describe('retrying Mailjet calls (state, outbound calls, dead letters)', () => {
     const replay = await harness.api(`/notifications/${message.trackingId}/retry`, { method: 'POST' });
     const notification = await harness.settled(message.trackingId, ['sent']);
 
-    expect(replay).toEqual({ status: 202, body: { trackingId: message.trackingId, status: 'in_progress' } });
+    expect(replay).toEqual({ status: 202, body: { trackingId: message.trackingId, replay: 'queued' } });
     expect(notification).toMatchObject({ status: 'sent', attemptCount: 5 });
     expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
   });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { outcomesFromBody, outcomesFromError } from '../../src/mailjet/mailjet-outcomes.js';
+import { outcomesFromBody, outcomesFromError, parseRetryAfter } from '../../src/mailjet/mailjet-outcomes.js';
 
 const httpError = (statusCode: number | null, extra: Record<string, unknown> = {}) =>
   Object.assign(new Error('request failed'), { statusCode, ...extra });
@@ -73,5 +73,24 @@ describe('Mailjet outcome classification', () => {
 
   it('When a 2xx body has no Messages (not JSON), then it is treated as transient, not as sent', () => {
     expect(outcomesFromBody({}, 1, 200)).toEqual([expect.objectContaining({ kind: 'failed', transient: true })]);
+  });
+});
+
+describe('Retry-After', () => {
+  it('When Mailjet answers 429 with Retry-After in seconds, then the outcome carries the pause', () => {
+    const error = Object.assign(new Error('Too Many Requests'), {
+      statusCode: 429,
+      statusText: 'Too Many Requests',
+      response: { data: 'slow down', headers: { 'retry-after': '3' } },
+    });
+    const [outcome] = outcomesFromError(error, 1);
+    expect(outcome).toMatchObject({ kind: 'failed', transient: true, httpStatus: 429, retryAfterMs: 3_000 });
+  });
+
+  it('When Retry-After is an HTTP date or garbage, then it is read as a date or ignored', () => {
+    const now = Date.parse('2026-11-30T10:00:00Z');
+    expect(parseRetryAfter('Mon, 30 Nov 2026 10:00:05 GMT', now)).toBe(5_000);
+    expect(parseRetryAfter('soon', now)).toBeUndefined();
+    expect(parseRetryAfter(undefined, now)).toBeUndefined();
   });
 });

@@ -80,4 +80,39 @@ describe('micro-batcher', () => {
     const results = [1, 2].map((item) => submit(item).catch((error: Error) => error.message));
     expect(await Promise.all(results)).toEqual(['batch of 2 got 1 results', 'batch of 2 got 1 results']);
   });
+
+  it('When a batch fails with an error to isolate, then each item runs alone and only the bad one fails', async () => {
+    const batches: number[][] = [];
+    const submit = createMicroBatcher(
+      async (items: number[]) => {
+        batches.push(items);
+        if (items.includes(2)) throw new Error(items.length > 1 ? 'batch refused' : `item ${items[0]} refused`);
+        return items.map((item) => `result ${item}`);
+      },
+      { maxBatchSize: 10, maxConcurrentBatches: 1, isolate: (error) => (error as Error).message.includes('refused') },
+    );
+
+    const results = await Promise.allSettled([1, 2, 3].map(submit));
+
+    expect(
+      results.map((result) => (result.status === 'fulfilled' ? result.value : (result.reason as Error).message)),
+    ).toEqual(['result 1', 'item 2 refused', 'result 3']);
+    expect(batches).toEqual([[1, 2, 3], [1], [2], [3]]);
+  });
+
+  it('When a batch fails with an error not to isolate, then every item of it fails with that error', async () => {
+    let calls = 0;
+    const submit = createMicroBatcher(
+      async (_items: number[]): Promise<string[]> => {
+        calls += 1;
+        throw new Error('connection lost');
+      },
+      { maxBatchSize: 10, maxConcurrentBatches: 1, isolate: (error) => (error as Error).message.includes('refused') },
+    );
+
+    const results = await Promise.allSettled([1, 2].map(submit));
+
+    expect(results.every((result) => result.status === 'rejected')).toBe(true);
+    expect(calls).toBe(1);
+  });
 });

@@ -134,3 +134,37 @@ describe('delayBefore', () => {
     ]);
   });
 });
+
+describe('retry with free failures', () => {
+  beforeEach(() => {
+    vi.useFakeTimers({ now: 0 });
+  });
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('When some failures are free, then they cost no retry and no wait, and the budget counts only the others', async () => {
+    class Free extends Error {}
+    const failures = [
+      new Free('breaker'),
+      new Transient('down'),
+      new Free('breaker'),
+      new Free('breaker'),
+      new Transient('down'),
+    ];
+    const { operation, callTimes } = scripted(failures);
+
+    const result = retry(operation, {
+      maxRetries: 1,
+      delay: { kind: 'fixed', delayMs: 1_000 },
+      shouldRetry: (error) => error instanceof Transient || error instanceof Free,
+      isFree: (error) => error instanceof Free,
+    });
+    const settled = expect(result).rejects.toBeInstanceOf(RetryError);
+    await vi.runAllTimersAsync();
+    await settled;
+
+    expect(operation).toHaveBeenCalledTimes(5);
+    expect(callTimes).toEqual([0, 0, 1_000, 1_000, 1_000]);
+  });
+});

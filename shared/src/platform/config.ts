@@ -61,6 +61,21 @@ export function envString(fallback?: string) {
   return fallback === undefined ? schema : schema.default(fallback);
 }
 
+/** A comma-separated list of whole numbers, such as `30000,120000`. */
+export function envIntList(fallback: number[], { min = 0, max = Number.MAX_SAFE_INTEGER } = {}) {
+  return z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .trim()
+      .regex(/^\d+(\s*,\s*\d+)*$/, 'must be whole numbers separated by commas')
+      .transform((value) => value.split(',').map(Number))
+      .pipe(z.array(z.number().int().min(min).max(max)).min(1))
+      .optional()
+      .default(fallback),
+  );
+}
+
 export function envBoolean(fallback: boolean) {
   return z.preprocess(
     unsetIfEmpty,

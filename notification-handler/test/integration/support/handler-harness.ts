@@ -1,11 +1,16 @@
 import { startSandbox } from '@notify/mailjet-sandbox';
 import { encodeNotification, type NotificationMessage, topologyNames } from '@notify/shared';
+import type { GetMessage } from 'amqplib';
+import pg from 'pg';
 import { inject } from 'vitest';
 import { openTestBroker, uniquePrefix } from '../../../../test-support/broker.js';
 import { captureLogs } from '../../../../test-support/logger.js';
 import { deleteTopology } from '../../../../test-support/system/broker-tools.js';
+import { createDatabase, dropDatabase, withDatabase } from '../../../../test-support/system/database.js';
 import { waitFor } from '../../../../test-support/wait.js';
 import { loadConfig } from '../../../src/config.js';
+import type { Decision } from '../../../src/messaging/notification-consumer.js';
+import { delayQueueName } from '../../../src/messaging/topology.js';
 import { type RunningHandler, startNotificationHandler } from '../../../src/start-handler.js';
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
@@ -14,14 +19,28 @@ export type Harness = Awaited<ReturnType<typeof startHarness>>;
  * The real handler in-process on its own topology prefix and the run's database, sending to an
  * in-process Mailjet sandbox. Only the outside world (Mailjet) is faked.
  */
-export async function startHarness(label: string, env: Record<string, string> = {}) {
+export async function startHarness(
+  label: string,
+  env: Record<string, string> = {},
+  { ownDatabase = false }: { ownDatabase?: boolean } = {},
+) {
   const sandbox = await startSandbox({ port: 0 });
   const prefix = uniquePrefix(label);
   const topology = topologyNames(prefix);
   const logs = captureLogs();
+  // A database of its own, for a test that works on every row (bulk replay): the run's database
+  // holds other test files' rows.
+  const ownDatabaseName = ownDatabase
+    ? `${prefix.replace(/[^a-z0-9]/gi, '_').toLowerCase()}db`.slice(0, 63)
+    : undefined;
+  const databaseUrl = ownDatabaseName
+    ? await createDatabase(withDatabase(inject('databaseUrl'), 'postgres'), ownDatabaseName)
+    : inject('databaseUrl');
+  const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  db.on('error', () => undefined);
   const config = loadConfig({
     AMQP_URL: inject('amqpUrl'),
-    DATABASE_URL: inject('databaseUrl'),
+    DATABASE_URL: databaseUrl,
     PORT: '0',
     TOPOLOGY_PREFIX: prefix,
     MAILJET_API_URL: sandbox.url,
@@ -30,10 +49,24 @@ export async function startHarness(label: string, env: Record<string, string> = 
     MAILJET_TIMEOUT_MS: '500',
     RETRY_DELAY_MS: '20',
     SHUTDOWN_TIMEOUT_MS: '5000',
+    // Unless a test says otherwise: a send that runs out of retries fails at once (its deadline has
+    // passed), and the breaker does not open between tests that make Mailjet fail on purpose.
+    REDELIVERY_DELAYS_MS: '1000',
+    NOTIFICATION_DEADLINE_MS: '1000',
+    PROVIDER_BREAKER_FAILURES: '1000',
+    LEASE_POLL_MS: '100',
     ...env,
   });
   const broker = await openTestBroker();
-  let handler: RunningHandler | undefined = await startNotificationHandler(config, logs.log, { requeueDelayMs: 50 });
+  const deadLetters = new Map<string, GetMessage>();
+  /** Every decision the consumer made, in order, across restarts. */
+  const decisions: Decision[] = [];
+  const start = async () => {
+    const running = await startNotificationHandler(config, logs.log, { requeueDelayMs: 50 });
+    running.consumer.events.on('decided', (decision) => decisions.push(decision));
+    return running;
+  };
+  let handler: RunningHandler | undefined = await start();
 
   const api = async (path: string, init?: RequestInit) => {
     if (!handler) throw new Error('handler is stopped');
@@ -70,16 +103,47 @@ export async function startHarness(label: string, env: Record<string, string> = 
       );
     },
     emailsFor: (trackingId: string) => sandbox.store.list({ customId: trackingId }),
+    decisions,
+    /** A pool on the handler's database, for arranging rows and reading them directly. */
+    db,
+    /** Takes dead letters off the queue until this notification's, and gives it (others are kept for later calls). */
+    async deadLetter(trackingId: string) {
+      return waitFor(
+        async () => {
+          const kept = deadLetters.get(trackingId);
+          if (kept) return kept;
+          const message = await broker.channel.get(topology.deadLetterQueue, { noAck: true });
+          if (message !== false) deadLetters.set(String(message.properties.messageId), message);
+          return deadLetters.get(trackingId);
+        },
+        { timeoutMs: 15_000, what: `a dead letter for ${trackingId}` },
+      );
+    },
+    waitFor: <T>(probe: () => T | undefined, timeoutMs = 15_000) => waitFor(probe, { timeoutMs }),
+    /** Waits until the consumer made a decision of this kind about this notification. */
+    decided<Kind extends Decision['kind']>(trackingId: string | undefined, kind: Kind, timeoutMs = 15_000) {
+      return waitFor(
+        () =>
+          decisions.find(
+            (decision): decision is Extract<Decision, { kind: Kind }> =>
+              decision.kind === kind && decision.trackingId === trackingId,
+          ),
+        { timeoutMs, what: `the consumer to have ${kind} ${trackingId}` },
+      );
+    },
     async stopHandler() {
       await handler?.stop();
       handler = undefined;
     },
     async restartHandler() {
-      handler = await startNotificationHandler(config, logs.log, { requeueDelayMs: 50 });
+      handler = await start();
     },
     async stop() {
       await handler?.stop();
-      await deleteTopology(inject('amqpUrl'), topology);
+      const delayQueues = config.REDELIVERY_DELAYS_MS.map((delayMs) => delayQueueName(topology, delayMs));
+      await deleteTopology(inject('amqpUrl'), topology, delayQueues);
+      await db.end();
+      if (ownDatabaseName) await dropDatabase(withDatabase(inject('databaseUrl'), 'postgres'), ownDatabaseName);
       await broker.close();
       await sandbox.stop();
     },

@@ -1,0 +1,89 @@
+import { EventEmitter, once } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { Logger } from '@notify/shared/platform';
+import { classifyDatabaseError, DatabaseRefusal, DatabaseWaitInterrupted } from './database-errors.js';
+
+export type DatabaseAvailability = ReturnType<typeof createDatabaseAvailability>;
+
+type Events = { change: [up: boolean] };
+
+/**
+ * Whether the database answers, as the handler's statements find it. A statement that finds it away
+ * marks it so (the consumer pauses on that) and waits; a probe asks again every `probeIntervalMs`
+ * until it answers, then every waiting statement runs again. A statement is never given up for an
+ * outage, however long: holding a message costs nothing, failing it would lose an email.
+ */
+export function createDatabaseAvailability(
+  ping: () => Promise<unknown>,
+  { probeIntervalMs, log }: { probeIntervalMs: number; log: Logger },
+) {
+  const events = new EventEmitter<Events>();
+  events.setMaxListeners(0);
+  const closed = new AbortController();
+  let up = true;
+  let probing: Promise<void> | undefined;
+
+  function markAway(err: unknown): void {
+    if (!up) return;
+    up = false;
+    log.warn({ err }, 'database away: pausing consumption, holding messages in flight');
+    events.emit('change', false);
+    probing ??= probeUntilBack().finally(() => {
+      probing = undefined;
+    });
+  }
+
+  async function probeUntilBack(): Promise<void> {
+    const startedAt = Date.now();
+    while (!closed.signal.aborted) {
+      await sleep(probeIntervalMs, undefined, { signal: closed.signal }).catch(() => undefined);
+      if (closed.signal.aborted) return;
+      try {
+        await ping();
+        up = true;
+        log.info({ awayMs: Date.now() - startedAt }, 'database answers again: resuming');
+        events.emit('change', true);
+        return;
+      } catch {
+        // still away; the next probe follows
+      }
+    }
+  }
+
+  async function whenUp(): Promise<void> {
+    while (!up) {
+      if (closed.signal.aborted) throw new DatabaseWaitInterrupted();
+      await once(events, 'change', { signal: closed.signal }).catch(() => undefined);
+    }
+  }
+
+  /**
+   * Runs `statement` until it succeeds. Away: wait until the database answers, then again. A
+   * conflict: again at once. Refused: throws DatabaseRefusal. Ends only with shutdown (throws
+   * DatabaseWaitInterrupted).
+   */
+  async function persistently<T>(statement: () => Promise<T>): Promise<T> {
+    for (;;) {
+      await whenUp();
+      try {
+        return await statement();
+      } catch (error) {
+        const failure = classifyDatabaseError(error);
+        if (failure === 'refused') throw new DatabaseRefusal(error as Error);
+        if (failure === 'unavailable') markAway(error);
+        if (closed.signal.aborted) throw new DatabaseWaitInterrupted();
+      }
+    }
+  }
+
+  return {
+    isUp: () => up,
+    onChange: (listener: (up: boolean) => void) => events.on('change', listener),
+    markAway,
+    persistently,
+    /** Ends every wait (shutdown); statements in flight finish as they will. */
+    close(): void {
+      closed.abort();
+    },
+  };
+}

@@ -1,0 +1,51 @@
+import type { NotificationMessage } from '@notify/shared';
+import type { Queryable } from './notification-repository.js';
+
+/** What replay may queue again: a failed notification, or one waiting for its delayed retry. */
+export const REPLAYABLE_STATUSES = ['failed', 'retry_scheduled'] as const;
+export type ReplayableStatus = (typeof REPLAYABLE_STATUSES)[number];
+
+export type ReplayCandidate =
+  | { kind: 'replayable'; request: NotificationMessage }
+  | { kind: 'not_found' }
+  | { kind: 'not_replayable'; status: string };
+
+export async function findReplayCandidate(db: Queryable, trackingId: string): Promise<ReplayCandidate> {
+  const { rows } = await db.query<{ status: string; request: NotificationMessage }>(
+    'SELECT status, request FROM notifications.notifications WHERE tracking_id = $1',
+    [trackingId],
+  );
+  const row = rows[0];
+  if (!row) return { kind: 'not_found' };
+  if (!(REPLAYABLE_STATUSES as readonly string[]).includes(row.status))
+    return { kind: 'not_replayable', status: row.status };
+  return { kind: 'replayable', request: row.request };
+}
+
+export type ReplayRange = { status: ReplayableStatus; from: Date; to: Date; limit: number };
+
+/**
+ * The oldest notifications in the range (by creation) whose replay is not pending already: a replay
+ * is pending while it is newer than the row's last change. Served by the (status, created_at) index.
+ */
+export async function listReplayCandidates(db: Queryable, range: ReplayRange): Promise<NotificationMessage[]> {
+  const { rows } = await db.query<{ request: NotificationMessage }>(
+    `SELECT request FROM notifications.notifications
+     WHERE status = $1 AND created_at >= $2 AND created_at < $3
+       AND (replay_queued_at IS NULL OR replay_queued_at < updated_at)
+     ORDER BY created_at, tracking_id
+     LIMIT $4`,
+    [range.status, range.from, range.to, range.limit],
+  );
+  return rows.map((row) => row.request);
+}
+
+/** Records that the broker confirmed a replay message for each of these notifications. */
+export async function markReplayQueued(db: Queryable, trackingIds: readonly string[]): Promise<void> {
+  if (trackingIds.length === 0) return;
+  await db.query(
+    `UPDATE notifications.notifications SET replay_queued_at = clock_timestamp()
+     WHERE tracking_id = ANY($1::uuid[])`,
+    [trackingIds],
+  );
+}

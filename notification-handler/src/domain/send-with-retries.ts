@@ -1,0 +1,130 @@
+import type { Logger } from '@notify/shared/platform';
+import type { AttemptRecord } from '../db/notification-repository.js';
+import type { NotificationStore } from '../db/notification-store.js';
+import type { Email, GuardedEmailProvider, SendOutcome } from './email-provider.js';
+import { type DelayStrategy, RetryError, retry } from './retry.js';
+
+export type ImmediateRetryDeps = {
+  store: NotificationStore;
+  provider: GuardedEmailProvider;
+  retryPolicy: { maxRetries: number; delay: DelayStrategy };
+  /** Attempts recorded by earlier deliveries: numbering goes on from there. */
+  previousAttempts: number;
+  deadlineAt: Date;
+  log: Logger;
+};
+
+export type ImmediateResult =
+  | { kind: 'sent'; attempt: AttemptRecord; attempts: number }
+  | { kind: 'not_sent'; transient: boolean; reason: string; attempts: number }
+  | { kind: 'interrupted'; attempts: number };
+
+type FailedOutcome = Extract<SendOutcome, { kind: 'failed' }>;
+
+/** A failed provider outcome, carried through the retry loop. */
+class SendFailure extends Error {
+  constructor(readonly outcome: FailedOutcome) {
+    super(outcome.reason);
+  }
+}
+
+/** The breaker refused the call: nothing was sent or tried. */
+class Deferred extends Error {}
+
+/** The deadline came while waiting for the provider. */
+class DeadlineReached extends Error {}
+
+// Past this, a wait for the breaker may have outlasted the claim's lease: extend it before sending.
+const RENEW_LEASE_AFTER_WAIT_MS = 1_000;
+
+/**
+ * The immediate level of retries: up to `maxRetries` more calls, `delay` apart, for failures a retry
+ * can fix. Calls wait while the provider's breaker is open; a refused call, a failed probe and a 429
+ * cost no retry. Every call made is an attempt row.
+ */
+export async function sendWithRetries(
+  email: Email,
+  deps: ImmediateRetryDeps,
+  signal: AbortSignal,
+): Promise<ImmediateResult> {
+  let calls = 0;
+  let lastReason = 'provider unavailable';
+  try {
+    const attempt = await retry(
+      async () => {
+        await waitForProvider(email.customId, deps, signal);
+        const outcome = await sendOnce(deps, email, deps.previousAttempts + calls + 1);
+        if (outcome.kind === 'deferred') throw new Deferred(outcome.reason);
+        calls += 1;
+        if (outcome.kind === 'failed') {
+          lastReason = outcome.reason;
+          throw new SendFailure(outcome);
+        }
+        return outcome.attempt;
+      },
+      {
+        ...deps.retryPolicy,
+        signal,
+        shouldRetry: (error) => error instanceof Deferred || (error instanceof SendFailure && error.outcome.transient),
+        isFree: (error) =>
+          error instanceof Deferred || (error instanceof SendFailure && error.outcome.spendsRetry === false),
+        onRetry: ({ attempt, error, delayMs }) =>
+          deps.log.warn(
+            { attempt, reason: (error as Error).message, nextDelayMs: delayMs },
+            'email send failed; retrying',
+          ),
+      },
+    );
+    return { kind: 'sent', attempt, attempts: calls };
+  } catch (error) {
+    if (signal.aborted) return { kind: 'interrupted', attempts: calls };
+    if (!(error instanceof RetryError)) throw error;
+    const last = error.lastError;
+    if (last instanceof SendFailure)
+      return { kind: 'not_sent', transient: last.outcome.transient, reason: last.message, attempts: calls };
+    if (last instanceof DeadlineReached)
+      return { kind: 'not_sent', transient: true, reason: lastReason, attempts: calls };
+    throw last;
+  }
+}
+
+/** Waits while the breaker refuses calls, at most until the deadline; renews the lease after a long wait. */
+async function waitForProvider(trackingId: string, deps: ImmediateRetryDeps, signal: AbortSignal): Promise<void> {
+  if (deps.provider.breakerState() === 'closed') return;
+  const startedAt = Date.now();
+  const untilDeadline = deps.deadlineAt.getTime() - startedAt;
+  if (untilDeadline <= 0) throw new DeadlineReached();
+  try {
+    await deps.provider.whenCallable(AbortSignal.any([signal, AbortSignal.timeout(untilDeadline)]));
+  } catch {
+    if (signal.aborted) throw signal.reason;
+    throw new DeadlineReached();
+  }
+  if (Date.now() - startedAt > RENEW_LEASE_AFTER_WAIT_MS) await deps.store.renewLease(trackingId);
+}
+
+type CallOutcome = { kind: 'sent'; attempt: AttemptRecord } | FailedOutcome | { kind: 'deferred'; reason: string };
+
+/** One provider call. A failure is recorded here; a success together with the row's settlement. */
+async function sendOnce(deps: ImmediateRetryDeps, email: Email, number: number): Promise<CallOutcome> {
+  const startedAt = new Date();
+  const [outcome] = await deps.provider.send([email]);
+  const finishedAt = new Date();
+  if (!outcome) throw new Error('email provider returned no outcome');
+  if (outcome.kind === 'deferred') return outcome;
+  if (outcome.kind === 'sent') {
+    const { httpStatus, providerMessageId } = outcome;
+    return { kind: 'sent', attempt: { number, startedAt, finishedAt, outcome: 'sent', httpStatus, providerMessageId } };
+  }
+  const attempt: AttemptRecord = {
+    number,
+    startedAt,
+    finishedAt,
+    outcome: outcome.transient ? 'transient_error' : 'permanent_error',
+    httpStatus: outcome.httpStatus,
+    errorCode: outcome.errorCode,
+    message: outcome.reason,
+  };
+  await deps.store.settle({ trackingId: email.customId, status: 'in_progress', attempt });
+  return outcome;
+}

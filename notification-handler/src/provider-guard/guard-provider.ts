@@ -1,0 +1,37 @@
+import type { Logger } from '@notify/shared/platform';
+import type { BreakerState, EmailProvider } from '../domain/email-provider.js';
+import { createCallRateLimiter } from './call-rate-limiter.js';
+import { createCircuitBreaker } from './circuit-breaker.js';
+import { guardEmailProvider } from './guarded-email-provider.js';
+
+export type ProviderGuardSettings = {
+  name: string;
+  failuresToOpen: number;
+  probeIntervalMs: number;
+  maxCallsPerSecond: number;
+  throttlePauseMs: number;
+  log: Logger;
+};
+
+/** A provider behind its own breaker and call-rate limit; each breaker change is one log line. */
+export function guardProvider(provider: EmailProvider, settings: ProviderGuardSettings) {
+  const { name, log } = settings;
+  const breaker = createCircuitBreaker(settings);
+  breaker.onChange((state, previous) => {
+    const fields = { provider: name, state, previous, probeIntervalMs: settings.probeIntervalMs };
+    if (state === 'open') log.error(fields, 'provider breaker open: pausing consumption, probing');
+    else if (state === 'closed') log.info(fields, 'provider breaker closed: consumption resumes');
+    else log.info(fields, 'provider breaker half-open: probing with a pending email');
+  });
+  const guarded = guardEmailProvider((emails) => provider.send(emails), {
+    name,
+    breaker,
+    limiter: createCallRateLimiter({ maxPerSecond: settings.maxCallsPerSecond }),
+    throttlePauseMs: settings.throttlePauseMs,
+    log,
+  });
+  return {
+    ...guarded,
+    onBreakerChange: (listener: (state: BreakerState) => void) => breaker.onChange(listener),
+  };
+}

@@ -1,0 +1,52 @@
+import type { Logger } from '@notify/shared/platform';
+import type { Email, GuardedEmailProvider, SendOutcome } from '../domain/email-provider.js';
+import type { CallRateLimiter } from './call-rate-limiter.js';
+import type { CallResult, CircuitBreaker } from './circuit-breaker.js';
+
+export type ProviderGuardDeps = {
+  name: string;
+  breaker: CircuitBreaker;
+  limiter: CallRateLimiter;
+  /** Pause after a 429 without Retry-After. */
+  throttlePauseMs: number;
+  log: Logger;
+};
+
+/**
+ * One provider behind its circuit breaker and call-rate limit. A call the breaker refuses is not
+ * made (`deferred`: the caller waits for `whenCallable`). A 429 pauses every call and, like a failed
+ * probe, costs no email a retry: neither says anything about the email.
+ */
+export function guardEmailProvider(inner: GuardedEmailProvider['send'], deps: ProviderGuardDeps): GuardedEmailProvider {
+  const { breaker, limiter } = deps;
+  return {
+    async send(emails: readonly Email[]): Promise<SendOutcome[]> {
+      const admission = breaker.admit();
+      if (admission === 'refuse') return emails.map(() => ({ kind: 'deferred', reason: `${deps.name} breaker open` }));
+      await limiter.take();
+      const outcomes = await inner(emails);
+      const throttled = outcomes.find((outcome) => outcome.kind === 'failed' && outcome.httpStatus === 429);
+      if (throttled?.kind === 'failed') {
+        const pauseMs = throttled.retryAfterMs ?? deps.throttlePauseMs;
+        limiter.pauseFor(pauseMs);
+        deps.log.warn({ provider: deps.name, pauseMs }, 'provider throttled us (429): pausing calls');
+      }
+      breaker.record(healthOf(outcomes), admission === 'probe');
+      return outcomes.map((outcome) =>
+        outcome.kind === 'failed' && (outcome.httpStatus === 429 || admission === 'probe')
+          ? { ...outcome, spendsRetry: false }
+          : outcome,
+      );
+    },
+    whenCallable: (signal) => breaker.whenCallable(signal),
+    breakerState: () => breaker.state(),
+  };
+}
+
+/** A call failed, for the breaker, when no email got an answer that shows the provider working. */
+function healthOf(outcomes: readonly SendOutcome[]): CallResult {
+  const down = outcomes.every(
+    (outcome) => outcome.kind === 'failed' && outcome.transient && outcome.httpStatus !== 429,
+  );
+  return down ? 'failure' : 'success';
+}

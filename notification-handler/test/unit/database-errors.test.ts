@@ -1,0 +1,31 @@
+import { describe, expect, it } from 'vitest';
+import { classifyDatabaseError } from '../../src/db/database-errors.js';
+
+const withCode = (code: string) => Object.assign(new Error('x'), { code });
+
+describe('database error classification', () => {
+  it.each([
+    ['a refused connection', withCode('ECONNREFUSED')],
+    ['a connection lost mid-query', new Error('Connection terminated unexpectedly')],
+    ['a server shutting down', withCode('57P01')],
+    ['a server starting up', withCode('57P03')],
+    ['a connection failure', withCode('08006')],
+    ['too many connections', withCode('53300')],
+  ])('When the error is %s, then the database counts as away', (_, error) => {
+    expect(classifyDatabaseError(error)).toBe('unavailable');
+  });
+
+  it.each([
+    ['a NUL in text', withCode('22P05')],
+    ['a date out of range', withCode('22008')],
+    ['a unique violation', withCode('23505')],
+    ['a trigger raising an exception', withCode('P0001')],
+  ])('When the error is %s, then the statement was refused', (_, error) => {
+    expect(classifyDatabaseError(error)).toBe('refused');
+  });
+
+  it('When the error is a deadlock or a serialization failure, then running it again will do', () => {
+    expect(classifyDatabaseError(withCode('40P01'))).toBe('conflict');
+    expect(classifyDatabaseError(withCode('40001'))).toBe('conflict');
+  });
+});
