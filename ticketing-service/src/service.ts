@@ -14,8 +14,10 @@ const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 const RETRY_MAX_DELAY_MS = 30_000;
 
 export type TicketingService = {
-  /** Base URL on the loopback interface, e.g. http://127.0.0.1:3000 */
+  /** Base URL for a client on this machine, e.g. http://127.0.0.1:3000 */
   url: string;
+  /** The address the server bound (HOST), e.g. 127.0.0.1 */
+  host: string;
   port: number;
   relay: OutboxRelay;
   /** Closes everything newest first: HTTP (drains), relay (settles its batch), broker, pool. */
@@ -79,12 +81,12 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
     brokerReady: () => publisher.isReady(),
     isDraining: () => draining,
   });
-  const server = await listen(app, config.PORT);
+  const server = await listen(app, config.PORT, config.HOST);
   closeConnectionsAfterResponse(server.server, () => draining);
   closers.add('http server', () => {
     draining = true;
     return server.close();
   });
-  log.info({ port: server.port, exchange }, 'ticketing service listening');
-  return { url: `http://127.0.0.1:${server.port}`, port: server.port, relay, stop: () => closers.closeAll() };
+  log.info({ host: server.host, port: server.port, exchange }, 'ticketing service listening');
+  return { url: server.url, host: server.host, port: server.port, relay, stop: () => closers.closeAll() };
 }
