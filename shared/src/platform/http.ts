@@ -43,13 +43,15 @@ type HttpError = Error & { status?: number; statusCode?: number; type?: string; 
 
 /** Last in the chain: known errors answer with their status; anything else is a logged 500. */
 export function errorHandler(log: Logger): ErrorRequestHandler {
-  return (error: HttpError, _req, res, _next) => {
+  return (error: HttpError, req, res, _next) => {
+    // The request logger's child, when mounted, carries the request's id and trace id.
+    const requestLog = (req as { log?: Logger }).log ?? log;
     const body = toErrorBody(error);
     if (body.status === 503) {
-      log.warn({ err: error }, 'request refused: a dependency is unavailable');
+      requestLog.warn({ err: error }, 'request refused: a dependency is unavailable');
       res.set('Retry-After', '1');
     } else if (body.status >= 500) {
-      log.error({ err: error }, 'request failed');
+      requestLog.error({ err: error }, 'request failed');
     }
     res.status(body.status).json({ error: { code: body.code, message: body.message, details: body.details } });
   };
