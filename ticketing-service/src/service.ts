@@ -1,11 +1,21 @@
 import { fileURLToPath } from 'node:url';
 import { topologyNames } from '@notify/shared';
-import { Closers, connectBroker, createPool, type Logger, listen, migrate } from '@notify/shared/platform';
+import {
+  Closers,
+  connectBroker,
+  createMetricsRegistry,
+  createPool,
+  type Logger,
+  listen,
+  migrate,
+} from '@notify/shared/platform';
+import type { Registry } from 'prom-client';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { closeConnectionsAfterResponse } from './http/draining.js';
 import { ConfirmPublisher } from './messaging/confirm-publisher.js';
 import { OutboxRelay } from './messaging/outbox-relay.js';
+import { registerOutboxMetrics } from './metrics/outbox-metrics.js';
 
 export const SERVICE_NAME = 'ticketing-service';
 export const DATABASE_SCHEMA = 'ticketing';
@@ -20,6 +30,8 @@ export type TicketingService = {
   host: string;
   port: number;
   relay: OutboxRelay;
+  /** This instance's metrics, as `GET /metrics` shows them. */
+  metrics: Registry;
   /** Closes everything newest first: HTTP (drains), relay (settles its batch), broker, pool. */
   stop: () => Promise<void>;
 };
@@ -50,9 +62,12 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
   const pool = createPool({ url: config.DATABASE_URL, applicationName: SERVICE_NAME }, log);
   closers.add('database pool', () => pool.end());
 
+  const metrics = createMetricsRegistry();
+  const outboxMetrics = registerOutboxMetrics(metrics, { pool, exchange, log });
+
   const publisher = new ConfirmPublisher(log, { exchange, confirmTimeoutMs: config.OUTBOX_CONFIRM_TIMEOUT_MS });
   const relay = new OutboxRelay(
-    { pool, publisher, log },
+    { pool, publisher, log, onBatchCommitted: (summary) => outboxMetrics.countPublished(summary.published) },
     {
       exchange,
       batchSize: config.OUTBOX_BATCH_SIZE,
@@ -80,6 +95,7 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
     onCommitted: () => relay.wake(),
     brokerReady: () => publisher.isReady(),
     isDraining: () => draining,
+    metrics,
   });
   const server = await listen(app, config.PORT, config.HOST);
   closeConnectionsAfterResponse(server.server, () => draining);
@@ -88,5 +104,5 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
     return server.close();
   });
   log.info({ host: server.host, port: server.port, exchange }, 'ticketing service listening');
-  return { url: server.url, host: server.host, port: server.port, relay, stop: () => closers.closeAll() };
+  return { url: server.url, host: server.host, port: server.port, relay, metrics, stop: () => closers.closeAll() };
 }
