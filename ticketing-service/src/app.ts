@@ -1,6 +1,15 @@
-import { errorHandler, type Logger, notFound, requestLogger } from '@notify/shared/platform';
+import {
+  errorHandler,
+  type Logger,
+  measureRequests,
+  metricsRoutes,
+  notFound,
+  requestLogger,
+  traceRequests,
+} from '@notify/shared/platform';
 import express, { type Express } from 'express';
 import type pg from 'pg';
+import type { Registry } from 'prom-client';
 import type { OutboxTarget } from './domain/notifications.js';
 import { cartRoutes } from './http/cart-routes.js';
 import { catalogRoutes } from './http/catalog-routes.js';
@@ -16,6 +25,8 @@ export type AppDependencies = {
   onCommitted: () => void;
   brokerReady: () => boolean;
   isDraining: () => boolean;
+  /** The service's metrics registry: request durations go in, `GET /metrics` reads it out. */
+  metrics: Registry;
 };
 
 const MAX_BODY = '16kb';
@@ -24,10 +35,14 @@ const MAX_BODY = '16kb';
 export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(measureRequests(deps.metrics));
+  // Before the request logger, so that its lines carry the trace id.
+  app.use(traceRequests());
   app.use(requestLogger(deps.log));
   app.use(rejectWhileDraining(deps.isDraining));
   app.use(express.json({ limit: MAX_BODY }));
   app.use(healthRoutes({ pool: deps.pool, exchange: deps.outbox.exchange, brokerReady: deps.brokerReady }));
+  app.use(metricsRoutes(deps.metrics));
   app.use(catalogRoutes(deps));
   app.use(cartRoutes(deps));
   app.use(notFound);

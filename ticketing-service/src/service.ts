@@ -4,15 +4,18 @@ import {
   Closers,
   ConfirmPublisher,
   connectBroker,
+  createMetricsRegistry,
   createPool,
   type Logger,
   listen,
   migrate,
 } from '@notify/shared/platform';
+import type { Registry } from 'prom-client';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { closeConnectionsAfterResponse } from './http/draining.js';
 import { OutboxRelay } from './messaging/outbox-relay.js';
+import { registerOutboxMetrics } from './metrics/outbox-metrics.js';
 
 export const SERVICE_NAME = 'ticketing-service';
 export const DATABASE_SCHEMA = 'ticketing';
@@ -23,10 +26,14 @@ const RETRY_MAX_DELAY_MS = 30_000;
 const CHANNEL_REOPEN_DELAY_MS = 1_000;
 
 export type TicketingService = {
-  /** Base URL on the loopback interface, e.g. http://127.0.0.1:3000 */
+  /** Base URL for a client on this machine, e.g. http://127.0.0.1:3000 */
   url: string;
+  /** The address the server bound (HOST), e.g. 127.0.0.1 */
+  host: string;
   port: number;
   relay: OutboxRelay;
+  /** This instance's metrics, as `GET /metrics` shows them. */
+  metrics: Registry;
   /** Closes everything newest first: HTTP (drains), relay (settles its batch), broker, pool. */
   stop: () => Promise<void>;
 };
@@ -57,13 +64,16 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
   const pool = createPool({ url: config.DATABASE_URL, applicationName: SERVICE_NAME }, log);
   closers.add('database pool', () => pool.end());
 
+  const metrics = createMetricsRegistry();
+  const outboxMetrics = registerOutboxMetrics(metrics, { pool, exchange, log });
+
   const publisher = new ConfirmPublisher(log, {
     confirmTimeoutMs: config.OUTBOX_CONFIRM_TIMEOUT_MS,
     reopenDelayMs: CHANNEL_REOPEN_DELAY_MS,
     assertExchanges: [{ name: exchange, type: 'topic', options: { durable: true } }],
   });
   const relay = new OutboxRelay(
-    { pool, publisher, log },
+    { pool, publisher, log, onBatchCommitted: (summary) => outboxMetrics.countPublished(summary.published) },
     {
       exchange,
       batchSize: config.OUTBOX_BATCH_SIZE,
@@ -91,13 +101,14 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
     onCommitted: () => relay.wake(),
     brokerReady: () => publisher.isReady(),
     isDraining: () => draining,
+    metrics,
   });
-  const server = await listen(app, config.PORT);
+  const server = await listen(app, config.PORT, config.HOST);
   closeConnectionsAfterResponse(server.server, () => draining);
   closers.add('http server', () => {
     draining = true;
     return server.close();
   });
-  log.info({ port: server.port, exchange }, 'ticketing service listening');
-  return { url: `http://127.0.0.1:${server.port}`, port: server.port, relay, stop: () => closers.closeAll() };
+  log.info({ host: server.host, port: server.port, exchange }, 'ticketing service listening');
+  return { url: server.url, host: server.host, port: server.port, relay, metrics, stop: () => closers.closeAll() };
 }

@@ -21,7 +21,16 @@ export type PublishProperties = {
   mandatory: true;
   timestamp: number;
   appId: string;
-  headers: { 'x-schema-version': number };
+  headers: {
+    'x-schema-version': number;
+    /** W3C trace context of the request that caused the notification, for the consumer to continue. */
+    traceparent?: string;
+  };
+};
+
+export type EncodeOptions = {
+  /** A W3C `traceparent` value, sent as the AMQP header of the same name. */
+  traceparent?: string;
 };
 
 export type EncodedNotification = {
@@ -31,7 +40,11 @@ export type EncodedNotification = {
 };
 
 /** Validates, then gives what to hand to `channel.publish(exchange, routingKey, content, properties)`. */
-export function encodeNotification(input: NotificationMessageInput, appId: string): EncodedNotification {
+export function encodeNotification(
+  input: NotificationMessageInput,
+  appId: string,
+  { traceparent }: EncodeOptions = {},
+): EncodedNotification {
   const message = NotificationMessageSchema.parse(input);
   return {
     routingKey: message.operation,
@@ -45,7 +58,7 @@ export function encodeNotification(input: NotificationMessageInput, appId: strin
       mandatory: true,
       timestamp: Math.floor(Date.parse(message.occurredAt) / 1000),
       appId,
-      headers: { 'x-schema-version': message.schemaVersion },
+      headers: { 'x-schema-version': message.schemaVersion, ...(traceparent ? { traceparent } : {}) },
     },
   };
 }

@@ -91,6 +91,21 @@ export function envEnum<const Values extends readonly [string, ...string[]]>(val
   return z.preprocess(unsetIfEmpty, z.enum(values).optional().default(fallback));
 }
 
+/** An IP address or a host name: no scheme, no port, no spaces. */
+export function envHost(fallback: string) {
+  return z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .trim()
+      .regex(/^[A-Za-z0-9.:-]+$/, 'must be an IP address or a host name, e.g. 127.0.0.1 or 0.0.0.0')
+      .optional()
+      .default(fallback),
+  );
+}
+
+export const DEFAULT_HOST = '127.0.0.1';
+
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
 /** Settings every service shares, so that README, compose and code agree on one set of names. */
@@ -102,4 +117,9 @@ export const commonEnv = {
   /** Prefixes exchange and queue names, so that a benchmark or test can share a broker. */
   TOPOLOGY_PREFIX: z.preprocess(unsetIfEmpty, z.string().max(100).optional().default('')),
   SHUTDOWN_TIMEOUT_MS: envInt(15_000, { min: 0 }),
+  /**
+   * The interface the HTTP server listens on. Loopback by default: the APIs have no
+   * authentication, so exposing them is a choice (0.0.0.0 inside a container), not an accident.
+   */
+  HOST: envHost(DEFAULT_HOST),
 };

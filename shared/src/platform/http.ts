@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ErrorRequestHandler, Express, RequestHandler } from 'express';
 import type { z } from 'zod';
+import { DEFAULT_HOST } from './config.js';
 import type { Logger } from './logger.js';
 
 export type ErrorDetail = { field: string; message: string };
@@ -42,13 +43,15 @@ type HttpError = Error & { status?: number; statusCode?: number; type?: string; 
 
 /** Last in the chain: known errors answer with their status; anything else is a logged 500. */
 export function errorHandler(log: Logger): ErrorRequestHandler {
-  return (error: HttpError, _req, res, _next) => {
+  return (error: HttpError, req, res, _next) => {
+    // The request logger's child, when mounted, carries the request's id and trace id.
+    const requestLog = (req as { log?: Logger }).log ?? log;
     const body = toErrorBody(error);
     if (body.status === 503) {
-      log.warn({ err: error }, 'request refused: a dependency is unavailable');
+      requestLog.warn({ err: error }, 'request refused: a dependency is unavailable');
       res.set('Retry-After', '1');
     } else if (body.status >= 500) {
-      log.error({ err: error }, 'request failed');
+      requestLog.error({ err: error }, 'request failed');
     }
     res.status(body.status).json({ error: { code: body.code, message: body.message, details: body.details } });
   };
@@ -88,16 +91,30 @@ function isUnavailable(error: HttpError & { code?: unknown }): boolean {
   );
 }
 
-export type RunningServer = { server: Server; port: number; close: () => Promise<void> };
+export type RunningServer = {
+  server: Server;
+  /** The address actually bound, e.g. 127.0.0.1 or 0.0.0.0. */
+  host: string;
+  port: number;
+  /** Where a client on this machine reaches it: a wildcard address is reached on loopback. */
+  url: string;
+  close: () => Promise<void>;
+};
 
-/** Listens, and gives a close that lets in-flight requests finish and drops idle keep-alives. */
-export function listen(app: Express, port: number, host?: string): Promise<RunningServer> {
+/**
+ * Listens (on loopback unless told otherwise: the APIs have no authentication), and gives a
+ * close that lets in-flight requests finish and drops idle keep-alives.
+ */
+export function listen(app: Express, port: number, host: string = DEFAULT_HOST): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host ?? '0.0.0.0', (error?: Error) => {
+    const server = app.listen(port, host, (error?: Error) => {
       if (error) return reject(error);
+      const address = server.address() as AddressInfo;
       resolve({
         server,
-        port: (server.address() as AddressInfo).port,
+        host: address.address,
+        port: address.port,
+        url: localUrl(address),
         close: () =>
           new Promise<void>((done, fail) => {
             server.close((closeError) => (closeError ? fail(closeError) : done()));
@@ -107,4 +124,9 @@ export function listen(app: Express, port: number, host?: string): Promise<Runni
     });
     server.once('error', reject);
   });
+}
+
+function localUrl({ address, family, port }: AddressInfo): string {
+  if (address === '0.0.0.0' || address === '::') return `http://127.0.0.1:${port}`;
+  return family === 'IPv6' ? `http://[${address}]:${port}` : `http://${address}:${port}`;
 }

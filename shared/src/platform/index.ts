@@ -11,5 +11,8 @@ export {
 export * from './database.js';
 export * from './http.js';
 export * from './logger.js';
+export * from './metrics.js';
 export * from './migrations.js';
 export * from './request-logger.js';
+export * from './request-trace.js';
+export * from './trace-context.js';

@@ -36,6 +36,16 @@ describe('AMQP codec', () => {
     });
   });
 
+  it('When a traceparent is given, then it travels as the AMQP header of that name, next to the schema version', () => {
+    const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+
+    expect(encodeNotification(buildMessage(), 'test', { traceparent }).properties.headers).toEqual({
+      'x-schema-version': 1,
+      traceparent,
+    });
+    expect(encodeNotification(buildMessage(), 'test').properties.headers).toEqual({ 'x-schema-version': 1 });
+  });
+
   it('When an invalid message is encoded, then it throws instead of publishing it', () => {
     const message = { ...buildMessage(), trackingId: 'nope' };
     expect(() => encodeNotification(message, 'test')).toThrow(/trackingId/);

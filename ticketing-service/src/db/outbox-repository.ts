@@ -11,17 +11,27 @@ export type OutboxRow = {
   attempts: number;
 };
 
-/** Stores the message as encoded now: the relay publishes these exact bytes and properties. */
-export async function insertOutboxMessage(db: Db, exchange: string, encoded: EncodedNotification): Promise<void> {
+/**
+ * Stores the message as encoded now: the relay publishes these exact bytes and properties
+ * (the traceparent header included). `traceId` is there for people looking for a trace.
+ */
+export async function insertOutboxMessage(
+  db: Db,
+  exchange: string,
+  encoded: EncodedNotification,
+  traceId?: string,
+): Promise<void> {
   await db.query({
     name: 'ticketing.insert-outbox',
-    text: `INSERT INTO ticketing.outbox (tracking_id, exchange, routing_key, content, properties) VALUES ($1, $2, $3, $4, $5)`,
+    text: `INSERT INTO ticketing.outbox (tracking_id, exchange, routing_key, content, properties, trace_id)
+           VALUES ($1, $2, $3, $4, $5, $6)`,
     values: [
       encoded.properties.messageId,
       exchange,
       encoded.routingKey,
       encoded.content,
       JSON.stringify(encoded.properties),
+      traceId ?? null,
     ],
   });
 }
@@ -78,4 +88,29 @@ export async function countPending(db: Db, exchange: string): Promise<number> {
     [exchange],
   );
   return result.rows[0]?.pending ?? 0;
+}
+
+export type OutboxBacklog = {
+  /** Pending rows, counted up to the cap given: at the cap, read it as "at least". */
+  pending: number;
+  /** Age of the oldest pending row; 0 when none is pending. */
+  oldestPendingAgeSeconds: number;
+};
+
+/**
+ * Both walk the partial index outbox_pending (exchange, id) WHERE published_at IS NULL, which
+ * holds pending rows only: the oldest is its first entry for the exchange (ids grow with time),
+ * and the count stops at `cap` entries. Published rows, however many, are never read.
+ */
+export async function readOutboxBacklog(db: Db, exchange: string, cap: number): Promise<OutboxBacklog> {
+  const result = await db.query<{ pending: number; oldestAge: number | null }>(
+    `SELECT (SELECT count(*)::int FROM (
+               SELECT 1 FROM ticketing.outbox WHERE published_at IS NULL AND exchange = $1 LIMIT $2) AS capped
+            ) AS pending,
+            (SELECT extract(epoch FROM now() - created_at)::float8 FROM ticketing.outbox
+              WHERE published_at IS NULL AND exchange = $1 ORDER BY id LIMIT 1) AS "oldestAge"`,
+    [exchange, cap],
+  );
+  const row = result.rows[0];
+  return { pending: row?.pending ?? 0, oldestPendingAgeSeconds: Math.max(0, row?.oldestAge ?? 0) };
 }

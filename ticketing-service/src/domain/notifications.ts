@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { encodeNotification, type NotificationMessageInput } from '@notify/shared';
+import { formatTraceparent, type TraceContext } from '@notify/shared/platform';
 import type { PoolClient } from 'pg';
 import { insertOutboxMessage } from '../db/outbox-repository.js';
 import { type Cart, summaryLines } from './cart.js';
@@ -7,8 +8,8 @@ import { type Cart, summaryLines } from './cart.js';
 /** Where this instance addresses its messages; stored on each outbox row. */
 export type OutboxTarget = { exchange: string; appId: string };
 
-/** What a use case gets: the open transaction, and where its notifications go. */
-export type CommandContext = { client: PoolClient; outbox: OutboxTarget };
+/** What a use case gets: the open transaction, where its notifications go, and the request's trace. */
+export type CommandContext = { client: PoolClient; outbox: OutboxTarget; trace: TraceContext };
 
 export function ticketAddedMessage(cart: Cart, occurredAt: Date): NotificationMessageInput {
   return {
@@ -34,13 +35,14 @@ export function checkoutCompletedMessage(cart: Cart, orderId: string, occurredAt
 
 /**
  * Validates and encodes the message, and writes it to the outbox in the caller's transaction:
- * the notification exists if and only if the change it reports was committed.
+ * the notification exists if and only if the change it reports was committed. The request's
+ * trace context goes into the message's headers, so that the consumer continues the trace.
  */
 export async function enqueueNotification(
-  { client, outbox }: CommandContext,
+  { client, outbox, trace }: CommandContext,
   message: NotificationMessageInput,
 ): Promise<{ trackingId: string }> {
-  const encoded = encodeNotification(message, outbox.appId);
-  await insertOutboxMessage(client, outbox.exchange, encoded);
+  const encoded = encodeNotification(message, outbox.appId, { traceparent: formatTraceparent(trace) });
+  await insertOutboxMessage(client, outbox.exchange, encoded, trace.traceId);
   return { trackingId: encoded.properties.messageId };
 }

@@ -1,4 +1,4 @@
-import { AppError, inTransaction } from '@notify/shared/platform';
+import { AppError, inTransaction, type TraceContext } from '@notify/shared/platform';
 import type pg from 'pg';
 import { claimIdempotencyKey, findIdempotencyKey, saveIdempotentResponse } from '../db/idempotency-key-repository.js';
 import type { CommandContext, OutboxTarget } from './notifications.js';
@@ -8,6 +8,9 @@ export type CommandOutcome = CommandResponse & { replayed: boolean };
 
 /** From an `Idempotency-Key` header: the key, and a hash of the request it came with. */
 export type IdempotencyRequest = { key: string; fingerprint: string };
+
+/** What a command takes from its HTTP request besides its input. */
+export type CommandRequest = { idempotency: IdempotencyRequest | undefined; trace: TraceContext };
 
 export type CommandDependencies = {
   pool: pg.Pool;
@@ -25,13 +28,13 @@ const KEY_WAIT = '5s';
  */
 export async function runCommand(
   deps: CommandDependencies,
-  idempotency: IdempotencyRequest | undefined,
+  { idempotency, trace }: CommandRequest,
   work: (context: CommandContext) => Promise<CommandResponse>,
 ): Promise<CommandOutcome> {
   const outcome = await inTransaction(deps.pool, async (client): Promise<CommandOutcome> => {
     const previous = idempotency && (await claimOrReplay(client, idempotency));
     if (previous) return { ...previous, replayed: true };
-    const response = await work({ client, outbox: deps.outbox });
+    const response = await work({ client, outbox: deps.outbox, trace });
     if (idempotency) await saveIdempotentResponse(client, idempotency.key, response.status, response.body);
     return { ...response, replayed: false };
   });

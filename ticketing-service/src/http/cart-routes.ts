@@ -5,7 +5,7 @@ import { checkoutCart } from '../domain/checkout-cart.js';
 import { createCart } from '../domain/create-cart.js';
 import { getCart } from '../domain/load-cart.js';
 import { type CommandDependencies, runCommand } from '../domain/run-command.js';
-import { idempotencyOf } from './idempotency-key.js';
+import { commandRequest } from './command-request.js';
 import { AddTicketBody, CartParams, CreateCartBody } from './request-schemas.js';
 import { respond } from './respond.js';
 
@@ -14,7 +14,7 @@ export function cartRoutes(deps: CommandDependencies): Router {
 
   router.post('/carts', async (req, res) => {
     const { customer } = parseRequest(CreateCartBody, req.body, 'body');
-    const outcome = await runCommand(deps, idempotencyOf(req), async (context) => ({
+    const outcome = await runCommand(deps, commandRequest(req, res), async (context) => ({
       status: 201,
       body: await createCart(context, customer),
     }));
@@ -29,7 +29,7 @@ export function cartRoutes(deps: CommandDependencies): Router {
   router.post('/carts/:cartId/tickets', async (req, res) => {
     const { cartId } = parseRequest(CartParams, req.params, 'params');
     const request = parseRequest(AddTicketBody, req.body, 'body');
-    const outcome = await runCommand(deps, idempotencyOf(req), async (context) => ({
+    const outcome = await runCommand(deps, commandRequest(req, res), async (context) => ({
       status: 201,
       body: await addTicketToCart(context, cartId, request),
     }));
@@ -38,7 +38,7 @@ export function cartRoutes(deps: CommandDependencies): Router {
 
   router.post('/carts/:cartId/checkout', async (req, res) => {
     const { cartId } = parseRequest(CartParams, req.params, 'params');
-    const outcome = await runCommand(deps, idempotencyOf(req), async (context) => ({
+    const outcome = await runCommand(deps, commandRequest(req, res), async (context) => ({
       status: 201,
       body: await checkoutCart(context, cartId),
     }));

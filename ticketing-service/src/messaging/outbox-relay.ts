@@ -38,7 +38,13 @@ export class OutboxRelay {
   private wakeSleeper: () => void = () => undefined;
 
   constructor(
-    private readonly deps: { pool: pg.Pool; publisher: BatchPublisher; log: Logger },
+    private readonly deps: {
+      pool: pg.Pool;
+      publisher: BatchPublisher;
+      log: Logger;
+      /** After each batch's transaction committed (metrics): its rows are published for good. */
+      onBatchCommitted?: (summary: BatchSummary) => void;
+    },
     private readonly settings: RelaySettings,
   ) {}
 
@@ -67,12 +73,14 @@ export class OutboxRelay {
   async relayBatch(): Promise<BatchSummary> {
     const { pool, publisher } = this.deps;
     if (!publisher.isReady()) return { claimed: 0, published: 0, refused: 0, failed: 0 };
-    return inTransaction(pool, async (client) => {
+    const summary = await inTransaction(pool, async (client) => {
       const rows = await claimPendingBatch(client, this.settings.exchange, this.settings.batchSize);
       if (rows.length === 0) return { claimed: 0, published: 0, refused: 0, failed: 0 };
       const outcomes = await publisher.publishBatch(rows.map(toOutgoing));
       return this.record(client, rows, outcomes);
     });
+    this.deps.onBatchCommitted?.(summary);
+    return summary;
   }
 
   private async run(): Promise<void> {

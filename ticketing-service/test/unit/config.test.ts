@@ -11,7 +11,13 @@ describe('loadConfig', () => {
       OUTBOX_CONFIRM_TIMEOUT_MS: 10_000,
       TOPOLOGY_PREFIX: '',
       AMQP_URL: 'amqp://guest:guest@localhost:5672',
+      HOST: '127.0.0.1',
     });
+  });
+
+  it('When HOST is set, then the service listens there; a URL in its place is refused by name', () => {
+    expect(loadConfig({ HOST: '0.0.0.0' }).HOST).toBe('0.0.0.0');
+    expect(() => loadConfig({ HOST: 'http://0.0.0.0:3000' })).toThrow(/HOST: must be an IP address or a host name/);
   });
 
   it('When values are set, then they are parsed, and "0" stays zero', () => {

@@ -1,0 +1,16 @@
+import { maskEmail } from './mask-email.js';
+
+// Local part: the characters addresses really use (quotes and brackets excluded, so that the
+// text around an address stays). Domain: labels joined by dots, never ending in one (the full
+// stop of a sentence). Letters and digits of any script; '*' so that masked text scrubs to itself.
+const EMAIL_ADDRESS = /[\p{L}\p{N}._%+!#$&*/=?^{|}~-]+@(?:[\p{L}\p{N}*-]+(?:\.[\p{L}\p{N}*-]+)*)?/gu;
+
+/**
+ * Masks every email address in a text, e.g. a provider's error message (`"alice@example.com" is
+ * an invalid email address.`) before it is logged or stored: the address is personal data, the
+ * rest of the message is what an operator needs. Anything shaped like `name@host` is masked,
+ * a `package@1.2.3` too: masking too much is the safe side.
+ */
+export function scrubAddresses(text: string): string {
+  return text.replace(EMAIL_ADDRESS, maskEmail);
+}
