@@ -132,7 +132,7 @@ export async function startNotificationHandler(
       requeue,
       log,
     });
-    const server = await listen(app, config.PORT);
+    const server = await listen(app, config.PORT, config.HOST);
     closers.add('http server', server.close);
 
     const broker = await connectBroker({ url: config.AMQP_URL, connectionName: APP_ID }, log, async (model) => {
