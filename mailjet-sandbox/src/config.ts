@@ -26,6 +26,8 @@ const FLAG_TO_ENV = {
   'hang-next': 'SANDBOX_HANG_NEXT',
   'reset-next': 'SANDBOX_RESET_NEXT',
   'fail-recipients': 'SANDBOX_FAIL_RECIPIENTS',
+  'max-calls-per-second': 'SANDBOX_MAX_CALLS_PER_SECOND',
+  'retry-after-seconds': 'SANDBOX_RETRY_AFTER_SECONDS',
 } as const;
 
 /** The fault each variable sets, so that a bad value is reported under the variable's name. */
@@ -38,6 +40,8 @@ const FAULT_ENV = {
   hangNext: 'SANDBOX_HANG_NEXT',
   resetNext: 'SANDBOX_RESET_NEXT',
   failRecipients: 'SANDBOX_FAIL_RECIPIENTS',
+  maxCallsPerSecond: 'SANDBOX_MAX_CALLS_PER_SECOND',
+  retryAfterSeconds: 'SANDBOX_RETRY_AFTER_SECONDS',
 } as const;
 
 // Unlike `Number(x) || fallback`, these reject "abc" and keep "0"; an empty variable counts as unset.

@@ -29,6 +29,10 @@ export const faultSettingsSchema = z.strictObject({
     .pipe(z.string().regex(DOMAIN, 'must be a domain such as fail.example'))
     .nullable()
     .optional(),
+  /** Calls beyond this many within the current one-second window answer a plain-text 429; null: no limit. */
+  maxCallsPerSecond: z.number().int().min(0).max(1_000_000).nullable().optional(),
+  /** The Retry-After header (whole seconds, as HTTP requires) on every 429 the sandbox answers; null: none. */
+  retryAfterSeconds: z.number().int().min(0).max(86_400).nullable().optional(),
 });
 
 export type FaultSettingsInput = z.input<typeof faultSettingsSchema>;
@@ -43,6 +47,8 @@ export type FaultSettings = {
   hangNext: number;
   resetNext: number;
   failRecipients: string | null;
+  maxCallsPerSecond: number | null;
+  retryAfterSeconds: number | null;
 };
 
 export type FieldProblem = { field: string; message: string };

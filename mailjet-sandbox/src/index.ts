@@ -15,6 +15,7 @@ export {
   type StoredMessage,
   type StoredRecipient,
 } from './message-store.js';
+export type { SandboxStats, SendStatsSnapshot } from './send-stats.js';
 export { SEND_PATH } from './server.js';
 export {
   DEFAULT_API_KEY,

@@ -5,6 +5,7 @@ import { answerError, answerJson, answerText } from './http-answers.js';
 import { INBOX_CSP, renderInbox } from './inbox-page.js';
 import { readJson } from './json-body.js';
 import type { MessageFilter, MessageStore } from './message-store.js';
+import type { SendStats } from './send-stats.js';
 
 /** Fault settings are a few fields; nothing legitimate comes near this. */
 const MAX_FAULTS_BODY_BYTES = 64 * 1024;
@@ -59,4 +60,31 @@ export async function setFaults(req: IncomingMessage, res: ServerResponse, fault
     const details = error.details.map(({ field, message }) => ({ field: `body.${field}`, message }));
     answerError(res, 400, 'validation_failed', `invalid body: ${details.map((d) => d.field).join(', ')}`, details);
   }
+}
+
+/** GET /sandbox/stats: the calls to /v3.1/send since the start or the last DELETE. */
+export function showStats(res: ServerResponse, stats: SendStats): void {
+  answerJson(res, 200, stats.current());
+}
+
+/** DELETE /sandbox/stats: starts counting again from zero, and answers the fresh counters. */
+export function resetStats(res: ServerResponse, stats: SendStats): void {
+  answerJson(res, 200, stats.reset());
+}
+
+/**
+ * Why a state-changing request is refused for its content type, or undefined when it is not. A web
+ * page may send a cross-site POST without asking first only with a form content type (text/plain,
+ * form-urlencoded, multipart) or none, so a POST must say application/json. Any other method (here,
+ * DELETE) is never sent cross-site without a CORS preflight, which the sandbox never grants: it
+ * needs no body and no content type, but may not carry another one.
+ */
+export function contentTypeProblem(req: IncomingMessage): string | undefined {
+  const header = req.headers['content-type'];
+  const mediaType = header?.split(';')[0]?.trim().toLowerCase();
+  if (mediaType === 'application/json') return undefined;
+  if (mediaType === undefined || mediaType === '') {
+    return req.method === 'POST' ? 'content type must be application/json, got none' : undefined;
+  }
+  return `content type must be application/json, got ${JSON.stringify(header?.slice(0, 60))}`;
 }

@@ -1,6 +1,16 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { answerError } from './http-answers.js';
-import { clearFaults, clearMessages, listMessages, setFaults, showFaults, showInbox } from './sandbox-api.js';
+import {
+  clearFaults,
+  clearMessages,
+  contentTypeProblem,
+  listMessages,
+  resetStats,
+  setFaults,
+  showFaults,
+  showInbox,
+  showStats,
+} from './sandbox-api.js';
 import { createSendEndpoint, type SendDependencies } from './send-endpoint.js';
 
 export const SEND_PATH = '/v3.1/send';
@@ -15,18 +25,22 @@ type Routes = Record<string, Partial<Record<string, Handler>>>;
  * the latter, and that is one of the two ways to point it at plain HTTP.
  */
 export function createSandboxServer(deps: SendDependencies): Server {
-  const { store, faults } = deps;
+  const { store, faults, stats } = deps;
   const routes: Routes = {
     [SEND_PATH]: { POST: createSendEndpoint(deps) },
     '/': { GET: (_req, res, search) => showInbox(res, new URLSearchParams(search), store) },
     '/sandbox/messages': {
       GET: (_req, res, search) => listMessages(res, new URLSearchParams(search), store),
-      DELETE: (_req, res) => clearMessages(res, store),
+      DELETE: jsonOnly((_req, res) => clearMessages(res, store)),
     },
     '/sandbox/faults': {
       GET: (_req, res) => showFaults(res, faults),
-      POST: (req, res) => setFaults(req, res, faults),
-      DELETE: (_req, res) => clearFaults(res, faults),
+      POST: jsonOnly((req, res) => setFaults(req, res, faults)),
+      DELETE: jsonOnly((_req, res) => clearFaults(res, faults)),
+    },
+    '/sandbox/stats': {
+      GET: (_req, res) => showStats(res, stats),
+      DELETE: jsonOnly((_req, res) => resetStats(res, stats)),
     },
     '/sandbox/health': { GET: (_req, res) => answerHealth(res) },
   };
@@ -52,6 +66,15 @@ async function dispatch(routes: Routes, req: IncomingMessage, res: ServerRespons
     return answerError(res, 405, 'method_not_allowed', `${req.method} is not allowed on ${target.pathname}`);
   }
   await handler(req, res, target.search);
+}
+
+/** For the routes that change the sandbox's state: a web page must not be able to drive them. */
+function jsonOnly(handler: Handler): Handler {
+  return (req, res, search) => {
+    const problem = contentTypeProblem(req);
+    if (problem === undefined) return handler(req, res, search);
+    answerError(res, 415, 'unsupported_media_type', problem);
+  };
 }
 
 export function splitTarget(target: string): { pathname: string; search: string } | undefined {

@@ -6,6 +6,7 @@ import { FaultController, type SandboxFaults } from './faults.js';
 import { DEFAULT_MAX_BODY_BYTES } from './json-body.js';
 import { createMessageIdSequence, newUuid } from './mailjet-ids.js';
 import { DEFAULT_MAX_STORED, MessageStore } from './message-store.js';
+import { type SandboxStats, SendStats } from './send-stats.js';
 import { createSandboxServer } from './server.js';
 
 export const DEFAULT_API_KEY = 'sandbox-key';
@@ -36,6 +37,8 @@ export type Sandbox = {
   apiSecret: string;
   store: MessageStore;
   faults: SandboxFaults;
+  /** The calls to /v3.1/send, as `GET /sandbox/stats` shows them. */
+  stats: SandboxStats;
   stop: () => Promise<void>;
 };
 
@@ -46,10 +49,12 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const apiSecret = options.apiSecret ?? DEFAULT_API_SECRET;
   const store = new MessageStore(options.maxStored ?? DEFAULT_MAX_STORED);
   const faults = new FaultController(options.faults);
+  const stats = new SendStats();
   const hung = new Set<Socket>();
   const server = createSandboxServer({
     store,
     faults,
+    stats,
     hung,
     isAuthorized: basicAuthChecker(apiKey, apiSecret),
     nextId: createMessageIdSequence(),
@@ -69,7 +74,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     stopping ??= stopServer(server, hung, options.stopGraceMs ?? 2_000);
     return stopping;
   };
-  return { url: `http://${urlHost(host)}:${port}`, port, host, apiKey, apiSecret, store, faults, stop };
+  return { url: `http://${urlHost(host)}:${port}`, port, host, apiKey, apiSecret, store, faults, stats, stop };
 }
 
 /**

@@ -8,6 +8,26 @@ export type SandboxFaultSettings = {
   hangNext?: number;
   resetNext?: number;
   failRecipients?: string | null;
+  /** Calls beyond this many within the current one-second window answer a plain-text 429; null: no limit. */
+  maxCallsPerSecond?: number | null;
+  /** The Retry-After header (whole seconds) on every 429 the sandbox answers; null: none. */
+  retryAfterSeconds?: number | null;
+};
+
+/** The calls to /v3.1/send since the sandbox started or its stats were reset (`GET /sandbox/stats`). */
+export type SandboxStats = {
+  calls: {
+    /** Every call, counted as it arrives. */
+    total: number;
+    /** Calls answered, by HTTP status: `{ "200": n, "503": n }`. */
+    byStatus: Record<string, number>;
+    /** Calls whose connection the sandbox reset. */
+    reset: number;
+    /** Calls the sandbox held without an answer. */
+    hang: number;
+  };
+  /** ISO time the counting started. */
+  since: string;
 };
 
 export type SandboxMessage = Record<string, unknown> & { MessageID: string; CustomID?: string; receivedAt: string };
@@ -23,6 +43,10 @@ export type SandboxClient = {
   clearMessages: () => Promise<void>;
   /** Accepted messages per CustomID. */
   countByCustomId: () => Promise<Map<string, number>>;
+  /** Counts of the calls the sandbox got on /v3.1/send (the provider calls the handler made). */
+  stats: () => Promise<SandboxStats>;
+  /** Starts counting from zero; answers the fresh counters. */
+  resetStats: () => Promise<SandboxStats>;
 };
 
 export function sandboxClient(url: string, timeoutMs = 10_000): SandboxClient {
@@ -59,5 +83,7 @@ export function sandboxClient(url: string, timeoutMs = 10_000): SandboxClient {
       }
       return counts;
     },
+    stats: () => call('GET', '/sandbox/stats'),
+    resetStats: () => call('DELETE', '/sandbox/stats'),
   };
 }

@@ -40,6 +40,17 @@ describe('loadConfig', () => {
     expect(attempt).toThrow(/PORT[\s\S]*SANDBOX_MAX_STORED/);
   });
 
+  it('When the rate-limit variables or flags are set, then they become maxCallsPerSecond and retryAfterSeconds', () => {
+    const env = { SANDBOX_MAX_CALLS_PER_SECOND: '5', SANDBOX_RETRY_AFTER_SECONDS: '2' };
+
+    expect(loadConfig(env, []).options.faults).toEqual({ maxCallsPerSecond: 5, retryAfterSeconds: 2 });
+    expect(loadConfig({}, ['--max-calls-per-second=0', '--retry-after-seconds', '9']).options.faults).toEqual({
+      maxCallsPerSecond: 0,
+      retryAfterSeconds: 9,
+    });
+    expect(() => loadConfig({ SANDBOX_RETRY_AFTER_SECONDS: '1.5' }, [])).toThrow(/SANDBOX_RETRY_AFTER_SECONDS/);
+  });
+
   it('When a fault variable is invalid, then the error names the variable, not the field', () => {
     expect(() => loadConfig({ SANDBOX_FAIL_RATE: '2' }, [])).toThrow(/SANDBOX_FAIL_RATE/);
     expect(() => loadConfig({ SANDBOX_FAIL_STATUS: '404' }, [])).toThrow(/SANDBOX_FAIL_STATUS/);

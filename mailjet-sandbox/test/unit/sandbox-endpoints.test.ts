@@ -88,6 +88,8 @@ describe('/sandbox endpoints', () => {
       hangNext: 0,
       resetNext: 0,
       failRecipients: 'fail.example',
+      maxCallsPerSecond: null,
+      retryAfterSeconds: null,
     });
   });
 

@@ -11,16 +11,40 @@ export const OPERATION_LABELS: Record<Operation, string> = {
   'checkout.completed': 'Ticket successfully checked out',
 };
 
-const CR_OR_LF = /[\r\n]/;
+// PostgreSQL's text and jsonb cannot hold U+0000, and jsonb refuses the JSON escape of an unpaired
+// surrogate (JSON.stringify writes "\ud800"): either fails the insert, and the handler records a
+// whole batch in one statement. The other C0 controls and DEL have no place in a name, and names
+// end up in email headers and subjects.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point.
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
+const UNPAIRED_SURROGATE = /\p{Cs}/u;
 
-/** A one-line string: header-safe, because names end up in email headers and subjects. */
+/** What is wrong with a string that must stay on one line, or undefined when nothing is. */
+function singleLineProblem(value: string): string | undefined {
+  const control = CONTROL_CHARACTER.exec(value)?.[0];
+  if (control === '\r' || control === '\n') return 'must not contain CR or LF';
+  if (control !== undefined) {
+    const code = control.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
+    return `must not contain control characters (U+0000-U+001F, U+007F): found U+${code}`;
+  }
+  if (UNPAIRED_SURROGATE.test(value)) return 'must not contain an unpaired UTF-16 surrogate';
+  return undefined;
+}
+
+/**
+ * A one-line string: header-safe, because names end up in email headers and subjects, and
+ * storable, because the message is kept in PostgreSQL. The rule for every free text of the message.
+ */
 export const singleLine = (maxLength: number) =>
   z
     .string()
     .trim()
     .min(1)
     .max(maxLength)
-    .refine((value) => !CR_OR_LF.test(value), { message: 'must not contain CR or LF' });
+    .superRefine((value, ctx) => {
+      const problem = singleLineProblem(value);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+    });
 
 // RFC 5321 caps an address at 254 characters.
 export const EmailSchema = z.email().max(254);
@@ -51,10 +75,25 @@ const contentFields = {
   lines: z.array(SummaryLineSchema).min(1).max(100),
 };
 
+// A notification reports something that just happened: a year far from now is a producer's bug.
+// The bounds also keep the instant where every consumer can store and carry it: PostgreSQL refuses
+// year 0000 (there is no year 0), and the AMQP timestamp property is unsigned seconds since 1970.
+const EARLIEST_OCCURRED_AT = Date.parse('2000-01-01T00:00:00Z');
+const END_OF_OCCURRED_AT = Date.parse('3000-01-01T00:00:00Z');
+
+/** An ISO 8601 instant with its offset, in years 2000 to 2999 (UTC). */
+export const OccurredAtSchema = z.iso.datetime({ offset: true }).refine(
+  (value) => {
+    const instant = Date.parse(value);
+    return instant >= EARLIEST_OCCURRED_AT && instant < END_OF_OCCURRED_AT;
+  },
+  { message: 'must be between 2000-01-01T00:00:00Z and 2999-12-31T23:59:59.999Z' },
+);
+
 const envelopeFields = {
   schemaVersion: z.literal(SCHEMA_VERSION),
   trackingId: z.uuid(),
-  occurredAt: z.iso.datetime({ offset: true }),
+  occurredAt: OccurredAtSchema,
   recipient: RecipientSchema,
 };
 

@@ -2,6 +2,8 @@ import { NotificationMessageSchema } from '@notify/shared';
 import { describe, expect, it } from 'vitest';
 import { buildMessage } from '../../../test-support/messages.js';
 
+const toKey = (segment: string) => (/^\d+$/.test(segment) ? Number(segment) : segment);
+
 function failingPaths(candidate: unknown): string[] {
   const result = NotificationMessageSchema.safeParse(candidate);
   if (result.success) return [];
@@ -47,5 +49,88 @@ describe('notification message v1 schema', () => {
     const message = structuredClone(buildMessage('checkout.completed')) as Record<string, any>;
     spoil(message);
     expect(failingPaths(message)).toContain(path);
+  });
+
+  // PostgreSQL refuses these in text and jsonb (NUL, unpaired surrogates) or has no place for them
+  // in a header or a subject line (the other C0 controls, DEL).
+  const unstorable: Array<[string, string, RegExp]> = [
+    ['a NUL', 'A\u0000B', /control characters.*found U\+0000/],
+    ['a tab', 'A\tB', /control characters.*found U\+0009/],
+    ['an escape (U+001B)', 'A\u001bB', /control characters.*found U\+001B/],
+    ['a unit separator (U+001F)', 'A\u001fB', /control characters.*found U\+001F/],
+    ['a DEL (U+007F)', 'A\u007fB', /control characters.*found U\+007F/],
+    ['an unpaired surrogate', 'A\ud800B', /unpaired UTF-16 surrogate/],
+  ];
+  const textFields: Array<[string, (m: Record<string, any>, text: string) => void]> = [
+    ['recipient.name', (m, text) => (m.recipient.name = text)],
+    ['content.lines.0.eventName', (m, text) => (m.content.lines[0].eventName = text)],
+    ['content.lines.0.ticketType', (m, text) => (m.content.lines[0].ticketType = text)],
+  ];
+
+  describe.each(textFields)('%s', (path, put) => {
+    it.each(unstorable)(
+      'When it carries %s, then it is rejected naming the field and the character',
+      (_t, text, why) => {
+        const message = structuredClone(buildMessage('checkout.completed')) as Record<string, any>;
+        put(message, text);
+
+        const result = NotificationMessageSchema.safeParse(message);
+
+        expect(result.success).toBe(false);
+        expect(result.error?.issues).toEqual([expect.objectContaining({ path: path.split('.').map(toKey) })]);
+        expect(result.error?.issues[0]?.message).toMatch(why);
+      },
+    );
+  });
+
+  it('When the name carries CR/LF, then one issue says so, not a second one about control characters', () => {
+    const message = structuredClone(buildMessage()) as Record<string, any>;
+    message.recipient.name = 'Ada\r\nBcc: victim@example.com';
+
+    const result = NotificationMessageSchema.safeParse(message);
+
+    expect(result.error?.issues.map((issue) => issue.message)).toEqual(['must not contain CR or LF']);
+  });
+
+  it('When the email carries a NUL or a tab, then it is rejected naming recipient.email', () => {
+    for (const email of ['ada\u0000@example.com', 'ada@exa\tmple.com']) {
+      const message = structuredClone(buildMessage()) as Record<string, any>;
+      message.recipient.email = email;
+      expect(failingPaths(message)).toEqual(['recipient.email']);
+    }
+  });
+
+  it('When names hold accents, emoji and non-Latin scripts, then they are accepted unchanged', () => {
+    const message = buildMessage();
+    message.recipient.name = 'Zoë Ångström 🎷 李小龍';
+    message.content.lines[0]!.eventName = 'Nuit du jazz « Été » — 2027';
+
+    expect(NotificationMessageSchema.parse(message)).toEqual(message);
+  });
+
+  it.each([
+    ['year 0000', '0000-01-01T00:00:00Z'],
+    ['year 1999', '1999-12-31T23:59:59.999Z'],
+    ['year 3000', '3000-01-01T00:00:00Z'],
+    ['year 2000 by its offset but 1999 in UTC', '2000-01-01T00:30:00+01:00'],
+    ['year 9999', '9999-12-31T23:59:59Z'],
+  ])('When occurredAt is in %s, then it is rejected naming occurredAt', (_title, occurredAt) => {
+    const message = { ...buildMessage(), occurredAt };
+
+    const result = NotificationMessageSchema.safeParse(message);
+
+    expect(result.error?.issues).toEqual([
+      expect.objectContaining({ path: ['occurredAt'], message: expect.stringMatching(/between 2000.*and 2999/) }),
+    ]);
+  });
+
+  it.each([
+    '2000-01-01T00:00:00Z',
+    '2999-12-31T23:59:59.999Z',
+    '2999-12-31T23:00:00-00:30',
+    '2026-11-30T12:00:00+02:00',
+  ])('When occurredAt is %s, inside years 2000-2999 in UTC, then it is accepted', (occurredAt) => {
+    const message = { ...buildMessage(), occurredAt };
+    expect(NotificationMessageSchema.parse(message)).toEqual(message);
   });
 });

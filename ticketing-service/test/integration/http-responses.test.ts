@@ -80,6 +80,18 @@ describe('ticketing HTTP API: responses', () => {
       ]);
     });
 
+    it.each([
+      ['a NUL', 'A\u0000B', 'U+0000'],
+      ['a tab', 'A\tB', 'U+0009'],
+      ['a DEL', 'A\u007fB', 'U+007F'],
+    ])('When the customer name carries %s, then it answers 400 naming body.customer.name', async (_t, name, code) => {
+      const { status, body } = await api.post('/carts', { customer: { ...newCustomer(), name } });
+
+      expect(status).toBe(400);
+      expect(body.error.code).toBe('validation_failed');
+      expect(body.error.details).toEqual([{ field: 'body.customer.name', message: expect.stringContaining(code) }]);
+    });
+
     it('When the body is missing, then it answers 400 naming the missing field', async () => {
       const { status, body } = await api.post('/carts');
 
