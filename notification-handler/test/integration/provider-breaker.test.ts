@@ -1,0 +1,91 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildMessage } from '../../../test-support/messages.js';
+import { waitFor } from '../../../test-support/wait.js';
+import { type Harness, startHarness } from './support/handler-harness.js';
+
+describe('the provider breaker (consumption, state, health)', () => {
+  let harness: Harness;
+
+  beforeAll(async () => {
+    harness = await startHarness('breaker', {
+      PROVIDER_BREAKER_FAILURES: '2',
+      PROVIDER_BREAKER_PROBE_MS: '300',
+      RETRY_MAX_RETRIES: '3',
+      NOTIFICATION_DEADLINE_MS: '60000',
+      REDELIVERY_DELAYS_MS: '30000',
+    });
+  });
+  afterEach(() => {
+    harness.sandbox.faults.clear();
+  });
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  it('When Mailjet keeps failing, then the breaker opens, consumption pauses with the rest untouched in the queue, probes go out, and all is sent once it answers', async () => {
+    harness.sandbox.faults.set({ failRate: 1, status: 503 });
+    const first = buildMessage();
+    harness.publish(first);
+    await waitFor(() => (harness.handler.provider.breakerState() !== 'closed' ? true : undefined), {
+      what: 'the breaker to open',
+    });
+    const queued = [buildMessage(), buildMessage()];
+    for (const message of queued) harness.publish(message);
+    await waitFor(async () => {
+      const { messageCount } = await harness.broker.channel.checkQueue(harness.topology.queue);
+      return messageCount === 2 ? true : undefined;
+    });
+    const health = await harness.api('/healthz');
+    const readiness = await harness.api('/readyz');
+    const probesBefore = harness.logs.find('provider breaker half-open: probing with a pending email').length;
+    await waitFor(
+      () =>
+        harness.logs.find('provider breaker half-open: probing with a pending email').length >= probesBefore + 2
+          ? true
+          : undefined,
+      { what: 'two more probes' },
+    );
+
+    harness.sandbox.faults.clear();
+
+    const sentFirst = await harness.settled(first.trackingId, ['sent']);
+    for (const message of queued) {
+      expect(await harness.settled(message.trackingId, ['sent'])).toMatchObject({ attemptCount: 1 });
+      expect(harness.decisions.filter((d) => d.trackingId === message.trackingId)).toHaveLength(1);
+    }
+    expect(health.body).toMatchObject({ status: 'ok', breaker: { mailjet: expect.stringMatching(/open|half_open/) } });
+    expect(health.body.pausedBy).toEqual(['mailjet']);
+    expect(readiness.status).toBe(200);
+    // Two calls opened it; every later call was a probe, none of which spent the message's retries.
+    const failedAttempts = sentFirst.attempts.filter((attempt: { outcome: string }) => attempt.outcome !== 'sent');
+    expect(failedAttempts.length).toBeGreaterThanOrEqual(4);
+    expect(harness.decisions.filter((d) => d.trackingId === first.trackingId)).toEqual([
+      expect.objectContaining({ kind: 'acked', outcome: 'sent' }),
+    ]);
+    expect(harness.handler.consumer.isConsuming()).toBe(true);
+    expect((await harness.api('/healthz')).body).toMatchObject({ breaker: { mailjet: 'closed' }, pausedBy: [] });
+  });
+});
+
+describe('Mailjet throttling (state)', () => {
+  let harness: Harness;
+
+  beforeAll(async () => {
+    harness = await startHarness('throttle', { RETRY_MAX_RETRIES: '0', PROVIDER_THROTTLE_PAUSE_MS: '100' });
+  });
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  it('When Mailjet answers 429 twice, then the calls pause and the email is still sent with no retry budget at all', async () => {
+    harness.sandbox.faults.set({ failNext: 2, status: 429 });
+    const message = buildMessage();
+
+    harness.publish(message);
+    const sent = await harness.settled(message.trackingId, ['sent']);
+
+    expect(sent.attempts.map((attempt: { httpStatus: number }) => attempt.httpStatus)).toEqual([429, 429, 200]);
+    expect(harness.logs.find('provider throttled us (429): pausing calls').length).toBeGreaterThanOrEqual(2);
+    expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
+  });
+});

@@ -1,0 +1,80 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildMessage } from '../../../test-support/messages.js';
+import { type Harness, startHarness } from './support/handler-harness.js';
+
+const jsonPost = (body: unknown): RequestInit => ({
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify(body),
+});
+
+describe('replay (published messages, state, responses)', () => {
+  let harness: Harness;
+  let spyQueue: string;
+
+  beforeAll(async () => {
+    harness = await startHarness('replay', {}, { ownDatabase: true });
+    // Another subscriber of the public exchange: it must see each business event once, never a replay.
+    spyQueue = `${harness.topology.queue}.spy`;
+    await harness.broker.channel.assertQueue(spyQueue, { durable: false, autoDelete: true });
+    await harness.broker.channel.bindQueue(spyQueue, harness.topology.exchange, '#');
+  });
+  afterEach(() => {
+    harness.sandbox.faults.clear();
+  });
+  afterAll(async () => {
+    await harness?.broker.channel.deleteQueue(spyQueue).catch(() => undefined);
+    await harness?.stop();
+  });
+
+  /** Notifications that failed for good (Mailjet refused the address), then Mailjet was fixed. */
+  async function failedNotifications(count: number) {
+    harness.sandbox.faults.set({ failRecipients: 'bounce.example' });
+    const messages = Array.from({ length: count }, () => {
+      const message = buildMessage();
+      message.recipient.email = `someone-${message.trackingId.slice(0, 8)}@bounce.example`;
+      return message;
+    });
+    for (const message of messages) harness.publish(message);
+    for (const message of messages) await harness.settled(message.trackingId, ['failed']);
+    harness.sandbox.faults.clear();
+    return messages;
+  }
+
+  it('When one failed notification is replayed, then its message goes to the handler queue only, and it ends sent', async () => {
+    const [message] = await failedNotifications(1);
+    const spiedBefore = (await harness.broker.channel.checkQueue(spyQueue)).messageCount;
+
+    const replay = await harness.api(`/notifications/${message?.trackingId}/retry`, { method: 'POST' });
+    const sent = await harness.settled(message!.trackingId, ['sent']);
+
+    expect(replay).toEqual({ status: 202, body: { trackingId: message?.trackingId, replay: 'queued' } });
+    expect(sent).toMatchObject({ attemptCount: 2, replayQueuedAt: expect.any(String) });
+    expect((await harness.broker.channel.checkQueue(spyQueue)).messageCount).toBe(spiedBefore);
+    expect(harness.emailsFor(message!.trackingId)).toHaveLength(1);
+  });
+
+  it('When failed notifications are replayed in bulk, then each call queues at most its limit, none twice, and all end sent', async () => {
+    const from = new Date(Date.now() - 1_000).toISOString();
+    const messages = await failedNotifications(3);
+    const to = new Date(Date.now() + 1_000).toISOString();
+
+    const first = await harness.api('/notifications/retry', jsonPost({ status: 'failed', from, to, limit: 2 }));
+    const second = await harness.api('/notifications/retry', jsonPost({ status: 'failed', from, to, limit: 2 }));
+    for (const message of messages) await harness.settled(message.trackingId, ['sent']);
+    const third = await harness.api('/notifications/retry', jsonPost({ status: 'failed', from, to, limit: 2 }));
+
+    expect(first).toEqual({ status: 202, body: { queued: 2, notQueued: 0, more: true } });
+    expect(second).toEqual({ status: 202, body: { queued: 1, notQueued: 0, more: false } });
+    expect(third).toEqual({ status: 202, body: { queued: 0, notQueued: 0, more: false } });
+    for (const message of messages) expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
+  });
+
+  it('When the bulk replay body is wrong, then 400 names the field', async () => {
+    const response = await harness.api('/notifications/retry', jsonPost({ status: 'sent', from: 'yesterday' }));
+
+    expect(response.status).toBe(400);
+    const fields = response.body.error.details.map((detail: { field: string }) => detail.field);
+    expect(fields).toEqual(expect.arrayContaining(['body.status', 'body.from']));
+  });
+});

@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { captureLogs } from '../../../test-support/logger.js';
+import type { Email, SendOutcome } from '../../src/domain/email-provider.js';
+import { createCallRateLimiter } from '../../src/provider-guard/call-rate-limiter.js';
+import { createCircuitBreaker } from '../../src/provider-guard/circuit-breaker.js';
+import { guardEmailProvider } from '../../src/provider-guard/guarded-email-provider.js';
+
+const email = { customId: 'id' } as Email;
+const down: SendOutcome = { kind: 'failed', transient: true, httpStatus: 503, reason: 'HTTP 503' };
+const throttled: SendOutcome = {
+  kind: 'failed',
+  transient: true,
+  httpStatus: 429,
+  reason: 'HTTP 429',
+  retryAfterMs: 5_000,
+};
+const sent: SendOutcome = { kind: 'sent', providerMessageId: '1', httpStatus: 200 };
+
+function guarded(answers: SendOutcome[]) {
+  let now = 0;
+  const breaker = createCircuitBreaker({ failuresToOpen: 2, probeIntervalMs: 1_000, now: () => now });
+  const pauses: number[] = [];
+  const limiter = { ...createCallRateLimiter({ maxPerSecond: 1_000 }), pauseFor: (ms: number) => pauses.push(ms) };
+  let calls = 0;
+  const provider = guardEmailProvider(async (emails) => emails.map(() => answers[calls++] ?? sent), {
+    name: 'mailjet',
+    breaker,
+    limiter,
+    throttlePauseMs: 250,
+    log: captureLogs().log,
+  });
+  return { provider, breaker, pauses, calls: () => calls, advance: (ms: number) => (now += ms) };
+}
+
+describe('guarded email provider', () => {
+  it('When calls fail until the breaker opens, then further calls are deferred without reaching the provider', async () => {
+    const { provider, calls } = guarded([down, down]);
+    await provider.send([email]);
+    await provider.send([email]);
+
+    const [outcome] = await provider.send([email]);
+
+    expect(outcome).toEqual({ kind: 'deferred', reason: 'mailjet breaker open' });
+    expect(calls()).toBe(2);
+    expect(provider.breakerState()).toBe('open');
+  });
+
+  it('When the probe fails, then its outcome costs no retry; when a probe succeeds, then the breaker closes', async () => {
+    const { provider, advance } = guarded([down, down, down, sent]);
+    await provider.send([email]);
+    await provider.send([email]);
+    advance(1_000);
+
+    const [failedProbe] = await provider.send([email]);
+    advance(1_000);
+    const [goodProbe] = await provider.send([email]);
+
+    expect(failedProbe).toMatchObject({ kind: 'failed', spendsRetry: false });
+    expect(goodProbe).toMatchObject({ kind: 'sent' });
+    expect(provider.breakerState()).toBe('closed');
+  });
+
+  it('When the provider throttles, then calls pause for its Retry-After (or the default), the email spends no retry, and the breaker does not count it', async () => {
+    const { provider, pauses } = guarded([throttled, { ...throttled, retryAfterMs: undefined }, throttled]);
+
+    const outcomes = [await provider.send([email]), await provider.send([email]), await provider.send([email])].flat();
+
+    expect(outcomes.every((outcome) => outcome.kind === 'failed' && outcome.spendsRetry === false)).toBe(true);
+    expect(pauses).toEqual([5_000, 250, 5_000]);
+    expect(provider.breakerState()).toBe('closed');
+  });
+});
