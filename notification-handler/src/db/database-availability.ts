@@ -21,16 +21,14 @@ export function createDatabaseAvailability(
   events.setMaxListeners(0);
   const closed = new AbortController();
   let up = true;
-  let probing: Promise<void> | undefined;
 
   function markAway(err: unknown): void {
     if (!up) return;
     up = false;
     log.warn({ err }, 'database away: pausing consumption, holding messages in flight');
     events.emit('change', false);
-    probing ??= probeUntilBack().finally(() => {
-      probing = undefined;
-    });
+    // One probe loop per outage: only the change from up to away starts one.
+    probeUntilBack().catch((probeError: unknown) => log.error({ err: probeError }, 'database probe failed'));
   }
 
   async function probeUntilBack(): Promise<void> {
