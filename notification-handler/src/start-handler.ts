@@ -45,7 +45,7 @@ export type RunningHandler = {
 
 /**
  * Opens everything in dependency order and registers each closer as it opens. Closing replays
- * them newest first: consumer (drains in-flight sends), database waits, publisher, broker
+ * them newest first: database waits, consumer (drains in-flight sends), publisher, broker
  * connection, HTTP server (its in-flight requests still need the pool), pool.
  */
 export async function startNotificationHandler(
@@ -106,8 +106,11 @@ export async function startNotificationHandler(
           signal,
         ),
     });
-    // Messages wait in the queue, untouched, while the provider or the database is away.
-    guarded.onBreakerChange((state) => (state === 'closed' ? consumer.resume(PROVIDER) : consumer.pause(PROVIDER)));
+    // Messages wait in the queue, untouched, while the provider or the database is away; for the
+    // provider, one comes in at a time, so that the breaker's probes carry a real pending email.
+    guarded.onBreakerChange((state) =>
+      state === 'closed' ? consumer.resume(PROVIDER) : consumer.pause(PROVIDER, { oneAtATime: true }),
+    );
     availability.onChange((up) => (up ? consumer.resume('database') : consumer.pause('database')));
 
     const requeue = (message: NotificationMessage, requestedAt: Date) => {
@@ -141,9 +144,11 @@ export async function startNotificationHandler(
     });
     closers.add('broker connection', broker.close);
     closers.add('publisher', () => publisher.close());
-    closers.add('database waits', () => availability.close());
     // Draining gets most of the shutdown bound; the rest is for closing connections.
     closers.add('consumer', () => consumer.stop(Math.floor(config.SHUTDOWN_TIMEOUT_MS * 0.8)));
+    // Closed before the consumer drains: a message held for a database that is away goes back to
+    // the queue at once instead of holding up the stop.
+    closers.add('database waits', () => availability.close());
     closers.add('draining flag', () => {
       draining = true;
     });

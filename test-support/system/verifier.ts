@@ -57,6 +57,7 @@ export type VerifyReport = {
   /** From the API's 201 to the row's final status. */
   maxLatencyMs: number | null;
   p95LatencyMs: number | null;
+  p99LatencyMs: number | null;
   /** How the services ended on the final SIGTERM. */
   finalExits: Record<string, ProcessExit | undefined>;
   /** Each process: starts and unexpected exits. */
@@ -223,8 +224,14 @@ function timings(options: VerifyOptions, byId: Map<string, Row>) {
   return {
     timeToRecoverMs: unfinished ? null : Math.round(lastBeforeFaultEnd - options.faultEndedAt),
     maxLatencyMs: latencies.length > 0 ? Math.round(latencies.at(-1) as number) : null,
-    p95LatencyMs: latencies.length > 0 ? Math.round(latencies[Math.floor(latencies.length * 0.95)] as number) : null,
+    p95LatencyMs: percentile(latencies, 0.95),
+    p99LatencyMs: percentile(latencies, 0.99),
   };
+}
+
+/** Of ascending values. */
+function percentile(sorted: number[], fraction: number): number | null {
+  return sorted.length > 0 ? Math.round(sorted[Math.floor((sorted.length - 1) * fraction)] as number) : null;
 }
 
 const isFinal = (status: string | undefined) => status === 'sent' || status === 'failed';

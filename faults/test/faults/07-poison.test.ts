@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildMessage } from '../../../test-support/messages.js';
-import { amqpPublish } from '../../../test-support/system/foreign-publisher.js';
 import type { System } from '../../../test-support/system/system.js';
 import { verifySystem } from '../../../test-support/system/verifier.js';
+import { checkPoisonDeadLetters, publishPoison } from '../support/poison.js';
 import { loadWithFault, record, SETTLE_DEADLINE_MS, startScenarioSystem } from '../support/scenario.js';
 
 const SCENARIO = '7. poison from a foreign client';
@@ -63,16 +63,7 @@ describe(SCENARIO, () => {
     const sut = system!;
     const poison = poisonMessages();
     const { load, faultEndedAt } = await loadWithFault(sut, async () => {
-      for (const message of poison) {
-        await amqpPublish({
-          url: sut.amqpUrl,
-          exchange: sut.topology.exchange,
-          routingKey: 'checkout.completed',
-          body: message.body,
-          contentType: message.contentType,
-          headers: { 'x-poison': message.kind },
-        });
-      }
+      await publishPoison(sut, poison);
       return Date.now();
     });
 
@@ -82,13 +73,7 @@ describe(SCENARIO, () => {
       deadlineMs: SETTLE_DEADLINE_MS,
       expectedDeadLetters: poison.length,
     });
-    for (const message of poison) {
-      const dead = report.deadLetters.filter((letter) => letter.headers['x-poison'] === message.kind);
-      if (dead.length !== 1) report.problems.push(`${message.kind}: ${dead.length} dead letter(s), expected 1`);
-      else if (!message.reason.test(dead[0]?.reason ?? '')) {
-        report.problems.push(`${message.kind}: dead-lettered for "${dead[0]?.reason}", expected ${message.reason}`);
-      }
-    }
+    checkPoisonDeadLetters(report, poison);
     const warned = sut.handler.find('invalid message dead-lettered').filter((line) => line.level === 40);
     if (
       warned.length !== poison.length ||

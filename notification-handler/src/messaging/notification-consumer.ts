@@ -27,7 +27,16 @@ export type Decision =
   | { kind: 'rescheduled'; trackingId: string; delayMs: number; nextAttemptAt: Date }
   | { kind: 'requeued'; trackingId: string | undefined; reason: string };
 
-type Live = { model: ChannelModel; channel: Channel; consumerTag: string | undefined; closed: AbortController };
+/** full: PREFETCH in flight. one: a single message, to give a paused provider its probes. stopped: none. */
+type Mode = 'full' | 'one' | 'stopped';
+
+type Live = {
+  model: ChannelModel;
+  channel: Channel;
+  consumerTag: string | undefined;
+  mode: Mode;
+  closed: AbortController;
+};
 
 export type NotificationConsumer = ReturnType<typeof createNotificationConsumer>;
 
@@ -43,13 +52,14 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
   events.setMaxListeners(0);
   const inFlight = new Set<Promise<void>>();
   const shutdown = new AbortController();
-  const pausedBy = new Set<string>();
+  /** Why consumption is paused; true where one message at a time may still come (a provider's probes). */
+  const pausedBy = new Map<string, boolean>();
   let live: Live | undefined;
   let reconciling: Promise<void> = Promise.resolve();
 
   async function setup(model: ChannelModel): Promise<void> {
     const channel = await model.createChannel();
-    const current: Live = { model, channel, consumerTag: undefined, closed: new AbortController() };
+    const current: Live = { model, channel, consumerTag: undefined, mode: 'stopped', closed: new AbortController() };
     channel.on('error', (err) => log.warn({ err }, 'consumer channel error'));
     channel.on('close', () => {
       current.closed.abort();
@@ -58,7 +68,6 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
       // A channel closed under a live connection would leave us consuming nothing: start over.
       if (!shutdown.signal.aborted) restartConnection(current, 'consumer channel closed');
     });
-    await channel.prefetch(deps.prefetch);
     await assertNotificationTopology(channel, topology, deps.delaysMs.map(Number));
     live = current;
     await reconcile();
@@ -72,21 +81,29 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
     return reconciling;
   }
 
+  function wantedMode(): Mode {
+    if (shutdown.signal.aborted) return 'stopped';
+    if (pausedBy.size === 0) return 'full';
+    return [...pausedBy.values()].every(Boolean) ? 'one' : 'stopped';
+  }
+
   async function applyPauseState(): Promise<void> {
     const current = live;
-    if (!current) return;
-    const wanted = pausedBy.size === 0 && !shutdown.signal.aborted;
-    if (wanted && current.consumerTag === undefined) {
-      const { consumerTag } = await current.channel.consume(topology.queue, (delivery) =>
-        onDelivery(current, delivery),
-      );
-      current.consumerTag = consumerTag;
-      log.info({ queue: topology.queue, prefetch: deps.prefetch }, 'consuming');
-    } else if (!wanted && current.consumerTag !== undefined) {
+    const mode = wantedMode();
+    if (!current || current.mode === mode) return;
+    if (current.consumerTag !== undefined) {
       const tag = current.consumerTag;
       current.consumerTag = undefined;
+      // Messages it delivered stay ours to ack after the cancel.
       await current.channel.cancel(tag);
     }
+    current.mode = mode;
+    if (mode === 'stopped') return;
+    // The prefetch applies per consumer, to those created after it is set.
+    await current.channel.prefetch(mode === 'full' ? deps.prefetch : 1);
+    const { consumerTag } = await current.channel.consume(topology.queue, (delivery) => onDelivery(current, delivery));
+    current.consumerTag = consumerTag;
+    log.info({ queue: topology.queue, prefetch: mode === 'full' ? deps.prefetch : 1 }, 'consuming');
   }
 
   function onDelivery(current: Live, delivery: ConsumeMessage | null): void {
@@ -192,18 +209,24 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
     events,
     /** The broker channel is open (consuming or paused). */
     isConnected: () => live !== undefined,
-    isConsuming: () => live?.consumerTag !== undefined,
-    pausedBy: () => [...pausedBy],
+    /** Taking messages at full prefetch. */
+    isConsuming: () => live?.mode === 'full',
+    pausedBy: () => [...pausedBy.keys()],
     inFlightCount: () => inFlight.size,
-    pause(reason: string): void {
+    /**
+     * Stops taking messages while `reason` lasts. `oneAtATime`: still one message in flight, so that
+     * a provider's breaker has a real pending email to probe with even when nothing else waits.
+     */
+    pause(reason: string, { oneAtATime = false }: { oneAtATime?: boolean } = {}): void {
       if (pausedBy.has(reason)) return;
-      pausedBy.add(reason);
-      log.warn({ reason, pausedBy: [...pausedBy] }, 'consumption paused');
+      pausedBy.set(reason, oneAtATime);
+      log.warn({ reason, pausedBy: [...pausedBy.keys()], oneAtATime }, 'consumption paused');
       void reconcile();
     },
     resume(reason: string): void {
       if (!pausedBy.delete(reason)) return;
-      log.info({ reason, stillPausedBy: [...pausedBy] }, pausedBy.size === 0 ? 'consumption resumed' : 'still paused');
+      const stillPausedBy = [...pausedBy.keys()];
+      log.info({ reason, stillPausedBy }, stillPausedBy.length === 0 ? 'consumption resumed' : 'still paused');
       void reconcile();
     },
     /**

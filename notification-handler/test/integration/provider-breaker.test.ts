@@ -22,19 +22,21 @@ describe('the provider breaker (consumption, state, health)', () => {
     await harness?.stop();
   });
 
-  it('When Mailjet keeps failing, then the breaker opens, consumption pauses with the rest untouched in the queue, probes go out, and all is sent once it answers', async () => {
+  it('When Mailjet keeps failing, then the breaker opens, consumption pauses but for one message that carries the probes, the rest wait untouched, and all is sent once it answers', async () => {
     harness.sandbox.faults.set({ failRate: 1, status: 503 });
     const first = buildMessage();
     harness.publish(first);
     await waitFor(() => (harness.handler.provider.breakerState() !== 'closed' ? true : undefined), {
       what: 'the breaker to open',
     });
-    const queued = [buildMessage(), buildMessage()];
+    const queued = [buildMessage(), buildMessage(), buildMessage()];
     for (const message of queued) harness.publish(message);
+    // One of them comes in to wait for the breaker beside the first; two stay in the queue.
     await waitFor(async () => {
       const { messageCount } = await harness.broker.channel.checkQueue(harness.topology.queue);
       return messageCount === 2 ? true : undefined;
     });
+    const inFlightWhileOpen = harness.handler.consumer.inFlightCount();
     const health = await harness.api('/healthz');
     const readiness = await harness.api('/readyz');
     const probesBefore = harness.logs.find('provider breaker half-open: probing with a pending email').length;
@@ -49,10 +51,14 @@ describe('the provider breaker (consumption, state, health)', () => {
     harness.sandbox.faults.clear();
 
     const sentFirst = await harness.settled(first.trackingId, ['sent']);
+    const queuedAttempts: number[] = [];
     for (const message of queued) {
-      expect(await harness.settled(message.trackingId, ['sent'])).toMatchObject({ attemptCount: 1 });
+      queuedAttempts.push((await harness.settled(message.trackingId, ['sent'])).attemptCount);
       expect(harness.decisions.filter((d) => d.trackingId === message.trackingId)).toHaveLength(1);
     }
+    expect(inFlightWhileOpen).toBe(2);
+    // The two that waited in the queue were never tried while the breaker was open.
+    expect(queuedAttempts.filter((count) => count === 1).length).toBeGreaterThanOrEqual(2);
     expect(health.body).toMatchObject({ status: 'ok', breaker: { mailjet: expect.stringMatching(/open|half_open/) } });
     expect(health.body.pausedBy).toEqual(['mailjet']);
     expect(readiness.status).toBe(200);

@@ -1,0 +1,30 @@
+import { amqpPublish } from '../../../test-support/system/foreign-publisher.js';
+import type { System } from '../../../test-support/system/system.js';
+import type { VerifyReport } from '../../../test-support/system/verifier.js';
+
+/** A message another producer gets wrong, tagged (header x-poison) with the reason it must be dead-lettered for. */
+export type PoisonMessage = { kind: string; body: string | Buffer; contentType?: string; reason: RegExp };
+
+/** Publishes each through a foreign AMQP client (amqp-publish) to the public exchange. */
+export async function publishPoison(system: System, poison: PoisonMessage[]): Promise<void> {
+  for (const message of poison) {
+    await amqpPublish({
+      url: system.amqpUrl,
+      exchange: system.topology.exchange,
+      routingKey: 'checkout.completed',
+      body: message.body,
+      contentType: message.contentType ?? 'application/json',
+      headers: { 'x-poison': message.kind },
+    });
+  }
+}
+
+/** Each poison message must be in the dead-letter queue exactly once, for its reason. */
+export function checkPoisonDeadLetters(report: VerifyReport, poison: PoisonMessage[]): void {
+  for (const message of poison) {
+    const dead = report.deadLetters.filter((letter) => letter.headers['x-poison'] === message.kind);
+    if (dead.length !== 1) report.problems.push(`${message.kind}: ${dead.length} dead letter(s), expected 1`);
+    else if (!message.reason.test(dead[0]?.reason ?? ''))
+      report.problems.push(`${message.kind}: dead-lettered for "${dead[0]?.reason}", expected ${message.reason}`);
+  }
+}
