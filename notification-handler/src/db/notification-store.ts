@@ -1,5 +1,6 @@
 import { EventEmitter, once } from 'node:events';
 import { createMicroBatcher } from '../batching/micro-batcher.js';
+import { withTimeout } from '../domain/abortable-sleep.js';
 import type { DatabaseAvailability } from './database-availability.js';
 import { DatabaseRefusal } from './database-errors.js';
 import {
@@ -54,8 +55,9 @@ export function createNotificationStore(db: Queryable, availability: DatabaseAva
     renewLease: (trackingId: string) => availability.persistently(() => renewLease(db, trackingId, settings.leaseMs)),
     /** Resolves when this process settles the row, or after `ms`, or on abort: a cue to look again. */
     async settledHereOrAfter(trackingId: string, ms: number, signal: AbortSignal): Promise<void> {
-      const waited = AbortSignal.any([signal, AbortSignal.timeout(ms)]);
-      await once(settledEvents, trackingId, { signal: waited }).catch(() => undefined);
+      await withTimeout(signal, ms, (waited) => once(settledEvents, trackingId, { signal: waited })).catch(
+        () => undefined,
+      );
     },
   };
 }

@@ -1,6 +1,7 @@
 import type { Logger } from '@notify/shared/platform';
 import type { AttemptRecord } from '../db/notification-repository.js';
 import type { NotificationStore } from '../db/notification-store.js';
+import { withTimeout } from './abortable-sleep.js';
 import type { Email, GuardedEmailProvider, SendOutcome } from './email-provider.js';
 import { type DelayStrategy, RetryError, retry } from './retry.js';
 
@@ -95,7 +96,7 @@ async function waitForProvider(trackingId: string, deps: ImmediateRetryDeps, sig
   const untilDeadline = deps.deadlineAt.getTime() - startedAt;
   if (untilDeadline <= 0) throw new DeadlineReached();
   try {
-    await deps.provider.whenCallable(AbortSignal.any([signal, AbortSignal.timeout(untilDeadline)]));
+    await withTimeout(signal, untilDeadline, (wait) => deps.provider.whenCallable(wait));
   } catch {
     if (signal.aborted) throw signal.reason;
     throw new DeadlineReached();

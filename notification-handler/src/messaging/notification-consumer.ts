@@ -236,10 +236,10 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
     async stop(timeoutMs: number): Promise<void> {
       shutdown.abort();
       await reconcile();
-      const deadline = AbortSignal.timeout(timeoutMs);
+      const drained = new AbortController();
       await Promise.race([
-        Promise.allSettled([...inFlight]),
-        new Promise((resolve) => deadline.addEventListener('abort', resolve)),
+        Promise.allSettled([...inFlight]).finally(() => drained.abort()),
+        abortableSleep(timeoutMs, drained.signal),
       ]);
       const current = live;
       live = undefined;

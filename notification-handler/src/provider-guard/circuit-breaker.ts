@@ -1,5 +1,6 @@
 import { EventEmitter, once } from 'node:events';
 
+import { withTimeout } from '../domain/abortable-sleep.js';
 import type { BreakerState } from '../domain/email-provider.js';
 
 export type { BreakerState };
@@ -78,8 +79,9 @@ export function createCircuitBreaker(settings: BreakerSettings) {
         signal.throwIfAborted();
         if (state === 'closed') return;
         if (state === 'open' && probeDueIn() === 0) return;
-        const wait = state === 'open' ? AbortSignal.any([signal, AbortSignal.timeout(probeDueIn())]) : signal;
-        await once(events, 'change', { signal: wait }).catch(() => undefined);
+        const changed = (wait: AbortSignal) => once(events, 'change', { signal: wait });
+        if (state === 'open') await withTimeout(signal, probeDueIn(), changed).catch(() => undefined);
+        else await changed(signal).catch(() => undefined);
       }
     },
   };

@@ -12,12 +12,12 @@ describe('a redelivery waiting on another handler (state and decisions)', () => 
     await harness?.stop();
   });
 
-  /** A row another handler claimed a moment ago, with ten minutes of lease left. */
-  async function claimedElsewhere(message: ReturnType<typeof buildMessage>) {
+  /** A row another handler claimed a moment ago, with `leaseSeconds` of lease left. */
+  async function claimedElsewhere(message: ReturnType<typeof buildMessage>, leaseSeconds = 600) {
     await harness.db.query(
       `INSERT INTO notifications.notifications
          (tracking_id, operation, recipient_email, recipient_name, request, status, lease_expires_at, occurred_at)
-       VALUES ($1, $2, $3, $4, $5, 'in_progress', now() + interval '10 minutes', $6)`,
+       VALUES ($1, $2, $3, $4, $5, 'in_progress', now() + make_interval(secs => $7), $6)`,
       [
         message.trackingId,
         message.operation,
@@ -25,6 +25,7 @@ describe('a redelivery waiting on another handler (state and decisions)', () => 
         message.recipient.name,
         message,
         message.occurredAt,
+        leaseSeconds,
       ],
     );
   }
@@ -43,5 +44,15 @@ describe('a redelivery waiting on another handler (state and decisions)', () => 
     // Ten minutes of lease were left: an answer within seconds means it looked again, not waited.
     expect(await harness.decided(message.trackingId, 'acked', 5_000)).toMatchObject({ outcome: 'duplicate' });
     expect(harness.emailsFor(message.trackingId)).toHaveLength(0);
+  });
+
+  it('When the other handler died (its lease runs out), then the waiting delivery takes the row over and sends', async () => {
+    const message = buildMessage();
+    await claimedElsewhere(message, 1);
+
+    harness.publish(message);
+
+    expect(await harness.decided(message.trackingId, 'acked', 10_000)).toMatchObject({ outcome: 'sent' });
+    expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
   });
 });
