@@ -47,9 +47,10 @@ describe('handler metrics registry', () => {
   /** A sample's value; `sample` names a histogram's `_count` or `_sum`. */
   const sampleValue = async (registry: Registry, name: string, labels: Record<string, string> = {}, sample = name) => {
     const metric = await registry.getSingleMetric(name)?.get();
+    // A histogram's values name their series (`_bucket`, `_count`, `_sum`); prom-client's type omits it.
     return metric?.values.find(
       (value) =>
-        (value.metricName ?? name) === sample &&
+        ((value as { metricName?: string }).metricName ?? name) === sample &&
         Object.entries(labels).every(([key, wanted]) => value.labels[key] === wanted),
     )?.value;
   };
