@@ -1,5 +1,13 @@
-import { errorHandler, type Logger, notFound, requestLogger } from '@notify/shared/platform';
+import {
+  errorHandler,
+  type Logger,
+  measureRequests,
+  metricsRoutes,
+  notFound,
+  requestLogger,
+} from '@notify/shared/platform';
 import express, { type Express } from 'express';
+import type { Registry } from 'prom-client';
 import type { Queryable } from './db/notification-repository.js';
 import type { BreakerState } from './domain/email-provider.js';
 import type { ReplayDeps } from './domain/replay-notification.js';
@@ -16,15 +24,19 @@ export type AppDependencies = {
   describeHealth: () => { breaker: Record<string, BreakerState>; pausedBy: string[] };
   requeue: ReplayDeps['requeue'];
   log: Logger;
+  /** The handler's metrics registry: request durations go in, `GET /metrics` reads it out. */
+  metrics: Registry;
 };
 
-/** The HTTP side: status API, replay and health. Never listens; main.ts does. */
+/** The HTTP side: status API, replay, health and metrics. Never listens; main.ts does. */
 export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
+  app.use(measureRequests(deps.metrics));
   app.use(requestLogger(deps.log));
   app.use(express.json({ limit: '16kb' }));
   app.use(healthRoutes(deps));
+  app.use(metricsRoutes(deps.metrics));
   app.use(notificationRoutes(deps));
   app.use(notFound);
   app.use(errorHandler(deps.log));

@@ -48,6 +48,8 @@ const schema = z
     DATABASE_POOL_SIZE: envInt(20, { min: 2, max: 200 }),
     /** How long a dead letter, a delayed retry or a replay waits for the broker's confirm. */
     PUBLISH_CONFIRM_TIMEOUT_MS: envInt(10_000, { min: 100 }),
+    /** How often the work and dead-letter queue depths are read for /metrics. */
+    QUEUE_SAMPLE_MS: envInt(5_000, { min: 100 }),
   })
   .refine((env) => !env.MAILJET_API_KEY === !env.MAILJET_API_SECRET, {
     path: ['MAILJET_API_SECRET'],

@@ -4,6 +4,7 @@ import {
   Closers,
   ConfirmPublisher,
   connectBroker,
+  createMetricsRegistry,
   createPool,
   type Logger,
   listen,
@@ -11,6 +12,7 @@ import {
   pingDatabase,
   redactUrl,
 } from '@notify/shared/platform';
+import type { Registry } from 'prom-client';
 import { createApp } from './app.js';
 import { batchingEmailProvider } from './batching/batching-email-provider.js';
 import type { HandlerConfig } from './config.js';
@@ -22,11 +24,14 @@ import { sendNotification } from './domain/send-notification.js';
 import { createMailjetEmailProvider } from './mailjet/mailjet-email-provider.js';
 import { HEADERS } from './messaging/delivery-headers.js';
 import { createNotificationConsumer } from './messaging/notification-consumer.js';
+import { createQueueSampler } from './messaging/queue-sampler.js';
+import { registerHandlerMetrics } from './metrics/handler-metrics.js';
 import { guardProvider } from './provider-guard/guard-provider.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 const APP_ID = 'notification-handler';
 const PROVIDER = 'mailjet';
+const QUEUE_SAMPLE_TIMEOUT_MS = 2_000;
 
 export type HandlerOverrides = {
   /** The process's closers, so that a signal during start-up closes what is open so far. */
@@ -40,6 +45,8 @@ export type RunningHandler = {
   closers: Closers;
   consumer: ReturnType<typeof createNotificationConsumer>;
   provider: GuardedEmailProvider;
+  /** This instance's metrics, as `GET /metrics` shows them. */
+  metrics: Registry;
   stop: () => Promise<void>;
 };
 
@@ -74,10 +81,18 @@ export async function startNotificationHandler(
       log,
     });
     const store = createNotificationStore(pool, availability, { leaseMs: config.leaseMs });
+    const metrics = createMetricsRegistry();
+    // Read at scrape time, once the server listens: by then the guard and the consumer exist.
+    const handlerMetrics = registerHandlerMetrics(metrics, {
+      provider: PROVIDER,
+      breakerState: () => guarded.breakerState(),
+      inFlight: () => consumer.inFlightCount(),
+    });
     const guarded = guardProvider(overrides.provider ?? createMailjetEmailProvider(config.mailjet, log), {
       name: PROVIDER,
       ...config.providerGuard,
       log,
+      onCall: handlerMetrics.observeProviderCall,
     });
     const provider = batchingEmailProvider(guarded, config.MAILJET_MAX_CONCURRENT_CALLS);
     const publisher = new ConfirmPublisher(log, {
@@ -106,6 +121,7 @@ export async function startNotificationHandler(
           signal,
         ),
     });
+    consumer.events.on('decided', handlerMetrics.countDecision);
     // Messages wait in the queue, untouched, while the provider or the database is away; for the
     // provider, one comes in at a time, so that the breaker's probes carry a real pending email.
     guarded.onBreakerChange((state) =>
@@ -134,15 +150,25 @@ export async function startNotificationHandler(
       describeHealth: () => ({ breaker: { [PROVIDER]: guarded.breakerState() }, pausedBy: consumer.pausedBy() }),
       requeue,
       log,
+      metrics,
     });
     const server = await listen(app, config.PORT, config.HOST);
     closers.add('http server', server.close);
 
+    const sampler = createQueueSampler({
+      queues: [topology.queue, topology.deadLetterQueue],
+      intervalMs: config.QUEUE_SAMPLE_MS,
+      timeoutMs: QUEUE_SAMPLE_TIMEOUT_MS,
+      onSample: handlerMetrics.setQueueMessages,
+      log,
+    });
     const broker = await connectBroker({ url: config.AMQP_URL, connectionName: APP_ID }, log, async (model) => {
       await consumer.setup(model);
       await publisher.attach(model);
+      sampler.attach(model);
     });
     closers.add('broker connection', broker.close);
+    closers.add('queue sampler', () => sampler.stop());
     closers.add('publisher', () => publisher.close());
     // Draining gets most of the shutdown bound; the rest is for closing connections.
     closers.add('consumer', () => consumer.stop(Math.floor(config.SHUTDOWN_TIMEOUT_MS * 0.8)));
@@ -153,7 +179,14 @@ export async function startNotificationHandler(
       draining = true;
     });
     log.info({ port: server.port }, 'notification handler ready');
-    return { url: `http://127.0.0.1:${server.port}`, closers, consumer, provider, stop: () => closers.closeAll() };
+    return {
+      url: `http://127.0.0.1:${server.port}`,
+      closers,
+      consumer,
+      provider,
+      metrics,
+      stop: () => closers.closeAll(),
+    };
   } catch (error) {
     await closers.closeAll();
     throw error;

@@ -31,6 +31,8 @@ export type NotificationView = {
   nextAttemptAt: string | null;
   /** When a replay was last queued for it. */
   replayQueuedAt: string | null;
+  /** The W3C trace id its message's `traceparent` header carried; null when it had none. */
+  traceId: string | null;
 };
 
 const VIEW_COLUMNS = `
@@ -39,7 +41,8 @@ const VIEW_COLUMNS = `
   attempt_count AS "attemptCount", last_error AS "lastError", provider_message_id AS "providerMessageId",
   to_json(occurred_at) #>> '{}' AS "occurredAt", to_json(created_at) #>> '{}' AS "createdAt",
   to_json(updated_at) #>> '{}' AS "updatedAt", to_json(sent_at) #>> '{}' AS "sentAt",
-  to_json(next_attempt_at) #>> '{}' AS "nextAttemptAt", to_json(replay_queued_at) #>> '{}' AS "replayQueuedAt"`;
+  to_json(next_attempt_at) #>> '{}' AS "nextAttemptAt", to_json(replay_queued_at) #>> '{}' AS "replayQueuedAt",
+  trace_id AS "traceId"`;
 
 export async function findNotification(
   db: Queryable,

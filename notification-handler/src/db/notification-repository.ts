@@ -10,8 +10,11 @@ export type ClaimResult =
   /** Another handler holds the row; `leaseExpiresAt` undefined when the row is not visible yet. */
   | { kind: 'busy'; leaseExpiresAt: Date | undefined };
 
-/** A message to claim; `replay` is set on what the replay API queued, which may reopen a failed row. */
-export type ClaimRequest = { message: NotificationMessage; replay: boolean };
+/**
+ * A message to claim; `replay` is set on what the replay API queued, which may reopen a failed row.
+ * `traceId` is stored when the row is created, never changed after.
+ */
+export type ClaimRequest = { message: NotificationMessage; replay: boolean; traceId?: string | undefined };
 
 export type AttemptRecord = {
   number: number;
@@ -35,14 +38,15 @@ const CLAIM = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
     tracking_id uuid, operation text, recipient_email text, recipient_name text, request jsonb,
-    occurred_at timestamptz, replay boolean)
+    occurred_at timestamptz, replay boolean, trace_id text)
   ORDER BY tracking_id
 ),
 claimed AS (
   INSERT INTO notifications.notifications AS n
-    (tracking_id, operation, recipient_email, recipient_name, request, status, lease_expires_at, occurred_at)
+    (tracking_id, operation, recipient_email, recipient_name, request, status, lease_expires_at, occurred_at,
+     trace_id)
   SELECT tracking_id, operation, recipient_email, recipient_name, request, 'in_progress',
-         now() + make_interval(secs => $2::float8 / 1000), occurred_at
+         now() + make_interval(secs => $2::float8 / 1000), occurred_at, trace_id
   FROM input
   ON CONFLICT (tracking_id) DO UPDATE
     SET status = 'in_progress', lease_expires_at = EXCLUDED.lease_expires_at, next_attempt_at = NULL,
@@ -66,7 +70,7 @@ export async function claimNotifications(
   requests: readonly ClaimRequest[],
   leaseMs: number,
 ): Promise<ClaimResult[]> {
-  const input = requests.map(({ message, replay }) => ({
+  const input = requests.map(({ message, replay, traceId }) => ({
     tracking_id: message.trackingId,
     operation: message.operation,
     recipient_email: message.recipient.email,
@@ -74,6 +78,7 @@ export async function claimNotifications(
     request: message,
     occurred_at: message.occurredAt,
     replay,
+    trace_id: traceId ?? null,
   }));
   const { rows } = await db.query<ClaimRow>({
     name: 'notifications.claim',

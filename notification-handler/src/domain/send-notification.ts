@@ -7,6 +7,7 @@ import { buildEmail } from './email-template.js';
 import { maskEmail } from './mask-email.js';
 import { nextRedelivery, type RedeliveryPolicy } from './redelivery-schedule.js';
 import type { DelayStrategy } from './retry.js';
+import { scrubAddresses } from './scrub-addresses.js';
 import { sendWithRetries } from './send-with-retries.js';
 import { waitForLease } from './wait-for-lease.js';
 
@@ -29,6 +30,8 @@ export type NotificationDelivery = {
   redeliveries: number;
   /** The deadline counts from here: the event's `occurredAt`, or the replay's time. */
   deadlineFrom: Date;
+  /** The W3C trace the message's `traceparent` header continues, when it had one. */
+  traceId: string | undefined;
 };
 
 export type SendNotificationOutcome =
@@ -52,11 +55,15 @@ export async function sendNotification(
   signal: AbortSignal,
 ): Promise<SendNotificationOutcome> {
   const { message } = delivery;
-  const log = deps.log.child({ trackingId: message.trackingId, operation: message.operation });
+  const log = deps.log.child({
+    trackingId: message.trackingId,
+    operation: message.operation,
+    ...(delivery.traceId ? { traceId: delivery.traceId } : {}),
+  });
   try {
     const claim = await waitForLease(
       message.trackingId,
-      () => deps.store.claim({ message, replay: delivery.replay }),
+      () => deps.store.claim({ message, replay: delivery.replay, traceId: delivery.traceId }),
       { settledHereOrAfter: deps.store.settledHereOrAfter, pollMs: deps.leasePollMs },
       signal,
     );
@@ -72,8 +79,10 @@ export async function sendNotification(
     return await sendClaimed(delivery, claim.previousAttempts, deps, signal, log);
   } catch (error) {
     if (!(error instanceof DatabaseRefusal)) throw error;
-    log.warn({ reason: error.message }, 'the database refused this notification');
-    return { kind: 'refused', reason: error.message };
+    // The database may quote the value it refused.
+    const reason = scrubAddresses(error.message);
+    log.warn({ reason }, 'the database refused this notification');
+    return { kind: 'refused', reason };
   }
 }
 

@@ -1,4 +1,5 @@
 import type { SendOutcome } from '../domain/email-provider.js';
+import { scrubAddresses } from '../domain/scrub-addresses.js';
 
 /** Transient: no HTTP answer, 429 or 5xx. Any other 4xx will fail the same way next time. */
 export function isTransientStatus(status: number): boolean {
@@ -45,7 +46,9 @@ function outcomeOf(entry: MailjetEntry, httpStatus: number): SendOutcome {
     transient: isTransientStatus(status),
     httpStatus: status,
     errorCode: error?.ErrorCode,
-    reason: `${error?.ErrorCode ?? `HTTP ${status}`}: ${error?.ErrorMessage ?? 'message refused'}${related}`,
+    reason: mailjetReason(
+      `${error?.ErrorCode ?? `HTTP ${status}`}: ${error?.ErrorMessage ?? 'message refused'}${related}`,
+    ),
   };
 }
 
@@ -80,7 +83,7 @@ export function outcomesFromError(error: MailjetClientError, count: number): Sen
     transient: isTransientStatus(status),
     httpStatus: status,
     errorCode: error.ErrorCode,
-    reason: `HTTP ${status}: ${message}`,
+    reason: mailjetReason(`HTTP ${status}: ${message}`),
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
   });
 }
@@ -92,6 +95,15 @@ export function parseRetryAfter(value: unknown, now = Date.now()): number | unde
   if (/^\d+$/.test(text)) return Number(text) * 1_000;
   const at = Date.parse(text);
   return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
+/**
+ * Mailjet's texts quote the address they refuse (`"x@y" is an invalid email address.`). A reason is
+ * logged, stored on the attempt and the row, and sent with the dead letter: only the row's
+ * recipient field may hold the address in clear.
+ */
+function mailjetReason(text: string): string {
+  return scrubAddresses(text);
 }
 
 function repeat(count: number, outcome: SendOutcome): SendOutcome[] {

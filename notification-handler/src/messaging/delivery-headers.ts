@@ -1,4 +1,5 @@
 import type { NotificationMessage } from '@notify/shared';
+import { childTraceContext, parseTraceparent, TRACEPARENT_HEADER } from '@notify/shared/platform';
 import type { ConsumeMessage, Options } from 'amqplib';
 import type { NotificationDelivery } from '../domain/send-notification.js';
 
@@ -30,7 +31,18 @@ export function readDelivery(message: NotificationMessage, delivery: ConsumeMess
     replay: replayRequestedAt !== undefined,
     redeliveries: Number.isInteger(redeliveries) && redeliveries >= 0 ? redeliveries : 0,
     deadlineFrom: replayRequestedAt ?? new Date(message.occurredAt),
+    traceId: readTraceId(delivery),
   };
+}
+
+/**
+ * The trace the message's `traceparent` header continues: the handler's work is a child span of
+ * the publisher's, so it keeps its trace id. No header, or a malformed one: no trace id. The
+ * handler starts no trace of its own, since nothing downstream of it would carry one.
+ */
+export function readTraceId(delivery: Pick<ConsumeMessage, 'properties'>): string | undefined {
+  const parent = parseTraceparent(delivery.properties.headers?.[TRACEPARENT_HEADER]);
+  return parent ? childTraceContext(parent).traceId : undefined;
 }
 
 /** The same message again, marked as having been through `redeliveries` delay queues. */

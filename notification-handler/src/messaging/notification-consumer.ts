@@ -1,11 +1,18 @@
 import { EventEmitter } from 'node:events';
-import { decodeNotification, describeProblem, type Topology } from '@notify/shared';
+import {
+  decodeNotification,
+  describeProblem,
+  type MessageDecodeError,
+  type Operation,
+  type Topology,
+} from '@notify/shared';
 import type { Logger, OutgoingMessage, PublishOutcome } from '@notify/shared/platform';
 import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { abortableSleep } from '../domain/abortable-sleep.js';
+import { scrubAddresses } from '../domain/scrub-addresses.js';
 import type { NotificationDelivery, SendNotificationOutcome } from '../domain/send-notification.js';
 import { deadLetterCopy } from './dead-letter.js';
-import { delayedCopyProperties, readDelivery } from './delivery-headers.js';
+import { delayedCopyProperties, readDelivery, readTraceId } from './delivery-headers.js';
 import { assertNotificationTopology, delayQueueName } from './topology.js';
 
 export type ConsumerDeps = {
@@ -20,12 +27,38 @@ export type ConsumerDeps = {
   requeueDelayMs?: number;
 };
 
-/** What the consumer did with a delivery; tests and metrics wait on these, not on log text. */
+/**
+ * Why a message went to the dead-letter queue: it did not decode, the database refused its data,
+ * or the use case failed it (a permanent provider refusal, or the deadline passed).
+ */
+export type DeadLetterCause = 'invalid_message' | 'refused' | 'send_failed';
+
+/**
+ * What the consumer did with a delivery; tests and metrics wait on these, not on log text.
+ * `operation` is undefined only for a message that did not decode.
+ */
 export type Decision =
-  | { kind: 'acked'; trackingId: string; outcome: SendNotificationOutcome['kind'] }
-  | { kind: 'dead-lettered'; trackingId: string | undefined; reason: string }
-  | { kind: 'rescheduled'; trackingId: string; delayMs: number; nextAttemptAt: Date }
-  | { kind: 'requeued'; trackingId: string | undefined; reason: string };
+  | {
+      kind: 'acked';
+      trackingId: string;
+      operation: Operation;
+      outcome: SendNotificationOutcome['kind'];
+      /** The event's time, and whether a replay brought it: for the accepted-to-sent latency. */
+      occurredAt: string;
+      replay: boolean;
+    }
+  | {
+      kind: 'dead-lettered';
+      trackingId: string | undefined;
+      operation: Operation | undefined;
+      reason: string;
+      cause: DeadLetterCause;
+    }
+  | { kind: 'rescheduled'; trackingId: string; operation: Operation; delayMs: number; nextAttemptAt: Date }
+  | { kind: 'requeued'; trackingId: string | undefined; operation: Operation | undefined; reason: string };
+
+/** The delivery a decision is about, and the logger whose lines carry its trace id. */
+type Subject = { trackingId: string | undefined; operation: Operation | undefined; log: Logger };
 
 /** full: PREFETCH in flight. one: a single message, to give a paused provider its probes. stopped: none. */
 type Mode = 'full' | 'one' | 'stopped';
@@ -126,44 +159,63 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
   }
 
   async function processDelivery(current: Live, delivery: ConsumeMessage): Promise<void> {
+    const traceId = readTraceId(delivery);
+    const deliveryLog = traceId ? log.child({ traceId }) : log;
     const decoded = decodeNotification(delivery);
-    if (!decoded.ok) {
-      const reasons = decoded.error.problems.map(describeProblem);
-      log.warn({ trackingId: decoded.error.trackingId, reasons }, 'invalid message dead-lettered');
-      return deadLetter(current, delivery, decoded.error.trackingId, `invalid message: ${reasons.join('; ')}`);
-    }
-    const { trackingId } = decoded.message;
+    if (!decoded.ok) return deadLetterInvalid(current, delivery, decoded.error, deliveryLog);
+    const notification = readDelivery(decoded.message, delivery);
+    const { trackingId, operation, occurredAt } = decoded.message;
+    const subject = { trackingId, operation, log: deliveryLog };
     try {
       const signal = AbortSignal.any([shutdown.signal, current.closed.signal]);
-      const outcome = await deps.handle(readDelivery(decoded.message, delivery), signal);
-      if (outcome.kind === 'failed' || outcome.kind === 'refused')
-        return deadLetter(current, delivery, trackingId, outcome.reason);
-      if (outcome.kind === 'rescheduled') return reschedule(current, delivery, trackingId, outcome);
-      if (outcome.kind === 'interrupted') return requeue(current, delivery, trackingId, 'interrupted');
-      ack(current, delivery, { kind: 'acked', trackingId, outcome: outcome.kind });
+      const outcome = await deps.handle(notification, signal);
+      if (outcome.kind === 'failed') return deadLetter(current, delivery, subject, outcome.reason, 'send_failed');
+      if (outcome.kind === 'refused') return deadLetter(current, delivery, subject, outcome.reason, 'refused');
+      if (outcome.kind === 'rescheduled') return reschedule(current, delivery, subject, outcome);
+      if (outcome.kind === 'interrupted') return requeue(current, delivery, subject, 'interrupted');
+      const { replay } = notification;
+      ack(current, delivery, { kind: 'acked', trackingId, operation, outcome: outcome.kind, occurredAt, replay });
     } catch (err) {
-      log.error({ err, trackingId }, 'notification not processed; back to the queue');
+      deliveryLog.error({ err, trackingId }, 'notification not processed; back to the queue');
       await abortableSleep(deps.requeueDelayMs ?? 2_000, shutdown.signal);
-      requeue(current, delivery, trackingId, (err as Error).message);
+      requeue(current, delivery, subject, (err as Error).message);
     }
   }
 
+  function deadLetterInvalid(current: Live, delivery: ConsumeMessage, error: MessageDecodeError, deliveryLog: Logger) {
+    // A problem may quote the body (JSON.parse does, and so does a wrong schemaVersion).
+    const reasons = error.problems.map((problem) => scrubAddresses(describeProblem(problem)));
+    const { trackingId } = error;
+    deliveryLog.warn({ trackingId, reasons }, 'invalid message dead-lettered');
+    const subject = { trackingId, operation: undefined, log: deliveryLog };
+    return deadLetter(current, delivery, subject, `invalid message: ${reasons.join('; ')}`, 'invalid_message');
+  }
+
   /** A copy with the reason in its headers goes to the dead-letter exchange, then the original is acked. */
-  async function deadLetter(current: Live, delivery: ConsumeMessage, trackingId: string | undefined, reason: string) {
-    const copy = deadLetterCopy(delivery, reason);
+  async function deadLetter(
+    current: Live,
+    delivery: ConsumeMessage,
+    subject: Subject,
+    reason: string,
+    cause: DeadLetterCause,
+  ) {
+    const { trackingId, operation } = subject;
+    // The last door out: whatever a reason quotes, no address leaves in clear with the copy.
+    const scrubbed = scrubAddresses(reason);
+    const copy = deadLetterCopy(delivery, scrubbed);
     const result = await deps.publish({ exchange: topology.deadLetterExchange, ...copy, properties: copy.options });
     if (result.status !== 'published') {
-      log.error({ trackingId, reason: result.reason }, 'dead-lettering failed; the message stays on the queue');
-      return requeue(current, delivery, trackingId, `dead-lettering failed: ${result.reason}`);
+      subject.log.error({ trackingId, reason: result.reason }, 'dead-lettering failed; the message stays on the queue');
+      return requeue(current, delivery, subject, `dead-lettering failed: ${result.reason}`);
     }
-    ack(current, delivery, { kind: 'dead-lettered', trackingId, reason });
+    ack(current, delivery, { kind: 'dead-lettered', trackingId, operation, reason: scrubbed, cause });
   }
 
   /** The message waits in the delay queue for its wait, holding no prefetch slot, then comes back. */
   async function reschedule(
     current: Live,
     delivery: ConsumeMessage,
-    trackingId: string,
+    subject: Subject & { trackingId: string; operation: Operation },
     outcome: Extract<SendNotificationOutcome, { kind: 'rescheduled' }>,
   ) {
     const result = await deps.publish({
@@ -174,10 +226,11 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
     });
     // Requeued instead, the row (retry_scheduled) is claimed again at once: an early attempt, no loss.
     if (result.status !== 'published')
-      return requeue(current, delivery, trackingId, `rescheduling failed: ${result.reason}`);
+      return requeue(current, delivery, subject, `rescheduling failed: ${result.reason}`);
     ack(current, delivery, {
       kind: 'rescheduled',
-      trackingId,
+      trackingId: subject.trackingId,
+      operation: subject.operation,
       delayMs: outcome.delayMs,
       nextAttemptAt: outcome.nextAttemptAt,
     });
@@ -187,9 +240,9 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
     if (onOpenChannel(current, () => current.channel.ack(delivery))) events.emit('decided', decision);
   }
 
-  function requeue(current: Live, delivery: ConsumeMessage, trackingId: string | undefined, reason: string): void {
+  function requeue(current: Live, delivery: ConsumeMessage, { trackingId, operation }: Subject, reason: string): void {
     if (onOpenChannel(current, () => current.channel.nack(delivery, false, true)))
-      events.emit('decided', { kind: 'requeued', trackingId, reason });
+      events.emit('decided', { kind: 'requeued', trackingId, operation, reason });
   }
 
   /** An ack on a channel that has since closed throws; the broker redelivers that message anyway. */

@@ -3,6 +3,7 @@ import type { BreakerState, EmailProvider } from '../domain/email-provider.js';
 import { createCallRateLimiter } from './call-rate-limiter.js';
 import { createCircuitBreaker } from './circuit-breaker.js';
 import { guardEmailProvider } from './guarded-email-provider.js';
+import type { ProviderCall } from './provider-call.js';
 
 export type ProviderGuardSettings = {
   name: string;
@@ -11,6 +12,8 @@ export type ProviderGuardSettings = {
   maxCallsPerSecond: number;
   throttlePauseMs: number;
   log: Logger;
+  /** Told of every call asked of the guard, made or deferred (metrics). */
+  onCall?: (call: ProviderCall) => void;
 };
 
 /** A provider behind its own breaker and call-rate limit; each breaker change is one log line. */
@@ -29,6 +32,7 @@ export function guardProvider(provider: EmailProvider, settings: ProviderGuardSe
     limiter: createCallRateLimiter({ maxPerSecond: settings.maxCallsPerSecond }),
     throttlePauseMs: settings.throttlePauseMs,
     log,
+    onCall: settings.onCall,
   });
   return {
     ...guarded,

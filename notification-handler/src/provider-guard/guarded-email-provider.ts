@@ -2,6 +2,7 @@ import type { Logger } from '@notify/shared/platform';
 import type { Email, GuardedEmailProvider, SendOutcome } from '../domain/email-provider.js';
 import type { CallRateLimiter } from './call-rate-limiter.js';
 import type { CallResult, CircuitBreaker } from './circuit-breaker.js';
+import { callResultOf, type ProviderCall } from './provider-call.js';
 
 export type ProviderGuardDeps = {
   name: string;
@@ -10,6 +11,8 @@ export type ProviderGuardDeps = {
   /** Pause after a 429 without Retry-After. */
   throttlePauseMs: number;
   log: Logger;
+  /** Told of every call asked of the guard, made or deferred (metrics). */
+  onCall?: (call: ProviderCall) => void;
 };
 
 /**
@@ -22,9 +25,16 @@ export function guardEmailProvider(inner: GuardedEmailProvider['send'], deps: Pr
   return {
     async send(emails: readonly Email[]): Promise<SendOutcome[]> {
       const admission = breaker.admit();
-      if (admission === 'refuse') return emails.map(() => ({ kind: 'deferred', reason: `${deps.name} breaker open` }));
+      if (admission === 'refuse') {
+        deps.onCall?.({ provider: deps.name, result: 'deferred', emails: emails.length });
+        return emails.map(() => ({ kind: 'deferred', reason: `${deps.name} breaker open` }));
+      }
       await limiter.take();
+      // Timed after the rate limiter's wait: the provider's own latency.
+      const startedAt = performance.now();
       const outcomes = await inner(emails);
+      const durationSeconds = (performance.now() - startedAt) / 1_000;
+      deps.onCall?.({ provider: deps.name, result: callResultOf(outcomes), emails: emails.length, durationSeconds });
       const throttled = outcomes.find((outcome) => outcome.kind === 'failed' && outcome.httpStatus === 429);
       if (throttled?.kind === 'failed') {
         const pauseMs = throttled.retryAfterMs ?? deps.throttlePauseMs;

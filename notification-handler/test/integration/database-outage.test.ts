@@ -62,7 +62,7 @@ describe('database outage (readiness and state)', () => {
     for (const message of [inFlight, queued]) {
       expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
       expect(harness.decisions.filter((d) => d.trackingId === message.trackingId)).toEqual([
-        { kind: 'acked', trackingId: message.trackingId, outcome: 'sent' },
+        expect.objectContaining({ kind: 'acked', trackingId: message.trackingId, outcome: 'sent' }),
       ]);
     }
     expect(harness.handler.consumer.isConsuming()).toBe(true);

@@ -71,6 +71,31 @@ describe('Mailjet outcome classification', () => {
     },
   );
 
+  it('When Mailjet refuses a recipient and quotes the address, then the reason carries it masked', () => {
+    const data = {
+      Messages: [
+        {
+          Status: 'error',
+          Errors: [
+            {
+              ErrorCode: 'mj-0013',
+              StatusCode: 400,
+              ErrorMessage: '"alice@fail.example" is an invalid email address.',
+              ErrorRelatedTo: ['To[0].Email'],
+            },
+          ],
+        },
+      ],
+    };
+    const [outcome] = outcomesFromError(httpError(400, { response: { data } }), 1);
+    expect(outcome).toHaveProperty('reason', 'mj-0013: "a***@f***.example" is an invalid email address. (To[0].Email)');
+  });
+
+  it('When an error answer quotes an address, then the reason carries it masked', () => {
+    const error = httpError(403, { response: { data: { ErrorMessage: 'sender bob@example.com is not validated' } } });
+    expect(outcomesFromError(error, 1)[0]).toHaveProperty('reason', 'HTTP 403: sender b***@e***.com is not validated');
+  });
+
   it('When a 2xx body has no Messages (not JSON), then it is treated as transient, not as sent', () => {
     expect(outcomesFromBody({}, 1, 200)).toEqual([expect.objectContaining({ kind: 'failed', transient: true })]);
   });

@@ -1,5 +1,5 @@
 import { startSandbox } from '@notify/mailjet-sandbox';
-import { encodeNotification, type NotificationMessage, topologyNames } from '@notify/shared';
+import { type EncodeOptions, encodeNotification, type NotificationMessage, topologyNames } from '@notify/shared';
 import type { GetMessage } from 'amqplib';
 import pg from 'pg';
 import { inject } from 'vitest';
@@ -85,8 +85,13 @@ export async function startHarness(
       return handler;
     },
     api,
-    publish(message: NotificationMessage | Record<string, unknown>) {
-      const { routingKey, content, properties } = encodeNotification(message as NotificationMessage, 'handler-test');
+    /** As the ticketing service publishes it; `traceparent` goes in the AMQP header of that name. */
+    publish(message: NotificationMessage | Record<string, unknown>, options: EncodeOptions = {}) {
+      const { routingKey, content, properties } = encodeNotification(
+        message as NotificationMessage,
+        'handler-test',
+        options,
+      );
       broker.channel.publish(topology.exchange, routingKey, content, properties);
     },
     publishRaw(routingKey: string, content: Buffer, properties: Record<string, unknown>) {

@@ -1,0 +1,44 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openTestBroker, type TestBroker, uniquePrefix } from '../../../test-support/broker.js';
+import { silentLogger } from '../../../test-support/logger.js';
+import { waitFor } from '../../../test-support/wait.js';
+import { createQueueSampler, type QueueSampler } from '../../src/messaging/queue-sampler.js';
+
+describe('queue sampler (queue depths for /metrics)', () => {
+  const prefix = uniquePrefix('sampler');
+  const queue = `${prefix}work`;
+  const missing = `${prefix}missing`;
+  let broker: TestBroker;
+  let sampler: QueueSampler | undefined;
+
+  beforeAll(async () => {
+    broker = await openTestBroker();
+    await broker.channel.assertQueue(queue, { durable: false });
+  });
+  afterAll(async () => {
+    await sampler?.stop();
+    await broker.channel.deleteQueue(queue).catch(() => undefined);
+    await broker.close();
+  });
+
+  it('When one queue is missing, then it reads NaN, the other its depth, and only the sampler channel is closed', async () => {
+    for (const n of [1, 2, 3]) broker.channel.sendToQueue(queue, Buffer.from(String(n)));
+    const samples = new Map<string, number[]>();
+    sampler = createQueueSampler({
+      queues: [missing, queue],
+      intervalMs: 100,
+      timeoutMs: 2_000,
+      onSample: (name, messages) => samples.set(name, [...(samples.get(name) ?? []), messages]),
+      log: silentLogger,
+    });
+
+    sampler.attach(broker.connection);
+    // Two rounds: the channel closed by the missing queue is opened again for the next read.
+    await waitFor(() => ((samples.get(queue)?.length ?? 0) >= 2 ? true : undefined), { what: 'two rounds' });
+
+    expect(samples.get(missing)?.every(Number.isNaN)).toBe(true);
+    expect(samples.get(queue)?.at(-1)).toBe(3);
+    // The connection and its other channels carry on.
+    expect((await broker.channel.checkQueue(queue)).messageCount).toBe(3);
+  });
+});
