@@ -95,3 +95,30 @@ describe('Mailjet throttling (state)', () => {
     expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
   });
 });
+
+describe('the call-rate limit (outbound calls)', () => {
+  let harness: Harness;
+
+  beforeAll(async () => {
+    harness = await startHarness('rate-limit', { MAILJET_MAX_CALLS_PER_SECOND: '4' });
+  });
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  it('When sends come faster than the limit, then Mailjet receives the calls spaced at the limit', async () => {
+    const messages = Array.from({ length: 4 }, () => buildMessage());
+    for (const message of messages) {
+      harness.publish(message);
+      // One call each: a send still in flight would take the next email into the same call.
+      await harness.settled(message.trackingId, ['sent']);
+    }
+
+    const received = messages
+      .map((message) => Date.parse(String(harness.emailsFor(message.trackingId)[0]?.receivedAt)))
+      .sort((a, b) => a - b);
+    const gaps = received.slice(1).map((at, index) => at - (received[index] as number));
+    // 4 calls a second: 250 ms apart at least (a little less for clock rounding).
+    expect(gaps.every((gap) => gap >= 240)).toBe(true);
+  });
+});
