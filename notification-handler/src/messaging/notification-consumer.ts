@@ -11,9 +11,13 @@ import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { abortableSleep } from '../domain/abortable-sleep.js';
 import { scrubAddresses } from '../domain/scrub-addresses.js';
 import type { NotificationDelivery, SendNotificationOutcome } from '../domain/send-notification.js';
+import { createConsumptionSwitch } from './consumption-switch.js';
 import { deadLetterCopy } from './dead-letter.js';
+import type { DeadLetterCause, Decision } from './decisions.js';
 import { delayedCopyProperties, readDelivery, readTraceId } from './delivery-headers.js';
 import { assertNotificationTopology, delayQueueName } from './topology.js';
+
+export type { DeadLetterCause, Decision } from './decisions.js';
 
 export type ConsumerDeps = {
   topology: Topology;
@@ -27,57 +31,18 @@ export type ConsumerDeps = {
   requeueDelayMs?: number;
 };
 
-/**
- * Why a message went to the dead-letter queue: it did not decode, the database refused its data,
- * or the use case failed it (a permanent provider refusal, or the deadline passed).
- */
-export type DeadLetterCause = 'invalid_message' | 'refused' | 'send_failed';
-
-/**
- * What the consumer did with a delivery; tests and metrics wait on these, not on log text.
- * `operation` is undefined only for a message that did not decode.
- */
-export type Decision =
-  | {
-      kind: 'acked';
-      trackingId: string;
-      operation: Operation;
-      outcome: SendNotificationOutcome['kind'];
-      /** The event's time, and whether a replay brought it: for the accepted-to-sent latency. */
-      occurredAt: string;
-      replay: boolean;
-    }
-  | {
-      kind: 'dead-lettered';
-      trackingId: string | undefined;
-      operation: Operation | undefined;
-      reason: string;
-      cause: DeadLetterCause;
-    }
-  | { kind: 'rescheduled'; trackingId: string; operation: Operation; delayMs: number; nextAttemptAt: Date }
-  | { kind: 'requeued'; trackingId: string | undefined; operation: Operation | undefined; reason: string };
-
 /** The delivery a decision is about, and the logger whose lines carry its trace id. */
 type Subject = { trackingId: string | undefined; operation: Operation | undefined; log: Logger };
 
-/** full: PREFETCH in flight. one: a single message, to give a paused provider its probes. stopped: none. */
-type Mode = 'full' | 'one' | 'stopped';
-
-type Live = {
-  model: ChannelModel;
-  channel: Channel;
-  consumerTag: string | undefined;
-  mode: Mode;
-  closed: AbortController;
-};
+type Live = { model: ChannelModel; channel: Channel; closed: AbortController };
 
 export type NotificationConsumer = ReturnType<typeof createNotificationConsumer>;
 
 /**
  * The queue entry point: decode → validate → hand to the use case → map its outcome to ack,
  * dead-letter, delayed retry or requeue. `setup` runs on every (re)connect of the recovering
- * connection. Consumption pauses while anything the handler needs is away (`pause(reason)`): the
- * messages wait in the queue, untouched.
+ * connection. Consumption pauses while anything the handler needs is away (`pause(reason)`, see
+ * consumption-switch.ts): the messages wait in the queue, untouched.
  */
 export function createNotificationConsumer(deps: ConsumerDeps) {
   const { log, topology } = deps;
@@ -85,17 +50,16 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
   events.setMaxListeners(0);
   const inFlight = new Set<Promise<void>>();
   const shutdown = new AbortController();
-  /** Why consumption is paused; true where one message at a time may still come (a provider's probes). */
-  const pausedBy = new Map<string, boolean>();
+  const consumption = createConsumptionSwitch({ queue: topology.queue, prefetch: deps.prefetch, log });
   let live: Live | undefined;
-  let reconciling: Promise<void> = Promise.resolve();
 
   async function setup(model: ChannelModel): Promise<void> {
     const channel = await model.createChannel();
-    const current: Live = { model, channel, consumerTag: undefined, mode: 'stopped', closed: new AbortController() };
+    const current: Live = { model, channel, closed: new AbortController() };
     channel.on('error', (err) => log.warn({ err }, 'consumer channel error'));
     channel.on('close', () => {
       current.closed.abort();
+      consumption.detach(channel);
       if (live !== current) return;
       live = undefined;
       // A channel closed under a live connection would leave us consuming nothing: start over.
@@ -103,40 +67,7 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
     });
     await assertNotificationTopology(channel, topology, deps.delaysMs.map(Number));
     live = current;
-    await reconcile();
-  }
-
-  /** Consumes exactly while nothing pauses it; cancel and consume never overlap. */
-  function reconcile(): Promise<void> {
-    reconciling = reconciling
-      .then(applyPauseState)
-      .catch((err: unknown) => log.warn({ err }, 'could not change consumption'));
-    return reconciling;
-  }
-
-  function wantedMode(): Mode {
-    if (shutdown.signal.aborted) return 'stopped';
-    if (pausedBy.size === 0) return 'full';
-    return [...pausedBy.values()].every(Boolean) ? 'one' : 'stopped';
-  }
-
-  async function applyPauseState(): Promise<void> {
-    const current = live;
-    const mode = wantedMode();
-    if (!current || current.mode === mode) return;
-    if (current.consumerTag !== undefined) {
-      const tag = current.consumerTag;
-      current.consumerTag = undefined;
-      // Messages it delivered stay ours to ack after the cancel.
-      await current.channel.cancel(tag);
-    }
-    current.mode = mode;
-    if (mode === 'stopped') return;
-    // The prefetch applies per consumer, to those created after it is set.
-    await current.channel.prefetch(mode === 'full' ? deps.prefetch : 1);
-    const { consumerTag } = await current.channel.consume(topology.queue, (delivery) => onDelivery(current, delivery));
-    current.consumerTag = consumerTag;
-    log.info({ queue: topology.queue, prefetch: mode === 'full' ? deps.prefetch : 1 }, 'consuming');
+    await consumption.attach(channel, (delivery) => onDelivery(current, delivery));
   }
 
   function onDelivery(current: Live, delivery: ConsumeMessage | null): void {
@@ -263,32 +194,18 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
     /** The broker channel is open (consuming or paused). */
     isConnected: () => live !== undefined,
     /** Taking messages at full prefetch. */
-    isConsuming: () => live?.mode === 'full',
-    pausedBy: () => [...pausedBy.keys()],
+    isConsuming: () => live !== undefined && consumption.mode() === 'full',
+    pausedBy: consumption.pausedBy,
     inFlightCount: () => inFlight.size,
-    /**
-     * Stops taking messages while `reason` lasts. `oneAtATime`: still one message in flight, so that
-     * a provider's breaker has a real pending email to probe with even when nothing else waits.
-     */
-    pause(reason: string, { oneAtATime = false }: { oneAtATime?: boolean } = {}): void {
-      if (pausedBy.has(reason)) return;
-      pausedBy.set(reason, oneAtATime);
-      log.warn({ reason, pausedBy: [...pausedBy.keys()], oneAtATime }, 'consumption paused');
-      void reconcile();
-    },
-    resume(reason: string): void {
-      if (!pausedBy.delete(reason)) return;
-      const stillPausedBy = [...pausedBy.keys()];
-      log.info({ reason, stillPausedBy }, stillPausedBy.length === 0 ? 'consumption resumed' : 'still paused');
-      void reconcile();
-    },
+    pause: consumption.pause,
+    resume: consumption.resume,
     /**
      * Stops taking messages, ends waits, lets in-flight sends finish within `timeoutMs`. Whatever
      * is still unacked when the channel closes goes back to the queue.
      */
     async stop(timeoutMs: number): Promise<void> {
       shutdown.abort();
-      await reconcile();
+      await consumption.stop();
       const drained = new AbortController();
       await Promise.race([
         Promise.allSettled([...inFlight]).finally(() => drained.abort()),
