@@ -5,6 +5,9 @@ import type { BreakerState } from './domain/email-provider.js';
 import type { ReplayDeps } from './domain/replay-notification.js';
 import { healthRoutes } from './http/health-routes.js';
 import { notificationRoutes } from './http/notification-routes.js';
+import { guardApi } from './http/operator-auth/operator-guards.js';
+import type { OperatorDependencies } from './http/operator-page/operator-dependencies.js';
+import { operatorPageRoutes } from './http/operator-page/page-routes.js';
 
 export type AppDependencies = {
   db: Queryable;
@@ -16,15 +19,22 @@ export type AppDependencies = {
   describeHealth: () => { breaker: Record<string, BreakerState>; pausedBy: string[] };
   requeue: ReplayDeps['requeue'];
   log: Logger;
+  /** The operator token's guard, and what the operator page reads from the broker and the ticketing service. */
+  operator: OperatorDependencies;
 };
 
-/** The HTTP side: status API, replay and health. Never listens; main.ts does. */
+/**
+ * The HTTP side: status API, replay, the operator page and health. Never listens; main.ts does.
+ * The probes stay open; /notifications* and the page need the operator token (when one is set).
+ */
 export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestLogger(deps.log));
   app.use(express.json({ limit: '16kb' }));
   app.use(healthRoutes(deps));
+  app.use(operatorPageRoutes(deps));
+  app.use('/notifications', guardApi(deps.operator.access));
   app.use(notificationRoutes(deps));
   app.use(notFound);
   app.use(errorHandler(deps.log));

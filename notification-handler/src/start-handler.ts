@@ -19,6 +19,7 @@ import { createNotificationStore } from './db/notification-store.js';
 import type { EmailProvider, GuardedEmailProvider } from './domain/email-provider.js';
 import { distinctDelays } from './domain/redelivery-schedule.js';
 import { sendNotification } from './domain/send-notification.js';
+import { operatorDependencies } from './http/operator-page/operator-dependencies.js';
 import { createMailjetEmailProvider } from './mailjet/mailjet-email-provider.js';
 import { HEADERS } from './messaging/delivery-headers.js';
 import { createNotificationConsumer } from './messaging/notification-consumer.js';
@@ -122,6 +123,7 @@ export async function startNotificationHandler(
         properties: { ...encoded.properties, headers },
       });
     };
+    const operator = operatorDependencies(config, topology, requeue, log);
     let draining = false;
     const app = createApp({
       db: pool,
@@ -131,6 +133,7 @@ export async function startNotificationHandler(
       describeHealth: () => ({ breaker: { [PROVIDER]: guarded.breakerState() }, pausedBy: consumer.pausedBy() }),
       requeue,
       log,
+      operator,
     });
     const server = await listen(app, config.PORT, config.HOST);
     closers.add('http server', server.close);
@@ -138,6 +141,7 @@ export async function startNotificationHandler(
     const broker = await connectBroker({ url: config.AMQP_URL, connectionName: APP_ID }, log, async (model) => {
       await consumer.setup(model);
       await publisher.attach(model);
+      operator.inspector.attach(model);
     });
     closers.add('broker connection', broker.close);
     closers.add('publisher', () => publisher.close());

@@ -70,7 +70,11 @@ export async function startHarness(
 
   const api = async (path: string, init?: RequestInit) => {
     if (!handler) throw new Error('handler is stopped');
-    const response = await fetch(`${handler.url}${path}`, { ...init, signal: AbortSignal.timeout(5_000) });
+    const headers = new Headers(init?.headers);
+    // With a token set, the harness's own calls are the operator's; tests of the guard use fetch.
+    if (config.OPERATOR_TOKEN && !headers.has('authorization'))
+      headers.set('authorization', `Bearer ${config.OPERATOR_TOKEN}`);
+    const response = await fetch(`${handler.url}${path}`, { ...init, headers, signal: AbortSignal.timeout(5_000) });
     return { status: response.status, body: (await response.json()) as any };
   };
 
