@@ -3,6 +3,8 @@ import type { Channel, ChannelModel } from 'amqplib';
 
 export class BrokerUnavailableError extends Error {}
 
+const CLOSE_WAIT_MS = 1_000;
+
 export type BrokerInspector = ReturnType<typeof createBrokerInspector>;
 
 export type QueueDepth = { messages: number; consumers: number };
@@ -33,9 +35,10 @@ export function createBrokerInspector(log: Logger) {
       return await Promise.race([work(channel), deadline]);
     } finally {
       clearTimeout(timer);
-      // Closing returns whatever the work still holds unacked; a channel opened too late is closed too.
-      const late = channel ? Promise.resolve(channel) : opening;
-      void late.then((open) => open.close()).catch(() => undefined);
+      // Closing returns whatever the work still holds unacked. Awaited (briefly), so that the next
+      // look sees the nacks applied; a channel that opened after the deadline is closed too.
+      if (channel) await closeWithin(channel, CLOSE_WAIT_MS);
+      else void opening.then((late) => late.close()).catch(() => undefined);
     }
   }
 
@@ -57,4 +60,13 @@ export function createBrokerInspector(log: Logger) {
       });
     },
   };
+}
+
+async function closeWithin(channel: Channel, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const waited = new Promise<void>((resolve) => {
+    timer = setTimeout(resolve, ms);
+  });
+  await Promise.race([channel.close().catch(() => undefined), waited]);
+  clearTimeout(timer);
 }

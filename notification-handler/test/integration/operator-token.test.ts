@@ -1,5 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnService } from '../../../test-support/child-service.js';
 import { buildMessage } from '../../../test-support/messages.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 import { csrfOf, operatorClient } from './support/operator-client.js';
@@ -179,5 +181,20 @@ describe('operator token (responses, cookies)', () => {
   it('When an unknown notification is asked for with the token, then 404 as before (the guard hides nothing else)', async () => {
     const answer = await client.call(`/notifications/${randomUUID()}`, { headers: client.bearer(TOKEN) });
     expect(answer.status).toBe(404);
+  });
+});
+
+describe('operator token (start-up)', () => {
+  const entry = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
+
+  it('When the handler is to listen on 0.0.0.0 without OPERATOR_TOKEN, then it refuses to start, naming both', async () => {
+    const handler = spawnService(entry, { HOST: '0.0.0.0', PORT: '0', OPERATOR_TOKEN: '' });
+
+    const exitCode = await handler.exited;
+
+    expect(exitCode).toBe(1);
+    const output = handler.lines.map((line) => String(line.msg)).join('\n');
+    expect(output).toMatch(/OPERATOR_TOKEN: must be set when HOST \(0\.0\.0\.0\) is not a loopback address/);
+    expect(handler.lines.some((line) => line.msg === 'notification handler ready')).toBe(false);
   });
 });
