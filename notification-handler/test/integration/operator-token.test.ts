@@ -184,6 +184,43 @@ describe('operator token (responses, cookies)', () => {
   });
 });
 
+describe('no operator token, on loopback (responses, logs)', () => {
+  let harness: Harness;
+  const client = operatorClient(() => harness.handler.url);
+
+  beforeAll(async () => {
+    harness = await startHarness('operator-open', { OPERATOR_TOKEN: '' });
+  });
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  it('When no token is set, then the API and the page answer without one, after a start-up warning', async () => {
+    const [warning] = harness.logs.find(
+      'NO OPERATOR_TOKEN SET: the status API and the operator page are open to anyone who reaches this loopback address',
+    );
+
+    expect(warning).toMatchObject({ level: 40, host: '127.0.0.1' });
+    expect((await client.call('/notifications')).status).toBe(200);
+    expect((await client.call('/')).status).toBe(200);
+  });
+
+  it('When no token is set, then a state-changing call in a form content type is still refused', async () => {
+    const answer = await client.call(`/notifications/${randomUUID()}/retry`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'x',
+    });
+    const asJson = await client.call(`/notifications/${randomUUID()}/retry`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+    });
+
+    expect(answer.status).toBe(415);
+    expect(asJson.status).toBe(404);
+  });
+});
+
 describe('operator token (start-up)', () => {
   const entry = fileURLToPath(new URL('../../src/main.ts', import.meta.url));
 
