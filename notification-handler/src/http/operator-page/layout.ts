@@ -12,7 +12,7 @@ th{background:#eef1f5;font-weight:600}td.n{text-align:right;font-variant-numeric
 .sent{background:#d5f5dd}.failed{background:#fbd9d9}.retry_scheduled{background:#fff1c9}.in_progress{background:#dde9ff}
 .cards{display:flex;flex-wrap:wrap;gap:1rem}.card{background:#fff;border:1px solid #e3e6ea;border-radius:6px;padding:.7rem 1rem;min-width:12rem}
 .card b{display:block;font-size:1.3rem}.note{color:#5b6570}.error{color:#a3192d}.done{background:#e4f6e8;padding:.5rem .8rem;border-radius:6px}
-form.inline{display:inline}label{margin-right:.8rem}input,select,button{font:inherit;padding:.2rem .4rem}
+main form{margin:.6rem 0 1rem}label{margin-right:.8rem;white-space:nowrap}input,select,button{font:inherit;padding:.2rem .4rem}
 button{cursor:pointer;border:1px solid #8a96a3;border-radius:4px;background:#fff}button.danger{border-color:#a3192d;color:#a3192d}
 ol.timeline{list-style:none;padding:0;border-left:3px solid #c9d1da;margin-left:.5rem}
 ol.timeline li{padding:.3rem 0 .6rem 1rem}pre{white-space:pre-wrap;background:#fff;border:1px solid #e3e6ea;padding:.6rem}
