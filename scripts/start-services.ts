@@ -11,6 +11,7 @@ import {
   LogOutput,
 } from 'concurrently';
 import { loadDotEnv } from './dot-env.js';
+import { LOCAL_OPERATOR_TOKEN } from './local-settings.js';
 
 /** A second Ctrl-C this long after the first one kills at once instead of waiting. */
 const REPEAT_IS_FORCE_AFTER_MS = 1_000;
@@ -27,7 +28,13 @@ const services = [
     name: 'handler  ',
     cwd: 'notification-handler',
     prefixColor: 'green',
-    env: { PORT: '3001', LOG_FORMAT: logFormat },
+    env: {
+      PORT: '3001',
+      LOG_FORMAT: logFormat,
+      // The same token as docker compose's, so that README's walkthrough works against either.
+      OPERATOR_TOKEN: process.env.OPERATOR_TOKEN || LOCAL_OPERATOR_TOKEN,
+      TICKETING_METRICS_URL: process.env.TICKETING_METRICS_URL || 'http://127.0.0.1:3000/metrics',
+    },
   },
 ];
 

@@ -13,6 +13,9 @@ import type { BreakerState } from './domain/email-provider.js';
 import type { ReplayDeps } from './domain/replay-notification.js';
 import { healthRoutes } from './http/health-routes.js';
 import { notificationRoutes } from './http/notification-routes.js';
+import { guardApi } from './http/operator-auth/operator-guards.js';
+import type { OperatorDependencies } from './http/operator-page/operator-dependencies.js';
+import { operatorPageRoutes } from './http/operator-page/page-routes.js';
 
 export type AppDependencies = {
   db: Queryable;
@@ -26,9 +29,15 @@ export type AppDependencies = {
   log: Logger;
   /** The handler's metrics registry: request durations go in, `GET /metrics` reads it out. */
   metrics: Registry;
+  /** The operator token's guard, and what the operator page reads from the broker and the ticketing service. */
+  operator: OperatorDependencies;
 };
 
-/** The HTTP side: status API, replay, health and metrics. Never listens; main.ts does. */
+/**
+ * The HTTP side: status API, replay, the operator page, health and metrics. Never listens; main.ts
+ * does. The probes and /metrics stay open; /notifications* and the page need the operator token
+ * (when one is set).
+ */
 export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
@@ -37,6 +46,8 @@ export function createApp(deps: AppDependencies): Express {
   app.use(express.json({ limit: '16kb' }));
   app.use(healthRoutes(deps));
   app.use(metricsRoutes(deps.metrics));
+  app.use(operatorPageRoutes(deps));
+  app.use('/notifications', guardApi(deps.operator.access));
   app.use(notificationRoutes(deps));
   app.use(notFound);
   app.use(errorHandler(deps.log));

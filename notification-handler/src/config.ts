@@ -10,6 +10,7 @@ import {
   unsetIfEmpty,
 } from '@notify/shared/platform';
 import { z } from 'zod';
+import { operatorTokenSetting, requireTokenOffLoopback } from './operator-settings.js';
 
 /** Where the handler sends when no Mailjet key is set: the local sandbox and its own credentials. */
 export const SANDBOX_DEFAULTS = { url: 'http://127.0.0.1:4010', apiKey: 'sandbox-key', apiSecret: 'sandbox-secret' };
@@ -50,7 +51,12 @@ const schema = z
     PUBLISH_CONFIRM_TIMEOUT_MS: envInt(10_000, { min: 100 }),
     /** How often the work and dead-letter queue depths are read for /metrics. */
     QUEUE_SAMPLE_MS: envInt(5_000, { min: 100 }),
+    /** Guards /notifications* and the operator page; unset is allowed on loopback only. */
+    OPERATOR_TOKEN: operatorTokenSetting,
+    /** The ticketing service's /metrics, for the operator page's outbox backlog; unset: "unknown". */
+    TICKETING_METRICS_URL: z.preprocess(unsetIfEmpty, z.url({ protocol: /^https?$/ }).optional()),
   })
+  .superRefine(requireTokenOffLoopback)
   .refine((env) => !env.MAILJET_API_KEY === !env.MAILJET_API_SECRET, {
     path: ['MAILJET_API_SECRET'],
     message: 'MAILJET_API_KEY and MAILJET_API_SECRET go together: set both or neither',

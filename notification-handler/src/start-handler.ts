@@ -21,6 +21,7 @@ import { createNotificationStore } from './db/notification-store.js';
 import type { EmailProvider, GuardedEmailProvider } from './domain/email-provider.js';
 import { distinctDelays } from './domain/redelivery-schedule.js';
 import { sendNotification } from './domain/send-notification.js';
+import { operatorDependencies } from './http/operator-page/operator-dependencies.js';
 import { createMailjetEmailProvider } from './mailjet/mailjet-email-provider.js';
 import { HEADERS } from './messaging/delivery-headers.js';
 import { createNotificationConsumer } from './messaging/notification-consumer.js';
@@ -141,6 +142,7 @@ export async function startNotificationHandler(
         properties: { ...encoded.properties, headers },
       });
     };
+    const operator = operatorDependencies(config, topology, requeue, log);
     let draining = false;
     const app = createApp({
       db: pool,
@@ -151,6 +153,7 @@ export async function startNotificationHandler(
       requeue,
       log,
       metrics,
+      operator,
     });
     const server = await listen(app, config.PORT, config.HOST);
     closers.add('http server', server.close);
@@ -166,6 +169,7 @@ export async function startNotificationHandler(
       await consumer.setup(model);
       await publisher.attach(model);
       sampler.attach(model);
+      operator.inspector.attach(model);
     });
     closers.add('broker connection', broker.close);
     closers.add('queue sampler', () => sampler.stop());

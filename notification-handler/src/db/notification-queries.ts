@@ -65,23 +65,24 @@ export async function findNotification(
 
 export type Page = { items: NotificationView[]; nextCursor: string | null };
 
+export type ListFilters = {
+  status?: NotificationStatus | undefined;
+  operation?: string | undefined;
+  trackingId?: string | undefined;
+  /** Matched whole and case-insensitively. */
+  email?: string | undefined;
+};
+
 /**
  * Keyset pagination, newest first. The cursor carries the last row's exact timestamp (as
  * PostgreSQL prints it, microseconds included) and id, so pages never skip or repeat a row.
  */
 export async function listNotifications(
   db: Queryable,
-  { status, limit, cursor }: { status?: NotificationStatus | undefined; limit: number; cursor?: string | undefined },
+  { limit, cursor, ...filters }: ListFilters & { limit: number; cursor?: string | undefined },
 ): Promise<Page> {
-  const after = cursor ? decodeCursor(cursor) : undefined;
   const { rows } = await db.query<NotificationView & { cursorAt: string }>(
-    `SELECT ${VIEW_COLUMNS}, created_at::text AS "cursorAt"
-     FROM notifications.notifications
-     WHERE ($1::text IS NULL OR status = $1)
-       AND ($2::timestamptz IS NULL OR (created_at, tracking_id) < ($2::timestamptz, $3::uuid))
-     ORDER BY created_at DESC, tracking_id DESC
-     LIMIT $4`,
-    [status ?? null, after?.createdAt ?? null, after?.trackingId ?? null, limit + 1],
+    listQuery(filters, cursor ? decodeCursor(cursor) : undefined, limit + 1),
   );
   const hasMore = rows.length > limit;
   const page = rows.slice(0, limit);
@@ -89,6 +90,35 @@ export async function listNotifications(
   return {
     items: page.map(({ cursorAt: _, ...view }) => view),
     nextCursor: hasMore && last ? encodeCursor(last.cursorAt, last.trackingId) : null,
+  };
+}
+
+/**
+ * Only the filters given become conditions, so that the planner sees which index serves them:
+ * the primary key (tracking id), or one of (status | operation | lower(email), created_at DESC,
+ * tracking_id DESC), which also give the order without a sort.
+ */
+export function listQuery(
+  { status, operation, trackingId, email }: ListFilters,
+  after: { createdAt: string; trackingId: string } | undefined,
+  limit: number,
+): { text: string; values: unknown[] } {
+  const values: unknown[] = [];
+  const where: string[] = [];
+  const bind = (value: unknown) => `$${values.push(value)}`;
+  if (status) where.push(`status = ${bind(status)}`);
+  if (operation) where.push(`operation = ${bind(operation)}`);
+  if (trackingId) where.push(`tracking_id = ${bind(trackingId)}::uuid`);
+  if (email) where.push(`lower(recipient_email) = lower(${bind(email)})`);
+  if (after)
+    where.push(`(created_at, tracking_id) < (${bind(after.createdAt)}::timestamptz, ${bind(after.trackingId)}::uuid)`);
+  return {
+    text: `SELECT ${VIEW_COLUMNS}, created_at::text AS "cursorAt"
+     FROM notifications.notifications
+     ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+     ORDER BY created_at DESC, tracking_id DESC
+     LIMIT ${bind(limit)}`,
+    values,
   };
 }
 

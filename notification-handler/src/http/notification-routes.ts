@@ -1,3 +1,4 @@
+import { OPERATIONS } from '@notify/shared';
 import { AppError, parseRequest } from '@notify/shared/platform';
 import { Router } from 'express';
 import { z } from 'zod';
@@ -9,6 +10,9 @@ import { ReplayNotQueuedError, replayNotification, replayRange } from '../domain
 const TrackingIdParams = z.object({ trackingId: z.uuid() });
 const ListQuery = z.object({
   status: z.enum(STATUSES).optional(),
+  operation: z.enum(OPERATIONS).optional(),
+  trackingId: z.uuid().optional(),
+  email: z.string().trim().min(1).max(254).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),
 });

@@ -40,4 +40,24 @@ describe('handler config', () => {
   it('When RETRY_DELAY_MS is "0", then it means zero, not the default', () => {
     expect(loadConfig({ RETRY_DELAY_MS: '0' }).retryPolicy.delay).toEqual({ kind: 'fixed', delayMs: 0 });
   });
+
+  it('When HOST is not loopback and no OPERATOR_TOKEN is set, then the start is refused naming both', () => {
+    for (const HOST of ['0.0.0.0', '::', '10.1.2.3', 'handler.internal']) {
+      expect(() => loadConfig({ HOST })).toThrow(
+        /OPERATOR_TOKEN: must be set when HOST \(.+\) is not a loopback address/,
+      );
+    }
+  });
+
+  it('When HOST is loopback, then no OPERATOR_TOKEN is needed; any HOST works with one', () => {
+    for (const HOST of ['127.0.0.1', '127.0.0.53', '::1', 'localhost']) {
+      expect(loadConfig({ HOST }).OPERATOR_TOKEN).toBeUndefined();
+    }
+    expect(loadConfig({ HOST: '0.0.0.0', OPERATOR_TOKEN: 'a'.repeat(16) }).OPERATOR_TOKEN).toBe('a'.repeat(16));
+  });
+
+  it('When OPERATOR_TOKEN is short or holds a space, then the start is refused', () => {
+    expect(() => loadConfig({ OPERATOR_TOKEN: 'short' })).toThrow(/OPERATOR_TOKEN: must be 16 to 200/);
+    expect(() => loadConfig({ OPERATOR_TOKEN: 'with a space in it' })).toThrow(/OPERATOR_TOKEN/);
+  });
 });

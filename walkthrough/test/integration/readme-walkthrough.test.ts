@@ -25,7 +25,9 @@ describe("README walkthrough against the started system (each block's output and
   beforeAll(async () => {
     requireTools('bash', 'curl', 'jq');
     system = await startSystem();
-    shell = new ShellSession();
+    // A reader's shell has no OPERATOR_TOKEN unless they set one; the README's default applies.
+    const { OPERATOR_TOKEN: _ignored, ...env } = process.env;
+    shell = new ShellSession(env);
   }, 90_000);
   afterAll(async () => {
     await shell?.close();

@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { topologyNames } from '@notify/shared';
 import { inject } from 'vitest';
+import { LOCAL_OPERATOR_TOKEN } from '../../../scripts/local-settings.js';
 import { uniquePrefix } from '../../../test-support/broker.js';
 import { type ChildService, spawnService } from '../../../test-support/child-service.js';
 import { deleteTopology } from '../../../test-support/system/broker-tools.js';
@@ -24,7 +25,7 @@ export type RunningSystem = {
 };
 
 /**
- * The three processes as `npm start` runs them (real processes, real signals), but on free ports,
+ * The three processes as `npm start` runs them (real processes, real signals, its operator token), but on free ports,
  * this run's database and a topology prefix of their own. Settings the README relies on keep
  * their defaults, except the retry delay, shortened so that the outage step takes no 6 s.
  */
@@ -58,6 +59,8 @@ export async function startSystem(): Promise<RunningSystem> {
       RETRY_MAX_RETRIES: '',
       RETRY_STRATEGY: '',
       RETRY_DELAY_MS: '200',
+      // As npm start and docker compose set it: the README's curl lines send it.
+      OPERATOR_TOKEN: LOCAL_OPERATOR_TOKEN,
     });
     const [ticketingPort, handlerPort] = await Promise.all([
       startedOnPort(processes.ticketing, 'ticketing', 'ticketing service listening'),

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { startSandbox } from '@notify/mailjet-sandbox';
 import { type EncodeOptions, encodeNotification, type NotificationMessage, topologyNames } from '@notify/shared';
 import type { GetMessage } from 'amqplib';
@@ -55,6 +56,8 @@ export async function startHarness(
     NOTIFICATION_DEADLINE_MS: '1000',
     PROVIDER_BREAKER_FAILURES: '1000',
     LEASE_POLL_MS: '100',
+    // As npm start and docker compose run it; `api` sends it. A test of the open mode passes ''.
+    OPERATOR_TOKEN: randomBytes(24).toString('hex'),
     ...env,
   });
   const broker = await openTestBroker();
@@ -70,7 +73,11 @@ export async function startHarness(
 
   const api = async (path: string, init?: RequestInit) => {
     if (!handler) throw new Error('handler is stopped');
-    const response = await fetch(`${handler.url}${path}`, { ...init, signal: AbortSignal.timeout(5_000) });
+    const headers = new Headers(init?.headers);
+    // The harness's own calls are the operator's; tests of the guard use fetch.
+    if (config.OPERATOR_TOKEN && !headers.has('authorization'))
+      headers.set('authorization', `Bearer ${config.OPERATOR_TOKEN}`);
+    const response = await fetch(`${handler.url}${path}`, { ...init, headers, signal: AbortSignal.timeout(5_000) });
     return { status: response.status, body: (await response.json()) as any };
   };
 

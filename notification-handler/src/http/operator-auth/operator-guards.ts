@@ -1,0 +1,95 @@
+import { AppError } from '@notify/shared/platform';
+import express, { type Request, type RequestHandler, type Response } from 'express';
+import type { OperatorAccess, OperatorSession } from './operator-access.js';
+import { readSessionCookie } from './session-cookie.js';
+
+/** How the request proved it may operate: a bearer token, a signed-in browser, or no token set at all. */
+export type Operator = { via: 'bearer' } | { via: 'cookie'; session: OperatorSession } | { via: 'open' };
+
+const BEARER = /^Bearer +(\S+) *$/i;
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+export function identifyOperator(req: Request, access: OperatorAccess): Operator | undefined {
+  if (access.mode === 'open') return { via: 'open' };
+  const authorization = req.headers.authorization;
+  if (authorization !== undefined) {
+    // A wrong token is refused even next to a good cookie: the caller meant the header.
+    const token = BEARER.exec(authorization)?.[1];
+    return token !== undefined && access.tokenMatches(token) ? { via: 'bearer' } : undefined;
+  }
+  const session = access.readSession(readSessionCookie(req));
+  return session ? { via: 'cookie', session } : undefined;
+}
+
+export function operatorOf(res: Response): Operator {
+  const operator = res.locals.operator as Operator | undefined;
+  if (!operator) throw new Error('operatorOf called on a route no guard protects');
+  return operator;
+}
+
+export function sessionOf(res: Response): OperatorSession | undefined {
+  const operator = operatorOf(res);
+  return operator.via === 'cookie' ? operator.session : undefined;
+}
+
+export function unauthorized(res: Response): AppError {
+  res.set('WWW-Authenticate', 'Bearer realm="notify operator"');
+  return new AppError(
+    401,
+    'unauthorized',
+    'missing or wrong operator token: send Authorization: Bearer <OPERATOR_TOKEN>, or sign in at /sign-in',
+  );
+}
+
+/**
+ * The JSON API. A state-changing request must carry the Authorization header or declare a JSON
+ * body: a page of another site can send neither without a CORS preflight, which this API never
+ * answers, so a cross-site form (urlencoded, multipart, text/plain) riding on the cookie is refused.
+ */
+export function guardApi(access: OperatorAccess): RequestHandler {
+  return (req, res, next) => {
+    const operator = identifyOperator(req, access);
+    if (!operator) return next(unauthorized(res));
+    res.locals.operator = operator;
+    if (SAFE_METHODS.has(req.method) || req.headers.authorization !== undefined || declaresJson(req)) return next();
+    next(
+      new AppError(
+        415,
+        'unsupported_media_type',
+        'a state-changing request needs Content-Type: application/json or an Authorization: Bearer header',
+      ),
+    );
+  };
+}
+
+/**
+ * The page's own forms (urlencoded) instead prove they come from the page: the browser says the
+ * request is same-origin, and the form carries the session's CSRF token (for clients that send
+ * neither Sec-Fetch-Site nor Origin). SameSite=Strict alone would not do: another port of the same
+ * host (the sandbox's inbox, say) is the same site.
+ */
+export function guardPageForm(access: OperatorAccess): RequestHandler[] {
+  return [
+    express.urlencoded({ extended: false, limit: '4kb', parameterLimit: 20 }),
+    (req, res, next) => {
+      if (operatorOf(res).via === 'bearer') return next();
+      if (!fromSameOrigin(req)) return next(new AppError(403, 'cross_origin', 'this form must come from this page'));
+      if (!access.csrfTokenMatches(sessionOf(res), req.body?.csrf))
+        return next(new AppError(403, 'csrf_token', 'the form is stale or not from this page: reload the page'));
+      next();
+    },
+  ];
+}
+
+export function fromSameOrigin(req: Request): boolean {
+  const site = req.get('sec-fetch-site');
+  if (site !== undefined) return site === 'same-origin';
+  const origin = req.get('origin');
+  // Neither header (an old browser, a script): the CSRF token alone decides.
+  return origin === undefined || origin === `${req.protocol}://${req.get('host')}`;
+}
+
+function declaresJson(req: Request): boolean {
+  const type = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();
+  return type === 'application/json';
+}

@@ -1,0 +1,56 @@
+import { describe, expect, it } from 'vitest';
+import { html, SafeHtml } from '../../src/http/operator-page/html.js';
+import { renderOverview } from '../../src/http/operator-page/overview-view.js';
+import { parseOutboxBacklog } from '../../src/ticketing/outbox-backlog.js';
+
+describe('operator page markup', () => {
+  it('When values are interpolated, then each is escaped unless it is markup the page built', () => {
+    const name = `<img src=x onerror="alert('x')">&`;
+    const built = html`<p title="${name}">${name}${[name, html`<b>${name}</b>`]}${undefined}${false}</p>`;
+
+    expect(built).toBeInstanceOf(SafeHtml);
+    expect(built.text).toBe(
+      `<p title="&lt;img src=x onerror=&quot;alert(&#39;x&#39;)&quot;&gt;&amp;">` +
+        `&lt;img src=x onerror=&quot;alert(&#39;x&#39;)&quot;&gt;&amp;`.repeat(2) +
+        `<b>&lt;img src=x onerror=&quot;alert(&#39;x&#39;)&quot;&gt;&amp;</b></p>`,
+    );
+  });
+
+  it('When a figure of the overview is unknown, then it says so with the reason and the others still show', () => {
+    const page = renderOverview(
+      {
+        counts: { ok: false, reason: 'database <away>' },
+        workQueue: { ok: true, value: { messages: 1234, consumers: 2 } },
+        deadLetterQueue: { ok: false, reason: 'no broker connection' },
+        outbox: { ok: false, reason: 'TICKETING_METRICS_URL is not set' },
+        breaker: { mailjet: 'half_open' },
+        pausedBy: ['mailjet'],
+      },
+      '2026-11-30T08:00:00.000Z',
+    ).text;
+
+    expect(page).toContain('Unknown: database &lt;away&gt;');
+    expect(page).toContain('1,234 ready');
+    expect(page).toContain('unknown <span class="note" title="no broker connection">(no broker connection)</span>');
+    expect(page).toContain('(TICKETING_METRICS_URL is not set)');
+    expect(page).toContain('Breaker (mailjet)<b>half open</b>');
+    expect(page).toContain('paused: mailjet');
+  });
+});
+
+describe('ticketing outbox backlog (Prometheus text)', () => {
+  it('When the gauges are there, then their values are read, NaN included', () => {
+    const text = [
+      '# HELP notify_outbox_pending Outbox rows not yet confirmed.',
+      '# TYPE notify_outbox_pending gauge',
+      'notify_outbox_pending 42',
+      'notify_outbox_pending_other 9',
+      'notify_outbox_oldest_pending_age_seconds NaN',
+    ].join('\n');
+    expect(parseOutboxBacklog(text)).toEqual({ pending: 42, oldestPendingAgeSeconds: Number.NaN });
+  });
+
+  it('When a gauge is missing, then it says which', () => {
+    expect(() => parseOutboxBacklog('notify_outbox_pending 1\n')).toThrow(/notify_outbox_oldest_pending_age_seconds/);
+  });
+});
