@@ -11,7 +11,16 @@ import { type Harness, startHarness } from './support/handler-harness.js';
 
 /** Debian's chromium: the test never downloads a browser. */
 const CHROMIUM = '/usr/bin/chromium';
-const SCREENSHOT = fileURLToPath(new URL('../../../docs/operator-page.png', import.meta.url));
+// The README's picture is refreshed on request (UPDATE_SCREENSHOT=1), so that a test run leaves the
+// work tree as it found it; otherwise the screenshot goes with the other test results.
+const SCREENSHOT = fileURLToPath(
+  new URL(
+    process.env.UPDATE_SCREENSHOT === '1'
+      ? '../../../docs/operator-page.png'
+      : '../../../test-results/operator-page.png',
+    import.meta.url,
+  ),
+);
 const TOKEN = randomBytes(24).toString('hex');
 
 describe('operator page in a browser (sign in, replay, dead letters)', () => {
