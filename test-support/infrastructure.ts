@@ -74,7 +74,8 @@ async function amqpAnswers(url: string): Promise<boolean> {
   }
 }
 
-async function databaseAnswers(url: string): Promise<boolean> {
+/** Connects and runs `SELECT 1` within a few seconds; any failure is a no. */
+export async function databaseAnswers(url: string): Promise<boolean> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 3_000 });
   client.on('error', () => undefined);
   try {

@@ -13,7 +13,7 @@ import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import pg from 'pg';
+import { databaseAnswers } from '../infrastructure.js';
 import { waitFor } from '../wait.js';
 import { freePort, portAnswers } from './ports.js';
 
@@ -102,7 +102,7 @@ export async function startPostgresNode(options: PostgresNodeOptions = {}): Prom
       },
     );
     running = true;
-    await waitFor(async () => ((await connects(url)) ? true : undefined), {
+    await waitFor(async () => ((await databaseAnswers(url)) ? true : undefined), {
       timeoutMs: deadlineMs,
       intervalMs: 100,
       what: `the PostgreSQL node to accept connections on ${port} (log: ${logFile})`,
@@ -249,20 +249,6 @@ async function serverRunning(binDir: string, dataDir: string, cwd: string): Prom
     return true;
   } catch {
     return false;
-  }
-}
-
-async function connects(url: string): Promise<boolean> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 2_000, query_timeout: 2_000 });
-  client.on('error', () => undefined);
-  try {
-    await client.connect();
-    await client.query('SELECT 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await client.end().catch(() => undefined);
   }
 }
 

@@ -2,9 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildMessage } from '../../../test-support/messages.js';
 import type { System } from '../../../test-support/system/system.js';
-import { verifySystem } from '../../../test-support/system/verifier.js';
-import { checkPoisonDeadLetters, publishPoison } from '../support/poison.js';
-import { loadWithFault, record, SETTLE_DEADLINE_MS, startScenarioSystem } from '../support/scenario.js';
+import { loadWithPoison } from '../support/poison.js';
+import { record, startScenarioSystem } from '../support/scenario.js';
 
 const SCENARIO = '7. poison from a foreign client';
 
@@ -62,18 +61,7 @@ describe(SCENARIO, () => {
   test('When a foreign client publishes poison to the exchange mid-load, then each one is dead-lettered with its reason and the good traffic is all sent once', async (context) => {
     const sut = system!;
     const poison = poisonMessages();
-    const { load, faultEndedAt } = await loadWithFault(sut, async () => {
-      await publishPoison(sut, poison);
-      return Date.now();
-    });
-
-    const report = await verifySystem(sut, {
-      accepted: load.accepted,
-      faultEndedAt,
-      deadlineMs: SETTLE_DEADLINE_MS,
-      expectedDeadLetters: poison.length,
-    });
-    checkPoisonDeadLetters(report, poison);
+    const { report, load } = await loadWithPoison(sut, poison);
     const warned = sut.handler.find('invalid message dead-lettered').filter((line) => line.level === 40);
     if (
       warned.length !== poison.length ||

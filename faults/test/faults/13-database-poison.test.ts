@@ -2,9 +2,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { buildMessage } from '../../../test-support/messages.js';
 import { installRefusingTrigger, REFUSED_NAME_PREFIX } from '../../../test-support/refusing-trigger.js';
 import type { System } from '../../../test-support/system/system.js';
-import { verifySystem } from '../../../test-support/system/verifier.js';
-import { checkPoisonDeadLetters, publishPoison } from '../support/poison.js';
-import { loadWithFault, record, SETTLE_DEADLINE_MS, startScenarioSystem } from '../support/scenario.js';
+import { loadWithPoison } from '../support/poison.js';
+import { record, startScenarioSystem } from '../support/scenario.js';
 
 const SCENARIO = '13. poison the database refuses, among good messages';
 const GOOD_P99_BOUND_MS = 1_000;
@@ -42,18 +41,7 @@ describe(SCENARIO, () => {
   test('When messages the database refuses arrive among good ones, then only they are dead-lettered, with the reason, and the good ones go on at once', async (context) => {
     const sut = system!;
     const poison = poisonMessages();
-    const { load, faultEndedAt } = await loadWithFault(sut, async () => {
-      await publishPoison(sut, poison);
-      return Date.now();
-    });
-
-    const report = await verifySystem(sut, {
-      accepted: load.accepted,
-      faultEndedAt,
-      deadlineMs: SETTLE_DEADLINE_MS,
-      expectedDeadLetters: poison.length,
-    });
-    checkPoisonDeadLetters(report, poison);
+    const { report, load } = await loadWithPoison(sut, poison);
     console.log(`[faults] ${SCENARIO}: good notifications' p99 ${report.p99LatencyMs} ms`);
     if (report.p99LatencyMs === null || report.p99LatencyMs > GOOD_P99_BOUND_MS)
       report.problems.push(`good notifications' p99 is ${report.p99LatencyMs} ms, over ${GOOD_P99_BOUND_MS} ms`);
