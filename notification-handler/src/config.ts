@@ -6,6 +6,7 @@ import {
   envIntList,
   envPort,
   envString,
+  maintenanceEnv,
   parseEnv,
   unsetIfEmpty,
 } from '@notify/shared/platform';
@@ -48,6 +49,17 @@ const schema = z
     DATABASE_POOL_SIZE: envInt(20, { min: 2, max: 200 }),
     /** How long a dead letter, a delayed retry or a replay waits for the broker's confirm. */
     PUBLISH_CONFIRM_TIMEOUT_MS: envInt(10_000, { min: 100 }),
+    ...maintenanceEnv,
+    /** Final notifications (sent, failed) and their attempts are deleted this long after creation. */
+    NOTIFICATION_RETENTION_DAYS: envInt(90, { min: 1, max: 36_500 }),
+    /** Their recipient and stored request are erased earlier; the row keeps status and timestamps. */
+    PERSONAL_DATA_RETENTION_DAYS: envInt(30, { min: 1, max: 36_500 }),
+    /** Dead letters the dead-letter queue holds; past it, dead-lettering is refused (see the README). */
+    DEAD_LETTER_MAX_MESSAGES: envInt(100_000, { min: 1, max: 100_000_000 }),
+  })
+  .refine((env) => env.PERSONAL_DATA_RETENTION_DAYS <= env.NOTIFICATION_RETENTION_DAYS, {
+    path: ['PERSONAL_DATA_RETENTION_DAYS'],
+    message: 'must not exceed NOTIFICATION_RETENTION_DAYS: rows are deleted by then',
   })
   .refine((env) => !env.MAILJET_API_KEY === !env.MAILJET_API_SECRET, {
     path: ['MAILJET_API_SECRET'],

@@ -7,14 +7,18 @@ import {
   createPool,
   type Logger,
   listen,
+  type Maintenance,
   migrate,
   pingDatabase,
   redactUrl,
+  startMaintenance,
+  warnIfAutovacuumOff,
 } from '@notify/shared/platform';
 import { createApp } from './app.js';
 import { batchingEmailProvider } from './batching/batching-email-provider.js';
 import type { HandlerConfig } from './config.js';
 import { createDatabaseAvailability } from './db/database-availability.js';
+import { HANDLER_TABLES, notificationMaintenance } from './db/notification-maintenance.js';
 import { createNotificationStore } from './db/notification-store.js';
 import type { EmailProvider, GuardedEmailProvider } from './domain/email-provider.js';
 import { distinctDelays } from './domain/redelivery-schedule.js';
@@ -40,6 +44,7 @@ export type RunningHandler = {
   closers: Closers;
   consumer: ReturnType<typeof createNotificationConsumer>;
   provider: GuardedEmailProvider;
+  maintenance: Maintenance;
   stop: () => Promise<void>;
 };
 
@@ -61,6 +66,9 @@ export async function startNotificationHandler(
   closers.add('database pool', () => pool.end());
   try {
     await migrate({ databaseUrl: config.DATABASE_URL, dir: MIGRATIONS_DIR, schema: 'notifications' }, log);
+    await warnIfAutovacuumOff(pool, log, { tables: HANDLER_TABLES, intervalMs: config.MAINTENANCE_INTERVAL_MS });
+    const maintenance = startMaintenance(notificationMaintenance(config, log));
+    closers.add('table maintenance', () => maintenance.stop());
     if (config.usesSandbox) {
       log.warn(
         { mailjetApiUrl: redactUrl(config.mailjet.apiUrl) },
@@ -90,6 +98,7 @@ export async function startNotificationHandler(
       delaysMs,
       log,
       requeueDelayMs: overrides.requeueDelayMs,
+      deadLetterMaxMessages: config.DEAD_LETTER_MAX_MESSAGES,
       publish: (message) => publisher.publish(message),
       handle: (delivery, signal) =>
         sendNotification(
@@ -148,7 +157,14 @@ export async function startNotificationHandler(
       draining = true;
     });
     log.info({ port: server.port }, 'notification handler ready');
-    return { url: `http://127.0.0.1:${server.port}`, closers, consumer, provider, stop: () => closers.closeAll() };
+    return {
+      url: `http://127.0.0.1:${server.port}`,
+      closers,
+      consumer,
+      provider,
+      maintenance,
+      stop: () => closers.closeAll(),
+    };
   } catch (error) {
     await closers.closeAll();
     throw error;

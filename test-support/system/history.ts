@@ -6,7 +6,10 @@ import { randomBytes } from 'node:crypto';
  * (sizes included: a ~500-byte stored request, a ~480-byte outbox message).
  */
 export type HistorySize = {
-  /** Final notifications (99 % sent, 1 % failed), one attempt each, created over the last 89 days. */
+  /**
+   * Final notifications (99 % sent, 1 % failed), one attempt each, created over the last 89 days;
+   * those older than 30 days have had their personal data erased, as the handler's maintenance does.
+   */
   notifications?: number;
   /** Published outbox rows, created over the last 23 hours, on an exchange no relay claims. */
   outbox?: number;
@@ -52,15 +55,21 @@ async function inChunks(
 const NOTIFICATIONS = `
 WITH inserted AS (
   INSERT INTO notifications.notifications
-    (tracking_id, operation, recipient_email, recipient_name, request, status, attempt_count, last_error,
-     provider_message_id, lease_expires_at, occurred_at, created_at, updated_at, sent_at)
-  SELECT gen_random_uuid(), 'checkout.completed', 'history-' || g || '@example.com', 'History Customer ' || g,
-         jsonb_build_object('schemaVersion', 1, 'operation', 'checkout.completed', 'padding', repeat('x', 420)),
+    (tracking_id, operation, recipient_email, recipient_name, request, personal_data_erased_at, status,
+     attempt_count, last_error, provider_message_id, lease_expires_at, occurred_at, created_at, updated_at, sent_at)
+  SELECT gen_random_uuid(), 'checkout.completed',
+         CASE WHEN NOT erased THEN 'history-' || g || '@example.com' END,
+         CASE WHEN NOT erased THEN 'History Customer ' || g END,
+         CASE WHEN NOT erased THEN
+           jsonb_build_object('schemaVersion', 1, 'operation', 'checkout.completed', 'padding', repeat('x', 420)) END,
+         CASE WHEN erased THEN t + interval '30 days' END,
          CASE WHEN g % 100 = 0 THEN 'failed' ELSE 'sent' END, 1,
          CASE WHEN g % 100 = 0 THEN 'HTTP 400: invalid recipient' END,
          CASE WHEN g % 100 = 0 THEN NULL ELSE (1152921504606846976 + g)::text END,
          t, t, t, t + interval '40 ms', CASE WHEN g % 100 = 0 THEN NULL ELSE t + interval '30 ms' END
-  FROM (SELECT g, now() - make_interval(secs => g * $3::float8) AS t FROM generate_series($1::int, $2::int) g) s
+  FROM (SELECT g, t, t < now() - interval '30 days' AS erased
+        FROM (SELECT g, now() - make_interval(secs => g * $3::float8) AS t
+              FROM generate_series($1::int, $2::int) g) times) s
   RETURNING tracking_id, status, created_at, provider_message_id
 )
 INSERT INTO notifications.notification_attempts

@@ -19,7 +19,8 @@ export type NotificationView = {
   operation: string;
   channel: string;
   status: NotificationStatus;
-  recipient: { email: string; name: string };
+  /** Both null once the personal data was erased (PERSONAL_DATA_RETENTION_DAYS). */
+  recipient: { email: string | null; name: string | null };
   attemptCount: number;
   lastError: string | null;
   providerMessageId: string | null;
@@ -31,6 +32,8 @@ export type NotificationView = {
   nextAttemptAt: string | null;
   /** When a replay was last queued for it. */
   replayQueuedAt: string | null;
+  /** When its recipient and stored request were erased; null while it holds them. */
+  personalDataErasedAt: string | null;
 };
 
 const VIEW_COLUMNS = `
@@ -39,7 +42,8 @@ const VIEW_COLUMNS = `
   attempt_count AS "attemptCount", last_error AS "lastError", provider_message_id AS "providerMessageId",
   to_json(occurred_at) #>> '{}' AS "occurredAt", to_json(created_at) #>> '{}' AS "createdAt",
   to_json(updated_at) #>> '{}' AS "updatedAt", to_json(sent_at) #>> '{}' AS "sentAt",
-  to_json(next_attempt_at) #>> '{}' AS "nextAttemptAt", to_json(replay_queued_at) #>> '{}' AS "replayQueuedAt"`;
+  to_json(next_attempt_at) #>> '{}' AS "nextAttemptAt", to_json(replay_queued_at) #>> '{}' AS "replayQueuedAt",
+  to_json(personal_data_erased_at) #>> '{}' AS "personalDataErasedAt"`;
 
 export async function findNotification(
   db: Queryable,

@@ -6,7 +6,7 @@ import { abortableSleep } from '../domain/abortable-sleep.js';
 import type { NotificationDelivery, SendNotificationOutcome } from '../domain/send-notification.js';
 import { deadLetterCopy } from './dead-letter.js';
 import { delayedCopyProperties, readDelivery } from './delivery-headers.js';
-import { assertNotificationTopology, delayQueueName } from './topology.js';
+import { assertDeadLetterQueue, assertNotificationTopology, delayQueueName } from './topology.js';
 
 export type ConsumerDeps = {
   topology: Topology;
@@ -18,6 +18,8 @@ export type ConsumerDeps = {
   log: Logger;
   /** How long to hold a message whose handling threw before requeueing it. */
   requeueDelayMs?: number;
+  /** The dead-letter queue's length bound (declared on new queues). */
+  deadLetterMaxMessages: number;
 };
 
 /** What the consumer did with a delivery; tests and metrics wait on these, not on log text. */
@@ -59,6 +61,7 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
       if (!shutdown.signal.aborted) restartConnection(current, 'consumer channel closed');
     });
     await channel.prefetch(deps.prefetch);
+    await assertDeadLetterQueue(model, topology, deps.deadLetterMaxMessages, log);
     await assertNotificationTopology(channel, topology, deps.delaysMs.map(Number));
     live = current;
     await reconcile();
@@ -137,6 +140,8 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
     const result = await deps.publish({ exchange: topology.deadLetterExchange, ...copy, properties: copy.options });
     if (result.status !== 'published') {
       log.error({ trackingId, reason: result.reason }, 'dead-lettering failed; the message stays on the queue');
+      // A full dead-letter queue refuses for as long as nobody drains it: no hot loop meanwhile.
+      await abortableSleep(deps.requeueDelayMs ?? 2_000, shutdown.signal);
       return requeue(current, delivery, trackingId, `dead-lettering failed: ${result.reason}`);
     }
     ack(current, delivery, { kind: 'dead-lettered', trackingId, reason });

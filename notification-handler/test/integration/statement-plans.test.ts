@@ -13,12 +13,16 @@ import {
   renewLease,
   settleNotifications,
 } from '../../src/db/notification-repository.js';
+import { erasePersonalData, purgeNotifications } from '../../src/db/notification-retention.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 const HOT_TABLES = ['notifications.notifications', 'notifications.notification_attempts'];
 const HISTORY_ROWS = 200_000;
 
-/** The hot statements as the handler sends them: a claim and a settlement of 50, a lease released and renewed. */
+/**
+ * The hot statements as the handler sends them (a claim and a settlement of 50, a lease released
+ * and renewed) and the maintenance job's batches.
+ */
 async function recordHotStatements() {
   const recorder = statementRecorder();
   const messages = Array.from({ length: 50 }, () => buildMessage());
@@ -39,6 +43,8 @@ async function recordHotStatements() {
   );
   await recorder.record('release lease', () => releaseLease(recorder.db, first.trackingId));
   await recorder.record('renew lease', () => renewLease(recorder.db, first.trackingId, 60_000));
+  await recorder.record('purge sent', () => purgeNotifications(recorder.db, 'sent', 90, 1_000));
+  await recorder.record('erase personal data', () => erasePersonalData(recorder.db, 30, 1_000));
   return recorder.statements;
 }
 
