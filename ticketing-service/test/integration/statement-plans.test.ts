@@ -14,6 +14,7 @@ import { findCart, insertCart, markCartCheckedOut } from '../../src/db/cart-repo
 import {
   claimIdempotencyKey,
   findIdempotencyKey,
+  purgeExpiredKeys,
   saveIdempotentResponse,
 } from '../../src/db/idempotency-key-repository.js';
 import { insertOrder } from '../../src/db/order-repository.js';
@@ -21,6 +22,7 @@ import {
   claimPendingBatch,
   insertOutboxMessage,
   markPublished,
+  purgePublished,
   recordFailures,
 } from '../../src/db/outbox-repository.js';
 import { TICKET_TYPES } from '../support/harness.js';
@@ -36,7 +38,10 @@ const HOT_TABLES = [
 const HISTORY_ROWS = 200_000;
 const EXCHANGE = 'ticketing.events';
 
-/** The statements of a checkout flow with an Idempotency-Key, and of the relay's batch of 200. */
+/**
+ * The statements of a checkout flow with an Idempotency-Key, of the relay's batch of 200, and of
+ * the maintenance job's batches.
+ */
 async function recordHotStatements() {
   const recorder = statementRecorder();
   const { db } = recorder;
@@ -71,6 +76,8 @@ async function recordHotStatements() {
       30_000,
     ),
   );
+  await recorder.record('purge published outbox rows', () => purgePublished(db, 24, 1_000));
+  await recorder.record('purge expired keys', () => purgeExpiredKeys(db, 24, 1_000));
   return recorder.statements;
 }
 
