@@ -54,7 +54,9 @@ function scenarios(options: BenchOptions): ScenarioSpec[] {
       drain(`sweep-${options.sweepLatencyMs}ms-prefetch-${sweepPrefetch}`, options.sweepLatencyMs, sweepPrefetch),
     );
   }
-  return specs;
+  // The same scenario on empty tables, then on a history: the difference is what a history costs.
+  if (options.history === 0) return specs;
+  return specs.flatMap((spec) => [spec, { ...spec, name: `${spec.name}-history`, historyRows: options.history }]);
 }
 
 async function measureBaseline(runId: string, samples: SampleMessage[], options: BenchOptions): Promise<Baseline> {

@@ -29,6 +29,11 @@ export type BenchOptions = {
   baselineCount: number;
   /** CPU-profile the handler and the ticketing service (node --cpu-prof) in every scenario. */
   profile: boolean;
+  /**
+   * Each scenario runs twice: on empty tables, then on a preloaded history of this many
+   * notifications (with attempts), published outbox rows and idempotency keys. 0: empty only.
+   */
+  history: number;
   /** The whole run stops (children killed, databases dropped) past this. */
   timeoutSeconds: number;
   /** Where latest.json / latest.md and the profiles go. */
@@ -53,6 +58,8 @@ export const USAGE = `npm run bench -- [options]
   --rate-latency L     provider latency of the open-loop scenario (default 0)
   --baseline-count N   messages / row pairs per baseline measurement (default: --count; 0 to skip)
   --profile            node --cpu-prof on the handler and ticketing service; summaries in the results
+  --history N          run each scenario again on a preloaded history: N notifications with their attempts,
+                       N published outbox rows, N idempotency keys (e.g. 1000000; default 0: empty tables only)
   --timeout S          global bound on the run in seconds (default 600)
   --out DIR            results folder (default bench/results)
   --no-latest          do not overwrite latest.json / latest.md (timestamped file only)`;
@@ -99,6 +106,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'rate-latency': text,
       'baseline-count': text,
       profile: { type: 'boolean' },
+      history: text,
       timeout: text,
       out: text,
       'no-latest': { type: 'boolean' },
@@ -129,6 +137,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     rateLatencyMs: whole('rate-latency', 0, 60_000),
     baselineCount: wholeNumber('baseline-count', values['baseline-count'] ?? String(count), 0, 10_000_000),
     profile: values.profile ?? false,
+    history: wholeNumber('history', values.history ?? '0', 0, 10_000_000),
     timeoutSeconds: whole('timeout', 10, 86_400),
     outDir: values.out ?? DEFAULTS.out,
     writeLatest: !values['no-latest'],

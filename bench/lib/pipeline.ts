@@ -3,14 +3,35 @@ import { type LatencySummary, ratePerSecond, summarize } from './stats.js';
 
 export type Progress = { sent: number; failed: number; total: number; outbox: number; published: number };
 
-export async function readProgress(db: pg.Pool): Promise<Progress> {
-  const { rows } = await db.query<Progress>(`
+/**
+ * The rows of this run: notifications created since `since`, outbox rows after `outboxAfterId`.
+ * A preloaded history (--history) sits before both, and the queries below reach the run's rows
+ * through the created_at index and the outbox's primary key without reading the history.
+ */
+export type RunRows = { since: Date; outboxAfterId: string };
+
+/** Every row of the tables: no history was preloaded. */
+export const ALL_ROWS: RunRows = { since: new Date(0), outboxAfterId: '0' };
+
+/** Marks where the run's rows begin: call after any preload, before the load starts. */
+export async function markRunRows(db: pg.Pool): Promise<RunRows> {
+  const { rows } = await db.query<{ now: Date; max_id: string | null }>(
+    'SELECT clock_timestamp() AS now, (SELECT max(id) FROM ticketing.outbox)::text AS max_id',
+  );
+  return { since: rows[0]?.now ?? new Date(0), outboxAfterId: rows[0]?.max_id ?? '0' };
+}
+
+export async function readProgress(db: pg.Pool, run: RunRows = ALL_ROWS): Promise<Progress> {
+  const { rows } = await db.query<Progress>(
+    `
     SELECT
-      (SELECT count(*) FILTER (WHERE status = 'sent') FROM notifications.notifications)::int AS sent,
-      (SELECT count(*) FILTER (WHERE status = 'failed') FROM notifications.notifications)::int AS failed,
-      (SELECT count(*) FROM notifications.notifications)::int AS total,
-      (SELECT count(*) FROM ticketing.outbox)::int AS outbox,
-      (SELECT count(*) FILTER (WHERE published_at IS NOT NULL) FROM ticketing.outbox)::int AS published`);
+      (SELECT count(*) FILTER (WHERE status = 'sent') FROM notifications.notifications WHERE created_at >= $1)::int AS sent,
+      (SELECT count(*) FILTER (WHERE status = 'failed') FROM notifications.notifications WHERE created_at >= $1)::int AS failed,
+      (SELECT count(*) FROM notifications.notifications WHERE created_at >= $1)::int AS total,
+      (SELECT count(*) FROM ticketing.outbox WHERE id > $2::bigint)::int AS outbox,
+      (SELECT count(*) FILTER (WHERE published_at IS NOT NULL) FROM ticketing.outbox WHERE id > $2::bigint)::int AS published`,
+    [run.since, run.outboxAfterId],
+  );
   return rows[0] as Progress;
 }
 
@@ -21,9 +42,9 @@ export async function readProgress(db: pg.Pool): Promise<Progress> {
 export async function waitForSettled(
   db: pg.Pool,
   expected: number,
-  { deadline, stallMs = 60_000 }: { deadline: number; stallMs?: number },
+  { deadline, stallMs = 60_000, run = ALL_ROWS }: { deadline: number; stallMs?: number; run?: RunRows },
 ): Promise<{ progress: Progress; complete: boolean; reason: string }> {
-  let last = await readProgress(db);
+  let last = await readProgress(db, run);
   let lastMoved = Date.now();
   for (;;) {
     if (last.sent + last.failed >= expected) return { progress: last, complete: true, reason: 'all settled' };
@@ -31,7 +52,7 @@ export async function waitForSettled(
     if (Date.now() - lastMoved > stallMs)
       return { progress: last, complete: false, reason: `no progress for ${stallMs} ms` };
     await new Promise((resolve) => setTimeout(resolve, 250));
-    const now = await readProgress(db);
+    const now = await readProgress(db, run);
     if (now.sent + now.failed + now.published !== last.sent + last.failed + last.published) lastMoved = Date.now();
     last = now;
   }
@@ -41,13 +62,13 @@ export async function waitForSettled(
 export async function waitForPublished(
   db: pg.Pool,
   expected: number,
-  { deadline, stallMs = 60_000 }: { deadline: number; stallMs?: number },
+  { deadline, stallMs = 60_000, run = ALL_ROWS }: { deadline: number; stallMs?: number; run?: RunRows },
 ): Promise<{ progress: Progress; complete: boolean }> {
-  let last = await readProgress(db);
+  let last = await readProgress(db, run);
   let lastMoved = Date.now();
   while (last.published < expected && Date.now() < deadline && Date.now() - lastMoved < stallMs) {
     await new Promise((resolve) => setTimeout(resolve, 250));
-    const now = await readProgress(db);
+    const now = await readProgress(db, run);
     if (now.published !== last.published) lastMoved = Date.now();
     last = now;
   }
@@ -83,10 +104,11 @@ export type StageTimings = {
  * published_at are now() of their transactions; sent_at is the handler's clock when the provider
  * answered. All clocks are this machine's.
  */
-export async function readStageTimings(db: pg.Pool): Promise<StageTimings> {
+export async function readStageTimings(db: pg.Pool, run: RunRows = ALL_ROWS): Promise<StageTimings> {
   type Row = Record<'a' | 'o' | 'r' | 'c' | 's' | 'u', number>;
   // The inner join keeps only notifications that were sent: the others have no timings to give.
-  const { rows } = await db.query<Row>(`
+  const { rows } = await db.query<Row>(
+    `
     SELECT extract(epoch FROM o.created_at)::float8 * 1000 AS a,
            extract(epoch FROM n.occurred_at)::float8 * 1000 AS o,
            extract(epoch FROM o.published_at)::float8 * 1000 AS r,
@@ -95,7 +117,9 @@ export async function readStageTimings(db: pg.Pool): Promise<StageTimings> {
            extract(epoch FROM n.updated_at)::float8 * 1000 AS u
       FROM ticketing.outbox o
       JOIN notifications.notifications n ON n.tracking_id = o.tracking_id
-     WHERE n.status = 'sent' AND o.published_at IS NOT NULL`);
+     WHERE n.status = 'sent' AND o.published_at IS NOT NULL AND o.id > $1::bigint`,
+    [run.outboxAfterId],
+  );
   const of = (pick: (row: Row) => number) => summarize(rows.map(pick));
   const span = (pick: (row: Row) => number, kind: 'min' | 'max') =>
     rows.length === 0 ? 0 : rows.map(pick).reduce((m, v) => (kind === 'min' ? Math.min(m, v) : Math.max(m, v)));

@@ -1,12 +1,14 @@
 import { join } from 'node:path';
-import type pg from 'pg';
-import { queueDepth, sandboxClient } from '../../test-support/system/index.js';
+import pg from 'pg';
+import { preloadHistory, queueDepth, type System, sandboxClient } from '../../test-support/system/index.js';
 import type { SampleMessage } from './baseline.js';
 import { type CpuUse, cpuBetween, snapshotCpu } from './cpu-accounting.js';
 import { type ProfileSummary, summarizeProfilesIn } from './cpu-profile.js';
 import { AMQP_URL } from './infrastructure.js';
 import { type LoadResult, runClosedLoop, runOpenLoop } from './load.js';
 import {
+  markRunRows,
+  type RunRows,
   readStageTimings,
   type StageRates,
   type StageTimings,
@@ -23,6 +25,11 @@ export type ScenarioSpec = {
   providerLatencyMs: number;
   prefetch: number;
   profile: boolean;
+  /**
+   * Rows of past traffic loaded before the run (--history): this many notifications with their
+   * attempts, published outbox rows and idempotency keys. 0 or absent: empty tables.
+   */
+  historyRows?: number;
 } /** drain: the handler is stopped while the API takes the load, then started to drain the queue alone. */ & (
   | { mode: 'closed' | 'drain'; notifications: number; concurrency: number; maxSeconds: number }
   | { mode: 'open'; checkoutsPerSecond: number; seconds: number }
@@ -82,6 +89,8 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
   });
   try {
     context.log(`  system ${system.id} up (database ${system.databaseName}, prefix ${system.prefix})`);
+    if (spec.historyRows) await loadHistory(system, spec.historyRows, context);
+    const run = await markRunRows(system.db);
     const components = () => ({
       processes: system.processes.map((service) => ({ name: service.name, pid: service.pid })),
       db: system.db,
@@ -94,18 +103,18 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
     context.log(`  load done: ${load.requests} requests, ${load.errors} errors, ${load.trackingIds.length} accepted`);
     let handlerStartedAt: number | undefined;
     if (spec.mode === 'drain') {
-      const queued = await waitForPublished(system.db, load.trackingIds.length, { deadline: context.deadline });
+      const queued = await waitForPublished(system.db, load.trackingIds.length, { deadline: context.deadline, run });
       context.log(`  ${queued.progress.published} published with the handler stopped; starting it`);
       handlerStartedAt = Date.now();
       await system.handler.start();
       // The window is the drain alone: the handler with the machine to itself.
       cpuBefore = await snapshotCpu(components());
     }
-    const settled = await waitForSettled(system.db, load.trackingIds.length, { deadline: context.deadline });
+    const settled = await waitForSettled(system.db, load.trackingIds.length, { deadline: context.deadline, run });
     const cpu = cpuBetween(cpuBefore, await snapshotCpu(components()));
     context.log(`  ${settled.reason}: ${settled.progress.sent} sent, ${settled.progress.failed} failed`);
-    const timings = await readStageTimings(system.db);
-    if (context.samples.length === 0) context.samples.push(...(await readSamples(system.db)));
+    const timings = await readStageTimings(system.db, run);
+    if (context.samples.length === 0) context.samples.push(...(await readSamples(system.db, run)));
 
     // SIGTERM now: a clean exit is part of the check, and it writes the CPU profiles.
     const exits: Record<string, number | string> = {};
@@ -119,7 +128,7 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
     };
     // The whole store in one answer (tens of MB at 20,000 messages): a longer bound than the client's default.
     const sandbox = sandboxClient(system.sandboxUrl, 120_000);
-    const verification = await verifyDelivery(system.db, sandbox, load.trackingIds, { queues, exits });
+    const verification = await verifyDelivery(system.db, sandbox, load.trackingIds, { queues, exits }, run);
     const profiles = profileDir ? await summarizeProfilesIn(profileDir) : undefined;
     return assemble(spec, load, timings, settled, verification, cpu, profiles, handlerStartedAt);
   } finally {
@@ -194,11 +203,37 @@ function perNotification(cpu: CpuUse, notifications: number): Record<string, num
   return result;
 }
 
-async function readSamples(db: pg.Pool): Promise<SampleMessage[]> {
+async function readSamples(db: pg.Pool, run: RunRows): Promise<SampleMessage[]> {
   const { rows } = await db.query<{ routing_key: string; content: Buffer; properties: Record<string, unknown> }>(
-    `(SELECT routing_key, content, properties FROM ticketing.outbox WHERE routing_key = 'ticket.added_to_checkout' LIMIT 1)
+    `(SELECT routing_key, content, properties FROM ticketing.outbox
+       WHERE id > $1::bigint AND routing_key = 'ticket.added_to_checkout' LIMIT 1)
      UNION ALL
-     (SELECT routing_key, content, properties FROM ticketing.outbox WHERE routing_key = 'checkout.completed' LIMIT 1)`,
+     (SELECT routing_key, content, properties FROM ticketing.outbox
+       WHERE id > $1::bigint AND routing_key = 'checkout.completed' LIMIT 1)`,
+    [run.outboxAfterId],
   );
   return rows.map((row) => ({ routingKey: row.routing_key, content: row.content, properties: row.properties }));
+}
+
+/**
+ * Months of past traffic in the system's database, then VACUUM (ANALYZE) as the services'
+ * maintenance would have left it: the run then measures a deployment that carries a history, not
+ * the first minute after a bulk load.
+ */
+async function loadHistory(system: System, rows: number, context: ScenarioContext): Promise<void> {
+  const startedAt = Date.now();
+  context.log(`  preloading a history: ${rows} notifications with attempts, published outbox rows, idempotency keys`);
+  // A client of its own: a chunk of the load or the VACUUM takes longer than the checks pool allows.
+  const client = new pg.Client({ connectionString: system.databaseUrl, query_timeout: 1_800_000 });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await preloadHistory(client, { notifications: rows, outbox: rows, idempotencyKeys: rows });
+    await client.query(
+      'VACUUM (ANALYZE) notifications.notifications, notifications.notification_attempts, ticketing.outbox, ticketing.idempotency_keys',
+    );
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+  context.log(`  history loaded and vacuumed in ${Math.round((Date.now() - startedAt) / 1_000)} s`);
 }

@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { SandboxClient } from '../../test-support/system/index.js';
+import { ALL_ROWS, type RunRows } from './pipeline.js';
 
 export type Verification = {
   accepted: number;
@@ -36,6 +37,7 @@ export async function verifyDelivery(
   sandbox: SandboxClient,
   acceptedIds: string[],
   { queues, exits }: Pick<Verification, 'queues' | 'exits'>,
+  run: RunRows = ALL_ROWS,
 ): Promise<Verification> {
   const accepted = new Set(acceptedIds);
   const problems: string[] = [];
@@ -43,7 +45,8 @@ export async function verifyDelivery(
     problems.push(`the API returned ${acceptedIds.length - accepted.size} ids twice`);
 
   const rows = await db.query<{ tracking_id: string; status: string; attempt_count: number }>(
-    'SELECT tracking_id, status, attempt_count FROM notifications.notifications',
+    'SELECT tracking_id, status, attempt_count FROM notifications.notifications WHERE created_at >= $1',
+    [run.since],
   );
   let sentOnce = 0;
   let unexpectedRows = 0;
@@ -53,7 +56,10 @@ export async function verifyDelivery(
     else if (row.status === 'sent') sentOnce += 1;
     extraAttempts += Math.max(0, row.attempt_count - 1);
   }
-  const outbox = await db.query<{ tracking_id: string }>('SELECT tracking_id FROM ticketing.outbox');
+  const outbox = await db.query<{ tracking_id: string }>(
+    'SELECT tracking_id FROM ticketing.outbox WHERE id > $1::bigint',
+    [run.outboxAfterId],
+  );
   const outboxNotAnswered = outbox.rows.filter((row) => !accepted.has(row.tracking_id)).length;
 
   const provider = countAtProvider(await sandbox.countByCustomId(), accepted);

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { type FaultSettingsInput, faultSettingsSchema } from './fault-settings.js';
-import { DEFAULT_MAX_STORED } from './message-store.js';
+import { DEFAULT_MAX_STORED, DEFAULT_MAX_STORED_BYTES } from './message-store.js';
 import { DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_HOST, type SandboxOptions } from './start-sandbox.js';
 
 export class ConfigError extends Error {
@@ -18,6 +18,7 @@ const FLAG_TO_ENV = {
   'api-key': 'SANDBOX_API_KEY',
   'api-secret': 'SANDBOX_API_SECRET',
   'max-stored': 'SANDBOX_MAX_STORED',
+  'max-stored-bytes': 'SANDBOX_MAX_STORED_BYTES',
   'fail-next': 'SANDBOX_FAIL_NEXT',
   'fail-status': 'SANDBOX_FAIL_STATUS',
   'fail-rate': 'SANDBOX_FAIL_RATE',
@@ -59,6 +60,9 @@ const envSchema = z.object({
   MAILJET_API_KEY: text(),
   MAILJET_API_SECRET: text(),
   SANDBOX_MAX_STORED: whole().pipe(z.number().min(1).default(DEFAULT_MAX_STORED)),
+  SANDBOX_MAX_STORED_BYTES: whole().pipe(
+    z.number().min(1).max(Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_STORED_BYTES),
+  ),
   ...Object.fromEntries(Object.values(FAULT_ENV).map((name) => [name, text()])),
 });
 
@@ -79,6 +83,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
       apiKey: credentials.apiKey,
       apiSecret: credentials.apiSecret,
       maxStored: vars.SANDBOX_MAX_STORED,
+      maxStoredBytes: vars.SANDBOX_MAX_STORED_BYTES,
       faults: parseFaults(vars),
     },
   };

@@ -10,6 +10,7 @@ export { escapeHtml } from './inbox-page.js';
 export { MESSAGE_HREF_PREFIX } from './mailjet-ids.js';
 export {
   DEFAULT_MAX_STORED,
+  DEFAULT_MAX_STORED_BYTES,
   type MessageFilter,
   MessageStore,
   type StoredMessage,

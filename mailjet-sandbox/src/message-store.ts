@@ -19,47 +19,62 @@ export type StoredMessage = Record<string, unknown> & {
 export type MessageFilter = { customId?: string | undefined; to?: string | undefined };
 
 export const DEFAULT_MAX_STORED = 10_000;
+/** 256 MiB of messages as JSON: a long run at full rate cannot grow the sandbox without end. */
+export const DEFAULT_MAX_STORED_BYTES = 256 * 1024 * 1024;
 
 type Waiter = { filter: MessageFilter; count: number; resolve: (messages: StoredMessage[]) => void };
-type Entry = { message: StoredMessage; emails: string[] };
+type Entry = { message: StoredMessage; emails: string[]; bytes: number };
 type Index = Map<string, StoredMessage[]>;
 
+/** Past this many evicted slots at the front, and over half the array, the array is compacted. */
+const COMPACT_AFTER = 1_024;
+
 /**
- * Keeps the newest `maxStored` accepted messages, in the order received. Other suites poll it by
- * CustomID while thousands of messages are stored, so CustomID and recipient lookups use indexes.
+ * Keeps the newest accepted messages, in the order received, within two bounds: `maxStored`
+ * messages and `maxStoredBytes` (each message counted as the length of its JSON). The oldest go
+ * first; the newest message is always kept, even alone over the byte bound. Other suites poll it
+ * by CustomID while thousands of messages are stored, so CustomID and recipient lookups use indexes.
  */
 export class MessageStore {
   /**
-   * Oldest first from `head` once full: a ring, because evicting from the front of a Map or Set
-   * leaves tombstones that every later "oldest entry" lookup crawls over.
+   * Oldest first from `head`: evicting moves `head` on, and the array drops its evicted front now
+   * and then, because shifting an array or evicting from the front of a Map or Set on every message
+   * costs a walk over what is left (or over tombstones).
    */
-  private ring: Entry[] = [];
+  private entries: (Entry | undefined)[] = [];
   private head = 0;
+  private bytes = 0;
   private readonly byCustomId: Index = new Map();
   private readonly byRecipient: Index = new Map();
   private waiters: Waiter[] = [];
 
-  constructor(readonly maxStored = DEFAULT_MAX_STORED) {
-    if (!Number.isSafeInteger(maxStored) || maxStored < 1) {
-      throw new RangeError(`maxStored must be a whole number of at least 1, got ${maxStored}`);
+  constructor(
+    readonly maxStored = DEFAULT_MAX_STORED,
+    readonly maxStoredBytes = DEFAULT_MAX_STORED_BYTES,
+  ) {
+    for (const [name, value] of Object.entries({ maxStored, maxStoredBytes })) {
+      if (!Number.isSafeInteger(value) || value < 1) {
+        throw new RangeError(`${name} must be a whole number of at least 1, got ${value}`);
+      }
     }
   }
 
   get size(): number {
-    return this.ring.length;
+    return this.entries.length - this.head;
+  }
+
+  /** What the stored messages weigh, as JSON. */
+  get storedBytes(): number {
+    return this.bytes;
   }
 
   add(message: StoredMessage): void {
-    const entry = { message, emails: recipientKeys(message) };
-    if (this.ring.length < this.maxStored) {
-      this.ring.push(entry);
-    } else {
-      this.unindex(this.ring[this.head] as Entry);
-      this.ring[this.head] = entry;
-      this.head = (this.head + 1) % this.maxStored;
-    }
+    const entry = { message, emails: recipientKeys(message), bytes: Buffer.byteLength(JSON.stringify(message)) };
+    this.entries.push(entry);
+    this.bytes += entry.bytes;
     if (message.CustomID) addToIndex(this.byCustomId, message.CustomID, message);
     for (const email of entry.emails) addToIndex(this.byRecipient, email, message);
+    while (this.size > this.maxStored || (this.bytes > this.maxStoredBytes && this.size > 1)) this.evictOldest();
     if (this.waiters.length > 0) this.wakeWaiters();
   }
 
@@ -74,8 +89,9 @@ export class MessageStore {
   }
 
   clear(): void {
-    this.ring = [];
+    this.entries = [];
     this.head = 0;
+    this.bytes = 0;
     this.byCustomId.clear();
     this.byRecipient.clear();
   }
@@ -96,10 +112,20 @@ export class MessageStore {
     });
   }
 
-  /** The smaller index set that can hold the matches; at least one of the two filters is given. */
   private inOrder(): StoredMessage[] {
-    const { ring, head } = this;
-    return ring.map((_, offset) => (ring[(head + offset) % ring.length] as Entry).message);
+    return this.entries.slice(this.head).map((entry) => (entry as Entry).message);
+  }
+
+  private evictOldest(): void {
+    const oldest = this.entries[this.head] as Entry;
+    this.entries[this.head] = undefined;
+    this.head += 1;
+    this.bytes -= oldest.bytes;
+    this.unindex(oldest);
+    if (this.head > COMPACT_AFTER && this.head * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.head);
+      this.head = 0;
+    }
   }
 
   /** The shorter index list that can hold the matches; at least one of the two filters is given. */

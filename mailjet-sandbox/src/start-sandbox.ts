@@ -5,7 +5,7 @@ import type { FaultSettingsInput } from './fault-settings.js';
 import { FaultController, type SandboxFaults } from './faults.js';
 import { DEFAULT_MAX_BODY_BYTES } from './json-body.js';
 import { createMessageIdSequence, newUuid } from './mailjet-ids.js';
-import { DEFAULT_MAX_STORED, MessageStore } from './message-store.js';
+import { DEFAULT_MAX_STORED, DEFAULT_MAX_STORED_BYTES, MessageStore } from './message-store.js';
 import { type SandboxStats, SendStats } from './send-stats.js';
 import { createSandboxServer } from './server.js';
 
@@ -19,8 +19,10 @@ export type SandboxOptions = {
   host?: string;
   apiKey?: string;
   apiSecret?: string;
-  /** The store keeps the newest this many messages. */
+  /** The store keeps the newest this many messages... */
   maxStored?: number;
+  /** ...and no more than this many bytes of them (as JSON), the oldest going first. */
+  maxStoredBytes?: number;
   maxBodyBytes?: number;
   /** Faults in force from the first call. */
   faults?: FaultSettingsInput;
@@ -47,7 +49,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const host = options.host ?? DEFAULT_HOST;
   const apiKey = options.apiKey ?? DEFAULT_API_KEY;
   const apiSecret = options.apiSecret ?? DEFAULT_API_SECRET;
-  const store = new MessageStore(options.maxStored ?? DEFAULT_MAX_STORED);
+  const store = new MessageStore(
+    options.maxStored ?? DEFAULT_MAX_STORED,
+    options.maxStoredBytes ?? DEFAULT_MAX_STORED_BYTES,
+  );
   const faults = new FaultController(options.faults);
   const stats = new SendStats();
   const hung = new Set<Socket>();

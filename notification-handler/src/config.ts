@@ -6,6 +6,7 @@ import {
   envIntList,
   envPort,
   envString,
+  maintenanceEnv,
   parseEnv,
   unsetIfEmpty,
 } from '@notify/shared/platform';
@@ -55,6 +56,17 @@ const schema = z
     OPERATOR_TOKEN: operatorTokenSetting,
     /** The ticketing service's /metrics, for the operator page's outbox backlog; unset: "unknown". */
     TICKETING_METRICS_URL: z.preprocess(unsetIfEmpty, z.url({ protocol: /^https?$/ }).optional()),
+    ...maintenanceEnv,
+    /** Final notifications (sent, failed) and their attempts are deleted this long after creation. */
+    NOTIFICATION_RETENTION_DAYS: envInt(90, { min: 1, max: 36_500 }),
+    /** Their recipient and stored request are erased earlier; the row keeps status and timestamps. */
+    PERSONAL_DATA_RETENTION_DAYS: envInt(30, { min: 1, max: 36_500 }),
+    /** Dead letters the dead-letter queue holds; past it, dead-lettering is refused (see the README). */
+    DEAD_LETTER_MAX_MESSAGES: envInt(100_000, { min: 1, max: 100_000_000 }),
+  })
+  .refine((env) => env.PERSONAL_DATA_RETENTION_DAYS <= env.NOTIFICATION_RETENTION_DAYS, {
+    path: ['PERSONAL_DATA_RETENTION_DAYS'],
+    message: 'must not exceed NOTIFICATION_RETENTION_DAYS: rows are deleted by then',
   })
   .superRefine(requireTokenOffLoopback)
   .refine((env) => !env.MAILJET_API_KEY === !env.MAILJET_API_SECRET, {

@@ -8,15 +8,19 @@ import {
   createPool,
   type Logger,
   listen,
+  type Maintenance,
   migrate,
   pingDatabase,
   redactUrl,
+  startMaintenance,
+  warnIfAutovacuumOff,
 } from '@notify/shared/platform';
 import type { Registry } from 'prom-client';
 import { createApp } from './app.js';
 import { batchingEmailProvider } from './batching/batching-email-provider.js';
 import type { HandlerConfig } from './config.js';
 import { createDatabaseAvailability } from './db/database-availability.js';
+import { HANDLER_TABLES, notificationMaintenance } from './db/notification-maintenance.js';
 import { createNotificationStore } from './db/notification-store.js';
 import type { EmailProvider, GuardedEmailProvider } from './domain/email-provider.js';
 import { distinctDelays } from './domain/redelivery-schedule.js';
@@ -48,6 +52,7 @@ export type RunningHandler = {
   provider: GuardedEmailProvider;
   /** This instance's metrics, as `GET /metrics` shows them. */
   metrics: Registry;
+  maintenance: Maintenance;
   stop: () => Promise<void>;
 };
 
@@ -69,6 +74,9 @@ export async function startNotificationHandler(
   closers.add('database pool', () => pool.end());
   try {
     await migrate({ databaseUrl: config.DATABASE_URL, dir: MIGRATIONS_DIR, schema: 'notifications' }, log);
+    await warnIfAutovacuumOff(pool, log, { tables: HANDLER_TABLES, intervalMs: config.MAINTENANCE_INTERVAL_MS });
+    const maintenance = startMaintenance(notificationMaintenance(config, log));
+    closers.add('table maintenance', () => maintenance.stop());
     if (config.usesSandbox) {
       log.warn(
         { mailjetApiUrl: redactUrl(config.mailjet.apiUrl) },
@@ -106,6 +114,7 @@ export async function startNotificationHandler(
       delaysMs,
       log,
       requeueDelayMs: overrides.requeueDelayMs,
+      deadLetterMaxMessages: config.DEAD_LETTER_MAX_MESSAGES,
       publish: (message) => publisher.publish(message),
       handle: (delivery, signal) =>
         sendNotification(
@@ -189,6 +198,7 @@ export async function startNotificationHandler(
       consumer,
       provider,
       metrics,
+      maintenance,
       stop: () => closers.closeAll(),
     };
   } catch (error) {

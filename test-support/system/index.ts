@@ -3,6 +3,7 @@
 export * from './broker-tools.js';
 export * from './database.js';
 export * from './foreign-publisher.js';
+export * from './history.js';
 export * from './load-generator.js';
 export * from './ports.js';
 export * from './postgres-node.js';

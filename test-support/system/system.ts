@@ -148,7 +148,13 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     const common = { LOG_FORMAT: 'json', LOG_LEVEL: 'info', TOPOLOGY_PREFIX: prefix };
     const env = {
       // The store must hold every message of a run: duplicates are counted from it.
-      sandbox: { PORT: String(sandboxPort), HOST: '127.0.0.1', SANDBOX_MAX_STORED: '1000000', ...options.sandboxEnv },
+      sandbox: {
+        PORT: String(sandboxPort),
+        HOST: '127.0.0.1',
+        SANDBOX_MAX_STORED: '1000000',
+        SANDBOX_MAX_STORED_BYTES: String(8 * 1024 ** 3),
+        ...options.sandboxEnv,
+      },
       handler: {
         ...common,
         ...FAST_RECOVERY_HANDLER_ENV,

@@ -27,6 +27,10 @@ export type AppDependencies = {
   isDraining: () => boolean;
   /** The service's metrics registry: request durations go in, `GET /metrics` reads it out. */
   metrics: Registry;
+  /** An Idempotency-Key older than this is a new key. */
+  idempotencyKeyTtlHours: number;
+  /** What /readyz asks: a small pool of its own with short timeouts (see check-readiness.ts). */
+  probePool: pg.Pool;
 };
 
 const MAX_BODY = '16kb';
@@ -41,7 +45,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(requestLogger(deps.log));
   app.use(rejectWhileDraining(deps.isDraining));
   app.use(express.json({ limit: MAX_BODY }));
-  app.use(healthRoutes({ pool: deps.pool, exchange: deps.outbox.exchange, brokerReady: deps.brokerReady }));
+  app.use(healthRoutes({ probePool: deps.probePool, brokerReady: deps.brokerReady }));
   app.use(metricsRoutes(deps.metrics));
   app.use(catalogRoutes(deps));
   app.use(cartRoutes(deps));

@@ -1,4 +1,4 @@
-import { commonEnv, envInt, envPort, parseEnv } from '@notify/shared/platform';
+import { commonEnv, envInt, envPort, maintenanceEnv, parseEnv } from '@notify/shared/platform';
 import { z } from 'zod';
 
 const ConfigSchema = z.object({
@@ -10,6 +10,11 @@ const ConfigSchema = z.object({
   OUTBOX_BATCH_SIZE: envInt(200, { min: 1, max: 5_000 }),
   /** How long a batch waits for its confirms before leaving the unconfirmed rows pending. */
   OUTBOX_CONFIRM_TIMEOUT_MS: envInt(10_000, { min: 100, max: 600_000 }),
+  ...maintenanceEnv,
+  /** Published outbox rows are deleted this long after publishing; pending ones never are. */
+  OUTBOX_RETENTION_HOURS: envInt(24, { min: 1, max: 87_600 }),
+  /** An Idempotency-Key older than this is a new key (no replay), and is deleted. */
+  IDEMPOTENCY_KEY_TTL_HOURS: envInt(24, { min: 1, max: 87_600 }),
 });
 
 export type Config = z.infer<typeof ConfigSchema>;

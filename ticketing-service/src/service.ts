@@ -8,11 +8,16 @@ import {
   createPool,
   type Logger,
   listen,
+  type Maintenance,
   migrate,
+  startMaintenance,
+  warnIfAutovacuumOff,
 } from '@notify/shared/platform';
 import type { Registry } from 'prom-client';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
+import { TICKETING_TABLES, ticketingMaintenance } from './db/ticketing-maintenance.js';
+import { createProbePool } from './domain/check-readiness.js';
 import { closeConnectionsAfterResponse } from './http/draining.js';
 import { OutboxRelay } from './messaging/outbox-relay.js';
 import { registerOutboxMetrics } from './metrics/outbox-metrics.js';
@@ -34,6 +39,8 @@ export type TicketingService = {
   relay: OutboxRelay;
   /** This instance's metrics, as `GET /metrics` shows them. */
   metrics: Registry;
+  /** Purges and vacuums the service's tables every MAINTENANCE_INTERVAL_MS (one instance at a time). */
+  maintenance: Maintenance;
   /** Closes everything newest first: HTTP (drains), relay (settles its batch), broker, pool. */
   stop: () => Promise<void>;
 };
@@ -63,6 +70,11 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
   await migrate({ databaseUrl: config.DATABASE_URL, dir: MIGRATIONS_DIR, schema: DATABASE_SCHEMA }, log);
   const pool = createPool({ url: config.DATABASE_URL, applicationName: SERVICE_NAME }, log);
   closers.add('database pool', () => pool.end());
+  const probePool = createProbePool(config.DATABASE_URL, SERVICE_NAME, log);
+  closers.add('probe pool', () => probePool.end());
+  await warnIfAutovacuumOff(pool, log, { tables: TICKETING_TABLES, intervalMs: config.MAINTENANCE_INTERVAL_MS });
+  const maintenance = startMaintenance(ticketingMaintenance(config, log));
+  closers.add('table maintenance', () => maintenance.stop());
 
   const metrics = createMetricsRegistry();
   const outboxMetrics = registerOutboxMetrics(metrics, { pool, exchange, log });
@@ -102,6 +114,8 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
     brokerReady: () => publisher.isReady(),
     isDraining: () => draining,
     metrics,
+    idempotencyKeyTtlHours: config.IDEMPOTENCY_KEY_TTL_HOURS,
+    probePool,
   });
   const server = await listen(app, config.PORT, config.HOST);
   closeConnectionsAfterResponse(server.server, () => draining);
@@ -110,5 +124,13 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
     return server.close();
   });
   log.info({ host: server.host, port: server.port, exchange }, 'ticketing service listening');
-  return { url: server.url, host: server.host, port: server.port, relay, metrics, stop: () => closers.closeAll() };
+  return {
+    url: server.url,
+    host: server.host,
+    port: server.port,
+    relay,
+    metrics,
+    maintenance,
+    stop: () => closers.closeAll(),
+  };
 }

@@ -14,7 +14,13 @@ describe('bench options', () => {
       baselineCount: 20_000,
       timeoutSeconds: 600,
       writeLatest: true,
+      history: 0,
     });
+  });
+
+  it('When a history is asked for, then its size is parsed, and a size past ten million is refused by name', () => {
+    expect(parseOptions(['--history', '1000000'])).toMatchObject({ history: 1_000_000 });
+    expect(() => parseOptions(['--history', '20000000'])).toThrow(/--history/);
   });
 
   it('When the issue example is given, then each option lands where it says', () => {

@@ -33,6 +33,14 @@ describe('loadConfig', () => {
     );
   });
 
+  it('When the store bounds are set by variable or flag, then both reach the store', () => {
+    const config = loadConfig({ SANDBOX_MAX_STORED: '5' }, ['--max-stored-bytes', '1048576']);
+
+    expect(config.options).toMatchObject({ maxStored: 5, maxStoredBytes: 1_048_576 });
+    expect(loadConfig({}, []).options.maxStoredBytes).toBe(256 * 1024 * 1024);
+    expect(() => loadConfig({ SANDBOX_MAX_STORED_BYTES: 'lots' }, [])).toThrow(/SANDBOX_MAX_STORED_BYTES/);
+  });
+
   it('When values are wrong, then a ConfigError names every variable at fault', () => {
     const attempt = () => loadConfig({ PORT: 'abc', SANDBOX_MAX_STORED: '0' }, []);
 

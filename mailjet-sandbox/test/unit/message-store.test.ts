@@ -65,6 +65,44 @@ describe('MessageStore', () => {
   it('When maxStored is not a whole number of at least 1, then the store refuses to exist', () => {
     expect(() => new MessageStore(0)).toThrow(RangeError);
     expect(() => new MessageStore(2.5)).toThrow(/maxStored/);
+    expect(() => new MessageStore(10, 0)).toThrow(/maxStoredBytes/);
+  });
+
+  it('When the messages weigh more than maxStoredBytes, then the oldest go until they fit, from the list and the indexes', () => {
+    const [oldest, middle, newest] = [stored({ customId: 'x' }), stored({ customId: 'y' }), stored({ customId: 'x' })];
+    const weight = (message: StoredMessage) => Buffer.byteLength(JSON.stringify(message));
+    const store = new MessageStore(100, weight(middle) + weight(newest));
+
+    for (const message of [oldest, middle, newest]) store.add(message);
+
+    expect(store.list()).toEqual([middle, newest]);
+    expect(store.storedBytes).toBe(weight(middle) + weight(newest));
+    expect(store.list({ customId: 'x' })).toEqual([newest]);
+    expect(store.list({ to: oldest.Recipients[0]?.Email })).toEqual([]);
+  });
+
+  it('When one message alone weighs more than maxStoredBytes, then it is kept and everything older goes', () => {
+    const store = new MessageStore(100, 10);
+    const [older, newest] = [stored(), stored()];
+
+    store.add(older);
+    store.add(newest);
+
+    expect(store.list()).toEqual([newest]);
+    expect(store.size).toBe(1);
+  });
+
+  it('When many more messages arrive than either bound holds, then the store keeps exactly the newest ones in order', () => {
+    const store = new MessageStore(500);
+    const messages = Array.from({ length: 5_000 }, () => stored());
+
+    for (const message of messages) store.add(message);
+
+    expect(store.size).toBe(500);
+    expect(store.list()).toEqual(messages.slice(-500));
+    expect(store.storedBytes).toBe(
+      messages.slice(-500).reduce((sum, message) => sum + Buffer.byteLength(JSON.stringify(message)), 0),
+    );
   });
 
   it('When cleared, then nothing is listed, by any filter', () => {

@@ -19,7 +19,8 @@ export type NotificationView = {
   operation: string;
   channel: string;
   status: NotificationStatus;
-  recipient: { email: string; name: string };
+  /** Both null once the personal data was erased (PERSONAL_DATA_RETENTION_DAYS). */
+  recipient: { email: string | null; name: string | null };
   attemptCount: number;
   lastError: string | null;
   providerMessageId: string | null;
@@ -33,6 +34,8 @@ export type NotificationView = {
   replayQueuedAt: string | null;
   /** The W3C trace id its message's `traceparent` header carried; null when it had none. */
   traceId: string | null;
+  /** When its recipient and stored request were erased; null while it holds them. */
+  personalDataErasedAt: string | null;
 };
 
 const VIEW_COLUMNS = `
@@ -42,7 +45,8 @@ const VIEW_COLUMNS = `
   to_json(occurred_at) #>> '{}' AS "occurredAt", to_json(created_at) #>> '{}' AS "createdAt",
   to_json(updated_at) #>> '{}' AS "updatedAt", to_json(sent_at) #>> '{}' AS "sentAt",
   to_json(next_attempt_at) #>> '{}' AS "nextAttemptAt", to_json(replay_queued_at) #>> '{}' AS "replayQueuedAt",
-  trace_id AS "traceId"`;
+  trace_id AS "traceId",
+  to_json(personal_data_erased_at) #>> '{}' AS "personalDataErasedAt"`;
 
 export async function findNotification(
   db: Queryable,

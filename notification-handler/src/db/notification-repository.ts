@@ -3,6 +3,12 @@ import type pg from 'pg';
 
 export type Queryable = Pick<pg.Pool, 'query'>;
 
+// The claim and the settlement are sent unnamed, so PostgreSQL plans them at each execution
+// against the tables as they are. A named (prepared) statement keeps the generic plan it got at its
+// first executions for the life of its connection: made on an empty table, where every index looks
+// alike, it may walk a whole index whose leading column the statement does not bind. Planning one
+// statement per batch of up to 100 notifications costs little.
+
 export type ClaimResult =
   | { kind: 'claimed'; previousAttempts: number }
   | { kind: 'sent' }
@@ -80,11 +86,11 @@ export async function claimNotifications(
     replay,
     trace_id: traceId ?? null,
   }));
-  const { rows } = await db.query<ClaimRow>({
-    name: 'notifications.claim',
-    text: CLAIM,
-    values: [JSON.stringify(input), leaseMs, input.map((row) => row.tracking_id)],
-  });
+  const { rows } = await db.query<ClaimRow>(CLAIM, [
+    JSON.stringify(input),
+    leaseMs,
+    input.map((row) => row.tracking_id),
+  ]);
   const byId = new Map(rows.map((row) => [row.tracking_id, row]));
   return requests.map(({ message }) => toClaimResult(byId.get(message.trackingId)));
 }
@@ -135,8 +141,10 @@ SET status = i.status,
     next_attempt_at = i.next_attempt_at,
     updated_at = now()
 FROM input i
+-- The rows are found by primary key from the ids ($2), never by joining the whole table to the
+-- input: the planner guesses jsonb_to_recordset at 100 rows and may hash-join it against a scan.
 -- A handler whose lease was taken over must not overwrite the outcome of the one that took it.
-WHERE n.tracking_id = i.tracking_id AND n.status = 'in_progress'`;
+WHERE n.tracking_id = ANY($2::uuid[]) AND n.tracking_id = i.tracking_id AND n.status = 'in_progress'`;
 
 /** Records a batch of settlements (for distinct notifications) in one statement. */
 export async function settleNotifications(db: Queryable, settlements: readonly Settlement[]): Promise<void> {
@@ -154,7 +162,7 @@ export async function settleNotifications(db: Queryable, settlements: readonly S
     provider_message_id: attempt?.providerMessageId ?? null,
     next_attempt_at: nextAttemptAt ?? null,
   }));
-  await db.query({ name: 'notifications.settle', text: SETTLE, values: [JSON.stringify(input)] });
+  await db.query(SETTLE, [JSON.stringify(input), input.map((row) => row.tracking_id)]);
 }
 
 /** Gives up an in_progress row at once, so that its redelivery need not wait out the lease. */

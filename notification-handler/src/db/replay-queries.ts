@@ -8,15 +8,19 @@ export type ReplayableStatus = (typeof REPLAYABLE_STATUSES)[number];
 export type ReplayCandidate =
   | { kind: 'replayable'; request: NotificationMessage }
   | { kind: 'not_found' }
-  | { kind: 'not_replayable'; status: string };
+  | { kind: 'not_replayable'; status: string }
+  /** Its stored request was erased with the personal data: nothing is left to send. */
+  | { kind: 'erased'; erasedAt: Date };
 
 export async function findReplayCandidate(db: Queryable, trackingId: string): Promise<ReplayCandidate> {
-  const { rows } = await db.query<{ status: string; request: NotificationMessage }>(
-    'SELECT status, request FROM notifications.notifications WHERE tracking_id = $1',
+  const { rows } = await db.query<{ status: string; request: NotificationMessage | null; erased_at: Date | null }>(
+    `SELECT status, request, personal_data_erased_at AS erased_at
+     FROM notifications.notifications WHERE tracking_id = $1`,
     [trackingId],
   );
   const row = rows[0];
   if (!row) return { kind: 'not_found' };
+  if (row.erased_at || !row.request) return { kind: 'erased', erasedAt: row.erased_at ?? new Date(0) };
   if (!(REPLAYABLE_STATUSES as readonly string[]).includes(row.status))
     return { kind: 'not_replayable', status: row.status };
   return { kind: 'replayable', request: row.request };
@@ -33,6 +37,7 @@ export async function listReplayCandidates(db: Queryable, range: ReplayRange): P
     `SELECT request FROM notifications.notifications
      WHERE status = $1 AND created_at >= $2 AND created_at < $3
        AND (replay_queued_at IS NULL OR replay_queued_at < updated_at)
+       AND personal_data_erased_at IS NULL
      ORDER BY created_at, tracking_id
      LIMIT $4`,
     [range.status, range.from, range.to, range.limit],

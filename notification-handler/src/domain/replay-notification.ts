@@ -9,7 +9,11 @@ export type ReplayDeps = {
   requeue: (message: NotificationMessage, requestedAt: Date) => Promise<PublishOutcome>;
 };
 
-export type ReplayOutcome = { kind: 'queued' } | { kind: 'not_found' } | { kind: 'not_replayable'; status: string };
+export type ReplayOutcome =
+  | { kind: 'queued' }
+  | { kind: 'not_found' }
+  | { kind: 'not_replayable'; status: string }
+  | { kind: 'erased'; erasedAt: Date };
 
 export class ReplayNotQueuedError extends Error {}
 
@@ -21,7 +25,7 @@ export class ReplayNotQueuedError extends Error {}
 export async function replayNotification(trackingId: string, deps: ReplayDeps): Promise<ReplayOutcome> {
   const candidate = await findReplayCandidate(deps.db, trackingId);
   if (candidate.kind === 'not_found') return candidate;
-  if (candidate.kind === 'not_replayable') return candidate;
+  if (candidate.kind === 'not_replayable' || candidate.kind === 'erased') return candidate;
   const result = await deps.requeue(candidate.request, new Date());
   if (result.status !== 'published') throw new ReplayNotQueuedError(`replay not queued: ${result.reason}`);
   await markReplayQueued(deps.db, [trackingId]);

@@ -57,6 +57,8 @@ export function notificationRoutes({ db, requeue }: AppDependencies): Router {
     const { trackingId } = parseRequest(TrackingIdParams, req.params, 'params');
     const outcome = await withBroker(() => replayNotification(trackingId, { db, requeue }));
     if (outcome.kind === 'not_found') throw new AppError(404, 'not_found', `no notification ${trackingId}`);
+    if (outcome.kind === 'erased')
+      throw new AppError(410, 'personal_data_erased', `notification ${trackingId} has no stored request any more`);
     if (outcome.kind === 'not_replayable')
       throw new AppError(
         409,

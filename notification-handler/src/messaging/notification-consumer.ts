@@ -15,7 +15,7 @@ import { createConsumptionSwitch } from './consumption-switch.js';
 import { deadLetterCopy } from './dead-letter.js';
 import type { DeadLetterCause, Decision } from './decisions.js';
 import { delayedCopyProperties, readDelivery, readTraceId } from './delivery-headers.js';
-import { assertNotificationTopology, delayQueueName } from './topology.js';
+import { assertDeadLetterQueue, assertNotificationTopology, delayQueueName } from './topology.js';
 
 export type { DeadLetterCause, Decision } from './decisions.js';
 
@@ -29,6 +29,8 @@ export type ConsumerDeps = {
   log: Logger;
   /** How long to hold a message whose handling threw before requeueing it. */
   requeueDelayMs?: number;
+  /** The dead-letter queue's length bound (declared on new queues). */
+  deadLetterMaxMessages: number;
 };
 
 /** The delivery a decision is about, and the logger whose lines carry its trace id. */
@@ -65,6 +67,7 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
       // A channel closed under a live connection would leave us consuming nothing: start over.
       if (!shutdown.signal.aborted) restartConnection(current, 'consumer channel closed');
     });
+    await assertDeadLetterQueue(model, topology, deps.deadLetterMaxMessages, log);
     await assertNotificationTopology(channel, topology, deps.delaysMs.map(Number));
     live = current;
     await consumption.attach(channel, (delivery) => onDelivery(current, delivery));
@@ -137,6 +140,8 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
     const result = await deps.publish({ exchange: topology.deadLetterExchange, ...copy, properties: copy.options });
     if (result.status !== 'published') {
       subject.log.error({ trackingId, reason: result.reason }, 'dead-lettering failed; the message stays on the queue');
+      // A full dead-letter queue refuses for as long as nobody drains it: no hot loop meanwhile.
+      await abortableSleep(deps.requeueDelayMs ?? 2_000, shutdown.signal);
       return requeue(current, delivery, subject, `dead-lettering failed: ${result.reason}`);
     }
     ack(current, delivery, { kind: 'dead-lettered', trackingId, operation, reason: scrubbed, cause });

@@ -33,6 +33,23 @@ describe('handler config', () => {
     }
   });
 
+  it('When nothing is set, then retention and maintenance take their documented defaults', () => {
+    expect(loadConfig({})).toMatchObject({
+      NOTIFICATION_RETENTION_DAYS: 90,
+      PERSONAL_DATA_RETENTION_DAYS: 30,
+      DEAD_LETTER_MAX_MESSAGES: 100_000,
+      MAINTENANCE_INTERVAL_MS: 60_000,
+      MAINTENANCE_BATCH_SIZE: 1_000,
+      MAINTENANCE_VACUUM_THRESHOLD_ROWS: 1_000,
+    });
+  });
+
+  it('When personal data would be kept longer than the notifications, then the start is refused naming it', () => {
+    expect(() => loadConfig({ NOTIFICATION_RETENTION_DAYS: '10', PERSONAL_DATA_RETENTION_DAYS: '20' })).toThrow(
+      /PERSONAL_DATA_RETENTION_DAYS/,
+    );
+  });
+
   it('When only one of the Mailjet key and secret is set, then the start is refused', () => {
     expect(() => loadConfig({ MAILJET_API_KEY: 'k' })).toThrow(/MAILJET_API_SECRET/);
   });

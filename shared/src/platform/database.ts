@@ -7,7 +7,19 @@ export type DatabaseSettings = {
   maxConnections?: number;
   /** Bounds every statement on the server and every wait on the client. */
   statementTimeoutMs?: number;
+  /** Bounds the wait for a connection (a free one from the pool, or a new one). */
+  connectTimeoutMs?: number;
 };
+
+/**
+ * Sent when a session opens. A prepared statement keeps the generic plan it got at its first
+ * executions for as long as its connection lives, and with autovacuum off nothing makes
+ * PostgreSQL plan it again: a plan made while a table was empty (a sequential scan is cheapest
+ * there) would stay while the table grows to millions of rows. With sequential scans disabled the
+ * planner takes an index whenever one can serve the statement, whatever the statistics say; a
+ * statement that no index serves still runs, by a sequential scan.
+ */
+export const SESSION_OPTIONS = '-c enable_seqscan=off';
 
 /** The one pool a service owns. Idle clients that lose their server emit 'error' on the pool. */
 export function createPool(settings: DatabaseSettings, log: Logger): pg.Pool {
@@ -16,11 +28,12 @@ export function createPool(settings: DatabaseSettings, log: Logger): pg.Pool {
     connectionString: settings.url,
     application_name: settings.applicationName,
     max: settings.maxConnections ?? 10,
-    connectionTimeoutMillis: 5_000,
+    connectionTimeoutMillis: settings.connectTimeoutMs ?? 5_000,
     idleTimeoutMillis: 30_000,
     statement_timeout: statementTimeoutMs,
     query_timeout: statementTimeoutMs + 1_000,
     keepAlive: true,
+    options: SESSION_OPTIONS,
   });
   pool.on('error', (err) => log.warn({ err }, 'idle database client lost its connection'));
   return pool;

@@ -11,6 +11,7 @@ export {
 export * from './database.js';
 export * from './http.js';
 export * from './logger.js';
+export * from './maintenance.js';
 export * from './metrics.js';
 export * from './migrations.js';
 export * from './request-logger.js';

@@ -37,16 +37,19 @@ export async function insertOutboxMessage(
 }
 
 /**
- * Locks up to `limit` due rows for this exchange until the caller's transaction ends. SKIP LOCKED
- * lets another relay take the next rows instead of waiting; a row updated to published by a relay
- * that committed meanwhile is re-checked by PostgreSQL and left out.
+ * Locks up to `limit` due rows for this exchange until the caller's transaction ends, in the order
+ * they became due (a new row is due at once, a refused one after its backoff): the index outbox_due
+ * (exchange, available_at, id) WHERE published_at IS NULL holds them in that order, so the claim
+ * reads the rows it takes and nothing else. SKIP LOCKED lets another relay take the next rows
+ * instead of waiting; a row updated to published by a relay that committed meanwhile is re-checked
+ * by PostgreSQL and left out.
  */
 export async function claimPendingBatch(db: Db, exchange: string, limit: number): Promise<OutboxRow[]> {
   const result = await db.query<OutboxRow>(
     `SELECT id, tracking_id AS "trackingId", exchange, routing_key AS "routingKey", content, properties, attempts
        FROM ticketing.outbox
       WHERE published_at IS NULL AND exchange = $1 AND available_at <= now()
-      ORDER BY id
+      ORDER BY available_at, id
       LIMIT $2
       FOR UPDATE SKIP LOCKED`,
     [exchange, limit],
@@ -77,17 +80,10 @@ export async function recordFailures(db: Db, failures: PublishFailure[], maxDela
               THEN now() + make_interval(secs => least(power(2, least(o.attempts, 30)), $4::float8 / 1000))
               ELSE o.available_at END
        FROM unnest($1::bigint[], $2::text[], $3::boolean[]) AS f (id, error, refused)
-      WHERE o.id = f.id`,
+      -- The rows are found by primary key from the ids, never by joining the whole table to the input.
+      WHERE o.id = ANY($1::bigint[]) AND o.id = f.id`,
     [failures.map((f) => f.id), failures.map((f) => f.error), failures.map((f) => f.refused), maxDelayMs],
   );
-}
-
-export async function countPending(db: Db, exchange: string): Promise<number> {
-  const result = await db.query<{ pending: number }>(
-    `SELECT count(*)::int AS pending FROM ticketing.outbox WHERE published_at IS NULL AND exchange = $1`,
-    [exchange],
-  );
-  return result.rows[0]?.pending ?? 0;
 }
 
 export type OutboxBacklog = {
@@ -113,4 +109,22 @@ export async function readOutboxBacklog(db: Db, exchange: string, cap: number): 
   );
   const row = result.rows[0];
   return { pending: row?.pending ?? 0, oldestPendingAgeSeconds: Math.max(0, row?.oldestAge ?? 0) };
+}
+
+/**
+ * Deletes up to `limit` rows published more than `retentionHours` ago, oldest first, through the
+ * index outbox_published, which holds published rows only: a pending row is never touched.
+ */
+export async function purgePublished(db: Db, retentionHours: number, limit: number): Promise<number> {
+  const result = await db.query(
+    `DELETE FROM ticketing.outbox
+      WHERE id IN (
+        SELECT id FROM ticketing.outbox
+         WHERE published_at IS NOT NULL AND published_at < now() - make_interval(hours => $1::int)
+         ORDER BY published_at
+         LIMIT $2
+         FOR UPDATE SKIP LOCKED)`,
+    [retentionHours, limit],
+  );
+  return result.rowCount ?? 0;
 }

@@ -1,37 +1,48 @@
+import { createPool, type Logger } from '@notify/shared/platform';
 import type pg from 'pg';
-import { countPending } from '../db/outbox-repository.js';
 
 export type Readiness = {
   status: 'ready' | 'not_ready';
   database: 'up' | 'down';
   broker: 'up' | 'down';
-  /** Notifications accepted but not yet confirmed by the broker; null when the database is down. */
-  outboxPending: number | null;
 };
 
-export type ReadinessDependencies = { pool: pg.Pool; exchange: string; brokerReady: () => boolean };
+export type ReadinessDependencies = { probePool: pg.Pool; brokerReady: () => boolean };
 
-/** A probe answers quickly or says down: it never waits on the pool's longer timeouts. */
-const PROBE_TIMEOUT_MS = 2_000;
+/** A probe answers quickly or says down. */
+export const PROBE_TIMEOUT_MS = 2_000;
 
 /**
- * Ready means the database answers. The broker is reported but does not decide: while it is away
- * the API keeps accepting work into the outbox, which is the point of having one.
+ * The probe's own pool: two connections, 2 s to get one, and a statement_timeout of 2 s, so that a
+ * probe that takes too long is cancelled on the server instead of running on after the answer went
+ * out. Apart from the API's pool, a burst of requests does not make the service look down.
  */
-export async function checkReadiness({ pool, exchange, brokerReady }: ReadinessDependencies): Promise<Readiness> {
-  const broker = brokerReady() ? 'up' : 'down';
-  try {
-    const outboxPending = await withTimeout(countPending(pool, exchange), PROBE_TIMEOUT_MS);
-    return { status: 'ready', database: 'up', broker, outboxPending };
-  } catch {
-    return { status: 'not_ready', database: 'down', broker, outboxPending: null };
-  }
+export function createProbePool(url: string, applicationName: string, log: Logger): pg.Pool {
+  return createPool(
+    {
+      url,
+      applicationName: `${applicationName} probe`,
+      maxConnections: 2,
+      statementTimeoutMs: PROBE_TIMEOUT_MS,
+      connectTimeoutMs: PROBE_TIMEOUT_MS,
+    },
+    log,
+  );
 }
 
-function withTimeout<T>(work: Promise<T>, timeoutMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-  });
-  return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+/**
+ * Ready means the database answers and the outbox can be written to: the probe reads no row, but
+ * waits like any writer would if something (a migration) held the outbox locked. The outbox is not
+ * counted here: its backlog is a metric (/metrics), and a count would read more the more it grows.
+ * The broker is reported but does not decide: while it is away the API keeps accepting work into
+ * the outbox, which is the point of having one.
+ */
+export async function checkReadiness({ probePool, brokerReady }: ReadinessDependencies): Promise<Readiness> {
+  const broker = brokerReady() ? 'up' : 'down';
+  try {
+    await probePool.query('SELECT 1 FROM ticketing.outbox LIMIT 0');
+    return { status: 'ready', database: 'up', broker };
+  } catch {
+    return { status: 'not_ready', database: 'down', broker };
+  }
 }

@@ -17,6 +17,8 @@ export type CommandDependencies = {
   outbox: OutboxTarget;
   /** Called after a commit that may have written outbox rows: the relay publishes them at once. */
   onCommitted: () => void;
+  /** An Idempotency-Key older than this is a new key: its stored response is not replayed. */
+  idempotencyKeyTtlHours: number;
 };
 
 /** How long a request waits for a concurrent one with the same key before answering 409. */
@@ -32,7 +34,7 @@ export async function runCommand(
   work: (context: CommandContext) => Promise<CommandResponse>,
 ): Promise<CommandOutcome> {
   const outcome = await inTransaction(deps.pool, async (client): Promise<CommandOutcome> => {
-    const previous = idempotency && (await claimOrReplay(client, idempotency));
+    const previous = idempotency && (await claimOrReplay(client, idempotency, deps.idempotencyKeyTtlHours));
     if (previous) return { ...previous, replayed: true };
     const response = await work({ client, outbox: deps.outbox, trace });
     if (idempotency) await saveIdempotentResponse(client, idempotency.key, response.status, response.body);
@@ -43,9 +45,9 @@ export async function runCommand(
 }
 
 /** Claims the key for this transaction, or gives the response stored for it. */
-async function claimOrReplay(client: pg.PoolClient, { key, fingerprint }: IdempotencyRequest) {
+async function claimOrReplay(client: pg.PoolClient, { key, fingerprint }: IdempotencyRequest, ttlHours: number) {
   await client.query(`SET LOCAL lock_timeout = '${KEY_WAIT}'`);
-  const claimed = await claimIdempotencyKey(client, key, fingerprint).catch((error: unknown) => {
+  const claimed = await claimIdempotencyKey(client, key, fingerprint, ttlHours).catch((error: unknown) => {
     if ((error as { code?: string }).code === '55P03') {
       throw new AppError(409, 'request_in_progress', 'a request with this Idempotency-Key is still in progress');
     }

@@ -2,7 +2,6 @@ import { inTransaction, type Logger, type OutgoingMessage, type PublishOutcome }
 import type pg from 'pg';
 import {
   claimPendingBatch,
-  countPending,
   markPublished,
   type OutboxRow,
   type PublishFailure,
@@ -63,10 +62,6 @@ export class OutboxRelay {
     this.stopping = true;
     this.wake();
     await this.loop;
-  }
-
-  pendingCount(): Promise<number> {
-    return countPending(this.deps.pool, this.settings.exchange);
   }
 
   /** One batch: claim, publish, await confirms, record. Exposed for tests and tools. */

@@ -87,7 +87,6 @@ describe('ticketing outbox: broker outage', () => {
     expect(responses.map((response) => response.status)).toEqual([201, 201]);
     const readiness = await api.get('/readyz');
     expect(readiness).toMatchObject({ status: 200, body: { database: 'up', broker: 'down' } });
-    expect(readiness.body.outboxPending).toBeGreaterThanOrEqual(2);
     expect((await outboxRows(pool, trackingIds)).map((row) => row.publishedAt)).toEqual([null, null]);
 
     proxy.restore();

@@ -47,8 +47,7 @@ describe('ticketing HTTP API: responses', () => {
 
       expect(health.status).toBe(200);
       expect(ready.status).toBe(200);
-      expect(ready.body).toMatchObject({ status: 'ready', database: 'up', outboxPending: expect.any(Number) });
-      expect(['up', 'down']).toContain(ready.body.broker);
+      expect(ready.body).toEqual({ status: 'ready', database: 'up', broker: expect.stringMatching(/^(up|down)$/) });
     });
   });
 

@@ -12,6 +12,9 @@ describe('loadConfig', () => {
       TOPOLOGY_PREFIX: '',
       AMQP_URL: 'amqp://guest:guest@localhost:5672',
       HOST: '127.0.0.1',
+      OUTBOX_RETENTION_HOURS: 24,
+      IDEMPOTENCY_KEY_TTL_HOURS: 24,
+      MAINTENANCE_INTERVAL_MS: 60_000,
     });
   });
 

@@ -1,0 +1,93 @@
+import { readFile } from 'node:fs/promises';
+import type pg from 'pg';
+import type { AcceptedNotification, System } from '../../test-support/system/index.js';
+import { type LatencySummary, summarize } from './stats.js';
+
+/** The tables the services maintain themselves: their dead rows are what the soak watches. */
+export const WATCHED_TABLES = [
+  'notifications.notifications',
+  'notifications.notification_attempts',
+  'ticketing.outbox',
+  'ticketing.idempotency_keys',
+  'ticketing.carts',
+  'ticketing.cart_items',
+  'ticketing.orders',
+];
+
+/** Live and dead rows, and how many times the table was vacuumed so far (by the services' maintenance). */
+export type TableRows = { live: number; dead: number; vacuums: number };
+
+/** One minute of the soak, as sampled at its end. */
+export type MinuteSample = {
+  minute: number;
+  /** Notifications the API accepted (201) during this minute. */
+  accepted: number;
+  /** accepted → sent of those, from the load generator's 201 to the handler's sent_at. */
+  latencyMs: LatencySummary;
+  /** Of those, not sent when the latency was read. */
+  notSent: number;
+  /** Resident set size of each service process, MiB. */
+  rssMiB: Record<string, number | null>;
+  tables: Record<string, TableRows>;
+  /** Checkout flows started, and starts skipped because too many were in flight, this minute. */
+  flowsStarted: number;
+  flowsSkipped: number;
+  flowErrors: number;
+};
+
+/** VmRSS of a process from /proc, MiB; null when it is not running. */
+export async function residentMiB(pid: number | undefined): Promise<number | null> {
+  if (pid === undefined) return null;
+  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => undefined);
+  const kib = status?.match(/^VmRSS:\s+(\d+)\s+kB/m)?.[1];
+  return kib === undefined ? null : Math.round(Number(kib) / 102.4) / 10;
+}
+
+export async function readTableRows(db: pg.Pool): Promise<Record<string, TableRows>> {
+  const { rows } = await db.query<{ name: string; live: number; dead: number; vacuums: number }>(
+    `SELECT schemaname || '.' || relname AS name, n_live_tup::float8 AS live, n_dead_tup::float8 AS dead,
+            (vacuum_count + autovacuum_count)::float8 AS vacuums
+       FROM pg_stat_user_tables WHERE schemaname || '.' || relname = ANY($1::text[])`,
+    [WATCHED_TABLES],
+  );
+  return Object.fromEntries(rows.map((row) => [row.name, { live: row.live, dead: row.dead, vacuums: row.vacuums }]));
+}
+
+/** accepted → sent of these notifications, from their rows; the ones not sent yet are counted apart. */
+export async function acceptedToSent(
+  db: pg.Pool,
+  accepted: AcceptedNotification[],
+): Promise<{ latencyMs: LatencySummary; notSent: number }> {
+  if (accepted.length === 0) return { latencyMs: summarize([]), notSent: 0 };
+  const { rows } = await db.query<{ tracking_id: string; sent_ms: number }>(
+    `SELECT tracking_id::text, extract(epoch FROM sent_at)::float8 * 1000 AS sent_ms
+       FROM notifications.notifications WHERE tracking_id = ANY($1::uuid[]) AND status = 'sent'`,
+    [accepted.map((notification) => notification.trackingId)],
+  );
+  const sentAt = new Map(rows.map((row) => [row.tracking_id, row.sent_ms]));
+  const latencies: number[] = [];
+  for (const notification of accepted) {
+    const sent = sentAt.get(notification.trackingId);
+    if (sent !== undefined) latencies.push(Math.max(0, sent - notification.acceptedAt));
+  }
+  return { latencyMs: summarize(latencies), notSent: accepted.length - latencies.length };
+}
+
+/** The notifications accepted in minute `minute` (1-based) of a load that started at `startedAt`. */
+export function acceptedInMinute(
+  accepted: Map<string, AcceptedNotification>,
+  startedAt: number,
+  minute: number,
+): AcceptedNotification[] {
+  const from = startedAt + (minute - 1) * 60_000;
+  const to = from + 60_000;
+  return [...accepted.values()].filter(
+    (notification) => notification.acceptedAt >= from && notification.acceptedAt < to,
+  );
+}
+
+export async function residentSetSizes(system: System): Promise<Record<string, number | null>> {
+  const sizes: Record<string, number | null> = {};
+  for (const service of system.processes) sizes[service.name] = await residentMiB(service.pid);
+  return sizes;
+}

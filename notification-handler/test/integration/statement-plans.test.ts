@@ -1,0 +1,85 @@
+import { fileURLToPath } from 'node:url';
+import { createPool, migrate } from '@notify/shared/platform';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { silentLogger } from '../../../test-support/logger.js';
+import { buildMessage } from '../../../test-support/messages.js';
+import { checkStatementPlans, type PlanReport, statementRecorder } from '../../../test-support/statement-plans.js';
+import { createDatabase, dropDatabase, withDatabase } from '../../../test-support/system/database.js';
+import { preloadHistory } from '../../../test-support/system/history.js';
+import {
+  claimNotifications,
+  releaseLease,
+  renewLease,
+  settleNotifications,
+} from '../../src/db/notification-repository.js';
+import { erasePersonalData, purgeNotifications } from '../../src/db/notification-retention.js';
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
+const HOT_TABLES = ['notifications.notifications', 'notifications.notification_attempts'];
+const HISTORY_ROWS = 200_000;
+
+/**
+ * The hot statements as the handler sends them (a claim and a settlement of 50, a lease released
+ * and renewed) and the maintenance job's batches.
+ */
+async function recordHotStatements() {
+  const recorder = statementRecorder();
+  const messages = Array.from({ length: 50 }, () => buildMessage());
+  const requests = messages.map((message, index) => ({ message, replay: index === 0 }));
+  const [first] = messages;
+  if (!first) throw new Error('no message');
+  const startedAt = new Date();
+  await recorder.record('claim', () => claimNotifications(recorder.db, requests, 60_000));
+  await recorder.record('settle', () =>
+    settleNotifications(
+      recorder.db,
+      messages.map((message, index) => ({
+        trackingId: message.trackingId,
+        status: index % 10 === 0 ? 'retry_scheduled' : 'sent',
+        attempt: { number: 1, startedAt, finishedAt: new Date(), outcome: 'sent', httpStatus: 200 },
+      })),
+    ),
+  );
+  await recorder.record('release lease', () => releaseLease(recorder.db, first.trackingId));
+  await recorder.record('renew lease', () => renewLease(recorder.db, first.trackingId, 60_000));
+  await recorder.record('purge sent', () => purgeNotifications(recorder.db, 'sent', 90, 1_000));
+  await recorder.record('erase personal data', () => erasePersonalData(recorder.db, 30, 1_000));
+  return recorder.statements;
+}
+
+describe('hot statements of the handler (plans on large tables with stale statistics)', () => {
+  const adminUrl = withDatabase(inject('databaseUrl'), 'postgres');
+  const databaseName = `${inject('runId')}_handler_plans`;
+  let pool: pg.Pool;
+  let report: PlanReport;
+
+  beforeAll(async () => {
+    const url = await createDatabase(adminUrl, databaseName);
+    await migrate({ databaseUrl: url, dir: MIGRATIONS_DIR, schema: 'notifications' }, silentLogger);
+    // Sessions as the handler opens them: the same factory, the same settings.
+    pool = createPool({ url, applicationName: 'statement-plans', maxConnections: 2 }, silentLogger);
+    report = await checkStatementPlans({
+      pool,
+      tables: HOT_TABLES,
+      statements: await recordHotStatements(),
+      fill: () => preloadHistory(pool, { notifications: HISTORY_ROWS }),
+    });
+  }, 180_000);
+  afterAll(async () => {
+    await pool?.end();
+    await dropDatabase(adminUrl, databaseName);
+  });
+
+  it('When a prepared statement kept the plan it got on the empty tables, then that plan still reaches rows through an index', () => {
+    expect(report.keptFromEmpty).toEqual([]);
+  });
+
+  it('When the statements are planned for their parameters on large tables with stale statistics, then every read goes through an index', () => {
+    expect(report.custom).toEqual([]);
+  });
+
+  it('When their generic plans are made on large tables with stale statistics, then every read goes through an index', () => {
+    expect(report.generic).toEqual([]);
+  });
+});

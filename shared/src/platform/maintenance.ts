@@ -1,0 +1,259 @@
+import { createHash } from 'node:crypto';
+import pg from 'pg';
+import { envInt } from './config.js';
+import { SESSION_OPTIONS } from './database.js';
+import type { Logger } from './logger.js';
+
+/**
+ * Settings every service that owns tables reads (spread into its config schema). A service keeps
+ * its own tables healthy even where the server's autovacuum is off: it purges what its retention
+ * allows and vacuums what changed enough, one instance at a time.
+ */
+export const maintenanceEnv = {
+  /** How often one instance of the service purges and vacuums its tables. */
+  MAINTENANCE_INTERVAL_MS: envInt(60_000, { min: 1_000, max: 86_400_000 }),
+  /** Rows deleted (or erased) per statement: each batch is its own short transaction. */
+  MAINTENANCE_BATCH_SIZE: envInt(1_000, { min: 1, max: 100_000 }),
+  /** A table is vacuumed once this many rows (or 10 % of its rows, if more) are dead or new. */
+  MAINTENANCE_VACUUM_THRESHOLD_ROWS: envInt(1_000, { min: 1 }),
+};
+
+/** A connection of the job's own: its session holds the advisory lock for the whole run. */
+export type MaintenanceClient = Pick<pg.Client, 'query'>;
+
+export type TaskContext = {
+  batchSize: number;
+  /** Epoch ms: a task stops between two batches once past it, and goes on at the next run. */
+  deadline: number;
+};
+
+/** A purge or an erasure: returns the rows it changed. */
+export type MaintenanceTask = {
+  name: string;
+  run: (client: MaintenanceClient, context: TaskContext) => Promise<number>;
+};
+
+export type MaintenanceSettings = {
+  /** Names the advisory lock: every instance of one service shares it, so only one runs at a time. */
+  name: string;
+  databaseUrl: string;
+  intervalMs: number;
+  batchSize: number;
+  vacuumThresholdRows: number;
+  /** Run in order, before the vacuum pass. */
+  tasks: readonly MaintenanceTask[];
+  /** Schema-qualified tables vacuumed (and analyzed) when they changed enough. */
+  tables: readonly string[];
+  log: Logger;
+};
+
+export type MaintenanceRun =
+  | { ran: false; reason: 'another instance holds the lock' }
+  | { ran: true; changed: Record<string, number>; vacuumed: string[] };
+
+export type Maintenance = {
+  /** One run now (what the timer does every interval); tests call it directly. */
+  runOnce: () => Promise<MaintenanceRun>;
+  /** Stops the timer; a run in progress has its statement cancelled and is awaited. */
+  stop: () => Promise<void>;
+};
+
+/** Bounds of the job's own statements: a purge batch is small, a VACUUM of a large table is not. */
+const BATCH_STATEMENT_TIMEOUT_MS = 30_000;
+const VACUUM_STATEMENT_TIMEOUT_MS = 30 * 60_000;
+const CONNECT_TIMEOUT_MS = 5_000;
+/** Past this share of a table's rows dead or new, it is vacuumed even above the row threshold. */
+const VACUUM_SCALE = 0.1;
+
+/**
+ * Every `intervalMs` (first run one interval after the start), one instance of the service takes
+ * a PostgreSQL advisory lock on a connection of its own, runs its purges in small batches, and
+ * vacuums (with ANALYZE) those of its tables whose dead or new rows passed the threshold; then it
+ * releases the lock. An instance that does not get the lock skips that run. A failed run is logged
+ * and the next one comes at the next interval.
+ */
+export function startMaintenance(settings: MaintenanceSettings): Maintenance {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let current: { done: Promise<MaintenanceRun>; processId: () => number | undefined } | undefined;
+
+  const runOnce = (): Promise<MaintenanceRun> => {
+    if (current) return current.done;
+    let client: pg.Client | undefined;
+    const done = maintainOnce(settings, (opened) => {
+      client = opened;
+    }).finally(() => {
+      current = undefined;
+    });
+    current = { done, processId: () => (client as { processID?: number } | undefined)?.processID };
+    return done;
+  };
+
+  const schedule = () => {
+    if (stopped) return;
+    timer = setTimeout(async () => {
+      await runOnce().catch((err: unknown) => {
+        // A run cut short by stop() is not a failure worth a warning.
+        if (!stopped)
+          settings.log.warn({ err, job: settings.name }, 'table maintenance failed; next try at the next interval');
+      });
+      schedule();
+    }, settings.intervalMs);
+    timer.unref();
+  };
+  schedule();
+
+  return {
+    runOnce,
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      const running = current;
+      if (!running) return;
+      // Heard before the cancel goes out: the run rejects as soon as its statement is cancelled.
+      const finished = running.done.catch(() => undefined);
+      const processId = running.processId();
+      if (processId !== undefined) await cancelBackend(settings.databaseUrl, processId).catch(() => undefined);
+      await finished;
+    },
+  };
+}
+
+async function maintainOnce(settings: MaintenanceSettings, opened: (client: pg.Client) => void) {
+  const client = new pg.Client({
+    connectionString: settings.databaseUrl,
+    application_name: `${settings.name} maintenance`,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    query_timeout: VACUUM_STATEMENT_TIMEOUT_MS + 5_000,
+    options: SESSION_OPTIONS,
+  });
+  client.on('error', (err) => settings.log.debug({ err }, 'maintenance connection lost'));
+  opened(client);
+  await client.connect();
+  try {
+    const key = lockKey(settings.name);
+    const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [
+      key,
+    ]);
+    if (!rows[0]?.locked) {
+      settings.log.debug({ job: settings.name }, 'another instance maintains the tables this time');
+      return { ran: false, reason: 'another instance holds the lock' } as const;
+    }
+    try {
+      return await maintainLocked(client, settings);
+    } finally {
+      // A lost connection has released the lock already.
+      await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => undefined);
+    }
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function maintainLocked(client: pg.Client, settings: MaintenanceSettings): Promise<MaintenanceRun> {
+  const startedAt = Date.now();
+  // Half the interval for purges: a long backlog (the first run after a long pause) is worked off
+  // over several runs instead of one run that never ends.
+  const context = { batchSize: settings.batchSize, deadline: startedAt + settings.intervalMs / 2 };
+  await client.query(`SET statement_timeout = ${BATCH_STATEMENT_TIMEOUT_MS}`);
+  await client.query(`SET lock_timeout = ${BATCH_STATEMENT_TIMEOUT_MS / 10}`);
+  const changed: Record<string, number> = {};
+  for (const task of settings.tasks) changed[task.name] = await task.run(client, context);
+  await client.query(`SET statement_timeout = ${VACUUM_STATEMENT_TIMEOUT_MS}`);
+  const vacuumed = await vacuumIfNeeded(client, settings.tables, settings.vacuumThresholdRows);
+  const worked = vacuumed.length > 0 || Object.values(changed).some((rows) => rows > 0);
+  const line = { job: settings.name, changed, vacuumed, ms: Date.now() - startedAt };
+  if (worked) settings.log.info(line, 'tables maintained');
+  else settings.log.debug(line, 'tables maintained');
+  return { ran: true, changed, vacuumed };
+}
+
+/** Calls `batch` (one statement changing at most `batchSize` rows) until one comes back short or time is up. */
+export async function repeatInBatches(batch: () => Promise<number>, { batchSize, deadline }: TaskContext) {
+  let total = 0;
+  for (;;) {
+    const changed = await batch();
+    total += changed;
+    if (changed < batchSize || Date.now() >= deadline) return total;
+  }
+}
+
+type TableActivity = { table: string; live: number; dead: number; inserted: number; modified: number };
+
+/**
+ * VACUUM (ANALYZE) of each table whose dead rows (updates, deletes), rows inserted since its last
+ * vacuum, or rows changed since its last analyze passed the threshold (the larger of
+ * `thresholdRows` and 10 % of its rows), as autovacuum would. The ANALYZE also makes PostgreSQL plan
+ * the tables' prepared statements again, for their size now. VACUUM cannot run in a transaction
+ * block: each is a plain statement. SKIP_LOCKED passes over a table someone holds (a migration);
+ * TRUNCATE false never takes the exclusive lock that giving pages back to the system would need.
+ */
+export async function vacuumIfNeeded(
+  client: MaintenanceClient,
+  tables: readonly string[],
+  thresholdRows: number,
+): Promise<string[]> {
+  const vacuumed: string[] = [];
+  for (const activity of await readActivity(client, tables)) {
+    const threshold = Math.max(thresholdRows, VACUUM_SCALE * activity.live);
+    if (activity.dead < threshold && activity.inserted < threshold && activity.modified < threshold) continue;
+    await client.query(`VACUUM (ANALYZE, SKIP_LOCKED, TRUNCATE false) ${quoteTable(activity.table)}`);
+    vacuumed.push(activity.table);
+  }
+  return vacuumed;
+}
+
+async function readActivity(client: MaintenanceClient, tables: readonly string[]): Promise<TableActivity[]> {
+  const { rows } = await client.query<TableActivity>(
+    `SELECT schemaname || '.' || relname AS "table", n_live_tup::float8 AS live, n_dead_tup::float8 AS dead,
+            n_ins_since_vacuum::float8 AS inserted, n_mod_since_analyze::float8 AS modified
+       FROM pg_stat_user_tables WHERE schemaname || '.' || relname = ANY($1::text[])`,
+    [tables],
+  );
+  return rows;
+}
+
+/**
+ * Logs one warning at start-up when the server's autovacuum is off: this service's own maintenance
+ * then is all that keeps its tables from bloating and their statistics from going stale.
+ */
+export async function warnIfAutovacuumOff(
+  db: MaintenanceClient,
+  log: Logger,
+  maintained: { tables: readonly string[]; intervalMs: number },
+): Promise<boolean> {
+  const { rows } = await db.query<{ autovacuum: string }>('SHOW autovacuum');
+  if (rows[0]?.autovacuum !== 'off') return false;
+  log.warn(
+    { autovacuum: 'off', maintainedTables: maintained.tables, maintenanceIntervalMs: maintained.intervalMs },
+    'PostgreSQL autovacuum is off: this service vacuums and analyzes its own tables; other tables on this server get no vacuum at all',
+  );
+  return true;
+}
+
+/** A stable 64-bit key per job name (the lock is per database, so tests in other databases never meet). */
+export function lockKey(name: string): string {
+  return createHash('sha256').update(`notify maintenance ${name}`).digest().readBigInt64BE(0).toString();
+}
+
+function quoteTable(table: string): string {
+  return table
+    .split('.')
+    .map((part) => `"${part.replaceAll('"', '""')}"`)
+    .join('.');
+}
+
+async function cancelBackend(databaseUrl: string, processId: number): Promise<void> {
+  const client = new pg.Client({
+    connectionString: databaseUrl,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    query_timeout: 5_000,
+  });
+  client.on('error', () => undefined);
+  await client.connect();
+  try {
+    await client.query('SELECT pg_cancel_backend($1)', [processId]);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}

@@ -1,0 +1,168 @@
+import { randomBytes } from 'node:crypto';
+import {
+  lockKey,
+  type MaintenanceSettings,
+  startMaintenance,
+  vacuumIfNeeded,
+  warnIfAutovacuumOff,
+} from '@notify/shared/platform';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { captureLogs, silentLogger } from '../../../test-support/logger.js';
+import { waitFor } from '../../../test-support/wait.js';
+
+const unique = (label: string) => `${label}_${randomBytes(4).toString('hex')}`;
+
+function settings(overrides: Partial<MaintenanceSettings>): MaintenanceSettings {
+  return {
+    name: unique('job'),
+    databaseUrl: inject('databaseUrl'),
+    intervalMs: 3_600_000,
+    batchSize: 100,
+    vacuumThresholdRows: 1_000,
+    tasks: [],
+    tables: [],
+    log: silentLogger,
+    ...overrides,
+  };
+}
+
+/** A task that holds its run open until released: long enough for a second instance to try. */
+function gatedTask() {
+  let release: () => void = () => undefined;
+  let entered: () => void = () => undefined;
+  const gate = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const inside = new Promise<void>((resolve) => {
+    entered = resolve;
+  });
+  let runs = 0;
+  return {
+    task: {
+      name: 'gated',
+      run: async () => {
+        runs += 1;
+        entered();
+        await gate;
+        return 0;
+      },
+    },
+    inside,
+    release,
+    runs: () => runs,
+  };
+}
+
+describe('table maintenance (shared platform)', () => {
+  let db: pg.Pool;
+  const schema = unique('maintenance');
+
+  beforeAll(async () => {
+    db = new pg.Pool({ connectionString: inject('databaseUrl'), max: 2 });
+    db.on('error', () => undefined);
+    await db.query(`CREATE SCHEMA ${schema}`);
+  });
+  afterAll(async () => {
+    await db?.query(`DROP SCHEMA ${schema} CASCADE`);
+    await db?.end();
+  });
+
+  it('When two instances run at once, then only one holds the advisory lock and runs its tasks', async () => {
+    const gated = gatedTask();
+    const name = unique('job');
+    const first = startMaintenance(settings({ name, tasks: [gated.task] }));
+    const second = startMaintenance(settings({ name, tasks: [gated.task] }));
+
+    const firstRun = first.runOnce();
+    await gated.inside;
+    const holders = await db.query(
+      `SELECT count(*)::int AS n FROM pg_locks WHERE locktype = 'advisory' AND granted
+         AND ((classid::bigint << 32) | objid::bigint) = $1::bigint`,
+      [lockKey(name)],
+    );
+    const secondRun = await second.runOnce();
+    gated.release();
+
+    expect(holders.rows[0].n).toBe(1);
+    expect(secondRun).toEqual({ ran: false, reason: 'another instance holds the lock' });
+    expect(await firstRun).toMatchObject({ ran: true, changed: { gated: 0 } });
+    expect(gated.runs()).toBe(1);
+    expect(await second.runOnce()).toMatchObject({ ran: true });
+    await Promise.all([first.stop(), second.stop()]);
+  });
+
+  /** pg_stat_user_tables lags the statements by up to a second: wait until it shows what they did. */
+  async function statsSettle(table: string, wanted: { inserted?: number; dead?: number; modified?: number }) {
+    const [tableSchema, name] = table.split('.');
+    await waitFor(
+      async () => {
+        const { rows } = await db.query(
+          `SELECT n_ins_since_vacuum::int AS inserted, n_dead_tup::int AS dead, n_mod_since_analyze::int AS modified
+             FROM pg_stat_user_tables WHERE schemaname = $1 AND relname = $2`,
+          [tableSchema, name],
+        );
+        const stats = rows[0] ?? {};
+        return Object.entries(wanted).every(([key, value]) => stats[key] === value) ? true : undefined;
+      },
+      { timeoutMs: 10_000, intervalMs: 100, what: `statistics of ${table} to be ${JSON.stringify(wanted)}` },
+    );
+  }
+
+  it('When a table has more dead rows than the threshold, then it is vacuumed, and a quiet one is not', async () => {
+    const [busy, quiet] = [`${schema}.busy`, `${schema}.quiet`];
+    for (const table of [busy, quiet]) {
+      await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
+      await db.query(`INSERT INTO ${table} SELECT generate_series(1, 3000)`);
+      await statsSettle(table, { inserted: 3000 });
+      await db.query(`VACUUM (ANALYZE) ${table}`);
+      await statsSettle(table, { inserted: 0, modified: 0 });
+    }
+    await db.query(`DELETE FROM ${busy} WHERE id <= 2000`);
+    await db.query(`DELETE FROM ${quiet} WHERE id <= 10`);
+    await statsSettle(busy, { dead: 2000 });
+    await statsSettle(quiet, { dead: 10 });
+    const client = await db.connect();
+
+    const vacuumed = await vacuumIfNeeded(client, [busy, quiet], 1_000).finally(() => client.release());
+
+    expect(vacuumed).toEqual([busy]);
+    await statsSettle(busy, { dead: 0, modified: 0 });
+  });
+
+  it('When the job stops during a long statement, then the statement is cancelled and stop does not wait it out', async () => {
+    let entered: () => void = () => undefined;
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const slow = {
+      name: 'slow',
+      run: async (client: Pick<pg.Client, 'query'>) => {
+        entered();
+        await client.query('SELECT pg_sleep(25)');
+        return 0;
+      },
+    };
+    const job = startMaintenance(settings({ tasks: [slow] }));
+    const run = job.runOnce();
+    await inside;
+    const startedAt = Date.now();
+
+    await job.stop();
+
+    expect(Date.now() - startedAt).toBeLessThan(5_000);
+    await expect(run).rejects.toThrow(/cancel/i);
+  });
+
+  it('When the server runs with autovacuum off, then the start-up check logs one warning naming the tables', async () => {
+    const logs = captureLogs();
+    const { rows } = await db.query('SHOW autovacuum');
+
+    const warned = await warnIfAutovacuumOff(db, logs.log, { tables: ['a.b'], intervalMs: 60_000 });
+
+    const lines = logs.lines.filter((line) => String(line.msg).startsWith('PostgreSQL autovacuum is off'));
+    expect(warned).toBe(rows[0].autovacuum === 'off');
+    expect(lines).toHaveLength(warned ? 1 : 0);
+    if (warned) expect(lines[0]).toMatchObject({ level: 40, maintainedTables: ['a.b'] });
+  });
+});

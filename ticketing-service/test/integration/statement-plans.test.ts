@@ -1,0 +1,118 @@
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { encodeNotification } from '@notify/shared';
+import { createPool, migrate } from '@notify/shared/platform';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { silentLogger } from '../../../test-support/logger.js';
+import { buildMessage } from '../../../test-support/messages.js';
+import { checkStatementPlans, type PlanReport, statementRecorder } from '../../../test-support/statement-plans.js';
+import { createDatabase, dropDatabase, withDatabase } from '../../../test-support/system/database.js';
+import { preloadHistory } from '../../../test-support/system/history.js';
+import { addCartItem, listCartItems } from '../../src/db/cart-item-repository.js';
+import { findCart, insertCart, markCartCheckedOut } from '../../src/db/cart-repository.js';
+import {
+  claimIdempotencyKey,
+  findIdempotencyKey,
+  purgeExpiredKeys,
+  saveIdempotentResponse,
+} from '../../src/db/idempotency-key-repository.js';
+import { insertOrder } from '../../src/db/order-repository.js';
+import {
+  claimPendingBatch,
+  insertOutboxMessage,
+  markPublished,
+  purgePublished,
+  recordFailures,
+} from '../../src/db/outbox-repository.js';
+import { TICKET_TYPES } from '../support/harness.js';
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
+const HOT_TABLES = [
+  'ticketing.carts',
+  'ticketing.cart_items',
+  'ticketing.orders',
+  'ticketing.outbox',
+  'ticketing.idempotency_keys',
+];
+const HISTORY_ROWS = 200_000;
+const EXCHANGE = 'ticketing.events';
+
+/**
+ * The statements of a checkout flow with an Idempotency-Key, of the relay's batch of 200, and of
+ * the maintenance job's batches.
+ */
+async function recordHotStatements() {
+  const recorder = statementRecorder();
+  const { db } = recorder;
+  const cartId = randomUUID();
+  const key = `plans-${randomUUID()}`;
+  const ids = Array.from({ length: 200 }, (_, index) => String(1_000 + index));
+  await recorder.record('insert cart', () =>
+    insertCart(db, { cartId, customerEmail: 'ada@example.com', customerName: 'Ada' }),
+  );
+  await recorder.record('find cart', () => findCart(db, cartId));
+  await recorder.record('lock cart', () => findCart(db, cartId, { lock: true }));
+  await recorder.record('add cart item', () =>
+    addCartItem(db, { cartId, ticketTypeId: TICKET_TYPES.jazzStanding.id, quantity: 2, unitPriceMinor: 4500 }, 1000),
+  );
+  await recorder.record('list cart items', () => listCartItems(db, cartId));
+  await recorder.record('insert order', () =>
+    insertOrder(db, { orderId: randomUUID(), cartId, totalMinor: 9000, currency: 'EUR' }),
+  );
+  await recorder.record('check out cart', () => markCartCheckedOut(db, cartId));
+  await recorder.record('claim idempotency key', () => claimIdempotencyKey(db, key, 'f'.repeat(64), 24));
+  await recorder.record('find idempotency key', () => findIdempotencyKey(db, key));
+  await recorder.record('save idempotent response', () => saveIdempotentResponse(db, key, 201, { cartId }));
+  await recorder.record('insert outbox row', () =>
+    insertOutboxMessage(db, EXCHANGE, encodeNotification(buildMessage(), 'plans'), 'a'.repeat(32)),
+  );
+  await recorder.record('relay claim', () => claimPendingBatch(db, EXCHANGE, 200));
+  await recorder.record('relay mark published', () => markPublished(db, ids));
+  await recorder.record('relay record failures', () =>
+    recordFailures(
+      db,
+      ids.slice(0, 5).map((id) => ({ id, error: 'returned: NO_ROUTE', refused: true })),
+      30_000,
+    ),
+  );
+  await recorder.record('purge published outbox rows', () => purgePublished(db, 24, 1_000));
+  await recorder.record('purge expired keys', () => purgeExpiredKeys(db, 24, 1_000));
+  return recorder.statements;
+}
+
+describe('hot statements of the ticketing service (plans on large tables with stale statistics)', () => {
+  const adminUrl = withDatabase(inject('databaseUrl'), 'postgres');
+  const databaseName = `${inject('runId')}_ticketing_plans`;
+  let pool: pg.Pool;
+  let report: PlanReport;
+
+  beforeAll(async () => {
+    const url = await createDatabase(adminUrl, databaseName);
+    await migrate({ databaseUrl: url, dir: MIGRATIONS_DIR, schema: 'ticketing' }, silentLogger);
+    // Sessions as the service opens them: the same factory, the same settings.
+    pool = createPool({ url, applicationName: 'statement-plans', maxConnections: 2 }, silentLogger);
+    report = await checkStatementPlans({
+      pool,
+      tables: HOT_TABLES,
+      statements: await recordHotStatements(),
+      fill: () => preloadHistory(pool, { outbox: HISTORY_ROWS, idempotencyKeys: HISTORY_ROWS, carts: HISTORY_ROWS }),
+    });
+  }, 180_000);
+  afterAll(async () => {
+    await pool?.end();
+    await dropDatabase(adminUrl, databaseName);
+  });
+
+  it('When a prepared statement kept the plan it got on the empty tables, then that plan still reaches rows through an index', () => {
+    expect(report.keptFromEmpty).toEqual([]);
+  });
+
+  it('When the statements are planned for their parameters on large tables with stale statistics, then every read goes through an index', () => {
+    expect(report.custom).toEqual([]);
+  });
+
+  it('When their generic plans are made on large tables with stale statistics, then every read goes through an index', () => {
+    expect(report.generic).toEqual([]);
+  });
+});
