@@ -1,4 +1,4 @@
-import { EmailSchema, singleLine } from '@notify/shared';
+import { DEFAULT_REDELIVERY_DELAYS_MS, EmailSchema, singleLine } from '@notify/shared';
 import {
   commonEnv,
   envEnum,
@@ -34,7 +34,7 @@ const schema = z
     RETRY_STRATEGY: envEnum(['fixed', 'exponential'], 'fixed'),
     RETRY_MAX_DELAY_MS: envInt(30_000, { min: 0 }),
     /** The delayed level: waits between deliveries once the immediate retries ran out; the last repeats. */
-    REDELIVERY_DELAYS_MS: envIntList([30_000, 120_000, 600_000, 1_800_000, 3_600_000], { min: 1_000, max: 86_400_000 }),
+    REDELIVERY_DELAYS_MS: envIntList([...DEFAULT_REDELIVERY_DELAYS_MS], { min: 1_000, max: 86_400_000 }),
     /** After `occurredAt` (or a replay), a notification that still could not be sent is failed. */
     NOTIFICATION_DEADLINE_MS: envInt(86_400_000, { min: 1_000, max: 7 * 86_400_000 }),
     PROVIDER_BREAKER_FAILURES: envInt(5, { min: 1, max: 1_000 }),

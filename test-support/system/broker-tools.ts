@@ -1,4 +1,4 @@
-import type { Topology } from '@notify/shared';
+import { DEFAULT_REDELIVERY_DELAYS_MS, delayQueueName, type Topology } from '@notify/shared';
 import { ConfirmPublisher } from '@notify/shared/platform';
 import amqp, { type Channel, type ChannelModel, type GetMessage } from 'amqplib';
 import { silentLogger } from '../logger.js';
@@ -119,8 +119,19 @@ export function republishOptions(message: GetMessage | amqp.ConsumeMessage): amq
   return { ...defined, persistent: deliveryMode === 2 };
 }
 
-/** Deletes the exchanges and queues of a topology prefix; missing ones are fine. */
-export async function deleteTopology(url: string, topology: Topology, extraQueues: string[] = []): Promise<void> {
+/**
+ * Deletes the exchanges and queues of a topology prefix, the delay queues of the default redelivery
+ * schedule and of `delaysMs` included (a delay queue left behind keeps expired messages it can no
+ * longer route, for good); missing ones are fine.
+ */
+export async function deleteTopology(
+  url: string,
+  topology: Topology,
+  { delaysMs = [], extraQueues = [] }: { delaysMs?: readonly number[]; extraQueues?: string[] } = {},
+): Promise<void> {
+  const delayQueues = [...new Set([...DEFAULT_REDELIVERY_DELAYS_MS, ...delaysMs])].map((ms) =>
+    delayQueueName(topology, ms),
+  );
   const session = await openAmqp(url);
   const { connection } = session;
   try {
@@ -131,7 +142,7 @@ export async function deleteTopology(url: string, topology: Topology, extraQueue
       await work(channel).catch(() => undefined);
       await channel.close().catch(() => undefined);
     };
-    for (const queue of [topology.queue, topology.deadLetterQueue, ...extraQueues]) {
+    for (const queue of [topology.queue, topology.deadLetterQueue, ...delayQueues, ...extraQueues]) {
       await attempt((channel) => channel.deleteQueue(queue));
     }
     for (const exchange of [topology.exchange, topology.deadLetterExchange]) {

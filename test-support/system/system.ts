@@ -129,7 +129,9 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     if (!postgres) cleanups.push(() => dropDatabase(adminDatabaseUrl, databaseName));
     const db = openChecksPool(databaseUrl);
     cleanups.push(() => db.end());
-    cleanups.push(() => deleteTopology(options.amqpUrl, topology));
+    cleanups.push(() =>
+      deleteTopology(options.amqpUrl, topology, { delaysMs: delaysOf(options.handlerEnv?.REDELIVERY_DELAYS_MS) }),
+    );
 
     const brokerProxy = options.proxies?.broker ? await proxyFor(options.amqpUrl, 5672) : undefined;
     const databaseProxy = options.proxies?.database ? await proxyFor(databaseUrl, 5432) : undefined;
@@ -257,4 +259,12 @@ export async function answers(url: string): Promise<boolean> {
   } catch {
     return false;
   }
+}
+
+/** The delays a REDELIVERY_DELAYS_MS setting names, for cleaning up their queues. */
+function delaysOf(setting: string | undefined): number[] {
+  return (setting ?? '')
+    .split(',')
+    .map(Number)
+    .filter((ms) => Number.isInteger(ms) && ms > 0);
 }

@@ -1,14 +1,11 @@
-import type { Topology } from '@notify/shared';
+import { delayQueueName, type Topology } from '@notify/shared';
 import type { Logger } from '@notify/shared/platform';
 import type { Channel, ChannelModel } from 'amqplib';
 
 /** Redeliveries after which the broker itself dead-letters a message (a poison loop breaker). */
 export const DELIVERY_LIMIT = 20;
 
-/** One delay queue per distinct wait of the redelivery schedule; the name says the wait. */
-export function delayQueueName(topology: Topology, delayMs: number): string {
-  return `${topology.queue}.delay.${delayMs}ms`;
-}
+export { delayQueueName };
 
 /**
  * Declares everything the handler consumes from and publishes to. Every instance declares the same

@@ -11,7 +11,6 @@ import { createDatabase, dropDatabase, withDatabase } from '../../../../test-sup
 import { waitFor } from '../../../../test-support/wait.js';
 import { loadConfig } from '../../../src/config.js';
 import type { Decision } from '../../../src/messaging/notification-consumer.js';
-import { delayQueueName } from '../../../src/messaging/topology.js';
 import { type RunningHandler, startNotificationHandler } from '../../../src/start-handler.js';
 
 export type Harness = Awaited<ReturnType<typeof startHarness>>;
@@ -152,8 +151,7 @@ export async function startHarness(
     },
     async stop() {
       await handler?.stop();
-      const delayQueues = config.REDELIVERY_DELAYS_MS.map((delayMs) => delayQueueName(topology, delayMs));
-      await deleteTopology(inject('amqpUrl'), topology, delayQueues);
+      await deleteTopology(inject('amqpUrl'), topology, { delaysMs: config.REDELIVERY_DELAYS_MS });
       await db.end();
       if (ownDatabaseName) await dropDatabase(withDatabase(inject('databaseUrl'), 'postgres'), ownDatabaseName);
       await broker.close();
