@@ -23,6 +23,8 @@ export type ScenarioSpec = {
   providerLatencyMs: number;
   prefetch: number;
   profile: boolean;
+  /** The handler's EMAIL_PROVIDERS; Mailjet alone (the default) when unset. */
+  providers?: string;
 } /** drain: the handler is stopped while the API takes the load, then started to drain the queue alone. */ & (
   | { mode: 'closed' | 'drain'; notifications: number; concurrency: number; maxSeconds: number }
   | { mode: 'open'; checkoutsPerSecond: number; seconds: number }
@@ -78,6 +80,7 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
     label: `bench-${spec.name}`,
     prefetch: spec.prefetch,
     providerLatencyMs: spec.providerLatencyMs,
+    providers: spec.providers,
     profileDir,
   });
   try {
