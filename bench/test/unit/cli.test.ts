@@ -45,7 +45,7 @@ describe('bench options', () => {
         only: ['drain-0ms-prefetch-50-sendgrid', 'closed-0ms'],
       },
     );
-    expect(parseOptions(['--sendgrid', 'none']).sendgrid).toEqual([]);
+    expect(parseOptions(['--sendgrid', 'none'])).toMatchObject({ sendgrid: [] });
   });
 
   it('When a number is not whole or out of range, then it is refused by name', () => {
