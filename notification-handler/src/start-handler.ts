@@ -117,7 +117,10 @@ export async function startNotificationHandler(
     // providers, one comes in at a time, so that the breakers' probes carry a real pending email.
     // While one provider's breaker is still closed, it takes the emails and consumption goes on.
     provider.onAvailabilityChange((everyOpen) => {
-      for (const name of provider.names) everyOpen ? consumer.pause(name, { oneAtATime: true }) : consumer.resume(name);
+      for (const name of provider.names) {
+        if (everyOpen) consumer.pause(name, { oneAtATime: true });
+        else consumer.resume(name);
+      }
     });
     availability.onChange((up) => (up ? consumer.resume('database') : consumer.pause('database')));
 
