@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { createDatabase, dropDatabase } from '../test-support/system/index.js';
 import { measurePostgres, measureRabbitMq, type SampleMessage } from './lib/baseline.js';
 import { buildIfNeeded, sourceVersion } from './lib/build.js';
-import { type BenchOptions, parseOptions, USAGE } from './lib/cli.js';
+import { type BenchOptions, parseOptions, USAGE, UsageError } from './lib/cli.js';
 import { ADMIN_DATABASE_URL, AMQP_URL, cleanupOnAbort, newRunId, runAllCleanups } from './lib/infrastructure.js';
 import { describeMachine } from './lib/machine.js';
 import { type Baseline, checkTargets, HANDLER_POOL, type RunResult, renderMarkdown, vsBaseline } from './lib/report.js';
@@ -49,14 +49,25 @@ function scenarios(options: BenchOptions): ScenarioSpec[] {
     maxSeconds: options.sweepSeconds,
   });
   for (const latency of options.drain) specs.push(drain(`drain-${latency}ms-prefetch-${prefetch}`, latency, prefetch));
+  // The same drain through SendGrid: one request per email, where Mailjet carries up to 50 a call.
+  for (const latency of options.sendgrid) {
+    const spec = drain(`drain-${latency}ms-prefetch-${prefetch}-sendgrid`, latency, prefetch);
+    specs.push({ ...spec, providers: 'sendgrid' });
+  }
   for (const sweepPrefetch of options.sweep) {
     specs.push(
       drain(`sweep-${options.sweepLatencyMs}ms-prefetch-${sweepPrefetch}`, options.sweepLatencyMs, sweepPrefetch),
     );
   }
+  const chosen = options.only.length === 0 ? specs : specs.filter((spec) => options.only.includes(spec.name));
+  const unknown = options.only.filter((name) => !specs.some((spec) => spec.name === name));
+  if (unknown.length > 0)
+    throw new UsageError(
+      `--only names no scenario of this run: ${unknown.join(', ')} (there are ${specs.map((spec) => spec.name).join(', ')})`,
+    );
   // The same scenario on empty tables, then on a history: the difference is what a history costs.
-  if (options.history === 0) return specs;
-  return specs.flatMap((spec) => [spec, { ...spec, name: `${spec.name}-history`, historyRows: options.history }]);
+  if (options.history === 0) return chosen;
+  return chosen.flatMap((spec) => [spec, { ...spec, name: `${spec.name}-history`, historyRows: options.history }]);
 }
 
 async function measureBaseline(runId: string, samples: SampleMessage[], options: BenchOptions): Promise<Baseline> {
@@ -99,6 +110,14 @@ async function main(): Promise<number> {
     return 0;
   }
   const opts = options;
+  let specs: ScenarioSpec[];
+  try {
+    specs = scenarios(opts);
+  } catch (error) {
+    if (!(error instanceof UsageError)) throw error;
+    console.error(`${error.message}\n\n${USAGE}`);
+    return 64;
+  }
   const runId = newRunId();
   const started = new Date();
   const deadline = started.getTime() + opts.timeoutSeconds * 1_000;
@@ -129,7 +148,6 @@ async function main(): Promise<number> {
   log(`run ${runId}: ${run.machine.nproc} cores, ${run.machine.cpuModel}, load ${run.machine.loadAverageAtStart}`);
   await buildIfNeeded(log);
   const samples: SampleMessage[] = [];
-  const specs = scenarios(opts);
   for (const [index, spec] of specs.entries()) {
     log(`scenario ${index + 1}/${specs.length}: ${spec.name}`);
     const result = await runScenario(spec, { deadline, outDir: opts.outDir, samples, log });

@@ -17,6 +17,8 @@ export type BenchOptions = {
    * `prefetch`, and one per prefetch in `sweep` at `sweepLatencyMs`.
    */
   drain: number[];
+  /** Drain scenarios through SendGrid alone (EMAIL_PROVIDERS=sendgrid: one request per email), one per provider latency. */
+  sendgrid: number[];
   sweep: number[];
   sweepLatencyMs: number;
   sweepCount: number;
@@ -40,6 +42,8 @@ export type BenchOptions = {
   outDir: string;
   /** Write latest.json / latest.md (off for quick experiments: results go to a timestamped file only). */
   writeLatest: boolean;
+  /** Run only the scenarios of these names (all when empty). */
+  only: string[];
 };
 
 export const USAGE = `npm run bench -- [options]
@@ -49,6 +53,7 @@ export const USAGE = `npm run bench -- [options]
   --latency L[,L...]   provider latencies in ms, one closed-loop scenario each (default 0,100)
   --prefetch N         handler PREFETCH for those scenarios and the open-loop one (default 50)
   --drain L[,L...]     handler drain scenarios at these provider latencies (default 0; "none" to skip)
+  --sendgrid L[,L...]  the same drain through SendGrid alone, one request per email (default 0; "none" to skip)
   --sweep P[,P...]     prefetch sweep, drain scenarios at --sweep-latency (default 10,50,200; "none" to skip)
   --sweep-latency L    provider latency of the sweep (default 100)
   --sweep-count N      notifications per drain / sweep scenario (default 3000)
@@ -62,7 +67,8 @@ export const USAGE = `npm run bench -- [options]
                        N published outbox rows, N idempotency keys (e.g. 1000000; default 0: empty tables only)
   --timeout S          global bound on the run in seconds (default 600)
   --out DIR            results folder (default bench/results)
-  --no-latest          do not overwrite latest.json / latest.md (timestamped file only)`;
+  --no-latest          do not overwrite latest.json / latest.md (timestamped file only)
+  --only NAME[,NAME]   run only these scenarios (their names as the table shows them, e.g. drain-0ms-prefetch-50-sendgrid)`;
 
 const DEFAULTS = {
   count: 20_000,
@@ -71,6 +77,7 @@ const DEFAULTS = {
   latency: '0,100',
   prefetch: 50,
   drain: '0',
+  sendgrid: '0',
   sweep: '10,50,200',
   'sweep-latency': 100,
   'sweep-count': 3_000,
@@ -97,6 +104,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       latency: text,
       prefetch: text,
       drain: text,
+      sendgrid: text,
       sweep: text,
       'sweep-latency': text,
       'sweep-count': text,
@@ -110,6 +118,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       timeout: text,
       out: text,
       'no-latest': { type: 'boolean' },
+      only: text,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -117,7 +126,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const whole = (name: keyof typeof DEFAULTS, min: number, max: number) =>
     wholeNumber(name, values[name] ?? String(DEFAULTS[name]), min, max);
   const count = whole('count', 2, 1_000_000);
-  const optionalList = (name: 'drain' | 'sweep' | 'rate', min: number, max: number) => {
+  const optionalList = (name: 'drain' | 'sendgrid' | 'sweep' | 'rate', min: number, max: number) => {
     const raw = values[name] ?? DEFAULTS[name];
     return raw === 'none' || raw === '' ? [] : list(name, raw, min, max);
   };
@@ -128,6 +137,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     latencies: list('latency', values.latency ?? DEFAULTS.latency, 0, 60_000),
     prefetch: whole('prefetch', 1, 1_000),
     drain: optionalList('drain', 0, 60_000),
+    sendgrid: optionalList('sendgrid', 0, 60_000),
     sweep: optionalList('sweep', 1, 1_000),
     sweepLatencyMs: whole('sweep-latency', 0, 60_000),
     sweepCount: whole('sweep-count', 2, 1_000_000),
@@ -141,6 +151,10 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     timeoutSeconds: whole('timeout', 10, 86_400),
     outDir: values.out ?? DEFAULTS.out,
     writeLatest: !values['no-latest'],
+    only: (values.only ?? '')
+      .split(',')
+      .map((name) => name.trim())
+      .filter((name) => name !== ''),
   };
 }
 

@@ -78,8 +78,9 @@ const pct = (value: number) => `${(value * 100).toFixed(1)} %`;
 const n = (value: number) => value.toLocaleString('en');
 
 function load(s: ScenarioResult): string {
-  if (s.spec.mode === 'open') return `open, ${s.spec.checkoutsPerSecond} checkouts/s`;
-  return s.spec.mode === 'drain' ? 'drain (handler alone)' : `closed, ${s.spec.concurrency} flows`;
+  const via = s.spec.providers ? `, via ${s.spec.providers}` : '';
+  if (s.spec.mode === 'open') return `open, ${s.spec.checkoutsPerSecond} checkouts/s${via}`;
+  return `${s.spec.mode === 'drain' ? 'drain (handler alone)' : `closed, ${s.spec.concurrency} flows`}${via}`;
 }
 
 /** Accepted notifications, and what was planned when a bound or a skipped start made them fewer. */

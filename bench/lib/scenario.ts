@@ -30,6 +30,8 @@ export type ScenarioSpec = {
    * attempts, published outbox rows and idempotency keys. 0 or absent: empty tables.
    */
   historyRows?: number;
+  /** The handler's EMAIL_PROVIDERS; Mailjet alone (the default) when unset. */
+  providers?: string;
 } /** drain: the handler is stopped while the API takes the load, then started to drain the queue alone. */ & (
   | { mode: 'closed' | 'drain'; notifications: number; concurrency: number; maxSeconds: number }
   | { mode: 'open'; checkoutsPerSecond: number; seconds: number }
@@ -85,6 +87,7 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
     label: `bench-${spec.name}`,
     prefetch: spec.prefetch,
     providerLatencyMs: spec.providerLatencyMs,
+    providers: spec.providers,
     profileDir,
   });
   try {

@@ -5,6 +5,8 @@ export type BenchSystemSettings = {
   label: string;
   prefetch: number;
   providerLatencyMs: number;
+  /** The handler's EMAIL_PROVIDERS (the sandbox answers for both); Mailjet alone when unset. */
+  providers?: string | undefined;
   /** Set: the handler and the ticketing service write a .cpuprofile under `<dir>/<service>` on exit. */
   profileDir?: string | undefined;
 };
@@ -32,6 +34,8 @@ export async function startBenchSystem(
       LOG_LEVEL: 'warn',
       PREFETCH: String(settings.prefetch),
       MAILJET_TIMEOUT_MS: '10000',
+      SENDGRID_TIMEOUT_MS: '10000',
+      ...(settings.providers ? { EMAIL_PROVIDERS: settings.providers } : {}),
       RETRY_MAX_RETRIES: '3',
       RETRY_DELAY_MS: '2000',
       SHUTDOWN_TIMEOUT_MS: '15000',

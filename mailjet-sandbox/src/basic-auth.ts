@@ -16,3 +16,13 @@ function decodeBasic(header: string | undefined): { key: string; secret: string 
   const colon = decoded.indexOf(':');
   return colon < 0 ? undefined : { key: decoded.slice(0, colon), secret: decoded.slice(colon + 1) };
 }
+
+/** Checks SendGrid's `Authorization: Bearer <key>`; the scheme's case does not matter (RFC 9110). */
+export function bearerAuthChecker(apiKey: string): (header: string | undefined) => boolean {
+  const expected = `Bearer ${apiKey}`;
+  return (header) => {
+    if (header === expected) return true;
+    const match = header?.match(/^\s*bearer\s+(\S+)\s*$/i);
+    return match?.[1] === apiKey;
+  };
+}

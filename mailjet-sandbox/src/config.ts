@@ -2,7 +2,13 @@ import { parseArgs } from 'node:util';
 import { z } from 'zod';
 import { type FaultSettingsInput, faultSettingsSchema } from './fault-settings.js';
 import { DEFAULT_MAX_STORED, DEFAULT_MAX_STORED_BYTES } from './message-store.js';
-import { DEFAULT_API_KEY, DEFAULT_API_SECRET, DEFAULT_HOST, type SandboxOptions } from './start-sandbox.js';
+import {
+  DEFAULT_API_KEY,
+  DEFAULT_API_SECRET,
+  DEFAULT_HOST,
+  DEFAULT_SENDGRID_API_KEY,
+  type SandboxOptions,
+} from './start-sandbox.js';
 
 export class ConfigError extends Error {
   override readonly name = 'ConfigError';
@@ -17,6 +23,7 @@ const FLAG_TO_ENV = {
   host: 'HOST',
   'api-key': 'SANDBOX_API_KEY',
   'api-secret': 'SANDBOX_API_SECRET',
+  'sendgrid-api-key': 'SANDBOX_SENDGRID_API_KEY',
   'max-stored': 'SANDBOX_MAX_STORED',
   'max-stored-bytes': 'SANDBOX_MAX_STORED_BYTES',
   'fail-next': 'SANDBOX_FAIL_NEXT',
@@ -59,6 +66,7 @@ const envSchema = z.object({
   SANDBOX_API_SECRET: text(),
   MAILJET_API_KEY: text(),
   MAILJET_API_SECRET: text(),
+  SANDBOX_SENDGRID_API_KEY: text(),
   SANDBOX_MAX_STORED: whole().pipe(z.number().min(1).default(DEFAULT_MAX_STORED)),
   SANDBOX_MAX_STORED_BYTES: whole().pipe(
     z.number().min(1).max(Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_STORED_BYTES),
@@ -82,6 +90,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
       host: vars.HOST,
       apiKey: credentials.apiKey,
       apiSecret: credentials.apiSecret,
+      sendgridApiKey: vars.SANDBOX_SENDGRID_API_KEY ?? DEFAULT_SENDGRID_API_KEY,
       maxStored: vars.SANDBOX_MAX_STORED,
       maxStoredBytes: vars.SANDBOX_MAX_STORED_BYTES,
       faults: parseFaults(vars),

@@ -3,7 +3,7 @@ import { type FailStatus, type FaultSettings, type FaultSettingsInput, parseFaul
 
 export type FaultAction = 'none' | 'fail' | 'throttle' | 'hang' | 'reset';
 
-/** What one call to /v3.1/send suffers, fixed when it arrives. */
+/** What one send call suffers, fixed when it arrives. */
 export type FaultDecision = {
   action: FaultAction;
   status: FailStatus;
@@ -16,13 +16,6 @@ export type FaultDecision = {
 export type Clock = () => number;
 
 const WINDOW_MS = 1_000;
-
-/** The part tests and the HTTP API use. */
-export type SandboxFaults = {
-  set(partial: FaultSettingsInput): FaultSettings;
-  clear(): FaultSettings;
-  current(): FaultSettings;
-};
 
 /** mulberry32: tiny, fast, and the same sequence for the same seed on every machine. */
 export function mulberry32(seed: number): () => number {
@@ -49,7 +42,8 @@ const noFaults = (seed: number): FaultSettings => ({
   retryAfterSeconds: null,
 });
 
-export class FaultController implements SandboxFaults {
+/** One provider's faults; `ProviderFaults` holds one per provider. */
+export class FaultController {
   private settings: FaultSettings;
   private random: () => number;
   private readonly now: Clock;
@@ -89,7 +83,7 @@ export class FaultController implements SandboxFaults {
   }
 
   /**
-   * Called once per /v3.1/send call, synchronously as it arrives, so that concurrent calls each
+   * Called once per send call, synchronously as it arrives, so that concurrent calls each
    * consume their own unit. Every counter above zero counts this call ("the next N calls" holds for
    * each); when several apply, the strongest wins: hang, then reset, then the rate limit (it stands
    * in front of the service that fails), then fail.

@@ -1,4 +1,4 @@
-import type { StoredMessage } from './message-store.js';
+import { type StoredMessage, trackingIdOf } from './message-store.js';
 import { isObject } from './validate-messages.js';
 
 const ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
@@ -21,7 +21,7 @@ pre{white-space:pre-wrap;background:#f6f6f6;padding:.5rem}iframe{width:100%;heig
 
 /** `messages` newest first; `total` is how many the store holds (the page may show fewer). */
 export function renderInbox(messages: StoredMessage[], total: number): string {
-  const heading = `Mailjet sandbox inbox: ${total} message${total === 1 ? '' : 's'}`;
+  const heading = `Mailjet and SendGrid sandbox inbox: ${total} message${total === 1 ? '' : 's'}`;
   const shown = messages.length < total ? `<p>Showing the newest ${messages.length}.</p>` : '';
   const body = messages.length === 0 ? '<p>No message received yet.</p>' : messages.map(renderMessage).join('\n');
   return `<!doctype html>
@@ -32,15 +32,23 @@ ${body}
 }
 
 function renderMessage(message: StoredMessage): string {
-  const subject = typeof message.Subject === 'string' && message.Subject !== '' ? message.Subject : '(no subject)';
+  const view = message.provider === 'sendgrid' ? sendGridView(message) : mailjetView(message);
+  const subject = typeof view.subject === 'string' && view.subject !== '' ? view.subject : '(no subject)';
+  const fields = view.fields
+    .filter(([, value]) => value !== undefined && value !== null && value !== '')
+    .map(([name, value]) => `<dt>${name}</dt><dd>${escapeHtml(value)}</dd>`)
+    .join('');
   return `<article>
 <h2>${escapeHtml(subject)}</h2>
-<dl>${renderFields(message)}</dl>
-${renderParts(message)}
+<dl><dt>Provider</dt><dd>${escapeHtml(message.provider)}</dd>${fields}</dl>
+${renderParts(view)}
 </article>`;
 }
 
-function renderFields(message: StoredMessage): string {
+/** What the page shows of a message, whichever provider's field names it has. */
+type MessageView = { subject: unknown; fields: [string, unknown][]; text: unknown; html: unknown; variables: unknown };
+
+function mailjetView(message: StoredMessage): MessageView {
   const fields: [string, unknown][] = [
     ['From', formatAddress(message.From)],
     ['To', formatAddresses(message.To)],
@@ -52,32 +60,51 @@ function renderFields(message: StoredMessage): string {
     ['MessageUUID', message.MessageUUID],
     ['Received', message.receivedAt],
   ];
-  return fields
-    .filter(([, value]) => value !== undefined && value !== null && value !== '')
-    .map(([name, value]) => `<dt>${name}</dt><dd>${escapeHtml(value)}</dd>`)
-    .join('');
+  return {
+    subject: message.Subject,
+    fields,
+    text: message.TextPart,
+    html: message.HTMLPart,
+    variables: message.Variables,
+  };
 }
 
-function renderParts(message: StoredMessage): string {
+function sendGridView(message: StoredMessage): MessageView {
+  const fields: [string, unknown][] = [
+    ['From', formatAddress(message.from)],
+    ['To', formatAddresses(message.to)],
+    ['Cc', formatAddresses(message.cc)],
+    ['Bcc', formatAddresses(message.bcc)],
+    ['Tracking id', trackingIdOf(message)],
+    ['custom_args', message.custom_args === undefined ? undefined : JSON.stringify(message.custom_args)],
+    ['X-Message-Id', message.MessageID],
+    ['Received', message.receivedAt],
+  ];
+  const content = Array.isArray(message.content) ? message.content.filter(isObject) : [];
+  const part = (type: string) => content.find((entry) => entry.type === type)?.value;
+  return { subject: message.subject, fields, text: part('text/plain'), html: part('text/html'), variables: undefined };
+}
+
+function renderParts(view: MessageView): string {
   const parts: string[] = [];
-  if (typeof message.TextPart === 'string' && message.TextPart !== '') {
-    parts.push(`<h3>Text part</h3><pre>${escapeHtml(message.TextPart)}</pre>`);
+  if (typeof view.text === 'string' && view.text !== '') {
+    parts.push(`<h3>Text part</h3><pre>${escapeHtml(view.text)}</pre>`);
   }
-  if (typeof message.HTMLPart === 'string' && message.HTMLPart !== '') {
-    parts.push(
-      `<h3>HTML part</h3><iframe sandbox title="HTML part" srcdoc="${escapeHtml(message.HTMLPart)}"></iframe>`,
-    );
+  if (typeof view.html === 'string' && view.html !== '') {
+    parts.push(`<h3>HTML part</h3><iframe sandbox title="HTML part" srcdoc="${escapeHtml(view.html)}"></iframe>`);
   }
-  if (message.Variables !== undefined) {
-    parts.push(`<h3>Variables</h3><pre>${escapeHtml(JSON.stringify(message.Variables, null, 2))}</pre>`);
+  if (view.variables !== undefined) {
+    parts.push(`<h3>Variables</h3><pre>${escapeHtml(JSON.stringify(view.variables, null, 2))}</pre>`);
   }
   return parts.join('\n');
 }
 
+/** Mailjet writes `Email` and `Name`, SendGrid `email` and `name`. */
 function formatAddress(value: unknown): string | undefined {
   if (!isObject(value)) return undefined;
-  const email = String(value.Email ?? '');
-  return typeof value.Name === 'string' && value.Name !== '' ? `${value.Name} <${email}>` : email;
+  const email = String(value.Email ?? value.email ?? '');
+  const name = value.Name ?? value.name;
+  return typeof name === 'string' && name !== '' ? `${name} <${email}>` : email;
 }
 
 function formatAddresses(value: unknown): string | undefined {

@@ -1,13 +1,18 @@
 import { ConfigError, loadConfig } from './config.js';
-import { type Sandbox, startSandbox } from './start-sandbox.js';
+import { DEFAULT_SENDGRID_API_KEY, type Sandbox, startSandbox } from './start-sandbox.js';
 
 const FORCED_EXIT_MS = 10_000;
 
 async function main(): Promise<void> {
   const config = loadConfig(process.env, process.argv.slice(2));
   const sandbox = await startSandbox(config.options);
-  console.log(`mailjet-sandbox listening on ${sandbox.url} (POST ${sandbox.url}/v3.1/send, inbox ${sandbox.url}/)`);
+  console.log(
+    `mailjet-sandbox listening on ${sandbox.url} (Mailjet: POST ${sandbox.url}/v3.1/send, SendGrid: POST ${sandbox.url}/v3/mail/send, inbox ${sandbox.url}/)`,
+  );
   console.log(`credentials: ${config.credentialsSource}`);
+  console.log(
+    `SendGrid key: ${config.options.sendgridApiKey === DEFAULT_SENDGRID_API_KEY ? `default "${DEFAULT_SENDGRID_API_KEY}"` : 'SANDBOX_SENDGRID_API_KEY'}`,
+  );
   console.log(`faults: ${JSON.stringify(sandbox.faults.current())}`);
   stopOnSignal(sandbox);
 }

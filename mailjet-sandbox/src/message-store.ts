@@ -1,29 +1,52 @@
-import type { RecipientKind } from './validate-messages.js';
+import type { SandboxProvider } from './providers.js';
+import { isObject, type RecipientKind } from './validate-messages.js';
 
-export type StoredRecipient = { Type: RecipientKind; Email: string; MessageUUID: string; MessageID: string };
+/** Mailjet gives each recipient a MessageUUID; SendGrid has one X-Message-Id per request. */
+export type StoredRecipient = { Type: RecipientKind; Email: string; MessageID: string; MessageUUID?: string };
 
 /**
- * A message as sent (Mailjet's field names, `Globals` merged in) plus what the sandbox gave it:
- * `MessageID` and `MessageUUID` are those of its first To recipient; `Recipients` lists every
- * recipient's. MessageIDs are strings because they exceed 2^53.
+ * A message as sent plus what the sandbox gave it, and `provider`: which endpoint took it.
+ * Mailjet's: its field names (`Globals` merged in); `MessageID` and `MessageUUID` are those of its
+ * first To recipient, strings because they exceed 2^53. SendGrid's: one per personalization, in
+ * SendGrid's field names with the personalization's fields (`to`, `cc`, `bcc`, `subject`, merged
+ * `custom_args`...) over the message's; `MessageID` is the request's X-Message-Id.
+ * `Recipients` lists every recipient's ids.
  */
 export type StoredMessage = Record<string, unknown> & {
+  provider: SandboxProvider;
   MessageID: string;
-  MessageUUID: string;
+  MessageUUID?: string;
   receivedAt: string;
   Recipients: StoredRecipient[];
   CustomID?: string;
 };
 
-/** `to` matches any recipient (To, Cc or Bcc), ignoring case; `customId` matches exactly. */
-export type MessageFilter = { customId?: string | undefined; to?: string | undefined };
+/**
+ * `trackingId` matches Mailjet's CustomID or SendGrid's `custom_args.trackingId` exactly (`customId`
+ * is the same filter under Mailjet's name); `to` matches any recipient (To, Cc or Bcc), ignoring
+ * case; `provider` the endpoint that took the message.
+ */
+export type MessageFilter = {
+  trackingId?: string | undefined;
+  customId?: string | undefined;
+  to?: string | undefined;
+  provider?: SandboxProvider | undefined;
+};
+
+/** The notification a stored message belongs to: Mailjet's CustomID, SendGrid's custom_args.trackingId. */
+export function trackingIdOf(message: StoredMessage): string | undefined {
+  if (message.provider === 'mailjet') return message.CustomID || undefined;
+  const args = message.custom_args;
+  const id = isObject(args) ? args.trackingId : undefined;
+  return typeof id === 'string' && id !== '' ? id : undefined;
+}
 
 export const DEFAULT_MAX_STORED = 10_000;
 /** 256 MiB of messages as JSON: a long run at full rate cannot grow the sandbox without end. */
 export const DEFAULT_MAX_STORED_BYTES = 256 * 1024 * 1024;
 
 type Waiter = { filter: MessageFilter; count: number; resolve: (messages: StoredMessage[]) => void };
-type Entry = { message: StoredMessage; emails: string[]; bytes: number };
+type Entry = { message: StoredMessage; emails: string[]; trackingId: string | undefined; bytes: number };
 type Index = Map<string, StoredMessage[]>;
 
 /** Past this many evicted slots at the front, and over half the array, the array is compacted. */
@@ -32,8 +55,8 @@ const COMPACT_AFTER = 1_024;
 /**
  * Keeps the newest accepted messages, in the order received, within two bounds: `maxStored`
  * messages and `maxStoredBytes` (each message counted as the length of its JSON). The oldest go
- * first; the newest message is always kept, even alone over the byte bound. Other suites poll it
- * by CustomID while thousands of messages are stored, so CustomID and recipient lookups use indexes.
+ * first; the newest message is always kept, even alone over the byte bound. Other suites poll it by
+ * tracking id while thousands of messages are stored, so tracking id and recipient lookups use indexes.
  */
 export class MessageStore {
   /**
@@ -44,7 +67,7 @@ export class MessageStore {
   private entries: (Entry | undefined)[] = [];
   private head = 0;
   private bytes = 0;
-  private readonly byCustomId: Index = new Map();
+  private readonly byTrackingId: Index = new Map();
   private readonly byRecipient: Index = new Map();
   private waiters: Waiter[] = [];
 
@@ -69,10 +92,11 @@ export class MessageStore {
   }
 
   add(message: StoredMessage): void {
-    const entry = { message, emails: recipientKeys(message), bytes: Buffer.byteLength(JSON.stringify(message)) };
+    const bytes = Buffer.byteLength(JSON.stringify(message));
+    const entry = { message, emails: recipientKeys(message), trackingId: trackingIdOf(message), bytes };
     this.entries.push(entry);
     this.bytes += entry.bytes;
-    if (message.CustomID) addToIndex(this.byCustomId, message.CustomID, message);
+    if (entry.trackingId) addToIndex(this.byTrackingId, entry.trackingId, message);
     for (const email of entry.emails) addToIndex(this.byRecipient, email, message);
     while (this.size > this.maxStored || (this.bytes > this.maxStoredBytes && this.size > 1)) this.evictOldest();
     if (this.waiters.length > 0) this.wakeWaiters();
@@ -80,11 +104,16 @@ export class MessageStore {
 
   list(filter: MessageFilter = {}): StoredMessage[] {
     const to = filter.to?.toLowerCase();
-    const { customId } = filter;
-    if (customId === undefined && to === undefined) return this.inOrder();
-    return this.candidates(customId, to).filter(
+    const trackingId = filter.trackingId ?? filter.customId;
+    const { provider } = filter;
+    const all = trackingId === undefined && to === undefined;
+    const candidates = all ? this.inOrder() : this.candidates(trackingId, to);
+    if (all && provider === undefined) return candidates;
+    return candidates.filter(
       (message) =>
-        (customId === undefined || message.CustomID === customId) && (to === undefined || sentTo(message, to)),
+        (trackingId === undefined || trackingIdOf(message) === trackingId) &&
+        (to === undefined || sentTo(message, to)) &&
+        (provider === undefined || message.provider === provider),
     );
   }
 
@@ -92,7 +121,7 @@ export class MessageStore {
     this.entries = [];
     this.head = 0;
     this.bytes = 0;
-    this.byCustomId.clear();
+    this.byTrackingId.clear();
     this.byRecipient.clear();
   }
 
@@ -112,6 +141,7 @@ export class MessageStore {
     });
   }
 
+  /** Every stored message, oldest first. */
   private inOrder(): StoredMessage[] {
     return this.entries.slice(this.head).map((entry) => (entry as Entry).message);
   }
@@ -129,15 +159,15 @@ export class MessageStore {
   }
 
   /** The shorter index list that can hold the matches; at least one of the two filters is given. */
-  private candidates(customId: string | undefined, to: string | undefined): StoredMessage[] {
-    const byId = customId === undefined ? undefined : (this.byCustomId.get(customId) ?? []);
+  private candidates(trackingId: string | undefined, to: string | undefined): StoredMessage[] {
+    const byId = trackingId === undefined ? undefined : (this.byTrackingId.get(trackingId) ?? []);
     const byTo = to === undefined ? undefined : (this.byRecipient.get(to) ?? []);
     if (byId && byTo) return byId.length <= byTo.length ? byId : byTo;
     return byId ?? byTo ?? [];
   }
 
-  private unindex({ message, emails }: Entry): void {
-    if (message.CustomID) removeFromIndex(this.byCustomId, message.CustomID, message);
+  private unindex({ message, emails, trackingId }: Entry): void {
+    if (trackingId) removeFromIndex(this.byTrackingId, trackingId, message);
     for (const email of emails) removeFromIndex(this.byRecipient, email, message);
   }
 

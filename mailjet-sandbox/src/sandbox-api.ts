@@ -1,24 +1,49 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { FaultSettingsError } from './fault-settings.js';
-import type { FaultController } from './faults.js';
+import { FaultSettingsError, type FieldProblem } from './fault-settings.js';
 import { answerError, answerJson, answerText } from './http-answers.js';
 import { INBOX_CSP, renderInbox } from './inbox-page.js';
 import { readJson } from './json-body.js';
 import type { MessageFilter, MessageStore } from './message-store.js';
-import type { SendStats } from './send-stats.js';
+import type { ProviderFaults } from './provider-faults.js';
+import { isSandboxProvider, type SandboxProvider, UnknownProviderError } from './providers.js';
+import type { ProviderStats } from './send-stats.js';
 
 /** Fault settings are a few fields; nothing legitimate comes near this. */
 const MAX_FAULTS_BODY_BYTES = 64 * 1024;
 const DEFAULT_INBOX_LIMIT = 50;
 
+/** `CustomID` is Mailjet's name for the tracking id: both filter on the same thing. */
 const filterOf = (query: URLSearchParams): MessageFilter => ({
-  customId: query.get('CustomID') ?? undefined,
+  trackingId: query.get('trackingId') ?? query.get('CustomID') ?? undefined,
   to: query.get('to') ?? undefined,
+  provider: providerOf(query),
 });
 
-/** GET /sandbox/messages?CustomID=&to= : the accepted messages, in the order received. */
+/** The `provider` query parameter, if any; anything but a provider's name is a 400 naming it. */
+function providerOf(query: URLSearchParams): SandboxProvider | undefined {
+  const value = query.get('provider');
+  if (value === null || value === '') return undefined;
+  if (!isSandboxProvider(value)) throw new UnknownProviderError('query.provider');
+  return value;
+}
+
+/** Runs `answer`; a wrong `provider` answers 400 naming where it was. */
+function withProvider(res: ServerResponse, answer: () => void): void {
+  try {
+    answer();
+  } catch (error) {
+    if (!(error instanceof UnknownProviderError)) throw error;
+    answerInvalid(res, [{ field: error.field, message: error.message }]);
+  }
+}
+
+function answerInvalid(res: ServerResponse, details: FieldProblem[]): void {
+  answerError(res, 400, 'validation_failed', `invalid ${details.map((d) => d.field).join(', ')}`, details);
+}
+
+/** GET /sandbox/messages?trackingId=&CustomID=&to=&provider= : the accepted messages, in the order received. */
 export function listMessages(res: ServerResponse, query: URLSearchParams, store: MessageStore): void {
-  answerJson(res, 200, { messages: store.list(filterOf(query)) });
+  withProvider(res, () => answerJson(res, 200, { messages: store.list(filterOf(query)) }));
 }
 
 export function clearMessages(res: ServerResponse, store: MessageStore): void {
@@ -28,6 +53,10 @@ export function clearMessages(res: ServerResponse, store: MessageStore): void {
 
 /** GET / : newest first, at most `?limit=` (default 50); accepts the same filters as the API. */
 export function showInbox(res: ServerResponse, query: URLSearchParams, store: MessageStore): void {
+  withProvider(res, () => renderFiltered(res, query, store));
+}
+
+function renderFiltered(res: ServerResponse, query: URLSearchParams, store: MessageStore): void {
   const limit = Number.parseInt(query.get('limit') ?? '', 10);
   const messages = store.list(filterOf(query)).reverse();
   const shown = messages.slice(0, Number.isInteger(limit) && limit > 0 ? limit : DEFAULT_INBOX_LIMIT);
@@ -37,16 +66,21 @@ export function showInbox(res: ServerResponse, query: URLSearchParams, store: Me
   answerText(res, 200, renderInbox(shown, messages.length), 'text/html; charset=utf-8');
 }
 
-export function showFaults(res: ServerResponse, faults: FaultController): void {
-  answerJson(res, 200, faults.current());
+/** GET /sandbox/faults?provider= : that provider's settings, Mailjet's when none is named. */
+export function showFaults(res: ServerResponse, query: URLSearchParams, faults: ProviderFaults): void {
+  withProvider(res, () => answerJson(res, 200, faults.current(providerOf(query))));
 }
 
-export function clearFaults(res: ServerResponse, faults: FaultController): void {
-  answerJson(res, 200, faults.clear());
+/** DELETE /sandbox/faults?provider= : clears that provider's faults, or both's; answers the first. */
+export function clearFaults(res: ServerResponse, query: URLSearchParams, faults: ProviderFaults): void {
+  withProvider(res, () => answerJson(res, 200, faults.clear(providerOf(query))));
 }
 
-/** POST /sandbox/faults: merges the given fields; a bad field is a 400 that names it. */
-export async function setFaults(req: IncomingMessage, res: ServerResponse, faults: FaultController): Promise<void> {
+/**
+ * POST /sandbox/faults: merges the given fields into `provider`'s settings, or both's without it,
+ * and answers that provider's (Mailjet's without it); a bad field is a 400 that names it.
+ */
+export async function setFaults(req: IncomingMessage, res: ServerResponse, faults: ProviderFaults): Promise<void> {
   const body = await readJson(req, MAX_FAULTS_BODY_BYTES);
   if (!body.ok) {
     if (body.reason === 'malformed') answerError(res, 400, 'malformed_json', 'body is not valid JSON');
@@ -56,20 +90,22 @@ export async function setFaults(req: IncomingMessage, res: ServerResponse, fault
   try {
     answerJson(res, 200, faults.set(body.value as Record<string, unknown>));
   } catch (error) {
+    if (error instanceof UnknownProviderError)
+      return answerInvalid(res, [{ field: 'body.provider', message: error.message }]);
     if (!(error instanceof FaultSettingsError)) throw error;
     const details = error.details.map(({ field, message }) => ({ field: `body.${field}`, message }));
     answerError(res, 400, 'validation_failed', `invalid body: ${details.map((d) => d.field).join(', ')}`, details);
   }
 }
 
-/** GET /sandbox/stats: the calls to /v3.1/send since the start or the last DELETE. */
-export function showStats(res: ServerResponse, stats: SendStats): void {
-  answerJson(res, 200, stats.current());
+/** GET /sandbox/stats?provider= : that provider's send calls (Mailjet's when none is named). */
+export function showStats(res: ServerResponse, query: URLSearchParams, stats: ProviderStats): void {
+  withProvider(res, () => answerJson(res, 200, stats.current(providerOf(query))));
 }
 
-/** DELETE /sandbox/stats: starts counting again from zero, and answers the fresh counters. */
-export function resetStats(res: ServerResponse, stats: SendStats): void {
-  answerJson(res, 200, stats.reset());
+/** DELETE /sandbox/stats?provider= : that provider's counters, or both's, from zero; answers the first. */
+export function resetStats(res: ServerResponse, query: URLSearchParams, stats: ProviderStats): void {
+  withProvider(res, () => answerJson(res, 200, stats.reset(providerOf(query))));
 }
 
 /**

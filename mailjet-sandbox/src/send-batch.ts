@@ -119,5 +119,11 @@ function successEntry(message: AcceptedMessage, recipients: StoredRecipient[]): 
 /** The parsed message is the sandbox's own copy: it is completed in place, not copied (hot path). */
 function toStored(message: AcceptedMessage, recipients: StoredRecipient[], receivedAt: string): StoredMessage {
   const { MessageID, MessageUUID } = recipients[0] as StoredRecipient;
-  return Object.assign(message, { MessageID, MessageUUID, receivedAt, Recipients: recipients });
+  return Object.assign(message, {
+    provider: 'mailjet' as const,
+    MessageID,
+    MessageUUID,
+    receivedAt,
+    Recipients: recipients,
+  });
 }

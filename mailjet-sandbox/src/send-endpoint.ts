@@ -1,15 +1,16 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FailStatus } from './fault-settings.js';
 import type { FaultController, FaultDecision } from './faults.js';
 import { answerJson, answerJsonText, answerProxyPage, answerText } from './http-answers.js';
 import { readBody } from './json-body.js';
 import { internalServerError, unauthorized } from './mailjet-errors.js';
 import type { MessageStore } from './message-store.js';
 import { parseSendRequest, sendBatch } from './send-batch.js';
+import { countOutcome, FAULT_REASONS, holdOpen, isoNow, setRetryAfter } from './send-calls.js';
 import type { SendStats } from './send-stats.js';
 
+/** What POST /v3.1/send needs: Mailjet's own fault controller and counters among them. */
 export type SendDependencies = {
   faults: FaultController;
   stats: SendStats;
@@ -20,13 +21,6 @@ export type SendDependencies = {
   maxBodyBytes: number;
   /** Sockets held open by `hangNext`; stopping the sandbox destroys them. */
   hung: Set<Socket>;
-};
-
-const FAULT_REASONS: Record<Exclude<FailStatus, 500>, string> = {
-  429: 'Too Many Requests',
-  502: 'Bad Gateway',
-  503: 'Service Temporarily Unavailable',
-  504: 'Gateway Time-out',
 };
 
 /**
@@ -66,34 +60,6 @@ async function answerSend(
   answerJsonText(res, outcome.status, outcome.body);
 }
 
-/** Hang and reset by their fault; the rest by the status answered (none if the client went away). */
-function countOutcome(stats: SendStats, fault: FaultDecision, res: ServerResponse): void {
-  if (fault.action === 'hang') stats.onHang();
-  else if (fault.action === 'reset') stats.onReset();
-  else if (res.headersSent) stats.onAnswer(res.statusCode);
-}
-
-let lastMs = 0;
-let lastIso = '';
-
-/** Formatting a date is a measurable share of a small send: calls in the same millisecond share one. */
-function isoNow(): string {
-  const now = Date.now();
-  if (now !== lastMs) {
-    lastMs = now;
-    lastIso = new Date(now).toISOString();
-  }
-  return lastIso;
-}
-
-/** Registered as the call arrives, so that a stop right after it still finds the socket to destroy. */
-function holdOpen(req: IncomingMessage, hung: Set<Socket>): void {
-  const { socket } = req;
-  hung.add(socket);
-  socket.once('close', () => hung.delete(socket));
-  req.resume();
-}
-
 function answerFault(res: ServerResponse, { status, retryAfterSeconds }: FaultDecision): void {
   if (status === 429) setRetryAfter(res, retryAfterSeconds);
   if (status === 500) answerJson(res, 500, internalServerError());
@@ -104,8 +70,4 @@ function answerFault(res: ServerResponse, { status, retryAfterSeconds }: FaultDe
 function answerRateLimited(res: ServerResponse, retryAfterSeconds: number | null): void {
   setRetryAfter(res, retryAfterSeconds);
   answerText(res, 429, 'Too Many Requests: API call rate limit exceeded\n', 'text/plain; charset=utf-8');
-}
-
-function setRetryAfter(res: ServerResponse, seconds: number | null): void {
-  if (seconds !== null) res.setHeader('Retry-After', String(seconds));
 }

@@ -1,4 +1,6 @@
-/** What `GET /sandbox/stats` answers: the /v3.1/send calls since the start or the last reset. */
+import { providersNamed, SANDBOX_PROVIDERS, type SandboxProvider } from './providers.js';
+
+/** What `GET /sandbox/stats` answers: one provider's send calls since the start or the last reset. */
 export type SendStatsSnapshot = {
   calls: {
     /** Every call, counted as it arrives. */
@@ -13,18 +15,19 @@ export type SendStatsSnapshot = {
   since: string;
 };
 
-/** The part tests and the HTTP API use. */
+/** The part tests and the HTTP API use: per provider, Mailjet's when none is named. */
 export type SandboxStats = {
-  current(): SendStatsSnapshot;
-  reset(): SendStatsSnapshot;
+  current(provider?: SandboxProvider): SendStatsSnapshot;
+  /** Starts the named provider's counters again, or both's; answers the first one's. */
+  reset(provider?: SandboxProvider): SendStatsSnapshot;
 };
 
 /**
- * Counts calls to /v3.1/send, so that a test can tell how often a client called the provider (say
+ * Counts one provider's send calls, so that a test can tell how often a client called the provider (say
  * during an outage). A call still waiting for its answer (latency) or whose client went away before
  * it was answered is in `total` only.
  */
-export class SendStats implements SandboxStats {
+export class SendStats {
   private total = 0;
   private readonly byStatus = new Map<number, number>();
   private resets = 0;
@@ -66,5 +69,26 @@ export class SendStats implements SandboxStats {
     this.hangs = 0;
     this.since = new Date();
     return this.current();
+  }
+}
+
+/** The calls to /v3.1/send (Mailjet) and to /v3/mail/send (SendGrid), counted apart. */
+export class ProviderStats implements SandboxStats {
+  private readonly counters: Record<SandboxProvider, SendStats> = {
+    mailjet: new SendStats(),
+    sendgrid: new SendStats(),
+  };
+
+  of(provider: SandboxProvider): SendStats {
+    return this.counters[provider];
+  }
+
+  current(provider: SandboxProvider = SANDBOX_PROVIDERS[0]): SendStatsSnapshot {
+    return this.counters[provider].current();
+  }
+
+  reset(provider?: SandboxProvider): SendStatsSnapshot {
+    const answers = providersNamed(provider, 'provider').map((name) => this.counters[name].reset());
+    return answers[0] as SendStatsSnapshot;
   }
 }

@@ -1,5 +1,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { answerError } from './http-answers.js';
+import type { MessageStore } from './message-store.js';
+import type { ProviderFaults } from './provider-faults.js';
 import {
   clearFaults,
   clearMessages,
@@ -12,8 +15,22 @@ import {
   showStats,
 } from './sandbox-api.js';
 import { createSendEndpoint, type SendDependencies } from './send-endpoint.js';
+import type { ProviderStats } from './send-stats.js';
+import { createSendGridEndpoint, SENDGRID_SEND_PATH, type SendGridDependencies } from './sendgrid-endpoint.js';
 
 export const SEND_PATH = '/v3.1/send';
+
+type Shared = 'faults' | 'stats' | 'store' | 'hung';
+
+/** Both endpoints share the store; each provider has its own faults, counters and credentials. */
+export type SandboxDependencies = {
+  store: MessageStore;
+  faults: ProviderFaults;
+  stats: ProviderStats;
+  hung: Set<Socket>;
+  mailjet: Omit<SendDependencies, Shared>;
+  sendgrid: Omit<SendGridDependencies, Shared>;
+};
 
 /** `search` is the raw query (`?a=1` or ''): only the handlers that read it pay for parsing it. */
 type Handler = (req: IncomingMessage, res: ServerResponse, search: string) => void | Promise<void>;
@@ -22,25 +39,44 @@ type Routes = Record<string, Partial<Record<string, Handler>>>;
 /**
  * Routes on the pathname of the request target, whether it is origin-form (`/v3.1/send`) or
  * absolute-form (`https://api.mailjet.com/v3.1/send`): node-mailjet configured with a proxy sends
- * the latter, and that is one of the two ways to point it at plain HTTP.
+ * the latter, and that is one of the two ways to point it at plain HTTP. SendGrid's client takes a
+ * base URL, so `/v3/mail/send` comes origin-form.
  */
-export function createSandboxServer(deps: SendDependencies): Server {
-  const { store, faults, stats } = deps;
+export function createSandboxServer(deps: SandboxDependencies): Server {
+  const { store, faults, stats, hung } = deps;
+  const query = (search: string) => new URLSearchParams(search);
   const routes: Routes = {
-    [SEND_PATH]: { POST: createSendEndpoint(deps) },
-    '/': { GET: (_req, res, search) => showInbox(res, new URLSearchParams(search), store) },
+    [SEND_PATH]: {
+      POST: createSendEndpoint({
+        ...deps.mailjet,
+        store,
+        hung,
+        faults: faults.of('mailjet'),
+        stats: stats.of('mailjet'),
+      }),
+    },
+    [SENDGRID_SEND_PATH]: {
+      POST: createSendGridEndpoint({
+        ...deps.sendgrid,
+        store,
+        hung,
+        faults: faults.of('sendgrid'),
+        stats: stats.of('sendgrid'),
+      }),
+    },
+    '/': { GET: (_req, res, search) => showInbox(res, query(search), store) },
     '/sandbox/messages': {
-      GET: (_req, res, search) => listMessages(res, new URLSearchParams(search), store),
+      GET: (_req, res, search) => listMessages(res, query(search), store),
       DELETE: jsonOnly((_req, res) => clearMessages(res, store)),
     },
     '/sandbox/faults': {
-      GET: (_req, res) => showFaults(res, faults),
+      GET: (_req, res, search) => showFaults(res, query(search), faults),
       POST: jsonOnly((req, res) => setFaults(req, res, faults)),
-      DELETE: jsonOnly((_req, res) => clearFaults(res, faults)),
+      DELETE: jsonOnly((_req, res, search) => clearFaults(res, query(search), faults)),
     },
     '/sandbox/stats': {
-      GET: (_req, res) => showStats(res, stats),
-      DELETE: jsonOnly((_req, res) => resetStats(res, stats)),
+      GET: (_req, res, search) => showStats(res, query(search), stats),
+      DELETE: jsonOnly((_req, res, search) => resetStats(res, query(search), stats)),
     },
     '/sandbox/health': { GET: (_req, res) => answerHealth(res) },
   };

@@ -1,16 +1,19 @@
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { basicAuthChecker } from './basic-auth.js';
+import { basicAuthChecker, bearerAuthChecker } from './basic-auth.js';
 import type { FaultSettingsInput } from './fault-settings.js';
-import { FaultController, type SandboxFaults } from './faults.js';
 import { DEFAULT_MAX_BODY_BYTES } from './json-body.js';
 import { createMessageIdSequence, newUuid } from './mailjet-ids.js';
 import { DEFAULT_MAX_STORED, DEFAULT_MAX_STORED_BYTES, MessageStore } from './message-store.js';
-import { type SandboxStats, SendStats } from './send-stats.js';
+import { ProviderFaults, type SandboxFaults } from './provider-faults.js';
+import { ProviderStats, type SandboxStats } from './send-stats.js';
+import { DEFAULT_SENDGRID_MAX_BODY_BYTES, newSendGridMessageId } from './sendgrid-endpoint.js';
 import { createSandboxServer } from './server.js';
 
 export const DEFAULT_API_KEY = 'sandbox-key';
 export const DEFAULT_API_SECRET = 'sandbox-secret';
+/** "SG." first, as real keys: @sendgrid/client warns on the console about a key without it. */
+export const DEFAULT_SENDGRID_API_KEY = 'SG.sandbox-key';
 export const DEFAULT_HOST = '127.0.0.1';
 
 export type SandboxOptions = {
@@ -19,12 +22,17 @@ export type SandboxOptions = {
   host?: string;
   apiKey?: string;
   apiSecret?: string;
+  /** The key SendGrid's endpoint accepts as `Authorization: Bearer <key>`. */
+  sendgridApiKey?: string;
   /** The store keeps the newest this many messages... */
   maxStored?: number;
   /** ...and no more than this many bytes of them (as JSON), the oldest going first. */
   maxStoredBytes?: number;
+  /** Mailjet's endpoint; 15 MB unless given. */
   maxBodyBytes?: number;
-  /** Faults in force from the first call. */
+  /** SendGrid's endpoint; 30 MB unless given. */
+  sendgridMaxBodyBytes?: number;
+  /** Faults in force from the first call, for both providers. */
   faults?: FaultSettingsInput;
   /** How long `stop()` lets answers in flight finish before cutting their connections. */
   stopGraceMs?: number;
@@ -37,9 +45,12 @@ export type Sandbox = {
   host: string;
   apiKey: string;
   apiSecret: string;
+  sendgridApiKey: string;
+  /** Both providers' accepted messages. */
   store: MessageStore;
+  /** Per provider; a setting without `provider` applies to both. */
   faults: SandboxFaults;
-  /** The calls to /v3.1/send, as `GET /sandbox/stats` shows them. */
+  /** The send calls per provider, as `GET /sandbox/stats?provider=` shows them. */
   stats: SandboxStats;
   stop: () => Promise<void>;
 };
@@ -49,22 +60,30 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const host = options.host ?? DEFAULT_HOST;
   const apiKey = options.apiKey ?? DEFAULT_API_KEY;
   const apiSecret = options.apiSecret ?? DEFAULT_API_SECRET;
+  const sendgridApiKey = options.sendgridApiKey ?? DEFAULT_SENDGRID_API_KEY;
   const store = new MessageStore(
     options.maxStored ?? DEFAULT_MAX_STORED,
     options.maxStoredBytes ?? DEFAULT_MAX_STORED_BYTES,
   );
-  const faults = new FaultController(options.faults);
-  const stats = new SendStats();
+  const faults = new ProviderFaults(options.faults);
+  const stats = new ProviderStats();
   const hung = new Set<Socket>();
   const server = createSandboxServer({
     store,
     faults,
     stats,
     hung,
-    isAuthorized: basicAuthChecker(apiKey, apiSecret),
-    nextId: createMessageIdSequence(),
-    nextUuid: newUuid,
-    maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    mailjet: {
+      isAuthorized: basicAuthChecker(apiKey, apiSecret),
+      nextId: createMessageIdSequence(),
+      nextUuid: newUuid,
+      maxBodyBytes: options.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES,
+    },
+    sendgrid: {
+      isAuthorized: bearerAuthChecker(sendgridApiKey),
+      nextMessageId: newSendGridMessageId,
+      maxBodyBytes: options.sendgridMaxBodyBytes ?? DEFAULT_SENDGRID_MAX_BODY_BYTES,
+    },
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -79,7 +98,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     stopping ??= stopServer(server, hung, options.stopGraceMs ?? 2_000);
     return stopping;
   };
-  return { url: `http://${urlHost(host)}:${port}`, port, host, apiKey, apiSecret, store, faults, stats, stop };
+  const url = `http://${urlHost(host)}:${port}`;
+  return { url, port, host, apiKey, apiSecret, sendgridApiKey, store, faults, stats, stop };
 }
 
 /**

@@ -20,7 +20,7 @@ export type CheckedMessage = { ok: true; message: AcceptedMessage } | { ok: fals
 type Json = Record<string, unknown>;
 
 // Mailjet refuses "foo@test" and "x@123.4": the domain needs a dot and an alphabetic (or IDN) TLD.
-const EMAIL =
+export const EMAIL =
   /^[^\s@"(),:;<>[\]\\]+@(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?\.)+(?:[A-Za-z]{2,}|xn--[A-Za-z0-9-]+)$/;
 
 export const isObject = (value: unknown): value is Json =>

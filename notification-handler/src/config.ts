@@ -15,6 +15,27 @@ import { operatorTokenSetting, requireTokenOffLoopback } from './operator-settin
 
 /** Where the handler sends when no Mailjet key is set: the local sandbox and its own credentials. */
 export const SANDBOX_DEFAULTS = { url: 'http://127.0.0.1:4010', apiKey: 'sandbox-key', apiSecret: 'sandbox-secret' };
+/** The same sandbox's SendGrid endpoint, when no SendGrid key is set. */
+export const SENDGRID_SANDBOX_DEFAULTS = { url: 'http://127.0.0.1:4010', apiKey: 'SG.sandbox-key' };
+
+/** The providers EMAIL_PROVIDERS names, in the order they are tried: the first is the primary. */
+export const PROVIDER_NAMES = ['mailjet', 'sendgrid'] as const;
+export type ProviderName = (typeof PROVIDER_NAMES)[number];
+
+const providerList = z.preprocess(
+  unsetIfEmpty,
+  z
+    .string()
+    .transform((value) => value.split(',').map((name) => name.trim().toLowerCase()))
+    .pipe(
+      z
+        .array(z.enum(PROVIDER_NAMES, { message: `must name providers among ${PROVIDER_NAMES.join(', ')}` }))
+        .min(1)
+        .refine((names) => new Set(names).size === names.length, 'names a provider twice'),
+    )
+    .optional()
+    .default(['mailjet']),
+);
 
 const schema = z
   .object({
@@ -43,6 +64,16 @@ const schema = z
     PROVIDER_THROTTLE_PAUSE_MS: envInt(1_000, { min: 0 }),
     /** Mailjet's limits are per key and unpublished; a staff answer gave 500 calls per 10 s. */
     MAILJET_MAX_CALLS_PER_SECOND: envInt(50, { min: 1, max: 10_000 }),
+    /** `mailjet`, `sendgrid`, or an ordered list such as `mailjet,sendgrid`: the next take over while the first is down. */
+    EMAIL_PROVIDERS: providerList,
+    SENDGRID_API_KEY: envString(),
+    SENDGRID_API_URL: z.preprocess(unsetIfEmpty, z.url({ protocol: /^https?$/ }).optional()),
+    SENDGRID_TIMEOUT_MS: envInt(10_000, { min: 1 }),
+    /**
+     * SendGrid documents up to 10,000 mail/send requests a second (an older note said 3,000), one
+     * email each here: 1,000 keeps several handlers well under either.
+     */
+    SENDGRID_MAX_CALLS_PER_SECOND: envInt(1_000, { min: 1, max: 10_000 }),
     /** How often a database found away is asked again. */
     DATABASE_PROBE_MS: envInt(1_000, { min: 50 }),
     /** A redelivered message waiting on another handler's lease looks at the row this often. */
@@ -85,6 +116,15 @@ export function loadConfig(env: Record<string, string | undefined>) {
     apiUrl: parsed.MAILJET_API_URL ?? (usesSandbox ? SANDBOX_DEFAULTS.url : 'https://api.mailjet.com'),
     timeoutMs: parsed.MAILJET_TIMEOUT_MS,
   };
+  const sendgridUsesSandbox = !parsed.SENDGRID_API_KEY;
+  const sendgrid = {
+    apiKey: parsed.SENDGRID_API_KEY ?? SENDGRID_SANDBOX_DEFAULTS.apiKey,
+    apiUrl:
+      parsed.SENDGRID_API_URL ?? (sendgridUsesSandbox ? SENDGRID_SANDBOX_DEFAULTS.url : 'https://api.sendgrid.com'),
+    timeoutMs: parsed.SENDGRID_TIMEOUT_MS,
+  };
+  const timeoutsMs: Record<ProviderName, number> = { mailjet: mailjet.timeoutMs, sendgrid: sendgrid.timeoutMs };
+  const longestTimeout = Math.max(...parsed.EMAIL_PROVIDERS.map((name) => timeoutsMs[name]));
   const delay =
     parsed.RETRY_STRATEGY === 'fixed'
       ? ({ kind: 'fixed', delayMs: parsed.RETRY_DELAY_MS } as const)
@@ -94,17 +134,22 @@ export function loadConfig(env: Record<string, string | undefined>) {
     ...parsed,
     usesSandbox,
     mailjet,
+    sendgridUsesSandbox,
+    sendgrid,
+    providers: parsed.EMAIL_PROVIDERS,
     from: { email: parsed.MAIL_FROM_EMAIL, name: parsed.MAIL_FROM_NAME },
     retryPolicy: { maxRetries: parsed.RETRY_MAX_RETRIES, delay },
     redelivery: { delaysMs: parsed.REDELIVERY_DELAYS_MS, deadlineMs: parsed.NOTIFICATION_DEADLINE_MS },
     providerGuard: {
       failuresToOpen: parsed.PROVIDER_BREAKER_FAILURES,
       probeIntervalMs: parsed.PROVIDER_BREAKER_PROBE_MS,
-      maxCallsPerSecond: parsed.MAILJET_MAX_CALLS_PER_SECOND,
       throttlePauseMs: parsed.PROVIDER_THROTTLE_PAUSE_MS,
     },
+    maxCallsPerSecond: {
+      mailjet: parsed.MAILJET_MAX_CALLS_PER_SECOND,
+      sendgrid: parsed.SENDGRID_MAX_CALLS_PER_SECOND,
+    } satisfies Record<ProviderName, number>,
     // A claim must outlive the longest send it covers: every attempt timing out, every wait in full.
-    leaseMs:
-      (parsed.RETRY_MAX_RETRIES + 1) * parsed.MAILJET_TIMEOUT_MS + parsed.RETRY_MAX_RETRIES * longestDelay + 5_000,
+    leaseMs: (parsed.RETRY_MAX_RETRIES + 1) * longestTimeout + parsed.RETRY_MAX_RETRIES * longestDelay + 5_000,
   };
 }

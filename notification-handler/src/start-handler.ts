@@ -11,37 +11,35 @@ import {
   type Maintenance,
   migrate,
   pingDatabase,
-  redactUrl,
   startMaintenance,
   warnIfAutovacuumOff,
 } from '@notify/shared/platform';
 import type { Registry } from 'prom-client';
 import { createApp } from './app.js';
-import { batchingEmailProvider } from './batching/batching-email-provider.js';
-import type { HandlerConfig } from './config.js';
+import type { HandlerConfig, ProviderName } from './config.js';
 import { createDatabaseAvailability } from './db/database-availability.js';
 import { HANDLER_TABLES, notificationMaintenance } from './db/notification-maintenance.js';
 import { createNotificationStore } from './db/notification-store.js';
-import type { EmailProvider, GuardedEmailProvider } from './domain/email-provider.js';
+import type { EmailProvider } from './domain/email-provider.js';
 import { distinctDelays } from './domain/redelivery-schedule.js';
 import { sendNotification } from './domain/send-notification.js';
+import { createEmailProviders } from './email-providers.js';
+import type { ProviderRouter } from './failover/provider-router.js';
 import { operatorDependencies } from './http/operator-page/operator-dependencies.js';
-import { createMailjetEmailProvider } from './mailjet/mailjet-email-provider.js';
 import { HEADERS } from './messaging/delivery-headers.js';
 import { createNotificationConsumer } from './messaging/notification-consumer.js';
 import { createQueueSampler } from './messaging/queue-sampler.js';
 import { registerHandlerMetrics } from './metrics/handler-metrics.js';
-import { guardProvider } from './provider-guard/guard-provider.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 const APP_ID = 'notification-handler';
-const PROVIDER = 'mailjet';
 const QUEUE_SAMPLE_TIMEOUT_MS = 2_000;
 
 export type HandlerOverrides = {
   /** The process's closers, so that a signal during start-up closes what is open so far. */
   closers?: Closers;
-  provider?: EmailProvider;
+  /** Adapters to use instead of the real ones, by provider name. */
+  adapters?: Partial<Record<ProviderName, EmailProvider>>;
   requeueDelayMs?: number;
 };
 
@@ -49,7 +47,8 @@ export type RunningHandler = {
   url: string;
   closers: Closers;
   consumer: ReturnType<typeof createNotificationConsumer>;
-  provider: GuardedEmailProvider;
+  /** Every provider behind its breaker, and the failover between them. */
+  provider: ProviderRouter;
   /** This instance's metrics, as `GET /metrics` shows them. */
   metrics: Registry;
   maintenance: Maintenance;
@@ -77,12 +76,6 @@ export async function startNotificationHandler(
     await warnIfAutovacuumOff(pool, log, { tables: HANDLER_TABLES, intervalMs: config.MAINTENANCE_INTERVAL_MS });
     const maintenance = startMaintenance(notificationMaintenance(config, log));
     closers.add('table maintenance', () => maintenance.stop());
-    if (config.usesSandbox) {
-      log.warn(
-        { mailjetApiUrl: redactUrl(config.mailjet.apiUrl) },
-        'NO MAILJET_API_KEY SET: sending to the local Mailjet sandbox. No real email leaves this machine.',
-      );
-    }
     const topology = topologyNames(config.TOPOLOGY_PREFIX);
     const delaysMs = distinctDelays(config.redelivery);
     const availability = createDatabaseAvailability(() => pingDatabase(pool), {
@@ -93,17 +86,15 @@ export async function startNotificationHandler(
     const metrics = createMetricsRegistry();
     // Read at scrape time, once the server listens: by then the guard and the consumer exist.
     const handlerMetrics = registerHandlerMetrics(metrics, {
-      provider: PROVIDER,
-      breakerState: () => guarded.breakerState(),
+      providers: config.providers,
+      breakerStates: () => provider.breakerStates(),
       inFlight: () => consumer.inFlightCount(),
     });
-    const guarded = guardProvider(overrides.provider ?? createMailjetEmailProvider(config.mailjet, log), {
-      name: PROVIDER,
-      ...config.providerGuard,
+    const provider = createEmailProviders(config, {
       log,
       onCall: handlerMetrics.observeProviderCall,
+      adapters: overrides.adapters,
     });
-    const provider = batchingEmailProvider(guarded, config.MAILJET_MAX_CONCURRENT_CALLS);
     const publisher = new ConfirmPublisher(log, {
       confirmTimeoutMs: config.PUBLISH_CONFIRM_TIMEOUT_MS,
       reopenDelayMs: 1_000,
@@ -132,11 +123,15 @@ export async function startNotificationHandler(
         ),
     });
     consumer.events.on('decided', handlerMetrics.countDecision);
-    // Messages wait in the queue, untouched, while the provider or the database is away; for the
-    // provider, one comes in at a time, so that the breaker's probes carry a real pending email.
-    guarded.onBreakerChange((state) =>
-      state === 'closed' ? consumer.resume(PROVIDER) : consumer.pause(PROVIDER, { oneAtATime: true }),
-    );
+    // Messages wait in the queue, untouched, while every provider or the database is away; for the
+    // providers, one comes in at a time, so that the breakers' probes carry a real pending email.
+    // While one provider's breaker is still closed, it takes the emails and consumption goes on.
+    provider.onAvailabilityChange((everyOpen) => {
+      for (const name of provider.names) {
+        if (everyOpen) consumer.pause(name, { oneAtATime: true });
+        else consumer.resume(name);
+      }
+    });
     availability.onChange((up) => (up ? consumer.resume('database') : consumer.pause('database')));
 
     const requeue = (message: NotificationMessage, requestedAt: Date) => {
@@ -158,7 +153,7 @@ export async function startNotificationHandler(
       pingDatabase: () => pingDatabase(pool),
       isConnected: consumer.isConnected,
       isDraining: () => draining,
-      describeHealth: () => ({ breaker: { [PROVIDER]: guarded.breakerState() }, pausedBy: consumer.pausedBy() }),
+      describeHealth: () => ({ breaker: provider.breakerStates(), pausedBy: consumer.pausedBy() }),
       requeue,
       log,
       metrics,

@@ -1,5 +1,11 @@
-/** The Mailjet sandbox's test API (`/sandbox/...`) over HTTP, for a sandbox running as a process. */
+/** The sandbox's test API (`/sandbox/...`) over HTTP, for a sandbox running as a process. */
+
+/** The providers the sandbox speaks for; each has its own faults and counters. */
+export type SandboxProvider = 'mailjet' | 'sendgrid';
+
 export type SandboxFaultSettings = {
+  /** The provider these settings are for; without it, `setFaults` applies them to both. */
+  provider?: SandboxProvider;
   failNext?: number;
   status?: 429 | 500 | 502 | 503 | 504;
   failRate?: number;
@@ -14,7 +20,7 @@ export type SandboxFaultSettings = {
   retryAfterSeconds?: number | null;
 };
 
-/** The calls to /v3.1/send since the sandbox started or its stats were reset (`GET /sandbox/stats`). */
+/** One provider's send calls since the sandbox started or its stats were reset (`GET /sandbox/stats`). */
 export type SandboxStats = {
   calls: {
     /** Every call, counted as it arrives. */
@@ -30,23 +36,42 @@ export type SandboxStats = {
   since: string;
 };
 
-export type SandboxMessage = Record<string, unknown> & { MessageID: string; CustomID?: string; receivedAt: string };
+/**
+ * An accepted message, as the sandbox keeps it: Mailjet's field names (`CustomID`) or SendGrid's
+ * (`custom_args.trackingId`), with the provider that took it.
+ */
+export type SandboxMessage = Record<string, unknown> & {
+  provider: SandboxProvider;
+  MessageID: string;
+  CustomID?: string;
+  custom_args?: Record<string, string>;
+  receivedAt: string;
+};
+
+/** The notification a sandbox message belongs to, whichever provider took it. */
+export function trackingIdOf(message: SandboxMessage): string | undefined {
+  return message.provider === 'sendgrid' ? message.custom_args?.trackingId : message.CustomID;
+}
+
+type FaultsAnswer = Required<Omit<SandboxFaultSettings, 'provider'>>;
 
 export type SandboxClient = {
   url: string;
-  faults: () => Promise<Required<SandboxFaultSettings>>;
-  /** Merges the given fields into the sandbox's fault settings (`POST /sandbox/faults`). */
-  setFaults: (settings: SandboxFaultSettings) => Promise<Required<SandboxFaultSettings>>;
-  clearFaults: () => Promise<void>;
-  /** Every accepted message, or those with this CustomID (the notification's trackingId). */
-  messages: (customId?: string) => Promise<SandboxMessage[]>;
+  /** One provider's fault settings (Mailjet's when none is named). */
+  faults: (provider?: SandboxProvider) => Promise<FaultsAnswer>;
+  /** Merges the given fields into `provider`'s fault settings, or both's without it (`POST /sandbox/faults`). */
+  setFaults: (settings: SandboxFaultSettings) => Promise<FaultsAnswer>;
+  /** Clears one provider's faults, or both's. */
+  clearFaults: (provider?: SandboxProvider) => Promise<void>;
+  /** Every accepted message, or those of this tracking id (Mailjet's CustomID, SendGrid's custom_args.trackingId), of one provider or both. */
+  messages: (trackingId?: string, provider?: SandboxProvider) => Promise<SandboxMessage[]>;
   clearMessages: () => Promise<void>;
-  /** Accepted messages per CustomID. */
+  /** Accepted messages per tracking id, both providers together: a notification sent by each counts twice. */
   countByCustomId: () => Promise<Map<string, number>>;
-  /** Counts of the calls the sandbox got on /v3.1/send (the provider calls the handler made). */
-  stats: () => Promise<SandboxStats>;
-  /** Starts counting from zero; answers the fresh counters. */
-  resetStats: () => Promise<SandboxStats>;
+  /** Counts of the calls one provider's send endpoint got (Mailjet's when none is named). */
+  stats: (provider?: SandboxProvider) => Promise<SandboxStats>;
+  /** Starts counting from zero, one provider or both; answers the fresh counters. */
+  resetStats: (provider?: SandboxProvider) => Promise<SandboxStats>;
 };
 
 export function sandboxClient(url: string, timeoutMs = 10_000): SandboxClient {
@@ -61,16 +86,20 @@ export function sandboxClient(url: string, timeoutMs = 10_000): SandboxClient {
     if (!response.ok) throw new Error(`sandbox ${method} ${path} answered ${response.status}: ${text.slice(0, 300)}`);
     return text ? JSON.parse(text) : undefined;
   };
-  const messages = async (customId?: string) => {
-    const query = customId === undefined ? '' : `?CustomID=${encodeURIComponent(customId)}`;
-    return ((await call('GET', `/sandbox/messages${query}`)) as { messages: SandboxMessage[] }).messages;
+  const query = (params: Record<string, string | undefined>) => {
+    const given = Object.entries(params).filter((entry): entry is [string, string] => entry[1] !== undefined);
+    return given.length === 0 ? '' : `?${new URLSearchParams(given)}`;
+  };
+  const messages = async (trackingId?: string, provider?: SandboxProvider) => {
+    const path = `/sandbox/messages${query({ trackingId, provider })}`;
+    return ((await call('GET', path)) as { messages: SandboxMessage[] }).messages;
   };
   return {
     url,
-    faults: () => call('GET', '/sandbox/faults'),
+    faults: (provider) => call('GET', `/sandbox/faults${query({ provider })}`),
     setFaults: (settings) => call('POST', '/sandbox/faults', settings),
-    clearFaults: async () => {
-      await call('DELETE', '/sandbox/faults');
+    clearFaults: async (provider) => {
+      await call('DELETE', `/sandbox/faults${query({ provider })}`);
     },
     messages,
     clearMessages: async () => {
@@ -79,11 +108,12 @@ export function sandboxClient(url: string, timeoutMs = 10_000): SandboxClient {
     countByCustomId: async () => {
       const counts = new Map<string, number>();
       for (const message of await messages()) {
-        if (message.CustomID) counts.set(message.CustomID, (counts.get(message.CustomID) ?? 0) + 1);
+        const id = trackingIdOf(message);
+        if (id) counts.set(id, (counts.get(id) ?? 0) + 1);
       }
       return counts;
     },
-    stats: () => call('GET', '/sandbox/stats'),
-    resetStats: () => call('DELETE', '/sandbox/stats'),
+    stats: (provider) => call('GET', `/sandbox/stats${query({ provider })}`),
+    resetStats: (provider) => call('DELETE', `/sandbox/stats${query({ provider })}`),
   };
 }

@@ -166,6 +166,9 @@ export async function startSystem(options: SystemOptions): Promise<System> {
         MAILJET_API_URL: sandboxUrl,
         MAILJET_API_KEY: 'sandbox-key',
         MAILJET_API_SECRET: 'sandbox-secret',
+        // Used when EMAIL_PROVIDERS names SendGrid: the same sandbox's SendGrid endpoint.
+        SENDGRID_API_URL: sandboxUrl,
+        SENDGRID_API_KEY: 'SG.sandbox-key',
         ...options.handlerEnv,
       },
       ticketing: {

@@ -9,9 +9,11 @@ describe('bench options', () => {
       latencies: [0, 100],
       prefetch: 50,
       drain: [0],
+      sendgrid: [0],
       sweep: [10, 50, 200],
       rates: [500, 25],
       baselineCount: 20_000,
+      only: [],
       timeoutSeconds: 600,
       writeLatest: true,
       history: 0,
@@ -40,6 +42,16 @@ describe('bench options', () => {
       sweep: [],
       rates: [],
     });
+  });
+
+  it('When --sendgrid and --only are given, then the SendGrid drains and the names to run land as lists', () => {
+    expect(parseOptions(['--sendgrid', '0,100', '--only', 'drain-0ms-prefetch-50-sendgrid, closed-0ms'])).toMatchObject(
+      {
+        sendgrid: [0, 100],
+        only: ['drain-0ms-prefetch-50-sendgrid', 'closed-0ms'],
+      },
+    );
+    expect(parseOptions(['--sendgrid', 'none'])).toMatchObject({ sendgrid: [] });
   });
 
   it('When a number is not whole or out of range, then it is refused by name', () => {

@@ -15,6 +15,7 @@ function stored(fields: { customId?: string; to?: string[]; cc?: string[] } = {}
     MessageID: String(1n << (60n + BigInt(index))),
   }));
   return {
+    provider: 'mailjet',
     From: { Email: 'from@notify.example' },
     To: to.map((Email) => ({ Email })),
     TextPart: `message ${sequence}`,

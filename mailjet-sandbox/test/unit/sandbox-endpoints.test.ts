@@ -31,6 +31,7 @@ describe('/sandbox endpoints', () => {
     expect(messages).toEqual([
       {
         ...message,
+        provider: 'mailjet',
         MessageID: expect.stringMatching(/^\d{17,19}$/),
         MessageUUID: expect.any(String),
         receivedAt: expect.any(String),

@@ -23,3 +23,15 @@ export function batchingEmailProvider(
     breakerState: () => provider.breakerState(),
   };
 }
+
+/**
+ * One email per provider call, for a provider that has no per-message outcome within a call
+ * (SendGrid): the guard below then counts, rate-limits and times each request on its own.
+ */
+export function oneEmailPerCall(provider: GuardedEmailProvider): GuardedEmailProvider {
+  return {
+    send: async (emails) => (await Promise.all(emails.map((email) => provider.send([email])))).flat(),
+    whenCallable: (signal) => provider.whenCallable(signal),
+    breakerState: () => provider.breakerState(),
+  };
+}

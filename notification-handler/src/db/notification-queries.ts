@@ -12,6 +12,8 @@ export type AttemptView = {
   errorCode: string | null;
   message: string | null;
   providerMessageId: string | null;
+  /** The provider the attempt went to. */
+  provider: string | null;
 };
 
 export type NotificationView = {
@@ -58,7 +60,7 @@ export async function findNotification(
          SELECT json_agg(json_build_object(
            'number', attempt_number, 'startedAt', started_at, 'finishedAt', finished_at, 'outcome', outcome,
            'httpStatus', http_status, 'errorCode', error_code, 'message', message,
-           'providerMessageId', provider_message_id) ORDER BY attempt_number)
+           'providerMessageId', provider_message_id, 'provider', provider) ORDER BY attempt_number)
          FROM notifications.notification_attempts a WHERE a.tracking_id = n.tracking_id
        ), '[]') AS attempts
      FROM notifications.notifications n WHERE tracking_id = $1`,

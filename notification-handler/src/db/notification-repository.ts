@@ -31,6 +31,8 @@ export type AttemptRecord = {
   errorCode?: string | undefined;
   message?: string | undefined;
   providerMessageId?: string | undefined;
+  /** The provider the attempt went to (mailjet, sendgrid). */
+  provider?: string | undefined;
 };
 
 // One statement for a whole batch: insert each new row as in_progress, or take over a row that may
@@ -121,13 +123,14 @@ WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
     tracking_id uuid, status text, last_error text, attempt_number integer, started_at timestamptz,
     finished_at timestamptz, outcome text, http_status integer, error_code text, message text,
-    provider_message_id text, next_attempt_at timestamptz)
+    provider_message_id text, provider text, next_attempt_at timestamptz)
 ),
 attempts AS (
   INSERT INTO notifications.notification_attempts
-    (tracking_id, attempt_number, started_at, finished_at, outcome, http_status, error_code, message, provider_message_id)
+    (tracking_id, attempt_number, started_at, finished_at, outcome, http_status, error_code, message, provider_message_id,
+     provider)
   SELECT tracking_id, attempt_number, started_at, finished_at, outcome, http_status, error_code, message,
-         provider_message_id
+         provider_message_id, provider
   FROM input WHERE attempt_number IS NOT NULL
   -- A repeated settlement (a statement that committed but timed out on our side) changes nothing.
   ON CONFLICT (tracking_id, attempt_number) DO NOTHING
@@ -160,6 +163,7 @@ export async function settleNotifications(db: Queryable, settlements: readonly S
     error_code: attempt?.errorCode ?? null,
     message: attempt?.message ?? null,
     provider_message_id: attempt?.providerMessageId ?? null,
+    provider: attempt?.provider ?? null,
     next_attempt_at: nextAttemptAt ?? null,
   }));
   await db.query(SETTLE, [JSON.stringify(input), input.map((row) => row.tracking_id)]);

@@ -106,7 +106,7 @@ async function sendClaimed(
 
   if (result.kind === 'sent') {
     await deps.store.settle({ trackingId, status: 'sent', attempt: result.attempt });
-    log.info(fields, 'email sent');
+    log.info({ ...fields, provider: result.attempt.provider }, 'email sent');
     return { kind: 'sent', attempts: result.attempts };
   }
   if (result.kind === 'interrupted') {

@@ -40,8 +40,9 @@ const RENEW_LEASE_AFTER_WAIT_MS = 1_000;
 
 /**
  * The immediate level of retries: up to `maxRetries` more calls, `delay` apart, for failures a retry
- * can fix. Calls wait while the provider's breaker is open; a refused call, a failed probe and a 429
- * cost no retry. Every call made is an attempt row.
+ * can fix. Calls wait while every provider's breaker is open; a refused call, a failed probe, a 429
+ * and a configuration error cost no retry (the next call may go to another provider). Every call
+ * made is an attempt row, naming its provider.
  */
 export async function sendWithRetries(
   email: Email,
@@ -71,7 +72,12 @@ export async function sendWithRetries(
           error instanceof Deferred || (error instanceof SendFailure && error.outcome.spendsRetry === false),
         onRetry: ({ attempt, error, delayMs }) =>
           deps.log.warn(
-            { attempt, reason: (error as Error).message, nextDelayMs: delayMs },
+            {
+              attempt,
+              ...(error instanceof SendFailure ? { provider: error.outcome.provider } : {}),
+              reason: (error as Error).message,
+              nextDelayMs: delayMs,
+            },
             'email send failed; retrying',
           ),
       },
@@ -114,13 +120,17 @@ async function sendOnce(deps: ImmediateRetryDeps, email: Email, number: number):
   if (!outcome) throw new Error('email provider returned no outcome');
   if (outcome.kind === 'deferred') return outcome;
   if (outcome.kind === 'sent') {
-    const { httpStatus, providerMessageId } = outcome;
-    return { kind: 'sent', attempt: { number, startedAt, finishedAt, outcome: 'sent', httpStatus, providerMessageId } };
+    const { httpStatus, providerMessageId, provider } = outcome;
+    return {
+      kind: 'sent',
+      attempt: { number, startedAt, finishedAt, outcome: 'sent', httpStatus, providerMessageId, provider },
+    };
   }
   const attempt: AttemptRecord = {
     number,
     startedAt,
     finishedAt,
+    provider: outcome.provider,
     outcome: outcome.transient ? 'transient_error' : 'permanent_error',
     httpStatus: outcome.httpStatus,
     errorCode: outcome.errorCode,

@@ -1,5 +1,7 @@
 import type { SendOutcome } from '../domain/email-provider.js';
+import { parseRetryAfter } from '../domain/retry-after.js';
 import { scrubAddresses } from '../domain/scrub-addresses.js';
+import { summarizeBody } from '../domain/summarize-body.js';
 
 /** Transient: no HTTP answer, 429 or 5xx. Any other 4xx will fail the same way next time. */
 export function isTransientStatus(status: number): boolean {
@@ -75,7 +77,7 @@ export function outcomesFromError(error: MailjetClientError, count: number): Sen
   }
   // Mailjet's JSON error says what went wrong. A non-JSON page (429, a proxy's 502/503) reaches us
   // as an empty object, and node-mailjet's own ErrorMessage is then generic: the status text says more.
-  const fromBody = typeof data === 'string' ? firstLine(data) : (data as { ErrorMessage?: unknown })?.ErrorMessage;
+  const fromBody = typeof data === 'string' ? summarizeBody(data) : (data as { ErrorMessage?: unknown })?.ErrorMessage;
   const message = typeof fromBody === 'string' && fromBody ? fromBody : error.statusText || 'no details';
   const retryAfterMs = parseRetryAfter(error.response?.headers?.['retry-after']);
   return repeat(count, {
@@ -88,14 +90,7 @@ export function outcomesFromError(error: MailjetClientError, count: number): Sen
   });
 }
 
-/** Retry-After is whole seconds or an HTTP date (RFC 9110); anything else is ignored. */
-export function parseRetryAfter(value: unknown, now = Date.now()): number | undefined {
-  if (typeof value !== 'string' && typeof value !== 'number') return undefined;
-  const text = String(value).trim();
-  if (/^\d+$/.test(text)) return Number(text) * 1_000;
-  const at = Date.parse(text);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
+export { parseRetryAfter };
 
 /**
  * Mailjet's texts quote the address they refuse (`"x@y" is an invalid email address.`). A reason is
@@ -108,12 +103,4 @@ function mailjetReason(text: string): string {
 
 function repeat(count: number, outcome: SendOutcome): SendOutcome[] {
   return Array.from({ length: count }, () => ({ ...outcome }));
-}
-
-function firstLine(text: string): string {
-  const line = text
-    .replace(/<[^>]*>/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
-  return line.length > 120 ? `${line.slice(0, 120)}...` : line || 'no body';
 }

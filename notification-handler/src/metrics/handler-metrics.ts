@@ -14,8 +14,10 @@ export const UNKNOWN_OPERATION = 'unknown';
 const BREAKER_VALUES: Record<BreakerState, number> = { closed: 0, half_open: 1, open: 2 };
 
 export type HandlerMetricsSources = {
-  provider: string;
-  breakerState: () => BreakerState;
+  /** The providers in use: each has its series from the start. */
+  providers: readonly string[];
+  /** Each provider's breaker, by name. */
+  breakerStates: () => Record<string, BreakerState>;
   inFlight: () => number;
 };
 
@@ -36,20 +38,21 @@ export function registerHandlerMetrics(registry: Registry, sources: HandlerMetri
   });
   const providerCalls = new Counter({
     name: 'notify_provider_calls_total',
-    help: 'Calls asked of the email provider, by result (deferred ones were not made: the breaker was open).',
+    help: 'Calls asked of each email provider, by result (deferred ones were not made: its breaker was open).',
     labelNames: ['provider', 'result'] as const,
     registers,
   });
   const callDuration = new Histogram({
     name: 'notify_provider_call_duration_seconds',
-    help: 'Duration of each call made to the email provider.',
+    help: 'Duration of each call made to each email provider.',
     labelNames: ['provider'] as const,
     buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers,
   });
   const emailsPerCall = new Histogram({
     name: 'notify_emails_per_call',
-    help: 'Emails carried by each call made to the email provider (at most 50).',
+    help: 'Emails carried by each call made to each email provider (at most 50 for Mailjet, 1 for SendGrid).',
+    labelNames: ['provider'] as const,
     buckets: [1, 2, 5, 10, 20, 30, 40, 50],
     registers,
   });
@@ -62,11 +65,12 @@ export function registerHandlerMetrics(registry: Registry, sources: HandlerMetri
   });
   new Gauge({
     name: 'notify_provider_breaker_state',
-    help: "The email provider's circuit breaker: 0 closed, 1 half-open, 2 open.",
+    help: "Each email provider's circuit breaker: 0 closed, 1 half-open, 2 open.",
     labelNames: ['provider'] as const,
     registers,
     collect() {
-      this.set({ provider: sources.provider }, BREAKER_VALUES[sources.breakerState()]);
+      for (const [provider, state] of Object.entries(sources.breakerStates()))
+        this.set({ provider }, BREAKER_VALUES[state]);
     },
   });
   new Gauge({
@@ -87,7 +91,8 @@ export function registerHandlerMetrics(registry: Registry, sources: HandlerMetri
   // Every known series starts at 0, so that the first increment shows in rate() and increase().
   for (const operation of OPERATIONS)
     for (const outcome of NOTIFICATION_OUTCOMES) notifications.inc({ operation, outcome }, 0);
-  for (const result of PROVIDER_CALL_RESULTS) providerCalls.inc({ provider: sources.provider, result }, 0);
+  for (const provider of sources.providers)
+    for (const result of PROVIDER_CALL_RESULTS) providerCalls.inc({ provider, result }, 0);
 
   return {
     countDecision(decision: Decision, now = Date.now()): void {
@@ -100,7 +105,7 @@ export function registerHandlerMetrics(registry: Registry, sources: HandlerMetri
       providerCalls.inc({ provider: call.provider, result: call.result });
       if (call.durationSeconds === undefined) return;
       callDuration.observe({ provider: call.provider }, call.durationSeconds);
-      emailsPerCall.observe(call.emails);
+      emailsPerCall.observe({ provider: call.provider }, call.emails);
     },
     setQueueMessages(queue: string, messages: number): void {
       queueMessages.set({ queue }, messages);

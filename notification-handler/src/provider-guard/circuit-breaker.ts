@@ -71,6 +71,15 @@ export function createCircuitBreaker(settings: BreakerSettings) {
     },
 
     /**
+     * Opens at once, whatever the count: the provider said it will refuse every call until someone
+     * acts (our credentials). Probes go on as after any opening; the first that succeeds closes it.
+     */
+    trip(): void {
+      consecutiveFailures = Math.max(consecutiveFailures, settings.failuresToOpen);
+      moveTo('open');
+    },
+
+    /**
      * Resolves when a call may go: at once while closed, when the probe is due while open, when the
      * probe's answer is in while half-open. Rejects when `signal` aborts.
      */

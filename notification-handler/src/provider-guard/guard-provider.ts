@@ -14,6 +14,11 @@ export type ProviderGuardSettings = {
   log: Logger;
   /** Told of every call asked of the guard, made or deferred (metrics). */
   onCall?: (call: ProviderCall) => void;
+  /**
+   * Other providers take over while this breaker is open (failover): its opening does not pause
+   * consumption by itself, and the log line says so.
+   */
+  failover?: boolean;
 };
 
 /** A provider behind its own breaker and call-rate limit; each breaker change is one log line. */
@@ -22,7 +27,10 @@ export function guardProvider(provider: EmailProvider, settings: ProviderGuardSe
   const breaker = createCircuitBreaker(settings);
   breaker.onChange((state, previous) => {
     const fields = { provider: name, state, previous, probeIntervalMs: settings.probeIntervalMs };
-    if (state === 'open') log.error(fields, 'provider breaker open: pausing consumption, probing');
+    if (state === 'open' && settings.failover) log.error(fields, 'provider breaker open: failing over, probing');
+    else if (state === 'open') log.error(fields, 'provider breaker open: pausing consumption, probing');
+    else if (state === 'closed' && settings.failover)
+      log.info(fields, 'provider breaker closed: emails go to it again');
     else if (state === 'closed') log.info(fields, 'provider breaker closed: consumption resumes');
     else log.info(fields, 'provider breaker half-open: probing with a pending email');
   });

@@ -17,8 +17,10 @@ export type ProviderGuardDeps = {
 
 /**
  * One provider behind its circuit breaker and call-rate limit. A call the breaker refuses is not
- * made (`deferred`: the caller waits for `whenCallable`). A 429 pauses every call and, like a failed
- * probe, costs no email a retry: neither says anything about the email.
+ * made (`deferred`: the caller waits for `whenCallable`, or another provider takes it). A 429 pauses
+ * every call and, like a failed probe, costs no email a retry: neither says anything about the
+ * email. A configuration error (credentials refused) opens the breaker at once and costs no retry
+ * either. Every outcome of a call made names this provider.
  */
 export function guardEmailProvider(inner: GuardedEmailProvider['send'], deps: ProviderGuardDeps): GuardedEmailProvider {
   const { breaker, limiter } = deps;
@@ -42,11 +44,14 @@ export function guardEmailProvider(inner: GuardedEmailProvider['send'], deps: Pr
         deps.log.warn({ provider: deps.name, pauseMs }, 'provider throttled us (429): pausing calls');
       }
       breaker.record(healthOf(outcomes), admission === 'probe');
-      return outcomes.map((outcome) =>
-        outcome.kind === 'failed' && (outcome.httpStatus === 429 || admission === 'probe')
-          ? { ...outcome, spendsRetry: false }
-          : outcome,
-      );
+      const misconfigured = outcomes.find((outcome) => outcome.kind === 'failed' && outcome.configurationError);
+      if (misconfigured) breaker.trip();
+      return outcomes.map((outcome) => {
+        if (outcome.kind === 'sent') return { ...outcome, provider: deps.name };
+        if (outcome.kind === 'deferred') return outcome;
+        const free = outcome.httpStatus === 429 || admission === 'probe' || outcome.configurationError === true;
+        return { ...outcome, provider: deps.name, ...(free ? { spendsRetry: false as const } : {}) };
+      });
     },
     whenCallable: (signal) => breaker.whenCallable(signal),
     breakerState: () => breaker.state(),

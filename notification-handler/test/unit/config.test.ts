@@ -1,6 +1,6 @@
 import { ConfigError } from '@notify/shared/platform';
 import { describe, expect, it } from 'vitest';
-import { loadConfig, SANDBOX_DEFAULTS } from '../../src/config.js';
+import { loadConfig, SANDBOX_DEFAULTS, SENDGRID_SANDBOX_DEFAULTS } from '../../src/config.js';
 
 describe('handler config', () => {
   it('When nothing is set, then defaults apply and the local sandbox is the provider', () => {
@@ -76,5 +76,42 @@ describe('handler config', () => {
   it('When OPERATOR_TOKEN is short or holds a space, then the start is refused', () => {
     expect(() => loadConfig({ OPERATOR_TOKEN: 'short' })).toThrow(/OPERATOR_TOKEN: must be 16 to 200/);
     expect(() => loadConfig({ OPERATOR_TOKEN: 'with a space in it' })).toThrow(/OPERATOR_TOKEN/);
+  });
+});
+
+describe('handler config: email providers', () => {
+  it('When EMAIL_PROVIDERS is unset, then Mailjet alone, and SendGrid would go to the sandbox', () => {
+    const config = loadConfig({});
+    expect(config).toMatchObject({
+      providers: ['mailjet'],
+      sendgridUsesSandbox: true,
+      sendgrid: { apiUrl: SENDGRID_SANDBOX_DEFAULTS.url, apiKey: SENDGRID_SANDBOX_DEFAULTS.apiKey, timeoutMs: 10_000 },
+      maxCallsPerSecond: { mailjet: 50, sendgrid: 1_000 },
+    });
+  });
+
+  it('When EMAIL_PROVIDERS lists both, then in that order, whatever the case and spaces', () => {
+    expect(loadConfig({ EMAIL_PROVIDERS: ' SendGrid , mailjet' }).providers).toEqual(['sendgrid', 'mailjet']);
+  });
+
+  it.each(['mailjet,postmark', 'mailjet,mailjet', ','])(
+    'When EMAIL_PROVIDERS is "%s", then the start is refused naming it',
+    (value) => {
+      expect(() => loadConfig({ EMAIL_PROVIDERS: value })).toThrow(/EMAIL_PROVIDERS/);
+    },
+  );
+
+  it('When a SendGrid key is set, then the real API is the default URL', () => {
+    const config = loadConfig({ SENDGRID_API_KEY: 'SG.k' });
+    expect(config).toMatchObject({
+      sendgridUsesSandbox: false,
+      sendgrid: { apiUrl: 'https://api.sendgrid.com', apiKey: 'SG.k' },
+    });
+  });
+
+  it('When a provider in use has the longer timeout, then the lease covers its calls', () => {
+    const env = { MAILJET_TIMEOUT_MS: '1000', SENDGRID_TIMEOUT_MS: '20000', RETRY_MAX_RETRIES: '0' };
+    expect(loadConfig(env).leaseMs).toBe(1_000 + 5_000);
+    expect(loadConfig({ ...env, EMAIL_PROVIDERS: 'mailjet,sendgrid' }).leaseMs).toBe(20_000 + 5_000);
   });
 });

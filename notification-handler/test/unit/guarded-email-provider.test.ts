@@ -69,4 +69,36 @@ describe('guarded email provider', () => {
     expect(pauses).toEqual([5_000, 250, 5_000]);
     expect(provider.breakerState()).toBe('closed');
   });
+
+  it('When the provider refuses our credentials, then its breaker opens at once, the email spends no retry, and a good probe closes it', async () => {
+    const misconfigured: SendOutcome = {
+      kind: 'failed',
+      transient: true,
+      configurationError: true,
+      httpStatus: 401,
+      reason: 'HTTP 401',
+    };
+    const { provider, advance } = guarded([misconfigured, sent]);
+
+    const [refused] = await provider.send([email]);
+    const stateAfter401 = provider.breakerState();
+    const [whileOpen] = await provider.send([email]);
+    advance(1_000);
+    const [probe] = await provider.send([email]);
+
+    expect(refused).toMatchObject({ kind: 'failed', provider: 'mailjet', spendsRetry: false, httpStatus: 401 });
+    expect(stateAfter401).toBe('open');
+    expect(whileOpen).toMatchObject({ kind: 'deferred' });
+    expect(probe).toMatchObject({ kind: 'sent', provider: 'mailjet' });
+    expect(provider.breakerState()).toBe('closed');
+  });
+
+  it('When a call fails permanently, then its outcome names the provider and still spends a retry', async () => {
+    const refused: SendOutcome = { kind: 'failed', transient: false, httpStatus: 400, reason: 'HTTP 400' };
+    const { provider } = guarded([refused]);
+
+    const [outcome] = await provider.send([email]);
+
+    expect(outcome).toEqual({ ...refused, provider: 'mailjet' });
+  });
 });

@@ -38,8 +38,8 @@ describe('handler metrics registry', () => {
   const metricsWith = (state: 'closed' | 'half_open' | 'open') => {
     const registry = new Registry();
     const metrics = registerHandlerMetrics(registry, {
-      provider: 'mailjet',
-      breakerState: () => state,
+      providers: ['mailjet', 'sendgrid'],
+      breakerStates: () => ({ mailjet: state, sendgrid: 'closed' }),
       inFlight: () => 3,
     });
     return { registry, metrics };
@@ -62,6 +62,7 @@ describe('handler metrics registry', () => {
   ] as const)('When the breaker is %s, then the breaker gauge reads %i', async (state, value) => {
     const { registry } = metricsWith(state);
     expect(await sampleValue(registry, 'notify_provider_breaker_state', { provider: 'mailjet' })).toBe(value);
+    expect(await sampleValue(registry, 'notify_provider_breaker_state', { provider: 'sendgrid' })).toBe(0);
     expect(await sampleValue(registry, 'notify_messages_in_flight')).toBe(3);
   });
 

@@ -1,6 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { type Sandbox, startSandbox } from '@notify/mailjet-sandbox';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type SandboxClient, sandboxClient } from '../../system/sandbox-client.js';
+import { type SandboxClient, sandboxClient, trackingIdOf } from '../../system/sandbox-client.js';
 
 describe('sandboxClient', () => {
   let sandbox: Sandbox;
@@ -39,5 +40,56 @@ describe('sandboxClient', () => {
     expect(counted.calls).toEqual({ total: 2, byStatus: { '401': 2 }, reset: 0, hang: 0 });
     expect(reset.calls.total).toBe(0);
     expect((await client.stats()).since).toBe(reset.since);
+  });
+
+  /** A valid send to one provider's endpoint, with this tracking id; answers the status. */
+  const sendTo = async (provider: 'mailjet' | 'sendgrid', trackingId: string) => {
+    const mailjet = {
+      path: '/v3.1/send',
+      authorization: `Basic ${Buffer.from(`${sandbox.apiKey}:${sandbox.apiSecret}`).toString('base64')}`,
+      body: {
+        Messages: [
+          { From: { Email: 'a@example.com' }, To: [{ Email: 'b@example.com' }], TextPart: 'x', CustomID: trackingId },
+        ],
+      },
+    };
+    const sendgrid = {
+      path: '/v3/mail/send',
+      authorization: `Bearer ${sandbox.sendgridApiKey}`,
+      body: {
+        personalizations: [{ to: [{ email: 'b@example.com' }] }],
+        from: { email: 'a@example.com' },
+        subject: 's',
+        content: [{ type: 'text/plain', value: 'x' }],
+        custom_args: { trackingId },
+      },
+    };
+    const { path, authorization, body } = provider === 'mailjet' ? mailjet : sendgrid;
+    const response = await fetch(`${sandbox.url}${path}`, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal: AbortSignal.timeout(5_000),
+    });
+    return response.status;
+  };
+
+  it('When both providers took emails, then messages and counts go by tracking id across them, and faults and stats by provider', async () => {
+    const [both, one] = [`t-${randomUUID()}`, `t-${randomUUID()}`];
+    await client.setFaults({ provider: 'sendgrid', failNext: 1, status: 503 });
+    const refused = await sendTo('sendgrid', one);
+    await client.resetStats('sendgrid');
+    await sendTo('mailjet', both);
+    await sendTo('sendgrid', both);
+    await sendTo('sendgrid', one);
+
+    const counts = await client.countByCustomId();
+    const sendGridOnly = await client.messages(both, 'sendgrid');
+
+    expect(refused).toBe(503);
+    expect([counts.get(both), counts.get(one)]).toEqual([2, 1]);
+    expect(sendGridOnly.map((message) => [message.provider, trackingIdOf(message)])).toEqual([['sendgrid', both]]);
+    expect((await client.stats('sendgrid')).calls).toMatchObject({ total: 2, byStatus: { '202': 2 } });
+    expect((await client.faults('sendgrid')).failNext).toBe(0);
   });
 });

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { startSandbox } from '@notify/mailjet-sandbox';
+import { type SandboxOptions, startSandbox } from '@notify/mailjet-sandbox';
 import { type EncodeOptions, encodeNotification, type NotificationMessage, topologyNames } from '@notify/shared';
 import type { GetMessage } from 'amqplib';
 import pg from 'pg';
@@ -17,14 +17,15 @@ export type Harness = Awaited<ReturnType<typeof startHarness>>;
 
 /**
  * The real handler in-process on its own topology prefix and the run's database, sending to an
- * in-process Mailjet sandbox. Only the outside world (Mailjet) is faked.
+ * in-process sandbox (Mailjet's endpoint, and SendGrid's when EMAIL_PROVIDERS names it). Only the
+ * outside world (the providers) is faked.
  */
 export async function startHarness(
   label: string,
   env: Record<string, string> = {},
-  { ownDatabase = false }: { ownDatabase?: boolean } = {},
+  { ownDatabase = false, sandboxOptions = {} }: { ownDatabase?: boolean; sandboxOptions?: SandboxOptions } = {},
 ) {
-  const sandbox = await startSandbox({ port: 0 });
+  const sandbox = await startSandbox({ ...sandboxOptions, port: 0 });
   const prefix = uniquePrefix(label);
   const topology = topologyNames(prefix);
   const logs = captureLogs();
@@ -47,6 +48,9 @@ export async function startHarness(
     MAILJET_API_KEY: sandbox.apiKey,
     MAILJET_API_SECRET: sandbox.apiSecret,
     MAILJET_TIMEOUT_MS: '500',
+    SENDGRID_API_URL: sandbox.url,
+    SENDGRID_API_KEY: sandbox.sendgridApiKey,
+    SENDGRID_TIMEOUT_MS: '500',
     RETRY_DELAY_MS: '20',
     SHUTDOWN_TIMEOUT_MS: '5000',
     // Unless a test says otherwise: a send that runs out of retries fails at once (its deadline has
@@ -113,7 +117,8 @@ export async function startHarness(
         { timeoutMs: 15_000, what: `notification ${trackingId} to be ${statuses.join(' or ')}` },
       );
     },
-    emailsFor: (trackingId: string) => sandbox.store.list({ customId: trackingId }),
+    /** Every email the sandbox took for this notification, from either provider. */
+    emailsFor: (trackingId: string) => sandbox.store.list({ trackingId }),
     decisions,
     /** A pool on the handler's database, for arranging rows and reading them directly. */
     db,

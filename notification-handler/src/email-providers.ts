@@ -1,0 +1,66 @@
+import { type Logger, redactUrl } from '@notify/shared/platform';
+import { batchingEmailProvider, oneEmailPerCall } from './batching/batching-email-provider.js';
+import type { HandlerConfig, ProviderName } from './config.js';
+import type { EmailProvider } from './domain/email-provider.js';
+import { type ProviderRouter, routeProviders } from './failover/provider-router.js';
+import { createMailjetEmailProvider } from './mailjet/mailjet-email-provider.js';
+import { guardProvider } from './provider-guard/guard-provider.js';
+import type { ProviderCall } from './provider-guard/provider-call.js';
+import { createSendGridEmailProvider } from './sendgrid/sendgrid-email-provider.js';
+
+export type EmailProviderDeps = {
+  log: Logger;
+  /** Told of every call asked of a provider's guard (metrics). */
+  onCall: (call: ProviderCall) => void;
+  /** Adapters to use instead of the real ones, by provider name (tests). */
+  adapters?: Partial<Record<ProviderName, EmailProvider>>;
+};
+
+/**
+ * The providers EMAIL_PROVIDERS names, in its order, each as adapter → guard (its own breaker and
+ * call-rate limit) → its call shape (Mailjet: up to 50 emails a call from concurrent
+ * notifications; SendGrid: one request per email), behind one router that fails over between them.
+ */
+export function createEmailProviders(config: HandlerConfig, deps: EmailProviderDeps): ProviderRouter {
+  const { log } = deps;
+  const failover = config.providers.length > 1;
+  const routed = config.providers.map((name) => {
+    warnIfSandboxed(name, config, log);
+    const adapter = deps.adapters?.[name] ?? createAdapter(name, config, log);
+    const guarded = guardProvider(adapter, {
+      name,
+      ...config.providerGuard,
+      maxCallsPerSecond: config.maxCallsPerSecond[name],
+      log,
+      onCall: deps.onCall,
+      failover,
+    });
+    const provider =
+      name === 'mailjet'
+        ? batchingEmailProvider(guarded, config.MAILJET_MAX_CONCURRENT_CALLS)
+        : oneEmailPerCall(guarded);
+    return { name, provider, onBreakerChange: guarded.onBreakerChange };
+  });
+  return routeProviders(routed, log);
+}
+
+function createAdapter(name: ProviderName, config: HandlerConfig, log: Logger): EmailProvider {
+  return name === 'mailjet'
+    ? createMailjetEmailProvider(config.mailjet, log)
+    : createSendGridEmailProvider(config.sendgrid, log);
+}
+
+function warnIfSandboxed(name: ProviderName, config: HandlerConfig, log: Logger): void {
+  if (name === 'mailjet' && config.usesSandbox) {
+    log.warn(
+      { mailjetApiUrl: redactUrl(config.mailjet.apiUrl) },
+      'NO MAILJET_API_KEY SET: sending to the local Mailjet sandbox. No real email leaves this machine.',
+    );
+  }
+  if (name === 'sendgrid' && config.sendgridUsesSandbox) {
+    log.warn(
+      { sendgridApiUrl: redactUrl(config.sendgrid.apiUrl) },
+      'NO SENDGRID_API_KEY SET: sending to the local sandbox’s SendGrid endpoint. No real email leaves this machine.',
+    );
+  }
+}
