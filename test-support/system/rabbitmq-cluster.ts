@@ -33,8 +33,11 @@ export type RabbitCluster = {
   amqpUrls: string[];
   /** Running nodes, as the given node (the first running one by default) sees the cluster. */
   runningNodes: (asSeenBy?: RabbitNode) => Promise<string[]>;
-  /** A quorum queue's leader and members (`rabbitmqctl list_queues name leader members online`). */
-  replicas: (queue: string) => Promise<QueueReplicas | undefined>;
+  /**
+   * A quorum queue's leader and members (`rabbitmqctl list_queues name leader members online`), as
+   * the given node (the first running one by default) sees them: ask a live one while one is frozen.
+   */
+  replicas: (queue: string, asSeenBy?: RabbitNode) => Promise<QueueReplicas | undefined>;
   node: (nodeName: string) => RabbitNode;
   /** Stops every node and deletes their folders, the cookie and the markers. */
   destroy: () => Promise<void>;
@@ -106,8 +109,7 @@ function clusterOf(nodes: RabbitNode[], destroy: () => Promise<void>): RabbitClu
       ) as { running_nodes?: string[] };
       return status.running_nodes ?? [];
     },
-    replicas: async (queue) => {
-      const node = firstRunning();
+    replicas: async (queue, node = firstRunning()) => {
       const args = [
         '-n',
         node.nodeName,
