@@ -35,6 +35,13 @@ export type BenchOptions = {
   outDir: string;
   /** Write latest.json / latest.md (off for quick experiments: results go to a timestamped file only). */
   writeLatest: boolean;
+  /**
+   * Instead of the default scenarios: the handler's drain on a three-node RabbitMQ cluster of the
+   * run's own, with each count of handler processes in `clusterHandlers`, after the same drain on
+   * the machine's single broker for comparison. Results go to cluster.json / cluster.md.
+   */
+  cluster: boolean;
+  clusterHandlers: number[];
 };
 
 export const USAGE = `npm run bench -- [options]
@@ -55,7 +62,11 @@ export const USAGE = `npm run bench -- [options]
   --profile            node --cpu-prof on the handler and ticketing service; summaries in the results
   --timeout S          global bound on the run in seconds (default 600)
   --out DIR            results folder (default bench/results)
-  --no-latest          do not overwrite latest.json / latest.md (timestamped file only)`;
+  --no-latest          do not overwrite latest.json / latest.md (timestamped file only)
+  --cluster            only the handler's drain (--drain latencies, --sweep-count) on a three-node RabbitMQ
+                       cluster of the run's own with 1, 2, 3 handlers, after the same drain on the single
+                       broker; writes cluster.json / cluster.md (needs root, rabbitmq-server, setpriv)
+  --cluster-handlers N[,N...]  handler counts of the --cluster scenarios (default 1,2,3)`;
 
 const DEFAULTS = {
   count: 20_000,
@@ -73,6 +84,7 @@ const DEFAULTS = {
   'rate-latency': 0,
   timeout: 600,
   out: 'bench/results',
+  'cluster-handlers': '1,2,3',
 };
 
 export class UsageError extends Error {}
@@ -102,6 +114,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       timeout: text,
       out: text,
       'no-latest': { type: 'boolean' },
+      cluster: { type: 'boolean' },
+      'cluster-handlers': text,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -127,11 +141,19 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     rates: optionalList('rate', 1, 100_000),
     rateSeconds: whole('rate-seconds', 1, 600),
     rateLatencyMs: whole('rate-latency', 0, 60_000),
-    baselineCount: wholeNumber('baseline-count', values['baseline-count'] ?? String(count), 0, 10_000_000),
+    // The baselines measure the machine's broker and database; a cluster run compares with its own drain.
+    baselineCount: wholeNumber(
+      'baseline-count',
+      values['baseline-count'] ?? String(values.cluster ? 0 : count),
+      0,
+      10_000_000,
+    ),
     profile: values.profile ?? false,
     timeoutSeconds: whole('timeout', 10, 86_400),
     outDir: values.out ?? DEFAULTS.out,
     writeLatest: !values['no-latest'],
+    cluster: values.cluster ?? false,
+    clusterHandlers: list('cluster-handlers', values['cluster-handlers'] ?? DEFAULTS['cluster-handlers'], 1, 10),
   };
 }
 
