@@ -5,17 +5,55 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDatabase, dropDatabase } from '../test-support/system/index.js';
+import { type RabbitCluster, startRabbitCluster } from '../test-support/system/rabbitmq-cluster.js';
 import { measurePostgres, measureRabbitMq, type SampleMessage } from './lib/baseline.js';
 import { buildIfNeeded, sourceVersion } from './lib/build.js';
 import { type BenchOptions, parseOptions, USAGE, UsageError } from './lib/cli.js';
 import { ADMIN_DATABASE_URL, AMQP_URL, cleanupOnAbort, newRunId, runAllCleanups } from './lib/infrastructure.js';
 import { describeMachine } from './lib/machine.js';
-import { type Baseline, checkTargets, HANDLER_POOL, type RunResult, renderMarkdown, vsBaseline } from './lib/report.js';
+import {
+  type Baseline,
+  CLUSTER_NOTE,
+  checkTargets,
+  HANDLER_POOL,
+  type RunResult,
+  renderMarkdown,
+  vsBaseline,
+} from './lib/report.js';
 import { runScenario, type ScenarioSpec } from './lib/scenario.js';
 
 const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
+/**
+ * --cluster: the handler's drain on the machine's single broker, then on the run's cluster with 1,
+ * 2, 3... handler processes, same count, latency and prefetch: what replication costs, and what
+ * more handlers do on these cores.
+ */
+function clusterScenarios(options: BenchOptions): ScenarioSpec[] {
+  return options.drain.flatMap((latency) => {
+    const drain = {
+      mode: 'drain' as const,
+      providerLatencyMs: latency,
+      prefetch: options.prefetch,
+      profile: options.profile,
+      notifications: options.sweepCount,
+      concurrency: options.concurrency,
+      maxSeconds: options.sweepSeconds,
+    };
+    return [
+      { ...drain, name: `single-node-drain-${latency}ms-handlers-1` },
+      ...options.clusterHandlers.map((handlers) => ({
+        ...drain,
+        name: `cluster-drain-${latency}ms-handlers-${handlers}`,
+        handlers,
+        onCluster: true,
+      })),
+    ];
+  });
+}
+
 function scenarios(options: BenchOptions): ScenarioSpec[] {
+  if (options.cluster) return clusterScenarios(options);
   const { prefetch, profile, concurrency } = options;
   const specs: ScenarioSpec[] = options.latencies.map((latency) => ({
     name: `closed-${latency}ms`,
@@ -148,9 +186,10 @@ async function main(): Promise<number> {
   log(`run ${runId}: ${run.machine.nproc} cores, ${run.machine.cpuModel}, load ${run.machine.loadAverageAtStart}`);
   await buildIfNeeded(log);
   const samples: SampleMessage[] = [];
+  const cluster = opts.cluster ? await startBenchCluster(runId) : undefined;
   for (const [index, spec] of specs.entries()) {
     log(`scenario ${index + 1}/${specs.length}: ${spec.name}`);
-    const result = await runScenario(spec, { deadline, outDir: opts.outDir, samples, log });
+    const result = await runScenario(spec, { deadline, outDir: opts.outDir, samples, log, cluster });
     run.scenarios.push(result);
     printScenario(result);
     if (index === 0 && opts.baselineCount > 0) run.baseline = await measureBaseline(runId, samples, opts);
@@ -159,6 +198,7 @@ async function main(): Promise<number> {
   run.targets = checkTargets(run.scenarios);
   const files = await writeResults(run, opts, opts.writeLatest);
   console.log(`\n${renderMarkdown(run)}`);
+  if (opts.cluster) log(CLUSTER_NOTE);
   log(`results: ${files.join(', ')}`);
   clearTimeout(timer);
   const lossFree = run.targets.at(-1)?.met !== false;
@@ -175,6 +215,15 @@ function printScenario(result: RunResult['scenarios'][number]): void {
   );
 }
 
+/** A three-node cluster of the run's own (rabbitmq-cluster.ts), gone with the run even when it is cut short. */
+async function startBenchCluster(runId: string): Promise<RabbitCluster> {
+  log('starting a three-node RabbitMQ cluster of the run’s own');
+  const cluster = await startRabbitCluster({ label: `bench-${runId}` });
+  cleanupOnAbort(() => cluster.destroy());
+  log(`  cluster up: ${cluster.nodes.map((node) => node.nodeName).join(', ')}`);
+  return cluster;
+}
+
 async function writeResults(run: RunResult, options: BenchOptions, latest: boolean): Promise<string[]> {
   const runsDir = join(options.outDir, 'runs');
   await mkdir(runsDir, { recursive: true });
@@ -189,9 +238,11 @@ async function writeResults(run: RunResult, options: BenchOptions, latest: boole
   await writeFile(files[0] as string, json);
   await writeFile(files[1] as string, markdown);
   if (latest) {
-    files.push(join(options.outDir, 'latest.json'), join(options.outDir, 'latest.md'));
-    await writeFile(join(options.outDir, 'latest.json'), json);
-    await writeFile(join(options.outDir, 'latest.md'), markdown);
+    // A cluster run is another question: it keeps its own latest file.
+    const name = options.cluster ? 'cluster' : 'latest';
+    files.push(join(options.outDir, `${name}.json`), join(options.outDir, `${name}.md`));
+    await writeFile(join(options.outDir, `${name}.json`), json);
+    await writeFile(join(options.outDir, `${name}.md`), markdown);
   }
   return files;
 }

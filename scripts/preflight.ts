@@ -45,14 +45,19 @@ async function describeFailure({ name, variable, url, probe }: Check): Promise<s
     await probe(url);
     return undefined;
   } catch (error) {
-    return `Could not connect to ${name} at ${redactUrl(url)} (${variable}): ${describe(error)}`;
+    const where = url.split(',').map(redactUrl).join(',');
+    return `Could not connect to ${name} at ${where} (${variable}): ${describe(error)}`;
   }
 }
 
-async function probeBroker(url: string): Promise<void> {
-  const connection = await amqp.connect(url, { timeout: TIMEOUT_MS });
-  connection.on('error', () => undefined);
-  await connection.close();
+/** AMQP_URL may list the nodes of a cluster: one answering is enough, as for the services. */
+async function probeBroker(urls: string): Promise<void> {
+  const attempts = urls.split(',').map(async (url) => {
+    const connection = await amqp.connect(url.trim(), { timeout: TIMEOUT_MS });
+    connection.on('error', () => undefined);
+    await connection.close();
+  });
+  await Promise.any(attempts);
 }
 
 async function probeDatabase(url: string): Promise<void> {

@@ -44,6 +44,13 @@ export type BenchOptions = {
   writeLatest: boolean;
   /** Run only the scenarios of these names (all when empty). */
   only: string[];
+  /**
+   * Instead of the default scenarios: the handler's drain on a three-node RabbitMQ cluster of the
+   * run's own, with each count of handler processes in `clusterHandlers`, after the same drain on
+   * the machine's single broker for comparison. Results go to cluster.json / cluster.md.
+   */
+  cluster: boolean;
+  clusterHandlers: number[];
 };
 
 export const USAGE = `npm run bench -- [options]
@@ -68,7 +75,11 @@ export const USAGE = `npm run bench -- [options]
   --timeout S          global bound on the run in seconds (default 600)
   --out DIR            results folder (default bench/results)
   --no-latest          do not overwrite latest.json / latest.md (timestamped file only)
-  --only NAME[,NAME]   run only these scenarios (their names as the table shows them, e.g. drain-0ms-prefetch-50-sendgrid)`;
+  --only NAME[,NAME]   run only these scenarios (their names as the table shows them, e.g. drain-0ms-prefetch-50-sendgrid)
+  --cluster            only the handler's drain (--drain latencies, --sweep-count) on a three-node RabbitMQ
+                       cluster of the run's own with 1, 2, 3 handlers, after the same drain on the single
+                       broker; writes cluster.json / cluster.md (needs root, rabbitmq-server, setpriv)
+  --cluster-handlers N[,N...]  handler counts of the --cluster scenarios (default 1,2,3)`;
 
 const DEFAULTS = {
   count: 20_000,
@@ -87,6 +98,7 @@ const DEFAULTS = {
   'rate-latency': 0,
   timeout: 600,
   out: 'bench/results',
+  'cluster-handlers': '1,2,3',
 };
 
 export class UsageError extends Error {}
@@ -119,6 +131,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       out: text,
       'no-latest': { type: 'boolean' },
       only: text,
+      cluster: { type: 'boolean' },
+      'cluster-handlers': text,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -145,7 +159,13 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     rates: optionalList('rate', 1, 100_000),
     rateSeconds: whole('rate-seconds', 1, 600),
     rateLatencyMs: whole('rate-latency', 0, 60_000),
-    baselineCount: wholeNumber('baseline-count', values['baseline-count'] ?? String(count), 0, 10_000_000),
+    // The baselines measure the machine's broker and database; a cluster run compares with its own drain.
+    baselineCount: wholeNumber(
+      'baseline-count',
+      values['baseline-count'] ?? String(values.cluster ? 0 : count),
+      0,
+      10_000_000,
+    ),
     profile: values.profile ?? false,
     history: wholeNumber('history', values.history ?? '0', 0, 10_000_000),
     timeoutSeconds: whole('timeout', 10, 86_400),
@@ -155,6 +175,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       .split(',')
       .map((name) => name.trim())
       .filter((name) => name !== ''),
+    cluster: values.cluster ?? false,
+    clusterHandlers: list('cluster-handlers', values['cluster-handlers'] ?? DEFAULTS['cluster-handlers'], 1, 10),
   };
 }
 

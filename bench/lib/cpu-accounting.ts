@@ -33,18 +33,23 @@ export type Components = {
   /** The bench's own database: its backends are the services' connections. */
   db: pg.Pool;
   databaseName: string;
-  /** The AMQP port of the broker the services use. */
-  brokerPort: number;
+  /** The AMQP port of each broker node the services use (a cluster's nodes add up). */
+  brokerPorts: number[];
 };
 
 /** CPU time of our children, the broker, the run database's backends, this process, and the whole machine. */
 export async function snapshotCpu(components: Components): Promise<CpuSnapshot> {
   const byComponent: Record<string, number> = {};
-  for (const { name, pid } of components.processes) if (pid) byComponent[name] = await processCpuMs(pid);
+  // Several processes of one name (handler instances) add up.
+  for (const { name, pid } of components.processes)
+    if (pid) byComponent[name] = (byComponent[name] ?? 0) + (await processCpuMs(pid));
   byComponent['bench (load generator)'] = await processCpuMs(process.pid);
-  // The broker the services use, not another node someone started (the fault suite does).
-  const broker = await listeningPid(components.brokerPort, await pidsNamed('beam.smp'));
-  if (broker) byComponent.rabbitmq = await processCpuMs(broker);
+  // The brokers the services use, not another node someone started (the fault suite does).
+  const beams = await pidsNamed('beam.smp');
+  for (const port of components.brokerPorts) {
+    const broker = await listeningPid(port, beams);
+    if (broker) byComponent.rabbitmq = (byComponent.rabbitmq ?? 0) + (await processCpuMs(broker));
+  }
   const { rows } = await components.db.query<{ pid: number; application_name: string }>(
     'SELECT pid, application_name FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
     [components.databaseName],
@@ -82,7 +87,7 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuUse {
   };
 }
 
-async function processCpuMs(pid: number): Promise<number> {
+export async function processCpuMs(pid: number): Promise<number> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   // Fields after the command name (which may hold spaces) start at index 2: utime is 13, stime 14.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');

@@ -22,6 +22,14 @@ export type RunResult = {
   targets: TargetCheck[];
 };
 
+/** What the --cluster figures mean on this machine: printed with them, and in bench/README.md. */
+export const CLUSTER_NOTE =
+  'On these two cores the cluster shows what replication costs, not a speed-up: three RabbitMQ nodes share the ' +
+  'cores with PostgreSQL and every process, and each message is written to three of them (RabbitMQ CPU per ' +
+  'message above). Where more handlers raise the drain rate here, it is not CPU: each handler process has a ' +
+  'Mailjet call budget of its own (MAILJET_MAX_CALLS_PER_SECOND, 50 calls/s by default), which is what bounds ' +
+  'one handler at the default settings; N handlers make N times those calls to the same Mailjet account.';
+
 /** The handler's pool size: the baseline at that size is the one the pipeline is compared with. */
 export const HANDLER_POOL = 20;
 
@@ -149,6 +157,7 @@ export function renderMarkdown(run: RunResult): string {
     );
   }
   lines.push(...renderCpu(run.scenarios, run.machine.nproc));
+  lines.push(...renderCluster(run.scenarios));
   lines.push('', '## Baseline (same run, same machine, amqplib / pg alone)', '');
   const b = run.baseline;
   if (b.rabbitmq) {
@@ -234,3 +243,32 @@ function renderCpu(scenarios: ScenarioResult[], cores: number): string[] {
 }
 
 const fixed = (value: number | undefined) => (value === undefined ? '' : value.toFixed(2));
+
+/** --cluster: each drain beside the single-node one of the same latency. */
+function renderCluster(scenarios: ScenarioResult[]): string[] {
+  if (!scenarios.some((s) => s.spec.onCluster)) return [];
+  const single = (latency: number) =>
+    scenarios.find((s) => !s.spec.onCluster && s.spec.mode === 'drain' && s.spec.providerLatencyMs === latency);
+  const ours = (s: ScenarioResult) =>
+    Object.entries(s.cpu.perNotificationMs)
+      .filter(([name]) => name !== 'other work on the machine' && name !== 'machine total')
+      .reduce((sum, [, ms]) => sum + ms, 0);
+  return [
+    '',
+    '## On a three-node cluster',
+    '',
+    CLUSTER_NOTE,
+    '',
+    '| scenario | broker | handlers | drain /s | vs single node | RabbitMQ ms CPU / notification | ours ms CPU / notification |',
+    '| --- | --- | ---: | ---: | ---: | ---: | ---: |',
+    ...scenarios.map((s) => {
+      const reference = single(s.spec.providerLatencyMs);
+      const rate = s.endToEnd.notificationsPerSec;
+      const versus = reference ? pct(fraction(rate, reference.endToEnd.notificationsPerSec)) : '';
+      return (
+        `| ${s.spec.name} | ${s.spec.onCluster ? '3 nodes' : '1 node'} | ${s.spec.handlers ?? 1} | **${n(rate)}** | ${versus} | ` +
+        `${fixed(s.cpu.perNotificationMs.rabbitmq)} | ${fixed(ours(s))} |`
+      );
+    }),
+  ];
+}

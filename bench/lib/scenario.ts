@@ -1,8 +1,14 @@
 import { join } from 'node:path';
 import pg from 'pg';
-import { preloadHistory, queueDepth, type System, sandboxClient } from '../../test-support/system/index.js';
+import {
+  preloadHistory,
+  queueDepth,
+  type ServiceProcess,
+  type System,
+  sandboxClient,
+} from '../../test-support/system/index.js';
 import type { SampleMessage } from './baseline.js';
-import { type CpuUse, cpuBetween, snapshotCpu } from './cpu-accounting.js';
+import { type CpuSnapshot, type CpuUse, cpuBetween, processCpuMs, snapshotCpu } from './cpu-accounting.js';
 import { type ProfileSummary, summarizeProfilesIn } from './cpu-profile.js';
 import { AMQP_URL } from './infrastructure.js';
 import { type LoadResult, runClosedLoop, runOpenLoop } from './load.js';
@@ -32,6 +38,10 @@ export type ScenarioSpec = {
   historyRows?: number;
   /** The handler's EMAIL_PROVIDERS; Mailjet alone (the default) when unset. */
   providers?: string;
+  /** Handler processes competing on the queue (1 by default). */
+  handlers?: number;
+  /** On the run's RabbitMQ cluster (`ScenarioContext.cluster`) rather than the machine's broker. */
+  onCluster?: boolean;
 } /** drain: the handler is stopped while the API takes the load, then started to drain the queue alone. */ & (
   | { mode: 'closed' | 'drain'; notifications: number; concurrency: number; maxSeconds: number }
   | { mode: 'open'; checkoutsPerSecond: number; seconds: number }
@@ -75,6 +85,8 @@ export type ScenarioContext = {
   /** Filled with a few outbox rows of the first scenario: the baselines publish those bytes. */
   samples: SampleMessage[];
   log: (line: string) => void;
+  /** The run's three-node cluster, for scenarios `onCluster`: its nodes' AMQP URLs. */
+  cluster?: { amqpUrls: string[] };
 };
 
 /**
@@ -83,12 +95,16 @@ export type ScenarioContext = {
  */
 export async function runScenario(spec: ScenarioSpec, context: ScenarioContext): Promise<ScenarioResult> {
   const profileDir = spec.profile ? join(context.outDir, 'profiles', spec.name) : undefined;
+  if (spec.onCluster && !context.cluster) throw new Error(`${spec.name} needs the run's cluster`);
+  const brokerUrls = spec.onCluster ? context.cluster?.amqpUrls : undefined;
   const system = await startBenchSystem({
     label: `bench-${spec.name}`,
     prefetch: spec.prefetch,
     providerLatencyMs: spec.providerLatencyMs,
     providers: spec.providers,
     profileDir,
+    brokerUrls,
+    handlers: spec.handlers,
   });
   try {
     context.log(`  system ${system.id} up (database ${system.databaseName}, prefix ${system.prefix})`);
@@ -98,9 +114,9 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
       processes: system.processes.map((service) => ({ name: service.name, pid: service.pid })),
       db: system.db,
       databaseName: system.databaseName,
-      brokerPort: Number(new URL(AMQP_URL).port || 5672),
+      brokerPorts: (brokerUrls ?? [AMQP_URL]).map((url) => Number(new URL(url).port || 5672)),
     });
-    if (spec.mode === 'drain') await system.handler.stop(30_000);
+    if (spec.mode === 'drain') for (const handler of system.handlers) await handler.stop(30_000);
     let cpuBefore = await snapshotCpu(components());
     const load = await drive(spec, system.ticketingUrl, context.deadline);
     context.log(`  load done: ${load.requests} requests, ${load.errors} errors, ${load.trackingIds.length} accepted`);
@@ -109,9 +125,8 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
       const queued = await waitForPublished(system.db, load.trackingIds.length, { deadline: context.deadline, run });
       context.log(`  ${queued.progress.published} published with the handler stopped; starting it`);
       handlerStartedAt = Date.now();
-      await system.handler.start();
-      // The window is the drain alone: the handler with the machine to itself.
-      cpuBefore = await snapshotCpu(components());
+      // The window is the drain alone: the handlers with the machine to themselves.
+      cpuBefore = await startDraining(system.handlers, () => snapshotCpu(components()));
     }
     const settled = await waitForSettled(system.db, load.trackingIds.length, { deadline: context.deadline, run });
     const cpu = cpuBetween(cpuBefore, await snapshotCpu(components()));
@@ -121,13 +136,13 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
 
     // SIGTERM now: a clean exit is part of the check, and it writes the CPU profiles.
     const exits: Record<string, number | string> = {};
-    for (const service of [system.ticketing, system.handler]) {
+    for (const service of [...system.ticketings, ...system.handlers]) {
       const exit = await service.stop(30_000);
       exits[service.name] = exit?.code ?? exit?.signal ?? 'not running';
     }
     const queues = {
-      main: (await queueDepth(AMQP_URL, system.topology.queue)).messages,
-      deadLetter: (await queueDepth(AMQP_URL, system.topology.deadLetterQueue)).messages,
+      main: (await queueDepth(system.amqpUrl, system.topology.queue)).messages,
+      deadLetter: (await queueDepth(system.amqpUrl, system.topology.deadLetterQueue)).messages,
     };
     // The whole store in one answer (tens of MB at 20,000 messages): a longer bound than the client's default.
     const sandbox = sandboxClient(system.sandboxUrl, 120_000);
@@ -137,6 +152,26 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
   } finally {
     await system.release();
   }
+}
+
+/**
+ * Starts every handler at once: the drain rate is theirs together from the first claim. The CPU
+ * window opens when the first one is ready; a later one's start-up, before it was ready, stays out.
+ */
+async function startDraining(handlers: ServiceProcess[], snapshot: () => Promise<CpuSnapshot>): Promise<CpuSnapshot> {
+  let opened: Promise<CpuSnapshot> | undefined;
+  const readyAt = new Map<string, number>();
+  await Promise.all(
+    handlers.map(async (handler) => {
+      await handler.start();
+      const first = opened === undefined;
+      opened ??= snapshot();
+      if (!first && handler.pid) readyAt.set(handler.name, await processCpuMs(handler.pid));
+    }),
+  );
+  const before = await (opened as Promise<CpuSnapshot>);
+  for (const [name, ms] of readyAt) before.byComponent[name] = ms;
+  return before;
 }
 
 function drive(spec: ScenarioSpec, url: string, deadline: number): Promise<LoadResult> {

@@ -9,6 +9,10 @@ export type BenchSystemSettings = {
   providers?: string | undefined;
   /** Set: the handler and the ticketing service write a .cpuprofile under `<dir>/<service>` on exit. */
   profileDir?: string | undefined;
+  /** A cluster's nodes: every service gets them all; checks use the first. Default: the machine's broker. */
+  brokerUrls?: string[] | undefined;
+  /** Handler processes (1 by default). */
+  handlers?: number | undefined;
 };
 
 const PRELOAD = new URL('../cpu-profile-preload.mjs', import.meta.url).href;
@@ -27,7 +31,9 @@ export async function startBenchSystem(
       : {};
   const system = await startSystem({
     label: settings.label,
-    amqpUrl: AMQP_URL,
+    amqpUrl: settings.brokerUrls?.[0] ?? AMQP_URL,
+    ...(settings.brokerUrls ? { brokerUrls: settings.brokerUrls } : {}),
+    handlers: settings.handlers ?? 1,
     adminDatabaseUrl: ADMIN_DATABASE_URL,
     sandboxEnv: { SANDBOX_LATENCY_MS: String(settings.providerLatencyMs) },
     handlerEnv: {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { chooseInfrastructure } from '../../test-support/infrastructure.js';
 import { stopLeftoverPostgresNodes } from '../../test-support/system/postgres-node.js';
+import { CLUSTER_MARKER_DIR } from '../../test-support/system/rabbitmq-cluster.js';
 import { stopLeftoverNodes } from '../../test-support/system/rabbitmq-node.js';
 import { REPO_ROOT } from '../../test-support/system/system.js';
 import './support/context.js';
@@ -24,6 +25,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     try {
       // A scenario's own cleanup stops its node; this only catches one left behind by a crash.
       const stopped = await stopLeftoverNodes(rabbitMarkerDir);
+      // Cluster nodes (2x-* scenarios) whose worker is gone without destroying them.
+      stopped.push(...(await stopLeftoverNodes(CLUSTER_MARKER_DIR, { onlyOrphans: true })));
       if (stopped.length > 0) console.log(`[faults] stopped leftover RabbitMQ node(s): ${stopped.join(', ')}`);
       rmSync(rabbitMarkerDir, { recursive: true, force: true });
       await reportLeftoverPostgresNodes();

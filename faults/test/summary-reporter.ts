@@ -42,10 +42,11 @@ export default class SummaryReporter implements Reporter {
     console.log(
       `\nFault suite (${minutes} min):\n${table}\n${problems.length > 0 ? `\n${problems.join('\n')}\n` : ''}`,
     );
+    const cluster = process.env.FAULTS_SUITE === 'cluster';
     const markdown = [
-      '# Fault suite: latest results',
+      cluster ? '# Fault suite on a RabbitMQ cluster: latest results' : '# Fault suite: latest results',
       '',
-      `Run ${new Date().toISOString()} in ${minutes} min on ${cpus().length} cores, by \`npm run test:faults\`.`,
+      `Run ${new Date().toISOString()} in ${minutes} min on ${cpus().length} cores, by \`npm run test:faults${cluster ? ':cluster' : ''}\`.`,
       'Accepted counts notifications the API answered 201 for (two per completed checkout).',
       'Time to recover: from the end of the fault until every notification accepted before that was final.',
       '',
@@ -55,7 +56,7 @@ export default class SummaryReporter implements Reporter {
     ].join('\n');
     const dir = join(REPO_ROOT, 'faults', 'results');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'latest.md'), markdown);
+    writeFileSync(join(dir, cluster ? 'cluster-latest.md' : 'latest.md'), markdown);
   }
 }
 

@@ -6,6 +6,8 @@ export const SEEDED_TICKET_TYPE_IDS = [1, 2, 3, 4, 5, 6].map((n) => `a1000000-00
 export type LoadOptions = {
   /** The ticketing service, e.g. http://127.0.0.1:3000 */
   baseUrl: string;
+  /** Several ticketing instances: flow n goes to `baseUrls[n % length]`, all three of its requests. */
+  baseUrls?: string[];
   /** Checkouts started per second (open loop: a slow or dead service does not slow the schedule). */
   ratePerSecond: number;
   /** No checkout starts after this long... */
@@ -82,9 +84,9 @@ export function startLoad(options: LoadOptions): LoadRun {
     finish = resolve;
   });
 
-  const post = async (step: string, path: string, body?: unknown) => {
+  const post = async (base: string, step: string, path: string, body?: unknown) => {
     try {
-      const response = await fetch(`${options.baseUrl}${path}`, {
+      const response = await fetch(`${base}${path}`, {
         method: 'POST',
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         body: body === undefined ? undefined : JSON.stringify(body),
@@ -110,13 +112,14 @@ export function startLoad(options: LoadOptions): LoadRun {
 
   const checkout = async (n: number) => {
     const customer = { email: `${emailPrefix}-${n}@example.com`, name: `Load Customer ${n}` };
-    const cart = await post('cart', '/carts', { customer });
+    const base = options.baseUrls?.[n % options.baseUrls.length] ?? options.baseUrl;
+    const cart = await post(base, 'cart', '/carts', { customer });
     const cartId = cart?.cartId;
     if (typeof cartId !== 'string') return false;
     const ticketTypeId = SEEDED_TICKET_TYPE_IDS[n % SEEDED_TICKET_TYPE_IDS.length];
-    const added = await post('ticket', `/carts/${cartId}/tickets`, { ticketTypeId, quantity: 1 + (n % 3) });
+    const added = await post(base, 'ticket', `/carts/${cartId}/tickets`, { ticketTypeId, quantity: 1 + (n % 3) });
     if (!accept(added, 'ticket.added_to_checkout', cartId)) return false;
-    return accept(await post('checkout', `/carts/${cartId}/checkout`), 'checkout.completed', cartId);
+    return accept(await post(base, 'checkout', `/carts/${cartId}/checkout`), 'checkout.completed', cartId);
   };
 
   const result = (): LoadResult => ({ startedAt, endedAt: Date.now(), accepted, stats });

@@ -8,6 +8,9 @@ import { waitFor } from '../wait.js';
 import { freePort, portAnswers } from './ports.js';
 
 const run = promisify(execFile);
+const SERVER_BIN = '/usr/lib/rabbitmq/bin';
+
+export type RabbitTool = 'rabbitmq-server' | 'rabbitmqctl' | 'rabbitmq-queues';
 
 export type RabbitNodeOptions = {
   /** Unique per run by default (`faults-<random>@localhost`), so that two runs never share a node. */
@@ -19,6 +22,12 @@ export type RabbitNodeOptions = {
   /** Where a marker is written while the node may be running, for `stopLeftoverNodes`. */
   markerDir?: string;
   startTimeoutMs?: number;
+  /**
+   * A folder holding the `.erlang.cookie` this node and its CLI calls use (a cluster's nodes share
+   * one). Unset: the machine's cookie, through Debian's wrappers (which switch to the rabbitmq user
+   * with su, and su resets HOME). Set: the tools run as the rabbitmq user with this HOME.
+   */
+  cookieHome?: string;
 };
 
 export type RabbitNode = {
@@ -28,6 +37,12 @@ export type RabbitNode = {
   /** Kept between stop and start: a quorum queue survives a restart only with its data. */
   dataDir: string;
   readonly running: boolean;
+  /** The node's Erlang process (`beam.smp`), from its pid file; undefined while it is not running. */
+  pid: () => number | undefined;
+  /** `rabbitmqctl`, `rabbitmq-queues`... `-n <node>` with the node's cookie: their stdout. */
+  tool: (tool: RabbitTool, args: string[], timeoutMs?: number) => Promise<string>;
+  /** `kill -9` of the node's process (a crash, no goodbye to the cluster); resolves once its port is closed. */
+  kill: () => Promise<void>;
   /** `rabbitmq-server -detached`, then waits until an AMQP connection succeeds. */
   start: () => Promise<void>;
   /** `rabbitmqctl -n <node> stop <pidfile>`: returns once the node's process is gone. */
@@ -56,7 +71,7 @@ export async function createRabbitNode(options: RabbitNodeOptions = {}): Promise
   const marker = options.markerDir ? join(options.markerDir, `${nodeName}.json`) : undefined;
   const env = {
     PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin',
-    HOME: process.env.HOME ?? '/root',
+    HOME: options.cookieHome ?? process.env.HOME ?? '/root',
     RABBITMQ_NODENAME: nodeName,
     RABBITMQ_NODE_PORT: String(port),
     RABBITMQ_DIST_PORT: String(distPort),
@@ -69,14 +84,23 @@ export async function createRabbitNode(options: RabbitNodeOptions = {}): Promise
   const amqpUrl = `amqp://guest:guest@127.0.0.1:${port}`;
   let running = false;
 
-  const stop = async () => {
-    if (!running && !(await portAnswers(port))) return;
-    await run('rabbitmqctl', ['-n', nodeName, 'stop', pidFile], { env, timeout: 90_000 });
-    await waitFor(async () => ((await portAnswers(port)) ? undefined : true), {
+  const tool = async (name: RabbitTool, args: string[], timeoutMs = 90_000) => {
+    const [file, fileArgs] = toolCommand(name, args, options.cookieHome);
+    const { stdout } = await run(file, fileArgs, { env, cwd: dataDir, timeout: timeoutMs });
+    return stdout;
+  };
+  const portClosed = () =>
+    waitFor(async () => ((await portAnswers(port)) ? undefined : true), {
       timeoutMs: 30_000,
       intervalMs: 200,
       what: `${nodeName} to close port ${port}`,
     });
+  const pid = () => readPid(pidFile);
+
+  const stop = async () => {
+    if (!running && !(await portAnswers(port))) return;
+    await tool('rabbitmqctl', ['-n', nodeName, 'stop', pidFile]);
+    await portClosed();
     running = false;
   };
 
@@ -88,12 +112,21 @@ export async function createRabbitNode(options: RabbitNodeOptions = {}): Promise
     get running() {
       return running;
     },
+    pid,
+    tool,
+    async kill() {
+      const beam = pid();
+      if (beam !== undefined) process.kill(beam, 'SIGKILL');
+      await portClosed();
+      running = false;
+    },
     async start() {
       if (marker) {
         mkdirSync(options.markerDir as string, { recursive: true });
-        writeFileSync(marker, JSON.stringify({ nodeName, dataDir, pidFile }));
+        const leftover: Marker = { nodeName, dataDir, pidFile, ownerPid: process.pid, cookieHome: options.cookieHome };
+        writeFileSync(marker, JSON.stringify(leftover));
       }
-      await run('rabbitmq-server', ['-detached'], { env, timeout: 60_000 });
+      await tool('rabbitmq-server', ['-detached'], 60_000);
       running = true;
       await waitFor(async () => ((await amqpAnswers(amqpUrl)) ? true : undefined), {
         timeoutMs: options.startTimeoutMs ?? 90_000,
@@ -113,8 +146,19 @@ export async function createRabbitNode(options: RabbitNodeOptions = {}): Promise
   };
 }
 
-/** Safety net for a run that died before its own cleanup: stops every node a marker names. */
-export async function stopLeftoverNodes(markerDir: string): Promise<string[]> {
+type Marker = {
+  nodeName: string;
+  dataDir: string;
+  pidFile: string;
+  ownerPid?: number;
+  cookieHome?: string | undefined;
+};
+
+/**
+ * Safety net for a run that died before its own cleanup: stops every node a marker names. With
+ * `onlyOrphans`, only those whose owner process is gone (markers in a folder other runs share).
+ */
+export async function stopLeftoverNodes(markerDir: string, { onlyOrphans = false } = {}): Promise<string[]> {
   let files: string[];
   try {
     files = readdirSync(markerDir).filter((file) => file.endsWith('.json'));
@@ -122,17 +166,55 @@ export async function stopLeftoverNodes(markerDir: string): Promise<string[]> {
     return [];
   }
   const stopped: string[] = [];
+  const cookieHomes = new Set<string>();
   for (const file of files) {
     const path = join(markerDir, file);
-    const { nodeName, dataDir, pidFile } = JSON.parse(readFileSync(path, 'utf8'));
-    await run('rabbitmqctl', ['-n', nodeName, 'stop', pidFile], { timeout: 90_000 }).then(
+    const { nodeName, dataDir, pidFile, ownerPid, cookieHome }: Marker = JSON.parse(readFileSync(path, 'utf8'));
+    if (onlyOrphans && ownerPid !== undefined && processAlive(ownerPid)) continue;
+    const [command, args] = toolCommand('rabbitmqctl', ['-n', nodeName, 'stop', pidFile], cookieHome);
+    const env = { ...process.env, ...(cookieHome ? { HOME: cookieHome } : {}) };
+    await run(command, args, { env, timeout: 90_000 }).then(
       () => stopped.push(nodeName),
-      () => undefined,
+      () => {
+        // Frozen, or its cookie gone with its folder: the process itself, by its pid file.
+        const beam = readPid(pidFile);
+        if (beam !== undefined && processAlive(beam)) {
+          process.kill(beam, 'SIGKILL');
+          stopped.push(nodeName);
+        }
+      },
     );
     rmSync(dataDir, { recursive: true, force: true });
+    if (cookieHome) cookieHomes.add(cookieHome);
     rmSync(path, { force: true });
   }
+  // Last: the nodes of one cluster share a cookie, and each stop above needed it.
+  for (const home of cookieHomes) rmSync(home, { recursive: true, force: true });
   return stopped;
+}
+
+/** Debian's wrapper (su to rabbitmq, the machine's cookie), or the tool itself as rabbitmq with our HOME. */
+function toolCommand(tool: RabbitTool, args: string[], cookieHome: string | undefined): [string, string[]] {
+  if (!cookieHome) return [tool, args];
+  return ['setpriv', ['--reuid=rabbitmq', '--regid=rabbitmq', '--init-groups', join(SERVER_BIN, tool), ...args]];
+}
+
+function readPid(pidFile: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(pidFile, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 async function amqpAnswers(url: string): Promise<boolean> {

@@ -14,6 +14,8 @@ import { type SandboxClient, sandboxClient } from './sandbox-client.js';
 import { ServiceProcess } from './service-process.js';
 
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const HANDLER_ENTRY = 'notification-handler/dist/main.js';
+const TICKETING_ENTRY = 'ticketing-service/dist/main.js';
 
 /**
  * Handler settings that make recovery quick: a handler killed mid-send holds its rows for
@@ -42,6 +44,15 @@ export type SystemOptions = {
   privatePostgres?: boolean;
   /** Put a TCP proxy (test-support/tcp-proxy.ts) between both services and RabbitMQ / PostgreSQL. */
   proxies?: { broker?: boolean; database?: boolean };
+  /**
+   * Every node of a cluster (rabbitmq-cluster.ts): each service gets them all, comma-separated, as
+   * AMQP_URL; `amqpUrl` (one of them) stays what checks and tools use. Not with `proxies.broker`.
+   */
+  brokerUrls?: string[];
+  /** Handler processes (1 by default): they compete on the work queue. */
+  handlers?: number;
+  /** Ticketing processes (1 by default): they share the outbox; `ticketingUrls` lists them. */
+  ticketingInstances?: number;
   /** Merged over FAST_RECOVERY_HANDLER_ENV and the URLs, ports and prefix the harness sets. */
   handlerEnv?: Record<string, string>;
   ticketingEnv?: Record<string, string>;
@@ -70,13 +81,22 @@ export type System = {
   databaseProxy: TcpProxy | undefined;
   sandbox: ServiceProcess;
   mailjet: SandboxClient;
+  /** The first ticketing and handler processes (the only ones, unless options asked for more). */
   ticketing: ServiceProcess;
   handler: ServiceProcess;
-  /** The three processes, in start order. */
+  /** Every ticketing and handler process: `ticketing`, `ticketing-2`...; `handler`, `handler-2`... */
+  ticketings: ServiceProcess[];
+  handlers: ServiceProcess[];
+  /** Every process, in start order (`addHandler` appends). */
   processes: ServiceProcess[];
   sandboxUrl: string;
   ticketingUrl: string;
   handlerUrl: string;
+  /** Each process's base URL, by process name. */
+  urls: Record<string, string>;
+  ticketingUrls: string[];
+  /** Starts one more handler (its own port, the first one's settings), e.g. mid-load; resolves once it is ready. */
+  addHandler: () => Promise<ServiceProcess>;
   /** The env each service process got (after merging), e.g. to read PREFETCH back. */
   env: { handler: Record<string, string>; ticketing: Record<string, string>; sandbox: Record<string, string> };
   logDir: string;
@@ -138,15 +158,13 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     for (const proxy of [brokerProxy, databaseProxy]) if (proxy) cleanups.push(() => proxy.close());
     const serviceAmqpUrl = brokerProxy
       ? withHostPort(options.amqpUrl, brokerProxy.host, brokerProxy.port)
-      : options.amqpUrl;
+      : (options.brokerUrls?.join(',') ?? options.amqpUrl);
     const serviceDatabaseUrl = databaseProxy
       ? withHostPort(databaseUrl, databaseProxy.host, databaseProxy.port)
       : databaseUrl;
 
     const [sandboxPort, handlerPort, ticketingPort] = [await freePort(), await freePort(), await freePort()];
     const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
-    const handlerUrl = `http://127.0.0.1:${handlerPort}`;
-    const ticketingUrl = `http://127.0.0.1:${ticketingPort}`;
     const common = { LOG_FORMAT: 'json', LOG_LEVEL: 'info', TOPOLOGY_PREFIX: prefix };
     const env = {
       // The store must hold every message of a run: duplicates are counted from it.
@@ -180,42 +198,62 @@ export async function startSystem(options: SystemOptions): Promise<System> {
         ...options.ticketingEnv,
       },
     };
-    const service = (name: string, entry: string, processEnv: Record<string, string>, ready: () => Promise<boolean>) =>
-      new ServiceProcess({
+    const urls: Record<string, string> = {};
+    const service = (name: string, entry: string, processEnv: Record<string, string>, readyPath: string) => {
+      const url = `http://127.0.0.1:${processEnv.PORT}`;
+      urls[name] = url;
+      return new ServiceProcess({
         name,
         entry: join(REPO_ROOT, entry),
         cwd: REPO_ROOT,
         env: processEnv,
-        isReady: ready,
+        isReady: () => answers(`${url}${readyPath}`),
         readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
         logFile: join(logDir, `${name}.log`),
       });
-    const sandbox = service('sandbox', 'mailjet-sandbox/dist/main.js', env.sandbox, () =>
-      answers(`${sandboxUrl}/sandbox/faults`),
-    );
-    const handler = service('handler', 'notification-handler/dist/main.js', env.handler, () =>
-      answers(`${handlerUrl}/readyz`),
-    );
-    const ticketing = service('ticketing', 'ticketing-service/dist/main.js', env.ticketing, () =>
-      answers(`${ticketingUrl}/readyz`),
-    );
-    const processes = [sandbox, handler, ticketing];
+    };
+    // The first instance of each keeps the plain name (and the ports above); others get -2, -3...
+    const instanceEnv = async (base: Record<string, string>, index: number) =>
+      index === 1 ? base : { ...base, PORT: String(await freePort()) };
+    const nameOf = (kind: string, index: number) => (index === 1 ? kind : `${kind}-${index}`);
+    const sandbox = service('sandbox', 'mailjet-sandbox/dist/main.js', env.sandbox, '/sandbox/faults');
+    const newHandler = async (index: number) =>
+      service(nameOf('handler', index), HANDLER_ENTRY, await instanceEnv(env.handler, index), '/readyz');
+    const handlers: ServiceProcess[] = [];
+    for (let index = 1; index <= (options.handlers ?? 1); index += 1) handlers.push(await newHandler(index));
+    const ticketings: ServiceProcess[] = [];
+    for (let index = 1; index <= (options.ticketingInstances ?? 1); index += 1) {
+      const processEnv = await instanceEnv(env.ticketing, index);
+      ticketings.push(service(nameOf('ticketing', index), TICKETING_ENTRY, processEnv, '/readyz'));
+    }
+    const processes = [sandbox, ...handlers, ...ticketings];
     cleanups.push(async () => {
-      // Newest first: the ticketing service, then the handler (it drains), then the sandbox.
+      // Newest first: the ticketing services, then the handlers (they drain), then the sandbox.
       for (const child of [...processes].reverse()) await child.dispose();
     });
 
     await sandbox.start();
-    // The handler declares the queue: started first, the relay's first messages are routable.
-    await handler.start();
-    await ticketing.start();
-    await waitFor(
-      async () => {
-        const response = await fetch(`${ticketingUrl}/readyz`, { signal: AbortSignal.timeout(2_000) });
-        return ((await response.json()) as { broker?: string }).broker === 'up' ? true : undefined;
-      },
-      { timeoutMs: 30_000, intervalMs: 100, what: 'the ticketing service to reach the broker' },
-    );
+    // The handlers declare the queue: started first, the relays' first messages are routable.
+    for (const handler of handlers) await handler.start();
+    for (const ticketing of ticketings) {
+      await ticketing.start();
+      const url = urls[ticketing.name] as string;
+      await waitFor(
+        async () => {
+          const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) });
+          return ((await response.json()) as { broker?: string }).broker === 'up' ? true : undefined;
+        },
+        { timeoutMs: 30_000, intervalMs: 100, what: `${ticketing.name} to reach the broker` },
+      );
+    }
+    const [handler, ticketing] = [handlers[0] as ServiceProcess, ticketings[0] as ServiceProcess];
+    const addHandler = async () => {
+      const added = await newHandler(handlers.length + 1);
+      handlers.push(added);
+      processes.push(added);
+      await added.start();
+      return added;
+    };
 
     return {
       id,
@@ -233,10 +271,15 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       mailjet: sandboxClient(sandboxUrl),
       ticketing,
       handler,
+      ticketings,
+      handlers,
       processes,
       sandboxUrl,
-      ticketingUrl,
-      handlerUrl,
+      ticketingUrl: urls[ticketing.name] as string,
+      handlerUrl: urls[handler.name] as string,
+      urls,
+      ticketingUrls: ticketings.map((instance) => urls[instance.name] as string),
+      addHandler,
       env,
       logDir,
       db,

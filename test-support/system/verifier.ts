@@ -25,6 +25,8 @@ export type VerifyOptions = {
    * from it (duplicates, sent without an email, failed but emailed) are then skipped. Default true.
    */
   checkEmails?: boolean;
+  /** Processes the scenario stopped for good: not expected to run at the end (restarted implied). */
+  retired?: string[];
 };
 
 export type DeadLetter = {
@@ -116,16 +118,22 @@ export async function verifySystem(system: System, options: VerifyOptions): Prom
     const state = await quiet(system);
     return { done: state.quiet, progress: state.busy };
   });
-  // Recovering by themselves: both serve again (broker and database) without any manual restart.
-  const readyAtEnd = { handler: false, ticketing: false };
-  await settle('both services ready again', async () => {
-    readyAtEnd.handler = system.handler.running && (await answers(`${system.handlerUrl}/readyz`));
-    readyAtEnd.ticketing = system.ticketing.running && (await ticketingBrokerUp(system));
-    return { done: readyAtEnd.handler && readyAtEnd.ticketing, progress: JSON.stringify(readyAtEnd) };
+  // Recovering by themselves: every instance serves again (broker and database) without any manual restart.
+  const retired = new Set(options.retired ?? []);
+  const services = [...system.ticketings, ...system.handlers].filter((service) => !retired.has(service.name));
+  const readyAtEnd: Record<string, boolean> = {};
+  await settle('every service ready again', async () => {
+    for (const service of services) {
+      const url = system.urls[service.name] as string;
+      const isTicketing = system.ticketings.includes(service);
+      readyAtEnd[service.name] =
+        service.running && (isTicketing ? await ticketingBrokerUp(url) : await answers(`${url}/readyz`));
+    }
+    return { done: Object.values(readyAtEnd).every(Boolean), progress: JSON.stringify(readyAtEnd) };
   });
 
   const finalExits: Record<string, ProcessExit | undefined> = {};
-  for (const service of [system.ticketing, system.handler]) {
+  for (const service of services) {
     if (!service.running) {
       note(`${service.name} was not running at the end`);
       continue;
@@ -211,7 +219,7 @@ function judge(report: VerifyReport, options: VerifyOptions, note: (what: string
   if (report.deadLetterQueue.messages !== expected) {
     note(`dead-letter queue holds ${report.deadLetterQueue.messages} message(s), expected ${expected}`);
   }
-  const restarted = new Set(options.restarted ?? []);
+  const restarted = new Set([...(options.restarted ?? []), ...(options.retired ?? [])]);
   for (const [name, { starts, unexpectedExits }] of Object.entries(report.processes)) {
     if (unexpectedExits > 0) note(`${name} exited ${unexpectedExits} time(s) on its own`);
     if (!restarted.has(name) && starts !== 1)
@@ -304,9 +312,9 @@ async function allRows(system: System): Promise<Row[]> {
   return rows;
 }
 
-async function ticketingBrokerUp(system: System): Promise<boolean> {
+async function ticketingBrokerUp(url: string): Promise<boolean> {
   try {
-    const response = await fetch(`${system.ticketingUrl}/readyz`, { signal: AbortSignal.timeout(3_000) });
+    const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(3_000) });
     const body = (await response.json()) as { broker?: string };
     return response.status === 200 && body.broker === 'up';
   } catch {

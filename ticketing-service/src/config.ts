@@ -4,8 +4,10 @@ import { z } from 'zod';
 const ConfigSchema = z.object({
   ...commonEnv,
   PORT: envPort(3000),
-  /** Fallback wake-up of the relay; a commit in this process wakes it at once. */
+  /** Fallback wake-up of the relay; a commit in any instance wakes it at once (LISTEN/NOTIFY). */
   OUTBOX_POLL_INTERVAL_MS: envInt(1_000, { min: 10, max: 600_000 }),
+  /** Wait before the outbox listener's connection is opened again after it dropped. */
+  OUTBOX_LISTEN_RECONNECT_MS: envInt(1_000, { min: 10, max: 600_000 }),
   /** Rows claimed per batch: also the window of messages awaiting broker confirms. */
   OUTBOX_BATCH_SIZE: envInt(200, { min: 1, max: 5_000 }),
   /** How long a batch waits for its confirms before leaving the unconfirmed rows pending. */

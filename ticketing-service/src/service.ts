@@ -16,6 +16,7 @@ import {
 import type { Registry } from 'prom-client';
 import { createApp } from './app.js';
 import type { Config } from './config.js';
+import { listenForOutboxRows } from './db/outbox-listener.js';
 import { TICKETING_TABLES, ticketingMaintenance } from './db/ticketing-maintenance.js';
 import { createProbePool } from './domain/check-readiness.js';
 import { closeConnectionsAfterResponse } from './http/draining.js';
@@ -104,6 +105,17 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
   closers.add('publisher', () => publisher.close());
   relay.start();
   closers.add('outbox relay', () => relay.stop());
+  // Other instances' commits wake this relay too; without the listener it polls.
+  const listener = listenForOutboxRows(
+    {
+      databaseUrl: config.DATABASE_URL,
+      applicationName: SERVICE_NAME,
+      exchange,
+      reconnectDelayMs: config.OUTBOX_LISTEN_RECONNECT_MS,
+    },
+    { log, onRows: () => relay.wake() },
+  );
+  closers.add('outbox listener', () => listener.close());
 
   let draining = false;
   const app = createApp({

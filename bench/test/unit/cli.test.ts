@@ -63,4 +63,11 @@ describe('bench options', () => {
   it('When an unknown option is given, then parsing fails instead of ignoring it', () => {
     expect(() => parseOptions(['--cout', '10'])).toThrow();
   });
+
+  it('When --cluster is given, then the cluster drains run with 1, 2 and 3 handlers and no baseline', () => {
+    expect(parseOptions(['--cluster'])).toMatchObject({ cluster: true, clusterHandlers: [1, 2, 3], baselineCount: 0 });
+    expect(parseOptions(['--cluster', '--cluster-handlers', '2,4'])).toMatchObject({ clusterHandlers: [2, 4] });
+    expect(parseOptions([])).toMatchObject({ cluster: false });
+    expect(() => parseOptions(['--cluster-handlers', '0'])).toThrow(/--cluster-handlers must be between 1 and 10/);
+  });
 });

@@ -36,7 +36,13 @@ export async function loadWithFault(
   fault: (load: LoadRun) => Promise<number | undefined>,
   options: Partial<typeof LOAD> = {},
 ): Promise<{ load: LoadResult; faultEndedAt: number }> {
-  const load = startLoad({ baseUrl: system.ticketingUrl, emailPrefix: `faults-${system.id}`, ...LOAD, ...options });
+  const load = startLoad({
+    baseUrl: system.ticketingUrl,
+    baseUrls: system.ticketingUrls,
+    emailPrefix: `faults-${system.id}`,
+    ...LOAD,
+    ...options,
+  });
   try {
     await load.untilCompleted(FAULT_AFTER_CHECKOUTS);
     const faultEndedAt = (await fault(load)) ?? Date.now();

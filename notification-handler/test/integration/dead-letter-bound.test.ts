@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { topologyNames } from '@notify/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openTestBroker, type TestBroker, uniquePrefix } from '../../../test-support/broker.js';
 import { captureLogs } from '../../../test-support/logger.js';
 import { queueDepth } from '../../../test-support/system/broker-tools.js';
@@ -36,13 +36,13 @@ describe('the dead-letter queue bound (queues, decisions, logs)', () => {
 
     expect(refused.reason).toMatch(/dead-lettering failed/);
     expect(harness.logs.find('dead-lettering failed; the message stays on the queue').length).toBeGreaterThan(0);
-    expect((await queueDepth(harness.config.AMQP_URL, harness.topology.deadLetterQueue)).messages).toBe(2);
+    expect((await queueDepth(inject('amqpUrl'), harness.topology.deadLetterQueue)).messages).toBe(2);
     // Room again: the waiting message gets there (by the handler, or by the broker past its
     // delivery limit), and nothing was lost on the way.
     for (const trackingId of accepted)
       expect((await harness.deadLetter(trackingId)).properties.messageId).toBe(trackingId);
     expect((await harness.deadLetter(waiting)).properties.messageId).toBe(waiting);
-    expect((await queueDepth(harness.config.AMQP_URL, harness.topology.queue)).messages).toBe(0);
+    expect((await queueDepth(inject('amqpUrl'), harness.topology.queue)).messages).toBe(0);
   });
 });
 

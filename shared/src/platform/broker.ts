@@ -1,11 +1,18 @@
 import amqp, { type ChannelModel, type RecoveringChannelModel } from 'amqplib';
-import { type Logger, redactUrl } from './logger.js';
+import { type AddressOrder, brokerAddresses } from './broker-addresses.js';
+import type { Logger } from './logger.js';
 
 export type BrokerSettings = {
-  url: string;
+  /** One node, or the nodes of one cluster: a lost connection or a failed attempt moves to the next. */
+  url: string | readonly string[];
+  /** Which node the first attempt goes to; `random-start` (default) spreads instances over the nodes. */
+  order?: AddressOrder;
   /** Shown in RabbitMQ's connection list, so an operator can tell services apart. */
   connectionName: string;
-  /** Reconnect attempts before the first connection succeeds; after that, recovery never gives up. */
+  /**
+   * Reconnect attempts before the first connection succeeds, besides one per further node; after
+   * that, recovery never gives up.
+   */
   initialRetries?: number;
   heartbeatSeconds?: number;
   connectTimeoutMs?: number;
@@ -31,34 +38,45 @@ export async function connectBroker(
   log: Logger,
   setup: (model: ChannelModel) => Promise<void>,
 ): Promise<Broker> {
-  const brokerLog = log.child({ broker: redactUrl(settings.url) });
+  const addresses = brokerAddresses(typeof settings.url === 'string' ? [settings.url] : settings.url, {
+    heartbeatSeconds: settings.heartbeatSeconds ?? 10,
+    order: settings.order ?? 'random-start',
+  });
+  const brokerLog = log.child({ brokers: addresses.describe() });
   let connected = false;
-  const connection = await amqp.connect(withHeartbeat(settings.url, settings.heartbeatSeconds ?? 10), {
+  const connection = await amqp.connect(addresses.target, {
     timeout: settings.connectTimeoutMs ?? 5_000,
     clientProperties: { connection_name: settings.connectionName },
     recovery: {
       initialDelay: 250,
       maxDelay: 5_000,
       initialMaxRetries:
-        settings.awaitFirstConnection === false ? Number.POSITIVE_INFINITY : (settings.initialRetries ?? 3),
+        settings.awaitFirstConnection === false
+          ? Number.POSITIVE_INFINITY
+          : (settings.initialRetries ?? 3) + addresses.size - 1,
       maxRetries: Number.POSITIVE_INFINITY,
       waitForConnect: false,
       setup,
     },
   });
-  connection.on('error', (err) => brokerLog.warn({ err }, 'broker connection error'));
+  connection.on('error', (err) => brokerLog.warn({ err, broker: addresses.current() }, 'broker connection error'));
   connection.on('handler-error', (err, event) => brokerLog.error({ err, event }, 'broker event handler threw'));
   connection.on('connect', () => {
     connected = true;
-    brokerLog.info('broker connected');
+    brokerLog.info({ broker: addresses.current() }, 'broker connected');
   });
+  // Both fire before amqplib schedules the next attempt: that attempt goes to the next node.
   connection.on('disconnect', (err) => {
     connected = false;
-    brokerLog.warn({ err }, 'broker connection lost; reconnecting');
+    brokerLog.warn({ err, broker: addresses.current() }, 'broker connection lost; reconnecting');
+    addresses.advance();
   });
-  connection.on('connect-failed', (err) => brokerLog.warn({ err }, 'broker connection attempt failed'));
+  connection.on('connect-failed', (err) => {
+    brokerLog.warn({ err, broker: addresses.current() }, 'broker connection attempt failed');
+    addresses.advance();
+  });
   connection.on('reconnect-scheduled', ({ attempt, delay }) =>
-    brokerLog.info({ attempt, delayMs: delay }, 'broker reconnect scheduled'),
+    brokerLog.info({ attempt, delayMs: delay, broker: addresses.current() }, 'broker reconnect scheduled'),
   );
   connection.on('reconnect-failed', (err) => brokerLog.error({ err }, 'broker reconnect gave up'));
   connection.on('blocked', (reason) => brokerLog.warn({ reason }, 'broker blocked publishing'));
@@ -66,7 +84,7 @@ export async function connectBroker(
 
   if (settings.awaitFirstConnection !== false) {
     await connection.waitForConnect().catch((error: unknown) => {
-      throw new Error(`RabbitMQ did not answer at ${redactUrl(settings.url)}: ${(error as Error).message}`);
+      throw new Error(`RabbitMQ did not answer at ${addresses.describe()}: ${(error as Error).message}`);
     });
   }
   return {
@@ -74,10 +92,4 @@ export async function connectBroker(
     isConnected: () => connected,
     close: () => connection.close(),
   };
-}
-
-function withHeartbeat(url: string, seconds: number): string {
-  const parsed = new URL(url);
-  if (!parsed.searchParams.has('heartbeat')) parsed.searchParams.set('heartbeat', String(seconds));
-  return parsed.toString();
 }

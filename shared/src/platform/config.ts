@@ -56,6 +56,29 @@ export function envUrl(fallback: string, protocols: readonly string[]) {
   );
 }
 
+/**
+ * One URL, or several separated by commas (the nodes of one RabbitMQ cluster); each is checked on
+ * its own, and a problem names its position (`AMQP_URL.1` is the second), never its text.
+ */
+export function envUrlList(fallback: string, protocols: readonly string[]) {
+  const oneUrl = z
+    .string()
+    .refine(
+      (value) => URL.canParse(value) && protocols.includes(new URL(value).protocol),
+      `must be a URL starting with ${protocols.map((protocol) => `${protocol}//`).join(' or ')}`,
+    );
+  return z.preprocess(
+    unsetIfEmpty,
+    z
+      .string()
+      .trim()
+      .transform((value) => value.split(',').map((item) => item.trim()))
+      .pipe(z.array(oneUrl).min(1))
+      .optional()
+      .default([fallback]),
+  );
+}
+
 export function envString(fallback?: string) {
   const schema = z.preprocess(unsetIfEmpty, z.string().trim().min(1).optional());
   return fallback === undefined ? schema : schema.default(fallback);
@@ -110,7 +133,8 @@ export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', '
 
 /** Settings every service shares, so that README, compose and code agree on one set of names. */
 export const commonEnv = {
-  AMQP_URL: envUrl('amqp://guest:guest@localhost:5672', ['amqp:', 'amqps:']),
+  /** One node, or every node of a cluster (comma-separated): the services move to another when one goes. */
+  AMQP_URL: envUrlList('amqp://guest:guest@localhost:5672', ['amqp:', 'amqps:']),
   DATABASE_URL: envUrl('postgres://postgres@localhost:5432/postgres', ['postgres:', 'postgresql:']),
   LOG_LEVEL: envEnum(LOG_LEVELS, 'info'),
   LOG_FORMAT: envEnum(['json', 'pretty'], 'json'),

@@ -1,4 +1,5 @@
 export * from './broker.js';
+export { type AddressOrder, type BrokerAddresses, brokerAddresses, toConnectOptions } from './broker-addresses.js';
 export * from './closers.js';
 export * from './config.js';
 export {

@@ -1,6 +1,15 @@
-import { connectBroker } from '@notify/shared/platform';
+import { connectBroker, redactUrl } from '@notify/shared/platform';
 import { describe, expect, inject, it } from 'vitest';
 import { captureLogs } from '../../../test-support/logger.js';
+import { startTcpProxy } from '../../../test-support/tcp-proxy.js';
+
+/** The broker's URL (its credentials included) at another address: a proxy in front of it. */
+function atAddress(url: string, host: string, port: number): string {
+  const parsed = new URL(url);
+  parsed.hostname = host;
+  parsed.port = String(port);
+  return parsed.toString();
+}
 
 describe('connectBroker', () => {
   it('When the broker answers, then setup runs on the new connection and close ends it', async () => {
@@ -33,5 +42,63 @@ describe('connectBroker', () => {
 
     await expect(attempt).rejects.toThrow('RabbitMQ did not answer at amqp://guest:***@127.0.0.1:1');
     expect(JSON.stringify(lines)).not.toContain('hunter2');
+  });
+
+  it('When the first node of the list does not answer, then it connects to the next, passwords hidden in every line', async () => {
+    const { log, lines, find } = captureLogs();
+    const dead = 'amqp://guest:hunter2@127.0.0.1:1';
+    let setupRuns = 0;
+
+    const broker = await connectBroker(
+      { url: [dead, inject('amqpUrl')], order: 'as-given', connectionName: 'broker-test', initialRetries: 0 },
+      log,
+      async () => {
+        setupRuns += 1;
+      },
+    );
+
+    try {
+      expect(broker.isConnected()).toBe(true);
+      expect(setupRuns).toBe(1);
+      expect(find('broker connection attempt failed')[0]).toMatchObject({ broker: 'amqp://guest:***@127.0.0.1:1' });
+      expect(JSON.stringify(lines)).not.toContain('hunter2');
+    } finally {
+      await broker.close();
+    }
+  });
+
+  it('When the node it is connected to goes away, then it reconnects to the next one and runs setup again', async () => {
+    const { log, find, waitFor } = captureLogs();
+    const direct = new URL(inject('amqpUrl'));
+    const proxy = await startTcpProxy({ targetHost: direct.hostname, targetPort: Number(direct.port || 5672) });
+    const first = atAddress(inject('amqpUrl'), proxy.host, proxy.port);
+    const setups: number[] = [];
+    const broker = await connectBroker(
+      { url: [first, inject('amqpUrl')], order: 'as-given', connectionName: 'broker-test' },
+      log,
+      async (model) => {
+        const channel = await model.createChannel();
+        await channel.close();
+        setups.push(proxy.openConnections);
+      },
+    );
+
+    try {
+      expect(setups).toEqual([1]);
+      proxy.cut();
+      await waitFor('broker connection lost; reconnecting');
+      await expect.poll(() => setups.length, { timeout: 10_000 }).toBe(2);
+
+      // The second setup ran on a connection that does not go through the cut proxy.
+      expect(setups[1]).toBe(0);
+      expect(broker.isConnected()).toBe(true);
+      expect(find('broker connected').map((line) => line.broker)).toEqual([
+        redactUrl(first),
+        redactUrl(inject('amqpUrl')),
+      ]);
+    } finally {
+      await broker.close();
+      await proxy.close();
+    }
   });
 });

@@ -11,9 +11,14 @@ export type OutboxRow = {
   attempts: number;
 };
 
+/** Every instance's relay LISTENs here; the payload is the row's exchange. */
+export const OUTBOX_CHANNEL = 'ticketing_outbox';
+
 /**
  * Stores the message as encoded now: the relay publishes these exact bytes and properties
- * (the traceparent header included). `traceId` is there for people looking for a trace.
+ * (the traceparent header included). `traceId` is there for people looking for a trace. The
+ * notification is part of the same statement and transaction: PostgreSQL delivers it at commit,
+ * never for a rolled-back row, and folds repeats within one transaction into one.
  */
 export async function insertOutboxMessage(
   db: Db,
@@ -23,8 +28,11 @@ export async function insertOutboxMessage(
 ): Promise<void> {
   await db.query({
     name: 'ticketing.insert-outbox',
-    text: `INSERT INTO ticketing.outbox (tracking_id, exchange, routing_key, content, properties, trace_id)
-           VALUES ($1, $2, $3, $4, $5, $6)`,
+    text: `WITH inserted AS (
+             INSERT INTO ticketing.outbox (tracking_id, exchange, routing_key, content, properties, trace_id)
+             VALUES ($1, $2, $3, $4, $5, $6)
+             RETURNING exchange)
+           SELECT pg_notify($7, exchange) FROM inserted`,
     values: [
       encoded.properties.messageId,
       exchange,
@@ -32,6 +40,7 @@ export async function insertOutboxMessage(
       encoded.content,
       JSON.stringify(encoded.properties),
       traceId ?? null,
+      OUTBOX_CHANNEL,
     ],
   });
 }

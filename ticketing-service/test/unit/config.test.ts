@@ -10,7 +10,7 @@ describe('loadConfig', () => {
       OUTBOX_BATCH_SIZE: 200,
       OUTBOX_CONFIRM_TIMEOUT_MS: 10_000,
       TOPOLOGY_PREFIX: '',
-      AMQP_URL: 'amqp://guest:guest@localhost:5672',
+      AMQP_URL: ['amqp://guest:guest@localhost:5672'],
       HOST: '127.0.0.1',
       OUTBOX_RETENTION_HOURS: 24,
       IDEMPOTENCY_KEY_TTL_HOURS: 24,
