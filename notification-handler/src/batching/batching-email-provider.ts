@@ -12,10 +12,13 @@ export const MAX_EMAILS_PER_CALL = 50;
 export function batchingEmailProvider(
   provider: GuardedEmailProvider,
   maxConcurrentCalls: number,
+  /** The provider's call-rate slot, taken before each batch is formed. */
+  beforeCall?: () => Promise<void>,
 ): GuardedEmailProvider {
   const sendOne = createMicroBatcher<Email, SendOutcome>((emails) => provider.send(emails), {
     maxBatchSize: MAX_EMAILS_PER_CALL,
     maxConcurrentBatches: maxConcurrentCalls,
+    ...(beforeCall ? { beforeBatch: beforeCall } : {}),
   });
   return {
     send: (emails) => Promise.all(emails.map(sendOne)),

@@ -9,6 +9,11 @@ export type MicroBatcherOptions = {
    * so that one bad item fails alone and the others go on at once (poison isolation).
    */
   isolate?: (error: unknown) => boolean;
+  /**
+   * Awaited before a batch is formed (a provider's call-rate slot): items keep gathering during the
+   * wait, so a paced provider gets full calls instead of many small ones queued behind its pace.
+   */
+  beforeBatch?: () => Promise<void>;
 };
 
 type Pending<In, Out> = { item: In; resolve: (out: Out) => void; reject: (error: unknown) => void };
@@ -22,10 +27,12 @@ type Pending<In, Out> = { item: In; resolve: (out: Out) => void; reject: (error:
  */
 export function createMicroBatcher<In, Out>(
   run: BatchRun<In, Out>,
-  { maxBatchSize, maxConcurrentBatches, isolate }: MicroBatcherOptions,
+  { maxBatchSize, maxConcurrentBatches, isolate, beforeBatch }: MicroBatcherOptions,
 ): (item: In) => Promise<Out> {
   let queue: Pending<In, Out>[] = [];
   let running = 0;
+  /** Batches waiting for `beforeBatch`: each will take up to maxBatchSize of the queue. */
+  let waiting = 0;
   let flushScheduled = false;
 
   const scheduleFlush = () => {
@@ -36,15 +43,28 @@ export function createMicroBatcher<In, Out>(
 
   function flush(): void {
     flushScheduled = false;
-    while (queue.length > 0 && running < maxConcurrentBatches) {
-      const batch = queue.slice(0, maxBatchSize);
-      queue = queue.slice(batch.length);
+    while (queue.length > waiting * maxBatchSize && running < maxConcurrentBatches) {
       running += 1;
-      runBatch(batch).finally(() => {
-        running -= 1;
-        if (queue.length > 0) scheduleFlush();
-      });
+      if (beforeBatch) {
+        waiting += 1;
+        beforeBatch()
+          .catch(() => undefined)
+          .then(() => {
+            waiting -= 1;
+            startBatch();
+          });
+      } else startBatch();
     }
+  }
+
+  function startBatch(): void {
+    const batch = queue.slice(0, maxBatchSize);
+    queue = queue.slice(batch.length);
+    const done = batch.length > 0 ? runBatch(batch) : Promise.resolve();
+    done.finally(() => {
+      running -= 1;
+      if (queue.length > 0) scheduleFlush();
+    });
   }
 
   async function runBatch(batch: Pending<In, Out>[]): Promise<void> {

@@ -19,6 +19,8 @@ export type ProviderGuardSettings = {
    * consumption by itself, and the log line says so.
    */
   failover?: boolean;
+  /** The call shape above takes each call's rate slot before forming the call (Mailjet's batches). */
+  pacedByCaller?: boolean;
 };
 
 /** A provider behind its own breaker and call-rate limit; each breaker change is one log line. */
@@ -41,6 +43,7 @@ export function guardProvider(provider: EmailProvider, settings: ProviderGuardSe
     throttlePauseMs: settings.throttlePauseMs,
     log,
     onCall: settings.onCall,
+    pacedByCaller: settings.pacedByCaller,
   });
   return {
     ...guarded,

@@ -13,6 +13,8 @@ export type ProviderGuardDeps = {
   log: Logger;
   /** Told of every call asked of the guard, made or deferred (metrics). */
   onCall?: (call: ProviderCall) => void;
+  /** The caller takes each call's slot (`takeCallSlot`) before it forms the call; send does not. */
+  pacedByCaller?: boolean;
 };
 
 /**
@@ -22,7 +24,10 @@ export type ProviderGuardDeps = {
  * email. A configuration error (credentials refused) opens the breaker at once and costs no retry
  * either. Every outcome of a call made names this provider.
  */
-export function guardEmailProvider(inner: GuardedEmailProvider['send'], deps: ProviderGuardDeps): GuardedEmailProvider {
+export function guardEmailProvider(
+  inner: GuardedEmailProvider['send'],
+  deps: ProviderGuardDeps,
+): GuardedEmailProvider & { takeCallSlot: () => Promise<void> } {
   const { breaker, limiter } = deps;
   return {
     async send(emails: readonly Email[]): Promise<SendOutcome[]> {
@@ -31,7 +36,7 @@ export function guardEmailProvider(inner: GuardedEmailProvider['send'], deps: Pr
         deps.onCall?.({ provider: deps.name, result: 'deferred', emails: emails.length });
         return emails.map(() => ({ kind: 'deferred', reason: `${deps.name} breaker open` }));
       }
-      await limiter.take();
+      if (!deps.pacedByCaller) await limiter.take();
       // Timed after the rate limiter's wait: the provider's own latency.
       const startedAt = performance.now();
       const outcomes = await inner(emails);
@@ -55,6 +60,7 @@ export function guardEmailProvider(inner: GuardedEmailProvider['send'], deps: Pr
     },
     whenCallable: (signal) => breaker.whenCallable(signal),
     breakerState: () => breaker.state(),
+    takeCallSlot: () => limiter.take(),
   };
 }
 

@@ -115,4 +115,29 @@ describe('micro-batcher', () => {
     expect(results.every((result) => result.status === 'rejected')).toBe(true);
     expect(calls).toBe(1);
   });
+
+  it('When each batch waits for a slot first, then what arrives during the wait goes into that batch', async () => {
+    const batches: number[][] = [];
+    const slots: Array<() => void> = [];
+    const submit = createMicroBatcher(
+      async (items: number[]) => {
+        batches.push(items);
+        return items.map((item) => `result ${item}`);
+      },
+      {
+        maxBatchSize: 10,
+        maxConcurrentBatches: 4,
+        beforeBatch: () => new Promise<void>((resolve) => slots.push(resolve)),
+      },
+    );
+
+    const first = submit(1);
+    await tick();
+    const later = [2, 3, 4].map(submit);
+    await tick();
+    slots.shift()?.();
+
+    expect(await Promise.all([first, ...later])).toEqual(['result 1', 'result 2', 'result 3', 'result 4']);
+    expect(batches).toEqual([[1, 2, 3, 4]]);
+  });
 });
