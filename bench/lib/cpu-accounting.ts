@@ -37,31 +37,57 @@ export type Components = {
   brokerPorts: number[];
 };
 
-/** CPU time of our children, the broker, the run database's backends, this process, and the whole machine. */
-export async function snapshotCpu(components: Components): Promise<CpuSnapshot> {
-  const byComponent: Record<string, number> = {};
-  // Several processes of one name (handler instances) add up.
-  for (const { name, pid } of components.processes)
-    if (pid) byComponent[name] = (byComponent[name] ?? 0) + (await processCpuMs(pid));
-  byComponent['bench (load generator)'] = await processCpuMs(process.pid);
-  // The brokers the services use, not another node someone started (the fault suite does).
+/**
+ * The processes each component runs as: our children by name (several of one name add up), this
+ * process, and the broker nodes the services use (`brokerPids`, when already known: finding them
+ * scans /proc, tens of ms of CPU on a busy box). Shared with the memory sampling.
+ */
+export async function componentPids(components: Components, brokers?: number[]): Promise<Record<string, number[]>> {
+  const pids: Record<string, number[]> = {};
+  const add = (name: string, pid: number) => {
+    pids[name] = [...(pids[name] ?? []), pid];
+  };
+  for (const { name, pid } of components.processes) if (pid) add(name, pid);
+  add('bench (load generator)', process.pid);
+  for (const broker of brokers ?? (await brokerPids(components))) add('rabbitmq', broker);
+  return pids;
+}
+
+/** The brokers the services use, not another node someone started (the fault suite does). */
+export async function brokerPids(components: Pick<Components, 'brokerPorts'>): Promise<number[]> {
   const beams = await pidsNamed('beam.smp');
+  const pids: number[] = [];
   for (const port of components.brokerPorts) {
     const broker = await listeningPid(port, beams);
-    if (broker) byComponent.rabbitmq = (byComponent.rabbitmq ?? 0) + (await processCpuMs(broker));
+    if (broker) pids.push(broker);
   }
+  return pids;
+}
+
+/** The run database's backends, each named after the service whose pool it serves (application_name). */
+export async function runBackends(components: Components): Promise<Array<{ pid: number; component: string }>> {
   const { rows } = await components.db.query<{ pid: number; application_name: string }>(
     'SELECT pid, application_name FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
     [components.databaseName],
   );
-  // Each service names its pool (application_name): the database's work is split by who asked for it.
-  const backends = new Map<number, { component: string; ms: number }>();
-  for (const { pid, application_name: app } of rows) {
-    backends.set(pid, {
-      component: `postgresql ← ${POSTGRES_CLIENTS[app] ?? 'bench checks'}`,
-      ms: await processCpuMs(pid),
-    });
+  return rows.map(({ pid, application_name: app }) => ({
+    pid,
+    component: `postgresql ← ${POSTGRES_CLIENTS[app] ?? 'bench checks'}`,
+  }));
+}
+
+/** CPU time of our children, the broker, the run database's backends, this process, and the whole machine. */
+export async function snapshotCpu(components: Components): Promise<CpuSnapshot> {
+  const byComponent: Record<string, number> = {};
+  for (const [name, pids] of Object.entries(await componentPids(components))) {
+    let ms = 0;
+    for (const pid of pids) ms += await processCpuMs(pid);
+    byComponent[name] = ms;
   }
+  // Backends are kept one by one: connections come and go between snapshots.
+  const backends = new Map<number, { component: string; ms: number }>();
+  for (const { pid, component } of await runBackends(components))
+    backends.set(pid, { component, ms: await processCpuMs(pid) });
   return { at: Date.now(), byComponent, backends, machineBusyMs: await machineBusyMs() };
 }
 

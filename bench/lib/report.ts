@@ -1,6 +1,7 @@
 import type { PostgresBaseline, RabbitBaseline } from './baseline.js';
 import type { BenchOptions } from './cli.js';
 import type { MachineInfo } from './machine.js';
+import { POSTGRES_BACKENDS } from './memory.js';
 import type { ScenarioResult } from './scenario.js';
 import { fraction, type LatencySummary } from './stats.js';
 
@@ -157,6 +158,7 @@ export function renderMarkdown(run: RunResult): string {
     );
   }
   lines.push(...renderCpu(run.scenarios, run.machine.nproc));
+  lines.push(...renderMemory(run.scenarios));
   lines.push(...renderCluster(run.scenarios));
   lines.push('', '## Baseline (same run, same machine, amqplib / pg alone)', '');
   const b = run.baseline;
@@ -238,6 +240,33 @@ function renderCpu(scenarios: ScenarioResult[], cores: number): string[] {
       const busy = s.cpu.wallMs > 0 ? (s.cpu.machineBusyMs / s.cpu.wallMs / cores) * 100 : 0;
       const cells = names.map((name) => fixed(per[name]));
       return `| ${s.spec.name} | ${cells.join(' | ')} | ${fixed(ours)} | ${fixed(per['other work on the machine'])} | ${n(ceiling)} | ${busy.toFixed(0)} |`;
+    }),
+  ];
+}
+
+/** Resident memory per process: the peak shows a leak or a burst, the end what stays after the load. */
+function renderMemory(scenarios: ScenarioResult[]): string[] {
+  // Runs recorded before memory was sampled have none.
+  const sampled = scenarios.filter((s) => s.memory);
+  const names = [...new Set(sampled.flatMap((s) => Object.keys(s.memory.byProcess)))];
+  if (names.length === 0) return [];
+  const mib = (value: number | null | undefined) => (value === null || value === undefined ? '—' : value.toFixed(1));
+  return [
+    '',
+    '## Memory (MiB)',
+    '',
+    `Resident memory (VmRSS of /proc/<pid>/status), sampled about once a second from the load’s start to the last settle`,
+    '(drains: from the handler’s stop), per process: peak / at the end. Processes of one name add up (RabbitMQ nodes);',
+    `“${POSTGRES_BACKENDS}” adds up the run database’s backends, each of which counts the shared buffers it touched.`,
+    '',
+    `| scenario | ${names.join(' | ')} | samples |`,
+    `| --- | ${names.map(() => '---:').join(' | ')} | ---: |`,
+    ...sampled.map((s) => {
+      const cells = names.map((name) => {
+        const use = s.memory.byProcess[name];
+        return use ? `${mib(use.peakMiB)} / ${mib(use.endMiB)}` : '';
+      });
+      return `| ${s.spec.name} | ${cells.join(' | ')} | ${s.memory.samples} |`;
     }),
   ];
 }

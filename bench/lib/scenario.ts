@@ -8,10 +8,11 @@ import {
   sandboxClient,
 } from '../../test-support/system/index.js';
 import type { SampleMessage } from './baseline.js';
-import { type CpuSnapshot, type CpuUse, cpuBetween, processCpuMs, snapshotCpu } from './cpu-accounting.js';
+import { brokerPids, type CpuSnapshot, type CpuUse, cpuBetween, processCpuMs, snapshotCpu } from './cpu-accounting.js';
 import { type ProfileSummary, summarizeProfilesIn } from './cpu-profile.js';
 import { AMQP_URL } from './infrastructure.js';
 import { type LoadResult, runClosedLoop, runOpenLoop } from './load.js';
+import { type MemoryUse, sampleMemory, sampleMemoryEvery } from './memory.js';
 import {
   markRunRows,
   type RunRows,
@@ -73,6 +74,8 @@ export type ScenarioResult = {
   stageRates: StageRates;
   /** CPU each component used from the first request to the last settle, and per notification. */
   cpu: CpuUse & { perNotificationMs: Record<string, number> };
+  /** Resident memory of each process, sampled about once a second from the load's start to the last settle. */
+  memory: MemoryUse;
   complete: boolean;
   completion: string;
   verification: Verification;
@@ -89,6 +92,9 @@ export type ScenarioContext = {
   cluster?: { amqpUrls: string[] };
 };
 
+/** About once a second: enough to catch a peak over a scenario's tens of seconds, cheap on two cores. */
+const MEMORY_SAMPLE_MS = 1_000;
+
 /**
  * The harness's system (own database, topology and ports), the load, the wait until every
  * accepted notification is settled, the timings and CPU, the checks; then all of it gone.
@@ -97,6 +103,7 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
   const profileDir = spec.profile ? join(context.outDir, 'profiles', spec.name) : undefined;
   if (spec.onCluster && !context.cluster) throw new Error(`${spec.name} needs the run's cluster`);
   const brokerUrls = spec.onCluster ? context.cluster?.amqpUrls : undefined;
+  let memory: ReturnType<typeof sampleMemoryEvery> | undefined;
   const system = await startBenchSystem({
     label: `bench-${spec.name}`,
     prefetch: spec.prefetch,
@@ -117,6 +124,8 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
       brokerPorts: (brokerUrls ?? [AMQP_URL]).map((url) => Number(new URL(url).port || 5672)),
     });
     if (spec.mode === 'drain') for (const handler of system.handlers) await handler.stop(30_000);
+    const brokers = await brokerPids(components());
+    memory = sampleMemoryEvery(MEMORY_SAMPLE_MS, () => sampleMemory(components(), brokers));
     let cpuBefore = await snapshotCpu(components());
     const load = await drive(spec, system.ticketingUrl, context.deadline);
     context.log(`  load done: ${load.requests} requests, ${load.errors} errors, ${load.trackingIds.length} accepted`);
@@ -130,6 +139,7 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
     }
     const settled = await waitForSettled(system.db, load.trackingIds.length, { deadline: context.deadline, run });
     const cpu = cpuBetween(cpuBefore, await snapshotCpu(components()));
+    const memoryUse = await memory.stop();
     context.log(`  ${settled.reason}: ${settled.progress.sent} sent, ${settled.progress.failed} failed`);
     const timings = await readStageTimings(system.db, run);
     if (context.samples.length === 0) context.samples.push(...(await readSamples(system.db, run)));
@@ -148,8 +158,9 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
     const sandbox = sandboxClient(system.sandboxUrl, 120_000);
     const verification = await verifyDelivery(system.db, sandbox, load.trackingIds, { queues, exits }, run);
     const profiles = profileDir ? await summarizeProfilesIn(profileDir) : undefined;
-    return assemble(spec, load, timings, settled, verification, cpu, profiles, handlerStartedAt);
+    return assemble(spec, load, timings, settled, verification, { cpu, memory: memoryUse }, profiles, handlerStartedAt);
   } finally {
+    await memory?.stop();
     await system.release();
   }
 }
@@ -192,7 +203,7 @@ function assemble(
   timings: StageTimings,
   settled: Awaited<ReturnType<typeof waitForSettled>>,
   verification: Verification,
-  cpu: CpuUse,
+  { cpu, memory }: { cpu: CpuUse; memory: MemoryUse },
   profiles: Record<string, ProfileSummary> | undefined,
   handlerStartedAt: number | undefined,
 ): ScenarioResult {
@@ -225,6 +236,7 @@ function assemble(
     stages,
     stageRates: stageRates(notifications, spans),
     cpu: { ...cpu, perNotificationMs: perNotification(cpu, notifications) },
+    memory,
     complete: settled.complete,
     completion: settled.reason,
     verification,

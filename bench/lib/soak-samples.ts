@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import type pg from 'pg';
 import type { AcceptedNotification, System } from '../../test-support/system/index.js';
 import { type LatencySummary, summarize } from './stats.js';
@@ -35,12 +35,24 @@ export type MinuteSample = {
   flowErrors: number;
 };
 
-/** VmRSS of a process from /proc, MiB; null when it is not running. */
+/**
+ * VmRSS of a process from /proc, MiB; null when it is not running. Read synchronously: /proc
+ * answers from memory, and the bench samples dozens of PostgreSQL backends every second, where the
+ * thread pool's round trips cost ten times the CPU of the reads, counted against the load generator.
+ */
 export async function residentMiB(pid: number | undefined): Promise<number | null> {
   if (pid === undefined) return null;
-  const status = await readFile(`/proc/${pid}/status`, 'utf8').catch(() => undefined);
+  const status = readStatus(pid);
   const kib = status?.match(/^VmRSS:\s+(\d+)\s+kB/m)?.[1];
   return kib === undefined ? null : Math.round(Number(kib) / 102.4) / 10;
+}
+
+function readStatus(pid: number): string | undefined {
+  try {
+    return readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
 }
 
 export async function readTableRows(db: pg.Pool): Promise<Record<string, TableRows>> {
