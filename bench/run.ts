@@ -9,8 +9,10 @@ import { type RabbitCluster, startRabbitCluster } from '../test-support/system/r
 import { measurePostgres, measureRabbitMq, type SampleMessage } from './lib/baseline.js';
 import { buildIfNeeded, sourceVersion } from './lib/build.js';
 import { type BenchOptions, parseOptions, USAGE, UsageError } from './lib/cli.js';
+import { handlerDefaultPrefetch } from './lib/handler-defaults.js';
 import { ADMIN_DATABASE_URL, AMQP_URL, cleanupOnAbort, newRunId, runAllCleanups } from './lib/infrastructure.js';
 import { describeMachine } from './lib/machine.js';
+import { effectivePrefetch, planScenarios } from './lib/plan.js';
 import {
   type Baseline,
   CLUSTER_NOTE,
@@ -24,91 +26,12 @@ import { runScenario, type ScenarioSpec } from './lib/scenario.js';
 
 const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);
 
-/**
- * --cluster: the handler's drain on the machine's single broker, then on the run's cluster with 1,
- * 2, 3... handler processes, same count, latency and prefetch: what replication costs, and what
- * more handlers do on these cores.
- */
-function clusterScenarios(options: BenchOptions): ScenarioSpec[] {
-  return options.drain.flatMap((latency) => {
-    const drain = {
-      mode: 'drain' as const,
-      providerLatencyMs: latency,
-      prefetch: options.prefetch,
-      profile: options.profile,
-      notifications: options.sweepCount,
-      concurrency: options.concurrency,
-      maxSeconds: options.sweepSeconds,
-    };
-    return [
-      { ...drain, name: `single-node-drain-${latency}ms-handlers-1` },
-      ...options.clusterHandlers.map((handlers) => ({
-        ...drain,
-        name: `cluster-drain-${latency}ms-handlers-${handlers}`,
-        handlers,
-        onCluster: true,
-      })),
-    ];
-  });
-}
-
-function scenarios(options: BenchOptions): ScenarioSpec[] {
-  if (options.cluster) return clusterScenarios(options);
-  const { prefetch, profile, concurrency } = options;
-  const specs: ScenarioSpec[] = options.latencies.map((latency) => ({
-    name: `closed-${latency}ms`,
-    mode: 'closed',
-    providerLatencyMs: latency,
-    prefetch,
-    profile,
-    notifications: options.count,
-    concurrency,
-    maxSeconds: options.maxSeconds,
-  }));
-  for (const rate of options.rates) {
-    specs.push({
-      name: `open-${rate}cps-${options.rateLatencyMs}ms`,
-      mode: 'open',
-      providerLatencyMs: options.rateLatencyMs,
-      prefetch,
-      profile,
-      checkoutsPerSecond: rate,
-      seconds: options.rateSeconds,
-    });
-  }
-  const drain = (name: string, latency: number, drainPrefetch: number): ScenarioSpec => ({
-    name,
-    mode: 'drain',
-    providerLatencyMs: latency,
-    prefetch: drainPrefetch,
-    profile,
-    notifications: options.sweepCount,
-    concurrency,
-    maxSeconds: options.sweepSeconds,
-  });
-  for (const latency of options.drain) specs.push(drain(`drain-${latency}ms-prefetch-${prefetch}`, latency, prefetch));
-  // The same drain through SendGrid: one request per email, where Mailjet carries up to 50 a call.
-  for (const latency of options.sendgrid) {
-    const spec = drain(`drain-${latency}ms-prefetch-${prefetch}-sendgrid`, latency, prefetch);
-    specs.push({ ...spec, providers: 'sendgrid' });
-  }
-  for (const sweepPrefetch of options.sweep) {
-    specs.push(
-      drain(`sweep-${options.sweepLatencyMs}ms-prefetch-${sweepPrefetch}`, options.sweepLatencyMs, sweepPrefetch),
-    );
-  }
-  const chosen = options.only.length === 0 ? specs : specs.filter((spec) => options.only.includes(spec.name));
-  const unknown = options.only.filter((name) => !specs.some((spec) => spec.name === name));
-  if (unknown.length > 0)
-    throw new UsageError(
-      `--only names no scenario of this run: ${unknown.join(', ')} (there are ${specs.map((spec) => spec.name).join(', ')})`,
-    );
-  // The same scenario on empty tables, then on a history: the difference is what a history costs.
-  if (options.history === 0) return chosen;
-  return chosen.flatMap((spec) => [spec, { ...spec, name: `${spec.name}-history`, historyRows: options.history }]);
-}
-
-async function measureBaseline(runId: string, samples: SampleMessage[], options: BenchOptions): Promise<Baseline> {
+async function measureBaseline(
+  runId: string,
+  samples: SampleMessage[],
+  options: BenchOptions,
+  prefetch: number,
+): Promise<Baseline> {
   const baseline: Baseline = { postgres: [] };
   if (options.baselineCount === 0) return baseline;
   if (samples.length === 0) return { ...baseline, error: 'no sample message (no scenario published one)' };
@@ -118,7 +41,7 @@ async function measureBaseline(runId: string, samples: SampleMessage[], options:
   try {
     log(`baseline: RabbitMQ quorum queue, ${options.baselineCount} messages`);
     baseline.rabbitmq = await measureRabbitMq(`bench.${runId}.baseline`, samples, options.baselineCount, {
-      prefetch: options.prefetch,
+      prefetch,
       confirmBatch: 200,
     });
     // The handler's pool, then the ticketing service's (the shared default of 10).
@@ -148,9 +71,10 @@ async function main(): Promise<number> {
     return 0;
   }
   const opts = options;
+  const handlerDefaults = { prefetch: handlerDefaultPrefetch() };
   let specs: ScenarioSpec[];
   try {
-    specs = scenarios(opts);
+    specs = planScenarios(opts, handlerDefaults.prefetch);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
     console.error(`${error.message}\n\n${USAGE}`);
@@ -192,7 +116,8 @@ async function main(): Promise<number> {
     const result = await runScenario(spec, { deadline, outDir: opts.outDir, samples, log, cluster });
     run.scenarios.push(result);
     printScenario(result);
-    if (index === 0 && opts.baselineCount > 0) run.baseline = await measureBaseline(runId, samples, opts);
+    if (index === 0 && opts.baselineCount > 0)
+      run.baseline = await measureBaseline(runId, samples, opts, effectivePrefetch(opts, handlerDefaults.prefetch));
   }
   run.finishedAt = new Date().toISOString();
   run.targets = checkTargets(run.scenarios);

@@ -9,8 +9,11 @@ export type BenchOptions = {
   concurrency: number;
   /** Provider latencies of the closed-loop scenarios, one scenario each. */
   latencies: number[];
-  /** The handler's PREFETCH in the closed-loop and open-loop scenarios. */
-  prefetch: number;
+  /**
+   * The handler's PREFETCH in the closed-loop, open-loop and drain scenarios, when given; unset, they
+   * run at the handler's own default (`handlerDefaultPrefetch`), so "default settings" stays true when it changes.
+   */
+  prefetch: number | undefined;
   /**
    * Drain scenarios (the handler stopped while the API takes `sweepCount` notifications, then
    * started: its own rate with the machine to itself): one per provider latency in `drain` at
@@ -57,8 +60,9 @@ export const USAGE = `npm run bench -- [options]
   --count N            notifications per closed-loop scenario (default 20000; 2 per checkout flow)
   --max-seconds S      bound on each of those scenarios' load phase (default 90): fewer if the API is slower
   --concurrency N      checkout flows in flight (default 64)
-  --latency L[,L...]   provider latencies in ms, one closed-loop scenario each (default 0,100)
-  --prefetch N         handler PREFETCH for those scenarios and the open-loop one (default 50)
+  --latency L[,L...]   provider latencies in ms, one closed-loop scenario each (default 0,100,300)
+  --prefetch N         handler PREFETCH for those scenarios, the open-loop and the drain ones
+                       (default: the handler's own default PREFETCH)
   --drain L[,L...]     handler drain scenarios at these provider latencies (default 0; "none" to skip)
   --sendgrid L[,L...]  the same drain through SendGrid alone, one request per email (default 0; "none" to skip)
   --sweep P[,P...]     prefetch sweep, drain scenarios at --sweep-latency (default 10,50,200; "none" to skip)
@@ -72,7 +76,7 @@ export const USAGE = `npm run bench -- [options]
   --profile            node --cpu-prof on the handler and ticketing service; summaries in the results
   --history N          run each scenario again on a preloaded history: N notifications with their attempts,
                        N published outbox rows, N idempotency keys (e.g. 1000000; default 0: empty tables only)
-  --timeout S          global bound on the run in seconds (default 600)
+  --timeout S          global bound on the run in seconds (default 900)
   --out DIR            results folder (default bench/results)
   --no-latest          do not overwrite latest.json / latest.md (timestamped file only)
   --only NAME[,NAME]   run only these scenarios (their names as the table shows them, e.g. drain-0ms-prefetch-50-sendgrid)
@@ -85,8 +89,7 @@ const DEFAULTS = {
   count: 20_000,
   'max-seconds': 90,
   concurrency: 64,
-  latency: '0,100',
-  prefetch: 50,
+  latency: '0,100,300',
   drain: '0',
   sendgrid: '0',
   sweep: '10,50,200',
@@ -96,7 +99,7 @@ const DEFAULTS = {
   rate: '500,25',
   'rate-seconds': 10,
   'rate-latency': 0,
-  timeout: 600,
+  timeout: 900,
   out: 'bench/results',
   'cluster-handlers': '1,2,3',
 };
@@ -149,7 +152,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     maxSeconds: whole('max-seconds', 1, 3_600),
     concurrency: whole('concurrency', 1, 2_000),
     latencies: list('latency', values.latency ?? DEFAULTS.latency, 0, 60_000),
-    prefetch: whole('prefetch', 1, 1_000),
+    prefetch: values.prefetch === undefined ? undefined : wholeNumber('prefetch', values.prefetch, 1, 1_000),
     drain: optionalList('drain', 0, 60_000),
     sendgrid: optionalList('sendgrid', 0, 60_000),
     sweep: optionalList('sweep', 1, 1_000),

@@ -2,22 +2,25 @@ import { describe, expect, it } from 'vitest';
 import { parseOptions } from '../../lib/cli.js';
 
 describe('bench options', () => {
-  it('When nothing is given, then the default run is 20,000 notifications at 0 and 100 ms with a prefetch sweep', () => {
+  it('When nothing is given, then the default run is 20,000 notifications at 0, 100 and 300 ms with a prefetch sweep', () => {
     expect(parseOptions([])).toMatchObject({
       count: 20_000,
       concurrency: 64,
-      latencies: [0, 100],
-      prefetch: 50,
+      latencies: [0, 100, 300],
       drain: [0],
       sendgrid: [0],
       sweep: [10, 50, 200],
       rates: [500, 25],
       baselineCount: 20_000,
       only: [],
-      timeoutSeconds: 600,
+      timeoutSeconds: 900,
       writeLatest: true,
       history: 0,
     });
+  });
+
+  it('When --prefetch is not given, then it stays unset: the handler’s own default applies', () => {
+    expect(parseOptions([])).toMatchObject({ prefetch: undefined });
   });
 
   it('When a history is asked for, then its size is parsed, and a size past ten million is refused by name', () => {

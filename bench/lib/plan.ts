@@ -1,0 +1,93 @@
+import { type BenchOptions, UsageError } from './cli.js';
+import type { ScenarioSpec } from './scenario.js';
+
+/** An explicit --prefetch wins; otherwise the handler's own default, what a deployment gets. */
+export function effectivePrefetch(options: Pick<BenchOptions, 'prefetch'>, handlerDefault: number): number {
+  return options.prefetch ?? handlerDefault;
+}
+
+/**
+ * --cluster: the handler's drain on the machine's single broker, then on the run's cluster with 1,
+ * 2, 3... handler processes, same count, latency and prefetch: what replication costs, and what
+ * more handlers do on these cores.
+ */
+function clusterScenarios(options: BenchOptions, prefetch: number): ScenarioSpec[] {
+  return options.drain.flatMap((latency) => {
+    const drain = {
+      mode: 'drain' as const,
+      providerLatencyMs: latency,
+      prefetch,
+      profile: options.profile,
+      notifications: options.sweepCount,
+      concurrency: options.concurrency,
+      maxSeconds: options.sweepSeconds,
+    };
+    return [
+      { ...drain, name: `single-node-drain-${latency}ms-handlers-1` },
+      ...options.clusterHandlers.map((handlers) => ({
+        ...drain,
+        name: `cluster-drain-${latency}ms-handlers-${handlers}`,
+        handlers,
+        onCluster: true,
+      })),
+    ];
+  });
+}
+
+/** The run's scenarios in order, at the handler's default PREFETCH unless --prefetch says otherwise. */
+export function planScenarios(options: BenchOptions, handlerDefault: number): ScenarioSpec[] {
+  const prefetch = effectivePrefetch(options, handlerDefault);
+  if (options.cluster) return clusterScenarios(options, prefetch);
+  const { profile, concurrency } = options;
+  const specs: ScenarioSpec[] = options.latencies.map((latency) => ({
+    name: `closed-${latency}ms`,
+    mode: 'closed',
+    providerLatencyMs: latency,
+    prefetch,
+    profile,
+    notifications: options.count,
+    concurrency,
+    maxSeconds: options.maxSeconds,
+  }));
+  for (const rate of options.rates) {
+    specs.push({
+      name: `open-${rate}cps-${options.rateLatencyMs}ms`,
+      mode: 'open',
+      providerLatencyMs: options.rateLatencyMs,
+      prefetch,
+      profile,
+      checkoutsPerSecond: rate,
+      seconds: options.rateSeconds,
+    });
+  }
+  const drain = (name: string, latency: number, drainPrefetch: number): ScenarioSpec => ({
+    name,
+    mode: 'drain',
+    providerLatencyMs: latency,
+    prefetch: drainPrefetch,
+    profile,
+    notifications: options.sweepCount,
+    concurrency,
+    maxSeconds: options.sweepSeconds,
+  });
+  for (const latency of options.drain) specs.push(drain(`drain-${latency}ms-prefetch-${prefetch}`, latency, prefetch));
+  // The same drain through SendGrid: one request per email, where Mailjet carries up to 50 a call.
+  for (const latency of options.sendgrid) {
+    const spec = drain(`drain-${latency}ms-prefetch-${prefetch}-sendgrid`, latency, prefetch);
+    specs.push({ ...spec, providers: 'sendgrid' });
+  }
+  for (const sweepPrefetch of options.sweep) {
+    specs.push(
+      drain(`sweep-${options.sweepLatencyMs}ms-prefetch-${sweepPrefetch}`, options.sweepLatencyMs, sweepPrefetch),
+    );
+  }
+  const chosen = options.only.length === 0 ? specs : specs.filter((spec) => options.only.includes(spec.name));
+  const unknown = options.only.filter((name) => !specs.some((spec) => spec.name === name));
+  if (unknown.length > 0)
+    throw new UsageError(
+      `--only names no scenario of this run: ${unknown.join(', ')} (there are ${specs.map((spec) => spec.name).join(', ')})`,
+    );
+  // The same scenario on empty tables, then on a history: the difference is what a history costs.
+  if (options.history === 0) return chosen;
+  return chosen.flatMap((spec) => [spec, { ...spec, name: `${spec.name}-history`, historyRows: options.history }]);
+}

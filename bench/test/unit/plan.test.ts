@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { parseOptions } from '../../lib/cli.js';
+import { handlerDefaultPrefetch } from '../../lib/handler-defaults.js';
+import { planScenarios } from '../../lib/plan.js';
+
+const options = (...argv: string[]) => {
+  const parsed = parseOptions(argv);
+  if (parsed === 'help') throw new Error('unexpected help');
+  return parsed;
+};
+
+describe('bench scenario plan', () => {
+  it('When --prefetch is not given, then closed, open and drain scenarios run at the handler’s default; the sweep keeps its own', () => {
+    const specs = planScenarios(options('--sendgrid', 'none'), 137);
+    const byName = Object.fromEntries(specs.map((spec) => [spec.name, spec.prefetch]));
+    expect(byName).toEqual({
+      'closed-0ms': 137,
+      'closed-100ms': 137,
+      'closed-300ms': 137,
+      'open-500cps-0ms': 137,
+      'open-25cps-0ms': 137,
+      'drain-0ms-prefetch-137': 137,
+      'sweep-100ms-prefetch-10': 10,
+      'sweep-100ms-prefetch-50': 50,
+      'sweep-100ms-prefetch-200': 200,
+    });
+  });
+
+  it('When --prefetch is given, then it wins over the handler’s default', () => {
+    const specs = planScenarios(options('--prefetch', '200', '--sweep', 'none', '--sendgrid', 'none'), 137);
+    expect(specs.map((spec) => spec.prefetch)).toEqual(specs.map(() => 200));
+  });
+
+  it('When --cluster is given without --prefetch, then its drains run at the handler’s default too', () => {
+    const specs = planScenarios(options('--cluster'), 137);
+    expect(specs.map((spec) => spec.prefetch)).toEqual([137, 137, 137, 137]);
+  });
+
+  it('When the handler’s default is read, then it is what its config loads from an empty env', async () => {
+    const { loadConfig } = await import('../../../notification-handler/src/config.js');
+    expect(handlerDefaultPrefetch()).toBe(loadConfig({}).PREFETCH);
+  });
+});
