@@ -91,6 +91,7 @@ async function main(): Promise<number> {
     source: sourceVersion(),
     machine: await describeMachine(AMQP_URL, ADMIN_DATABASE_URL),
     options: opts,
+    handlerDefaults,
     baseline: { postgres: [] },
     scenarios: [],
     targets: [],
@@ -120,7 +121,7 @@ async function main(): Promise<number> {
       run.baseline = await measureBaseline(runId, samples, opts, effectivePrefetch(opts, handlerDefaults.prefetch));
   }
   run.finishedAt = new Date().toISOString();
-  run.targets = checkTargets(run.scenarios);
+  run.targets = checkTargets(run.scenarios, handlerDefaults);
   const files = await writeResults(run, opts, opts.writeLatest);
   console.log(`\n${renderMarkdown(run)}`);
   if (opts.cluster) log(CLUSTER_NOTE);

@@ -6,7 +6,11 @@ import type { ScenarioResult } from './scenario.js';
 import { fraction, type LatencySummary } from './stats.js';
 
 export type Baseline = { rabbitmq?: RabbitBaseline; postgres: PostgresBaseline[]; error?: string };
-export type TargetCheck = { target: string; measured: string; met: boolean | null };
+/** met: null when the target could not be judged; `reason` then says why (by default: its scenario did not run). */
+export type TargetCheck = { target: string; measured: string; met: boolean | null; reason?: string };
+
+/** The handler's own settings when nobody sets them, as its config loads them. */
+export type HandlerDefaults = { prefetch: number };
 
 export type RunResult = {
   runId: string;
@@ -18,6 +22,8 @@ export type RunResult = {
   aborted?: string;
   machine: MachineInfo;
   options: BenchOptions;
+  /** Absent from runs before it was recorded. */
+  handlerDefaults?: HandlerDefaults;
   baseline: Baseline;
   scenarios: ScenarioResult[];
   targets: TargetCheck[];
@@ -44,44 +50,120 @@ export function vsBaseline(scenario: ScenarioResult, baseline: Baseline) {
   };
 }
 
-export function checkTargets(scenarios: ScenarioResult[]): TargetCheck[] {
-  const closed = (latency: number) =>
-    scenarios.find(
-      (s) => s.spec.mode === 'closed' && s.spec.providerLatencyMs === latency && !s.spec.name.startsWith('sweep'),
-    );
-  const rateCheck = (latency: number, goal: number): TargetCheck => {
-    const scenario = closed(latency);
-    return {
-      target: `end to end ≥ ${goal.toLocaleString('en')}/s with a ${latency} ms provider`,
-      measured: scenario ? `${scenario.endToEnd.notificationsPerSec}/s` : 'not run',
-      met: scenario ? scenario.endToEnd.notificationsPerSec >= goal : null,
-    };
-  };
-  const open = scenarios
-    .filter((s) => s.spec.mode === 'open')
-    .sort((a, b) => rateOf(b) - rateOf(a))
-    .at(0);
-  const offered = open?.spec.mode === 'open' ? open.spec.checkoutsPerSecond : 0;
-  const lossFree = scenarios.every((s) => s.verification.ok && s.complete);
+/** The targets of the throughput issue, each from the one scenario that can show it; the loss check stays last. */
+export function checkTargets(scenarios: ScenarioResult[], handler: HandlerDefaults): TargetCheck[] {
   return [
-    rateCheck(0, 2_000),
-    rateCheck(100, 1_000),
-    {
-      target: 'at an offered 500 checkouts/s, accepted → sent p99 ≤ 250 ms',
-      measured: open ? `p99 ${open.endToEnd.acceptedToSentMs.p99} ms at ${offered} checkouts/s` : 'not run',
-      met: open ? offered >= 500 && open.endToEnd.acceptedToSentMs.p99 <= 250 : null,
-    },
-    {
-      target: 'no notification lost or duplicated in any run',
-      measured: scenarios
-        .map((s) => `${s.spec.name}: ${s.verification.ok && s.complete ? 'ok' : 'PROBLEM'}`)
-        .join(', '),
-      met: scenarios.length > 0 ? lossFree : null,
-    },
+    closedRateTarget(scenarios, 0, 1_500),
+    defaultSettingsRateTarget(scenarios, handler, 100, 1_200),
+    drainTarget(scenarios, 0, 5_000),
+    openLoopLatencyTarget(scenarios, 500, 250),
+    cpuTarget(scenarios, 0, 1.2),
+    lossTarget(scenarios),
   ];
 }
 
-const rateOf = (s: ScenarioResult) => (s.spec.mode === 'open' ? s.spec.checkoutsPerSecond : 0);
+const NOT_RUN = 'not run';
+
+/** The closed-loop scenario at this provider latency on empty tables (not a sweep, not its -history twin). */
+function closedAt(scenarios: ScenarioResult[], latency: number): ScenarioResult | undefined {
+  return scenarios.find((s) => s.spec.mode === 'closed' && s.spec.providerLatencyMs === latency && !s.spec.historyRows);
+}
+
+const rateAt = (s: ScenarioResult) => `${n(s.endToEnd.notificationsPerSec)}/s at PREFETCH ${s.spec.prefetch}`;
+
+function closedRateTarget(scenarios: ScenarioResult[], latency: number, goal: number): TargetCheck {
+  const scenario = closedAt(scenarios, latency);
+  return {
+    target: `end to end ≥ ${n(goal)}/s with a ${latency} ms provider (closed loop)`,
+    measured: scenario ? rateAt(scenario) : NOT_RUN,
+    met: scenario ? scenario.endToEnd.notificationsPerSec >= goal : null,
+  };
+}
+
+/** Counts only at the handler's default PREFETCH: a tuned handler says nothing about what a deployment gets. */
+function defaultSettingsRateTarget(
+  scenarios: ScenarioResult[],
+  handler: HandlerDefaults,
+  latency: number,
+  goal: number,
+): TargetCheck {
+  const scenario = closedAt(scenarios, latency);
+  const target = `end to end ≥ ${n(goal)}/s with a ${latency} ms provider on default settings (handler PREFETCH ${handler.prefetch}, closed loop)`;
+  if (!scenario) return { target, measured: NOT_RUN, met: null };
+  if (scenario.spec.prefetch !== handler.prefetch)
+    return {
+      target,
+      measured: rateAt(scenario),
+      met: null,
+      reason: `does not count: PREFETCH ${scenario.spec.prefetch} is not the handler’s default ${handler.prefetch}`,
+    };
+  return { target, measured: rateAt(scenario), met: scenario.endToEnd.notificationsPerSec >= goal };
+}
+
+/** One handler through Mailjet on the machine's broker: what `--drain` measures, not a sweep's or a cluster's drain. */
+function drainTarget(scenarios: ScenarioResult[], latency: number, goal: number): TargetCheck {
+  const scenario = scenarios.find(
+    (s) =>
+      s.spec.mode === 'drain' &&
+      s.spec.providerLatencyMs === latency &&
+      !s.spec.name.startsWith('sweep') &&
+      !s.spec.providers &&
+      !s.spec.onCluster &&
+      (s.spec.handlers ?? 1) === 1 &&
+      !s.spec.historyRows,
+  );
+  return {
+    target: `the handler draining alone ≥ ${n(goal)}/s with a ${latency} ms provider`,
+    measured: scenario ? rateAt(scenario) : NOT_RUN,
+    met: scenario ? scenario.endToEnd.notificationsPerSec >= goal : null,
+  };
+}
+
+function openLoopLatencyTarget(scenarios: ScenarioResult[], checkoutsPerSecond: number, p99Ms: number): TargetCheck {
+  const scenario = scenarios.find(
+    (s) => s.spec.mode === 'open' && s.spec.checkoutsPerSecond === checkoutsPerSecond && !s.spec.historyRows,
+  );
+  const p99 = scenario?.endToEnd.acceptedToSentMs.p99;
+  return {
+    target:
+      `at ${n(checkoutsPerSecond * 2)} notifications/s offered (open loop, ${n(checkoutsPerSecond)} checkouts/s), ` +
+      `accepted → sent p99 ≤ ${p99Ms} ms`,
+    measured: scenario ? `p99 ${n(p99 ?? 0)} ms (${scenario.spec.providerLatencyMs} ms provider)` : NOT_RUN,
+    met: scenario ? (p99 ?? Number.POSITIVE_INFINITY) <= p99Ms : null,
+  };
+}
+
+function cpuTarget(scenarios: ScenarioResult[], latency: number, goalMs: number): TargetCheck {
+  const scenario = closedAt(scenarios, latency);
+  const ours = scenario ? oursPerNotificationMs(scenario) : undefined;
+  return {
+    target: `CPU per notification, all processes (“ours”), ≤ ${goalMs} ms with a ${latency} ms provider (closed loop)`,
+    measured: ours === undefined ? NOT_RUN : `${ours.toFixed(2)} ms`,
+    met: ours === undefined ? null : ours <= goalMs,
+  };
+}
+
+function lossTarget(scenarios: ScenarioResult[]): TargetCheck {
+  return {
+    target: 'no notification lost or duplicated in any run',
+    measured:
+      scenarios.length === 0
+        ? NOT_RUN
+        : scenarios.map((s) => `${s.spec.name}: ${s.verification.ok && s.complete ? 'ok' : 'PROBLEM'}`).join(', '),
+    met: scenarios.length > 0 ? scenarios.every((s) => s.verification.ok && s.complete) : null,
+  };
+}
+
+/** Names of the CPU table that are not one of our processes. */
+const NOT_OURS = new Set(['other work on the machine', 'machine total']);
+
+/** The CPU table's “ours”: the pipeline's processes, the load generator and the run's PostgreSQL backends. */
+export function oursPerNotificationMs(s: ScenarioResult): number {
+  return Object.entries(s.cpu.perNotificationMs)
+    .filter(([name]) => !NOT_OURS.has(name))
+    .reduce((sum, [, ms]) => sum + ms, 0);
+}
+
 const p = (s: LatencySummary, ...keys: Array<'p50' | 'p95' | 'p99' | 'max'>) => keys.map((k) => s[k]).join(' / ');
 const pct = (value: number) => `${(value * 100).toFixed(1)} %`;
 const n = (value: number) => value.toLocaleString('en');
@@ -177,7 +259,9 @@ export function renderMarkdown(run: RunResult): string {
   if (b.error) lines.push(`- Baseline error: ${b.error}`);
   lines.push('', '## Targets', '', '| target | measured | met |', '| --- | --- | --- |');
   for (const t of run.targets)
-    lines.push(`| ${t.target} | ${t.measured} | ${t.met === null ? 'not run' : t.met ? 'yes' : '**no**'} |`);
+    lines.push(
+      `| ${t.target} | ${t.measured} | ${t.met === null ? (t.reason ?? 'not run') : t.met ? 'yes' : '**no**'} |`,
+    );
   const problems = run.scenarios.flatMap((s) =>
     [...s.verification.problems, ...(s.complete ? [] : [s.completion]), ...s.ingest.errorSamples].map(
       (problem) => `- ${s.spec.name}: ${problem}`,
@@ -235,7 +319,7 @@ function renderCpu(scenarios: ScenarioResult[], cores: number): string[] {
     `| --- | ${names.map(() => '---:').join(' | ')} | ---: | ---: | ---: | ---: |`,
     ...scenarios.map((s) => {
       const per = s.cpu.perNotificationMs;
-      const ours = names.reduce((sum, name) => sum + (per[name] ?? 0), 0);
+      const ours = oursPerNotificationMs(s);
       const ceiling = ours > 0 ? Math.round((cores * 1_000) / ours) : 0;
       const busy = s.cpu.wallMs > 0 ? (s.cpu.machineBusyMs / s.cpu.wallMs / cores) * 100 : 0;
       const cells = names.map((name) => fixed(per[name]));
@@ -278,10 +362,6 @@ function renderCluster(scenarios: ScenarioResult[]): string[] {
   if (!scenarios.some((s) => s.spec.onCluster)) return [];
   const single = (latency: number) =>
     scenarios.find((s) => !s.spec.onCluster && s.spec.mode === 'drain' && s.spec.providerLatencyMs === latency);
-  const ours = (s: ScenarioResult) =>
-    Object.entries(s.cpu.perNotificationMs)
-      .filter(([name]) => name !== 'other work on the machine' && name !== 'machine total')
-      .reduce((sum, [, ms]) => sum + ms, 0);
   return [
     '',
     '## On a three-node cluster',
@@ -296,7 +376,7 @@ function renderCluster(scenarios: ScenarioResult[]): string[] {
       const versus = reference ? pct(fraction(rate, reference.endToEnd.notificationsPerSec)) : '';
       return (
         `| ${s.spec.name} | ${s.spec.onCluster ? '3 nodes' : '1 node'} | ${s.spec.handlers ?? 1} | **${n(rate)}** | ${versus} | ` +
-        `${fixed(s.cpu.perNotificationMs.rabbitmq)} | ${fixed(ours(s))} |`
+        `${fixed(s.cpu.perNotificationMs.rabbitmq)} | ${fixed(oursPerNotificationMs(s))} |`
       );
     }),
   ];

@@ -1,0 +1,171 @@
+import { describe, expect, it } from 'vitest';
+import { checkTargets, type RunResult, renderMarkdown, type TargetCheck } from '../../lib/report.js';
+import type { ScenarioResult, ScenarioSpec } from '../../lib/scenario.js';
+import { summarize } from '../../lib/stats.js';
+
+const HANDLER = { prefetch: 50 };
+
+function closed(latency: number, overrides: Partial<ScenarioSpec> = {}): ScenarioSpec {
+  return {
+    name: `closed-${latency}ms`,
+    mode: 'closed',
+    providerLatencyMs: latency,
+    prefetch: HANDLER.prefetch,
+    profile: false,
+    notifications: 1_000,
+    concurrency: 64,
+    maxSeconds: 90,
+    ...overrides,
+  } as ScenarioSpec;
+}
+
+function drain(latency: number, overrides: Partial<ScenarioSpec> = {}): ScenarioSpec {
+  return { ...closed(latency), name: `drain-${latency}ms-prefetch-50`, mode: 'drain', ...overrides } as ScenarioSpec;
+}
+
+function open(checkoutsPerSecond: number): ScenarioSpec {
+  return {
+    name: `open-${checkoutsPerSecond}cps-0ms`,
+    mode: 'open',
+    providerLatencyMs: 0,
+    prefetch: HANDLER.prefetch,
+    profile: false,
+    checkoutsPerSecond,
+    seconds: 10,
+  };
+}
+
+function result(
+  spec: ScenarioSpec,
+  measured: { perSec?: number; p99Ms?: number; cpuMs?: Record<string, number>; ok?: boolean } = {},
+): ScenarioResult {
+  const latency = { ...summarize([1]), p99: measured.p99Ms ?? 10 };
+  return {
+    spec,
+    notifications: 1_000,
+    ingest: { requests: 1_500, errors: 0, errorSamples: [], seconds: 1, requestsPerSec: 1_500, latencyMs: latency },
+    endToEnd: {
+      seconds: 1,
+      notificationsPerSec: measured.perSec ?? 0,
+      drainAfterIngestMs: 0,
+      acceptedToSentMs: latency,
+    },
+    stages: {
+      inApiTransaction: latency,
+      builtToRelayed: latency,
+      relayedToClaimed: latency,
+      claimedToSent: latency,
+      sentToSettled: latency,
+    },
+    stageRates: { ingestNotificationsPerSec: 0, relayPerSec: 0, handlerPerSec: 0 },
+    cpu: {
+      wallMs: 1_000,
+      componentMs: {},
+      machineBusyMs: 0,
+      otherMs: 0,
+      perNotificationMs: measured.cpuMs ?? {},
+    },
+    memory: { intervalMs: 1_000, samples: 0, byProcess: {} },
+    complete: true,
+    completion: 'settled',
+    verification: { ok: measured.ok ?? true, problems: [] } as unknown as ScenarioResult['verification'],
+  };
+}
+
+const byTarget = (targets: TargetCheck[], words: string) => {
+  const found = targets.find((t) => t.target.includes(words));
+  if (!found) throw new Error(`no target mentions "${words}": ${targets.map((t) => t.target).join('; ')}`);
+  return found;
+};
+
+describe('bench targets', () => {
+  it('When no scenario ran, then every target says "not run"', () => {
+    const targets = checkTargets([], HANDLER);
+    expect(targets).toHaveLength(6);
+    for (const target of targets) expect(target).toMatchObject({ measured: 'not run', met: null });
+  });
+
+  it('When the targets are stated, then they name the issue’s numbers', () => {
+    expect(checkTargets([], HANDLER).map((t) => t.target)).toEqual([
+      'end to end ≥ 1,500/s with a 0 ms provider (closed loop)',
+      'end to end ≥ 1,200/s with a 100 ms provider on default settings (handler PREFETCH 50, closed loop)',
+      'the handler draining alone ≥ 5,000/s with a 0 ms provider',
+      'at 1,000 notifications/s offered (open loop, 500 checkouts/s), accepted → sent p99 ≤ 250 ms',
+      'CPU per notification, all processes (“ours”), ≤ 1.2 ms with a 0 ms provider (closed loop)',
+      'no notification lost or duplicated in any run',
+    ]);
+  });
+
+  it('When the closed 0 ms scenario reaches 1,500/s, then that target is met, and 1,499/s is not', () => {
+    const met = checkTargets([result(closed(0), { perSec: 1_500 })], HANDLER);
+    expect(byTarget(met, '1,500/s')).toMatchObject({ met: true, measured: '1,500/s at PREFETCH 50' });
+    const missed = checkTargets([result(closed(0), { perSec: 1_499 })], HANDLER);
+    expect(byTarget(missed, '1,500/s').met).toBe(false);
+  });
+
+  it('When the 100 ms scenario ran at the handler’s default PREFETCH, then 1,200/s counts', () => {
+    const targets = checkTargets([result(closed(100), { perSec: 1_250 })], HANDLER);
+    expect(byTarget(targets, '1,200/s')).toMatchObject({ met: true });
+  });
+
+  it('When the 100 ms scenario ran at another PREFETCH, then its rate is shown but does not count', () => {
+    const targets = checkTargets([result(closed(100, { prefetch: 200 }), { perSec: 5_000 })], HANDLER);
+    const target = byTarget(targets, '1,200/s');
+    expect(target).toMatchObject({ met: null, measured: '5,000/s at PREFETCH 200' });
+    expect(target.reason).toMatch(/not the handler’s default 50/);
+  });
+
+  it('When only a sweep, a SendGrid or a cluster drain ran at 0 ms, then the drain target is not run', () => {
+    const others = [
+      result(drain(0, { name: 'sweep-0ms-prefetch-200' }), { perSec: 9_000 }),
+      result(drain(0, { name: 'drain-0ms-prefetch-50-sendgrid', providers: 'sendgrid' }), { perSec: 9_000 }),
+      result(drain(0, { name: 'cluster-drain-0ms-handlers-3', onCluster: true, handlers: 3 }), { perSec: 9_000 }),
+    ];
+    expect(byTarget(checkTargets(others, HANDLER), '5,000/s')).toMatchObject({ measured: 'not run', met: null });
+    const withDrain = checkTargets([...others, result(drain(0), { perSec: 5_100 })], HANDLER);
+    expect(byTarget(withDrain, '5,000/s')).toMatchObject({ met: true, measured: '5,100/s at PREFETCH 50' });
+  });
+
+  it('When only a slower open loop ran, then the p99 target is not run; at 500 checkouts/s it is judged', () => {
+    expect(byTarget(checkTargets([result(open(25), { p99Ms: 100 })], HANDLER), 'p99')).toMatchObject({ met: null });
+    expect(byTarget(checkTargets([result(open(500), { p99Ms: 250 })], HANDLER), 'p99').met).toBe(true);
+    expect(byTarget(checkTargets([result(open(500), { p99Ms: 251 })], HANDLER), 'p99').met).toBe(false);
+  });
+
+  it('When the closed 0 ms scenario’s processes add up to 1.2 ms of CPU, then the CPU target is met; other work does not count', () => {
+    const cpu = (handler: number) => ({
+      handler,
+      ticketing: 0.5,
+      'postgresql ← ticketing': 0.2,
+      'other work on the machine': 5,
+      'machine total': 6.2,
+    });
+    const met = checkTargets([result(closed(0), { cpuMs: cpu(0.5) })], HANDLER);
+    expect(byTarget(met, 'CPU')).toMatchObject({ met: true, measured: '1.20 ms' });
+    expect(byTarget(checkTargets([result(closed(0), { cpuMs: cpu(0.6) })], HANDLER), 'CPU').met).toBe(false);
+  });
+
+  it('When one scenario lost a notification, then the loss target fails, and it stays the last row', () => {
+    const targets = checkTargets([result(closed(0)), result(drain(0), { ok: false })], HANDLER);
+    expect(targets.at(-1)).toMatchObject({ met: false, target: 'no notification lost or duplicated in any run' });
+  });
+
+  it('When a target does not count, then the table says why instead of "not run"', () => {
+    const scenarios = [result(closed(100, { prefetch: 200 }), { perSec: 5_000 })];
+    const markdown = renderMarkdown({
+      runId: 'test',
+      startedAt: '',
+      finishedAt: '',
+      command: '',
+      source: { commit: 'abc', uncommittedServiceChanges: false },
+      machine: {} as RunResult['machine'],
+      options: {} as RunResult['options'],
+      baseline: { postgres: [] },
+      scenarios,
+      targets: checkTargets(scenarios, HANDLER),
+    });
+    expect(markdown).toMatch(
+      /\| 5,000\/s at PREFETCH 200 \| does not count: PREFETCH 200 is not the handler’s default 50 \|/,
+    );
+  });
+});
