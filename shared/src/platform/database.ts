@@ -40,32 +40,42 @@ export function createPool(settings: DatabaseSettings, log: Logger): pg.Pool {
 }
 
 /**
- * Runs `work` in one transaction; rolls back on any error and rethrows it. A checked-out client is
- * ours to watch: the pool only listens for errors on idle ones, and an 'error' event with no
- * listener (the server went away between two queries) would crash the process. A client that
- * failed that way, or could not roll back, is destroyed rather than returned to the pool.
+ * Runs `work` on a client of its own. A checked-out client is ours to watch: the pool only listens
+ * for errors on idle ones, and an 'error' event with no listener (the server went away between two
+ * queries) would crash the process. A client that failed that way is destroyed rather than
+ * returned to the pool, as is one that `work` reports broken through `markBroken`.
  */
-export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+export async function withClient<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient, markBroken: (error: Error) => void) => Promise<T>,
+): Promise<T> {
   const client = await pool.connect();
   let broken: Error | undefined;
-  const onError = (error: Error) => {
-    broken = error;
+  const markBroken = (error: Error) => {
+    broken ??= error;
   };
-  client.on('error', onError);
+  client.on('error', markBroken);
   try {
-    await client.query('BEGIN');
-    const result = await work(client);
-    await client.query('COMMIT');
-    return result;
-  } catch (error) {
-    await client.query('ROLLBACK').catch((rollbackError: Error) => {
-      broken ??= rollbackError;
-    });
-    throw error;
+    return await work(client, markBroken);
   } finally {
-    client.off('error', onError);
+    client.off('error', markBroken);
     client.release(broken);
   }
+}
+
+/** Runs `work` in one transaction; rolls back on any error and rethrows it. */
+export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  return withClient(pool, async (client, markBroken) => {
+    try {
+      await client.query('BEGIN');
+      const result = await work(client);
+      await client.query('COMMIT');
+      return result;
+    } catch (error) {
+      await client.query('ROLLBACK').catch(markBroken);
+      throw error;
+    }
+  });
 }
 
 export async function pingDatabase(pool: pg.Pool): Promise<void> {

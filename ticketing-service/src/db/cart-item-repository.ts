@@ -1,3 +1,4 @@
+import { type OutboxInsert, outboxInsertAfter, outboxInsertValues } from './outbox-repository.js';
 import type { Db } from './queryable.js';
 
 export type CartItemRow = {
@@ -9,39 +10,43 @@ export type CartItemRow = {
   currency: string;
 };
 
-export async function listCartItems(db: Db, cartId: string): Promise<CartItemRow[]> {
-  const result = await db.query<CartItemRow>({
-    name: 'ticketing.list-cart-items',
-    text: `SELECT i.ticket_type_id AS "ticketTypeId", e.name AS "eventName", t.name AS "ticketTypeName",
-            i.quantity, i.unit_price_minor AS "unitPriceMinor", t.currency
-       FROM ticketing.cart_items i
-       JOIN ticketing.ticket_types t ON t.id = i.ticket_type_id
-       JOIN ticketing.events e ON e.id = t.event_id
-      WHERE i.cart_id = $1
-      ORDER BY i.added_at, i.ticket_type_id`,
-    values: [cartId],
-  });
-  return result.rows;
-}
-
 /**
  * Adding a ticket type already in the cart raises its quantity; the line then takes the catalog's
- * current price, so a line never mixes two prices. Answers false, changing nothing, when the line
- * would go over `maxQuantity`: the check and the change are one statement, under the cart's lock.
+ * current price, so a line never mixes two prices. One statement writes the line, the cart's next
+ * version and the notification of the change, and only if the cart is still open at the version
+ * the caller read (`cartVersion`); a concurrent change makes the cart's update wait for it, then
+ * find another version, and nothing is written. Answers false when nothing was written: the caller
+ * reads the cart again. The line's limit is checked here too, in the same statement.
  */
-export async function addCartItem(
+export async function addCartItemWithNotification(
   db: Db,
-  item: { cartId: string; ticketTypeId: string; quantity: number; unitPriceMinor: number },
+  item: { cartId: string; cartVersion: number; ticketTypeId: string; quantity: number; unitPriceMinor: number },
   maxQuantity: number,
+  notification: OutboxInsert,
 ): Promise<boolean> {
   const result = await db.query({
     name: 'ticketing.add-cart-item',
-    text: `INSERT INTO ticketing.cart_items (cart_id, ticket_type_id, quantity, unit_price_minor)
-           VALUES ($1, $2, $3, $4)
-           ON CONFLICT (cart_id, ticket_type_id) DO UPDATE
-              SET quantity = cart_items.quantity + EXCLUDED.quantity, unit_price_minor = EXCLUDED.unit_price_minor
-            WHERE cart_items.quantity + EXCLUDED.quantity <= $5`,
-    values: [item.cartId, item.ticketTypeId, item.quantity, item.unitPriceMinor, maxQuantity],
+    text: `WITH changed AS (
+             UPDATE ticketing.carts SET version = version + 1
+              WHERE id = $1 AND version = $2 AND status = 'open'
+             RETURNING id),
+           added AS (
+             INSERT INTO ticketing.cart_items (cart_id, ticket_type_id, quantity, unit_price_minor)
+             SELECT id, $3::uuid, $4::integer, $5::integer FROM changed
+             ON CONFLICT (cart_id, ticket_type_id) DO UPDATE
+                SET quantity = cart_items.quantity + EXCLUDED.quantity, unit_price_minor = EXCLUDED.unit_price_minor
+              WHERE cart_items.quantity + EXCLUDED.quantity <= $6
+             RETURNING 1),
+           ${outboxInsertAfter('added', 7)}`,
+    values: [
+      item.cartId,
+      item.cartVersion,
+      item.ticketTypeId,
+      item.quantity,
+      item.unitPriceMinor,
+      maxQuantity,
+      ...outboxInsertValues(notification),
+    ],
   });
   return result.rowCount === 1;
 }

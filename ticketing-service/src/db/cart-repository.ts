@@ -1,3 +1,5 @@
+import type { CartItemRow } from './cart-item-repository.js';
+import type { TicketTypeRow } from './catalog-repository.js';
 import type { Db } from './queryable.js';
 
 export type CartStatus = 'open' | 'checked_out';
@@ -9,10 +11,34 @@ export type CartRow = {
   currency: string;
   status: CartStatus;
   createdAt: Date;
+  /** Grows with every change to the cart or its lines: a write applies only to the version it read. */
+  version: number;
 };
 
+/** A cart with its lines in the order they were first added, read in one round trip. */
+export type CartWithItems = { cart: CartRow; items: CartItemRow[] };
+
 const CART_COLUMNS = `id AS "cartId", customer_email AS "customerEmail", customer_name AS "customerName",
-  currency, status, created_at AS "createdAt"`;
+  currency, status, created_at AS "createdAt", version`;
+
+// The lines as one JSON array beside the cart's columns: a cart and its lines cost one statement
+// and come from one snapshot, so that they match the version read with them.
+const ITEMS_COLUMN = `coalesce((
+    SELECT json_agg(json_build_object(
+             'ticketTypeId', i.ticket_type_id, 'eventName', e.name, 'ticketTypeName', t.name,
+             'quantity', i.quantity, 'unitPriceMinor', i.unit_price_minor, 'currency', t.currency)
+           ORDER BY i.added_at, i.ticket_type_id)
+      FROM ticketing.cart_items i
+      JOIN ticketing.ticket_types t ON t.id = i.ticket_type_id
+      JOIN ticketing.events e ON e.id = t.event_id
+     WHERE i.cart_id = c.id), '[]') AS items`;
+
+const TICKET_TYPE_COLUMN = `(
+    SELECT json_build_object(
+             'ticketTypeId', t.id, 'eventId', t.event_id, 'eventName', e.name, 'name', t.name,
+             'priceMinor', t.price_minor, 'currency', t.currency)
+      FROM ticketing.ticket_types t JOIN ticketing.events e ON e.id = t.event_id
+     WHERE t.id = $2) AS "ticketType"`;
 
 export async function insertCart(
   db: Db,
@@ -28,16 +54,35 @@ export async function insertCart(
   return row;
 }
 
-/** `lock`: holds the row until the transaction ends, so that changes to one cart go one at a time. */
-export async function findCart(db: Db, cartId: string, { lock = false } = {}): Promise<CartRow | undefined> {
-  const result = await db.query<CartRow>({
-    name: lock ? 'ticketing.find-cart-for-update' : 'ticketing.find-cart',
-    text: `SELECT ${CART_COLUMNS} FROM ticketing.carts WHERE id = $1 ${lock ? 'FOR UPDATE' : ''}`,
+export async function findCartWithItems(db: Db, cartId: string): Promise<CartWithItems | undefined> {
+  const result = await db.query<CartRow & { items: CartItemRow[] }>({
+    name: 'ticketing.find-cart-with-items',
+    text: `SELECT ${CART_COLUMNS}, ${ITEMS_COLUMN} FROM ticketing.carts c WHERE c.id = $1`,
     values: [cartId],
   });
-  return result.rows[0];
+  return splitItems(result.rows[0]);
 }
 
-export async function markCartCheckedOut(db: Db, cartId: string): Promise<void> {
-  await db.query(`UPDATE ticketing.carts SET status = 'checked_out' WHERE id = $1`, [cartId]);
+/**
+ * The cart with its lines, and the ticket type about to be added, in one round trip:
+ * `ticketType` is null when there is no such type.
+ */
+export async function findCartWithTicketType(
+  db: Db,
+  cartId: string,
+  ticketTypeId: string,
+): Promise<(CartWithItems & { ticketType: TicketTypeRow | null }) | undefined> {
+  const result = await db.query<CartRow & { items: CartItemRow[]; ticketType: TicketTypeRow | null }>({
+    name: 'ticketing.find-cart-with-ticket-type',
+    text: `SELECT ${CART_COLUMNS}, ${ITEMS_COLUMN}, ${TICKET_TYPE_COLUMN} FROM ticketing.carts c WHERE c.id = $1`,
+    values: [cartId, ticketTypeId],
+  });
+  const found = splitItems(result.rows[0]);
+  return found && { ...found, ticketType: result.rows[0]?.ticketType ?? null };
+}
+
+function splitItems(row: (CartRow & { items: CartItemRow[] }) | undefined): CartWithItems | undefined {
+  if (!row) return undefined;
+  const { items, ...cart } = row;
+  return { cart, items };
 }

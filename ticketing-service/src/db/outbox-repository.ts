@@ -14,35 +14,37 @@ export type OutboxRow = {
 /** Every instance's relay LISTENs here; the payload is the row's exchange. */
 export const OUTBOX_CHANNEL = 'ticketing_outbox';
 
+/** A notification to write to the outbox, encoded as the relay will publish it. */
+export type OutboxInsert = { exchange: string; encoded: EncodedNotification; traceId?: string };
+
 /**
- * Stores the message as encoded now: the relay publishes these exact bytes and properties
- * (the traceparent header included). `traceId` is there for people looking for a trace. The
- * notification is part of the same statement and transaction: PostgreSQL delivers it at commit,
- * never for a rolled-back row, and folds repeats within one transaction into one.
+ * The closing part of a command's single statement: writes the outbox row if the CTE `after`
+ * produced a row, and notifies every instance's relay. Its parameters start at `$first`, in the
+ * order of `outboxInsertValues`. The message is stored as encoded now: the relay publishes these
+ * exact bytes and properties (the traceparent header included); `trace_id` is there for people
+ * looking for a trace. The notification is part of the same statement and transaction as the
+ * change it reports: PostgreSQL delivers it at commit, never for a rolled-back row, and folds
+ * repeats within one transaction into one.
  */
-export async function insertOutboxMessage(
-  db: Db,
-  exchange: string,
-  encoded: EncodedNotification,
-  traceId?: string,
-): Promise<void> {
-  await db.query({
-    name: 'ticketing.insert-outbox',
-    text: `WITH inserted AS (
-             INSERT INTO ticketing.outbox (tracking_id, exchange, routing_key, content, properties, trace_id)
-             VALUES ($1, $2, $3, $4, $5, $6)
-             RETURNING exchange)
-           SELECT pg_notify($7, exchange) FROM inserted`,
-    values: [
-      encoded.properties.messageId,
-      exchange,
-      encoded.routingKey,
-      encoded.content,
-      JSON.stringify(encoded.properties),
-      traceId ?? null,
-      OUTBOX_CHANNEL,
-    ],
-  });
+export function outboxInsertAfter(after: string, first: number): string {
+  const p = (offset: number) => `$${first + offset}`;
+  return `outbox_row AS (
+      INSERT INTO ticketing.outbox (tracking_id, exchange, routing_key, content, properties, trace_id)
+      SELECT ${p(0)}::uuid, ${p(1)}::text, ${p(2)}::text, ${p(3)}::bytea, ${p(4)}::jsonb, ${p(5)}::text FROM ${after}
+      RETURNING exchange)
+    SELECT pg_notify(${p(6)}, exchange) FROM outbox_row`;
+}
+
+export function outboxInsertValues({ exchange, encoded, traceId }: OutboxInsert): unknown[] {
+  return [
+    encoded.properties.messageId,
+    exchange,
+    encoded.routingKey,
+    encoded.content,
+    JSON.stringify(encoded.properties),
+    traceId ?? null,
+    OUTBOX_CHANNEL,
+  ];
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Money, SummaryLine } from '@notify/shared';
 import type { CartItemRow } from '../db/cart-item-repository.js';
 import type { CartRow, CartStatus } from '../db/cart-repository.js';
+import type { TicketTypeRow } from '../db/catalog-repository.js';
 
 export type Customer = { email: string; name: string };
 
@@ -35,6 +36,31 @@ export function toCart(row: CartRow, items: CartItemRow[]): Cart {
     lines,
     total: { amountMinor, currency: row.currency },
   };
+}
+
+/**
+ * The lines after `quantity` tickets of `ticketType` are added, as the database changes them: an
+ * existing line keeps its place, raises its quantity and takes the catalog's current price; a new
+ * line comes last (lines are ordered by when they were first added). Undefined when the line would
+ * go over MAX_LINE_QUANTITY.
+ */
+export function withTicketsAdded(
+  items: readonly CartItemRow[],
+  ticketType: TicketTypeRow,
+  quantity: number,
+): CartItemRow[] | undefined {
+  const existing = items.find((item) => item.ticketTypeId === ticketType.ticketTypeId);
+  const newQuantity = (existing?.quantity ?? 0) + quantity;
+  if (newQuantity > MAX_LINE_QUANTITY) return undefined;
+  const line: CartItemRow = {
+    ticketTypeId: ticketType.ticketTypeId,
+    eventName: ticketType.eventName,
+    ticketTypeName: ticketType.name,
+    quantity: newQuantity,
+    unitPriceMinor: ticketType.priceMinor,
+    currency: ticketType.currency,
+  };
+  return existing ? items.map((item) => (item === existing ? line : item)) : [...items, line];
 }
 
 function toLine(item: CartItemRow, currency: string): CartLine {

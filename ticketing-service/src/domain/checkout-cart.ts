@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { Money } from '@notify/shared';
 import { AppError } from '@notify/shared/platform';
-import { listCartItems } from '../db/cart-item-repository.js';
-import { markCartCheckedOut } from '../db/cart-repository.js';
-import { insertOrder } from '../db/order-repository.js';
+import { findCartWithItems } from '../db/cart-repository.js';
+import { placeOrderWithNotification } from '../db/order-repository.js';
 import { toCart } from './cart.js';
-import { lockOpenCart } from './load-cart.js';
-import { type CommandContext, checkoutCompletedMessage, enqueueNotification } from './notifications.js';
+import { requireOpenCart, retryWhileCartChanges } from './load-cart.js';
+import { type CommandContext, checkoutCompletedMessage, prepareNotification } from './notifications.js';
 
 export type CheckoutResult = {
   orderId: string;
@@ -15,19 +14,28 @@ export type CheckoutResult = {
   notification: { trackingId: string };
 };
 
+/** Two statements: the cart read, then the order with its notification if the cart is unchanged. */
 export async function checkoutCart(context: CommandContext, cartId: string): Promise<CheckoutResult> {
-  const locked = await lockOpenCart(context.client, cartId);
-  const cart = toCart(locked, await listCartItems(context.client, cartId));
-  if (cart.lines.length === 0) throw new AppError(409, 'cart_empty', `cart ${cartId} has no tickets`);
+  return retryWhileCartChanges(cartId, async () => {
+    const found = requireOpenCart(await findCartWithItems(context.client, cartId), cartId);
+    const cart = toCart(found.cart, found.items);
+    if (cart.lines.length === 0) throw new AppError(409, 'cart_empty', `cart ${cartId} has no tickets`);
 
-  const orderId = randomUUID();
-  await insertOrder(context.client, {
-    orderId,
-    cartId,
-    totalMinor: cart.total.amountMinor,
-    currency: cart.total.currency,
+    const orderId = randomUUID();
+    const notification = prepareNotification(context, checkoutCompletedMessage(cart, orderId, new Date()));
+    const placed = await placeOrderWithNotification(
+      context.client,
+      {
+        orderId,
+        cartId,
+        cartVersion: found.cart.version,
+        totalMinor: cart.total.amountMinor,
+        currency: cart.total.currency,
+      },
+      notification.row,
+    );
+    return placed
+      ? { orderId, cartId, total: cart.total, notification: { trackingId: notification.trackingId } }
+      : undefined;
   });
-  await markCartCheckedOut(context.client, cartId);
-  const notification = await enqueueNotification(context, checkoutCompletedMessage(cart, orderId, new Date()));
-  return { orderId, cartId, total: cart.total, notification };
 }

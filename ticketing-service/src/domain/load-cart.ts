@@ -1,21 +1,39 @@
 import { AppError } from '@notify/shared/platform';
-import { listCartItems } from '../db/cart-item-repository.js';
-import { type CartRow, findCart } from '../db/cart-repository.js';
+import { type CartWithItems, findCartWithItems } from '../db/cart-repository.js';
 import type { Db } from '../db/queryable.js';
 import { type Cart, toCart } from './cart.js';
 
 export async function getCart(db: Db, cartId: string): Promise<Cart> {
-  const row = await findCart(db, cartId);
-  if (!row) throw cartNotFound(cartId);
-  return toCart(row, await listCartItems(db, cartId));
+  const found = await findCartWithItems(db, cartId);
+  if (!found) throw cartNotFound(cartId);
+  return toCart(found.cart, found.items);
 }
 
-/** Locks the cart for the rest of the transaction; a checked-out cart takes no more changes. */
-export async function lockOpenCart(db: Db, cartId: string): Promise<CartRow> {
-  const row = await findCart(db, cartId, { lock: true });
-  if (!row) throw cartNotFound(cartId);
-  if (row.status !== 'open') throw new AppError(409, 'cart_checked_out', `cart ${cartId} is already checked out`);
-  return row;
+/** A cart that takes changes: it exists and is not checked out yet. */
+export function requireOpenCart<T extends CartWithItems>(found: T | undefined, cartId: string): T {
+  if (!found) throw cartNotFound(cartId);
+  if (found.cart.status !== 'open') {
+    throw new AppError(409, 'cart_checked_out', `cart ${cartId} is already checked out`);
+  }
+  return found;
+}
+
+/**
+ * Each lost race means another request's change went through, so with N requests at one cart at
+ * once, none loses more than N - 1 times; past this many the cart is busy, not unlucky.
+ */
+const MAX_ATTEMPTS = 10;
+
+/**
+ * Runs a read-then-write attempt on a cart until its write applies: an attempt answers undefined
+ * when the cart changed between its read and its write, and the next one reads it again.
+ */
+export async function retryWhileCartChanges<T>(cartId: string, attempt: () => Promise<T | undefined>): Promise<T> {
+  for (let tries = 1; tries <= MAX_ATTEMPTS; tries++) {
+    const result = await attempt();
+    if (result !== undefined) return result;
+  }
+  throw new AppError(409, 'cart_busy', `cart ${cartId} kept changing during this request; try again`);
 }
 
 function cartNotFound(cartId: string): AppError {

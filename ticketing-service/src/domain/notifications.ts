@@ -2,13 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { encodeNotification, type NotificationMessageInput } from '@notify/shared';
 import { formatTraceparent, type TraceContext } from '@notify/shared/platform';
 import type { PoolClient } from 'pg';
-import { insertOutboxMessage } from '../db/outbox-repository.js';
+import type { OutboxInsert } from '../db/outbox-repository.js';
 import { type Cart, summaryLines } from './cart.js';
 
 /** Where this instance addresses its messages; stored on each outbox row. */
 export type OutboxTarget = { exchange: string; appId: string };
 
-/** What a use case gets: the open transaction, where its notifications go, and the request's trace. */
+/**
+ * What a use case gets: its connection (in a transaction when the request has an Idempotency-Key),
+ * where its notifications go, and the request's trace.
+ */
 export type CommandContext = { client: PoolClient; outbox: OutboxTarget; trace: TraceContext };
 
 export function ticketAddedMessage(cart: Cart, occurredAt: Date): NotificationMessageInput {
@@ -34,15 +37,17 @@ export function checkoutCompletedMessage(cart: Cart, orderId: string, occurredAt
 }
 
 /**
- * Validates and encodes the message, and writes it to the outbox in the caller's transaction:
- * the notification exists if and only if the change it reports was committed. The request's
- * trace context goes into the message's headers, so that the consumer continues the trace.
+ * Validates and encodes the message for the outbox. The caller writes it in the same statement as
+ * the change it reports: the notification exists if and only if that change was committed. The
+ * request's trace context goes into the message's headers, so that the consumer continues the trace.
  */
-export async function enqueueNotification(
-  { client, outbox, trace }: CommandContext,
+export function prepareNotification(
+  { outbox, trace }: CommandContext,
   message: NotificationMessageInput,
-): Promise<{ trackingId: string }> {
+): { row: OutboxInsert; trackingId: string } {
   const encoded = encodeNotification(message, outbox.appId, { traceparent: formatTraceparent(trace) });
-  await insertOutboxMessage(client, outbox.exchange, encoded, trace.traceId);
-  return { trackingId: encoded.properties.messageId };
+  return {
+    row: { exchange: outbox.exchange, encoded, traceId: trace.traceId },
+    trackingId: encoded.properties.messageId,
+  };
 }

@@ -1,4 +1,4 @@
-import { AppError, inTransaction, type TraceContext } from '@notify/shared/platform';
+import { AppError, inTransaction, type TraceContext, withClient } from '@notify/shared/platform';
 import type pg from 'pg';
 import { claimIdempotencyKey, findIdempotencyKey, saveIdempotentResponse } from '../db/idempotency-key-repository.js';
 import type { CommandContext, OutboxTarget } from './notifications.js';
@@ -25,14 +25,22 @@ export type CommandDependencies = {
 const KEY_WAIT = '5s';
 
 /**
- * Runs a command in one transaction with its idempotency record. Only successful responses are
- * stored: a command that failed changed nothing, so the client may retry it with the same key.
+ * Runs a command. Every command writes in one statement, atomic on its own (what it read before
+ * is checked in that statement: see migrations/007_cart_version.sql), so without an
+ * Idempotency-Key it needs no transaction: no BEGIN and COMMIT round trips. With a key it runs in
+ * one transaction with its idempotency record. Only successful responses are stored: a command
+ * that failed changed nothing, so the client may retry it with the same key.
  */
 export async function runCommand(
   deps: CommandDependencies,
   { idempotency, trace }: CommandRequest,
   work: (context: CommandContext) => Promise<CommandResponse>,
 ): Promise<CommandOutcome> {
+  if (!idempotency) {
+    const response = await withClient(deps.pool, (client) => work({ client, outbox: deps.outbox, trace }));
+    deps.onCommitted();
+    return { ...response, replayed: false };
+  }
   const outcome = await inTransaction(deps.pool, async (client): Promise<CommandOutcome> => {
     const previous = idempotency && (await claimOrReplay(client, idempotency, deps.idempotencyKeyTtlHours));
     if (previous) return { ...previous, replayed: true };

@@ -175,6 +175,29 @@ describe('ticketing HTTP API: responses', () => {
       expect(body.total.amountMinor).toBe(4 * 1500);
     });
 
+    it('When types are added in turns, then each answer shows the cart exactly as it is then stored', async () => {
+      const { cartId } = await api.createCart();
+      const adds = [
+        [TICKET_TYPES.jazzBalcony.id, 1],
+        [TICKET_TYPES.jazzStanding.id, 2],
+        [TICKET_TYPES.jazzBalcony.id, 3],
+      ] as const;
+
+      for (const [ticketTypeId, quantity] of adds) {
+        const { body: answered } = await api.addTicket(cartId, ticketTypeId, quantity);
+        const { body: stored } = await api.get(`/carts/${cartId}`);
+        const { notification: _, ...cart } = answered;
+        expect(cart).toEqual(stored);
+      }
+      const { body: last } = await api.get(`/carts/${cartId}`);
+      expect(
+        last.lines.map((line: { ticketType: string; quantity: number }) => [line.ticketType, line.quantity]),
+      ).toEqual([
+        ['Balcony seat', 4],
+        ['Standing', 2],
+      ]);
+    });
+
     it('When a line would go over 1000 tickets, then it answers 409 and the line keeps its quantity', async () => {
       const { cartId } = await api.createCart();
       for (let i = 0; i < 10; i++) await api.addTicket(cartId, TICKET_TYPES.matineeStudent.id, 100);

@@ -131,6 +131,26 @@ describe('ticketing outbox: published messages', () => {
     });
   });
 
+  it('When eight requests add to one cart at once, then all are taken and each message shows the cart after its own change', async () => {
+    const queue = await ownQueue('concurrent');
+    const { cartId } = await api.createCart();
+
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, () => api.addTicket(cartId, TICKET_TYPES.matineeStudent.id, 1)),
+    );
+
+    expect(answers.map((answer) => answer.status)).toEqual(Array(8).fill(201));
+    const trackingIds = answers.map((answer) => answer.body.notification.trackingId as string);
+    const delivered = await collectMessages(broker.channel, queue, trackingIds);
+    const quantities = delivered.map((message) => {
+      const decoded = decodeNotification(message);
+      if (!decoded.ok) throw decoded.error;
+      return decoded.message.content.lines[0]?.quantity;
+    });
+    expect(quantities.sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual([1, 2, 3, 4, 5, 6, 7, 8]);
+    expect((await api.get(`/carts/${cartId}`)).body.lines[0].quantity).toBe(8);
+  });
+
   it('When creating a cart or failing a request, then nothing is published for it', async () => {
     const queue = await ownQueue('quiet');
     const { cartId } = await api.createCart();

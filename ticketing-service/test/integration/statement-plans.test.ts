@@ -9,22 +9,16 @@ import { buildMessage } from '../../../test-support/messages.js';
 import { checkStatementPlans, type PlanReport, statementRecorder } from '../../../test-support/statement-plans.js';
 import { createDatabase, dropDatabase, withDatabase } from '../../../test-support/system/database.js';
 import { preloadHistory } from '../../../test-support/system/history.js';
-import { addCartItem, listCartItems } from '../../src/db/cart-item-repository.js';
-import { findCart, insertCart, markCartCheckedOut } from '../../src/db/cart-repository.js';
+import { addCartItemWithNotification } from '../../src/db/cart-item-repository.js';
+import { findCartWithItems, findCartWithTicketType, insertCart } from '../../src/db/cart-repository.js';
 import {
   claimIdempotencyKey,
   findIdempotencyKey,
   purgeExpiredKeys,
   saveIdempotentResponse,
 } from '../../src/db/idempotency-key-repository.js';
-import { insertOrder } from '../../src/db/order-repository.js';
-import {
-  claimPendingBatch,
-  insertOutboxMessage,
-  markPublished,
-  purgePublished,
-  recordFailures,
-} from '../../src/db/outbox-repository.js';
+import { placeOrderWithNotification } from '../../src/db/order-repository.js';
+import { claimPendingBatch, markPublished, purgePublished, recordFailures } from '../../src/db/outbox-repository.js';
 import { TICKET_TYPES } from '../support/harness.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -51,22 +45,33 @@ async function recordHotStatements() {
   await recorder.record('insert cart', () =>
     insertCart(db, { cartId, customerEmail: 'ada@example.com', customerName: 'Ada' }),
   );
-  await recorder.record('find cart', () => findCart(db, cartId));
-  await recorder.record('lock cart', () => findCart(db, cartId, { lock: true }));
-  await recorder.record('add cart item', () =>
-    addCartItem(db, { cartId, ticketTypeId: TICKET_TYPES.jazzStanding.id, quantity: 2, unitPriceMinor: 4500 }, 1000),
+  const notification = () => ({
+    exchange: EXCHANGE,
+    encoded: encodeNotification(buildMessage(), 'plans'),
+    traceId: 'a'.repeat(32),
+  });
+  await recorder.record('find cart with items', () => findCartWithItems(db, cartId));
+  await recorder.record('find cart with ticket type', () =>
+    findCartWithTicketType(db, cartId, TICKET_TYPES.jazzStanding.id),
   );
-  await recorder.record('list cart items', () => listCartItems(db, cartId));
-  await recorder.record('insert order', () =>
-    insertOrder(db, { orderId: randomUUID(), cartId, totalMinor: 9000, currency: 'EUR' }),
+  await recorder.record('add cart item with notification', () =>
+    addCartItemWithNotification(
+      db,
+      { cartId, cartVersion: 0, ticketTypeId: TICKET_TYPES.jazzStanding.id, quantity: 2, unitPriceMinor: 4500 },
+      1000,
+      notification(),
+    ),
   );
-  await recorder.record('check out cart', () => markCartCheckedOut(db, cartId));
+  await recorder.record('place order with notification', () =>
+    placeOrderWithNotification(
+      db,
+      { orderId: randomUUID(), cartId, cartVersion: 1, totalMinor: 9000, currency: 'EUR' },
+      notification(),
+    ),
+  );
   await recorder.record('claim idempotency key', () => claimIdempotencyKey(db, key, 'f'.repeat(64), 24));
   await recorder.record('find idempotency key', () => findIdempotencyKey(db, key));
   await recorder.record('save idempotent response', () => saveIdempotentResponse(db, key, 201, { cartId }));
-  await recorder.record('insert outbox row', () =>
-    insertOutboxMessage(db, EXCHANGE, encodeNotification(buildMessage(), 'plans'), 'a'.repeat(32)),
-  );
   await recorder.record('relay claim', () => claimPendingBatch(db, EXCHANGE, 200));
   await recorder.record('relay mark published', () => markPublished(db, ids));
   await recorder.record('relay record failures', () =>

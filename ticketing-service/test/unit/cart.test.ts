@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import type { CartItemRow } from '../../src/db/cart-item-repository.js';
 import type { CartRow } from '../../src/db/cart-repository.js';
-import { summaryLines, toCart } from '../../src/domain/cart.js';
+import type { TicketTypeRow } from '../../src/db/catalog-repository.js';
+import { MAX_LINE_QUANTITY, summaryLines, toCart, withTicketsAdded } from '../../src/domain/cart.js';
 
 const row: CartRow = {
   cartId: '5b1f8a52-7c1e-4a8e-9a55-0d6f0f3f6a01',
@@ -10,6 +11,7 @@ const row: CartRow = {
   currency: 'EUR',
   status: 'open',
   createdAt: new Date('2026-11-27T10:00:00Z'),
+  version: 0,
 };
 
 const item = (ticketTypeName: string, quantity: number, unitPriceMinor: number): CartItemRow => ({
@@ -55,5 +57,47 @@ describe('summaryLines', () => {
         unitPrice: { amountMinor: 4500, currency: 'EUR' },
       },
     ]);
+  });
+});
+
+describe('withTicketsAdded', () => {
+  const standing = item('Standing', 2, 4500);
+  const seated = item('Seated', 1, 6500);
+  const ticketType = (line: CartItemRow, priceMinor: number): TicketTypeRow => ({
+    ticketTypeId: line.ticketTypeId,
+    eventId: 'e1000000-0000-4000-8000-000000000001',
+    eventName: line.eventName,
+    name: line.ticketTypeName,
+    priceMinor,
+    currency: 'EUR',
+  });
+
+  it('When the type is already in the cart, then its line keeps its place, adds the quantity and takes the current price', () => {
+    expect(withTicketsAdded([standing, seated], ticketType(standing, 5000), 3)).toEqual([
+      { ...standing, quantity: 5, unitPriceMinor: 5000 },
+      seated,
+    ]);
+  });
+
+  it('When the type is new to the cart, then its line comes last with the catalog price', () => {
+    const newType = { ...ticketType(seated, 7000), ticketTypeId: 'a1000000-0000-4000-8000-0000000000ff' };
+    expect(withTicketsAdded([standing], newType, 4)).toEqual([
+      standing,
+      {
+        ticketTypeId: newType.ticketTypeId,
+        eventName: newType.eventName,
+        ticketTypeName: newType.name,
+        quantity: 4,
+        unitPriceMinor: 7000,
+        currency: 'EUR',
+      },
+    ]);
+  });
+
+  it('When the line would go over the limit, then there is no result; at the limit there is one', () => {
+    expect(withTicketsAdded([standing], ticketType(standing, 4500), MAX_LINE_QUANTITY - 1)).toBeUndefined();
+    expect(withTicketsAdded([standing], ticketType(standing, 4500), MAX_LINE_QUANTITY - 2)?.[0]?.quantity).toBe(
+      MAX_LINE_QUANTITY,
+    );
   });
 });
