@@ -6,6 +6,8 @@ const ConfigSchema = z.object({
   PORT: envPort(3000),
   /** Fallback wake-up of the relay; a commit in any instance wakes it at once (LISTEN/NOTIFY). */
   OUTBOX_POLL_INTERVAL_MS: envInt(1_000, { min: 10, max: 600_000 }),
+  /** After a wake-up, the relay waits this long for more commits before it claims a batch. */
+  OUTBOX_BATCH_LINGER_MS: envInt(5, { min: 0, max: 1_000 }),
   /** Wait before the outbox listener's connection is opened again after it dropped. */
   OUTBOX_LISTEN_RECONNECT_MS: envInt(1_000, { min: 10, max: 600_000 }),
   /** Rows claimed per batch: also the window of messages awaiting broker confirms. */

@@ -91,6 +91,7 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
       exchange,
       batchSize: config.OUTBOX_BATCH_SIZE,
       pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
+      lingerMs: config.OUTBOX_BATCH_LINGER_MS,
       retryMaxDelayMs,
     },
   );
@@ -122,7 +123,11 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
     log,
     pool,
     outbox: { exchange, appId: SERVICE_NAME },
-    onCommitted: () => relay.wake(),
+    // A listening instance hears its own commits as well: one wake per commit, not two (the second
+    // would cost the relay an empty claim).
+    onCommitted: () => {
+      if (!listener.isListening()) relay.wake();
+    },
     brokerReady: () => publisher.isReady(),
     isDraining: () => draining,
     metrics,

@@ -12,7 +12,11 @@ export type OutboxListenerSettings = {
   timeoutMs?: number;
 };
 
-export type OutboxListener = { close: () => Promise<void> };
+export type OutboxListener = {
+  /** True while LISTEN is in place: this instance's own commits reach its relay through it too. */
+  isListening: () => boolean;
+  close: () => Promise<void>;
+};
 
 /**
  * Hears every instance's outbox commits (`pg_notify` in the insert's transaction) and wakes this
@@ -31,10 +35,12 @@ export function listenForOutboxRows(
   let retryTimer: NodeJS.Timeout | undefined;
   let closed = false;
   let listenedBefore = false;
+  let listening = false;
 
   const retry = (failed: pg.Client, err: unknown) => {
     // Only the newest client may schedule: a late 'end' of an old one must not start a second.
     if (closed || failed !== latest || retryTimer) return;
+    listening = false;
     log.warn({ err }, 'outbox listener lost its database connection; relay polls until it is back');
     failed.end().catch(() => undefined);
     retryTimer = setTimeout(() => {
@@ -71,11 +77,13 @@ export function listenForOutboxRows(
     }
     log.info({ channel: OUTBOX_CHANNEL, again: listenedBefore }, 'outbox listener listening');
     listenedBefore = true;
+    listening = true;
     onRows();
   };
 
   void connect();
   return {
+    isListening: () => listening && !closed,
     close: async () => {
       closed = true;
       clearTimeout(retryTimer);

@@ -18,6 +18,12 @@ export type RelaySettings = {
   exchange: string;
   batchSize: number;
   pollIntervalMs: number;
+  /**
+   * After a wake-up, how long the relay lets more commits gather before it claims: at a steady
+   * rate each batch then carries the rows of that window for one claim's round trips, instead of
+   * one claim per commit.
+   */
+  lingerMs: number;
   /** Longest wait before a row the broker refused is tried again. */
   retryMaxDelayMs: number;
 };
@@ -87,8 +93,22 @@ export class OutboxRelay {
       });
       // A full batch that went through means more rows may be waiting: go again at once.
       const more = summary && summary.claimed === this.settings.batchSize && summary.failed === 0;
-      if (!more && !this.woken && !this.stopping) await this.sleep(this.settings.pollIntervalMs);
+      if (more || this.stopping) continue;
+      if (!this.woken) await this.sleep(this.settings.pollIntervalMs);
+      if (this.woken && !this.stopping && this.settings.lingerMs > 0) await this.linger();
     }
+  }
+
+  /** Waits out the linger; only stop() cuts it short. */
+  private linger(): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, this.settings.lingerMs);
+      this.wakeSleeper = () => {
+        if (!this.stopping) return;
+        clearTimeout(timer);
+        resolve();
+      };
+    });
   }
 
   private sleep(ms: number): Promise<void> {

@@ -7,6 +7,7 @@ describe('loadConfig', () => {
     expect(loadConfig({})).toMatchObject({
       PORT: 3000,
       OUTBOX_POLL_INTERVAL_MS: 1000,
+      OUTBOX_BATCH_LINGER_MS: 5,
       OUTBOX_BATCH_SIZE: 200,
       OUTBOX_CONFIRM_TIMEOUT_MS: 10_000,
       TOPOLOGY_PREFIX: '',
