@@ -76,12 +76,12 @@ export async function waitForPublished(
 }
 
 export type StageTimings = {
-  /** outbox.created_at (the API's transaction) → notifications.sent_at (the provider answered). */
+  /** outbox.created_at (the API's write began) → notifications.sent_at (the provider answered). */
   acceptedToSent: LatencySummary;
-  /** outbox.created_at (BEGIN of the API's transaction) → occurredAt (the message built, just before the outbox insert and COMMIT). */
-  inApiTransaction: LatencySummary;
-  /** occurredAt → outbox.published_at (the relay's batch transaction that took the row began). */
-  builtToRelayed: LatencySummary;
+  /** occurredAt (the message built) → outbox.created_at (the statement that writes the change and the row began). */
+  builtToWritten: LatencySummary;
+  /** outbox.created_at → outbox.published_at (the relay's batch transaction that took the row began). */
+  writtenToRelayed: LatencySummary;
   /** outbox.published_at → notifications.created_at (publish, confirm, queue, delivery, claim). */
   relayedToClaimed: LatencySummary;
   /** notifications.created_at → sent_at (template, provider call). */
@@ -125,8 +125,8 @@ export async function readStageTimings(db: pg.Pool, run: RunRows = ALL_ROWS): Pr
     rows.length === 0 ? 0 : rows.map(pick).reduce((m, v) => (kind === 'min' ? Math.min(m, v) : Math.max(m, v)));
   return {
     acceptedToSent: of((row) => row.s - row.a),
-    inApiTransaction: of((row) => row.o - row.a),
-    builtToRelayed: of((row) => row.r - row.o),
+    builtToWritten: of((row) => row.a - row.o),
+    writtenToRelayed: of((row) => row.r - row.a),
     relayedToClaimed: of((row) => row.c - row.r),
     claimedToSent: of((row) => row.s - row.c),
     sentToSettled: of((row) => row.u - row.s),

@@ -227,12 +227,12 @@ export function renderMarkdown(run: RunResult): string {
     '',
     '## Where the time goes (per notification, ms, p50 / p99) and each stage’s own rate',
     '',
-    '| scenario | in API transaction | built → relayed | relayed → claimed | claimed → sent | sent → settled | ingest /s | relay /s | handler /s | drain after last accept ms |',
+    '| scenario | built → written | written → relayed | relayed → claimed | claimed → sent | sent → settled | ingest /s | relay /s | handler /s | drain after last accept ms |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
   );
   for (const s of run.scenarios) {
     lines.push(
-      `| ${s.spec.name} | ${p(s.stages.inApiTransaction, 'p50', 'p99')} | ${p(s.stages.builtToRelayed, 'p50', 'p99')} | ` +
+      `| ${s.spec.name} | ${p(s.stages.builtToWritten, 'p50', 'p99')} | ${p(s.stages.writtenToRelayed, 'p50', 'p99')} | ` +
         `${p(s.stages.relayedToClaimed, 'p50', 'p99')} | ` +
         `${p(s.stages.claimedToSent, 'p50', 'p99')} | ${p(s.stages.sentToSettled, 'p50', 'p99')} | ` +
         `${n(s.stageRates.ingestNotificationsPerSec)} | ${n(s.stageRates.relayPerSec)} | ${n(s.stageRates.handlerPerSec)} | ` +
@@ -273,8 +273,8 @@ export function renderMarkdown(run: RunResult): string {
     lines.push('', '## CPU profiles (self time, busy CPU only)', '', ...profiled.flatMap(renderProfiles));
   lines.push(
     '',
-    'accepted = BEGIN of the API transaction that wrote the outbox row (outbox.created_at); built = the message’s',
-    'occurredAt, set just before the outbox insert and COMMIT; relayed = BEGIN of the relay batch that took the row',
+    'built = the message’s occurredAt, set just before the API’s write; written = accepted = the start of the one',
+    'statement that wrote the change and its outbox row (outbox.created_at); relayed = BEGIN of the relay batch that took the row',
     '(outbox.published_at), so publish and confirm fall in “relayed → claimed”; claimed = the handler’s row insert',
     '(notifications.created_at); sent = the provider answered (notifications.sent_at); settled = the row marked sent',
     '(updated_at). End to end /s counts from the first request handed to the API to the last sent (drain scenarios: from',

@@ -51,8 +51,8 @@ function result(
       acceptedToSentMs: latency,
     },
     stages: {
-      inApiTransaction: latency,
-      builtToRelayed: latency,
+      builtToWritten: latency,
+      writtenToRelayed: latency,
       relayedToClaimed: latency,
       claimedToSent: latency,
       sentToSettled: latency,
