@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type System, startLoad, startSystem, verifySystem } from '../test-support/system/index.js';
 import { buildIfNeeded, sourceVersion } from './lib/build.js';
+import { handlerDefaultPrefetch } from './lib/handler-defaults.js';
 import { ADMIN_DATABASE_URL, AMQP_URL, cleanupOnAbort, runAllCleanups } from './lib/infrastructure.js';
 import { describeMachine } from './lib/machine.js';
 import { renderMinuteTable, renderSoak, type SoakResult } from './lib/soak-report.js';
@@ -77,7 +78,11 @@ async function main(): Promise<number> {
     label: 'soak',
     amqpUrl: AMQP_URL,
     adminDatabaseUrl: ADMIN_DATABASE_URL,
-    handlerEnv: { LOG_LEVEL: 'warn', PREFETCH: '50', MAINTENANCE_INTERVAL_MS: String(MAINTENANCE_INTERVAL_MS) },
+    handlerEnv: {
+      LOG_LEVEL: 'warn',
+      PREFETCH: String(handlerDefaultPrefetch()),
+      MAINTENANCE_INTERVAL_MS: String(MAINTENANCE_INTERVAL_MS),
+    },
     ticketingEnv: { LOG_LEVEL: 'warn', MAINTENANCE_INTERVAL_MS: String(MAINTENANCE_INTERVAL_MS) },
     // Bounded, so that the sandbox's memory stays flat too: emails are then not counted from it.
     sandboxEnv: { SANDBOX_MAX_STORED: '20000', SANDBOX_MAX_STORED_BYTES: String(64 * 1024 ** 2) },

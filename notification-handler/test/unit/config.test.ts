@@ -7,7 +7,8 @@ describe('handler config', () => {
     const config = loadConfig({});
     expect(config).toMatchObject({
       PORT: 3001,
-      PREFETCH: 50,
+      PREFETCH: 500,
+      MAILJET_MAX_CONCURRENT_CALLS: 16,
       usesSandbox: true,
       mailjet: { apiUrl: SANDBOX_DEFAULTS.url, apiKey: SANDBOX_DEFAULTS.apiKey },
       retryPolicy: { maxRetries: 3, delay: { kind: 'fixed', delayMs: 2_000 } },
