@@ -1,5 +1,5 @@
-import { Agent, request } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { type JsonAnswer, JsonClient } from '../../test-support/system/json-client.js';
 import { SEEDED_TICKET_TYPE_IDS } from '../../test-support/system/load-generator.js';
 
 export type LoadResult = {
@@ -21,8 +21,6 @@ export type LoadResult = {
   trackingIds: string[];
 };
 
-type Answer = { status: number; body: Record<string, unknown> | undefined };
-
 /**
  * One checkout flow through the REST API: create a cart, add a ticket (a notification), check out
  * (a second one). What the API accepted before a failure still counts: it must still be sent.
@@ -40,12 +38,10 @@ class FlowDriver {
     flowsCompleted: 0,
     trackingIds: [],
   };
-  private readonly agent: Agent;
-  private readonly url: URL;
+  private readonly client: JsonClient;
 
   constructor(baseUrl: string, sockets: number) {
-    this.url = new URL(baseUrl);
-    this.agent = new Agent({ keepAlive: true, maxSockets: sockets });
+    this.client = new JsonClient(baseUrl, { sockets });
   }
 
   async flow(index: number): Promise<boolean> {
@@ -62,7 +58,7 @@ class FlowDriver {
   }
 
   close(): void {
-    this.agent.destroy();
+    this.client.close();
   }
 
   private accept(body: Record<string, unknown> | undefined): boolean {
@@ -76,9 +72,9 @@ class FlowDriver {
   private async post(path: string, body: unknown): Promise<Record<string, unknown> | undefined> {
     if (this.result.startedAt === 0) this.result.startedAt = Date.now();
     const begin = performance.now();
-    const answer = await this.send(path, body).catch(
-      (error: Error): Answer => ({ status: 0, body: { error: error.message } }),
-    );
+    const answer = await this.client
+      .post(path, body)
+      .catch((error: Error): JsonAnswer => ({ status: 0, body: { error: error.message } }));
     this.result.latencies.push(performance.now() - begin);
     this.result.requests += 1;
     this.result.finishedAt = Date.now();
@@ -88,35 +84,6 @@ class FlowDriver {
       this.result.errorSamples.push(`POST ${path} → ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`);
     }
     return undefined;
-  }
-
-  private send(path: string, body: unknown): Promise<Answer> {
-    const payload = body === undefined ? '' : JSON.stringify(body);
-    const headers: Record<string, string | number> = { 'content-length': Buffer.byteLength(payload) };
-    if (payload) headers['content-type'] = 'application/json';
-    return new Promise((resolve, reject) => {
-      const req = request(
-        { host: this.url.hostname, port: this.url.port, method: 'POST', path, agent: this.agent, headers },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('error', reject);
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let parsed: Record<string, unknown> | undefined;
-            try {
-              parsed = text ? (JSON.parse(text) as Record<string, unknown>) : undefined;
-            } catch {
-              parsed = { raw: text.slice(0, 200) };
-            }
-            resolve({ status: res.statusCode ?? 0, body: parsed });
-          });
-        },
-      );
-      req.setTimeout(30_000, () => req.destroy(new Error('no answer within 30 s')));
-      req.on('error', reject);
-      req.end(payload);
-    });
   }
 }
 

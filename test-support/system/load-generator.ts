@@ -1,4 +1,5 @@
 import { waitFor } from '../wait.js';
+import { JsonClient } from './json-client.js';
 
 /** Ticket types seeded by ticketing-service/migrations/001_catalog.sql. */
 export const SEEDED_TICKET_TYPE_IDS = [1, 2, 3, 4, 5, 6].map((n) => `a1000000-0000-4000-8000-00000000000${n}`);
@@ -84,17 +85,12 @@ export function startLoad(options: LoadOptions): LoadRun {
     finish = resolve;
   });
 
+  const client = new JsonClient(options.baseUrl, { sockets: maxConcurrent });
   const post = async (base: string, step: string, path: string, body?: unknown) => {
     try {
-      const response = await fetch(`${base}${path}`, {
-        method: 'POST',
-        headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(options.requestTimeoutMs ?? 10_000),
-      });
-      const text = await response.text();
-      if (response.status === 201) return JSON.parse(text);
-      count(`${step}: ${response.status}`);
+      const answer = await client.post(path, body, { timeoutMs: options.requestTimeoutMs ?? 10_000, baseUrl: base });
+      if (answer.status === 201) return answer.body as any;
+      count(`${step}: ${answer.status}`);
     } catch (error) {
       count(`${step}: ${causeOf(error)}`);
     }
@@ -125,6 +121,7 @@ export function startLoad(options: LoadOptions): LoadRun {
   const result = (): LoadResult => ({ startedAt, endedAt: Date.now(), accepted, stats });
   const settle = async () => {
     while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    client.close();
     const final = result();
     finish(final);
     return final;
