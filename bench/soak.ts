@@ -19,6 +19,7 @@ import {
   readTableRows,
   residentSetSizes,
 } from './lib/soak-samples.js';
+import { judgeSoak, WINDOW_MINUTES } from './lib/soak-verdict.js';
 
 const USAGE = `npm run soak -- [options]
   --minutes N   how long the load runs (default 20)
@@ -117,6 +118,15 @@ async function main(): Promise<number> {
         await acceptedToSent(system.db, acceptedInMinute(load.accepted, load.startedAt, sample.minute)),
       );
     }
+    const window = async (firstMinute: number) => {
+      const minutes = Array.from({ length: WINDOW_MINUTES }, (_, i) => firstMinute + i);
+      const accepted = minutes.flatMap((minute) => acceptedInMinute(load.accepted, load.startedAt, minute));
+      return (await acceptedToSent(system.db, accepted)).latencyMs;
+    };
+    const verdict =
+      samples.length >= 2 * WINDOW_MINUTES
+        ? judgeSoak(samples, { first: await window(1), last: await window(samples.length - WINDOW_MINUTES + 1) })
+        : undefined;
     const result: SoakResult = {
       command: `npm run soak -- ${process.argv.slice(2).join(' ')}`.trim(),
       startedAt: startedAt.toISOString(),
@@ -127,6 +137,7 @@ async function main(): Promise<number> {
       autovacuum,
       maintenanceIntervalMs: MAINTENANCE_INTERVAL_MS,
       minutes: samples,
+      verdict,
       verification: {
         accepted: report.accepted,
         sent: report.sent,
@@ -144,7 +155,8 @@ async function main(): Promise<number> {
     const files = await writeResults(result, markdown, options.outDir);
     console.log(`\n${markdown}`);
     log(`results: ${files.join(', ')}`);
-    return report.problems.length === 0 ? 0 : 1;
+    const flat = !verdict || (verdict.p99Flat && verdict.memoryFlat);
+    return report.problems.length === 0 && flat ? 0 : 1;
   } finally {
     clearTimeout(timer);
     await release();

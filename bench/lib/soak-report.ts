@@ -1,6 +1,7 @@
 import type { VerifyReport } from '../../test-support/system/index.js';
 import type { MachineInfo } from './machine.js';
 import { type MinuteSample, WATCHED_TABLES } from './soak-samples.js';
+import { renderVerdict, type SoakVerdict } from './soak-verdict.js';
 
 export type SoakResult = {
   command: string;
@@ -13,6 +14,8 @@ export type SoakResult = {
   autovacuum: string;
   maintenanceIntervalMs: number;
   minutes: MinuteSample[];
+  /** Flatness, for a soak of ten minutes or more. */
+  verdict: SoakVerdict | undefined;
   verification: Pick<
     VerifyReport,
     'accepted' | 'sent' | 'failed' | 'lost' | 'notFinal' | 'unconfirmedRows' | 'problems'
@@ -90,6 +93,8 @@ export function renderSoak(result: SoakResult): string {
     renderMinuteTable(result.minutes),
     '',
     `Live rows at the end: ${liveRows}.`,
+    '',
+    ...renderVerdict(result.verdict),
     '',
     `Verification (test-support/system/verifier.ts): ${v.accepted} accepted, ${v.sent} sent, ${v.failed} failed, ${
       v.lost
