@@ -64,6 +64,8 @@ const VACUUM_STATEMENT_TIMEOUT_MS = 30 * 60_000;
 const CONNECT_TIMEOUT_MS = 5_000;
 /** Past this share of a table's rows dead or new, it is vacuumed even above the row threshold. */
 const VACUUM_SCALE = 0.1;
+const VACUUM_COST_DELAY_MS = 2;
+const VACUUM_COST_LIMIT = 200;
 
 /**
  * Every `intervalMs` (first run one interval after the start), one instance of the service takes
@@ -160,6 +162,11 @@ async function maintainLocked(client: pg.Client, settings: MaintenanceSettings):
   const changed: Record<string, number> = {};
   for (const task of settings.tasks) changed[task.name] = await task.run(client, context);
   await client.query(`SET statement_timeout = ${VACUUM_STATEMENT_TIMEOUT_MS}`);
+  // A VACUUM typed by hand runs flat out; autovacuum's pacing (a 2 ms rest per 200 cost units,
+  // its defaults) spreads the work, so that a vacuum of a large table does not take a core from
+  // the traffic for its whole length.
+  await client.query(`SET vacuum_cost_delay = ${VACUUM_COST_DELAY_MS}`);
+  await client.query(`SET vacuum_cost_limit = ${VACUUM_COST_LIMIT}`);
   const vacuumed = await vacuumIfNeeded(client, settings.tables, settings.vacuumThresholdRows);
   const worked = vacuumed.length > 0 || Object.values(changed).some((rows) => rows > 0);
   const line = { job: settings.name, changed, vacuumed, ms: Date.now() - startedAt };
