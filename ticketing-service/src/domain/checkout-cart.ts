@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
 import type { Money } from '@notify/shared';
 import { AppError } from '@notify/shared/platform';
 import { findCartWithItems } from '../db/cart-repository.js';
 import { placeOrderWithNotification } from '../db/order-repository.js';
 import { toCart } from './cart.js';
 import { requireOpenCart, retryWhileCartChanges } from './load-cart.js';
+import { newId } from './new-id.js';
 import { type CommandContext, checkoutCompletedMessage, prepareNotification } from './notifications.js';
 
 export type CheckoutResult = {
@@ -21,7 +21,7 @@ export async function checkoutCart(context: CommandContext, cartId: string): Pro
     const cart = toCart(found.cart, found.items);
     if (cart.lines.length === 0) throw new AppError(409, 'cart_empty', `cart ${cartId} has no tickets`);
 
-    const orderId = randomUUID();
+    const orderId = newId();
     const notification = prepareNotification(context, checkoutCompletedMessage(cart, orderId, new Date()));
     const placed = await placeOrderWithNotification(
       context.client,

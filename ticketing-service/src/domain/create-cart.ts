@@ -1,11 +1,11 @@
-import { randomUUID } from 'node:crypto';
 import { insertCart } from '../db/cart-repository.js';
 import { type Cart, type Customer, toCart } from './cart.js';
+import { newId } from './new-id.js';
 import type { CommandContext } from './notifications.js';
 
 export async function createCart({ client }: CommandContext, customer: Customer): Promise<Cart> {
   const row = await insertCart(client, {
-    cartId: randomUUID(),
+    cartId: newId(),
     customerEmail: customer.email,
     customerName: customer.name,
   });

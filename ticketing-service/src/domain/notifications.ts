@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
 import { encodeNotification, type NotificationMessageInput } from '@notify/shared';
 import { formatTraceparent, type TraceContext } from '@notify/shared/platform';
 import type { PoolClient } from 'pg';
 import type { OutboxInsert } from '../db/outbox-repository.js';
 import { type Cart, summaryLines } from './cart.js';
+import { newId } from './new-id.js';
 
 /** Where this instance addresses its messages; stored on each outbox row. */
 export type OutboxTarget = { exchange: string; appId: string };
@@ -17,7 +17,7 @@ export type CommandContext = { client: PoolClient; outbox: OutboxTarget; trace: 
 export function ticketAddedMessage(cart: Cart, occurredAt: Date): NotificationMessageInput {
   return {
     schemaVersion: 1,
-    trackingId: randomUUID(),
+    trackingId: newId(),
     operation: 'ticket.added_to_checkout',
     occurredAt: occurredAt.toISOString(),
     recipient: cart.customer,
@@ -28,7 +28,7 @@ export function ticketAddedMessage(cart: Cart, occurredAt: Date): NotificationMe
 export function checkoutCompletedMessage(cart: Cart, orderId: string, occurredAt: Date): NotificationMessageInput {
   return {
     schemaVersion: 1,
-    trackingId: randomUUID(),
+    trackingId: newId(),
     operation: 'checkout.completed',
     occurredAt: occurredAt.toISOString(),
     recipient: cart.customer,
