@@ -17,7 +17,7 @@ import {
   acceptedToSent,
   type MinuteSample,
   readTableRows,
-  residentSetSizes,
+  trackPeakResidentSetSizes,
 } from './lib/soak-samples.js';
 import { judgeSoak, WINDOW_MINUTES } from './lib/soak-verdict.js';
 
@@ -155,7 +155,7 @@ async function main(): Promise<number> {
     const files = await writeResults(result, markdown, options.outDir);
     console.log(`\n${markdown}`);
     log(`results: ${files.join(', ')}`);
-    const flat = !verdict || (verdict.p99Flat && verdict.memoryFlat);
+    const flat = !verdict || (verdict.p99Flat && verdict.memoryFlat !== false);
     return report.problems.length === 0 && flat ? 0 : 1;
   } finally {
     clearTimeout(timer);
@@ -167,25 +167,30 @@ async function main(): Promise<number> {
 async function sampleEachMinute(system: System, load: ReturnType<typeof startLoad>, minutes: number) {
   const samples: MinuteSample[] = [];
   let previous = { started: 0, skipped: 0, failed: 0 };
-  for (let minute = 1; minute <= minutes; minute++) {
-    const due = load.startedAt + minute * 60_000;
-    await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
-    const inMinute = acceptedInMinute(load.accepted, load.startedAt, minute);
-    const { started, skipped, failed } = load.stats;
-    samples.push({
-      minute,
-      accepted: inMinute.length,
-      ...(await acceptedToSent(system.db, inMinute)),
-      rssMiB: await residentSetSizes(system),
-      tables: await readTableRows(system.db),
-      flowsStarted: started - previous.started,
-      flowsSkipped: skipped - previous.skipped,
-      flowErrors: failed - previous.failed,
-    });
-    previous = { started, skipped, failed };
-    const table = renderMinuteTable(samples).split('\n');
-    if (minute === 1) console.log(`${table[0]}\n${table[1]}`);
-    console.log(table.at(-1));
+  const memory = trackPeakResidentSetSizes(system, 1_000);
+  try {
+    for (let minute = 1; minute <= minutes; minute++) {
+      const due = load.startedAt + minute * 60_000;
+      await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
+      const inMinute = acceptedInMinute(load.accepted, load.startedAt, minute);
+      const { started, skipped, failed } = load.stats;
+      samples.push({
+        minute,
+        accepted: inMinute.length,
+        ...(await acceptedToSent(system.db, inMinute)),
+        rssPeakMiB: await memory.takePeaks(),
+        tables: await readTableRows(system.db),
+        flowsStarted: started - previous.started,
+        flowsSkipped: skipped - previous.skipped,
+        flowErrors: failed - previous.failed,
+      });
+      previous = { started, skipped, failed };
+      const table = renderMinuteTable(samples).split('\n');
+      if (minute === 1) console.log(`${table[0]}\n${table[1]}`);
+      console.log(table.at(-1));
+    }
+  } finally {
+    memory.stop();
   }
   return samples;
 }

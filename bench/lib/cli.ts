@@ -54,6 +54,9 @@ export type BenchOptions = {
    */
   cluster: boolean;
   clusterHandlers: number[];
+  /** Settings for every scenario's services, on top of the bench's own: what an A/B of one setting needs. */
+  ticketingEnv: Record<string, string>;
+  handlerEnv: Record<string, string>;
 };
 
 export const USAGE = `npm run bench -- [options]
@@ -83,7 +86,9 @@ export const USAGE = `npm run bench -- [options]
   --cluster            only the handler's drain (--drain latencies, --sweep-count) on a three-node RabbitMQ
                        cluster of the run's own with 1, 2, 3 handlers, after the same drain on the single
                        broker; writes cluster.json / cluster.md (needs root, rabbitmq-server, setpriv)
-  --cluster-handlers N[,N...]  handler counts of the --cluster scenarios (default 1,2,3)`;
+  --cluster-handlers N[,N...]  handler counts of the --cluster scenarios (default 1,2,3)
+  --ticketing-env K=V[,K=V...] settings for the ticketing service in every scenario (e.g. OUTBOX_BATCH_LINGER_MS=20)
+  --handler-env K=V[,K=V...]   settings for the handler in every scenario (PREFETCH: use --prefetch)`;
 
 const DEFAULTS = {
   count: 20_000,
@@ -136,6 +141,8 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       only: text,
       cluster: { type: 'boolean' },
       'cluster-handlers': text,
+      'ticketing-env': text,
+      'handler-env': text,
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -180,7 +187,27 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       .filter((name) => name !== ''),
     cluster: values.cluster ?? false,
     clusterHandlers: list('cluster-handlers', values['cluster-handlers'] ?? DEFAULTS['cluster-handlers'], 1, 10),
+    ticketingEnv: settings('ticketing-env', values['ticketing-env']),
+    handlerEnv: handlerSettings(values['handler-env']),
   };
+}
+
+/** The scenarios' PREFETCH is the bench's to set (--prefetch): the report prints it per scenario. */
+function handlerSettings(raw: string | undefined): Record<string, string> {
+  const env = settings('handler-env', raw);
+  if ('PREFETCH' in env) throw new UsageError('--handler-env cannot set PREFETCH: use --prefetch');
+  return env;
+}
+
+/** `K=V,K=V`: environment settings. Names as the services spell them, so that a typo fails here, not silently. */
+function settings(name: string, raw: string | undefined): Record<string, string> {
+  if (raw === undefined || raw.trim() === '') return {};
+  const entries = raw.split(',').map((item) => {
+    const match = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(item.trim());
+    if (!match) throw new UsageError(`--${name} takes NAME=value pairs separated by commas, got "${item}"`);
+    return [match[1] as string, match[2] as string] as const;
+  });
+  return Object.fromEntries(entries);
 }
 
 function wholeNumber(name: string, raw: string, min: number, max: number): number {

@@ -36,6 +36,11 @@ function clusterScenarios(options: BenchOptions, prefetch: number): ScenarioSpec
 
 /** The run's scenarios in order, at the handler's default PREFETCH unless --prefetch says otherwise. */
 export function planScenarios(options: BenchOptions, handlerDefault: number): ScenarioSpec[] {
+  const { ticketingEnv, handlerEnv } = options;
+  return chooseScenarios(options, handlerDefault).map((spec) => ({ ...spec, ticketingEnv, handlerEnv }));
+}
+
+function chooseScenarios(options: BenchOptions, handlerDefault: number): ScenarioSpec[] {
   const prefetch = effectivePrefetch(options, handlerDefault);
   if (options.cluster) return clusterScenarios(options, prefetch);
   const { profile, concurrency } = options;

@@ -43,6 +43,9 @@ export type ScenarioSpec = {
   handlers?: number;
   /** On the run's RabbitMQ cluster (`ScenarioContext.cluster`) rather than the machine's broker. */
   onCluster?: boolean;
+  /** --ticketing-env / --handler-env. */
+  ticketingEnv?: Record<string, string>;
+  handlerEnv?: Record<string, string>;
 } /** drain: the handler is stopped while the API takes the load, then started to drain the queue alone. */ & (
   | { mode: 'closed' | 'drain'; notifications: number; concurrency: number; maxSeconds: number }
   | { mode: 'open'; checkoutsPerSecond: number; seconds: number }
@@ -112,6 +115,8 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
     profileDir,
     brokerUrls,
     handlers: spec.handlers,
+    ticketingEnv: spec.ticketingEnv,
+    handlerEnv: spec.handlerEnv,
   });
   try {
     context.log(`  system ${system.id} up (database ${system.databaseName}, prefix ${system.prefix})`);

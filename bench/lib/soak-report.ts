@@ -35,7 +35,7 @@ export function renderMinuteTable(samples: MinuteSample[]): string {
     'flows started / skipped / failed',
     'accepted → sent p50 / p99 ms',
     'not sent',
-    ...SERVICES.map((name) => `RSS ${name} MiB`),
+    ...SERVICES.map((name) => `RSS peak ${name} MiB`),
     ...WATCHED_TABLES.map((table) => `dead rows (vacuums) ${short(table)}`),
   ];
   const lines = [
@@ -49,7 +49,7 @@ export function renderMinuteTable(samples: MinuteSample[]): string {
       `${sample.flowsStarted} / ${sample.flowsSkipped} / ${sample.flowErrors}`,
       `${sample.latencyMs.p50} / ${sample.latencyMs.p99}`,
       String(sample.notSent),
-      ...SERVICES.map((name) => String(sample.rssMiB[name] ?? '-')),
+      ...SERVICES.map((name) => String(sample.rssPeakMiB[name] ?? '-')),
       ...WATCHED_TABLES.map((table) => {
         const rows = sample.tables[table];
         return rows ? `${rows.dead} (${rows.vacuums})` : '-';
@@ -86,8 +86,8 @@ export function renderSoak(result: SoakResult): string {
     } s (MAINTENANCE_INTERVAL_MS).`,
     '',
     'Per minute: notifications accepted (201) in that minute, and of those: accepted → sent (from the',
-    "load generator's 201 to the handler's `sent_at`, read once the run ended), resident memory of each",
-    "process at the minute's end (/proc/<pid>/status VmRSS), and the dead rows of each table then",
+    "load generator's 201 to the handler's `sent_at`, read once the run ended), the highest resident memory",
+    'of each process in the minute (/proc/<pid>/status VmRSS, read every second), and the dead rows of each table at its end',
     '(pg_stat_user_tables.n_dead_tup) with the number of times it was vacuumed so far.',
     '',
     renderMinuteTable(result.minutes),

@@ -26,8 +26,8 @@ export type MinuteSample = {
   latencyMs: LatencySummary;
   /** Of those, not sent when the latency was read. */
   notSent: number;
-  /** Resident set size of each service process, MiB. */
-  rssMiB: Record<string, number | null>;
+  /** Highest resident set size of each service process during the minute (read every second), MiB. */
+  rssPeakMiB: Record<string, number | null>;
   tables: Record<string, TableRows>;
   /** Checkout flows started, and starts skipped because too many were in flight, this minute. */
   flowsStarted: number;
@@ -102,4 +102,31 @@ export async function residentSetSizes(system: System): Promise<Record<string, n
   const sizes: Record<string, number | null> = {};
   for (const service of system.processes) sizes[service.name] = await residentMiB(service.pid);
   return sizes;
+}
+
+/**
+ * Reads each process's RSS every `everyMs` and keeps the highest since the last `takePeaks()`:
+ * one reading a minute would land anywhere on the garbage collector's saw-tooth.
+ */
+export function trackPeakResidentSetSizes(system: System, everyMs: number) {
+  let peaks: Record<string, number | null> = {};
+  const read = async () => {
+    const now = await residentSetSizes(system);
+    for (const [name, rss] of Object.entries(now)) {
+      const before = peaks[name];
+      peaks[name] = rss === null ? (before ?? null) : Math.max(rss, before ?? 0);
+    }
+  };
+  const timer = setInterval(() => void read(), everyMs);
+  timer.unref();
+  return {
+    /** The peaks since the previous call (with one last reading), and a fresh start. */
+    async takePeaks(): Promise<Record<string, number | null>> {
+      await read();
+      const taken = peaks;
+      peaks = {};
+      return taken;
+    },
+    stop: () => clearInterval(timer),
+  };
 }

@@ -13,29 +13,28 @@ export type SoakVerdict = {
   /** lastWindow.p99 ÷ firstWindow.p99 − 1: how much the p99 grew (negative: it fell). */
   p99Growth: number;
   p99Flat: boolean;
-  /** Per process: RSS at the end of the warm-up (the first window) and the most it reached after. */
-  memory: Array<{ process: string; afterWarmUpMiB: number; peakAfterMiB: number; growth: number; flat: boolean }>;
-  memoryFlat: boolean;
+  /**
+   * Per process: the highest RSS of the five minutes after the warm-up (minutes 6-10) and of the
+   * last five. Empty when the soak is shorter than three windows: the two would overlap.
+   */
+  memory: Array<{ process: string; afterWarmUpMiB: number; lastWindowMiB: number; growth: number; flat: boolean }>;
+  /** Undefined when memory was not judged (a soak shorter than three windows). */
+  memoryFlat: boolean | undefined;
 };
 
 /**
  * Judges a soak of at least two windows: the last five minutes' p99 grew by at most 20 % over the
- * first five's, and no process's memory grew by more than 10 % after the first five minutes.
+ * first five's; and, from three windows on, no process's peak memory in the last five minutes is
+ * more than 10 % above its peak in the five minutes after the warm-up. Peaks over whole windows,
+ * not readings at one instant: a garbage-collected heap saws up and down by tens of MiB within a
+ * minute, and what a deployment has to provide for, and what a leak raises, is the top of that saw.
  */
 export function judgeSoak(
   minutes: MinuteSample[],
   windows: { first: LatencySummary; last: LatencySummary },
 ): SoakVerdict | undefined {
   if (minutes.length < 2 * WINDOW_MINUTES) return undefined;
-  const warmUpEnd = minutes[WINDOW_MINUTES - 1] as MinuteSample;
-  const after = minutes.slice(WINDOW_MINUTES);
-  const memory = Object.entries(warmUpEnd.rssMiB).flatMap(([process, afterWarmUpMiB]) => {
-    const later = after.map((sample) => sample.rssMiB[process]).filter((rss): rss is number => typeof rss === 'number');
-    if (afterWarmUpMiB === null || later.length === 0) return [];
-    const peakAfterMiB = Math.max(...later);
-    const growth = peakAfterMiB / afterWarmUpMiB - 1;
-    return [{ process, afterWarmUpMiB, peakAfterMiB, growth, flat: growth <= MAX_MEMORY_GROWTH }];
-  });
+  const memory = minutes.length < 3 * WINDOW_MINUTES ? [] : judgeMemory(minutes);
   const p99Growth = windows.last.p99 / windows.first.p99 - 1;
   return {
     firstWindow: windows.first,
@@ -43,8 +42,27 @@ export function judgeSoak(
     p99Growth,
     p99Flat: p99Growth <= MAX_P99_GROWTH,
     memory,
-    memoryFlat: memory.every((entry) => entry.flat),
+    memoryFlat: memory.length === 0 ? undefined : memory.every((entry) => entry.flat),
   };
+}
+
+function judgeMemory(minutes: MinuteSample[]): SoakVerdict['memory'] {
+  const afterWarmUp = minutes.slice(WINDOW_MINUTES, 2 * WINDOW_MINUTES);
+  const last = minutes.slice(-WINDOW_MINUTES);
+  const peak = (window: MinuteSample[], process: string) => {
+    const readings = window
+      .map((sample) => sample.rssPeakMiB[process])
+      .filter((rss): rss is number => typeof rss === 'number');
+    return readings.length === 0 ? undefined : Math.max(...readings);
+  };
+  const processes = Object.keys(minutes[0]?.rssPeakMiB ?? {});
+  return processes.flatMap((process) => {
+    const afterWarmUpMiB = peak(afterWarmUp, process);
+    const lastWindowMiB = peak(last, process);
+    if (afterWarmUpMiB === undefined || lastWindowMiB === undefined) return [];
+    const growth = lastWindowMiB / afterWarmUpMiB - 1;
+    return [{ process, afterWarmUpMiB, lastWindowMiB, growth, flat: growth <= MAX_MEMORY_GROWTH }];
+  });
 }
 
 const percent = (ratio: number) => `${ratio >= 0 ? '+' : ''}${Math.round(ratio * 1000) / 10} %`;
@@ -55,8 +73,10 @@ export function renderVerdict(verdict: SoakVerdict | undefined): string[] {
   return [
     `Latency: accepted → sent over the first ${WINDOW_MINUTES} minutes p50 / p99 ${first.p50} / ${first.p99} ms, over the last ${WINDOW_MINUTES} ${last.p50} / ${last.p99} ms: p99 ${percent(verdict.p99Growth)} (at most +${MAX_P99_GROWTH * 100} %): **${verdict.p99Flat ? 'flat' : 'grew'}**.`,
     '',
-    `Memory after the first ${WINDOW_MINUTES} minutes (RSS then → most after, MiB): ${verdict.memory
-      .map((m) => `${m.process} ${m.afterWarmUpMiB} → ${m.peakAfterMiB} (${percent(m.growth)})`)
-      .join(', ')} (at most +${MAX_MEMORY_GROWTH * 100} % each): **${verdict.memoryFlat ? 'flat' : 'grew'}**.`,
+    verdict.memoryFlat === undefined
+      ? `Memory: not judged (a soak of at least ${3 * WINDOW_MINUTES} minutes is: warm-up, the window after it, the last window).`
+      : `Memory, highest RSS in minutes ${WINDOW_MINUTES + 1}-${2 * WINDOW_MINUTES} (after the warm-up) → in the last ${WINDOW_MINUTES} minutes, MiB: ${verdict.memory
+          .map((m) => `${m.process} ${m.afterWarmUpMiB} → ${m.lastWindowMiB} (${percent(m.growth)})`)
+          .join(', ')} (at most +${MAX_MEMORY_GROWTH * 100} % each): **${verdict.memoryFlat ? 'flat' : 'grew'}**.`,
   ];
 }

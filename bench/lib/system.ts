@@ -13,6 +13,9 @@ export type BenchSystemSettings = {
   brokerUrls?: string[] | undefined;
   /** Handler processes (1 by default). */
   handlers?: number | undefined;
+  /** --ticketing-env / --handler-env: on top of the bench's settings . */
+  ticketingEnv?: Record<string, string> | undefined;
+  handlerEnv?: Record<string, string> | undefined;
 };
 
 const PRELOAD = new URL('../cpu-profile-preload.mjs', import.meta.url).href;
@@ -45,9 +48,10 @@ export async function startBenchSystem(
       RETRY_MAX_RETRIES: '3',
       RETRY_DELAY_MS: '2000',
       SHUTDOWN_TIMEOUT_MS: '15000',
+      ...settings.handlerEnv,
       ...profile('handler'),
     },
-    ticketingEnv: { LOG_LEVEL: 'warn', ...profile('ticketing') },
+    ticketingEnv: { LOG_LEVEL: 'warn', ...settings.ticketingEnv, ...profile('ticketing') },
   });
   const release = cleanupOnAbort(() => system.stop());
   return { ...system, release };

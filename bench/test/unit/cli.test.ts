@@ -73,4 +73,21 @@ describe('bench options', () => {
     expect(parseOptions([])).toMatchObject({ cluster: false });
     expect(() => parseOptions(['--cluster-handlers', '0'])).toThrow(/--cluster-handlers must be between 1 and 10/);
   });
+
+  it('When --ticketing-env and --handler-env are given, then their settings land as maps; a malformed pair or PREFETCH is refused', () => {
+    expect(
+      parseOptions([
+        '--ticketing-env',
+        'OUTBOX_BATCH_LINGER_MS=20,OUTBOX_BATCH_SIZE=500',
+        '--handler-env',
+        'LOG_LEVEL=info',
+      ]),
+    ).toMatchObject({
+      ticketingEnv: { OUTBOX_BATCH_LINGER_MS: '20', OUTBOX_BATCH_SIZE: '500' },
+      handlerEnv: { LOG_LEVEL: 'info' },
+    });
+    expect(parseOptions([])).toMatchObject({ ticketingEnv: {}, handlerEnv: {} });
+    expect(() => parseOptions(['--ticketing-env', 'linger=20'])).toThrow(/--ticketing-env takes NAME=value pairs/);
+    expect(() => parseOptions(['--handler-env', 'PREFETCH=10'])).toThrow(/use --prefetch/);
+  });
 });

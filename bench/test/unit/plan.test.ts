@@ -31,6 +31,15 @@ describe('bench scenario plan', () => {
     expect(specs.map((spec) => spec.prefetch)).toEqual(specs.map(() => 200));
   });
 
+  it('When service settings are given, then every scenario carries them', () => {
+    const specs = planScenarios(options('--ticketing-env', 'OUTBOX_BATCH_LINGER_MS=20', '--sendgrid', 'none'), 137);
+    expect(specs.length).toBeGreaterThan(1);
+    for (const spec of specs) {
+      expect(spec.ticketingEnv).toEqual({ OUTBOX_BATCH_LINGER_MS: '20' });
+      expect(spec.handlerEnv).toEqual({});
+    }
+  });
+
   it('When --cluster is given without --prefetch, then its drains run at the handler’s default too', () => {
     const specs = planScenarios(options('--cluster'), 137);
     expect(specs.map((spec) => spec.prefetch)).toEqual([137, 137, 137, 137]);

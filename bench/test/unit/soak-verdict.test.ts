@@ -8,7 +8,7 @@ const minute = (n: number, handlerMiB: number): MinuteSample => ({
   accepted: 18_000,
   latencyMs: summarize([50]),
   notSent: 0,
-  rssMiB: { handler: handlerMiB, ticketing: 180 },
+  rssPeakMiB: { handler: handlerMiB, ticketing: 180 },
   tables: {},
   flowsStarted: 9_000,
   flowsSkipped: 0,
@@ -17,10 +17,15 @@ const minute = (n: number, handlerMiB: number): MinuteSample => ({
 const latencies = (p99: number) => summarize([...Array(90).fill(40), ...Array(10).fill(p99)]);
 
 describe('judgeSoak', () => {
-  it('When the last window p99 grew by a fifth or less and memory held, then the soak is flat', () => {
-    const minutes = Array.from({ length: 20 }, (_, i) => minute(i + 1, i < 5 ? 100 + i * 10 : 150));
+  it('When the last window p99 grew by a fifth or less and memory held after the warm-up, then the soak is flat', () => {
+    // Growth during the warm-up (minutes 1-5) is allowed; a saw-tooth after it is not growth.
+    const minutes = Array.from({ length: 20 }, (_, i) => minute(i + 1, i < 5 ? 100 + i * 10 : i % 2 ? 150 : 160));
     const verdict = judgeSoak(minutes, { first: latencies(500), last: latencies(590) });
     expect(verdict).toMatchObject({ p99Flat: true, memoryFlat: true });
+    expect(verdict?.memory.find((m) => m.process === 'handler')).toMatchObject({
+      afterWarmUpMiB: 160,
+      lastWindowMiB: 160,
+    });
   });
 
   it('When the last window p99 grew by more than a fifth, then latency is not flat', () => {
@@ -29,15 +34,22 @@ describe('judgeSoak', () => {
   });
 
   it('When a process grows by more than a tenth after warm-up, then memory is not flat and that process says so', () => {
-    const minutes = Array.from({ length: 10 }, (_, i) => minute(i + 1, i < 5 ? 150 : 150 + i * 5));
+    // Minutes 6-10 peak at 150 + 9 * 3 = 177, the last five at 150 + 19 * 3 = 207: +17 %.
+    const minutes = Array.from({ length: 20 }, (_, i) => minute(i + 1, 150 + i * 3));
     const verdict = judgeSoak(minutes, { first: latencies(500), last: latencies(500) });
     expect(verdict?.memoryFlat).toBe(false);
     expect(verdict?.memory.find((m) => m.process === 'handler')).toMatchObject({
-      afterWarmUpMiB: 150,
-      peakAfterMiB: 195,
+      afterWarmUpMiB: 177,
+      lastWindowMiB: 207,
       flat: false,
     });
     expect(verdict?.memory.find((m) => m.process === 'ticketing')?.flat).toBe(true);
+  });
+
+  it('When the soak has two windows but not three, then latency is judged and memory is not', () => {
+    const minutes = Array.from({ length: 12 }, (_, i) => minute(i + 1, 150 + i * 50));
+    const verdict = judgeSoak(minutes, { first: latencies(500), last: latencies(500) });
+    expect(verdict).toMatchObject({ p99Flat: true, memoryFlat: undefined, memory: [] });
   });
 
   it('When the soak is shorter than two windows, then it is not judged', () => {

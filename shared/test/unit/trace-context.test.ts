@@ -60,6 +60,15 @@ describe('newTraceContext', () => {
     expect(second.traceId).not.toBe(first.traceId);
     expect(second.spanId).not.toBe(first.spanId);
   });
+
+  it('When thousands of traces start, across many refills of the random pool, then no id repeats and each is valid', () => {
+    // 24 bytes a trace: 2,000 of them refill the 4 KiB pool about a dozen times.
+    const traces = Array.from({ length: 2_000 }, () => newTraceContext());
+    const ids = traces.flatMap((trace) => [trace.traceId, trace.spanId]);
+
+    expect(new Set(ids).size).toBe(ids.length);
+    for (const trace of traces) expect(formatTraceparent(trace)).toMatch(FORMAT);
+  });
 });
 
 describe('continueTrace', () => {

@@ -32,14 +32,3 @@ export async function listTicketTypes(db: Db): Promise<TicketTypeRow[]> {
   );
   return result.rows;
 }
-
-export async function findTicketType(db: Db, ticketTypeId: string): Promise<TicketTypeRow | undefined> {
-  const result = await db.query<TicketTypeRow>({
-    name: 'ticketing.find-ticket-type',
-    text: `SELECT ${TICKET_TYPE_COLUMNS}
-             FROM ticketing.ticket_types t JOIN ticketing.events e ON e.id = t.event_id
-            WHERE t.id = $1`,
-    values: [ticketTypeId],
-  });
-  return result.rows[0];
-}
