@@ -71,16 +71,24 @@ export function createQueueSampler(settings: QueueSamplerSettings) {
     void dropped?.then((open) => open.close()).catch(() => undefined);
   }
 
+  /**
+   * Our own timer rather than `AbortSignal.any([stopped, AbortSignal.timeout()])`: Node 20 keeps a
+   * WeakRef in `stopped` for each composite signal ever made from it, one per sample for the life
+   * of the process.
+   */
   function withTimeout<T>(work: Promise<T>): Promise<T> {
-    const timeout = AbortSignal.any([stopped.signal, AbortSignal.timeout(settings.timeoutMs)]);
-    return Promise.race([
-      work,
-      new Promise<never>((_, reject) =>
-        timeout.addEventListener('abort', () => reject(new Error('checkQueue did not answer in time')), {
-          once: true,
-        }),
-      ),
-    ]);
+    let giveUp: () => void = () => undefined;
+    const bound = new Promise<never>((_, reject) => {
+      giveUp = () => reject(new Error('checkQueue did not answer in time'));
+    });
+    const timer = setTimeout(giveUp, settings.timeoutMs);
+    // Unref'd: a sampler must never be what keeps the process alive.
+    timer.unref();
+    stopped.signal.addEventListener('abort', giveUp, { once: true });
+    return Promise.race([work, bound]).finally(() => {
+      clearTimeout(timer);
+      stopped.signal.removeEventListener('abort', giveUp);
+    });
   }
 
   return {

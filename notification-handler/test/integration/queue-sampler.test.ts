@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { openTestBroker, type TestBroker, uniquePrefix } from '../../../test-support/broker.js';
 import { silentLogger } from '../../../test-support/logger.js';
 import { waitFor } from '../../../test-support/wait.js';
@@ -40,5 +40,29 @@ describe('queue sampler (queue depths for /metrics)', () => {
     expect(samples.get(queue)?.at(-1)).toBe(3);
     // The connection and its other channels carry on.
     expect((await broker.channel.checkQueue(queue)).messageCount).toBe(3);
+  });
+
+  it('When it samples round after round, then it makes no composite abort signal per read (Node 20 keeps each one)', async () => {
+    await sampler?.stop();
+    const any = vi.spyOn(AbortSignal, 'any');
+    const timeout = vi.spyOn(AbortSignal, 'timeout');
+    let reads = 0;
+    sampler = createQueueSampler({
+      queues: [queue],
+      intervalMs: 5,
+      timeoutMs: 2_000,
+      onSample: () => void reads++,
+      log: silentLogger,
+    });
+    try {
+      sampler.attach(broker.connection);
+      await waitFor(() => (reads >= 30 ? true : undefined), { what: 'thirty reads' });
+
+      expect(any).not.toHaveBeenCalled();
+      expect(timeout).not.toHaveBeenCalled();
+    } finally {
+      any.mockRestore();
+      timeout.mockRestore();
+    }
   });
 });

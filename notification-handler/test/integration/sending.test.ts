@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildMessage } from '../../../test-support/messages.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
@@ -92,5 +92,19 @@ describe('sending notifications (outbound call and state)', () => {
     expect(lines[0]).toMatchObject({ level: 30, operation: message.operation, attempts: 1 });
     expect(lines[0]?.durationMs).toEqual(expect.any(Number));
     expect(JSON.stringify(harness.logs.lines)).not.toContain(message.recipient.email);
+  });
+
+  it('When many messages are handled on one connection, then none of them makes a composite abort signal (Node 20 keeps each one)', async () => {
+    // A per-message AbortSignal.any left a WeakRef behind in the shutdown signal: 100 MiB an hour at 400/s.
+    const any = vi.spyOn(AbortSignal, 'any');
+    try {
+      const messages = Array.from({ length: 40 }, () => buildMessage());
+      for (const message of messages) harness.publish(message);
+      for (const message of messages) expect((await harness.settled(message.trackingId)).status).toBe('sent');
+
+      expect(any).not.toHaveBeenCalled();
+    } finally {
+      any.mockRestore();
+    }
   });
 });
