@@ -48,52 +48,70 @@ export function outboxInsertValues({ exchange, encoded, traceId }: OutboxInsert)
 }
 
 /**
- * Locks up to `limit` due rows for this exchange until the caller's transaction ends, in the order
- * they became due (a new row is due at once, a refused one after its backoff): the index outbox_due
- * (exchange, available_at, id) WHERE published_at IS NULL holds them in that order, so the claim
- * reads the rows it takes and nothing else. SKIP LOCKED lets another relay take the next rows
- * instead of waiting; a row updated to published by a relay that committed meanwhile is re-checked
- * by PostgreSQL and left out.
+ * Claims up to `limit` due rows for this exchange and marks them published, in the caller's
+ * transaction: one round trip where a claim and a separate mark took two. The mark is seen by
+ * nobody until that transaction commits, and the relay commits only once the broker has confirmed
+ * the batch; a row it could not publish is handed back with `releaseUnpublished` before the
+ * commit, and if the process dies meanwhile the rollback hands back every row. Due rows are taken
+ * in the order they became due (a new row is due at once, a refused one after its backoff): the
+ * index outbox_due (exchange, available_at, id) WHERE published_at IS NULL holds them in that
+ * order, so the claim reads the rows it takes and nothing else, and the update reaches them by
+ * primary key. SKIP LOCKED lets another relay take the next rows instead of waiting.
  */
-export async function claimPendingBatch(db: Db, exchange: string, limit: number): Promise<OutboxRow[]> {
-  const result = await db.query<OutboxRow>(
-    `SELECT id, tracking_id AS "trackingId", exchange, routing_key AS "routingKey", content, properties, attempts
-       FROM ticketing.outbox
-      WHERE published_at IS NULL AND exchange = $1 AND available_at <= now()
-      ORDER BY available_at, id
-      LIMIT $2
-      FOR UPDATE SKIP LOCKED`,
-    [exchange, limit],
-  );
-  return result.rows;
+export async function claimDueRows(db: Db, exchange: string, limit: number): Promise<OutboxRow[]> {
+  const result = await db.query<OutboxRow & { availableAt: Date }>({
+    name: 'ticketing.outbox-claim',
+    text: `WITH due AS (
+        SELECT id FROM ticketing.outbox
+         WHERE published_at IS NULL AND exchange = $1 AND available_at <= now()
+         ORDER BY available_at, id
+         LIMIT $2
+         FOR UPDATE SKIP LOCKED)
+      UPDATE ticketing.outbox o SET published_at = now()
+       WHERE o.id = ANY(ARRAY(SELECT id FROM due))
+      RETURNING o.id, o.tracking_id AS "trackingId", o.exchange, o.routing_key AS "routingKey", o.content,
+                o.properties, o.attempts, o.available_at AS "availableAt"`,
+    values: [exchange, limit],
+  });
+  // RETURNING keeps no order: publish in the order the rows became due.
+  return result.rows
+    .sort((a, b) => a.availableAt.getTime() - b.availableAt.getTime() || compareIds(a.id, b.id))
+    .map(({ availableAt: _dueAt, ...row }) => row);
 }
 
-export async function markPublished(db: Db, ids: string[]): Promise<void> {
-  if (ids.length === 0) return;
-  await db.query(`UPDATE ticketing.outbox SET published_at = now() WHERE id = ANY($1::bigint[])`, [ids]);
+/** bigint ids arrive as strings: a shorter one is smaller. */
+function compareIds(a: string, b: string): number {
+  return a.length - b.length || (a < b ? -1 : a > b ? 1 : 0);
 }
 
-export type PublishFailure = {
+/** A claimed row the broker did not confirm. */
+export type UnpublishedRow = {
   id: string;
-  error: string;
+  /** Why, when a publish was attempted: it counts as an attempt. Absent: never sent (the batch stopped first). */
+  error?: string;
   /** The broker answered no (nack, unroutable): wait before the next try instead of looping on it. */
-  refused: boolean;
+  refused?: boolean;
 };
 
-/** Refused rows back off 1 s, 2 s, 4 s... up to `maxDelayMs`; others stay due at once. */
-export async function recordFailures(db: Db, failures: PublishFailure[], maxDelayMs: number): Promise<void> {
-  if (failures.length === 0) return;
+/**
+ * Hands claimed rows back as pending, in the claiming transaction. An attempted one counts an
+ * attempt and keeps its error; a refused one backs off 1 s, 2 s, 4 s... up to `maxDelayMs`;
+ * others are due again at once.
+ */
+export async function releaseUnpublished(db: Db, rows: UnpublishedRow[], maxDelayMs: number): Promise<void> {
+  if (rows.length === 0) return;
   await db.query(
     `UPDATE ticketing.outbox o
-        SET attempts = o.attempts + 1,
-            last_error = f.error,
+        SET published_at = NULL,
+            attempts = o.attempts + CASE WHEN f.error IS NULL THEN 0 ELSE 1 END,
+            last_error = coalesce(f.error, o.last_error),
             available_at = CASE WHEN f.refused
               THEN now() + make_interval(secs => least(power(2, least(o.attempts, 30)), $4::float8 / 1000))
               ELSE o.available_at END
        FROM unnest($1::bigint[], $2::text[], $3::boolean[]) AS f (id, error, refused)
       -- The rows are found by primary key from the ids, never by joining the whole table to the input.
       WHERE o.id = ANY($1::bigint[]) AND o.id = f.id`,
-    [failures.map((f) => f.id), failures.map((f) => f.error), failures.map((f) => f.refused), maxDelayMs],
+    [rows.map((r) => r.id), rows.map((r) => r.error ?? null), rows.map((r) => r.refused ?? false), maxDelayMs],
   );
 }
 

@@ -1,12 +1,6 @@
 import { inTransaction, type Logger, type OutgoingMessage, type PublishOutcome } from '@notify/shared/platform';
 import type pg from 'pg';
-import {
-  claimPendingBatch,
-  markPublished,
-  type OutboxRow,
-  type PublishFailure,
-  recordFailures,
-} from '../db/outbox-repository.js';
+import { claimDueRows, type OutboxRow, releaseUnpublished, type UnpublishedRow } from '../db/outbox-repository.js';
 
 export type BatchPublisher = {
   isReady: () => boolean;
@@ -31,10 +25,13 @@ export type RelaySettings = {
 export type BatchSummary = { claimed: number; published: number; refused: number; failed: number };
 
 /**
- * Moves committed outbox rows to RabbitMQ. A batch is claimed with FOR UPDATE SKIP LOCKED in a
- * transaction held while it is published and confirmed: other relays skip those rows, and if this
- * process dies mid-batch its locks go with its connection and the rows are simply pending again.
- * A row is marked published only after the broker confirmed it, so delivery is at least once.
+ * Moves committed outbox rows to RabbitMQ. A batch is claimed and marked published in one
+ * statement (FOR UPDATE SKIP LOCKED) of a transaction held while it is published and confirmed:
+ * other relays skip those rows, and if this process dies mid-batch its locks and its uncommitted
+ * mark go with its connection and the rows are simply pending again. The transaction commits only
+ * after the broker confirmed, with the rows it did not confirm handed back first, so a row is
+ * published for good only once confirmed: delivery is at least once. Three round trips a batch:
+ * BEGIN, the claim, COMMIT.
  */
 export class OutboxRelay {
   private loop: Promise<void> | undefined;
@@ -75,7 +72,7 @@ export class OutboxRelay {
     const { pool, publisher } = this.deps;
     if (!publisher.isReady()) return { claimed: 0, published: 0, refused: 0, failed: 0 };
     const summary = await inTransaction(pool, async (client) => {
-      const rows = await claimPendingBatch(client, this.settings.exchange, this.settings.batchSize);
+      const rows = await claimDueRows(client, this.settings.exchange, this.settings.batchSize);
       if (rows.length === 0) return { claimed: 0, published: 0, refused: 0, failed: 0 };
       const outcomes = await publisher.publishBatch(rows.map(toOutgoing));
       return this.record(client, rows, outcomes);
@@ -122,20 +119,21 @@ export class OutboxRelay {
   }
 
   private async record(client: pg.PoolClient, rows: OutboxRow[], outcomes: PublishOutcome[]): Promise<BatchSummary> {
-    const published: string[] = [];
-    const failures: PublishFailure[] = [];
+    let published = 0;
+    const unpublished: UnpublishedRow[] = [];
     rows.forEach((row, index) => {
       const outcome = outcomes[index] ?? { status: 'not_sent', reason: 'no outcome' };
-      if (outcome.status === 'published') published.push(row.id);
-      else if (outcome.status !== 'not_sent') {
-        failures.push({ id: row.id, error: outcome.reason, refused: outcome.status === 'refused' });
+      if (outcome.status === 'published') published++;
+      else if (outcome.status === 'not_sent') unpublished.push({ id: row.id });
+      else {
+        unpublished.push({ id: row.id, error: outcome.reason, refused: outcome.status === 'refused' });
         this.logFailure(row, outcome);
       }
     });
-    await markPublished(client, published);
-    await recordFailures(client, failures, this.settings.retryMaxDelayMs);
-    const refused = failures.filter((failure) => failure.refused).length;
-    const summary = { claimed: rows.length, published: published.length, refused, failed: failures.length - refused };
+    await releaseUnpublished(client, unpublished, this.settings.retryMaxDelayMs);
+    const failures = unpublished.filter((row) => row.error !== undefined);
+    const refused = failures.filter((row) => row.refused).length;
+    const summary = { claimed: rows.length, published, refused, failed: failures.length - refused };
     this.deps.log.debug({ ...summary, exchange: this.settings.exchange }, 'outbox batch relayed');
     return summary;
   }

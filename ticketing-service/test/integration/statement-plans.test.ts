@@ -18,7 +18,7 @@ import {
   saveIdempotentResponse,
 } from '../../src/db/idempotency-key-repository.js';
 import { placeOrderWithNotification } from '../../src/db/order-repository.js';
-import { claimPendingBatch, markPublished, purgePublished, recordFailures } from '../../src/db/outbox-repository.js';
+import { claimDueRows, purgePublished, releaseUnpublished } from '../../src/db/outbox-repository.js';
 import { TICKET_TYPES } from '../support/harness.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -72,12 +72,11 @@ async function recordHotStatements() {
   await recorder.record('claim idempotency key', () => claimIdempotencyKey(db, key, 'f'.repeat(64), 24));
   await recorder.record('find idempotency key', () => findIdempotencyKey(db, key));
   await recorder.record('save idempotent response', () => saveIdempotentResponse(db, key, 201, { cartId }));
-  await recorder.record('relay claim', () => claimPendingBatch(db, EXCHANGE, 200));
-  await recorder.record('relay mark published', () => markPublished(db, ids));
-  await recorder.record('relay record failures', () =>
-    recordFailures(
+  await recorder.record('relay claim and mark', () => claimDueRows(db, EXCHANGE, 200));
+  await recorder.record('relay release unpublished', () =>
+    releaseUnpublished(
       db,
-      ids.slice(0, 5).map((id) => ({ id, error: 'returned: NO_ROUTE', refused: true })),
+      [...ids.slice(0, 5).map((id) => ({ id, error: 'returned: NO_ROUTE', refused: true })), { id: ids[5] as string }],
       30_000,
     ),
   );
