@@ -12,14 +12,9 @@ import { handlerDefaultPrefetch } from './lib/handler-defaults.js';
 import { ADMIN_DATABASE_URL, AMQP_URL, cleanupOnAbort, runAllCleanups } from './lib/infrastructure.js';
 import { describeMachine } from './lib/machine.js';
 import { renderMinuteTable, renderSoak, type SoakResult } from './lib/soak-report.js';
-import {
-  acceptedInMinute,
-  acceptedToSent,
-  type MinuteSample,
-  readTableRows,
-  trackPeakResidentSetSizes,
-} from './lib/soak-samples.js';
+import { acceptedInMinute, acceptedToSent, type MinuteSample, trackPeakResidentSetSizes } from './lib/soak-samples.js';
 import { judgeSoak, WINDOW_MINUTES } from './lib/soak-verdict.js';
+import { readTableRows } from './lib/table-rows.js';
 
 const USAGE = `npm run soak -- [options]
   --minutes N   how long the load runs (default 20)

@@ -11,15 +11,20 @@ export type MachineInfo = {
   rabbitmq: string;
   erlang: string;
   postgresql: string;
+  /**
+   * The server's `autovacuum`. Off (as on this project's CI machine), nothing but the services'
+   * own maintenance removes dead rows: see the dead-row table of each run.
+   */
+  autovacuum: string;
   /** 1-minute load average at the start: other work on the box shares these cores. */
   loadAverageAtStart: number;
 };
 
 export async function describeMachine(amqpUrl: string, databaseUrl: string): Promise<MachineInfo> {
-  const [cpuModel, broker, postgresql] = await Promise.all([
+  const [cpuModel, broker, { postgresql, autovacuum }] = await Promise.all([
     cpuModelName(),
     brokerVersion(amqpUrl),
-    pgVersion(databaseUrl),
+    pgSettings(databaseUrl),
   ]);
   return {
     nproc: os.availableParallelism(),
@@ -29,6 +34,7 @@ export async function describeMachine(amqpUrl: string, databaseUrl: string): Pro
     rabbitmq: broker.version,
     erlang: broker.platform,
     postgresql,
+    autovacuum,
     loadAverageAtStart: Math.round((os.loadavg()[0] ?? 0) * 100) / 100,
   };
 }
@@ -52,12 +58,14 @@ async function brokerVersion(url: string): Promise<{ version: string; platform: 
   }
 }
 
-async function pgVersion(url: string): Promise<string> {
+async function pgSettings(url: string): Promise<{ postgresql: string; autovacuum: string }> {
   const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
   await client.connect();
   try {
-    const { rows } = await client.query<{ server_version: string }>('SHOW server_version');
-    return rows[0]?.server_version ?? 'unknown';
+    const { rows } = await client.query<{ server_version: string; autovacuum: string }>(
+      `SELECT current_setting('server_version') AS server_version, current_setting('autovacuum') AS autovacuum`,
+    );
+    return { postgresql: rows[0]?.server_version ?? 'unknown', autovacuum: rows[0]?.autovacuum ?? 'unknown' };
   } finally {
     await client.end().catch(() => undefined);
   }

@@ -4,6 +4,7 @@ import type { MachineInfo } from './machine.js';
 import { POSTGRES_BACKENDS } from './memory.js';
 import type { ScenarioResult } from './scenario.js';
 import { fraction, type LatencySummary } from './stats.js';
+import { WATCHED_TABLES } from './table-rows.js';
 
 export type Baseline = { rabbitmq?: RabbitBaseline; postgres: PostgresBaseline[]; error?: string };
 /** met: null when the target could not be judged; `reason` then says why (by default: its scenario did not run). */
@@ -190,7 +191,7 @@ export function renderMarkdown(run: RunResult): string {
     `Services built from ${run.source?.commit ?? 'an unrecorded commit'}${run.source?.uncommittedServiceChanges ? ' with uncommitted changes in their sources' : ''}.`,
     '',
     `Machine: ${m.nproc} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, RabbitMQ ${m.rabbitmq} (${m.erlang}), ` +
-      `PostgreSQL ${m.postgresql}; load average ${m.loadAverageAtStart} at the start (other work shares the cores).`,
+      `PostgreSQL ${m.postgresql} (autovacuum ${m.autovacuum ?? 'not recorded'}); load average ${m.loadAverageAtStart} at the start (other work shares the cores).`,
     '',
     '## Pipeline',
     '',
@@ -241,6 +242,7 @@ export function renderMarkdown(run: RunResult): string {
   }
   lines.push(...renderCpu(run.scenarios, run.machine.nproc));
   lines.push(...renderMemory(run.scenarios));
+  lines.push(...renderDeadRows(run.scenarios, run.machine.autovacuum));
   lines.push(...renderCluster(run.scenarios));
   lines.push('', '## Baseline (same run, same machine, amqplib / pg alone)', '');
   const b = run.baseline;
@@ -351,6 +353,31 @@ function renderMemory(scenarios: ScenarioResult[]): string[] {
         return use ? `${mib(use.peakMiB)} / ${mib(use.endMiB)}` : '';
       });
       return `| ${s.spec.name} | ${cells.join(' | ')} | ${s.memory.samples} |`;
+    }),
+  ];
+}
+
+/** What the history costs a server whose autovacuum is off: dead rows the services' maintenance has yet to clear. */
+function renderDeadRows(scenarios: ScenarioResult[], autovacuum: string | undefined): string[] {
+  // Runs recorded before the tables were read have none.
+  const read = scenarios.filter((s) => s.tables);
+  if (read.length === 0) return [];
+  const short = (table: string) => table.split('.').at(-1) as string;
+  return [
+    '',
+    '## Dead rows at the end (vacuums so far)',
+    '',
+    `PostgreSQL autovacuum: **${autovacuum ?? 'not recorded'}**. Per maintained table, once every notification of the scenario settled:`,
+    'pg_stat_user_tables.n_dead_tup, and in brackets the vacuums run on it so far (by the services’ maintenance or autovacuum).',
+    '',
+    `| scenario | ${WATCHED_TABLES.map(short).join(' | ')} |`,
+    `| --- | ${WATCHED_TABLES.map(() => '---:').join(' | ')} |`,
+    ...read.map((s) => {
+      const cells = WATCHED_TABLES.map((table) => {
+        const rows = s.tables[table];
+        return rows ? `${n(rows.dead)} (${rows.vacuums})` : '—';
+      });
+      return `| ${s.spec.name} | ${cells.join(' | ')} |`;
     }),
   ];
 }

@@ -25,6 +25,7 @@ import {
 } from './pipeline.js';
 import { type LatencySummary, ratePerSecond, summarize } from './stats.js';
 import { startBenchSystem } from './system.js';
+import { readTableRows, type TableRows } from './table-rows.js';
 import { type Verification, verifyDelivery } from './verify.js';
 
 export type ScenarioSpec = {
@@ -79,6 +80,8 @@ export type ScenarioResult = {
   cpu: CpuUse & { perNotificationMs: Record<string, number> };
   /** Resident memory of each process, sampled about once a second from the load's start to the last settle. */
   memory: MemoryUse;
+  /** Each maintained table's live and dead rows once everything settled, and its vacuums so far. */
+  tables: Record<string, TableRows>;
   complete: boolean;
   completion: string;
   verification: Verification;
@@ -147,6 +150,7 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
     const memoryUse = await memory.stop();
     context.log(`  ${settled.reason}: ${settled.progress.sent} sent, ${settled.progress.failed} failed`);
     const timings = await readStageTimings(system.db, run);
+    const tables = await readTableRows(system.db);
     if (context.samples.length === 0) context.samples.push(...(await readSamples(system.db, run)));
 
     // SIGTERM now: a clean exit is part of the check, and it writes the CPU profiles.
@@ -163,7 +167,10 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
     const sandbox = sandboxClient(system.sandboxUrl, 120_000);
     const verification = await verifyDelivery(system.db, sandbox, load.trackingIds, { queues, exits }, run);
     const profiles = profileDir ? await summarizeProfilesIn(profileDir) : undefined;
-    return assemble(spec, load, timings, settled, verification, { cpu, memory: memoryUse }, profiles, handlerStartedAt);
+    return {
+      ...assemble(spec, load, timings, settled, verification, { cpu, memory: memoryUse }, profiles, handlerStartedAt),
+      tables,
+    };
   } finally {
     await memory?.stop();
     await system.release();
@@ -211,7 +218,7 @@ function assemble(
   { cpu, memory }: { cpu: CpuUse; memory: MemoryUse },
   profiles: Record<string, ProfileSummary> | undefined,
   handlerStartedAt: number | undefined,
-): ScenarioResult {
+): Omit<ScenarioResult, 'tables'> {
   const notifications = load.trackingIds.length;
   const ingestMs = load.finishedAt - load.startedAt;
   // A drain counts from the handler's first claim: before it, nothing was consumed on purpose.

@@ -1,7 +1,8 @@
 import type { VerifyReport } from '../../test-support/system/index.js';
 import type { MachineInfo } from './machine.js';
-import { type MinuteSample, WATCHED_TABLES } from './soak-samples.js';
+import type { MinuteSample } from './soak-samples.js';
 import { renderVerdict, type SoakVerdict } from './soak-verdict.js';
+import { WATCHED_TABLES } from './table-rows.js';
 
 export type SoakResult = {
   command: string;

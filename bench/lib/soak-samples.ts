@@ -2,20 +2,7 @@ import { readFileSync } from 'node:fs';
 import type pg from 'pg';
 import type { AcceptedNotification, System } from '../../test-support/system/index.js';
 import { type LatencySummary, summarize } from './stats.js';
-
-/** The tables the services maintain themselves: their dead rows are what the soak watches. */
-export const WATCHED_TABLES = [
-  'notifications.notifications',
-  'notifications.notification_attempts',
-  'ticketing.outbox',
-  'ticketing.idempotency_keys',
-  'ticketing.carts',
-  'ticketing.cart_items',
-  'ticketing.orders',
-];
-
-/** Live and dead rows, and how many times the table was vacuumed so far (by the services' maintenance). */
-export type TableRows = { live: number; dead: number; vacuums: number };
+import type { TableRows } from './table-rows.js';
 
 /** One minute of the soak, as sampled at its end. */
 export type MinuteSample = {
@@ -53,16 +40,6 @@ function readStatus(pid: number): string | undefined {
   } catch {
     return undefined;
   }
-}
-
-export async function readTableRows(db: pg.Pool): Promise<Record<string, TableRows>> {
-  const { rows } = await db.query<{ name: string; live: number; dead: number; vacuums: number }>(
-    `SELECT schemaname || '.' || relname AS name, n_live_tup::float8 AS live, n_dead_tup::float8 AS dead,
-            (vacuum_count + autovacuum_count)::float8 AS vacuums
-       FROM pg_stat_user_tables WHERE schemaname || '.' || relname = ANY($1::text[])`,
-    [WATCHED_TABLES],
-  );
-  return Object.fromEntries(rows.map((row) => [row.name, { live: row.live, dead: row.dead, vacuums: row.vacuums }]));
 }
 
 /** accepted → sent of these notifications, from their rows; the ones not sent yet are counted apart. */

@@ -66,6 +66,7 @@ function result(
       perNotificationMs: measured.cpuMs ?? {},
     },
     memory: { intervalMs: 1_000, samples: 0, byProcess: {} },
+    tables: { 'ticketing.outbox': { live: 1_000, dead: 12_345, vacuums: 2 } },
     complete: true,
     completion: 'settled',
     verification: { ok: measured.ok ?? true, problems: [] } as unknown as ScenarioResult['verification'],
@@ -167,5 +168,25 @@ describe('bench targets', () => {
     expect(markdown).toMatch(
       /\| 5,000\/s at PREFETCH 200 \| does not count: PREFETCH 200 is not the handler’s default 50 \|/,
     );
+  });
+
+  it('When a run is rendered, then it prints the server’s autovacuum setting and each table’s dead rows', () => {
+    const scenarios = [result(closed(0))];
+    const markdown = renderMarkdown({
+      runId: 'test',
+      startedAt: '',
+      finishedAt: '',
+      command: '',
+      source: { commit: 'abc', uncommittedServiceChanges: false },
+      machine: { autovacuum: 'off' } as RunResult['machine'],
+      options: {} as RunResult['options'],
+      baseline: { postgres: [] },
+      scenarios,
+      targets: checkTargets(scenarios, HANDLER),
+    });
+    expect(markdown).toMatch(/\(autovacuum off\)/);
+    expect(markdown).toMatch(/PostgreSQL autovacuum: \*\*off\*\*/);
+    // The outbox column holds the scenario's dead rows; a table it did not read shows a dash.
+    expect(markdown).toMatch(/\| closed-0ms \| — \| — \| 12,345 \(2\) \| — \|/);
   });
 });
