@@ -73,6 +73,22 @@ function result(
   };
 }
 
+/** A run of these scenarios as the report renders it; the machine only as far as a test needs. */
+function renderRun(scenarios: ScenarioResult[], machine: Partial<RunResult['machine']> = {}): string {
+  return renderMarkdown({
+    runId: 'test',
+    startedAt: '',
+    finishedAt: '',
+    command: '',
+    source: { commit: 'abc', uncommittedServiceChanges: false },
+    machine: machine as RunResult['machine'],
+    options: {} as RunResult['options'],
+    baseline: { postgres: [] },
+    scenarios,
+    targets: checkTargets(scenarios, HANDLER),
+  });
+}
+
 const byTarget = (targets: TargetCheck[], words: string) => {
   const found = targets.find((t) => t.target.includes(words));
   if (!found) throw new Error(`no target mentions "${words}": ${targets.map((t) => t.target).join('; ')}`);
@@ -153,18 +169,7 @@ describe('bench targets', () => {
 
   it('When a target does not count, then the table says why instead of "not run"', () => {
     const scenarios = [result(closed(100, { prefetch: 200 }), { perSec: 5_000 })];
-    const markdown = renderMarkdown({
-      runId: 'test',
-      startedAt: '',
-      finishedAt: '',
-      command: '',
-      source: { commit: 'abc', uncommittedServiceChanges: false },
-      machine: {} as RunResult['machine'],
-      options: {} as RunResult['options'],
-      baseline: { postgres: [] },
-      scenarios,
-      targets: checkTargets(scenarios, HANDLER),
-    });
+    const markdown = renderRun(scenarios);
     expect(markdown).toMatch(
       /\| 5,000\/s at PREFETCH 200 \| does not count: PREFETCH 200 is not the handler’s default 50 \|/,
     );
@@ -172,18 +177,7 @@ describe('bench targets', () => {
 
   it('When a run is rendered, then it prints the server’s autovacuum setting and each table’s dead rows', () => {
     const scenarios = [result(closed(0))];
-    const markdown = renderMarkdown({
-      runId: 'test',
-      startedAt: '',
-      finishedAt: '',
-      command: '',
-      source: { commit: 'abc', uncommittedServiceChanges: false },
-      machine: { autovacuum: 'off' } as RunResult['machine'],
-      options: {} as RunResult['options'],
-      baseline: { postgres: [] },
-      scenarios,
-      targets: checkTargets(scenarios, HANDLER),
-    });
+    const markdown = renderRun(scenarios, { autovacuum: 'off' });
     expect(markdown).toMatch(/\(autovacuum off\)/);
     expect(markdown).toMatch(/PostgreSQL autovacuum: \*\*off\*\*/);
     // The outbox column holds the scenario's dead rows; a table it did not read shows a dash.
