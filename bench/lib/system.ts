@@ -13,7 +13,7 @@ export type BenchSystemSettings = {
   brokerUrls?: string[] | undefined;
   /** Handler processes (1 by default). */
   handlers?: number | undefined;
-  /** --ticketing-env / --handler-env: on top of the bench's settings . */
+  /** --ticketing-env / --handler-env: on top of the bench's settings. */
   ticketingEnv?: Record<string, string> | undefined;
   handlerEnv?: Record<string, string> | undefined;
 };

@@ -1,6 +1,8 @@
+import { once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@notify/shared/platform';
 import type { Channel, ChannelModel } from 'amqplib';
+import { withTimeout } from '../domain/abortable-sleep.js';
 
 export type QueueSamplerSettings = {
   queues: readonly string[];
@@ -38,7 +40,7 @@ export function createQueueSampler(settings: QueueSamplerSettings) {
 
   async function sample(queue: string): Promise<number> {
     try {
-      const { messageCount } = await withTimeout(openChannel().then((open) => open.checkQueue(queue)));
+      const { messageCount } = await bounded(openChannel().then((open) => open.checkQueue(queue)));
       if (failing.delete(queue)) log.info({ queue }, 'queue depth readable again');
       return messageCount;
     } catch (err) {
@@ -72,23 +74,19 @@ export function createQueueSampler(settings: QueueSamplerSettings) {
   }
 
   /**
-   * Our own timer rather than `AbortSignal.any([stopped, AbortSignal.timeout()])`: Node 20 keeps a
-   * WeakRef in `stopped` for each composite signal ever made from it, one per sample for the life
-   * of the process.
+   * Not `AbortSignal.any([stopped, AbortSignal.timeout()])`: Node 20 keeps a WeakRef in `stopped`
+   * for each composite signal ever made from it, one per sample for the life of the process.
+   * `withTimeout` runs its own timer and lets go of `stopped` when the read settles.
    */
-  function withTimeout<T>(work: Promise<T>): Promise<T> {
-    let giveUp: () => void = () => undefined;
-    const bound = new Promise<never>((_, reject) => {
-      giveUp = () => reject(new Error('checkQueue did not answer in time'));
-    });
-    const timer = setTimeout(giveUp, settings.timeoutMs);
-    // Unref'd: a sampler must never be what keeps the process alive.
-    timer.unref();
-    stopped.signal.addEventListener('abort', giveUp, { once: true });
-    return Promise.race([work, bound]).finally(() => {
-      clearTimeout(timer);
-      stopped.signal.removeEventListener('abort', giveUp);
-    });
+  function bounded<T>(work: Promise<T>): Promise<T> {
+    return withTimeout(stopped.signal, settings.timeoutMs, (signal) =>
+      Promise.race([
+        work,
+        once(signal, 'abort').then(() => {
+          throw new Error('checkQueue did not answer in time');
+        }),
+      ]),
+    );
   }
 
   return {
