@@ -1,4 +1,5 @@
 import amqp, { type ChannelModel, type RecoveringChannelModel } from 'amqplib';
+import { batchFrameWrites } from './amqp-write-batching.js';
 import { type AddressOrder, brokerAddresses } from './broker-addresses.js';
 import type { Logger } from './logger.js';
 
@@ -56,7 +57,10 @@ export async function connectBroker(
           : (settings.initialRetries ?? 3) + addresses.size - 1,
       maxRetries: Number.POSITIVE_INFINITY,
       waitForConnect: false,
-      setup,
+      setup: async (model: ChannelModel) => {
+        if (!batchFrameWrites(model)) brokerLog.warn('amqplib socket not found: frames are written one at a time');
+        await setup(model);
+      },
     },
   });
   connection.on('error', (err) => brokerLog.warn({ err, broker: addresses.current() }, 'broker connection error'));

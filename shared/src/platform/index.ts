@@ -1,3 +1,4 @@
+export { batchFrameWrites } from './amqp-write-batching.js';
 export * from './broker.js';
 export { type AddressOrder, type BrokerAddresses, brokerAddresses, toConnectOptions } from './broker-addresses.js';
 export * from './closers.js';
