@@ -16,6 +16,7 @@ export * from './logger.js';
 export * from './maintenance.js';
 export * from './metrics.js';
 export * from './migrations.js';
+export { takeRandomBytes } from './random-pool.js';
 export * from './request-logger.js';
 export * from './request-trace.js';
 export * from './trace-context.js';

@@ -1,4 +1,4 @@
-import { randomFillSync } from 'node:crypto';
+import { takeRandomBytes } from './random-pool.js';
 
 /** The HTTP header, and the AMQP header, that carry a W3C trace context between services. */
 export const TRACEPARENT_HEADER = 'traceparent';
@@ -54,21 +54,10 @@ export function continueTrace(traceparent: unknown): TraceContext {
   return parent ? childTraceContext(parent) : newTraceContext();
 }
 
-// One randomBytes call per id is a call into OpenSSL each time: 3.5 % of the ticketing service's
-// CPU and 6 % of the handler's at 1,000 notifications/s (bench --profile). Ids are cut from a pool
-// of random bytes instead, refilled 4 KiB at a time, as crypto.randomUUID does for its own.
-const pool = Buffer.alloc(4096);
-let poolOffset = pool.length;
-
 function randomHex(bytes: number): string {
   // All zeros is the one invalid id; 2^-64 at worst, but cheap to rule out.
   for (;;) {
-    if (poolOffset + bytes > pool.length) {
-      randomFillSync(pool);
-      poolOffset = 0;
-    }
-    const hex = pool.toString('hex', poolOffset, poolOffset + bytes);
-    poolOffset += bytes;
+    const hex = takeRandomBytes(bytes).toString('hex');
     if (!ALL_ZEROS.test(hex)) return hex;
   }
 }
