@@ -4,6 +4,7 @@ import type { ErrorRequestHandler, Express, RequestHandler } from 'express';
 import type { z } from 'zod';
 import { DEFAULT_HOST } from './config.js';
 import type { Logger } from './logger.js';
+import { requestLog } from './request-logger.js';
 
 export type ErrorDetail = { field: string; message: string };
 
@@ -42,16 +43,14 @@ export const notFound: RequestHandler = (req, _res, next) => {
 type HttpError = Error & { status?: number; statusCode?: number; type?: string; expose?: boolean };
 
 /** Last in the chain: known errors answer with their status; anything else is a logged 500. */
-export function errorHandler(log: Logger): ErrorRequestHandler {
+export function errorHandler(serviceLog: Logger): ErrorRequestHandler {
   return (error: HttpError, req, res, _next) => {
-    // The request logger's child, when mounted, carries the request's id and trace id.
-    const requestLog = (req as { log?: Logger }).log ?? log;
     const body = toErrorBody(error);
     if (body.status === 503) {
-      requestLog.warn({ err: error }, 'request refused: a dependency is unavailable');
+      requestLog(serviceLog, req, res).warn({ err: error }, 'request refused: a dependency is unavailable');
       res.set('Retry-After', '1');
     } else if (body.status >= 500) {
-      requestLog.error({ err: error }, 'request failed');
+      requestLog(serviceLog, req, res).error({ err: error }, 'request failed');
     }
     res.status(body.status).json({ error: { code: body.code, message: body.message, details: body.details } });
   };
