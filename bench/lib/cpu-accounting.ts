@@ -12,8 +12,10 @@ const TICKS_PER_SECOND = 100;
 export type CpuSnapshot = {
   at: number;
   byComponent: Record<string, number>;
+  /** Of that, the time spent in the kernel (system time): system calls, the network stack. */
+  kernelByComponent: Record<string, number>;
   /** PostgreSQL backends one by one (component, CPU ms): connections come and go between snapshots. */
-  backends: Map<number, { component: string; ms: number }>;
+  backends: Map<number, { component: string } & ProcessCpu>;
   machineBusyMs: number;
 };
 
@@ -21,6 +23,8 @@ export type CpuUse = {
   wallMs: number;
   /** CPU ms each component used in the window (all cores: 2 cores give at most 2 × wallMs). */
   componentMs: Record<string, number>;
+  /** Of componentMs, the kernel's (system time); absent in runs recorded before it was split. */
+  componentKernelMs?: Record<string, number>;
   /** Everything busy on the machine in the window, ours and other people's. */
   machineBusyMs: number;
   /** The machine's busy time that none of the components above account for. */
@@ -79,16 +83,21 @@ export async function runBackends(components: Components): Promise<Array<{ pid: 
 /** CPU time of our children, the broker, the run database's backends, this process, and the whole machine. */
 export async function snapshotCpu(components: Components): Promise<CpuSnapshot> {
   const byComponent: Record<string, number> = {};
+  const kernelByComponent: Record<string, number> = {};
   for (const [name, pids] of Object.entries(await componentPids(components))) {
-    let ms = 0;
-    for (const pid of pids) ms += await processCpuMs(pid);
-    byComponent[name] = ms;
+    byComponent[name] = 0;
+    kernelByComponent[name] = 0;
+    for (const pid of pids) {
+      const { ms, kernelMs } = await processCpu(pid);
+      byComponent[name] += ms;
+      kernelByComponent[name] += kernelMs;
+    }
   }
   // Backends are kept one by one: connections come and go between snapshots.
-  const backends = new Map<number, { component: string; ms: number }>();
+  const backends = new Map<number, { component: string } & ProcessCpu>();
   for (const { pid, component } of await runBackends(components))
-    backends.set(pid, { component, ms: await processCpuMs(pid) });
-  return { at: Date.now(), byComponent, backends, machineBusyMs: await machineBusyMs() };
+    backends.set(pid, { component, ...(await processCpu(pid)) });
+  return { at: Date.now(), byComponent, kernelByComponent, backends, machineBusyMs: await machineBusyMs() };
 }
 
 /**
@@ -97,28 +106,47 @@ export async function snapshotCpu(components: Components): Promise<CpuSnapshot> 
  */
 export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot): CpuUse {
   const componentMs: Record<string, number> = {};
+  const componentKernelMs: Record<string, number> = {};
   for (const [name, ms] of Object.entries(after.byComponent)) {
     componentMs[name] = Math.max(0, Math.round(ms - (before.byComponent[name] ?? 0)));
+    const kernelMs = (after.kernelByComponent[name] ?? 0) - (before.kernelByComponent[name] ?? 0);
+    componentKernelMs[name] = Math.max(0, Math.round(kernelMs));
   }
-  for (const [pid, { component, ms }] of after.backends) {
-    componentMs[component] = Math.round((componentMs[component] ?? 0) + ms - (before.backends.get(pid)?.ms ?? 0));
+  for (const [pid, { component, ms, kernelMs }] of after.backends) {
+    const earlier = before.backends.get(pid);
+    componentMs[component] = Math.round((componentMs[component] ?? 0) + ms - (earlier?.ms ?? 0));
+    componentKernelMs[component] = Math.round(
+      (componentKernelMs[component] ?? 0) + kernelMs - (earlier?.kernelMs ?? 0),
+    );
   }
   const machineBusy = Math.round(after.machineBusyMs - before.machineBusyMs);
   const ours = Object.values(componentMs).reduce((sum, ms) => sum + ms, 0);
   return {
     wallMs: after.at - before.at,
     componentMs,
+    componentKernelMs,
     machineBusyMs: machineBusy,
     otherMs: Math.max(0, machineBusy - ours),
   };
 }
 
-export async function processCpuMs(pid: number): Promise<number> {
+/** A process's CPU time so far, ms: all of it, and the part spent in the kernel. */
+export type ProcessCpu = { ms: number; kernelMs: number };
+
+export async function processCpu(pid: number): Promise<ProcessCpu> {
   const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
   // Fields after the command name (which may hold spaces) start at index 2: utime is 13, stime 14.
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(fields[11] ?? 0) + Number(fields[12] ?? 0);
-  return (ticks * 1_000) / TICKS_PER_SECOND;
+  const userTicks = Number(fields[11] ?? 0);
+  const kernelTicks = Number(fields[12] ?? 0);
+  return {
+    ms: ((userTicks + kernelTicks) * 1_000) / TICKS_PER_SECOND,
+    kernelMs: (kernelTicks * 1_000) / TICKS_PER_SECOND,
+  };
+}
+
+export async function processCpuMs(pid: number): Promise<number> {
+  return (await processCpu(pid)).ms;
 }
 
 /** Which of `candidates` holds the socket listening on `port` (from /proc/net/tcp and the fd tables). */

@@ -327,6 +327,30 @@ function renderCpu(scenarios: ScenarioResult[], cores: number): string[] {
       const cells = names.map((name) => fixed(per[name]));
       return `| ${s.spec.name} | ${cells.join(' | ')} | ${fixed(ours)} | ${fixed(per['other work on the machine'])} | ${n(ceiling)} | ${busy.toFixed(0)} |`;
     }),
+    ...renderKernelShare(scenarios, names),
+  ];
+}
+
+/**
+ * How much of each component's CPU the kernel spent (system time). A CPU profile counts a thread
+ * preempted inside a system call as time in that call, so `writev` can lead a profile whose
+ * process spends most of its CPU in user space: this says which it is.
+ */
+function renderKernelShare(scenarios: ScenarioResult[], names: string[]): string[] {
+  const split = scenarios.filter((s) => s.cpu.componentKernelMs);
+  if (split.length === 0) return [];
+  const share = (s: ScenarioResult, name: string) => {
+    const total = s.cpu.componentMs[name] ?? 0;
+    return total > 0 ? `${Math.round(((s.cpu.componentKernelMs?.[name] ?? 0) / total) * 100)}` : '—';
+  };
+  return [
+    '',
+    'Of each component’s CPU, the share spent in the kernel (system time, %): system calls, the network stack,',
+    'scheduling; the rest is the process’s own code.',
+    '',
+    `| scenario | ${names.join(' | ')} |`,
+    `| --- | ${names.map(() => '---:').join(' | ')} |`,
+    ...split.map((s) => `| ${s.spec.name} | ${names.map((name) => share(s, name)).join(' | ')} |`),
   ];
 }
 

@@ -183,4 +183,22 @@ describe('bench targets', () => {
     // The outbox column holds the scenario's dead rows; a table it did not read shows a dash.
     expect(markdown).toMatch(/\| closed-0ms \| — \| — \| 12,345 \(2\) \| — \|/);
   });
+
+  it('When the CPU was split into user and kernel time, then the report gives each component’s kernel share', () => {
+    const split = result(closed(0));
+    split.cpu = {
+      ...split.cpu,
+      componentMs: { ticketing: 1_000, handler: 400, sandbox: 0 },
+      componentKernelMs: { ticketing: 160, handler: 100, sandbox: 0 },
+    };
+    const unsplit = result(closed(100));
+    unsplit.cpu = { ...unsplit.cpu, componentMs: { ticketing: 1_000 } };
+
+    const markdown = renderRun([split, unsplit]);
+
+    expect(markdown).toMatch(/\| scenario \| ticketing \| handler \| sandbox \|\n\| --- \| ---: \| ---: \| ---: \|/);
+    expect(markdown).toMatch(/\| closed-0ms \| 16 \| 25 \| — \|/);
+    // A run recorded before the split has no row, rather than a share of zero.
+    expect(markdown).not.toMatch(/\| closed-100ms \| \d+ \| \d+ \| — \|/);
+  });
 });
