@@ -145,10 +145,6 @@ export async function processCpu(pid: number): Promise<ProcessCpu> {
   };
 }
 
-export async function processCpuMs(pid: number): Promise<number> {
-  return (await processCpu(pid)).ms;
-}
-
 /** Which of `candidates` holds the socket listening on `port` (from /proc/net/tcp and the fd tables). */
 async function listeningPid(port: number, candidates: number[]): Promise<number | undefined> {
   if (candidates.length <= 1) return candidates[0];

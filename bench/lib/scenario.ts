@@ -8,7 +8,7 @@ import {
   sandboxClient,
 } from '../../test-support/system/index.js';
 import type { SampleMessage } from './baseline.js';
-import { brokerPids, type CpuSnapshot, type CpuUse, cpuBetween, processCpuMs, snapshotCpu } from './cpu-accounting.js';
+import { brokerPids, type CpuSnapshot, type CpuUse, cpuBetween, processCpu, snapshotCpu } from './cpu-accounting.js';
 import { type ProfileSummary, summarizeProfilesIn } from './cpu-profile.js';
 import { AMQP_URL } from './infrastructure.js';
 import { type LoadResult, runClosedLoop, runOpenLoop } from './load.js';
@@ -189,7 +189,7 @@ async function startDraining(handlers: ServiceProcess[], snapshot: () => Promise
       await handler.start();
       const first = opened === undefined;
       opened ??= snapshot();
-      if (!first && handler.pid) readyAt.set(handler.name, await processCpuMs(handler.pid));
+      if (!first && handler.pid) readyAt.set(handler.name, (await processCpu(handler.pid)).ms);
     }),
   );
   const before = await (opened as Promise<CpuSnapshot>);
