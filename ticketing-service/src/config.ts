@@ -12,6 +12,8 @@ const ConfigSchema = z.object({
   OUTBOX_LISTEN_RECONNECT_MS: envInt(1_000, { min: 10, max: 600_000 }),
   /** Rows claimed per batch: also the window of messages awaiting broker confirms. */
   OUTBOX_BATCH_SIZE: envInt(200, { min: 1, max: 5_000 }),
+  /** Batches awaiting confirms at once; the relay's own database connections. */
+  OUTBOX_BATCHES_IN_FLIGHT: envInt(2, { min: 1, max: 16 }),
   /** How long a batch waits for its confirms before leaving the unconfirmed rows pending. */
   OUTBOX_CONFIRM_TIMEOUT_MS: envInt(10_000, { min: 100, max: 600_000 }),
   ...maintenanceEnv,

@@ -71,6 +71,13 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
   await migrate({ databaseUrl: config.DATABASE_URL, dir: MIGRATIONS_DIR, schema: DATABASE_SCHEMA }, log);
   const pool = createPool({ url: config.DATABASE_URL, applicationName: SERVICE_NAME }, log);
   closers.add('database pool', () => pool.end());
+  // The relay's connections, apart from the API's: under load, requests queue for the API's pool,
+  // and a relay queued behind them would let the outbox fall behind while the API keeps accepting.
+  const relayPool = createPool(
+    { url: config.DATABASE_URL, applicationName: SERVICE_NAME, maxConnections: config.OUTBOX_BATCHES_IN_FLIGHT },
+    log,
+  );
+  closers.add('outbox relay pool', () => relayPool.end());
   const probePool = createProbePool(config.DATABASE_URL, SERVICE_NAME, log);
   closers.add('probe pool', () => probePool.end());
   await warnIfAutovacuumOff(pool, log, { tables: TICKETING_TABLES, intervalMs: config.MAINTENANCE_INTERVAL_MS });
@@ -86,13 +93,14 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
     assertExchanges: [{ name: exchange, type: 'topic', options: { durable: true } }],
   });
   const relay = new OutboxRelay(
-    { pool, publisher, log, onBatchCommitted: (summary) => outboxMetrics.countPublished(summary.published) },
+    { pool: relayPool, publisher, log, onBatchCommitted: (summary) => outboxMetrics.countPublished(summary.published) },
     {
       exchange,
       batchSize: config.OUTBOX_BATCH_SIZE,
       pollIntervalMs: config.OUTBOX_POLL_INTERVAL_MS,
       lingerMs: config.OUTBOX_BATCH_LINGER_MS,
       retryMaxDelayMs,
+      batchesInFlight: config.OUTBOX_BATCHES_IN_FLIGHT,
     },
   );
   publisher.onReady(() => relay.wake());

@@ -20,9 +20,20 @@ export type RelaySettings = {
   lingerMs: number;
   /** Longest wait before a row the broker refused is tried again. */
   retryMaxDelayMs: number;
+  /**
+   * Batches whose confirms may be awaited at once. With more than one, the relay claims the next
+   * batch while the broker confirms the last, so a backlog drains at the publish rate rather than
+   * at one confirm round trip per batch. Each batch holds a connection of `pool` while it is open.
+   */
+  batchesInFlight: number;
 };
 
 export type BatchSummary = { claimed: number; published: number; refused: number; failed: number };
+
+const NOTHING_CLAIMED: BatchSummary = { claimed: 0, published: 0, refused: 0, failed: 0 };
+
+/** A batch under way: how many rows it claimed, known before its confirms; then its outcome. */
+type BatchInFlight = { claimed: Promise<number>; settled: Promise<BatchSummary> };
 
 /**
  * Moves committed outbox rows to RabbitMQ. A batch is claimed and marked published in one
@@ -31,7 +42,10 @@ export type BatchSummary = { claimed: number; published: number; refused: number
  * mark go with its connection and the rows are simply pending again. The transaction commits only
  * after the broker confirmed, with the rows it did not confirm handed back first, so a row is
  * published for good only once confirmed: delivery is at least once. Three round trips a batch:
- * BEGIN, the claim, COMMIT.
+ * BEGIN, the claim, COMMIT. While a full batch awaits its confirms, the next one is claimed on
+ * another connection (up to `batchesInFlight`): the first batch's rows are locked, so SKIP LOCKED
+ * passes over them. The relay should have a pool of its own: on the API's pool, each batch would
+ * wait behind the queued requests, and the outbox would fall behind exactly when the API is busiest.
  */
 export class OutboxRelay {
   private loop: Promise<void> | undefined;
@@ -68,32 +82,68 @@ export class OutboxRelay {
   }
 
   /** One batch: claim, publish, await confirms, record. Exposed for tests and tools. */
-  async relayBatch(): Promise<BatchSummary> {
+  relayBatch(): Promise<BatchSummary> {
+    return this.beginBatch().settled;
+  }
+
+  private beginBatch(): BatchInFlight {
     const { pool, publisher } = this.deps;
-    if (!publisher.isReady()) return { claimed: 0, published: 0, refused: 0, failed: 0 };
-    const summary = await inTransaction(pool, async (client) => {
-      const rows = await claimDueRows(client, this.settings.exchange, this.settings.batchSize);
-      if (rows.length === 0) return { claimed: 0, published: 0, refused: 0, failed: 0 };
-      const outcomes = await publisher.publishBatch(rows.map(toOutgoing));
-      return this.record(client, rows, outcomes);
+    let reportClaimed: (count: number) => void = () => undefined;
+    const claimed = new Promise<number>((resolve) => {
+      reportClaimed = resolve;
     });
-    this.deps.onBatchCommitted?.(summary);
-    return summary;
+    const settled = (async () => {
+      try {
+        if (!publisher.isReady()) return NOTHING_CLAIMED;
+        const summary = await inTransaction(pool, async (client) => {
+          const rows = await claimDueRows(client, this.settings.exchange, this.settings.batchSize);
+          reportClaimed(rows.length);
+          if (rows.length === 0) return NOTHING_CLAIMED;
+          const outcomes = await publisher.publishBatch(rows.map(toOutgoing));
+          return this.record(client, rows, outcomes);
+        });
+        this.deps.onBatchCommitted?.(summary);
+        return summary;
+      } finally {
+        reportClaimed(0); // no claim happened (broker not ready, no connection): nothing to chain on
+      }
+    })();
+    return { claimed, settled };
   }
 
   private async run(): Promise<void> {
+    const inFlight = new Set<Promise<unknown>>();
+    let lastBatchFailed = false;
     while (!this.stopping) {
+      if (inFlight.size >= this.settings.batchesInFlight) {
+        await Promise.race(inFlight);
+        continue;
+      }
       this.woken = false;
-      const summary = await this.relayBatch().catch((err: unknown) => {
-        this.deps.log.warn({ err }, 'outbox batch failed; retrying at the next poll');
-        return undefined;
-      });
-      // A full batch that went through means more rows may be waiting: go again at once.
-      const more = summary && summary.claimed === this.settings.batchSize && summary.failed === 0;
-      if (more || this.stopping) continue;
+      const batch = this.beginBatch();
+      const tracked = batch.settled
+        .then((summary) => {
+          lastBatchFailed = summary.failed > 0;
+        })
+        .catch((err: unknown) => {
+          lastBatchFailed = true;
+          this.deps.log.warn({ err }, 'outbox batch failed; retrying at the next poll');
+        })
+        .finally(() => inFlight.delete(tracked));
+      inFlight.add(tracked);
+      // A full batch means a backlog: claim the next at once, without waiting for this one's
+      // confirms. Short of that, let the batches in flight settle first, so that the rows
+      // committed meanwhile go out as one batch, not as many small ones (each costs the relay,
+      // the broker and the handler per batch, not per row). After a batch the broker failed, wait
+      // for the poll: a broker failing every publish gets one batch per poll, not the backlog.
+      const full = (await batch.claimed) === this.settings.batchSize;
+      if (full && !lastBatchFailed) continue;
+      await Promise.all(inFlight);
+      if (this.stopping) break;
       if (!this.woken) await this.sleep(this.settings.pollIntervalMs);
       if (this.woken && !this.stopping && this.settings.lingerMs > 0) await this.linger();
     }
+    await Promise.all(inFlight);
   }
 
   /** Waits out the linger; only stop() cuts it short. */

@@ -1,0 +1,233 @@
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { topologyNames } from '@notify/shared';
+import { createPool, migrate, type OutgoingMessage, type PublishOutcome } from '@notify/shared/platform';
+import pg from 'pg';
+import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { openTestBroker, type TestBroker, uniquePrefix } from '../../../test-support/broker.js';
+import { silentLogger } from '../../../test-support/logger.js';
+import { createDatabase, dropDatabase, withDatabase } from '../../../test-support/system/database.js';
+import { waitFor } from '../../../test-support/wait.js';
+import { OUTBOX_CHANNEL } from '../../src/db/outbox-repository.js';
+import { OutboxRelay } from '../../src/messaging/outbox-relay.js';
+import {
+  apiClient,
+  bindTestQueue,
+  collectMessages,
+  deleteTestTopology,
+  startService,
+  testConfig,
+} from '../support/harness.js';
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+/** Both cases need a database of their own: one fills the outbox by hand, the other locks a table. */
+function ownDatabase(label: string) {
+  const adminUrl = withDatabase(inject('databaseUrl'), 'postgres');
+  const name = `${inject('runId')}_ticketing_${label}`;
+  return {
+    create: async () => {
+      const url = await createDatabase(adminUrl, name);
+      await migrate({ databaseUrl: url, dir: MIGRATIONS_DIR, schema: 'ticketing' }, silentLogger);
+      return url;
+    },
+    drop: () => dropDatabase(adminUrl, name),
+  };
+}
+
+async function insertPending(db: pg.Pool | pg.Client, exchange: string, count: number): Promise<string[]> {
+  const trackingIds = Array.from({ length: count }, () => randomUUID());
+  for (const trackingId of trackingIds) {
+    await db.query(
+      `INSERT INTO ticketing.outbox (tracking_id, exchange, routing_key, content, properties)
+       VALUES ($1::uuid, $2, 'ticket.added_to_checkout', '\\x7b7d', jsonb_build_object('messageId', $1::text))`,
+      [trackingId, exchange],
+    );
+  }
+  await db.query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, exchange]);
+  return trackingIds;
+}
+
+describe('ticketing outbox relay: batches in flight', () => {
+  const BATCH_SIZE = 5;
+  const EXCHANGE = 'pipelining-test.events';
+  const database = ownDatabase('relay_pipelining');
+  let pool: pg.Pool;
+
+  beforeAll(async () => {
+    const url = await database.create();
+    pool = createPool({ url, applicationName: 'relay-pipelining-test', maxConnections: 6 }, silentLogger);
+  });
+  afterAll(async () => {
+    await pool?.end();
+    await database.drop();
+  });
+  beforeEach(async () => {
+    await pool.query('DELETE FROM ticketing.outbox');
+  });
+
+  /** Confirms nothing until `confirmAll`: every batch handed to it stays in flight. */
+  function heldPublisher() {
+    const batches: OutgoingMessage[][] = [];
+    const releases: (() => void)[] = [];
+    let held = true;
+    return {
+      batches,
+      confirmAll: () => {
+        held = false;
+        for (const release of releases.splice(0)) release();
+      },
+      publisher: {
+        isReady: () => true,
+        publishBatch: async (messages: OutgoingMessage[]): Promise<PublishOutcome[]> => {
+          batches.push(messages);
+          if (held) await new Promise<void>((resolve) => releases.push(resolve));
+          return messages.map(() => ({ status: 'published' }));
+        },
+      },
+    };
+  }
+
+  it.each([1, 2, 3])(
+    'When full batches wait for their confirms, then the relay has up to %i of them in flight, each with rows of its own',
+    async (batchesInFlight) => {
+      const trackingIds = await insertPending(pool, EXCHANGE, BATCH_SIZE * 4);
+      const broker = heldPublisher();
+      const relay = new OutboxRelay(
+        { pool, publisher: broker.publisher, log: silentLogger },
+        {
+          exchange: EXCHANGE,
+          batchSize: BATCH_SIZE,
+          pollIntervalMs: 50,
+          lingerMs: 0,
+          retryMaxDelayMs: 1_000,
+          batchesInFlight,
+        },
+      );
+      relay.start();
+      try {
+        await waitFor(() => (broker.batches.length === batchesInFlight ? true : undefined), {
+          timeoutMs: 5_000,
+          intervalMs: 10,
+          what: `${batchesInFlight} batches handed to the broker`,
+        });
+        // Long enough for a relay that ignored the bound to claim one more batch.
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        expect(broker.batches).toHaveLength(batchesInFlight);
+        const inFlight = broker.batches.flat().map((message) => message.properties?.messageId);
+        expect(new Set(inFlight).size).toBe(BATCH_SIZE * batchesInFlight);
+
+        broker.confirmAll();
+        await waitFor(
+          async () => {
+            const { rows } = await pool.query('SELECT 1 FROM ticketing.outbox WHERE published_at IS NULL');
+            return rows.length === 0 ? true : undefined;
+          },
+          { timeoutMs: 5_000, intervalMs: 20, what: 'every row published' },
+        );
+      } finally {
+        broker.confirmAll();
+        await relay.stop();
+      }
+      const published = broker.batches.flat().map((message) => message.properties?.messageId);
+      expect(published.toSorted()).toEqual(trackingIds.toSorted());
+    },
+  );
+
+  it('When a batch short of full awaits its confirms, then rows committed meanwhile wait for it and go out together', async () => {
+    const first = await insertPending(pool, EXCHANGE, 2);
+    const broker = heldPublisher();
+    const relay = new OutboxRelay(
+      { pool, publisher: broker.publisher, log: silentLogger },
+      {
+        exchange: EXCHANGE,
+        batchSize: BATCH_SIZE,
+        pollIntervalMs: 50,
+        lingerMs: 0,
+        retryMaxDelayMs: 1_000,
+        batchesInFlight: 2,
+      },
+    );
+    relay.start();
+    try {
+      await waitFor(() => (broker.batches.length === 1 ? true : undefined), {
+        timeoutMs: 5_000,
+        what: 'the first batch',
+      });
+      const meanwhile = [...(await insertPending(pool, EXCHANGE, 1)), ...(await insertPending(pool, EXCHANGE, 1))];
+      relay.wake();
+      // Several polls and wakes: a relay that claimed beside an open short batch would have by now.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(broker.batches).toHaveLength(1);
+
+      broker.confirmAll();
+      await waitFor(() => (broker.batches.length === 2 ? true : undefined), {
+        timeoutMs: 5_000,
+        what: 'a second batch',
+      });
+      const ids = (batch: OutgoingMessage[] | undefined) =>
+        (batch ?? []).map((message) => message.properties?.messageId);
+      expect(ids(broker.batches[0]).toSorted()).toEqual(first.toSorted());
+      expect(ids(broker.batches[1]).toSorted()).toEqual(meanwhile.toSorted());
+    } finally {
+      broker.confirmAll();
+      await relay.stop();
+    }
+  });
+});
+
+describe('ticketing outbox relay: connections of its own', () => {
+  const prefix = uniquePrefix('ticketing-relay-pool');
+  const database = ownDatabase('relay_pool');
+  let url: string;
+  let broker: TestBroker;
+  let queue: string;
+
+  beforeAll(async () => {
+    url = await database.create();
+    broker = await openTestBroker();
+    queue = await bindTestQueue(broker.channel, prefix, 'relay-pool');
+  });
+  afterAll(async () => {
+    await broker?.close();
+    await deleteTestTopology(prefix, [queue]);
+    await database.drop();
+  });
+
+  it('When every connection of the API is taken by requests that wait, then the relay still publishes the outbox', async () => {
+    const service = await startService(testConfig(prefix, { DATABASE_URL: url }));
+    const api = apiClient(service);
+    const admin = new pg.Client({ connectionString: url });
+    await admin.connect();
+    const writer = new pg.Client({ connectionString: url });
+    await writer.connect();
+    try {
+      await admin.query('BEGIN');
+      await admin.query('LOCK TABLE ticketing.carts IN ACCESS EXCLUSIVE MODE');
+      // More requests than the API has connections: ten wait on the lock, the rest for a connection.
+      const requests = Array.from({ length: 14 }, () => api.createCart().then(() => 'created'));
+      await waitFor(
+        async () => {
+          // Not on `admin`: inside its transaction, pg_stat_activity would stay as it first read it.
+          const { rows } = await writer.query<{ waiting: number }>(
+            `SELECT count(*)::int AS waiting FROM pg_stat_activity
+              WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          return (rows[0]?.waiting ?? 0) >= 10 ? true : undefined;
+        },
+        { timeoutMs: 3_000, intervalMs: 20, what: 'the API pool taken by requests waiting on the lock' },
+      );
+
+      const [trackingId] = await insertPending(writer, topologyNames(prefix).exchange, 1);
+      // The API's requests give up on a connection after 5 s: the message must come well before.
+      const delivered = await collectMessages(broker.channel, queue, [trackingId!], 3_000);
+      expect(delivered.map((message) => message.properties.messageId)).toContain(trackingId);
+
+      await admin.query('COMMIT');
+      expect(await Promise.all(requests)).toEqual(requests.map(() => 'created'));
+    } finally {
+      await Promise.all([admin.end(), writer.end()]);
+      await service.stop();
+    }
+  });
+});
