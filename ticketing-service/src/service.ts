@@ -114,7 +114,7 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
   closers.add('publisher', () => publisher.close());
   relay.start();
   closers.add('outbox relay', () => relay.stop());
-  // Other instances' commits wake this relay too; without the listener it polls.
+  // Other instances' commits wake this relay too (and this one's wake theirs); without the listener it polls.
   const listener = listenForOutboxRows(
     {
       databaseUrl: config.DATABASE_URL,
@@ -131,10 +131,11 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
     log,
     pool,
     outbox: { exchange, appId: SERVICE_NAME },
-    // A listening instance hears its own commits as well: one wake per commit, not two (the second
-    // would cost the relay an empty claim).
+    // This relay at once; the other instances' through the listener's announcement, sent after
+    // the commit (its listener ignores its own).
     onCommitted: () => {
-      if (!listener.isListening()) relay.wake();
+      relay.wake();
+      listener.announce();
     },
     brokerReady: () => publisher.isReady(),
     isDraining: () => draining,

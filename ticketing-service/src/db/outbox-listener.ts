@@ -13,17 +13,25 @@ export type OutboxListenerSettings = {
 };
 
 export type OutboxListener = {
-  /** True while LISTEN is in place: this instance's own commits reach its relay through it too. */
-  isListening: () => boolean;
+  /**
+   * Tells the other instances that this one committed outbox rows. Call it after the commit:
+   * announcements asked for while one is on its way go out as one more after it, so a burst of
+   * commits costs a few notifications, not one each. Nothing is sent while the connection is away.
+   */
+  announce: () => void;
   close: () => Promise<void>;
 };
 
 /**
- * Hears every instance's outbox commits (`pg_notify` in the insert's transaction) and wakes this
- * instance's relay, so that a second instance need not wait for its poll. LISTEN belongs to a
- * session, so this is a connection of its own, not a pooled one. When it drops, it comes back
- * after `reconnectDelayMs` and wakes the relay once: a commit while nobody listened went unheard.
- * The relay's poll stays as the fallback while it is away.
+ * The instance's session on the outbox channel. It hears the other instances' announcements and
+ * wakes this instance's relay, so that a second instance need not wait for its poll (when the
+ * first one's relay cannot publish, say); and it announces this instance's commits, from this
+ * session and after the commit, never inside the command's transaction (see
+ * `outboxInsertAfter`). It ignores its own announcements: the commit woke this relay directly.
+ * LISTEN belongs to a session, so this is a connection of its own, not a pooled one. When it drops,
+ * it comes back after `reconnectDelayMs` and wakes the relay once: an announcement while nobody
+ * listened went unheard. The relay's poll stays as the fallback while it is away, and for rows
+ * whose instance stopped between its commit and its announcement.
  */
 export function listenForOutboxRows(
   settings: OutboxListenerSettings,
@@ -36,6 +44,8 @@ export function listenForOutboxRows(
   let closed = false;
   let listenedBefore = false;
   let listening = false;
+  let announcing = false;
+  let announceAgain = false;
 
   const retry = (failed: pg.Client, err: unknown) => {
     // Only the newest client may schedule: a late 'end' of an old one must not start a second.
@@ -61,8 +71,9 @@ export function listenForOutboxRows(
     latest = client;
     client.on('error', (err) => retry(client, err));
     client.on('end', () => retry(client, new Error('connection ended')));
-    client.on('notification', ({ channel, payload }) => {
-      if (channel === OUTBOX_CHANNEL && payload === settings.exchange) onRows();
+    client.on('notification', ({ channel, payload, processId }) => {
+      const own = processId === (client as pg.Client & { processID?: number }).processID;
+      if (channel === OUTBOX_CHANNEL && payload === settings.exchange && !own) onRows();
     });
     try {
       await client.connect();
@@ -81,9 +92,28 @@ export function listenForOutboxRows(
     onRows();
   };
 
+  const announce = () => {
+    const client = latest;
+    if (!listening || closed || !client) return;
+    if (announcing) {
+      announceAgain = true;
+      return;
+    }
+    announcing = true;
+    client
+      .query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, settings.exchange])
+      .catch((err: unknown) => log.debug({ err }, 'outbox announcement not sent; other instances poll'))
+      .finally(() => {
+        announcing = false;
+        if (!announceAgain) return;
+        announceAgain = false;
+        announce();
+      });
+  };
+
   void connect();
   return {
-    isListening: () => listening && !closed,
+    announce,
     close: async () => {
       closed = true;
       clearTimeout(retryTimer);

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type pg from 'pg';
+import { topologyNames } from '@notify/shared';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { openTestBroker, type TestBroker, uniquePrefix } from '../../../test-support/broker.js';
 import { captureLogs } from '../../../test-support/logger.js';
@@ -96,5 +97,70 @@ describe('ticketing outbox: instances wake each other', () => {
     ]);
     await waitFor(() => (wakes >= 3 ? true : undefined), { what: 'the commit to wake the relay' });
     expect(wakes).toBe(3);
+  });
+  /** A session of the test's own on the outbox channel: what every other instance would hear. */
+  async function overhear(exchange: string) {
+    const client = new pg.Client({ connectionString: inject('databaseUrl') });
+    client.on('error', () => undefined);
+    const heard: { processId: number }[] = [];
+    client.on('notification', ({ channel, payload, processId }) => {
+      if (channel === OUTBOX_CHANNEL && payload === exchange) heard.push({ processId });
+    });
+    await client.connect();
+    await client.query(`LISTEN ${OUTBOX_CHANNEL}`);
+    return { heard, close: () => client.end() };
+  }
+
+  it('When commits come in a burst, then the others hear of them from the instance’s listening session, never from a request’s transaction', async () => {
+    const capture = captureLogs('info');
+    const a = await startService(testConfig(prefix, NEVER_POLL), capture.log);
+    services.push(a);
+    await capture.waitFor('outbox listener listening');
+    const others = await overhear(topologyNames(prefix).exchange);
+    try {
+      const api = apiClient(a);
+      const carts = await Promise.all(Array.from({ length: 20 }, () => api.createCart()));
+      const added = await Promise.all(
+        carts.map(({ cartId }) => api.addTicket(cartId, TICKET_TYPES.jazzStanding.id, 1)),
+      );
+      expect(added.map((response) => response.status)).toEqual(added.map(() => 201));
+      await waitFor(() => (others.heard.length > 0 ? true : undefined), { what: 'an announcement' });
+
+      const { rows } = await pool.query<{ pid: number }>(
+        `SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_notify%'
+            AND application_name = 'ticketing-service'`,
+      );
+      const announcers = new Set(others.heard.map((notification) => notification.processId));
+      expect(announcers.size).toBe(1);
+      expect(rows.map((row) => row.pid)).toContain([...announcers][0]);
+    } finally {
+      await others.close();
+    }
+  });
+
+  it('When announcements are asked for while one is on its way, then they go out as one more, and the instance does not wake itself', async () => {
+    const { log, waitFor: waitForLog } = captureLogs('info');
+    const exchange = `${prefix}announce-test`;
+    const others = await overhear(exchange);
+    let wakes = 0;
+    const listener = listenForOutboxRows(
+      { databaseUrl: inject('databaseUrl'), applicationName: 'outbox-announce-test', exchange, reconnectDelayMs: 100 },
+      { log, onRows: () => (wakes += 1) },
+    );
+    listeners.push(listener);
+    try {
+      await waitForLog('outbox listener listening');
+      expect(wakes).toBe(1);
+
+      for (let commit = 0; commit < 10; commit++) listener.announce();
+
+      await waitFor(() => (others.heard.length >= 2 ? true : undefined), { what: 'two announcements' });
+      // Time for any further one to arrive: there must be none.
+      await pool.query('SELECT pg_sleep(0.3)');
+      expect(others.heard).toHaveLength(2);
+      expect(wakes).toBe(1);
+    } finally {
+      await others.close();
+    }
   });
 });
