@@ -15,6 +15,7 @@ import { cartRoutes } from './http/cart-routes.js';
 import { catalogRoutes } from './http/catalog-routes.js';
 import { rejectWhileDraining } from './http/draining.js';
 import { healthRoutes } from './http/health-routes.js';
+import { shedWhenQueued } from './http/load-shedding.js';
 
 export type AppDependencies = {
   log: Logger;
@@ -31,6 +32,8 @@ export type AppDependencies = {
   idempotencyKeyTtlHours: number;
   /** What /readyz asks: a small pool of its own with short timeouts (see check-readiness.ts). */
   probePool: pg.Pool;
+  /** Requests waiting for a connection of `pool` past which the next ones are refused (503). */
+  shedding: { maxWaiting: number; onShed: () => void };
 };
 
 const MAX_BODY = '16kb';
@@ -47,6 +50,8 @@ export function createApp(deps: AppDependencies): Express {
   app.use(express.json({ limit: MAX_BODY }));
   app.use(healthRoutes({ probePool: deps.probePool, brokerReady: deps.brokerReady }));
   app.use(metricsRoutes(deps.metrics));
+  // After the probes and metrics, which must answer however busy the API is.
+  app.use(shedWhenQueued(deps.pool, deps.shedding));
   app.use(catalogRoutes(deps));
   app.use(cartRoutes(deps));
   app.use(notFound);

@@ -21,6 +21,7 @@ import { TICKETING_TABLES, ticketingMaintenance } from './db/ticketing-maintenan
 import { createProbePool } from './domain/check-readiness.js';
 import { closeConnectionsAfterResponse } from './http/draining.js';
 import { OutboxRelay } from './messaging/outbox-relay.js';
+import { registerLoadMetrics } from './metrics/load-metrics.js';
 import { registerOutboxMetrics } from './metrics/outbox-metrics.js';
 
 export const SERVICE_NAME = 'ticketing-service';
@@ -85,7 +86,9 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
   closers.add('table maintenance', () => maintenance.stop());
 
   const metrics = createMetricsRegistry();
-  const outboxMetrics = registerOutboxMetrics(metrics, { pool, exchange, log });
+  // On the probes' pool: a scrape must not queue behind the requests when the API is busiest.
+  const outboxMetrics = registerOutboxMetrics(metrics, { pool: probePool, exchange, log });
+  const loadMetrics = registerLoadMetrics(metrics, pool);
 
   const publisher = new ConfirmPublisher(log, {
     confirmTimeoutMs: config.OUTBOX_CONFIRM_TIMEOUT_MS,
@@ -142,6 +145,7 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
     metrics,
     idempotencyKeyTtlHours: config.IDEMPOTENCY_KEY_TTL_HOURS,
     probePool,
+    shedding: { maxWaiting: config.MAX_WAITING_REQUESTS, onShed: loadMetrics.countShed },
   });
   const server = await listen(app, config.PORT, config.HOST);
   closeConnectionsAfterResponse(server.server, () => draining);

@@ -47,8 +47,11 @@ export function errorHandler(serviceLog: Logger): ErrorRequestHandler {
   return (error: HttpError, req, res, _next) => {
     const body = toErrorBody(error);
     if (body.status === 503) {
-      requestLog(serviceLog, req, res).warn({ err: error }, 'request refused: a dependency is unavailable');
       res.set('Retry-After', '1');
+      // A refusal the service chose (shutting down, overloaded) is in the request line already,
+      // and under overload one more line per refused request would cost what is short.
+      if (!(error instanceof AppError))
+        requestLog(serviceLog, req, res).warn({ err: error }, 'request refused: a dependency is unavailable');
     } else if (body.status >= 500) {
       requestLog(serviceLog, req, res).error({ err: error }, 'request failed');
     }

@@ -20,6 +20,9 @@ describe('HTTP error shape', () => {
     app.get('/database-away', () => {
       throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
     });
+    app.get('/overloaded', () => {
+      throw new AppError(503, 'overloaded', 'too many requests are waiting');
+    });
     app.get('/bug', () => {
       throw new Error('postgres://app:hunter2@db/x exploded');
     });
@@ -59,6 +62,14 @@ describe('HTTP error shape', () => {
     expect(response).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
     expect(response.headers.get('retry-after')).toBe('1');
     expect(logs.find('request refused: a dependency is unavailable')).toHaveLength(1);
+  });
+
+  it('When the service refuses on purpose (503 AppError), then Retry-After, and no line beyond the request line', async () => {
+    const before = logs.find('request refused: a dependency is unavailable').length;
+    const response = await call('/overloaded');
+    expect(response).toMatchObject({ status: 503, body: { error: { code: 'overloaded' } } });
+    expect(response.headers.get('retry-after')).toBe('1');
+    expect(logs.find('request refused: a dependency is unavailable')).toHaveLength(before);
   });
 
   it('When a route has a bug, then 500 without details, and the log has no password', async () => {

@@ -1,12 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { topologyNames } from '@notify/shared';
-import { createPool, migrate, type OutgoingMessage, type PublishOutcome } from '@notify/shared/platform';
+import { createPool, type OutgoingMessage, type PublishOutcome } from '@notify/shared/platform';
 import pg from 'pg';
-import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openTestBroker, type TestBroker, uniquePrefix } from '../../../test-support/broker.js';
 import { silentLogger } from '../../../test-support/logger.js';
-import { createDatabase, dropDatabase, withDatabase } from '../../../test-support/system/database.js';
 import { waitFor } from '../../../test-support/wait.js';
 import { OUTBOX_CHANNEL } from '../../src/db/outbox-repository.js';
 import { OutboxRelay } from '../../src/messaging/outbox-relay.js';
@@ -15,25 +13,10 @@ import {
   bindTestQueue,
   collectMessages,
   deleteTestTopology,
+  ownDatabase,
   startService,
   testConfig,
 } from '../support/harness.js';
-
-const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
-
-/** Both cases need a database of their own: one fills the outbox by hand, the other locks a table. */
-function ownDatabase(label: string) {
-  const adminUrl = withDatabase(inject('databaseUrl'), 'postgres');
-  const name = `${inject('runId')}_ticketing_${label}`;
-  return {
-    create: async () => {
-      const url = await createDatabase(adminUrl, name);
-      await migrate({ databaseUrl: url, dir: MIGRATIONS_DIR, schema: 'ticketing' }, silentLogger);
-      return url;
-    },
-    drop: () => dropDatabase(adminUrl, name),
-  };
-}
 
 async function insertPending(db: pg.Pool | pg.Client, exchange: string, count: number): Promise<string[]> {
   const trackingIds = Array.from({ length: count }, () => randomUUID());

@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { topologyNames } from '@notify/shared';
-import type { Logger } from '@notify/shared/platform';
+import { type Logger, migrate } from '@notify/shared/platform';
 import type { Channel, GetMessage } from 'amqplib';
 import pg from 'pg';
 import { inject } from 'vitest';
 import { openTestBroker } from '../../../test-support/broker.js';
 import { silentLogger } from '../../../test-support/logger.js';
+import { createDatabase, dropDatabase, withDatabase } from '../../../test-support/system/database.js';
 import '../../../test-support/provided-context.js';
 import { waitFor } from '../../../test-support/wait.js';
 import { type Config, loadConfig } from '../../src/config.js';
@@ -17,6 +19,22 @@ export const TICKET_TYPES = {
   jazzBalcony: { id: 'a1000000-0000-4000-8000-000000000002', priceMinor: 6500 },
   matineeStudent: { id: 'a1000000-0000-4000-8000-000000000004', priceMinor: 1500 },
 } as const;
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
+
+/** A migrated database of the test's own, for tests that lock tables or fill the outbox by hand. */
+export function ownDatabase(label: string) {
+  const adminUrl = withDatabase(inject('databaseUrl'), 'postgres');
+  const name = `${inject('runId')}_ticketing_${label}`;
+  return {
+    create: async () => {
+      const url = await createDatabase(adminUrl, name);
+      await migrate({ databaseUrl: url, dir: MIGRATIONS_DIR, schema: 'ticketing' }, silentLogger);
+      return url;
+    },
+    drop: () => dropDatabase(adminUrl, name),
+  };
+}
 
 /** The service's config for a test: port 0, the run's database and broker, the test's prefix. */
 export function testConfig(prefix: string, overrides: Record<string, string> = {}): Config {

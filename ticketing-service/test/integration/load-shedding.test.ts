@@ -1,0 +1,85 @@
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { uniquePrefix } from '../../../test-support/broker.js';
+import { waitFor } from '../../../test-support/wait.js';
+import type { TicketingService } from '../../src/service.js';
+import {
+  apiClient,
+  deleteTestTopology,
+  newCustomer,
+  ownDatabase,
+  startService,
+  testConfig,
+} from '../support/harness.js';
+
+/** The service's default pool size: this many requests hold a connection, the rest wait for one. */
+const POOL_SIZE = 10;
+const MAX_WAITING = 5;
+
+describe('ticketing API: load shedding', () => {
+  const prefix = uniquePrefix('ticketing-shedding');
+  const database = ownDatabase('shedding');
+  let service: TicketingService;
+  let url: string;
+
+  beforeAll(async () => {
+    url = await database.create();
+    service = await startService(testConfig(prefix, { DATABASE_URL: url, MAX_WAITING_REQUESTS: String(MAX_WAITING) }));
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await deleteTestTopology(prefix);
+    await database.drop();
+  });
+
+  async function metric(name: string): Promise<number> {
+    const text = await (await fetch(`${service.url}/metrics`)).text();
+    const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+    return Number(line?.split(' ')[1]);
+  }
+  const waitingForDatabase = () => metric('notify_api_requests_waiting_for_database');
+
+  it('When requests already wait for every database connection, then the next ones get 503 at once, probes and metrics still answer, and the queued ones are served', async () => {
+    const api = apiClient(service);
+    const locker = new pg.Client({ connectionString: url });
+    await locker.connect();
+    const observer = new pg.Client({ connectionString: url });
+    await observer.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query('LOCK TABLE ticketing.carts IN ACCESS EXCLUSIVE MODE');
+      const held = Array.from({ length: POOL_SIZE }, () => api.post('/carts', { customer: newCustomer() }));
+      await waitFor(
+        async () => {
+          const { rows } = await observer.query<{ waiting: number }>(
+            `SELECT count(*)::int AS waiting FROM pg_stat_activity
+              WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          return (rows[0]?.waiting ?? 0) >= POOL_SIZE ? true : undefined;
+        },
+        { timeoutMs: 3_000, what: 'every connection of the API waiting on the lock' },
+      );
+      const queued = Array.from({ length: MAX_WAITING }, () => api.post('/carts', { customer: newCustomer() }));
+      await waitFor(async () => ((await waitingForDatabase()) >= MAX_WAITING ? true : undefined), {
+        timeoutMs: 3_000,
+        what: `${MAX_WAITING} requests waiting for a connection`,
+      });
+
+      const refused = await api.post('/carts', { customer: newCustomer() });
+      expect(refused.status).toBe(503);
+      expect(refused.body.error.code).toBe('overloaded');
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect((await api.get('/healthz')).status).toBe(200);
+      expect(await metric('notify_api_requests_shed_total')).toBe(1);
+      // The outbox gauges read the database on a pool of their own, not behind the queue.
+      expect(await metric('notify_outbox_pending')).toBe(0);
+
+      await locker.query('COMMIT');
+      const served = await Promise.all([...held, ...queued]);
+      expect(served.map((response) => response.status)).toEqual(served.map(() => 201));
+      expect((await api.post('/carts', { customer: newCustomer() })).status).toBe(201);
+    } finally {
+      await Promise.all([locker.end(), observer.end()]);
+    }
+  });
+});
