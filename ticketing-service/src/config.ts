@@ -16,8 +16,12 @@ const ConfigSchema = z.object({
   OUTBOX_BATCHES_IN_FLIGHT: envInt(2, { min: 1, max: 16 }),
   /** How long a batch waits for its confirms before leaving the unconfirmed rows pending. */
   OUTBOX_CONFIRM_TIMEOUT_MS: envInt(10_000, { min: 100, max: 600_000 }),
-  /** Requests waiting for a database connection past which new ones get 503 at once. */
-  MAX_WAITING_REQUESTS: envInt(100, { min: 1, max: 100_000 }),
+  /**
+   * Requests waiting for a database connection past which new ones get 503 at once: about a
+   * second of what the API serves on two cores. Lower, it refuses while the service's own CPU is
+   * the limit, where a refusal costs CPU too and a checkout refused halfway wastes its first steps.
+   */
+  MAX_WAITING_REQUESTS: envInt(500, { min: 1, max: 100_000 }),
   ...maintenanceEnv,
   /** Published outbox rows are deleted this long after publishing; pending ones never are. */
   OUTBOX_RETENTION_HOURS: envInt(24, { min: 1, max: 87_600 }),

@@ -10,7 +10,7 @@ describe('loadConfig', () => {
       OUTBOX_BATCH_LINGER_MS: 5,
       OUTBOX_BATCH_SIZE: 200,
       OUTBOX_BATCHES_IN_FLIGHT: 2,
-      MAX_WAITING_REQUESTS: 100,
+      MAX_WAITING_REQUESTS: 500,
       OUTBOX_CONFIRM_TIMEOUT_MS: 10_000,
       TOPOLOGY_PREFIX: '',
       AMQP_URL: ['amqp://guest:guest@localhost:5672'],
