@@ -14,6 +14,7 @@ import pg from 'pg';
 import { createDatabase, dropDatabase } from '../test-support/system/database.js';
 import { loadConfig } from '../ticketing-service/src/config.js';
 import { startTicketingService } from '../ticketing-service/src/service.js';
+import { list, parseCommandLine, wholeNumber } from './lib/cli.js';
 import { ADMIN_DATABASE_URL, AMQP_URL, cleanupOnAbort, newRunId, runAllCleanups } from './lib/infrastructure.js';
 import { describeMachine } from './lib/machine.js';
 
@@ -42,17 +43,11 @@ function parseOptions(argv: string[]): Options | 'help' {
     },
   });
   if (values.help) return 'help';
-  const whole = (name: string, raw: string, min: number, max: number) => {
-    const value = Number(raw);
-    if (!/^\d+$/.test(raw) || value < min || value > max)
-      throw new Error(`--${name} must be a whole number from ${min} to ${max}`);
-    return value;
-  };
   return {
-    rows: whole('rows', values.rows ?? '20000', 1, 1_000_000),
-    inFlight: (values['in-flight'] ?? '1,2,4').split(',').map((raw) => whole('in-flight', raw.trim(), 1, 16)),
-    rounds: whole('rounds', values.rounds ?? '2', 1, 10),
-    timeoutS: whole('timeout', values.timeout ?? '120', 1, 3_600),
+    rows: wholeNumber('rows', values.rows ?? '20000', 1, 1_000_000),
+    inFlight: list('in-flight', values['in-flight'] ?? '1,2,4', 1, 16),
+    rounds: wholeNumber('rounds', values.rounds ?? '2', 1, 10),
+    timeoutS: wholeNumber('timeout', values.timeout ?? '120', 1, 3_600),
   };
 }
 
@@ -131,17 +126,8 @@ async function drainOnce(runId: string, label: string, inFlight: number, options
 }
 
 async function main(): Promise<number> {
-  let options: Options | 'help';
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
-    return 64;
-  }
-  if (options === 'help') {
-    console.log(USAGE);
-    return 0;
-  }
+  const options = parseCommandLine(parseOptions, USAGE);
+  if (typeof options === 'number') return options;
   const bound = (options.timeoutS + 60) * options.inFlight.length * options.rounds;
   const timer = setTimeout(() => void abort('global timeout'), bound * 1_000);
   timer.unref();

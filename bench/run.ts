@@ -8,7 +8,7 @@ import { createDatabase, dropDatabase } from '../test-support/system/index.js';
 import { type RabbitCluster, startRabbitCluster } from '../test-support/system/rabbitmq-cluster.js';
 import { measurePostgres, measureRabbitMq, type SampleMessage } from './lib/baseline.js';
 import { buildIfNeeded, sourceVersion } from './lib/build.js';
-import { type BenchOptions, parseOptions, USAGE, UsageError } from './lib/cli.js';
+import { type BenchOptions, parseCommandLine, parseOptions, USAGE, UsageError } from './lib/cli.js';
 import { handlerDefaultPrefetch } from './lib/handler-defaults.js';
 import { ADMIN_DATABASE_URL, AMQP_URL, cleanupOnAbort, newRunId, runAllCleanups } from './lib/infrastructure.js';
 import { describeMachine } from './lib/machine.js';
@@ -59,18 +59,8 @@ async function measureBaseline(
 }
 
 async function main(): Promise<number> {
-  let options: BenchOptions | 'help';
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
-    return 64;
-  }
-  if (options === 'help') {
-    console.log(USAGE);
-    return 0;
-  }
-  const opts = options;
+  const opts = parseCommandLine(parseOptions, USAGE);
+  if (typeof opts === 'number') return opts;
   const handlerDefaults = { prefetch: handlerDefaultPrefetch() };
   let specs: ScenarioSpec[];
   try {

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { type System, startLoad, startSystem, verifySystem } from '../test-support/system/index.js';
 import { buildIfNeeded, sourceVersion } from './lib/build.js';
+import { parseCommandLine } from './lib/cli.js';
 import { handlerDefaultPrefetch } from './lib/handler-defaults.js';
 import { ADMIN_DATABASE_URL, AMQP_URL, cleanupOnAbort, runAllCleanups } from './lib/infrastructure.js';
 import { describeMachine } from './lib/machine.js';
@@ -50,17 +51,8 @@ function parseOptions(argv: string[]) {
 }
 
 async function main(): Promise<number> {
-  let options: ReturnType<typeof parseOptions>;
-  try {
-    options = parseOptions(process.argv.slice(2));
-  } catch (error) {
-    console.error(`${(error as Error).message}\n\n${USAGE}`);
-    return 64;
-  }
-  if (options === 'help') {
-    console.log(USAGE);
-    return 0;
-  }
+  const options = parseCommandLine(parseOptions, USAGE);
+  if (typeof options === 'number') return options;
   const startedAt = new Date();
   // Bounded: the load, the settling that follows, and the start and stop of the system.
   const timer = setTimeout(() => void abort(`global timeout`), (options.minutes * 60 + 900) * 1_000);

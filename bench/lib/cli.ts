@@ -210,7 +210,7 @@ function settings(name: string, raw: string | undefined): Record<string, string>
   return Object.fromEntries(entries);
 }
 
-function wholeNumber(name: string, raw: string, min: number, max: number): number {
+export function wholeNumber(name: string, raw: string, min: number, max: number): number {
   const trimmed = raw.trim();
   if (!/^\d+$/.test(trimmed)) throw new UsageError(`--${name} must be a whole number, got "${raw}"`);
   const value = Number(trimmed);
@@ -218,8 +218,29 @@ function wholeNumber(name: string, raw: string, min: number, max: number): numbe
   return value;
 }
 
-function list(name: string, raw: string, min: number, max: number): number[] {
+export function list(name: string, raw: string, min: number, max: number): number[] {
   const items = raw.split(',').map((item) => wholeNumber(name, item, min, max));
   if (items.length === 0) throw new UsageError(`--${name} needs at least one value`);
   return items;
+}
+
+/**
+ * The options of a command, or the exit code when there is nothing to run: 0 after printing the
+ * usage for --help, 64 (EX_USAGE) after printing what is wrong and the usage.
+ */
+export function parseCommandLine<T>(
+  parse: (argv: string[]) => T | 'help',
+  usage: string,
+  argv: string[] = process.argv.slice(2),
+): T | number {
+  let options: T | 'help';
+  try {
+    options = parse(argv);
+  } catch (error) {
+    console.error(`${(error as Error).message}\n\n${usage}`);
+    return 64;
+  }
+  if (options !== 'help') return options;
+  console.log(usage);
+  return 0;
 }

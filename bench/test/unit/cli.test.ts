@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { parseOptions } from '../../lib/cli.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { parseCommandLine, parseOptions, USAGE } from '../../lib/cli.js';
 
 describe('bench options', () => {
   it('When nothing is given, then the default run is 20,000 notifications at 0, 100 and 300 ms with a prefetch sweep', () => {
@@ -89,5 +89,22 @@ describe('bench options', () => {
     expect(parseOptions([])).toMatchObject({ ticketingEnv: {}, handlerEnv: {} });
     expect(() => parseOptions(['--ticketing-env', 'linger=20'])).toThrow(/--ticketing-env takes NAME=value pairs/);
     expect(() => parseOptions(['--handler-env', 'PREFETCH=10'])).toThrow(/use --prefetch/);
+  });
+});
+
+describe('a bench command line', () => {
+  afterEach(() => {
+    vi.restoreAllMocks();
+  });
+
+  it('When it asks for help, then the usage is printed and the exit code is 0; when it is wrong, what is wrong, the usage and 64', () => {
+    const printed = vi.spyOn(console, 'log').mockImplementation(() => undefined);
+    const complained = vi.spyOn(console, 'error').mockImplementation(() => undefined);
+
+    expect(parseCommandLine(parseOptions, USAGE, ['--help'])).toBe(0);
+    expect(printed).toHaveBeenCalledWith(USAGE);
+    expect(parseCommandLine(parseOptions, USAGE, ['--count', 'many'])).toBe(64);
+    expect(complained.mock.calls[0]?.[0]).toMatch(/--count must be a whole number[\s\S]*npm run bench/);
+    expect(parseCommandLine(parseOptions, USAGE, ['--count', '100'])).toMatchObject({ count: 100 });
   });
 });

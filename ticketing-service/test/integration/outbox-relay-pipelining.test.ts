@@ -71,22 +71,26 @@ describe('ticketing outbox relay: batches in flight', () => {
     };
   }
 
+  function relayTo(broker: ReturnType<typeof heldPublisher>, batchesInFlight: number): OutboxRelay {
+    return new OutboxRelay(
+      { pool, publisher: broker.publisher, log: silentLogger },
+      {
+        exchange: EXCHANGE,
+        batchSize: BATCH_SIZE,
+        pollIntervalMs: 50,
+        lingerMs: 0,
+        retryMaxDelayMs: 1_000,
+        batchesInFlight,
+      },
+    );
+  }
+
   it.each([1, 2, 3])(
     'When full batches wait for their confirms, then the relay has up to %i of them in flight, each with rows of its own',
     async (batchesInFlight) => {
       const trackingIds = await insertPending(pool, EXCHANGE, BATCH_SIZE * 4);
       const broker = heldPublisher();
-      const relay = new OutboxRelay(
-        { pool, publisher: broker.publisher, log: silentLogger },
-        {
-          exchange: EXCHANGE,
-          batchSize: BATCH_SIZE,
-          pollIntervalMs: 50,
-          lingerMs: 0,
-          retryMaxDelayMs: 1_000,
-          batchesInFlight,
-        },
-      );
+      const relay = relayTo(broker, batchesInFlight);
       relay.start();
       try {
         await waitFor(() => (broker.batches.length === batchesInFlight ? true : undefined), {
@@ -120,17 +124,7 @@ describe('ticketing outbox relay: batches in flight', () => {
   it('When a batch short of full awaits its confirms, then rows committed meanwhile wait for it and go out together', async () => {
     const first = await insertPending(pool, EXCHANGE, 2);
     const broker = heldPublisher();
-    const relay = new OutboxRelay(
-      { pool, publisher: broker.publisher, log: silentLogger },
-      {
-        exchange: EXCHANGE,
-        batchSize: BATCH_SIZE,
-        pollIntervalMs: 50,
-        lingerMs: 0,
-        retryMaxDelayMs: 1_000,
-        batchesInFlight: 2,
-      },
-    );
+    const relay = relayTo(broker, 2);
     relay.start();
     try {
       await waitFor(() => (broker.batches.length === 1 ? true : undefined), {
