@@ -1,4 +1,3 @@
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uniquePrefix } from '../../../test-support/broker.js';
 import { waitFor } from '../../../test-support/wait.js';
@@ -6,6 +5,7 @@ import type { TicketingService } from '../../src/service.js';
 import {
   apiClient,
   deleteTestTopology,
+  lockCarts,
   newCustomer,
   ownDatabase,
   startService,
@@ -41,24 +41,10 @@ describe('ticketing API: load shedding', () => {
 
   it('When requests already wait for every database connection, then the next ones get 503 at once, probes and metrics still answer, and the queued ones are served', async () => {
     const api = apiClient(service);
-    const locker = new pg.Client({ connectionString: url });
-    await locker.connect();
-    const observer = new pg.Client({ connectionString: url });
-    await observer.connect();
+    const carts = await lockCarts(url);
     try {
-      await locker.query('BEGIN');
-      await locker.query('LOCK TABLE ticketing.carts IN ACCESS EXCLUSIVE MODE');
       const held = Array.from({ length: POOL_SIZE }, () => api.post('/carts', { customer: newCustomer() }));
-      await waitFor(
-        async () => {
-          const { rows } = await observer.query<{ waiting: number }>(
-            `SELECT count(*)::int AS waiting FROM pg_stat_activity
-              WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-          );
-          return (rows[0]?.waiting ?? 0) >= POOL_SIZE ? true : undefined;
-        },
-        { timeoutMs: 3_000, what: 'every connection of the API waiting on the lock' },
-      );
+      await carts.waitForWaiters(POOL_SIZE);
       const queued = Array.from({ length: MAX_WAITING }, () => api.post('/carts', { customer: newCustomer() }));
       await waitFor(async () => ((await waitingForDatabase()) >= MAX_WAITING ? true : undefined), {
         timeoutMs: 3_000,
@@ -74,12 +60,12 @@ describe('ticketing API: load shedding', () => {
       // The outbox gauges read the database on a pool of their own, not behind the queue.
       expect(await metric('notify_outbox_pending')).toBe(0);
 
-      await locker.query('COMMIT');
+      await carts.release();
       const served = await Promise.all([...held, ...queued]);
       expect(served.map((response) => response.status)).toEqual(served.map(() => 201));
       expect((await api.post('/carts', { customer: newCustomer() })).status).toBe(201);
     } finally {
-      await Promise.all([locker.end(), observer.end()]);
+      await carts.close();
     }
   });
 });

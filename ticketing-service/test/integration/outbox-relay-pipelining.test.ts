@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { topologyNames } from '@notify/shared';
 import { createPool, type OutgoingMessage, type PublishOutcome } from '@notify/shared/platform';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { openTestBroker, type TestBroker, uniquePrefix } from '../../../test-support/broker.js';
 import { silentLogger } from '../../../test-support/logger.js';
@@ -13,6 +13,7 @@ import {
   bindTestQueue,
   collectMessages,
   deleteTestTopology,
+  lockCarts,
   ownDatabase,
   startService,
   testConfig,
@@ -174,36 +175,21 @@ describe('ticketing outbox relay: connections of its own', () => {
   it('When every connection of the API is taken by requests that wait, then the relay still publishes the outbox', async () => {
     const service = await startService(testConfig(prefix, { DATABASE_URL: url }));
     const api = apiClient(service);
-    const admin = new pg.Client({ connectionString: url });
-    await admin.connect();
-    const writer = new pg.Client({ connectionString: url });
-    await writer.connect();
+    const carts = await lockCarts(url);
     try {
-      await admin.query('BEGIN');
-      await admin.query('LOCK TABLE ticketing.carts IN ACCESS EXCLUSIVE MODE');
       // More requests than the API has connections: ten wait on the lock, the rest for a connection.
       const requests = Array.from({ length: 14 }, () => api.createCart().then(() => 'created'));
-      await waitFor(
-        async () => {
-          // Not on `admin`: inside its transaction, pg_stat_activity would stay as it first read it.
-          const { rows } = await writer.query<{ waiting: number }>(
-            `SELECT count(*)::int AS waiting FROM pg_stat_activity
-              WHERE datname = current_database() AND wait_event_type = 'Lock'`,
-          );
-          return (rows[0]?.waiting ?? 0) >= 10 ? true : undefined;
-        },
-        { timeoutMs: 3_000, intervalMs: 20, what: 'the API pool taken by requests waiting on the lock' },
-      );
+      await carts.waitForWaiters(10);
 
-      const [trackingId] = await insertPending(writer, topologyNames(prefix).exchange, 1);
+      const [trackingId] = await insertPending(carts.other, topologyNames(prefix).exchange, 1);
       // The API's requests give up on a connection after 5 s: the message must come well before.
       const delivered = await collectMessages(broker.channel, queue, [trackingId!], 3_000);
       expect(delivered.map((message) => message.properties.messageId)).toContain(trackingId);
 
-      await admin.query('COMMIT');
+      await carts.release();
       expect(await Promise.all(requests)).toEqual(requests.map(() => 'created'));
     } finally {
-      await Promise.all([admin.end(), writer.end()]);
+      await carts.close();
       await service.stop();
     }
   });

@@ -176,3 +176,32 @@ export async function deleteTestTopology(prefix: string, queues: string[] = []):
     await broker.close();
   }
 }
+
+/**
+ * Locks ticketing.carts in a transaction of its own: every request that writes a cart then waits,
+ * holding its pool connection, until `release`. `other` is a second session, outside that lock.
+ */
+export async function lockCarts(url: string) {
+  const locker = new pg.Client({ connectionString: url });
+  const other = new pg.Client({ connectionString: url });
+  await Promise.all([locker.connect(), other.connect()]);
+  await locker.query('BEGIN');
+  await locker.query('LOCK TABLE ticketing.carts IN ACCESS EXCLUSIVE MODE');
+  return {
+    other,
+    /** Asked on `other`: inside the locking transaction, pg_stat_activity would stay as first read. */
+    waitForWaiters: (count: number) =>
+      waitFor(
+        async () => {
+          const { rows } = await other.query<{ waiting: number }>(
+            `SELECT count(*)::int AS waiting FROM pg_stat_activity
+              WHERE datname = current_database() AND wait_event_type = 'Lock'`,
+          );
+          return (rows[0]?.waiting ?? 0) >= count ? true : undefined;
+        },
+        { timeoutMs: 3_000, what: `${count} sessions waiting on the carts' lock` },
+      ),
+    release: () => locker.query('COMMIT'),
+    close: () => Promise.all([locker.end(), other.end()]),
+  };
+}
