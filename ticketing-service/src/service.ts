@@ -29,6 +29,8 @@ export const DATABASE_SCHEMA = 'ticketing';
 const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 /** Refused rows wait 1 s, 2 s, 4 s... up to this before their next try. */
 const RETRY_MAX_DELAY_MS = 30_000;
+/** A scrape's outbox query gets a connection and an answer within this, or the gauges read NaN. */
+const METRICS_QUERY_TIMEOUT_MS = 2_000;
 /** After a channel-level error (say, the exchange was deleted) while the connection lives on. */
 const CHANNEL_REOPEN_DELAY_MS = 1_000;
 
@@ -85,9 +87,25 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
   const maintenance = startMaintenance(ticketingMaintenance(config, log));
   closers.add('table maintenance', () => maintenance.stop());
 
+  // The outbox gauges' connection: a scrape must not queue behind the requests when the API is
+  // busiest, nor take the readiness probe's connections.
+  const metricsPool = createPool(
+    {
+      url: config.DATABASE_URL,
+      applicationName: `${SERVICE_NAME} metrics`,
+      maxConnections: 1,
+      statementTimeoutMs: METRICS_QUERY_TIMEOUT_MS,
+      connectTimeoutMs: METRICS_QUERY_TIMEOUT_MS,
+    },
+    log,
+  );
+  closers.add('metrics pool', () => metricsPool.end());
   const metrics = createMetricsRegistry();
-  // On the probes' pool: a scrape must not queue behind the requests when the API is busiest.
-  const outboxMetrics = registerOutboxMetrics(metrics, { pool: probePool, exchange, log });
+  const outboxMetrics = registerOutboxMetrics(
+    metrics,
+    { pool: metricsPool, exchange, log },
+    { queryTimeoutMs: METRICS_QUERY_TIMEOUT_MS },
+  );
   const loadMetrics = registerLoadMetrics(metrics, pool);
 
   const publisher = new ConfirmPublisher(log, {

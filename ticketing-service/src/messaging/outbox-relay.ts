@@ -134,12 +134,13 @@ export class OutboxRelay {
       // A full batch means a backlog: claim the next at once, without waiting for this one's
       // confirms. Short of that, let the batches in flight settle first, so that the rows
       // committed meanwhile go out as one batch, not as many small ones (each costs the relay,
-      // the broker and the handler per batch, not per row). After a batch the broker failed, wait
-      // for the poll: a broker failing every publish gets one batch per poll, not the backlog.
+      // the broker and the handler per batch, not per row). After a batch the broker failed, let
+      // them settle too, and wait for the poll unless the last of them went through: a broker
+      // failing every publish gets a batch or two per poll, not the backlog.
       const full = (await batch.claimed) === this.settings.batchSize;
-      if (full && !lastBatchFailed) continue;
-      await Promise.all(inFlight);
+      if (!full || lastBatchFailed) await Promise.all(inFlight);
       if (this.stopping) break;
+      if (full && !lastBatchFailed) continue;
       if (!this.woken) await this.sleep(this.settings.pollIntervalMs);
       if (this.woken && !this.stopping && this.settings.lingerMs > 0) await this.linger();
     }

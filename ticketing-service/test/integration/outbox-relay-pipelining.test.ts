@@ -152,6 +152,45 @@ describe('ticketing outbox relay: batches in flight', () => {
       await relay.stop();
     }
   });
+
+  it('When a failed batch is followed by one that goes through, then the relay drains the rest at once, without waiting for its poll', async () => {
+    const trackingIds = await insertPending(pool, EXCHANGE, BATCH_SIZE * 3);
+    const published: OutgoingMessage[] = [];
+    let calls = 0;
+    const relay = new OutboxRelay(
+      {
+        pool,
+        log: silentLogger,
+        publisher: {
+          isReady: () => true,
+          publishBatch: async (messages) => {
+            calls += 1;
+            if (calls === 1) return messages.map(() => ({ status: 'failed', reason: 'confirm timed out' }));
+            published.push(...messages);
+            return messages.map(() => ({ status: 'published' }));
+          },
+        },
+      },
+      {
+        exchange: EXCHANGE,
+        batchSize: BATCH_SIZE,
+        pollIntervalMs: 600_000,
+        lingerMs: 0,
+        retryMaxDelayMs: 1_000,
+        batchesInFlight: 1,
+      },
+    );
+    relay.start();
+    try {
+      await waitFor(() => (published.length === trackingIds.length ? true : undefined), {
+        timeoutMs: 5_000,
+        what: 'every row published, those of the failed batch included',
+      });
+    } finally {
+      await relay.stop();
+    }
+    expect(published.map((message) => message.properties?.messageId).toSorted()).toEqual(trackingIds.toSorted());
+  });
 });
 
 describe('ticketing outbox relay: connections of its own', () => {
