@@ -10,7 +10,7 @@ const ConfigSchema = z.object({
   OUTBOX_BATCH_LINGER_MS: envInt(5, { min: 0, max: 1_000 }),
   /** Wait before the outbox listener's connection is opened again after it dropped. */
   OUTBOX_LISTEN_RECONNECT_MS: envInt(1_000, { min: 10, max: 600_000 }),
-  /** Rows claimed per batch: also the window of messages awaiting broker confirms. */
+  /** Rows claimed per batch; times OUTBOX_BATCHES_IN_FLIGHT, the window of messages awaiting confirms. */
   OUTBOX_BATCH_SIZE: envInt(200, { min: 1, max: 5_000 }),
   /** Batches awaiting confirms at once; the relay's own database connections. */
   OUTBOX_BATCHES_IN_FLIGHT: envInt(2, { min: 1, max: 16 }),
