@@ -41,6 +41,11 @@ export type BenchOptions = {
   history: number;
   /** The whole run stops (children killed, databases dropped) past this. */
   timeoutSeconds: number;
+  /**
+   * Notifications sent through each closed-loop and open-loop scenario's fresh services, and
+   * settled, before its measurement starts (0: measure from the first request).
+   */
+  warmUp: number;
   /** Where latest.json / latest.md and the profiles go. */
   outDir: string;
   /** Write latest.json / latest.md (off for quick experiments: results go to a timestamped file only). */
@@ -79,6 +84,8 @@ export const USAGE = `npm run bench -- [options]
   --profile            node --cpu-prof on the handler and ticketing service; summaries in the results
   --history N          run each scenario again on a preloaded history: N notifications with their attempts,
                        N published outbox rows, N idempotency keys (e.g. 1000000; default 0: empty tables only)
+  --warm-up N          notifications through each closed- and open-loop scenario's services before it is
+                       measured, all settled and left out of every figure (default 2000; 0: measure cold)
   --timeout S          global bound on the run in seconds (default 900)
   --out DIR            results folder (default bench/results)
   --no-latest          do not overwrite latest.json / latest.md (timestamped file only)
@@ -104,6 +111,7 @@ const DEFAULTS = {
   rate: '500,25',
   'rate-seconds': 10,
   'rate-latency': 0,
+  'warm-up': 2_000,
   timeout: 900,
   out: 'bench/results',
   'cluster-handlers': '1,2,3',
@@ -135,6 +143,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'baseline-count': text,
       profile: { type: 'boolean' },
       history: text,
+      'warm-up': text,
       timeout: text,
       out: text,
       'no-latest': { type: 'boolean' },
@@ -178,6 +187,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     ),
     profile: values.profile ?? false,
     history: wholeNumber('history', values.history ?? '0', 0, 10_000_000),
+    warmUp: whole('warm-up', 0, 1_000_000),
     timeoutSeconds: whole('timeout', 10, 86_400),
     outDir: values.out ?? DEFAULTS.out,
     writeLatest: !values['no-latest'],

@@ -44,12 +44,15 @@ function chooseScenarios(options: BenchOptions, handlerDefault: number): Scenari
   const prefetch = effectivePrefetch(options, handlerDefault);
   if (options.cluster) return clusterScenarios(options, prefetch);
   const { profile, concurrency } = options;
+  // Not for drains: they stop the handler and measure it started afresh.
+  const warmUpNotifications = options.warmUp;
   const specs: ScenarioSpec[] = options.latencies.map((latency) => ({
     name: `closed-${latency}ms`,
     mode: 'closed',
     providerLatencyMs: latency,
     prefetch,
     profile,
+    warmUpNotifications,
     notifications: options.count,
     concurrency,
     maxSeconds: options.maxSeconds,
@@ -61,6 +64,7 @@ function chooseScenarios(options: BenchOptions, handlerDefault: number): Scenari
       providerLatencyMs: options.rateLatencyMs,
       prefetch,
       profile,
+      warmUpNotifications,
       checkoutsPerSecond: rate,
       seconds: options.rateSeconds,
     });

@@ -219,6 +219,14 @@ export function renderMarkdown(run: RunResult): string {
         `(512 already in flight); scheduled start → checkout answered p50 / p99 ${p(s.ingest.flowLatencyMs, 'p50', 'p99')} ms.`,
     );
   }
+  const warmed = run.scenarios.filter((s) => s.spec.warmUpNotifications);
+  if (warmed.length > 0)
+    lines.push(
+      '',
+      `${warmed.map((s) => s.spec.name).join(', ')}: measured after a warm-up of ${n(warmed[0]?.spec.warmUpNotifications ?? 0)} ` +
+        'notifications through the same fresh services (closed loop), every one settled and left out of every figure. ' +
+        'Drains measure a handler started afresh.',
+    );
   const cut = run.scenarios.filter((s) => s.spec.mode === 'closed' && s.notifications < s.spec.notifications);
   for (const s of cut) {
     if (s.spec.mode === 'closed')

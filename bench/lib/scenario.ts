@@ -38,6 +38,8 @@ export type ScenarioSpec = {
    * attempts, published outbox rows and idempotency keys. 0 or absent: empty tables.
    */
   historyRows?: number;
+  /** Notifications through the fresh services, all settled, before the measurement starts (`warmUp`). */
+  warmUpNotifications?: number;
   /** The handler's EMAIL_PROVIDERS; Mailjet alone (the default) when unset. */
   providers?: string;
   /** Handler processes competing on the queue (1 by default). */
@@ -124,6 +126,7 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
   try {
     context.log(`  system ${system.id} up (database ${system.databaseName}, prefix ${system.prefix})`);
     if (spec.historyRows) await loadHistory(system, spec.historyRows, context);
+    if (spec.warmUpNotifications) await warmUp(system, spec, spec.warmUpNotifications, context);
     const run = await markRunRows(system.db);
     const components = () => ({
       processes: system.processes.map((service) => ({ name: service.name, pid: service.pid })),
@@ -175,6 +178,27 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
     await memory?.stop();
     await system.release();
   }
+}
+
+/**
+ * Fresh processes compile their hot paths, open their pools' connections and prepare their
+ * statements on the first requests, which a scenario of seconds would measure instead of the
+ * steady state (bench/README.md, "Warm-up"). A closed loop of
+ * `notifications` first, every one settled, and the sandbox's store emptied: the run's rows,
+ * its CPU window and its checks all start after it.
+ */
+async function warmUp(system: System, spec: ScenarioSpec, notifications: number, context: ScenarioContext) {
+  const before = await markRunRows(system.db);
+  const load = await runClosedLoop(system.ticketingUrl, {
+    flows: Math.ceil(notifications / 2),
+    concurrency: spec.mode === 'open' ? 64 : spec.concurrency,
+    deadline: Math.min(context.deadline, Date.now() + 60_000),
+  });
+  const settled = await waitForSettled(system.db, load.trackingIds.length, { deadline: context.deadline, run: before });
+  if (!settled.complete || load.errors > 0)
+    throw new Error(`warm-up: ${load.errors} requests failed, ${settled.reason} (${load.errorSamples.join('; ')})`);
+  await sandboxClient(system.sandboxUrl).clearMessages();
+  context.log(`  warm-up: ${load.trackingIds.length} notifications sent and settled`);
 }
 
 /**

@@ -40,6 +40,26 @@ describe('bench scenario plan', () => {
     }
   });
 
+  it('When a warm-up is asked for, then closed and open scenarios carry it and drains, which restart the handler, do not', () => {
+    const warmUps = (...argv: string[]) =>
+      Object.fromEntries(
+        planScenarios(options('--sweep', 'none', '--sendgrid', 'none', ...argv), 137).map((spec) => [
+          spec.name,
+          spec.warmUpNotifications,
+        ]),
+      );
+    expect(warmUps()).toEqual({
+      'closed-0ms': 2_000,
+      'closed-100ms': 2_000,
+      'closed-300ms': 2_000,
+      'open-500cps-0ms': 2_000,
+      'open-25cps-0ms': 2_000,
+      'drain-0ms-prefetch-137': undefined,
+    });
+    expect(Object.values(warmUps('--warm-up', '0', '--drain', 'none'))).toEqual([0, 0, 0, 0, 0]);
+    expect(() => options('--warm-up', 'lots')).toThrow(/--warm-up must be a whole number/);
+  });
+
   it('When --cluster is given without --prefetch, then its drains run at the handler’s default too', () => {
     const specs = planScenarios(options('--cluster'), 137);
     expect(specs.map((spec) => spec.prefetch)).toEqual([137, 137, 137, 137]);
