@@ -42,6 +42,10 @@ const MAX_BODY = '16kb';
 export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
+  // Express hashes every answer for an ETag by default: a command's answer is never cached, and
+  // a conditional GET of a cart would save a client less than the hash costs every request
+  // (npm run bench:http).
+  app.set('etag', false);
   app.use(measureRequests(deps.metrics));
   // Before the request logger, so that its lines carry the trace id.
   app.use(traceRequests());

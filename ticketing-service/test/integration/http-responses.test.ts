@@ -51,6 +51,16 @@ describe('ticketing HTTP API: responses', () => {
     });
   });
 
+  it('When answers go out, then none carries an ETag: the API hashes no answer for a cache that no client keeps', async () => {
+    const catalog = await api.get('/events');
+    const created = await api.post('/carts', { customer: newCustomer() });
+
+    expect(catalog.status).toBe(200);
+    expect(created.status).toBe(201);
+    expect(catalog.headers.get('etag')).toBeNull();
+    expect(created.headers.get('etag')).toBeNull();
+  });
+
   describe('carts', () => {
     it('When a cart is created, then it answers 201 with an empty open cart for that customer', async () => {
       const customer = newCustomer();
