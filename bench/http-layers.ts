@@ -85,7 +85,12 @@ async function measure(layer: number, options: Options): Promise<Measurement> {
   );
   const killer = setTimeout(() => child.kill('SIGKILL'), MEASUREMENT_TIMEOUT_MS);
   try {
-    const [firstLine] = (await once(child.stdout, 'data')) as [Buffer];
+    const exited = once(child, 'exit').then(([code, signal]) => {
+      throw new Error(`layer ${layer}: the server exited (${code ?? signal}) before it listened`);
+    });
+    // Handled here too: once the server listens, its exit at the end is expected.
+    exited.catch(() => undefined);
+    const [firstLine] = (await Promise.race([once(child.stdout, 'data'), exited])) as [Buffer];
     const port = Number(firstLine.toString().trim());
     if (!child.pid || !Number.isInteger(port)) throw new Error(`layer ${layer}: no port from the server`);
     const client = new JsonClient(`http://127.0.0.1:${port}`, { sockets: options.concurrency });
@@ -107,7 +112,7 @@ async function measure(layer: number, options: Options): Promise<Measurement> {
   } finally {
     clearTimeout(killer);
     child.stdin.end();
-    if (child.exitCode === null) await once(child, 'exit');
+    if (child.exitCode === null && child.signalCode === null) await once(child, 'exit');
   }
 }
 
