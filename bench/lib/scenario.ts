@@ -183,9 +183,9 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
 /**
  * Fresh processes compile their hot paths, open their pools' connections and prepare their
  * statements on the first requests, which a scenario of seconds would measure instead of the
- * steady state (bench/README.md, "Warm-up"). A closed loop of
- * `notifications` first, every one settled, and the sandbox's store emptied: the run's rows,
- * its CPU window and its checks all start after it.
+ * steady state (bench/README.md, "Warm-up"). A closed loop of `notifications` first, every one
+ * settled, and the sandbox's store emptied: the run's rows, its CPU window and its checks all
+ * start after it.
  */
 async function warmUp(system: System, spec: ScenarioSpec, notifications: number, context: ScenarioContext) {
   const before = await markRunRows(system.db);
