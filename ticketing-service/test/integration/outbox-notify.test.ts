@@ -138,6 +138,37 @@ describe('ticketing outbox: instances wake each other', () => {
     }
   });
 
+  it('When commits keep coming, then announcements go out at most one per 50 ms, not one per round trip', async () => {
+    const { log, waitFor: waitForLog } = captureLogs('info');
+    const exchange = `${prefix}announce-rate-test`;
+    const others = await overhear(exchange);
+    const listener = listenForOutboxRows(
+      {
+        databaseUrl: inject('databaseUrl'),
+        applicationName: 'outbox-announce-rate-test',
+        exchange,
+        reconnectDelayMs: 100,
+      },
+      { log, onRows: () => undefined },
+    );
+    listeners.push(listener);
+    try {
+      await waitForLog('outbox listener listening');
+      const until = Date.now() + 500;
+      while (Date.now() < until) {
+        listener.announce();
+        await new Promise((resolve) => setTimeout(resolve, 1));
+      }
+      await pool.query('SELECT pg_sleep(0.2)');
+
+      // Back to back, a round trip each, this was well over a hundred.
+      expect(others.heard.length).toBeGreaterThanOrEqual(5);
+      expect(others.heard.length).toBeLessThanOrEqual(12);
+    } finally {
+      await others.close();
+    }
+  });
+
   it('When announcements are asked for while one is on its way, then they go out as one more, and the instance does not wake itself', async () => {
     const { log, waitFor: waitForLog } = captureLogs('info');
     const exchange = `${prefix}announce-test`;
