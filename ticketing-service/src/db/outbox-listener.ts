@@ -24,6 +24,14 @@ export type OutboxListener = {
 };
 
 /**
+ * The least time between two announcements. Each commit already wakes its own instance's relay,
+ * so an announcement only lets the others help: sent back to back under load it was one NOTIFY
+ * per round trip, hundreds a second, each taking PostgreSQL's server-wide notify lock at its
+ * commit. 50 ms bounds that at 20 a second and keeps the others well ahead of their poll.
+ */
+const ANNOUNCE_GAP_MS = 50;
+
+/**
  * The instance's session on the outbox channel. It hears the other instances' announcements and
  * wakes this instance's relay, so that a second instance need not wait for its poll (when the
  * first one's relay cannot publish, say); and it announces this instance's commits, from this
@@ -34,14 +42,6 @@ export type OutboxListener = {
  * listened went unheard. The relay's poll stays as the fallback while it is away, and for rows
  * whose instance stopped between its commit and its announcement.
  */
-/**
- * The least time between two announcements. Each commit already wakes its own instance's relay,
- * so an announcement only lets the others help: sent back to back under load it was one NOTIFY
- * per round trip, hundreds a second, each taking PostgreSQL's server-wide notify lock at its
- * commit. 50 ms bounds that at 20 a second and keeps the others well ahead of their poll.
- */
-const ANNOUNCE_GAP_MS = 50;
-
 export function listenForOutboxRows(
   settings: OutboxListenerSettings,
   deps: { log: Logger; onRows: () => void },
