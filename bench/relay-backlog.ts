@@ -6,15 +6,14 @@
  * rows go to a quorum queue of the run's own, as the handler's queue is. Not part of `npm test`.
  *   npm run bench:relay -- --rows 20000 --in-flight 1,2,4 --rounds 2
  */
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { topologyNames } from '@notify/shared';
-import { createLogger, migrate } from '@notify/shared/platform';
+import { createLogger } from '@notify/shared/platform';
 import amqp from 'amqplib';
 import pg from 'pg';
 import { createDatabase, dropDatabase } from '../test-support/system/database.js';
 import { loadConfig } from '../ticketing-service/src/config.js';
-import { DATABASE_SCHEMA, startTicketingService } from '../ticketing-service/src/service.js';
+import { migrateTicketingDatabase, startTicketingService } from '../ticketing-service/src/service.js';
 import { list, parseCommandLine, wholeNumber } from './lib/cli.js';
 import { ADMIN_DATABASE_URL, AMQP_URL, cleanupOnAbort, newRunId, runAllCleanups } from './lib/infrastructure.js';
 import { describeMachine } from './lib/machine.js';
@@ -25,7 +24,6 @@ const USAGE = `npm run bench:relay -- [options]
   --rounds R        repeat the whole list, interleaved, to see the drift (default 2)
   --timeout S       bound on each drain (default 120)`;
 
-const TICKETING_MIGRATIONS = fileURLToPath(new URL('../ticketing-service/migrations', import.meta.url));
 /** About the size of a real outbox message (the bench's baselines measured 490 B). */
 const CONTENT_BYTES = 490;
 const log = (line: string) => console.log(`[relay ${new Date().toISOString().slice(11, 19)}] ${line}`);
@@ -86,7 +84,7 @@ async function drainOnce(runId: string, label: string, inFlight: number, options
       OUTBOX_BATCHES_IN_FLIGHT: String(inFlight),
     });
     const serviceLog = createLogger({ name: 'ticketing-service', level: 'error', format: 'json' });
-    await migrate({ databaseUrl, dir: TICKETING_MIGRATIONS, schema: DATABASE_SCHEMA }, serviceLog);
+    await migrateTicketingDatabase(databaseUrl, serviceLog);
     await db.query(
       `INSERT INTO ticketing.outbox (tracking_id, exchange, routing_key, content, properties)
        SELECT gen_random_uuid(), $1, 'ticket.added_to_checkout', convert_to(repeat('x', $3), 'UTF8'),

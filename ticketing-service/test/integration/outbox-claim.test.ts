@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
-import { createPool, inTransaction, migrate } from '@notify/shared/platform';
+import { createPool, inTransaction } from '@notify/shared/platform';
 import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
 import { silentLogger } from '../../../test-support/logger.js';
 import { createDatabase, dropDatabase, withDatabase } from '../../../test-support/system/database.js';
 import { claimDueRows, releaseUnpublished } from '../../src/db/outbox-repository.js';
+import { migrateTicketingDatabase } from '../../src/service.js';
 
-const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 const EXCHANGE = 'claim-test.events';
 
 type RowState = { publishedAt: Date | null; attempts: number; lastError: string | null; dueInMs: number };
@@ -19,7 +18,7 @@ describe('the relay’s claim: rows marked published in the claiming transaction
 
   beforeAll(async () => {
     const url = await createDatabase(adminUrl, databaseName);
-    await migrate({ databaseUrl: url, dir: MIGRATIONS_DIR, schema: 'ticketing' }, silentLogger);
+    await migrateTicketingDatabase(url, silentLogger);
     pool = createPool({ url, applicationName: 'outbox-claim-test', maxConnections: 4 }, silentLogger);
   });
   afterAll(async () => {

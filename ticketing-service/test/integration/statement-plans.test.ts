@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { encodeNotification } from '@notify/shared';
-import { createPool, migrate } from '@notify/shared/platform';
+import { createPool } from '@notify/shared/platform';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { silentLogger } from '../../../test-support/logger.js';
@@ -19,9 +18,9 @@ import {
 } from '../../src/db/idempotency-key-repository.js';
 import { placeOrderWithNotification } from '../../src/db/order-repository.js';
 import { claimDueRows, purgePublished, releaseUnpublished } from '../../src/db/outbox-repository.js';
+import { migrateTicketingDatabase } from '../../src/service.js';
 import { TICKET_TYPES } from '../support/harness.js';
 
-const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 const HOT_TABLES = [
   'ticketing.carts',
   'ticketing.cart_items',
@@ -93,7 +92,7 @@ describe('hot statements of the ticketing service (plans on large tables with st
 
   beforeAll(async () => {
     const url = await createDatabase(adminUrl, databaseName);
-    await migrate({ databaseUrl: url, dir: MIGRATIONS_DIR, schema: 'ticketing' }, silentLogger);
+    await migrateTicketingDatabase(url, silentLogger);
     // Sessions as the service opens them: the same factory, the same settings.
     pool = createPool({ url, applicationName: 'statement-plans', maxConnections: 2 }, silentLogger);
     report = await checkStatementPlans({

@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
 import { topologyNames } from '@notify/shared';
-import { type Logger, migrate } from '@notify/shared/platform';
+import type { Logger } from '@notify/shared/platform';
 import type { Channel, GetMessage } from 'amqplib';
 import pg from 'pg';
 import { inject } from 'vitest';
@@ -11,7 +10,12 @@ import { createDatabase, dropDatabase, withDatabase } from '../../../test-suppor
 import '../../../test-support/provided-context.js';
 import { waitFor } from '../../../test-support/wait.js';
 import { type Config, loadConfig } from '../../src/config.js';
-import { type StartOptions, startTicketingService, type TicketingService } from '../../src/service.js';
+import {
+  migrateTicketingDatabase,
+  type StartOptions,
+  startTicketingService,
+  type TicketingService,
+} from '../../src/service.js';
 
 /** Seeded by migrations/001_catalog.sql. */
 export const TICKET_TYPES = {
@@ -20,8 +24,6 @@ export const TICKET_TYPES = {
   matineeStudent: { id: 'a1000000-0000-4000-8000-000000000004', priceMinor: 1500 },
 } as const;
 
-const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
-
 /** A migrated database of the test's own, for tests that lock tables or fill the outbox by hand. */
 export function ownDatabase(label: string) {
   const adminUrl = withDatabase(inject('databaseUrl'), 'postgres');
@@ -29,7 +31,7 @@ export function ownDatabase(label: string) {
   return {
     create: async () => {
       const url = await createDatabase(adminUrl, name);
-      await migrate({ databaseUrl: url, dir: MIGRATIONS_DIR, schema: 'ticketing' }, silentLogger);
+      await migrateTicketingDatabase(url, silentLogger);
       return url;
     },
     drop: () => dropDatabase(adminUrl, name),
