@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import {
+  createExpressServer,
   createLogger,
   errorHandler,
   measureRequests,
@@ -29,6 +30,10 @@ export const LAYERS = [
   },
   { name: 'zod request schemas', adds: "parseRequest of the routes' params and bodies" },
   { name: 'ETag off', adds: "app.set('etag', false), as the API has it: no hash of each answer" },
+  {
+    name: 'createExpressServer',
+    adds: "requests and responses born with Express's prototypes, as the services listen: none swapped per request",
+  },
 ] as const;
 
 /** About the size and shape of the API's answers (a cart with one line and its notification). */
@@ -126,5 +131,5 @@ export function layeredServer(layers: number): Server {
   app.use(cartRoutes(layers >= 5));
   app.use(notFound);
   app.use(errorHandler(log));
-  return createServer(app);
+  return layers >= 7 ? createExpressServer(app) : createServer(app);
 }

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
-import type { Server } from 'node:http';
+import { IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { LAYERS, layeredServer } from '../../lib/http-layers-app.js';
 
 const CART = '01a23249-5c51-716f-9a6a-e63a43d1e516';
@@ -55,12 +55,34 @@ describe('bench:http layered stack', () => {
     expect(answer.status).toBe(400);
   });
 
-  it('When the last layer turns the ETag off, then the layer before it still sends one and it does not', async () => {
-    const [withEtag] = await flow(LAYERS.length - 1);
+  it('When the ETag layer turns the ETag off, then the layer before it still sends one and it does not', async () => {
+    const etagOff = LAYERS.findIndex((layer) => layer.name === 'ETag off') + 1;
+    const [withEtag] = await flow(etagOff - 1);
     server?.closeAllConnections();
     server?.close();
-    const [withoutEtag] = await flow(LAYERS.length);
+    const [withoutEtag] = await flow(etagOff);
     expect(withEtag?.headers.get('etag')).toMatch(/^W\//);
     expect(withoutEtag?.headers.get('etag')).toBeNull();
+  });
+
+  it("When the last layer serves the app with createExpressServer, then Express swaps no request's prototype, and it did before", async () => {
+    const setPrototypeOf = Object.setPrototypeOf;
+    let swaps = 0;
+    vi.spyOn(Object, 'setPrototypeOf').mockImplementation((target: object, prototype: object | null) => {
+      // A request has its socket; the prototypes set up once per server do not.
+      const request = target instanceof IncomingMessage && Object.hasOwn(target, 'socket');
+      if (request && Object.getPrototypeOf(target) !== prototype) swaps += 1;
+      return setPrototypeOf(target, prototype);
+    });
+    await flow(LAYERS.length - 1);
+    const swapsBefore = swaps;
+    server?.closeAllConnections();
+    server?.close();
+    swaps = 0;
+    const answers = await flow(LAYERS.length);
+    vi.restoreAllMocks();
+    expect(answers.map((answer) => answer.status)).toEqual([201, 201, 201]);
+    expect(swapsBefore).toBe(3);
+    expect(swaps).toBe(0);
   });
 });

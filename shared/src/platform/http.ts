@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { ErrorRequestHandler, Express, RequestHandler } from 'express';
 import type { z } from 'zod';
 import { DEFAULT_HOST } from './config.js';
+import { createExpressServer } from './express-server.js';
 import type { Logger } from './logger.js';
 import { requestLog } from './request-logger.js';
 
@@ -109,8 +110,9 @@ export type RunningServer = {
  */
 export function listen(app: Express, port: number, host: string = DEFAULT_HOST): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const server = app.listen(port, host, (error?: Error) => {
-      if (error) return reject(error);
+    const server = createExpressServer(app);
+    server.once('error', reject);
+    server.listen(port, host, () => {
       const address = server.address() as AddressInfo;
       resolve({
         server,
@@ -124,7 +126,6 @@ export function listen(app: Express, port: number, host: string = DEFAULT_HOST):
           }),
       });
     });
-    server.once('error', reject);
   });
 }
 

@@ -11,6 +11,7 @@ export {
   type PublishOutcome,
 } from './confirm-publisher.js';
 export * from './database.js';
+export { createExpressServer } from './express-server.js';
 export * from './http.js';
 export * from './logger.js';
 export * from './maintenance.js';

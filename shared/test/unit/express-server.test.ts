@@ -1,0 +1,76 @@
+import { createServer, IncomingMessage, type Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { createExpressServer } from '@notify/shared/platform';
+import express, { type Express } from 'express';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+
+/** An app that uses Express's own request and response methods, and `req.app`. */
+function appUsingExpressMethods(): Express {
+  const app = express();
+  app.set('title', 'notify');
+  app.use(express.json());
+  app.post('/echo/:name', (req, res) => {
+    res
+      .status(201)
+      .json({ name: req.params.name, header: req.get('x-probe'), body: req.body, title: req.app.get('title') });
+  });
+  return app;
+}
+
+/** Counts requests and responses whose prototype is changed after Node created them. */
+function countPrototypeSwaps(): () => number {
+  const setPrototypeOf = Object.setPrototypeOf;
+  let swaps = 0;
+  vi.spyOn(Object, 'setPrototypeOf').mockImplementation((target: object, prototype: object | null) => {
+    const httpObject = target instanceof IncomingMessage || target instanceof ServerResponse;
+    if (httpObject && Object.getPrototypeOf(target) !== prototype) swaps += 1;
+    return setPrototypeOf(target, prototype);
+  });
+  return () => swaps;
+}
+
+async function postTwice(server: Server): Promise<unknown[]> {
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  const answers: unknown[] = [];
+  for (const name of ['a', 'b']) {
+    const response = await fetch(`http://127.0.0.1:${port}/echo/${name}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-probe': 'yes' },
+      body: JSON.stringify({ n: 1 }),
+    });
+    answers.push({ status: response.status, body: await response.json() });
+  }
+  return answers;
+}
+
+describe('createExpressServer', () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    server?.closeAllConnections();
+    await new Promise((resolve) => server?.close(resolve));
+    server = undefined;
+  });
+
+  it("When requests arrive, then Express's methods work and no request or response has its prototype swapped", async () => {
+    server = createExpressServer(appUsingExpressMethods());
+    const swaps = countPrototypeSwaps();
+
+    const answers = await postTwice(server);
+
+    expect(answers).toEqual(
+      ['a', 'b'].map((name) => ({ status: 201, body: { name, header: 'yes', body: { n: 1 }, title: 'notify' } })),
+    );
+    expect(swaps()).toBe(0);
+  });
+
+  it("When the same app is served by Node's plain server, then Express swaps both prototypes of every request", async () => {
+    server = createServer(appUsingExpressMethods());
+    const swaps = countPrototypeSwaps();
+
+    await postTwice(server);
+
+    expect(swaps()).toBe(4);
+  });
+});
