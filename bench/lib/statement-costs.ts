@@ -1,0 +1,204 @@
+import { randomUUID } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { encodeNotification } from '@notify/shared';
+import pg from 'pg';
+import { buildMessage } from '../../test-support/messages.js';
+import { addCartItemWithNotification } from '../../ticketing-service/src/db/cart-item-repository.js';
+import {
+  findCartWithItems,
+  findCartWithTicketType,
+  insertCart,
+} from '../../ticketing-service/src/db/cart-repository.js';
+import { placeOrderWithNotification } from '../../ticketing-service/src/db/order-repository.js';
+import { claimDueRows, type OutboxInsert } from '../../ticketing-service/src/db/outbox-repository.js';
+import { processCpu } from './cpu-accounting.js';
+
+/** Seeded by the ticketing migrations (001_catalog.sql). */
+const TICKET_TYPE = { id: 'a1000000-0000-4000-8000-000000000001', priceMinor: 4_500 };
+const EXCHANGE = 'bench.statements';
+/** The relay's claim size under load: it takes what a few milliseconds of commits wrote. */
+const CLAIM_BATCH = 10;
+
+export type StatementCost = {
+  statement: string;
+  /** Statements run (claims: rows claimed, the figure is per row). */
+  count: number;
+  /** CPU of the PostgreSQL backends per statement (or row), µs, and the part in the kernel. */
+  backendMicros: number;
+  kernelMicros: number;
+  /** Wall time per statement on one connection, µs: every connection's own round trips. */
+  wallMicros: number;
+};
+
+/** The backends' CPU for one checkout flow (its five statements and its two rows' claims), µs. */
+export function backendMicrosPerFlow(costs: StatementCost[], carts: number): number {
+  return costs
+    .filter((cost) => cost.statement !== ROUND_TRIP)
+    .reduce((total, cost) => total + (cost.backendMicros * cost.count) / carts, 0);
+}
+
+const ROUND_TRIP = 'SELECT 1 (a round trip, no work)';
+
+type Phase = {
+  statement: string;
+  /** Runs item `index` on `client`; answers how many it counts for (claims: rows). */
+  run: (client: pg.Client, index: number) => Promise<number>;
+};
+
+/**
+ * The ticketing API's statements one by one, as the checkout flow runs them: `carts` flows'
+ * worth of each, spread over `connections` connections, the backends' CPU read from /proc
+ * before and after each statement's turn. Every write is checked: a cart that was not changed
+ * stops the run. PostgreSQL must run on this machine.
+ */
+export async function measureStatementCosts(
+  databaseUrl: string,
+  { carts, connections }: { carts: number; connections: number },
+): Promise<StatementCost[]> {
+  const clients = await Promise.all(
+    Array.from({ length: connections }, async () => {
+      const client = new pg.Client({ connectionString: databaseUrl, statement_timeout: 60_000 });
+      client.on('error', () => undefined);
+      await client.connect();
+      return client;
+    }),
+  );
+  try {
+    const pids = await Promise.all(
+      clients.map(
+        async (client) => (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid,
+      ),
+    );
+    const cartIds = Array.from({ length: carts }, () => randomUUID());
+    const costs: StatementCost[] = [];
+    for (const phase of checkoutFlowPhases(cartIds)) {
+      costs.push(await measurePhase(phase, clients, pids as number[], carts));
+    }
+    return costs;
+  } finally {
+    await Promise.all(clients.map((client) => client.end().catch(() => undefined)));
+  }
+}
+
+function checkoutFlowPhases(cartIds: string[]): Phase[] {
+  const cartAt = (index: number) => cartIds[index] as string;
+  const written = (ok: boolean, what: string, index: number) => {
+    if (!ok) throw new Error(`${what}: cart ${cartAt(index)} was not changed`);
+    return 1;
+  };
+  return [
+    {
+      statement: ROUND_TRIP,
+      run: async (client) => {
+        await client.query({ name: 'bench.select-1', text: 'SELECT 1' });
+        return 1;
+      },
+    },
+    {
+      statement: 'insert the cart',
+      run: async (client, index) => {
+        await insertCart(client, {
+          cartId: cartAt(index),
+          customerEmail: `bench-${index}@example.com`,
+          customerName: 'Bench',
+        });
+        return 1;
+      },
+    },
+    {
+      statement: 'read the cart and the ticket type',
+      run: async (client, index) =>
+        written(Boolean(await findCartWithTicketType(client, cartAt(index), TICKET_TYPE.id)), 'read', index),
+    },
+    {
+      statement: 'add the line, the version, the outbox row',
+      run: async (client, index) =>
+        written(
+          await addCartItemWithNotification(
+            client,
+            {
+              cartId: cartAt(index),
+              cartVersion: 0,
+              ticketTypeId: TICKET_TYPE.id,
+              quantity: 1,
+              unitPriceMinor: TICKET_TYPE.priceMinor,
+            },
+            10,
+            outboxRow(),
+          ),
+          'add',
+          index,
+        ),
+    },
+    {
+      statement: 'read the cart and its lines',
+      run: async (client, index) => written(Boolean(await findCartWithItems(client, cartAt(index))), 'read', index),
+    },
+    {
+      statement: 'place the order, close the cart, the outbox row',
+      run: async (client, index) =>
+        written(
+          await placeOrderWithNotification(
+            client,
+            {
+              orderId: randomUUID(),
+              cartId: cartAt(index),
+              cartVersion: 1,
+              totalMinor: TICKET_TYPE.priceMinor,
+              currency: 'EUR',
+            },
+            outboxRow(),
+          ),
+          'checkout',
+          index,
+        ),
+    },
+    {
+      statement: `relay: claim and mark published, batches of ${CLAIM_BATCH} (per row)`,
+      run: async (client) => {
+        await client.query('BEGIN');
+        const rows = await claimDueRows(client, EXCHANGE, CLAIM_BATCH);
+        await client.query('COMMIT');
+        return rows.length;
+      },
+    },
+  ];
+}
+
+async function measurePhase(phase: Phase, clients: pg.Client[], pids: number[], items: number): Promise<StatementCost> {
+  const before = await Promise.all(pids.map(processCpu));
+  const startedAt = performance.now();
+  let next = 0;
+  let count = 0;
+  const claims = phase.statement.startsWith('relay');
+  await Promise.all(
+    clients.map(async (client) => {
+      for (;;) {
+        const index = next;
+        next += 1;
+        if (!claims && index >= items) return;
+        const counted = await phase.run(client, index);
+        // Claims run until the outbox has nothing left to take.
+        if (claims && counted === 0) return;
+        count += counted;
+      }
+    }),
+  );
+  const wallMs = performance.now() - startedAt;
+  const after = await Promise.all(pids.map(processCpu));
+  const sum = (key: 'ms' | 'kernelMs') =>
+    after.reduce((total, cpu, i) => total + cpu[key] - (before[i]?.[key] ?? 0), 0);
+  if (claims && count !== 2 * items) throw new Error(`the relay claimed ${count} rows of ${2 * items}`);
+  return {
+    statement: phase.statement,
+    count,
+    backendMicros: (sum('ms') * 1_000) / count,
+    kernelMicros: (sum('kernelMs') * 1_000) / count,
+    wallMicros: (wallMs * 1_000 * clients.length) / count,
+  };
+}
+
+/** A real message, encoded as the API stores it (a new tracking id each time). */
+function outboxRow(): OutboxInsert {
+  return { exchange: EXCHANGE, encoded: encodeNotification(buildMessage(), 'bench-statements') };
+}

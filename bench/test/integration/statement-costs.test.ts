@@ -1,0 +1,70 @@
+import pg from 'pg';
+import { afterEach, describe, expect, inject, it } from 'vitest';
+import { silentLogger } from '../../../test-support/logger.js';
+import '../../../test-support/provided-context.js';
+import { createDatabase, dropDatabase, withDatabase } from '../../../test-support/system/database.js';
+import { migrateTicketingDatabase } from '../../../ticketing-service/src/service.js';
+import { measureStatementCosts } from '../../lib/statement-costs.js';
+
+const CARTS = 30;
+
+describe('bench:statements', () => {
+  const adminUrl = withDatabase(inject('databaseUrl'), 'postgres');
+  let databaseName: string | undefined;
+
+  async function migratedDatabase(label: string): Promise<string> {
+    databaseName = `${inject('runId')}_statements_${label}`;
+    const url = await createDatabase(adminUrl, databaseName);
+    await migrateTicketingDatabase(url, silentLogger);
+    return url;
+  }
+
+  afterEach(async () => {
+    if (databaseName) await dropDatabase(adminUrl, databaseName);
+    databaseName = undefined;
+  });
+
+  it('When the checkout flow is measured statement by statement, then each runs once per cart and the flow is complete in the database', async () => {
+    const url = await migratedDatabase('flow');
+
+    const costs = await measureStatementCosts(url, { carts: CARTS, connections: 2 });
+
+    expect(costs.map(({ statement, count }) => [statement.split(' ')[0], count])).toEqual([
+      ['SELECT', CARTS],
+      ['insert', CARTS],
+      ['read', CARTS],
+      ['add', CARTS],
+      ['read', CARTS],
+      ['place', CARTS],
+      ['relay:', 2 * CARTS],
+    ]);
+    for (const cost of costs) {
+      expect(cost.backendMicros).toBeGreaterThanOrEqual(cost.kernelMicros);
+      expect(cost.kernelMicros).toBeGreaterThanOrEqual(0);
+      expect(cost.wallMicros).toBeGreaterThan(0);
+    }
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    try {
+      const { rows } = await db.query(
+        `SELECT (SELECT count(*)::int FROM ticketing.carts WHERE status = 'checked_out' AND version = 2) AS "checkedOut",
+                (SELECT count(*)::int FROM ticketing.orders) AS orders,
+                (SELECT count(*)::int FROM ticketing.outbox WHERE published_at IS NOT NULL) AS published,
+                (SELECT count(*)::int FROM ticketing.outbox) AS outbox`,
+      );
+      expect(rows[0]).toEqual({ checkedOut: CARTS, orders: CARTS, published: 2 * CARTS, outbox: 2 * CARTS });
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('When a statement fails (the ticket type is gone from the catalog), then the measurement stops with its error', async () => {
+    const url = await migratedDatabase('broken');
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    await db.query(`DELETE FROM ticketing.ticket_types WHERE id = 'a1000000-0000-4000-8000-000000000001'`);
+    await db.end();
+
+    await expect(measureStatementCosts(url, { carts: 5, connections: 1 })).rejects.toThrow(/foreign key/);
+  });
+});
