@@ -1,5 +1,6 @@
 // npm start, last step: the sandbox and both services in one terminal, each line prefixed.
 import { type SpawnOptions, spawn } from 'node:child_process';
+import { SERVICE_NODE_FLAGS } from '@notify/shared/platform';
 import {
   type Command,
   createConcurrently,
@@ -22,8 +23,14 @@ const logFormat = process.env.LOG_FORMAT || 'pretty';
 const sandboxEnv = { PORT: '4010', HOST: '127.0.0.1', MAILJET_API_KEY: '', MAILJET_API_SECRET: '' };
 const services = [
   // The sandbox first: the handler sends there when no MAILJET_API_KEY is set.
-  { name: 'sandbox  ', cwd: 'mailjet-sandbox', prefixColor: 'magenta', env: sandboxEnv },
-  { name: 'ticketing', cwd: 'ticketing-service', prefixColor: 'cyan', env: { PORT: '3000', LOG_FORMAT: logFormat } },
+  { name: 'sandbox  ', cwd: 'mailjet-sandbox', prefixColor: 'magenta', env: sandboxEnv, nodeFlags: [] },
+  {
+    name: 'ticketing',
+    cwd: 'ticketing-service',
+    prefixColor: 'cyan',
+    env: { PORT: '3000', LOG_FORMAT: logFormat },
+    nodeFlags: SERVICE_NODE_FLAGS,
+  },
   {
     name: 'handler  ',
     cwd: 'notification-handler',
@@ -35,13 +42,17 @@ const services = [
       OPERATOR_TOKEN: process.env.OPERATOR_TOKEN || LOCAL_OPERATOR_TOKEN,
       TICKETING_METRICS_URL: process.env.TICKETING_METRICS_URL || 'http://127.0.0.1:3000/metrics',
     },
+    nodeFlags: SERVICE_NODE_FLAGS,
   },
 ];
 
 const logger = new Logger({ prefixFormat: '{name} |' });
 const abortController = new AbortController();
 const { commands, result } = createConcurrently(
-  services.map((service) => ({ ...service, command: 'node dist/main.js' })),
+  services.map(({ nodeFlags, ...service }) => ({
+    ...service,
+    command: ['node', ...nodeFlags, 'dist/main.js'].join(' '),
+  })),
   {
     logger,
     outputStream: process.stdout,

@@ -21,6 +21,8 @@ export type ServiceProcessOptions = {
   /** Script run with `node`, e.g. `ticketing-service/dist/main.js` (resolved against `cwd`). */
   entry: string;
   args?: string[];
+  /** Node's own flags, before the entry (the services': SERVICE_NODE_FLAGS). */
+  nodeFlags?: readonly string[];
   /**
    * The process gets only PATH, HOME, LANG, TMPDIR from the test process plus this, so that a
    * variable set for the test runner (AMQP_URL in CI...) never leaks into a service.
@@ -91,11 +93,15 @@ export class ServiceProcess {
     this.runs += 1;
     const run = this.runs;
     const env = Object.fromEntries(INHERITED.flatMap((key) => (process.env[key] ? [[key, process.env[key]]] : [])));
-    const child = spawn(process.execPath, [this.options.entry, ...(this.options.args ?? [])], {
-      cwd: this.options.cwd,
-      env: { ...env, ...this.options.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      process.execPath,
+      [...(this.options.nodeFlags ?? []), this.options.entry, ...(this.options.args ?? [])],
+      {
+        cwd: this.options.cwd,
+        env: { ...env, ...this.options.env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     this.child = child;
     live.add(child);
     this.log?.write(`--- ${new Date().toISOString()} start #${run} (pid ${child.pid})\n`);

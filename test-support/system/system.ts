@@ -3,6 +3,7 @@ import { cpSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Topology, topologyNames } from '@notify/shared';
+import { SERVICE_NODE_FLAGS } from '@notify/shared/platform';
 import type pg from 'pg';
 import { startTcpProxy, type TcpProxy } from '../tcp-proxy.js';
 import { waitFor } from '../wait.js';
@@ -16,6 +17,7 @@ import { ServiceProcess } from './service-process.js';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const HANDLER_ENTRY = 'notification-handler/dist/main.js';
 const TICKETING_ENTRY = 'ticketing-service/dist/main.js';
+const SANDBOX_ENTRY = 'mailjet-sandbox/dist/main.js';
 
 /**
  * Handler settings that make recovery quick: a handler killed mid-send holds its rows for
@@ -205,6 +207,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
       return new ServiceProcess({
         name,
         entry: join(REPO_ROOT, entry),
+        // As their Dockerfiles and npm start run them; the sandbox is a test double.
+        nodeFlags: entry === SANDBOX_ENTRY ? [] : SERVICE_NODE_FLAGS,
         cwd: REPO_ROOT,
         env: processEnv,
         isReady: () => answers(`${url}${readyPath}`),
@@ -216,7 +220,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     const instanceEnv = async (base: Record<string, string>, index: number) =>
       index === 1 ? base : { ...base, PORT: String(await freePort()) };
     const nameOf = (kind: string, index: number) => (index === 1 ? kind : `${kind}-${index}`);
-    const sandbox = service('sandbox', 'mailjet-sandbox/dist/main.js', env.sandbox, '/sandbox/faults');
+    const sandbox = service('sandbox', SANDBOX_ENTRY, env.sandbox, '/sandbox/faults');
     const newHandler = async (index: number) =>
       service(nameOf('handler', index), HANDLER_ENTRY, await instanceEnv(env.handler, index), '/readyz');
     const handlers: ServiceProcess[] = [];

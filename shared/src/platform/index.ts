@@ -17,6 +17,7 @@ export * from './logger.js';
 export * from './maintenance.js';
 export * from './metrics.js';
 export * from './migrations.js';
+export { SERVICE_NODE_FLAGS } from './node-flags.js';
 export { takeRandomBytes } from './random-pool.js';
 export * from './request-logger.js';
 export * from './request-trace.js';
