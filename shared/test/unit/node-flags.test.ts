@@ -20,6 +20,13 @@ describe('SERVICE_NODE_FLAGS', () => {
     },
   );
 
+  it("When docker compose starts a service with a command of its own, then node gets the services' flags there too", () => {
+    const compose = readFileSync(new URL('docker-compose.yml', REPO_ROOT), 'utf8');
+    const starts = compose.match(/exec node [^\n]*/g) ?? [];
+    expect(starts.length).toBeGreaterThan(0);
+    for (const start of starts) expect(start).toBe(`exec node ${SERVICE_NODE_FLAGS.join(' ')} dist/main.js`);
+  });
+
   it('When the flags are given to this Node, then it accepts them (a typo would stop every service at start)', () => {
     const accepted = process.allowedNodeEnvironmentFlags;
     for (const flag of SERVICE_NODE_FLAGS) expect(accepted.has(flag.split('=')[0] as string)).toBe(true);
