@@ -15,7 +15,14 @@ import { createDatabase, dropDatabase } from '../test-support/system/database.js
 import { loadConfig } from '../ticketing-service/src/config.js';
 import { migrateTicketingDatabase, startTicketingService } from '../ticketing-service/src/service.js';
 import { list, parseCommandLine, wholeNumber } from './lib/cli.js';
-import { ADMIN_DATABASE_URL, AMQP_URL, cleanupOnAbort, newRunId, runAllCleanups } from './lib/infrastructure.js';
+import {
+  ADMIN_DATABASE_URL,
+  AMQP_URL,
+  abortOnSignalsOrAfter,
+  cleanupOnAbort,
+  newRunId,
+  runBenchMain,
+} from './lib/infrastructure.js';
 import { describeMachine } from './lib/machine.js';
 
 const USAGE = `npm run bench:relay -- [options]
@@ -128,10 +135,7 @@ async function main(): Promise<number> {
   const options = parseCommandLine(parseOptions, USAGE);
   if (typeof options === 'number') return options;
   const bound = (options.timeoutS + 60) * options.inFlight.length * options.rounds;
-  const timer = setTimeout(() => void abort('global timeout'), bound * 1_000);
-  timer.unref();
-  process.once('SIGINT', () => void abort('SIGINT'));
-  process.once('SIGTERM', () => void abort('SIGTERM'));
+  abortOnSignalsOrAfter(bound * 1_000, (reason) => log(`stopping: ${reason}`));
 
   const machine = await describeMachine(AMQP_URL, ADMIN_DATABASE_URL);
   log(
@@ -157,17 +161,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-async function abort(reason: string): Promise<never> {
-  log(`stopping: ${reason}`);
-  await runAllCleanups();
-  process.exit(2);
-}
-
-main().then(
-  (code) => process.exit(code),
-  async (error: unknown) => {
-    console.error(error);
-    await runAllCleanups();
-    process.exit(1);
-  },
-);
+runBenchMain(main);

@@ -10,7 +10,13 @@ import { type System, startLoad, startSystem, verifySystem } from '../test-suppo
 import { buildIfNeeded, sourceVersion } from './lib/build.js';
 import { parseCommandLine } from './lib/cli.js';
 import { handlerDefaultPrefetch } from './lib/handler-defaults.js';
-import { ADMIN_DATABASE_URL, AMQP_URL, cleanupOnAbort, runAllCleanups } from './lib/infrastructure.js';
+import {
+  ADMIN_DATABASE_URL,
+  AMQP_URL,
+  abortOnSignalsOrAfter,
+  cleanupOnAbort,
+  runBenchMain,
+} from './lib/infrastructure.js';
 import { describeMachine } from './lib/machine.js';
 import { renderMinuteTable, renderSoak, type SoakResult } from './lib/soak-report.js';
 import { acceptedInMinute, acceptedToSent, type MinuteSample, trackPeakResidentSetSizes } from './lib/soak-samples.js';
@@ -55,10 +61,9 @@ async function main(): Promise<number> {
   if (typeof options === 'number') return options;
   const startedAt = new Date();
   // Bounded: the load, the settling that follows, and the start and stop of the system.
-  const timer = setTimeout(() => void abort(`global timeout`), (options.minutes * 60 + 900) * 1_000);
-  timer.unref();
-  process.once('SIGINT', () => void abort('SIGINT'));
-  process.once('SIGTERM', () => void abort('SIGTERM'));
+  const stopClock = abortOnSignalsOrAfter((options.minutes * 60 + 900) * 1_000, (reason) =>
+    log(`ABORT: ${reason}; stopping the services, dropping the database`),
+  );
 
   const machine = await describeMachine(AMQP_URL, ADMIN_DATABASE_URL);
   await buildIfNeeded(log);
@@ -145,7 +150,7 @@ async function main(): Promise<number> {
     const flat = !verdict || (verdict.p99Flat && verdict.memoryFlat !== false);
     return report.problems.length === 0 && flat ? 0 : 1;
   } finally {
-    clearTimeout(timer);
+    stopClock();
     await release();
   }
 }
@@ -206,20 +211,4 @@ async function writeResults(result: SoakResult, markdown: string, outDir: string
   return files;
 }
 
-async function abort(reason: string): Promise<never> {
-  log(`ABORT: ${reason}; stopping the services, dropping the database`);
-  await runAllCleanups();
-  process.exit(2);
-}
-
-main().then(
-  async (code) => {
-    await runAllCleanups();
-    process.exit(code);
-  },
-  async (error: unknown) => {
-    console.error(error);
-    await runAllCleanups();
-    process.exit(1);
-  },
-);
+runBenchMain(main);

@@ -10,7 +10,14 @@ import { silentLogger } from '../test-support/logger.js';
 import { createDatabase, dropDatabase } from '../test-support/system/database.js';
 import { migrateTicketingDatabase } from '../ticketing-service/src/service.js';
 import { list, parseCommandLine, wholeNumber } from './lib/cli.js';
-import { ADMIN_DATABASE_URL, AMQP_URL, cleanupOnAbort, newRunId, runAllCleanups } from './lib/infrastructure.js';
+import {
+  ADMIN_DATABASE_URL,
+  AMQP_URL,
+  abortOnSignalsOrAfter,
+  cleanupOnAbort,
+  newRunId,
+  runBenchMain,
+} from './lib/infrastructure.js';
 import { describeMachine } from './lib/machine.js';
 import { backendMicrosPerFlow, measureStatementCosts, type StatementCost } from './lib/statement-costs.js';
 
@@ -61,13 +68,9 @@ async function runOnce(runId: string, label: string, connections: number, carts:
 async function main(): Promise<number> {
   const options = parseCommandLine(parseOptions, USAGE);
   if (typeof options === 'number') return options;
-  const timer = setTimeout(
-    () => void abort('global timeout'),
-    RUN_TIMEOUT_MS * options.connections.length * options.rounds,
+  abortOnSignalsOrAfter(RUN_TIMEOUT_MS * options.connections.length * options.rounds, (reason) =>
+    log(`stopping: ${reason}`),
   );
-  timer.unref();
-  process.once('SIGINT', () => void abort('SIGINT'));
-  process.once('SIGTERM', () => void abort('SIGTERM'));
 
   const machine = await describeMachine(AMQP_URL, ADMIN_DATABASE_URL);
   log(
@@ -114,17 +117,4 @@ function printTable(runs: Run[], options: Options): void {
   console.log(`| **a checkout flow** (2 notifications) | ${options.connections.map(perFlow).join(' | ')} |`);
 }
 
-async function abort(reason: string): Promise<never> {
-  log(`stopping: ${reason}`);
-  await runAllCleanups();
-  process.exit(2);
-}
-
-main().then(
-  (code) => process.exit(code),
-  async (error: unknown) => {
-    console.error(error);
-    await runAllCleanups();
-    process.exit(1);
-  },
-);
+runBenchMain(main);

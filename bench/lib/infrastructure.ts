@@ -31,3 +31,35 @@ export function cleanupOnAbort(cleanup: () => Promise<unknown>): () => Promise<v
 export async function runAllCleanups(): Promise<void> {
   await Promise.allSettled([...cleanups].map((cleanup) => cleanup()));
 }
+
+/**
+ * Cuts a run short on SIGINT, SIGTERM, or once `boundMs` has passed: `say` tells why, every
+ * registered cleanup runs, and the process exits with 2. Returns what stops the clock.
+ */
+export function abortOnSignalsOrAfter(boundMs: number, say: (reason: string) => void): () => void {
+  const abort = async (reason: string) => {
+    say(reason);
+    await runAllCleanups();
+    process.exit(2);
+  };
+  const timer = setTimeout(() => void abort('global timeout'), boundMs);
+  timer.unref();
+  process.once('SIGINT', () => void abort('SIGINT'));
+  process.once('SIGTERM', () => void abort('SIGTERM'));
+  return () => clearTimeout(timer);
+}
+
+/** Runs a standalone bench's main and exits with its code (1 on an error), the cleanups run first. */
+export function runBenchMain(main: () => Promise<number>): void {
+  main().then(
+    async (code) => {
+      await runAllCleanups();
+      process.exit(code);
+    },
+    async (error: unknown) => {
+      console.error(error);
+      await runAllCleanups();
+      process.exit(1);
+    },
+  );
+}
