@@ -10,7 +10,14 @@ import { measurePostgres, measureRabbitMq, type SampleMessage } from './lib/base
 import { buildIfNeeded, sourceVersion } from './lib/build.js';
 import { type BenchOptions, parseCommandLine, parseOptions, USAGE, UsageError } from './lib/cli.js';
 import { handlerDefaultPrefetch } from './lib/handler-defaults.js';
-import { ADMIN_DATABASE_URL, AMQP_URL, cleanupOnAbort, newRunId, runAllCleanups } from './lib/infrastructure.js';
+import {
+  ADMIN_DATABASE_URL,
+  AMQP_URL,
+  cleanupOnAbort,
+  newRunId,
+  runAllCleanups,
+  runBenchMain,
+} from './lib/infrastructure.js';
 import { describeMachine } from './lib/machine.js';
 import { effectivePrefetch, planScenarios } from './lib/plan.js';
 import {
@@ -163,14 +170,4 @@ async function writeResults(run: RunResult, options: BenchOptions, latest: boole
   return files;
 }
 
-main().then(
-  async (code) => {
-    await runAllCleanups();
-    process.exit(code);
-  },
-  async (error: unknown) => {
-    console.error(error);
-    await runAllCleanups();
-    process.exit(1);
-  },
-);
+runBenchMain(main);
