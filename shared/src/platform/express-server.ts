@@ -6,7 +6,7 @@ import type { Express } from 'express';
  * prototypes. Express otherwise swaps the prototype of every request and response as it enters the
  * app (`Object.setPrototypeOf` in `app.handle`), and V8 then runs Node's own HTTP code on those
  * objects on its slow paths: against a bare Express app this doubled the server's CPU per request,
- * and the API's whole stack paid about 120 µs a request for it (`npm run bench:http`). Here the
+ * and the API's whole stack paid about 145 µs a request for it (225 against 80) (`npm run bench:http`). Here the
  * app's prototypes are subclasses of Node's, so Express's swap finds the prototype it sets already
  * in place and changes nothing. Mounted sub-apps would still swap theirs; the services mount none.
  *
