@@ -21,6 +21,8 @@ const CLAIM_BATCH = 10;
 
 export type StatementCost = {
   statement: string;
+  /** One of the checkout flow's own statements (the round-trip floor is not). */
+  inFlow: boolean;
   /** Statements run (claims: rows claimed, the figure is per row). */
   count: number;
   /** CPU of the PostgreSQL backends per statement (or row), µs, and the part in the kernel. */
@@ -33,14 +35,17 @@ export type StatementCost = {
 /** The backends' CPU for one checkout flow (its five statements and its two rows' claims), µs. */
 export function backendMicrosPerFlow(costs: StatementCost[], carts: number): number {
   return costs
-    .filter((cost) => cost.statement !== ROUND_TRIP)
+    .filter((cost) => cost.inFlow)
     .reduce((total, cost) => total + (cost.backendMicros * cost.count) / carts, 0);
 }
 
-const ROUND_TRIP = 'SELECT 1 (a round trip, no work)';
-
 type Phase = {
   statement: string;
+  inFlow: boolean;
+  /** What `run` must add up to over the phase: one per cart, or (claims) two rows per cart. */
+  expected: number;
+  /** Once per cart; or, with `untilEmpty`, again and again until it answers 0. */
+  untilEmpty?: boolean;
   /** Runs item `index` on `client`; answers how many it counts for (claims: rows). */
   run: (client: pg.Client, index: number) => Promise<number>;
 };
@@ -72,7 +77,7 @@ export async function measureStatementCosts(
     const cartIds = Array.from({ length: carts }, () => randomUUID());
     const costs: StatementCost[] = [];
     for (const phase of checkoutFlowPhases(cartIds)) {
-      costs.push(await measurePhase(phase, clients, pids as number[], carts));
+      costs.push(await measurePhase(phase, clients, pids as number[]));
     }
     return costs;
   } finally {
@@ -81,14 +86,18 @@ export async function measureStatementCosts(
 }
 
 function checkoutFlowPhases(cartIds: string[]): Phase[] {
+  const carts = cartIds.length;
   const cartAt = (index: number) => cartIds[index] as string;
-  const written = (ok: boolean, what: string, index: number) => {
-    if (!ok) throw new Error(`${what}: cart ${cartAt(index)} was not changed`);
+  const done = (ok: boolean, what: string, index: number) => {
+    if (!ok) throw new Error(`${what}: nothing for cart ${cartAt(index)}`);
     return 1;
   };
+  const perCart = { inFlow: true, expected: carts };
   return [
     {
-      statement: ROUND_TRIP,
+      statement: 'SELECT 1 (a round trip, no work)',
+      inFlow: false,
+      expected: carts,
       run: async (client) => {
         await client.query({ name: 'bench.select-1', text: 'SELECT 1' });
         return 1;
@@ -96,6 +105,7 @@ function checkoutFlowPhases(cartIds: string[]): Phase[] {
     },
     {
       statement: 'insert the cart',
+      ...perCart,
       run: async (client, index) => {
         await insertCart(client, {
           cartId: cartAt(index),
@@ -107,13 +117,15 @@ function checkoutFlowPhases(cartIds: string[]): Phase[] {
     },
     {
       statement: 'read the cart and the ticket type',
+      ...perCart,
       run: async (client, index) =>
-        written(Boolean(await findCartWithTicketType(client, cartAt(index), TICKET_TYPE.id)), 'read', index),
+        done(Boolean(await findCartWithTicketType(client, cartAt(index), TICKET_TYPE.id)), 'read', index),
     },
     {
       statement: 'add the line, the version, the outbox row',
+      ...perCart,
       run: async (client, index) =>
-        written(
+        done(
           await addCartItemWithNotification(
             client,
             {
@@ -132,12 +144,14 @@ function checkoutFlowPhases(cartIds: string[]): Phase[] {
     },
     {
       statement: 'read the cart and its lines',
-      run: async (client, index) => written(Boolean(await findCartWithItems(client, cartAt(index))), 'read', index),
+      ...perCart,
+      run: async (client, index) => done(Boolean(await findCartWithItems(client, cartAt(index))), 'read', index),
     },
     {
       statement: 'place the order, close the cart, the outbox row',
+      ...perCart,
       run: async (client, index) =>
-        written(
+        done(
           await placeOrderWithNotification(
             client,
             {
@@ -155,6 +169,9 @@ function checkoutFlowPhases(cartIds: string[]): Phase[] {
     },
     {
       statement: `relay: claim and mark published, batches of ${CLAIM_BATCH} (per row)`,
+      inFlow: true,
+      expected: 2 * carts,
+      untilEmpty: true,
       run: async (client) => {
         await client.query('BEGIN');
         const rows = await claimDueRows(client, EXCHANGE, CLAIM_BATCH);
@@ -165,32 +182,31 @@ function checkoutFlowPhases(cartIds: string[]): Phase[] {
   ];
 }
 
-async function measurePhase(phase: Phase, clients: pg.Client[], pids: number[], items: number): Promise<StatementCost> {
+async function measurePhase(phase: Phase, clients: pg.Client[], pids: number[]): Promise<StatementCost> {
   const before = await Promise.all(pids.map(processCpu));
   const startedAt = performance.now();
   let next = 0;
   let count = 0;
-  const claims = phase.statement.startsWith('relay');
   await Promise.all(
     clients.map(async (client) => {
       for (;;) {
         const index = next;
         next += 1;
-        if (!claims && index >= items) return;
+        if (!phase.untilEmpty && index >= phase.expected) return;
         const counted = await phase.run(client, index);
-        // Claims run until the outbox has nothing left to take.
-        if (claims && counted === 0) return;
+        if (phase.untilEmpty && counted === 0) return;
         count += counted;
       }
     }),
   );
   const wallMs = performance.now() - startedAt;
   const after = await Promise.all(pids.map(processCpu));
+  if (count !== phase.expected) throw new Error(`${phase.statement}: ${count} of ${phase.expected}`);
   const sum = (key: 'ms' | 'kernelMs') =>
     after.reduce((total, cpu, i) => total + cpu[key] - (before[i]?.[key] ?? 0), 0);
-  if (claims && count !== 2 * items) throw new Error(`the relay claimed ${count} rows of ${2 * items}`);
   return {
     statement: phase.statement,
+    inFlow: phase.inFlow,
     count,
     backendMicros: (sum('ms') * 1_000) / count,
     kernelMicros: (sum('kernelMs') * 1_000) / count,
