@@ -15,7 +15,7 @@ import { JsonClient } from '../test-support/system/json-client.js';
 import { parseCommandLine, wholeNumber } from './lib/cli.js';
 import { processCpu } from './lib/cpu-accounting.js';
 import { LAYERS, layeredServer } from './lib/http-layers-app.js';
-import { ADMIN_DATABASE_URL, AMQP_URL } from './lib/infrastructure.js';
+import { ADMIN_DATABASE_URL, AMQP_URL, runBenchMain } from './lib/infrastructure.js';
 import { describeMachine } from './lib/machine.js';
 
 const USAGE = `npm run bench:http -- [options]
@@ -167,10 +167,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBenchMain(main);

@@ -1,7 +1,8 @@
 import { once } from 'node:events';
-import { IncomingMessage, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { countHttpPrototypeSwaps } from '../../../test-support/http-prototype-swaps.js';
 import { LAYERS, layeredServer } from '../../lib/http-layers-app.js';
 
 const CART = '01a23249-5c51-716f-9a6a-e63a43d1e516';
@@ -66,23 +67,17 @@ describe('bench:http layered stack', () => {
   });
 
   it("When the last layer serves the app with createExpressServer, then Express swaps no request's prototype, and it did before", async () => {
-    const setPrototypeOf = Object.setPrototypeOf;
-    let swaps = 0;
-    vi.spyOn(Object, 'setPrototypeOf').mockImplementation((target: object, prototype: object | null) => {
-      // A request has its socket; the prototypes set up once per server do not.
-      const request = target instanceof IncomingMessage && Object.hasOwn(target, 'socket');
-      if (request && Object.getPrototypeOf(target) !== prototype) swaps += 1;
-      return setPrototypeOf(target, prototype);
-    });
+    const swaps = countHttpPrototypeSwaps();
     await flow(LAYERS.length - 1);
-    const swapsBefore = swaps;
+    const swapsBefore = swaps();
     server?.closeAllConnections();
     server?.close();
-    swaps = 0;
     const answers = await flow(LAYERS.length);
+    const swapsAfter = swaps() - swapsBefore;
     vi.restoreAllMocks();
     expect(answers.map((answer) => answer.status)).toEqual([201, 201, 201]);
-    expect(swapsBefore).toBe(3);
-    expect(swaps).toBe(0);
+    // A request and its response, three requests.
+    expect(swapsBefore).toBe(6);
+    expect(swapsAfter).toBe(0);
   });
 });

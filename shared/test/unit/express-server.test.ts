@@ -1,8 +1,9 @@
-import { createServer, IncomingMessage, type Server, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createExpressServer } from '@notify/shared/platform';
 import express, { type Express } from 'express';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { countHttpPrototypeSwaps } from '../../../test-support/http-prototype-swaps.js';
 
 /** An app that uses Express's own request and response methods, and `req.app`. */
 function appUsingExpressMethods(): Express {
@@ -15,18 +16,6 @@ function appUsingExpressMethods(): Express {
       .json({ name: req.params.name, header: req.get('x-probe'), body: req.body, title: req.app.get('title') });
   });
   return app;
-}
-
-/** Counts requests and responses whose prototype is changed after Node created them. */
-function countPrototypeSwaps(): () => number {
-  const setPrototypeOf = Object.setPrototypeOf;
-  let swaps = 0;
-  vi.spyOn(Object, 'setPrototypeOf').mockImplementation((target: object, prototype: object | null) => {
-    const httpObject = target instanceof IncomingMessage || target instanceof ServerResponse;
-    if (httpObject && Object.getPrototypeOf(target) !== prototype) swaps += 1;
-    return setPrototypeOf(target, prototype);
-  });
-  return () => swaps;
 }
 
 async function postTwice(server: Server): Promise<unknown[]> {
@@ -55,7 +44,7 @@ describe('createExpressServer', () => {
 
   it("When requests arrive, then Express's methods work and no request or response has its prototype swapped", async () => {
     server = createExpressServer(appUsingExpressMethods());
-    const swaps = countPrototypeSwaps();
+    const swaps = countHttpPrototypeSwaps();
 
     const answers = await postTwice(server);
 
@@ -67,7 +56,7 @@ describe('createExpressServer', () => {
 
   it("When the same app is served by Node's plain server, then Express swaps both prototypes of every request", async () => {
     server = createServer(appUsingExpressMethods());
-    const swaps = countPrototypeSwaps();
+    const swaps = countHttpPrototypeSwaps();
 
     await postTwice(server);
 
