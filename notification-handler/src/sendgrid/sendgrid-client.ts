@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import { Client } from '@sendgrid/client';
 import { MailService } from '@sendgrid/mail';
 
@@ -8,16 +10,35 @@ export type SendGridSettings = {
   timeoutMs: number;
 };
 
+/** An idle connection is closed after this long: well inside the keep-alive timeouts servers use. */
+const IDLE_CONNECTION_MS = 5_000;
+
 /**
  * A MailService on a Client of its own: `@sendgrid/mail`'s default export is a module-wide
  * singleton, and two handlers in one process (tests) must not share a key, a URL or a timeout.
  * `setApiKey` resets the base URL to api.sendgrid.com, so ours is set after it. The client has no
  * timeout unless told (axios' 0), and no retry of its own.
+ *
+ * SendGrid takes one email per request, so up to PREFETCH requests run at once. On Node's global
+ * agent every connection past its 256 idle ones was closed when its request ended and opened
+ * again for the next burst (a TLS handshake each, in production): this agent keeps every idle
+ * connection until it has been idle for IDLE_CONNECTION_MS, so their number follows the load.
  */
 export function createSendGridMail({ apiKey, apiUrl, timeoutMs }: SendGridSettings): MailService {
   const client = new Client();
   client.setApiKey(apiKey);
   client.setDefaultRequest('baseUrl', apiUrl);
+  const agentOptions = {
+    keepAlive: true,
+    maxFreeSockets: Number.POSITIVE_INFINITY,
+    timeout: IDLE_CONNECTION_MS,
+    scheduling: 'lifo',
+  } as const;
+  client.setDefaultRequest('httpsAgent', new https.Agent(agentOptions));
+  // axios, underneath, takes httpAgent for a plain-HTTP URL (the sandbox); the client's types
+  // name only httpsAgent.
+  const setUntypedDefault = client.setDefaultRequest.bind(client) as (key: string, value: unknown) => Client;
+  setUntypedDefault('httpAgent', new http.Agent(agentOptions));
   const mail = new MailService();
   mail.setClient(client);
   mail.setTimeout(timeoutMs);
