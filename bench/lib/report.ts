@@ -198,7 +198,8 @@ export function renderMarkdown(run: RunResult): string {
     '',
     `Run ${run.startedAt} → ${run.finishedAt}: \`${run.command}\`${run.aborted ? ` — **ABORTED: ${run.aborted}**` : ''}`,
     '',
-    `Services built from ${run.source?.commit ?? 'an unrecorded commit'}${run.source?.uncommittedServiceChanges ? ' with uncommitted changes in their sources' : ''}.`,
+    `Services built from ${run.source?.commit ?? 'an unrecorded commit'}${run.source?.uncommittedServiceChanges ? ' with uncommitted changes in their sources' : ''}; ` +
+      'they log at their default level, info (a line per request and per email sent), into files, unless the command sets LOG_LEVEL.',
     '',
     `Machine: ${m.nproc} cores (${m.cpuModel}), ${m.memoryGiB} GiB, Node ${m.node}, RabbitMQ ${m.rabbitmq} (${m.erlang}), ` +
       `PostgreSQL ${m.postgresql} (autovacuum ${m.autovacuum ?? 'not recorded'}); load average ${m.loadAverageAtStart} at the start (other work shares the cores).`,

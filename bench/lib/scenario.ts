@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import pg from 'pg';
 import {
@@ -112,6 +113,7 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
   if (spec.onCluster && !context.cluster) throw new Error(`${spec.name} needs the run's cluster`);
   const brokerUrls = spec.onCluster ? context.cluster?.amqpUrls : undefined;
   let memory: ReturnType<typeof sampleMemoryEvery> | undefined;
+  let passed = false;
   const system = await startBenchSystem({
     label: `bench-${spec.name}`,
     prefetch: spec.prefetch,
@@ -170,6 +172,7 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
     const sandbox = sandboxClient(system.sandboxUrl, 120_000);
     const verification = await verifyDelivery(system.db, sandbox, load.trackingIds, { queues, exits }, run);
     const profiles = profileDir ? await summarizeProfilesIn(profileDir) : undefined;
+    passed = verification.ok;
     return {
       ...assemble(spec, load, timings, settled, verification, { cpu, memory: memoryUse }, profiles, handlerStartedAt),
       tables,
@@ -177,6 +180,8 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
   } finally {
     await memory?.stop();
     await system.release();
+    // Tens of MB of info lines a scenario: kept only when something went wrong, to read.
+    if (passed) await rm(system.logDir, { recursive: true, force: true });
   }
 }
 

@@ -1,5 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, mkdirSync, openSync, readFileSync, type WriteStream } from 'node:fs';
 import { dirname } from 'node:path';
 import { createInterface } from 'node:readline';
 import { waitFor } from '../wait.js';
@@ -35,6 +35,13 @@ export type ServiceProcessOptions = {
   logFile?: string;
   /** Parsed lines kept in memory; the oldest go first. */
   maxLines?: number;
+  /**
+   * false: the process writes its output straight into `logFile` (required then), as a service
+   * writes to whatever collects its stdout, and nothing here reads it as it comes: `lines` stays
+   * empty, `find` finds nothing, and `tail` reads the file. For benchmarks, where reading and
+   * parsing every line would cost the harness CPU on the cores the system is measured on.
+   */
+  readLines?: boolean;
   cwd?: string;
 };
 
@@ -93,15 +100,18 @@ export class ServiceProcess {
     this.runs += 1;
     const run = this.runs;
     const env = Object.fromEntries(INHERITED.flatMap((key) => (process.env[key] ? [[key, process.env[key]]] : [])));
+    const output = this.openOutput();
     const child = spawn(
       process.execPath,
       [...(this.options.nodeFlags ?? []), this.options.entry, ...(this.options.args ?? [])],
       {
         cwd: this.options.cwd,
         env: { ...env, ...this.options.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
+        stdio: ['ignore', output ?? 'pipe', output ?? 'pipe'],
       },
     );
+    // The child holds its own copy of the file's descriptor.
+    if (output !== undefined) closeSync(output);
     this.child = child;
     live.add(child);
     this.log?.write(`--- ${new Date().toISOString()} start #${run} (pid ${child.pid})\n`);
@@ -171,6 +181,9 @@ export class ServiceProcess {
 
   /** The last lines, as text, for error messages. */
   tail(count = 20): string {
+    if (this.options.readLines === false && this.options.logFile) {
+      return readFileSync(this.options.logFile, 'utf8').trimEnd().split('\n').slice(-count).join('\n');
+    }
     return this.lines
       .slice(-count)
       .map(({ run: _run, ...line }) => JSON.stringify(line))
@@ -183,6 +196,13 @@ export class ServiceProcess {
     const log = this.log;
     this.log = undefined;
     if (log) await new Promise<void>((resolve) => log.end(() => resolve()));
+  }
+
+  /** With `readLines: false`, the log file opened for appending, for the child's stdout and stderr. */
+  private openOutput(): number | undefined {
+    if (this.options.readLines !== false) return undefined;
+    if (!this.options.logFile) throw new Error(`${this.name}: readLines false needs a logFile`);
+    return openSync(this.options.logFile, 'a');
   }
 
   private collect(stream: NodeJS.ReadableStream, run: number): void {

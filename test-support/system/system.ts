@@ -61,6 +61,8 @@ export type SystemOptions = {
   sandboxEnv?: Record<string, string>;
   /** Raw logs of each process: `<logDir>/<name>.log`. Default `test-results/system/<label>-<id>`. */
   logDir?: string;
+  /** false: the processes write straight into their log files, unread (ServiceProcess `readLines`). */
+  readLines?: boolean;
   /** Bounds each process's start until ready. */
   readyTimeoutMs?: number;
 };
@@ -214,6 +216,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
         isReady: () => answers(`${url}${readyPath}`),
         readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
         logFile: join(logDir, `${name}.log`),
+        readLines: options.readLines ?? true,
       });
     };
     // The first instance of each keeps the plain name (and the ports above); others get -2, -3...

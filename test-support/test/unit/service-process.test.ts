@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -37,5 +37,24 @@ describe('ServiceProcess', () => {
     await running.start();
 
     expect(running.find('started')[0]?.execArgv).toEqual(['--max-semi-space-size=32']);
+  });
+
+  it('When its lines are not read, then the process writes them straight into its log file, and tail reads them there', async () => {
+    const logFile = join(mkdtempSync(join(tmpdir(), 'service-process-')), 'flags.log');
+    const running: ServiceProcess = new ServiceProcess({
+      name: 'unread',
+      entry: flagReportingEntry(),
+      env: {},
+      logFile,
+      readLines: false,
+      isReady: async () => existsSync(logFile) && readFileSync(logFile, 'utf8').includes('"started"'),
+      readyTimeoutMs: 10_000,
+    });
+    service = running;
+
+    await running.start();
+
+    expect(running.lines).toEqual([]);
+    expect(running.tail(1)).toContain('"msg":"started"');
   });
 });
