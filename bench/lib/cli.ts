@@ -15,11 +15,16 @@ export type BenchOptions = {
    */
   prefetch: number | undefined;
   /**
-   * Drain scenarios (the handler stopped while the API takes `sweepCount` notifications, then
+   * Drain scenarios (the handler stopped while the API takes `drainCount` notifications, then
    * started: its own rate with the machine to itself): one per provider latency in `drain` at
-   * `prefetch`, and one per prefetch in `sweep` at `sweepLatencyMs`.
+   * `prefetch`, and one per prefetch in `sweep` at `sweepLatencyMs` (those take `sweepCount`).
    */
   drain: number[];
+  /**
+   * Notifications per drain and SendGrid drain scenario. A drain measures a handler started
+   * afresh; at 3,000 it lasted under two seconds, much of it the handler compiling its hot paths.
+   */
+  drainCount: number;
   /** Drain scenarios through SendGrid alone (EMAIL_PROVIDERS=sendgrid: one request per email), one per provider latency. */
   sendgrid: number[];
   sweep: number[];
@@ -75,7 +80,8 @@ export const USAGE = `npm run bench -- [options]
   --sendgrid L[,L...]  the same drain through SendGrid alone, one request per email (default 0; "none" to skip)
   --sweep P[,P...]     prefetch sweep, drain scenarios at --sweep-latency (default 10,50,200; "none" to skip)
   --sweep-latency L    provider latency of the sweep (default 100)
-  --sweep-count N      notifications per drain / sweep scenario (default 3000)
+  --drain-count N      notifications per drain scenario, Mailjet and SendGrid (default 10000)
+  --sweep-count N      notifications per sweep scenario and per --cluster drain (default 3000)
   --sweep-seconds S    bound on each drain / sweep scenario's load phase (default 25)
   --rate R[,R...]      open-loop scenarios: checkout flows started per second (default 500,25; "none" to skip)
   --rate-seconds S     how long the open-loop scenario offers load (default 10)
@@ -106,6 +112,7 @@ const DEFAULTS = {
   sendgrid: '0',
   sweep: '10,50,200',
   'sweep-latency': 100,
+  'drain-count': 10_000,
   'sweep-count': 3_000,
   'sweep-seconds': 25,
   rate: '500,25',
@@ -135,6 +142,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       sendgrid: text,
       sweep: text,
       'sweep-latency': text,
+      'drain-count': text,
       'sweep-count': text,
       'sweep-seconds': text,
       rate: text,
@@ -173,6 +181,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     sendgrid: optionalList('sendgrid', 0, 60_000),
     sweep: optionalList('sweep', 1, 1_000),
     sweepLatencyMs: whole('sweep-latency', 0, 60_000),
+    drainCount: whole('drain-count', 2, 1_000_000),
     sweepCount: whole('sweep-count', 2, 1_000_000),
     sweepSeconds: whole('sweep-seconds', 1, 3_600),
     rates: optionalList('rate', 1, 100_000),

@@ -69,26 +69,26 @@ function chooseScenarios(options: BenchOptions, handlerDefault: number): Scenari
       seconds: options.rateSeconds,
     });
   }
-  const drain = (name: string, latency: number, drainPrefetch: number): ScenarioSpec => ({
+  const drain = (name: string, latency: number, drainPrefetch: number, notifications: number): ScenarioSpec => ({
     name,
     mode: 'drain',
     providerLatencyMs: latency,
     prefetch: drainPrefetch,
     profile,
-    notifications: options.sweepCount,
+    notifications,
     concurrency,
     maxSeconds: options.sweepSeconds,
   });
-  for (const latency of options.drain) specs.push(drain(`drain-${latency}ms-prefetch-${prefetch}`, latency, prefetch));
+  for (const latency of options.drain)
+    specs.push(drain(`drain-${latency}ms-prefetch-${prefetch}`, latency, prefetch, options.drainCount));
   // The same drain through SendGrid: one request per email, where Mailjet carries up to 50 a call.
   for (const latency of options.sendgrid) {
-    const spec = drain(`drain-${latency}ms-prefetch-${prefetch}-sendgrid`, latency, prefetch);
+    const spec = drain(`drain-${latency}ms-prefetch-${prefetch}-sendgrid`, latency, prefetch, options.drainCount);
     specs.push({ ...spec, providers: 'sendgrid' });
   }
   for (const sweepPrefetch of options.sweep) {
-    specs.push(
-      drain(`sweep-${options.sweepLatencyMs}ms-prefetch-${sweepPrefetch}`, options.sweepLatencyMs, sweepPrefetch),
-    );
+    const name = `sweep-${options.sweepLatencyMs}ms-prefetch-${sweepPrefetch}`;
+    specs.push(drain(name, options.sweepLatencyMs, sweepPrefetch, options.sweepCount));
   }
   const chosen = options.only.length === 0 ? specs : specs.filter((spec) => options.only.includes(spec.name));
   const unknown = options.only.filter((name) => !specs.some((spec) => spec.name === name));

@@ -26,6 +26,26 @@ describe('bench scenario plan', () => {
     });
   });
 
+  it('When nothing is given, then drains take 10,000 notifications and the sweep 3,000; each count has its option', () => {
+    const counts = (...argv: string[]) =>
+      Object.fromEntries(
+        planScenarios(options(...argv), 137).map((spec) => [spec.name, 'notifications' in spec && spec.notifications]),
+      );
+    expect(counts('--latency', '0', '--rate', 'none', '--sweep', '10')).toEqual({
+      'closed-0ms': 20_000,
+      'drain-0ms-prefetch-137': 10_000,
+      'drain-0ms-prefetch-137-sendgrid': 10_000,
+      'sweep-100ms-prefetch-10': 3_000,
+    });
+    expect(
+      counts('--latency', '0', '--rate', 'none', '--sweep', '10', '--drain-count', '500', '--sweep-count', '40'),
+    ).toMatchObject({
+      'drain-0ms-prefetch-137': 500,
+      'drain-0ms-prefetch-137-sendgrid': 500,
+      'sweep-100ms-prefetch-10': 40,
+    });
+  });
+
   it('When --prefetch is given, then it wins over the handler’s default', () => {
     const specs = planScenarios(options('--prefetch', '200', '--sweep', 'none', '--sendgrid', 'none'), 137);
     expect(specs.map((spec) => spec.prefetch)).toEqual(specs.map(() => 200));
