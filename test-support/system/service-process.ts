@@ -38,7 +38,7 @@ export type ServiceProcessOptions = {
   /**
    * false: the process writes its output straight into `logFile` (required then), as a service
    * writes to whatever collects its stdout, and nothing here reads it as it comes: `lines` stays
-   * empty, `find` finds nothing, and `tail` reads the file. For benchmarks, where reading and
+   * empty, `find` and `waitForLog` throw, and `tail` reads the file. For benchmarks, where reading and
    * parsing every line would cost the harness CPU on the cores the system is measured on.
    */
   readLines?: boolean;
@@ -172,6 +172,8 @@ export class ServiceProcess {
 
   /** Lines whose `msg` is `msg`, optionally only those of one run. */
   find(msg: string, run?: number): LogLine[] {
+    // An empty answer would read as "not logged" and a wait for a line would time out instead.
+    if (this.options.readLines === false) throw new Error(`${this.name}: its lines are not read (readLines: false)`);
     return this.lines.filter((line) => line.msg === msg && (run === undefined || line.run === run));
   }
 

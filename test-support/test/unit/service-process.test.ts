@@ -56,5 +56,7 @@ describe('ServiceProcess', () => {
 
     expect(running.lines).toEqual([]);
     expect(running.tail(1)).toContain('"msg":"started"');
+    expect(() => running.find('started')).toThrow(/lines are not read/);
+    await expect(running.waitForLog('started', { timeoutMs: 5_000 })).rejects.toThrow(/lines are not read/);
   });
 });
