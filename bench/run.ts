@@ -13,9 +13,9 @@ import { handlerDefaultPrefetch } from './lib/handler-defaults.js';
 import {
   ADMIN_DATABASE_URL,
   AMQP_URL,
+  abortOnSignalsOrAfter,
   cleanupOnAbort,
   newRunId,
-  runAllCleanups,
   runBenchMain,
 } from './lib/infrastructure.js';
 import { describeMachine } from './lib/machine.js';
@@ -93,17 +93,14 @@ async function main(): Promise<number> {
     scenarios: [],
     targets: [],
   };
-  const abort = async (reason: string) => {
-    log(`ABORT: ${reason}; stopping children, dropping databases`);
-    run.aborted = reason;
-    await runAllCleanups();
-    await writeResults(run, opts, false).catch(() => undefined);
-    process.exit(2);
-  };
-  const timer = setTimeout(() => void abort(`global timeout of ${opts.timeoutSeconds} s`), opts.timeoutSeconds * 1_000);
-  timer.unref();
-  process.once('SIGINT', () => void abort('SIGINT'));
-  process.once('SIGTERM', () => void abort('SIGTERM'));
+  const stopClock = abortOnSignalsOrAfter(
+    opts.timeoutSeconds * 1_000,
+    (reason) => {
+      log(`ABORT: ${reason}; stopping children, dropping databases`);
+      run.aborted = reason;
+    },
+    () => writeResults(run, opts, false),
+  );
 
   log(`run ${runId}: ${run.machine.nproc} cores, ${run.machine.cpuModel}, load ${run.machine.loadAverageAtStart}`);
   await buildIfNeeded(log);
@@ -123,7 +120,7 @@ async function main(): Promise<number> {
   console.log(`\n${renderMarkdown(run)}`);
   if (opts.cluster) log(CLUSTER_NOTE);
   log(`results: ${files.join(', ')}`);
-  clearTimeout(timer);
+  stopClock();
   const lossFree = run.targets.at(-1)?.met !== false;
   return lossFree ? 0 : 1;
 }
