@@ -216,7 +216,7 @@ export async function startSystem(options: SystemOptions): Promise<System> {
         isReady: () => answers(`${url}${readyPath}`),
         readyTimeoutMs: options.readyTimeoutMs ?? 60_000,
         logFile: join(logDir, `${name}.log`),
-        readLines: options.readLines ?? true,
+        readLines: options.readLines,
       });
     };
     // The first instance of each keeps the plain name (and the ports above); others get -2, -3...
