@@ -159,11 +159,14 @@ export function startLoad(options: LoadOptions): LoadRun {
     accepted,
     stats,
     untilCompleted: (target, timeoutMs = 60_000) =>
-      waitFor(() => (stats.completed >= target ? true : stopped && inFlight.size === 0 ? fail(target) : undefined), {
-        timeoutMs,
-        intervalMs: 20,
-        what: `${target} completed checkouts`,
-      }).then(() => undefined),
+      waitFor(
+        () => (stats.completed >= target ? true : stopped && inFlight.size === 0 ? fail(target, stats) : undefined),
+        {
+          timeoutMs,
+          intervalMs: 20,
+          what: `${target} completed checkouts`,
+        },
+      ).then(() => undefined),
     stop: () => {
       end();
       return done;
@@ -172,8 +175,12 @@ export function startLoad(options: LoadOptions): LoadRun {
   };
 }
 
-function fail(target: number): never {
-  throw new Error(`the load ended before ${target} checkouts completed`);
+function fail(target: number, stats: LoadStats): never {
+  const { started, completed, failed, skipped, errors } = stats;
+  throw new Error(
+    `the load ended before ${target} checkouts completed: ${started} started, ${completed} completed, ` +
+      `${failed} failed, ${skipped} skipped; failures ${JSON.stringify(errors)}`,
+  );
 }
 
 function causeOf(error: unknown): string {
