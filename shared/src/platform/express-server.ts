@@ -8,7 +8,8 @@ import type { Express } from 'express';
  * objects on its slow paths: against a bare Express app this doubled the server's CPU per request,
  * and the API's whole stack paid about 145 µs a request for it (225 against 80, `npm run
  * bench:http`). Here the app's prototypes are subclasses of Node's, so Express's swap finds the
- * prototype it sets already in place and changes nothing. Mounted sub-apps would still swap theirs; the services mount none.
+ * prototype it sets already in place and changes nothing. Mounted sub-apps would still swap
+ * theirs; the services mount none.
  *
  * Call it once per app: it changes `app.request` and `app.response`, which is how Express learns
  * the new prototypes.
