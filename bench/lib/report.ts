@@ -51,7 +51,7 @@ export function vsBaseline(scenario: ScenarioResult, baseline: Baseline) {
   };
 }
 
-/** The targets of the throughput issue, each from the one scenario that can show it; the loss check stays last. */
+/** The throughput targets, each from the one scenario that can show it; the loss check stays last. */
 export function checkTargets(scenarios: ScenarioResult[], handler: HandlerDefaults): TargetCheck[] {
   return [
     closedRateTarget(scenarios, 0, 1_500),

@@ -28,7 +28,7 @@ describe('bench options', () => {
     expect(() => parseOptions(['--history', '20000000'])).toThrow(/--history/);
   });
 
-  it('When the issue example is given, then each option lands where it says', () => {
+  it('When a typical command line is given, then each option lands where it says', () => {
     const options = parseOptions(['--count', '1000', '--concurrency', '8', '--latency', '100', '--prefetch', '200']);
     expect(options).toMatchObject({
       count: 1_000,

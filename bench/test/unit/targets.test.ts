@@ -108,7 +108,7 @@ describe('bench targets', () => {
     for (const target of targets) expect(target).toMatchObject({ measured: 'not run', met: null });
   });
 
-  it('When the targets are stated, then they name the issue’s numbers', () => {
+  it('When the targets are stated, then they name the agreed numbers', () => {
     expect(checkTargets([], HANDLER).map((t) => t.target)).toEqual([
       'end to end ≥ 1,500/s with a 0 ms provider (closed loop)',
       'end to end ≥ 1,200/s with a 100 ms provider on default settings (handler PREFETCH 50, closed loop)',
