@@ -46,7 +46,7 @@ export async function loadWithFault(
   try {
     await load.untilCompleted(FAULT_AFTER_CHECKOUTS).catch((error: Error) => {
       // The load failing before the fault is the system's fault, not the scenario's: say what the API logged.
-      const logs = system.ticketings.map((process) => `${process.name}'s last lines:\n${process.tail(20)}`);
+      const logs = system.ticketings.map((ticketing) => `${ticketing.name}'s last lines:\n${ticketing.tail(20)}`);
       throw new Error(`${error.message}\n${logs.join('\n')}`, { cause: error });
     });
     const faultEndedAt = (await fault(load)) ?? Date.now();

@@ -1,12 +1,12 @@
 import { once } from 'node:events';
-import { createServer, type Server } from 'node:http';
+import { createServer, type Server, type ServerResponse } from 'node:http';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startLoad } from '../../system/load-generator.js';
 
 describe('startLoad', () => {
   let server: Server;
   let baseUrl: string;
-  let answerCarts: (res: import('node:http').ServerResponse) => void;
+  let answerCarts: (res: ServerResponse) => void;
 
   beforeEach(async () => {
     server = createServer((req, res) => {
