@@ -11,7 +11,7 @@ import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { JsonClient } from '../test-support/system/json-client.js';
+import { JsonClient } from '@notify/test-support/system/json-client.js';
 import { parseCommandLine, wholeNumber } from './lib/cli.js';
 import { processCpu } from './lib/cpu-accounting.js';
 import { LAYERS, layeredServer } from './lib/http-layers-app.js';

@@ -9,9 +9,9 @@
 import { parseArgs } from 'node:util';
 import { topologyNames } from '@notify/shared';
 import { createLogger } from '@notify/shared/platform';
+import { createDatabase, dropDatabase } from '@notify/test-support/system/database.js';
 import amqp from 'amqplib';
 import pg from 'pg';
-import { createDatabase, dropDatabase } from '../test-support/system/database.js';
 import { loadConfig } from '../ticketing-service/src/config.js';
 import { migrateTicketingDatabase, startTicketingService } from '../ticketing-service/src/service.js';
 import { list, parseCommandLine, wholeNumber } from './lib/cli.js';

@@ -4,8 +4,8 @@
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createDatabase, dropDatabase } from '../test-support/system/index.js';
-import { type RabbitCluster, startRabbitCluster } from '../test-support/system/rabbitmq-cluster.js';
+import { createDatabase, dropDatabase } from '@notify/test-support/system/index.js';
+import { type RabbitCluster, startRabbitCluster } from '@notify/test-support/system/rabbitmq-cluster.js';
 import { measurePostgres, measureRabbitMq, type SampleMessage } from './lib/baseline.js';
 import { buildIfNeeded, sourceVersion } from './lib/build.js';
 import { type BenchOptions, parseCommandLine, parseOptions, USAGE, UsageError } from './lib/cli.js';

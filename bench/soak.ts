@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type System, startLoad, startSystem, verifySystem } from '../test-support/system/index.js';
+import { type System, startLoad, startSystem, verifySystem } from '@notify/test-support/system/index.js';
 import { buildIfNeeded, sourceVersion } from './lib/build.js';
 import { parseCommandLine } from './lib/cli.js';
 import { handlerDefaultPrefetch } from './lib/handler-defaults.js';

@@ -6,8 +6,8 @@
  *   npm run bench:statements -- --carts 4000 --connections 1,8 --rounds 2
  */
 import { parseArgs } from 'node:util';
-import { silentLogger } from '../test-support/logger.js';
-import { createDatabase, dropDatabase } from '../test-support/system/database.js';
+import { silentLogger } from '@notify/test-support/logger.js';
+import { createDatabase, dropDatabase } from '@notify/test-support/system/database.js';
 import { migrateTicketingDatabase } from '../ticketing-service/src/service.js';
 import { list, parseCommandLine, wholeNumber } from './lib/cli.js';
 import {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
+import { openAmqp } from '@notify/test-support/system/index.js';
 import amqp, { type Options } from 'amqplib';
 import pg from 'pg';
-import { openAmqp } from '../../test-support/system/index.js';
 import { AMQP_URL, cleanupOnAbort } from './infrastructure.js';
 import { ratePerSecond } from './stats.js';
 

@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
-import { type JsonAnswer, JsonClient } from '../../test-support/system/json-client.js';
-import { SEEDED_TICKET_TYPE_IDS } from '../../test-support/system/load-generator.js';
+import { type JsonAnswer, JsonClient } from '@notify/test-support/system/json-client.js';
+import { SEEDED_TICKET_TYPE_IDS } from '@notify/test-support/system/load-generator.js';
 
 export type LoadResult = {
   /** Epoch ms when the first request went out, and when the last answer came back. */

@@ -1,13 +1,13 @@
 import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import pg from 'pg';
 import {
   preloadHistory,
   queueDepth,
   type ServiceProcess,
   type System,
   sandboxClient,
-} from '../../test-support/system/index.js';
+} from '@notify/test-support/system/index.js';
+import pg from 'pg';
 import type { SampleMessage } from './baseline.js';
 import { brokerPids, type CpuSnapshot, type CpuUse, cpuBetween, processCpu, snapshotCpu } from './cpu-accounting.js';
 import { type ProfileSummary, summarizeProfilesIn } from './cpu-profile.js';

@@ -1,4 +1,4 @@
-import type { VerifyReport } from '../../test-support/system/index.js';
+import type { VerifyReport } from '@notify/test-support/system/index.js';
 import type { MachineInfo } from './machine.js';
 import type { MinuteSample } from './soak-samples.js';
 import { renderVerdict, type SoakVerdict } from './soak-verdict.js';

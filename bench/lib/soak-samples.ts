@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
+import type { AcceptedNotification, System } from '@notify/test-support/system/index.js';
 import type pg from 'pg';
-import type { AcceptedNotification, System } from '../../test-support/system/index.js';
 import { type LatencySummary, summarize } from './stats.js';
 import type { TableRows } from './table-rows.js';
 

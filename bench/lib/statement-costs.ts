@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { encodeNotification } from '@notify/shared';
+import { buildMessage } from '@notify/test-support/messages.js';
 import pg from 'pg';
-import { buildMessage } from '../../test-support/messages.js';
 import { addCartItemWithNotification } from '../../ticketing-service/src/db/cart-item-repository.js';
 import {
   findCartWithItems,

@@ -1,4 +1,4 @@
-import { type System, startSystem } from '../../test-support/system/index.js';
+import { type System, startSystem } from '@notify/test-support/system/index.js';
 import { ADMIN_DATABASE_URL, AMQP_URL, cleanupOnAbort } from './infrastructure.js';
 
 export type BenchSystemSettings = {

@@ -1,5 +1,5 @@
+import type { SandboxClient } from '@notify/test-support/system/index.js';
 import type pg from 'pg';
-import type { SandboxClient } from '../../test-support/system/index.js';
 import { ALL_ROWS, type RunRows } from './pipeline.js';
 
 export type Verification = {

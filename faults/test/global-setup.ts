@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { chooseInfrastructure } from '@notify/test-support/infrastructure.js';
+import { stopLeftoverPostgresNodes } from '@notify/test-support/system/postgres-node.js';
+import { CLUSTER_MARKER_DIR } from '@notify/test-support/system/rabbitmq-cluster.js';
+import { stopLeftoverNodes } from '@notify/test-support/system/rabbitmq-node.js';
+import { REPO_ROOT } from '@notify/test-support/system/system.js';
 import type { TestProject } from 'vitest/node';
-import { chooseInfrastructure } from '../../test-support/infrastructure.js';
-import { stopLeftoverPostgresNodes } from '../../test-support/system/postgres-node.js';
-import { CLUSTER_MARKER_DIR } from '../../test-support/system/rabbitmq-cluster.js';
-import { stopLeftoverNodes } from '../../test-support/system/rabbitmq-node.js';
-import { REPO_ROOT } from '../../test-support/system/system.js';
 import './support/context.js';
 
 /** Picks RabbitMQ and PostgreSQL like the integration tests; each scenario makes its own database. */

@@ -1,9 +1,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
+import { formatTable, type ResultRow } from '@notify/test-support/system/results-table.js';
+import { REPO_ROOT } from '@notify/test-support/system/system.js';
 import type { Reporter, TestModule } from 'vitest/node';
-import { formatTable, type ResultRow } from '../../test-support/system/results-table.js';
-import { REPO_ROOT } from '../../test-support/system/system.js';
 import './support/context.js';
 
 /**

@@ -1,8 +1,8 @@
+import { silentLogger } from '@notify/test-support/logger.js';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
-import { silentLogger } from '../../../test-support/logger.js';
-import '../../../test-support/provided-context.js';
-import { createDatabase, dropDatabase, withDatabase } from '../../../test-support/system/database.js';
+import '@notify/test-support/provided-context.js';
+import { createDatabase, dropDatabase, withDatabase } from '@notify/test-support/system/database.js';
 import { migrateTicketingDatabase } from '../../../ticketing-service/src/service.js';
 import { measureStatementCosts } from '../../lib/statement-costs.js';
 

@@ -1,8 +1,8 @@
 import { once } from 'node:events';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { countHttpPrototypeSwaps } from '@notify/test-support/http-prototype-swaps.js';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { countHttpPrototypeSwaps } from '../../../test-support/http-prototype-swaps.js';
 import { LAYERS, layeredServer } from '../../lib/http-layers-app.js';
 
 const CART = '01a23249-5c51-716f-9a6a-e63a43d1e516';

@@ -1,7 +1,7 @@
+import { createRabbitNode, type RabbitNode } from '@notify/test-support/system/rabbitmq-node.js';
+import type { System } from '@notify/test-support/system/system.js';
+import { verifySystem } from '@notify/test-support/system/verifier.js';
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { createRabbitNode, type RabbitNode } from '../../../test-support/system/rabbitmq-node.js';
-import type { System } from '../../../test-support/system/system.js';
-import { verifySystem } from '../../../test-support/system/verifier.js';
 import { loadWithFault, record, SETTLE_DEADLINE_MS, startScenarioSystem } from '../support/scenario.js';
 
 const SCENARIO = '4. RabbitMQ node restart';

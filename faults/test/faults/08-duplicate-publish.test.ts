@@ -1,9 +1,9 @@
+import { openAmqp, publishConfirmed, republishOptions } from '@notify/test-support/system/broker-tools.js';
+import type { System } from '@notify/test-support/system/system.js';
+import { verifySystem } from '@notify/test-support/system/verifier.js';
+import { waitFor } from '@notify/test-support/wait.js';
 import type { Options } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { openAmqp, publishConfirmed, republishOptions } from '../../../test-support/system/broker-tools.js';
-import type { System } from '../../../test-support/system/system.js';
-import { verifySystem } from '../../../test-support/system/verifier.js';
-import { waitFor } from '../../../test-support/wait.js';
 import { loadWithFault, record, SETTLE_DEADLINE_MS, startScenarioSystem } from '../support/scenario.js';
 
 const SCENARIO = '8. same message published twice';

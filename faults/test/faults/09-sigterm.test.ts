@@ -1,7 +1,7 @@
+import type { ProcessExit } from '@notify/test-support/system/service-process.js';
+import type { System } from '@notify/test-support/system/system.js';
+import { verifySystem } from '@notify/test-support/system/verifier.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { ProcessExit } from '../../../test-support/system/service-process.js';
-import type { System } from '../../../test-support/system/system.js';
-import { verifySystem } from '../../../test-support/system/verifier.js';
 import {
   FAULT_AFTER_CHECKOUTS,
   loadWithFault,

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import type { System } from '@notify/test-support/system/system.js';
+import { verifySystem } from '@notify/test-support/system/verifier.js';
+import { waitFor } from '@notify/test-support/wait.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { System } from '../../../test-support/system/system.js';
-import { verifySystem } from '../../../test-support/system/verifier.js';
-import { waitFor } from '../../../test-support/wait.js';
 import { loadWithFault, record, SETTLE_DEADLINE_MS, startScenarioSystem } from '../support/scenario.js';
 
 /** How long the server stays down; FAULTS_PG_OUTAGE_MS shortens it to try the scenario. */

@@ -1,7 +1,7 @@
+import { buildMessage } from '@notify/test-support/messages.js';
+import { installRefusingTrigger, REFUSED_NAME_PREFIX } from '@notify/test-support/refusing-trigger.js';
+import type { System } from '@notify/test-support/system/system.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { buildMessage } from '../../../test-support/messages.js';
-import { installRefusingTrigger, REFUSED_NAME_PREFIX } from '../../../test-support/refusing-trigger.js';
-import type { System } from '../../../test-support/system/system.js';
 import { loadWithPoison } from '../support/poison.js';
 import { record, startScenarioSystem } from '../support/scenario.js';
 

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type SandboxMessage, trackingIdOf } from '@notify/test-support/system/sandbox-client.js';
+import type { System } from '@notify/test-support/system/system.js';
+import { verifySystem } from '@notify/test-support/system/verifier.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { type SandboxMessage, trackingIdOf } from '../../../test-support/system/sandbox-client.js';
-import type { System } from '../../../test-support/system/system.js';
-import { verifySystem } from '../../../test-support/system/verifier.js';
 import { LOAD, loadWithFault, record, SETTLE_DEADLINE_MS, startScenarioSystem } from '../support/scenario.js';
 
 /** Two minutes by default; FAULTS_FAILOVER_OUTAGE_MS shortens it for a try. */

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { signal } from '@notify/test-support/system/rabbitmq-cluster.js';
+import { verifySystem } from '@notify/test-support/system/verifier.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { signal } from '../../../test-support/system/rabbitmq-cluster.js';
-import { verifySystem } from '../../../test-support/system/verifier.js';
 import { type ClusterScenario, inFlightBound, startClusterScenario, workQueueLeader } from '../support/cluster.js';
 import { loadWithFault, record, SETTLE_DEADLINE_MS } from '../support/scenario.js';
 

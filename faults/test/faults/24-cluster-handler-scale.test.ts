@@ -1,6 +1,6 @@
+import { verifySystem } from '@notify/test-support/system/verifier.js';
+import { waitFor } from '@notify/test-support/wait.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { verifySystem } from '../../../test-support/system/verifier.js';
-import { waitFor } from '../../../test-support/wait.js';
 import { type ClusterScenario, startClusterScenario } from '../support/cluster.js';
 import { loadWithFault, record, SETTLE_DEADLINE_MS } from '../support/scenario.js';
 

@@ -1,6 +1,6 @@
+import { type RabbitCluster, startRabbitCluster } from '@notify/test-support/system/rabbitmq-cluster.js';
+import type { System, SystemOptions } from '@notify/test-support/system/system.js';
 import { inject } from 'vitest';
-import { type RabbitCluster, startRabbitCluster } from '../../../test-support/system/rabbitmq-cluster.js';
-import type { System, SystemOptions } from '../../../test-support/system/system.js';
 import { startScenarioSystem } from './scenario.js';
 
 /** The cluster scenarios (2x-*): two of each service, competing on the queue and sharing the outbox. */

@@ -1,4 +1,4 @@
-import type { ResultRow } from '../../../test-support/system/results-table.js';
+import type { ResultRow } from '@notify/test-support/system/results-table.js';
 
 // What faults/test/global-setup.ts provides, and what each scenario hands to the summary reporter.
 declare module 'vitest' {

@@ -1,7 +1,7 @@
-import { amqpPublish } from '../../../test-support/system/foreign-publisher.js';
-import type { LoadResult } from '../../../test-support/system/load-generator.js';
-import type { System } from '../../../test-support/system/system.js';
-import { type VerifyReport, verifySystem } from '../../../test-support/system/verifier.js';
+import { amqpPublish } from '@notify/test-support/system/foreign-publisher.js';
+import type { LoadResult } from '@notify/test-support/system/load-generator.js';
+import type { System } from '@notify/test-support/system/system.js';
+import { type VerifyReport, verifySystem } from '@notify/test-support/system/verifier.js';
 import { loadWithFault, SETTLE_DEADLINE_MS } from './scenario.js';
 
 /** A message another producer gets wrong, tagged (header x-poison) with the reason it must be dead-lettered for. */

@@ -1,10 +1,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { type LoadResult, type LoadRun, startLoad } from '@notify/test-support/system/load-generator.js';
+import { toResultRow } from '@notify/test-support/system/results-table.js';
+import { type System, type SystemOptions, startSystem } from '@notify/test-support/system/system.js';
+import type { VerifyReport } from '@notify/test-support/system/verifier.js';
 import { inject, type TestContext } from 'vitest';
-import { type LoadResult, type LoadRun, startLoad } from '../../../test-support/system/load-generator.js';
-import { toResultRow } from '../../../test-support/system/results-table.js';
-import { type System, type SystemOptions, startSystem } from '../../../test-support/system/system.js';
-import type { VerifyReport } from '../../../test-support/system/verifier.js';
 import './context.js';
 
 /**

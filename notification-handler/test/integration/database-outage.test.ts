@@ -1,7 +1,7 @@
+import { buildMessage } from '@notify/test-support/messages.js';
+import { startTcpProxy, type TcpProxy } from '@notify/test-support/tcp-proxy.js';
+import { waitFor } from '@notify/test-support/wait.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { buildMessage } from '../../../test-support/messages.js';
-import { startTcpProxy, type TcpProxy } from '../../../test-support/tcp-proxy.js';
-import { waitFor } from '../../../test-support/wait.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
 describe('database outage (readiness and state)', () => {

@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { topologyNames } from '@notify/shared';
+import { openTestBroker, type TestBroker, uniquePrefix } from '@notify/test-support/broker.js';
+import { captureLogs } from '@notify/test-support/logger.js';
+import { queueDepth } from '@notify/test-support/system/broker-tools.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openTestBroker, type TestBroker, uniquePrefix } from '../../../test-support/broker.js';
-import { captureLogs } from '../../../test-support/logger.js';
-import { queueDepth } from '../../../test-support/system/broker-tools.js';
 import { assertDeadLetterQueue, deadLetterPolicyCommand } from '../../src/messaging/topology.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 

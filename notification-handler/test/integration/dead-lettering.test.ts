@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { getOne } from '@notify/test-support/broker.js';
+import { buildMessage } from '@notify/test-support/messages.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getOne } from '../../../test-support/broker.js';
-import { buildMessage } from '../../../test-support/messages.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
 describe('bad messages (dead-letter queue and logs)', () => {

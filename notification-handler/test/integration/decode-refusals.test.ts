@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
+import { buildMessage } from '@notify/test-support/messages.js';
+import { waitFor } from '@notify/test-support/wait.js';
 import type { GetMessage } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildMessage } from '../../../test-support/messages.js';
-import { waitFor } from '../../../test-support/wait.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
 /**

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { buildMessage } from '@notify/test-support/messages.js';
+import { waitFor } from '@notify/test-support/wait.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildMessage } from '../../../test-support/messages.js';
-import { waitFor } from '../../../test-support/wait.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 import { sampleValue } from './support/metrics-text.js';
 

@@ -1,6 +1,6 @@
+import { buildMessage } from '@notify/test-support/messages.js';
+import { installRefusingTrigger, REFUSED_NAME_PREFIX } from '@notify/test-support/refusing-trigger.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildMessage } from '../../../test-support/messages.js';
-import { installRefusingTrigger, REFUSED_NAME_PREFIX } from '../../../test-support/refusing-trigger.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
 describe('poison isolation (dead letters and state)', () => {

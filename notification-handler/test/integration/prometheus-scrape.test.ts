@@ -3,10 +3,10 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { buildMessage } from '@notify/test-support/messages.js';
+import { freePort } from '@notify/test-support/system/ports.js';
+import { waitFor } from '@notify/test-support/wait.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildMessage } from '../../../test-support/messages.js';
-import { freePort } from '../../../test-support/system/ports.js';
-import { waitFor } from '../../../test-support/wait.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
 /** Debian's `prometheus` package; .ci/run installs it. */

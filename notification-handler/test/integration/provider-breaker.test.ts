@@ -1,6 +1,6 @@
+import { buildMessage } from '@notify/test-support/messages.js';
+import { waitFor } from '@notify/test-support/wait.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildMessage } from '../../../test-support/messages.js';
-import { waitFor } from '../../../test-support/wait.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
 describe('the provider breaker (consumption, state, health)', () => {

@@ -1,7 +1,7 @@
 import { startSandbox } from '@notify/mailjet-sandbox';
+import { captureLogs } from '@notify/test-support/logger.js';
+import { buildMessage } from '@notify/test-support/messages.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { captureLogs } from '../../../test-support/logger.js';
-import { buildMessage } from '../../../test-support/messages.js';
 import { loadConfig } from '../../src/config.js';
 import { startNotificationHandler } from '../../src/start-handler.js';
 import { type Harness, startHarness } from './support/handler-harness.js';

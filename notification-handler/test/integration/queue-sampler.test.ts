@@ -1,7 +1,7 @@
+import { openTestBroker, type TestBroker, uniquePrefix } from '@notify/test-support/broker.js';
+import { silentLogger } from '@notify/test-support/logger.js';
+import { waitFor } from '@notify/test-support/wait.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { openTestBroker, type TestBroker, uniquePrefix } from '../../../test-support/broker.js';
-import { silentLogger } from '../../../test-support/logger.js';
-import { waitFor } from '../../../test-support/wait.js';
 import { createQueueSampler, type QueueSampler } from '../../src/messaging/queue-sampler.js';
 
 describe('queue sampler (queue depths for /metrics)', () => {

@@ -1,5 +1,5 @@
+import { buildMessage } from '@notify/test-support/messages.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildMessage } from '../../../test-support/messages.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
 describe('delayed retries through the broker (state, decisions, dead letters)', () => {

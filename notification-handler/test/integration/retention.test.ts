@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { lockKey } from '@notify/shared/platform';
+import { buildMessage } from '@notify/test-support/messages.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildMessage } from '../../../test-support/messages.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
 type Status = 'in_progress' | 'retry_scheduled' | 'sent' | 'failed';

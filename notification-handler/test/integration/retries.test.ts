@@ -1,6 +1,6 @@
 import type { FaultSettingsInput } from '@notify/mailjet-sandbox';
+import { buildMessage } from '@notify/test-support/messages.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildMessage } from '../../../test-support/messages.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
 describe('retrying Mailjet calls (state, outbound calls, dead letters)', () => {

@@ -1,5 +1,5 @@
+import { buildMessage } from '@notify/test-support/messages.js';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import { buildMessage } from '../../../test-support/messages.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
 describe('sending notifications (outbound call and state)', () => {

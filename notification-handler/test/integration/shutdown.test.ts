@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
+import { spawnService } from '@notify/test-support/child-service.js';
+import { buildMessage } from '@notify/test-support/messages.js';
+import { waitFor } from '@notify/test-support/wait.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { spawnService } from '../../../test-support/child-service.js';
-import { buildMessage } from '../../../test-support/messages.js';
-import { waitFor } from '../../../test-support/wait.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
 const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url));

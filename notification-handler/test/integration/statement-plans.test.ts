@@ -1,12 +1,12 @@
 import { fileURLToPath } from 'node:url';
 import { createPool, migrate } from '@notify/shared/platform';
+import { silentLogger } from '@notify/test-support/logger.js';
+import { buildMessage } from '@notify/test-support/messages.js';
+import { checkStatementPlans, type PlanReport, statementRecorder } from '@notify/test-support/statement-plans.js';
+import { createDatabase, dropDatabase, withDatabase } from '@notify/test-support/system/database.js';
+import { preloadHistory } from '@notify/test-support/system/history.js';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { silentLogger } from '../../../test-support/logger.js';
-import { buildMessage } from '../../../test-support/messages.js';
-import { checkStatementPlans, type PlanReport, statementRecorder } from '../../../test-support/statement-plans.js';
-import { createDatabase, dropDatabase, withDatabase } from '../../../test-support/system/database.js';
-import { preloadHistory } from '../../../test-support/system/history.js';
 import {
   claimNotifications,
   releaseLease,

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { buildMessage } from '@notify/test-support/messages.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { buildMessage } from '../../../test-support/messages.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
 describe('status API (responses)', () => {

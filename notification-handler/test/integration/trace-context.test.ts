@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { buildMessage } from '@notify/test-support/messages.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildMessage } from '../../../test-support/messages.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';

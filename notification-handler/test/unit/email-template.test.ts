@@ -1,5 +1,5 @@
+import { buildMessage } from '@notify/test-support/messages.js';
 import { describe, expect, it } from 'vitest';
-import { buildMessage } from '../../../test-support/messages.js';
 import { buildEmail } from '../../src/domain/email-template.js';
 import { formatMoney } from '../../src/domain/money.js';
 

@@ -1,5 +1,5 @@
+import { captureLogs } from '@notify/test-support/logger.js';
 import { describe, expect, it } from 'vitest';
-import { captureLogs } from '../../../test-support/logger.js';
 import type { Email, SendOutcome } from '../../src/domain/email-provider.js';
 import { createCallRateLimiter } from '../../src/provider-guard/call-rate-limiter.js';
 import { createCircuitBreaker } from '../../src/provider-guard/circuit-breaker.js';

@@ -1,5 +1,5 @@
+import { captureLogs } from '@notify/test-support/logger.js';
 import { describe, expect, it } from 'vitest';
-import { captureLogs } from '../../../test-support/logger.js';
 import type { BreakerState, Email, GuardedEmailProvider, SendOutcome } from '../../src/domain/email-provider.js';
 import { routeProviders } from '../../src/failover/provider-router.js';
 

@@ -1,6 +1,6 @@
+import { captureLogs } from '@notify/test-support/logger.js';
 import type { ChannelModel } from 'amqplib';
 import { describe, expect, it } from 'vitest';
-import { captureLogs } from '../../../test-support/logger.js';
 import { createQueueSampler } from '../../src/messaging/queue-sampler.js';
 
 describe('queue sampler bound', () => {

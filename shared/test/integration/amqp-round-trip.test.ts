@@ -1,7 +1,7 @@
 import { decodeNotification, encodeNotification } from '@notify/shared';
+import { getOne, openTestBroker, type TestBroker, uniquePrefix } from '@notify/test-support/broker.js';
+import { buildMessage } from '@notify/test-support/messages.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { getOne, openTestBroker, type TestBroker, uniquePrefix } from '../../../test-support/broker.js';
-import { buildMessage } from '../../../test-support/messages.js';
 
 describe('shared codec over a real broker', () => {
   let broker: TestBroker;

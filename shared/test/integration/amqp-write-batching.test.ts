@@ -1,7 +1,7 @@
 import { connectBroker } from '@notify/shared/platform';
+import { captureLogs } from '@notify/test-support/logger.js';
 import amqp, { type ChannelModel } from 'amqplib';
 import { describe, expect, inject, it } from 'vitest';
-import { captureLogs } from '../../../test-support/logger.js';
 
 type SocketWrites = { _write: (...args: unknown[]) => void; _writev: (...args: unknown[]) => void };
 

@@ -1,7 +1,7 @@
 import { connectBroker, redactUrl } from '@notify/shared/platform';
+import { captureLogs } from '@notify/test-support/logger.js';
+import { startTcpProxy } from '@notify/test-support/tcp-proxy.js';
 import { describe, expect, inject, it } from 'vitest';
-import { captureLogs } from '../../../test-support/logger.js';
-import { startTcpProxy } from '../../../test-support/tcp-proxy.js';
 
 /** The broker's URL (its credentials included) at another address: a proxy in front of it. */
 function atAddress(url: string, host: string, port: number): string {

@@ -1,9 +1,9 @@
 import { type Broker, ConfirmPublisher, connectBroker } from '@notify/shared/platform';
+import { getOne, uniquePrefix } from '@notify/test-support/broker.js';
+import { captureLogs } from '@notify/test-support/logger.js';
+import { waitFor } from '@notify/test-support/wait.js';
 import type { Channel } from 'amqplib';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { getOne, uniquePrefix } from '../../../test-support/broker.js';
-import { captureLogs } from '../../../test-support/logger.js';
-import { waitFor } from '../../../test-support/wait.js';
 
 describe('ConfirmPublisher on a real broker', () => {
   const prefix = uniquePrefix('publisher');

@@ -1,7 +1,7 @@
 import { createPool, inTransaction } from '@notify/shared/platform';
+import { silentLogger } from '@notify/test-support/logger.js';
+import { startTcpProxy, type TcpProxy } from '@notify/test-support/tcp-proxy.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { silentLogger } from '../../../test-support/logger.js';
-import { startTcpProxy, type TcpProxy } from '../../../test-support/tcp-proxy.js';
 
 describe('inTransaction', () => {
   let proxy: TcpProxy;

@@ -6,10 +6,10 @@ import {
   vacuumIfNeeded,
   warnIfAutovacuumOff,
 } from '@notify/shared/platform';
+import { captureLogs, silentLogger } from '@notify/test-support/logger.js';
+import { waitFor } from '@notify/test-support/wait.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { captureLogs, silentLogger } from '../../../test-support/logger.js';
-import { waitFor } from '../../../test-support/wait.js';
 
 const unique = (label: string) => `${label}_${randomBytes(4).toString('hex')}`;
 

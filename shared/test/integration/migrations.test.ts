@@ -1,8 +1,8 @@
 import { fileURLToPath } from 'node:url';
 import { migrate } from '@notify/shared/platform';
+import { silentLogger } from '@notify/test-support/logger.js';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
-import { silentLogger } from '../../../test-support/logger.js';
 
 const dir = fileURLToPath(new URL('./fixtures/migrations', import.meta.url));
 

@@ -1,6 +1,6 @@
 import { decodeNotification, encodeNotification, MessageDecodeError } from '@notify/shared';
+import { buildMessage } from '@notify/test-support/messages.js';
 import { describe, expect, it } from 'vitest';
-import { buildMessage } from '../../../test-support/messages.js';
 
 const asDelivery = (
   content: Buffer | string,

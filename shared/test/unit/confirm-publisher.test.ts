@@ -1,9 +1,9 @@
 import { EventEmitter } from 'node:events';
 import { ConfirmPublisher, type OutgoingMessage, type PublisherSettings } from '@notify/shared/platform';
+import { silentLogger } from '@notify/test-support/logger.js';
+import { waitFor } from '@notify/test-support/wait.js';
 import type { ChannelModel, Options } from 'amqplib';
 import { describe, expect, it, vi } from 'vitest';
-import { silentLogger } from '../../../test-support/logger.js';
-import { waitFor } from '../../../test-support/wait.js';
 
 type Answer = 'ack' | 'nack' | 'return' | 'none' | 'hold';
 type Published = {

@@ -1,9 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createExpressServer } from '@notify/shared/platform';
+import { countHttpPrototypeSwaps } from '@notify/test-support/http-prototype-swaps.js';
 import express, { type Express } from 'express';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { countHttpPrototypeSwaps } from '../../../test-support/http-prototype-swaps.js';
 
 /** An app that uses Express's own request and response methods, and `req.app`. */
 function appUsingExpressMethods(): Express {

@@ -1,7 +1,7 @@
 import { AppError, errorHandler, listen, notFound, type RunningServer } from '@notify/shared/platform';
+import { captureLogs } from '@notify/test-support/logger.js';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { captureLogs } from '../../../test-support/logger.js';
 
 describe('HTTP error shape', () => {
   const logs = captureLogs();

@@ -5,10 +5,10 @@ import {
   metricsRoutes,
   type RunningServer,
 } from '@notify/shared/platform';
+import { waitFor } from '@notify/test-support/wait.js';
 import express, { Router } from 'express';
 import { Counter } from 'prom-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../../test-support/wait.js';
 
 describe('metrics', () => {
   const registry = createMetricsRegistry();

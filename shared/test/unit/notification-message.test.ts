@@ -1,6 +1,6 @@
 import { NotificationMessageSchema } from '@notify/shared';
+import { buildMessage } from '@notify/test-support/messages.js';
 import { describe, expect, it } from 'vitest';
-import { buildMessage } from '../../../test-support/messages.js';
 
 const toKey = (segment: string) => (/^\d+$/.test(segment) ? Number(segment) : segment);
 

@@ -1,8 +1,8 @@
 import type { AddressInfo } from 'node:net';
 import { AppError, errorHandler, requestLogger, traceRequests } from '@notify/shared/platform';
+import { captureLogs } from '@notify/test-support/logger.js';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
-import { captureLogs } from '../../../test-support/logger.js';
 
 const TRACEPARENT = '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01';
 

@@ -1,8 +1,8 @@
+import { openTestBroker, type TestBroker, uniquePrefix } from '@notify/test-support/broker.js';
+import { startTcpProxy, type TcpProxy } from '@notify/test-support/tcp-proxy.js';
+import { waitFor } from '@notify/test-support/wait.js';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openTestBroker, type TestBroker, uniquePrefix } from '../../../test-support/broker.js';
-import { startTcpProxy, type TcpProxy } from '../../../test-support/tcp-proxy.js';
-import { waitFor } from '../../../test-support/wait.js';
 import type { TicketingService } from '../../src/service.js';
 import {
   type ApiClient,

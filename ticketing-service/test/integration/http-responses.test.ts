@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import { uniquePrefix } from '@notify/test-support/broker.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniquePrefix } from '../../../test-support/broker.js';
 import type { TicketingService } from '../../src/service.js';
 import {
   type ApiClient,

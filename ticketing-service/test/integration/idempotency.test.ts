@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { openTestBroker, type TestBroker, uniquePrefix } from '@notify/test-support/broker.js';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestBroker, type TestBroker, uniquePrefix } from '../../../test-support/broker.js';
 import type { TicketingService } from '../../src/service.js';
 import {
   type ApiClient,

@@ -1,5 +1,5 @@
+import { uniquePrefix } from '@notify/test-support/broker.js';
 import { afterEach, describe, expect, it } from 'vitest';
-import { uniquePrefix } from '../../../test-support/broker.js';
 import type { TicketingService } from '../../src/service.js';
 import { deleteTestTopology, startService, testConfig } from '../support/harness.js';
 

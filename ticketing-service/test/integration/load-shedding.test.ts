@@ -1,6 +1,6 @@
+import { uniquePrefix } from '@notify/test-support/broker.js';
+import { waitFor } from '@notify/test-support/wait.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniquePrefix } from '../../../test-support/broker.js';
-import { waitFor } from '../../../test-support/wait.js';
 import type { TicketingService } from '../../src/service.js';
 import {
   apiClient,

@@ -1,9 +1,9 @@
 import { createMetricsRegistry } from '@notify/shared/platform';
+import { openTestBroker, type TestBroker, uniquePrefix } from '@notify/test-support/broker.js';
+import { silentLogger } from '@notify/test-support/logger.js';
+import { waitFor } from '@notify/test-support/wait.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestBroker, type TestBroker, uniquePrefix } from '../../../test-support/broker.js';
-import { silentLogger } from '../../../test-support/logger.js';
-import { waitFor } from '../../../test-support/wait.js';
 import { registerOutboxMetrics } from '../../src/metrics/outbox-metrics.js';
 import type { TicketingService } from '../../src/service.js';
 import {

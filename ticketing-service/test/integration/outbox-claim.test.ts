@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { createPool, inTransaction } from '@notify/shared/platform';
+import { silentLogger } from '@notify/test-support/logger.js';
+import { createDatabase, dropDatabase, withDatabase } from '@notify/test-support/system/database.js';
 import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, inject, it } from 'vitest';
-import { silentLogger } from '../../../test-support/logger.js';
-import { createDatabase, dropDatabase, withDatabase } from '../../../test-support/system/database.js';
 import { claimDueRows, releaseUnpublished } from '../../src/db/outbox-repository.js';
 import { migrateTicketingDatabase } from '../../src/service.js';
 

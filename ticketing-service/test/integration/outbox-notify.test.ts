@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { topologyNames } from '@notify/shared';
+import { openTestBroker, type TestBroker, uniquePrefix } from '@notify/test-support/broker.js';
+import { captureLogs } from '@notify/test-support/logger.js';
+import { waitFor } from '@notify/test-support/wait.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { openTestBroker, type TestBroker, uniquePrefix } from '../../../test-support/broker.js';
-import { captureLogs } from '../../../test-support/logger.js';
-import { waitFor } from '../../../test-support/wait.js';
 import { listenForOutboxRows, type OutboxListener } from '../../src/db/outbox-listener.js';
 import { OUTBOX_CHANNEL } from '../../src/db/outbox-repository.js';
 import type { TicketingService } from '../../src/service.js';

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { topologyNames } from '@notify/shared';
 import { createPool, type OutgoingMessage, type PublishOutcome } from '@notify/shared/platform';
+import { openTestBroker, type TestBroker, uniquePrefix } from '@notify/test-support/broker.js';
+import { silentLogger } from '@notify/test-support/logger.js';
+import { waitFor } from '@notify/test-support/wait.js';
 import type pg from 'pg';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { openTestBroker, type TestBroker, uniquePrefix } from '../../../test-support/broker.js';
-import { silentLogger } from '../../../test-support/logger.js';
-import { waitFor } from '../../../test-support/wait.js';
 import { OUTBOX_CHANNEL } from '../../src/db/outbox-repository.js';
 import { OutboxRelay } from '../../src/messaging/outbox-relay.js';
 import {

@@ -1,7 +1,7 @@
+import { openTestBroker, type TestBroker, uniquePrefix } from '@notify/test-support/broker.js';
+import { waitFor } from '@notify/test-support/wait.js';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestBroker, type TestBroker, uniquePrefix } from '../../../test-support/broker.js';
-import { waitFor } from '../../../test-support/wait.js';
 import type { TicketingService } from '../../src/service.js';
 import {
   type ApiClient,

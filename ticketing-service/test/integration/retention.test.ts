@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { lockKey } from '@notify/shared/platform';
+import { uniquePrefix } from '@notify/test-support/broker.js';
+import { captureLogs } from '@notify/test-support/logger.js';
+import { createDatabase, dropDatabase, withDatabase } from '@notify/test-support/system/database.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { uniquePrefix } from '../../../test-support/broker.js';
-import { captureLogs } from '../../../test-support/logger.js';
-import { createDatabase, dropDatabase, withDatabase } from '../../../test-support/system/database.js';
 import type { TicketingService } from '../../src/service.js';
 import {
   type ApiClient,

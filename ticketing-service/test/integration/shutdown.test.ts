@@ -1,7 +1,7 @@
+import { uniquePrefix } from '@notify/test-support/broker.js';
+import { waitFor } from '@notify/test-support/wait.js';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { uniquePrefix } from '../../../test-support/broker.js';
-import { waitFor } from '../../../test-support/wait.js';
 import { apiClient, deleteTestTopology, openPool, startService, TICKET_TYPES, testConfig } from '../support/harness.js';
 
 describe('ticketing service: shutdown', () => {

@@ -1,9 +1,9 @@
 import { parseTraceparent } from '@notify/shared/platform';
+import { openTestBroker, type TestBroker, uniquePrefix } from '@notify/test-support/broker.js';
+import { captureLogs } from '@notify/test-support/logger.js';
+import { waitFor } from '@notify/test-support/wait.js';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openTestBroker, type TestBroker, uniquePrefix } from '../../../test-support/broker.js';
-import { captureLogs } from '../../../test-support/logger.js';
-import { waitFor } from '../../../test-support/wait.js';
 import type { TicketingService } from '../../src/service.js';
 import {
   type ApiClient,

@@ -1,14 +1,14 @@
 import { randomUUID } from 'node:crypto';
 import { topologyNames } from '@notify/shared';
 import type { Logger } from '@notify/shared/platform';
+import { openTestBroker } from '@notify/test-support/broker.js';
+import { silentLogger } from '@notify/test-support/logger.js';
+import { createDatabase, dropDatabase, withDatabase } from '@notify/test-support/system/database.js';
 import type { Channel, GetMessage } from 'amqplib';
 import pg from 'pg';
 import { inject } from 'vitest';
-import { openTestBroker } from '../../../test-support/broker.js';
-import { silentLogger } from '../../../test-support/logger.js';
-import { createDatabase, dropDatabase, withDatabase } from '../../../test-support/system/database.js';
-import '../../../test-support/provided-context.js';
-import { waitFor } from '../../../test-support/wait.js';
+import '@notify/test-support/provided-context.js';
+import { waitFor } from '@notify/test-support/wait.js';
 import { type Config, loadConfig } from '../../src/config.js';
 import {
   migrateTicketingDatabase,

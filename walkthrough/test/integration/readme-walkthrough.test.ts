@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { waitFor } from '@notify/test-support/wait.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../../../test-support/wait.js';
 import {
   fragmentPattern,
   README_PATH,

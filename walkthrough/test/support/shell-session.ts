@@ -1,6 +1,6 @@
 import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { waitFor } from '../../../test-support/wait.js';
+import { waitFor } from '@notify/test-support/wait.js';
 
 export type ShellResult = { stdout: string; stderr: string; status: number };
 

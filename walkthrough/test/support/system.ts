@@ -1,11 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { topologyNames } from '@notify/shared';
+import { uniquePrefix } from '@notify/test-support/broker.js';
+import { type ChildService, spawnService } from '@notify/test-support/child-service.js';
+import { deleteTopology } from '@notify/test-support/system/broker-tools.js';
+import { waitFor } from '@notify/test-support/wait.js';
 import { inject } from 'vitest';
 import { LOCAL_OPERATOR_TOKEN } from '../../../scripts/local-settings.js';
-import { uniquePrefix } from '../../../test-support/broker.js';
-import { type ChildService, spawnService } from '../../../test-support/child-service.js';
-import { deleteTopology } from '../../../test-support/system/broker-tools.js';
-import { waitFor } from '../../../test-support/wait.js';
 
 const entry = (workspace: string) => fileURLToPath(new URL(`../../../${workspace}/src/main.ts`, import.meta.url));
 const START_TIMEOUT_MS = 45_000;
