@@ -1,0 +1,154 @@
+import {
+  decodeNotification,
+  describeProblem,
+  type MessageDecodeError,
+  type Operation,
+  type Topology,
+} from '@notify/shared';
+import type { Logger, OutgoingMessage, PublishOutcome } from '@notify/shared/platform';
+import type { Channel, ConsumeMessage } from 'amqplib';
+import { abortableSleep } from '../domain/abortable-sleep.js';
+import { scrubAddresses } from '../domain/scrub-addresses.js';
+import type { NotificationDelivery, SendNotificationOutcome } from '../domain/send-notification.js';
+import { deadLetterCopy } from './dead-letter.js';
+import type { DeadLetterCause, Decision } from './decisions.js';
+import { delayedCopyProperties, readDelivery, readTraceId } from './delivery-headers.js';
+import { delayQueueName } from './topology.js';
+
+export type DeliveryDecisionDeps = {
+  topology: Topology;
+  handle: (delivery: NotificationDelivery, signal: AbortSignal) => Promise<SendNotificationOutcome>;
+  /** Confirmed publishing on a channel of its own (dead letters, delayed retries). */
+  publish: (message: OutgoingMessage) => Promise<PublishOutcome>;
+  log: Logger;
+  /** How long to hold a message whose handling threw before requeueing it. */
+  requeueDelayMs: number;
+  /** Ends the waits before a requeue: on shutdown the message goes back at once. */
+  shutdown: AbortSignal;
+  /** Told of every ack and requeue that reached the broker. */
+  decided: (decision: Decision) => void;
+};
+
+/**
+ * The channel a delivery came on. Its ack or nack goes back on that channel, and only while it is
+ * open; `stopWork` is the signal the use case is handled with (shutdown, or this channel closing).
+ */
+export type DeliveryChannel = { channel: Channel; closed: AbortSignal; stopWork: AbortSignal };
+
+/** The delivery a decision is about, and the logger whose lines carry its trace id. */
+type Subject = { trackingId: string | undefined; operation: Operation | undefined; log: Logger };
+
+/**
+ * decode → validate → hand to the use case → map its outcome to ack, dead-letter, delayed retry
+ * or requeue. Returns the function that does it for one delivery; it never throws for a message
+ * the handler can decide about, whatever the message holds.
+ */
+export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
+  const { log, topology } = deps;
+
+  async function decide(on: DeliveryChannel, delivery: ConsumeMessage): Promise<void> {
+    const traceId = readTraceId(delivery);
+    const deliveryLog = traceId ? log.child({ traceId }) : log;
+    const decoded = decodeNotification(delivery);
+    if (!decoded.ok) return deadLetterInvalid(on, delivery, decoded.error, deliveryLog);
+    const notification = readDelivery(decoded.message, delivery);
+    const { trackingId, operation, occurredAt } = decoded.message;
+    const subject = { trackingId, operation, log: deliveryLog };
+    try {
+      const outcome = await deps.handle(notification, on.stopWork);
+      if (outcome.kind === 'failed') return deadLetter(on, delivery, subject, outcome.reason, 'send_failed');
+      if (outcome.kind === 'refused') return deadLetter(on, delivery, subject, outcome.reason, 'refused');
+      if (outcome.kind === 'rescheduled') return reschedule(on, delivery, subject, outcome);
+      if (outcome.kind === 'interrupted') return requeue(on, delivery, subject, 'interrupted');
+      const { replay } = notification;
+      ack(on, delivery, { kind: 'acked', trackingId, operation, outcome: outcome.kind, occurredAt, replay });
+    } catch (err) {
+      deliveryLog.error({ err, trackingId }, 'notification not processed; back to the queue');
+      await abortableSleep(deps.requeueDelayMs, deps.shutdown);
+      requeue(on, delivery, subject, (err as Error).message);
+    }
+  }
+
+  function deadLetterInvalid(
+    on: DeliveryChannel,
+    delivery: ConsumeMessage,
+    error: MessageDecodeError,
+    deliveryLog: Logger,
+  ) {
+    // A problem may quote the body (JSON.parse does, and so does a wrong schemaVersion).
+    const reasons = error.problems.map((problem) => scrubAddresses(describeProblem(problem)));
+    const { trackingId } = error;
+    deliveryLog.warn({ trackingId, reasons }, 'invalid message dead-lettered');
+    const subject = { trackingId, operation: undefined, log: deliveryLog };
+    return deadLetter(on, delivery, subject, `invalid message: ${reasons.join('; ')}`, 'invalid_message');
+  }
+
+  /** A copy with the reason in its headers goes to the dead-letter exchange, then the original is acked. */
+  async function deadLetter(
+    on: DeliveryChannel,
+    delivery: ConsumeMessage,
+    subject: Subject,
+    reason: string,
+    cause: DeadLetterCause,
+  ) {
+    const { trackingId, operation } = subject;
+    // The last door out: whatever a reason quotes, no address leaves in clear with the copy.
+    const scrubbed = scrubAddresses(reason);
+    const copy = deadLetterCopy(delivery, scrubbed);
+    const result = await deps.publish({ exchange: topology.deadLetterExchange, ...copy, properties: copy.options });
+    if (result.status !== 'published') {
+      subject.log.error({ trackingId, reason: result.reason }, 'dead-lettering failed; the message stays on the queue');
+      // A full dead-letter queue refuses for as long as nobody drains it: no hot loop meanwhile.
+      await abortableSleep(deps.requeueDelayMs, deps.shutdown);
+      return requeue(on, delivery, subject, `dead-lettering failed: ${result.reason}`);
+    }
+    ack(on, delivery, { kind: 'dead-lettered', trackingId, operation, reason: scrubbed, cause });
+  }
+
+  /** The message waits in the delay queue for its wait, holding no prefetch slot, then comes back. */
+  async function reschedule(
+    on: DeliveryChannel,
+    delivery: ConsumeMessage,
+    subject: Subject & { trackingId: string; operation: Operation },
+    outcome: Extract<SendNotificationOutcome, { kind: 'rescheduled' }>,
+  ) {
+    const result = await deps.publish({
+      exchange: '',
+      routingKey: delayQueueName(topology, outcome.delayMs),
+      content: delivery.content,
+      properties: delayedCopyProperties(delivery, outcome.redeliveries),
+    });
+    // Requeued instead, the row (retry_scheduled) is claimed again at once: an early attempt, no loss.
+    if (result.status !== 'published') return requeue(on, delivery, subject, `rescheduling failed: ${result.reason}`);
+    ack(on, delivery, {
+      kind: 'rescheduled',
+      trackingId: subject.trackingId,
+      operation: subject.operation,
+      delayMs: outcome.delayMs,
+      nextAttemptAt: outcome.nextAttemptAt,
+    });
+  }
+
+  function ack(on: DeliveryChannel, delivery: ConsumeMessage, decision: Decision): void {
+    if (onOpenChannel(on, () => on.channel.ack(delivery))) deps.decided(decision);
+  }
+
+  function requeue(on: DeliveryChannel, delivery: ConsumeMessage, { trackingId, operation }: Subject, reason: string) {
+    if (onOpenChannel(on, () => on.channel.nack(delivery, false, true)))
+      deps.decided({ kind: 'requeued', trackingId, operation, reason });
+  }
+
+  /** An ack on a channel that has since closed throws; the broker redelivers that message anyway. */
+  function onOpenChannel(on: DeliveryChannel, action: () => void): boolean {
+    if (on.closed.aborted) return false;
+    try {
+      action();
+      return true;
+    } catch (err) {
+      log.debug({ err }, 'could not settle a delivery on a closed channel');
+      return false;
+    }
+  }
+
+  return decide;
+}
