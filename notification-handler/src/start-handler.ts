@@ -1,5 +1,5 @@
 import { fileURLToPath } from 'node:url';
-import { encodeNotification, type NotificationMessage, topologyNames } from '@notify/shared';
+import { topologyNames } from '@notify/shared';
 import {
   Closers,
   ConfirmPublisher,
@@ -26,9 +26,9 @@ import { sendNotification } from './domain/send-notification.js';
 import { createEmailProviders } from './email-providers.js';
 import type { ProviderRouter } from './failover/provider-router.js';
 import { operatorDependencies } from './http/operator-page/operator-dependencies.js';
-import { HEADERS } from './messaging/delivery-headers.js';
 import { createNotificationConsumer } from './messaging/notification-consumer.js';
 import { createQueueSampler } from './messaging/queue-sampler.js';
+import { replayPublisher } from './messaging/replay-publisher.js';
 import { registerHandlerMetrics } from './metrics/handler-metrics.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
@@ -134,18 +134,7 @@ export async function startNotificationHandler(
     });
     availability.onChange((up) => (up ? consumer.resume('database') : consumer.pause('database')));
 
-    const requeue = (message: NotificationMessage, requestedAt: Date) => {
-      const encoded = encodeNotification(message, APP_ID);
-      const headers = { ...encoded.properties.headers, [HEADERS.replayRequestedAt]: requestedAt.toISOString() };
-      // Straight to our own queue through the default exchange: other subscribers of the public
-      // exchange must not see the business event again.
-      return publisher.publish({
-        exchange: '',
-        routingKey: topology.queue,
-        content: encoded.content,
-        properties: { ...encoded.properties, headers },
-      });
-    };
+    const requeue = replayPublisher((message) => publisher.publish(message), topology, APP_ID);
     const operator = operatorDependencies(config, topology, requeue, log);
     let draining = false;
     const app = createApp({
