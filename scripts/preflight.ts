@@ -46,7 +46,7 @@ async function describeFailure({ name, variable, url, probe }: Check): Promise<s
     return undefined;
   } catch (error) {
     const where = url.split(',').map(redactUrl).join(',');
-    return `Could not connect to ${name} at ${where} (${variable}): ${describe(error)}`;
+    return `Could not connect to ${name} at ${where} (${variable}): ${connectionErrorText(error)}`;
   }
 }
 
@@ -71,9 +71,9 @@ async function probeDatabase(url: string): Promise<void> {
   }
 }
 
-function describe(error: unknown): string {
+function connectionErrorText(error: unknown): string {
   // Connection refusals from dual-stack hosts come as an AggregateError with an empty message.
-  if (error instanceof AggregateError && error.errors.length > 0) return describe(error.errors[0]);
+  if (error instanceof AggregateError && error.errors.length > 0) return connectionErrorText(error.errors[0]);
   const text = error instanceof Error ? error.message || (error as { code?: string }).code || error.name : error;
   return redactUrl(String(text));
 }

@@ -60,7 +60,7 @@ export function createDatabaseAvailability(
    * conflict: again at once. Refused: throws DatabaseRefusal. Ends only with shutdown (throws
    * DatabaseWaitInterrupted).
    */
-  async function persistently<T>(statement: () => Promise<T>): Promise<T> {
+  async function runThroughOutages<T>(statement: () => Promise<T>): Promise<T> {
     for (;;) {
       await whenUp();
       try {
@@ -78,7 +78,7 @@ export function createDatabaseAvailability(
     isUp: () => up,
     onChange: (listener: (up: boolean) => void) => events.on('change', listener),
     markAway,
-    persistently,
+    runThroughOutages,
     /** Ends every wait (shutdown); statements in flight finish as they will. */
     close(): void {
       closed.abort();

@@ -26,7 +26,7 @@ export type StoreSettings = {
 /**
  * The use case's view of the notifications table: single calls, carried out as batched statements
  * (the database's round trips are this pipeline's tightest limit). Every statement waits out a
- * database outage (`availability.persistently`); a batch the database refuses runs again item by
+ * database outage (`availability.runThroughOutages`); a batch the database refuses runs again item by
  * item, so that only the poison item fails (DatabaseRefusal), and the others go on at once.
  */
 export function createNotificationStore(db: Queryable, availability: DatabaseAvailability, settings: StoreSettings) {
@@ -39,11 +39,11 @@ export function createNotificationStore(db: Queryable, availability: DatabaseAva
   settledEvents.setMaxListeners(0);
 
   const claim = createMicroBatcher<ClaimRequest, ClaimResult>(
-    (requests) => availability.persistently(() => claimDistinct(db, requests, settings.leaseMs)),
+    (requests) => availability.runThroughOutages(() => claimDistinct(db, requests, settings.leaseMs)),
     options,
   );
   const settle = createMicroBatcher<Settlement, void>(async (settlements) => {
-    await availability.persistently(() => settleNotifications(db, settlements));
+    await availability.runThroughOutages(() => settleNotifications(db, settlements));
     for (const { trackingId, status } of settlements) if (status !== 'in_progress') settledEvents.emit(trackingId);
     return settlements.map(() => undefined);
   }, options);
@@ -51,8 +51,9 @@ export function createNotificationStore(db: Queryable, availability: DatabaseAva
   return {
     claim,
     settle,
-    releaseLease: (trackingId: string) => availability.persistently(() => releaseLease(db, trackingId)),
-    renewLease: (trackingId: string) => availability.persistently(() => renewLease(db, trackingId, settings.leaseMs)),
+    releaseLease: (trackingId: string) => availability.runThroughOutages(() => releaseLease(db, trackingId)),
+    renewLease: (trackingId: string) =>
+      availability.runThroughOutages(() => renewLease(db, trackingId, settings.leaseMs)),
     /** Resolves when this process settles the row, or after `ms`, or on abort: a cue to look again. */
     async settledHereOrAfter(trackingId: string, ms: number, signal: AbortSignal): Promise<void> {
       await withTimeout(signal, ms, (waited) => once(settledEvents, trackingId, { signal: waited })).catch(

@@ -68,14 +68,14 @@ export function createDeadLetterQueue(deps: DeadLetterDeps) {
       return deps.inspector.withChannel(deps.timeoutMs, async (channel) => {
         const taken = await take(channel, limit, (message) => keyOf(message) === key);
         const found = taken.find((message) => keyOf(message) === key);
-        const outcome = found ? await settle(channel, found, action) : ({ kind: 'not_found' } as const);
+        const outcome = found ? await carryOut(channel, found, action) : ({ kind: 'not_found' } as const);
         channel.nackAll(true);
         return outcome;
       });
     },
   };
 
-  async function settle(channel: Channel, message: GetMessage, action: DeadLetterAction): Promise<DeadLetterOutcome> {
+  async function carryOut(channel: Channel, message: GetMessage, action: DeadLetterAction): Promise<DeadLetterOutcome> {
     if (action === 'discard') {
       channel.ack(message);
       return { kind: 'discarded' };

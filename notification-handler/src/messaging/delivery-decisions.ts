@@ -145,7 +145,7 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
       action();
       return true;
     } catch (err) {
-      log.debug({ err }, 'could not settle a delivery on a closed channel');
+      log.debug({ err }, 'could not ack or nack a delivery on a closed channel');
       return false;
     }
   }
