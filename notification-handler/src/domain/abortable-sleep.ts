@@ -1,4 +1,8 @@
-/** Resolves true after `ms`, or false as soon as the signal aborts. */
+/**
+ * Resolves true after `ms`, or false as soon as the signal aborts. Not `setTimeout` from
+ * `node:timers/promises`: vitest's fake timers replace the global `setTimeout` only, and the retry
+ * loop's tests step through its waits with them.
+ */
 export function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<boolean> {
   if (signal?.aborted) return Promise.resolve(false);
   return new Promise((resolve) => {
