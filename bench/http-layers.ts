@@ -93,6 +93,9 @@ async function measure(layer: number, options: Options): Promise<Measurement> {
     const [firstLine] = (await Promise.race([once(child.stdout, 'data'), exited])) as [Buffer];
     const port = Number(firstLine.toString().trim());
     if (!child.pid || !Number.isInteger(port)) throw new Error(`layer ${layer}: no port from the server`);
+    // Request lines follow (the last layer logs at info): read and dropped, so that the pipe never
+    // fills and stalls the server, as a deployment's log collector would read them.
+    child.stdout.resume();
     const client = new JsonClient(`http://127.0.0.1:${port}`, { sockets: options.concurrency });
     try {
       await drive(client, options.warmUp, options.concurrency);

@@ -34,6 +34,10 @@ export const LAYERS = [
     name: 'createExpressServer',
     adds: "requests and responses born with Express's prototypes, as the services listen: none swapped per request",
   },
+  {
+    name: 'request lines at info',
+    adds: "the request log at the services' default level: a JSON line per request, written to stdout",
+  },
 ] as const;
 
 /** About the size and shape of the API's answers (a cart with one line and its notification). */
@@ -115,7 +119,7 @@ export function layeredServer(layers: number): Server {
   const app = express();
   app.disable('x-powered-by');
   if (layers >= 6) app.set('etag', false);
-  const log = createLogger({ name: 'bench-http-layers', level: 'warn', format: 'json' });
+  const log = createLogger({ name: 'bench-http-layers', level: layers >= 8 ? 'info' : 'warn', format: 'json' });
   const metrics = new Registry();
   if (layers >= 4) {
     app.use(measureRequests(metrics));

@@ -66,13 +66,14 @@ describe('bench:http layered stack', () => {
     expect(withoutEtag?.headers.get('etag')).toBeNull();
   });
 
-  it("When the last layer serves the app with createExpressServer, then Express swaps no request's prototype, and it did before", async () => {
+  it("When the createExpressServer layer serves the app, then Express swaps no request's prototype, and it did before", async () => {
+    const expressServer = LAYERS.findIndex((layer) => layer.name === 'createExpressServer') + 1;
     const swaps = countHttpPrototypeSwaps();
-    await flow(LAYERS.length - 1);
+    await flow(expressServer - 1);
     const swapsBefore = swaps();
     server?.closeAllConnections();
     server?.close();
-    const answers = await flow(LAYERS.length);
+    const answers = await flow(expressServer);
     const swapsAfter = swaps() - swapsBefore;
     vi.restoreAllMocks();
     expect(answers.map((answer) => answer.status)).toEqual([201, 201, 201]);
