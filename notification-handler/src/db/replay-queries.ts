@@ -1,4 +1,5 @@
 import type { NotificationMessage } from '@notify/shared';
+import { classifyDatabaseError } from './database-errors.js';
 import type { Queryable } from './notification-repository.js';
 
 /** What replay may queue again: a failed notification, or one waiting for its delayed retry. */
@@ -45,12 +46,27 @@ export async function listReplayCandidates(db: Queryable, range: ReplayRange): P
   return rows.map((row) => row.request);
 }
 
-/** Records that the broker confirmed a replay message for each of these notifications. */
+/** A deadlock chooses one statement to fail; run ours again, up to this many times in all. */
+const MARK_ATTEMPTS = 5;
+
+/**
+ * Records that the broker confirmed a replay message for each of these notifications. The replayed
+ * messages are already being claimed and settled meanwhile, by batch statements that lock the same
+ * rows in their own order: PostgreSQL may break a deadlock by failing this statement, which changes
+ * nothing, so it runs again.
+ */
 export async function markReplayQueued(db: Queryable, trackingIds: readonly string[]): Promise<void> {
   if (trackingIds.length === 0) return;
-  await db.query(
-    `UPDATE notifications.notifications SET replay_queued_at = clock_timestamp()
-     WHERE tracking_id = ANY($1::uuid[])`,
-    [trackingIds],
-  );
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await db.query(
+        `UPDATE notifications.notifications SET replay_queued_at = clock_timestamp()
+         WHERE tracking_id = ANY($1::uuid[])`,
+        [trackingIds],
+      );
+      return;
+    } catch (error) {
+      if (attempt >= MARK_ATTEMPTS || classifyDatabaseError(error) !== 'conflict') throw error;
+    }
+  }
 }
