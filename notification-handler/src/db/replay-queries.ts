@@ -49,21 +49,30 @@ export async function listReplayCandidates(db: Queryable, range: ReplayRange): P
 /** A deadlock chooses one statement to fail; run ours again, up to this many times in all. */
 const MARK_ATTEMPTS = 5;
 
+// The rows are locked in key order, as the claim locks its batch, whatever plan PostgreSQL picks:
+// a plain UPDATE takes them in its scan's order, physical on a small table, and could hold one row
+// of the consumer's claim while waiting for another that the claim holds.
+const MARK_REPLAY_QUEUED = `
+UPDATE notifications.notifications n SET replay_queued_at = clock_timestamp()
+FROM (
+  SELECT tracking_id FROM notifications.notifications
+  WHERE tracking_id = ANY($1::uuid[])
+  ORDER BY tracking_id
+  FOR UPDATE
+) locked
+WHERE n.tracking_id = locked.tracking_id`;
+
 /**
  * Records that the broker confirmed a replay message for each of these notifications. The replayed
  * messages are already being claimed and settled meanwhile, by batch statements that lock the same
- * rows in their own order: PostgreSQL may break a deadlock by failing this statement, which changes
- * nothing, so it runs again.
+ * rows: should PostgreSQL still break a deadlock by failing this statement (the settlement's lock
+ * order follows its plan), the statement changed nothing, and runs again.
  */
 export async function markReplayQueued(db: Queryable, trackingIds: readonly string[]): Promise<void> {
   if (trackingIds.length === 0) return;
   for (let attempt = 1; ; attempt++) {
     try {
-      await db.query(
-        `UPDATE notifications.notifications SET replay_queued_at = clock_timestamp()
-         WHERE tracking_id = ANY($1::uuid[])`,
-        [trackingIds],
-      );
+      await db.query(MARK_REPLAY_QUEUED, [trackingIds]);
       return;
     } catch (error) {
       if (attempt >= MARK_ATTEMPTS || classifyDatabaseError(error) !== 'conflict') throw error;
