@@ -35,8 +35,14 @@ export function createLogger({ name, level, format }: LoggerSettings): Logger {
       target: 'pino-pretty',
       options: { colorize: true, singleLine: true, ignore: 'pid,hostname' },
     };
+    return pino(options);
   }
-  return pino(options);
+  // Each line is on stdout before the call returns, as console.log's are on a file or a pipe: a
+  // kill -9 or an out-of-memory kill loses none of the lines that led up to it (nor an email's
+  // result), and a log collector that stalls holds the service back instead of letting unwritten
+  // lines pile up in its memory. pino's default writes on libuv's thread pool and buffers lines
+  // meanwhile; per line it costs about the same CPU (bench/README.md, "A request line").
+  return pino(options, pino.destination({ dest: 1, sync: true }));
 }
 
 /** `user:password@` in any URL becomes `user:***@`. */
