@@ -51,7 +51,8 @@ const MARK_ATTEMPTS = 5;
 
 // The rows are locked in key order, as the claim locks its batch, whatever plan PostgreSQL picks:
 // a plain UPDATE takes them in its scan's order, physical on a small table, and could hold one row
-// of the consumer's claim while waiting for another that the claim holds.
+// of the consumer's claim while waiting for another that the claim holds. The rows to update are
+// found by primary key from the ids again, never by joining the whole table to the locked ones.
 const MARK_REPLAY_QUEUED = `
 UPDATE notifications.notifications n SET replay_queued_at = clock_timestamp()
 FROM (
@@ -60,7 +61,7 @@ FROM (
   ORDER BY tracking_id
   FOR UPDATE
 ) locked
-WHERE n.tracking_id = locked.tracking_id`;
+WHERE n.tracking_id = ANY($1::uuid[]) AND n.tracking_id = locked.tracking_id`;
 
 /**
  * Records that the broker confirmed a replay message for each of these notifications. The replayed

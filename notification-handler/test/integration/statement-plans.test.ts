@@ -14,14 +14,15 @@ import {
   settleNotifications,
 } from '../../src/db/notification-repository.js';
 import { erasePersonalData, purgeNotifications } from '../../src/db/notification-retention.js';
+import { markReplayQueued } from '../../src/db/replay-queries.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 const HOT_TABLES = ['notifications.notifications', 'notifications.notification_attempts'];
 const HISTORY_ROWS = 200_000;
 
 /**
- * The hot statements as the handler sends them (a claim and a settlement of 50, a lease released
- * and renewed) and the maintenance job's batches.
+ * The hot statements as the handler sends them (a claim and a settlement of 50, a bulk replay's
+ * mark of 20, a lease released and renewed) and the maintenance job's batches.
  */
 async function recordHotStatements() {
   const recorder = statementRecorder();
@@ -39,6 +40,12 @@ async function recordHotStatements() {
         status: index % 10 === 0 ? 'retry_scheduled' : 'sent',
         attempt: { number: 1, startedAt, finishedAt: new Date(), outcome: 'sent', httpStatus: 200 },
       })),
+    ),
+  );
+  await recorder.record('mark replays queued', () =>
+    markReplayQueued(
+      recorder.db,
+      messages.slice(0, 20).map((message) => message.trackingId),
     ),
   );
   await recorder.record('release lease', () => releaseLease(recorder.db, first.trackingId));
