@@ -7,7 +7,7 @@ export type ChildService = {
   /** Every JSON log line the process printed so far. */
   lines: Array<Record<string, any>>;
   waitForLog: (msg: string, timeoutMs?: number) => Promise<Record<string, any>>;
-  /** Resolves with the exit code (or the signal that ended it). */
+  /** Resolves with the exit code (or the signal that ended it) once its output is read to the end. */
   exited: Promise<number | NodeJS.Signals>;
 };
 
@@ -31,8 +31,11 @@ export function spawnService(entry: string, env: Record<string, string>): ChildS
     });
   if (child.stdout) collect(child.stdout);
   if (child.stderr) collect(child.stderr);
+  // 'close', not 'exit': 'exit' can come while the last lines are still in the pipe, and a test
+  // that reads `lines` once the process ended must see all of them. (The services start no
+  // processes of their own that could hold the pipe open after they end.)
   const exited = new Promise<number | NodeJS.Signals>((resolve) => {
-    child.once('exit', (code, signal) => resolve(code ?? (signal as NodeJS.Signals)));
+    child.once('close', (code, signal) => resolve(code ?? (signal as NodeJS.Signals)));
   });
   return {
     child,

@@ -1,30 +1,15 @@
-import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { spawnService } from '@notify/test-support/child-service.js';
 import { describe, expect, it } from 'vitest';
 
 const fixture = fileURLToPath(new URL('./fixtures/log-then-crash.ts', import.meta.url));
 
 /** Runs the fixture to its kill -9 and returns the JSON lines it left on stdout. */
-function runUntilKilled(lines: number): Promise<Array<Record<string, unknown>>> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', fixture, String(lines)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let stdout = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-      stdout += chunk;
-    });
-    child.once('error', reject);
-    child.once('close', (_code, signal) => {
-      if (signal !== 'SIGKILL') return reject(new Error(`the fixture ended with ${signal ?? 'an exit'}: ${stdout}`));
-      resolve(
-        stdout
-          .split('\n')
-          .filter(Boolean)
-          .map((text) => JSON.parse(text)),
-      );
-    });
-  });
+async function runUntilKilled(lines: number): Promise<Array<Record<string, unknown>>> {
+  const crash = spawnService(fixture, { LINES_BEFORE_CRASH: String(lines) });
+  const ending = await crash.exited;
+  if (ending !== 'SIGKILL') throw new Error(`the fixture ended with ${ending}: ${JSON.stringify(crash.lines)}`);
+  return crash.lines;
 }
 
 describe('createLogger (json)', () => {
