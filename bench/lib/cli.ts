@@ -21,10 +21,16 @@ export type BenchOptions = {
    */
   drain: number[];
   /**
-   * Notifications per drain and SendGrid drain scenario. A drain measures a handler started
-   * afresh; at 3,000 it lasted under two seconds, much of it the handler compiling its hot paths.
+   * Notifications per drain, unpaced drain and SendGrid drain scenario. A drain measures a handler
+   * started afresh: at 3,000 it lasted under two seconds, much of it the handler compiling its hot
+   * paths; unpaced, 10,000 lasted two.
    */
   drainCount: number;
+  /**
+   * The same Mailjet drain with the handler's call budget (MAILJET_MAX_CALLS_PER_SECOND, 50 calls of
+   * up to 50 emails a second by default) out of the way: what the handler and the cores can do.
+   */
+  unpaced: number[];
   /** Drain scenarios through SendGrid alone (EMAIL_PROVIDERS=sendgrid: one request per email), one per provider latency. */
   sendgrid: number[];
   sweep: number[];
@@ -77,10 +83,12 @@ export const USAGE = `npm run bench -- [options]
   --prefetch N         handler PREFETCH for those scenarios, the open-loop and the drain ones
                        (default: the handler's own default PREFETCH)
   --drain L[,L...]     handler drain scenarios at these provider latencies (default 0; "none" to skip)
+  --unpaced L[,L...]   the same drain with the handler's Mailjet call budget lifted out of the way
+                       (MAILJET_MAX_CALLS_PER_SECOND=10000): the handler's own rate (default 0; "none" to skip)
   --sendgrid L[,L...]  the same drain through SendGrid alone, one request per email (default 0; "none" to skip)
   --sweep P[,P...]     prefetch sweep, drain scenarios at --sweep-latency (default 10,50,200; "none" to skip)
   --sweep-latency L    provider latency of the sweep (default 100)
-  --drain-count N      notifications per drain scenario, Mailjet and SendGrid (default 10000)
+  --drain-count N      notifications per drain scenario, Mailjet (paced and unpaced) and SendGrid (default 20000)
   --sweep-count N      notifications per sweep scenario and per --cluster drain (default 3000)
   --sweep-seconds S    bound on each drain / sweep scenario's load phase (default 25)
   --rate R[,R...]      open-loop scenarios: checkout flows started per second (default 500,25; "none" to skip)
@@ -109,10 +117,11 @@ const DEFAULTS = {
   concurrency: 64,
   latency: '0,100,300',
   drain: '0',
+  unpaced: '0',
   sendgrid: '0',
   sweep: '10,50,200',
   'sweep-latency': 100,
-  'drain-count': 10_000,
+  'drain-count': 20_000,
   'sweep-count': 3_000,
   'sweep-seconds': 25,
   rate: '500,25',
@@ -139,6 +148,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       latency: text,
       prefetch: text,
       drain: text,
+      unpaced: text,
       sendgrid: text,
       sweep: text,
       'sweep-latency': text,
@@ -167,7 +177,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const whole = (name: keyof typeof DEFAULTS, min: number, max: number) =>
     wholeNumber(name, values[name] ?? String(DEFAULTS[name]), min, max);
   const count = whole('count', 2, 1_000_000);
-  const optionalList = (name: 'drain' | 'sendgrid' | 'sweep' | 'rate', min: number, max: number) => {
+  const optionalList = (name: 'drain' | 'unpaced' | 'sendgrid' | 'sweep' | 'rate', min: number, max: number) => {
     const raw = values[name] ?? DEFAULTS[name];
     return raw === 'none' || raw === '' ? [] : list(name, raw, min, max);
   };
@@ -178,6 +188,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     latencies: list('latency', values.latency ?? DEFAULTS.latency, 0, 60_000),
     prefetch: values.prefetch === undefined ? undefined : wholeNumber('prefetch', values.prefetch, 1, 1_000),
     drain: optionalList('drain', 0, 60_000),
+    unpaced: optionalList('unpaced', 0, 60_000),
     sendgrid: optionalList('sendgrid', 0, 60_000),
     sweep: optionalList('sweep', 1, 1_000),
     sweepLatencyMs: whole('sweep-latency', 0, 60_000),

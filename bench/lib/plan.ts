@@ -1,6 +1,9 @@
 import { type BenchOptions, UsageError } from './cli.js';
 import type { ScenarioSpec } from './scenario.js';
 
+/** The handler's highest MAILJET_MAX_CALLS_PER_SECOND: 500,000 emails/s, out of reach of any core. */
+export const UNPACED_MAILJET_CALLS_PER_SECOND = 10_000;
+
 /** An explicit --prefetch wins; otherwise the handler's own default, what a deployment gets. */
 export function effectivePrefetch(options: Pick<BenchOptions, 'prefetch'>, handlerDefault: number): number {
   return options.prefetch ?? handlerDefault;
@@ -81,6 +84,11 @@ function chooseScenarios(options: BenchOptions, handlerDefault: number): Scenari
   });
   for (const latency of options.drain)
     specs.push(drain(`drain-${latency}ms-prefetch-${prefetch}`, latency, prefetch, options.drainCount));
+  // Paced, a drain shows the account's budget (2,500 emails/s at the defaults); unpaced, the handler.
+  for (const latency of options.unpaced) {
+    const spec = drain(`drain-${latency}ms-prefetch-${prefetch}-unpaced`, latency, prefetch, options.drainCount);
+    specs.push({ ...spec, mailjetCallsPerSecond: UNPACED_MAILJET_CALLS_PER_SECOND });
+  }
   // The same drain through SendGrid: one request per email, where Mailjet carries up to 50 a call.
   for (const latency of options.sendgrid) {
     const spec = drain(`drain-${latency}ms-prefetch-${prefetch}-sendgrid`, latency, prefetch, options.drainCount);

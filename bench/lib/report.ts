@@ -101,9 +101,13 @@ function defaultSettingsRateTarget(
   return { target, measured: rateAt(scenario), met: scenario.endToEnd.notificationsPerSec >= goal };
 }
 
-/** One handler through Mailjet on the machine's broker: what `--drain` measures, not a sweep's or a cluster's drain. */
+/**
+ * One handler through Mailjet on the machine's broker: what `--drain` and `--unpaced` measure, not a
+ * sweep's or a cluster's drain. The handler's rate is the unpaced drain's; a paced drain runs into the
+ * Mailjet account's budget (MAILJET_MAX_CALLS_PER_SECOND), not the handler's limits, and is shown beside it.
+ */
 function drainTarget(scenarios: ScenarioResult[], latency: number, goal: number): TargetCheck {
-  const scenario = scenarios.find(
+  const drains = scenarios.filter(
     (s) =>
       s.spec.mode === 'drain' &&
       s.spec.providerLatencyMs === latency &&
@@ -113,10 +117,20 @@ function drainTarget(scenarios: ScenarioResult[], latency: number, goal: number)
       (s.spec.handlers ?? 1) === 1 &&
       !s.spec.historyRows,
   );
+  const paced = drains.find((s) => s.spec.mailjetCallsPerSecond === undefined);
+  const unpaced = drains.find((s) => s.spec.mailjetCallsPerSecond !== undefined);
+  const target = `the handler draining alone ≥ ${n(goal)}/s with a ${latency} ms provider`;
+  if (!unpaced)
+    return {
+      target,
+      measured: paced ? rateAt(paced) : NOT_RUN,
+      met: paced ? paced.endToEnd.notificationsPerSec >= goal : null,
+    };
+  const besidePaced = paced ? `; ${n(paced.endToEnd.notificationsPerSec)}/s at the default budget` : '';
   return {
-    target: `the handler draining alone ≥ ${n(goal)}/s with a ${latency} ms provider`,
-    measured: scenario ? rateAt(scenario) : NOT_RUN,
-    met: scenario ? scenario.endToEnd.notificationsPerSec >= goal : null,
+    target,
+    measured: `${rateAt(unpaced)}, Mailjet call budget lifted${besidePaced}`,
+    met: unpaced.endToEnd.notificationsPerSec >= goal,
   };
 }
 
@@ -180,7 +194,8 @@ const pct = (value: number) => `${(value * 100).toFixed(1)} %`;
 const n = (value: number) => value.toLocaleString('en');
 
 function load(s: ScenarioResult): string {
-  const via = s.spec.providers ? `, via ${s.spec.providers}` : '';
+  const budget = s.spec.mailjetCallsPerSecond ? `, ${n(s.spec.mailjetCallsPerSecond)} Mailjet calls/s allowed` : '';
+  const via = s.spec.providers ? `, via ${s.spec.providers}` : budget;
   if (s.spec.mode === 'open') return `open, ${s.spec.checkoutsPerSecond} checkouts/s${via}`;
   return `${s.spec.mode === 'drain' ? 'drain (handler alone)' : `closed, ${s.spec.concurrency} flows`}${via}`;
 }

@@ -43,6 +43,11 @@ export type ScenarioSpec = {
   warmUpNotifications?: number;
   /** The handler's EMAIL_PROVIDERS; Mailjet alone (the default) when unset. */
   providers?: string;
+  /**
+   * The handler's MAILJET_MAX_CALLS_PER_SECOND; its own default (a Mailjet account's pace) when
+   * unset. Raised far above what the cores allow, the drain measures the handler, not the pace.
+   */
+  mailjetCallsPerSecond?: number;
   /** Handler processes competing on the queue (1 by default). */
   handlers?: number;
   /** On the run's RabbitMQ cluster (`ScenarioContext.cluster`) rather than the machine's broker. */
@@ -119,6 +124,7 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
     prefetch: spec.prefetch,
     providerLatencyMs: spec.providerLatencyMs,
     providers: spec.providers,
+    mailjetCallsPerSecond: spec.mailjetCallsPerSecond,
     profileDir,
     brokerUrls,
     handlers: spec.handlers,

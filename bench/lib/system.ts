@@ -7,6 +7,8 @@ export type BenchSystemSettings = {
   providerLatencyMs: number;
   /** The handler's EMAIL_PROVIDERS (the sandbox answers for both); Mailjet alone when unset. */
   providers?: string | undefined;
+  /** The handler's Mailjet call budget; its own default when unset. */
+  mailjetCallsPerSecond?: number | undefined;
   /** Set: the handler and the ticketing service write a .cpuprofile under `<dir>/<service>` on exit. */
   profileDir?: string | undefined;
   /** A cluster's nodes: every service gets them all; checks use the first. Default: the machine's broker. */
@@ -52,6 +54,10 @@ export async function startBenchSystem(
       RETRY_DELAY_MS: '2000',
       SHUTDOWN_TIMEOUT_MS: '15000',
       ...settings.handlerEnv,
+      // The scenario's own budget wins over --handler-env: its name says what it measures.
+      ...(settings.mailjetCallsPerSecond
+        ? { MAILJET_MAX_CALLS_PER_SECOND: String(settings.mailjetCallsPerSecond) }
+        : {}),
       ...profile('handler'),
     },
     ticketingEnv: { ...settings.ticketingEnv, ...profile('ticketing') },

@@ -20,27 +20,30 @@ describe('bench scenario plan', () => {
       'open-500cps-0ms': 137,
       'open-25cps-0ms': 137,
       'drain-0ms-prefetch-137': 137,
+      'drain-0ms-prefetch-137-unpaced': 137,
       'sweep-100ms-prefetch-10': 10,
       'sweep-100ms-prefetch-50': 50,
       'sweep-100ms-prefetch-200': 200,
     });
   });
 
-  it('When nothing is given, then drains take 10,000 notifications and the sweep 3,000; each count has its option', () => {
+  it('When nothing is given, then drains take 20,000 notifications and the sweep 3,000; each count has its option', () => {
     const counts = (...argv: string[]) =>
       Object.fromEntries(
         planScenarios(options(...argv), 137).map((spec) => [spec.name, 'notifications' in spec && spec.notifications]),
       );
     expect(counts('--latency', '0', '--rate', 'none', '--sweep', '10')).toEqual({
       'closed-0ms': 20_000,
-      'drain-0ms-prefetch-137': 10_000,
-      'drain-0ms-prefetch-137-sendgrid': 10_000,
+      'drain-0ms-prefetch-137': 20_000,
+      'drain-0ms-prefetch-137-unpaced': 20_000,
+      'drain-0ms-prefetch-137-sendgrid': 20_000,
       'sweep-100ms-prefetch-10': 3_000,
     });
     expect(
       counts('--latency', '0', '--rate', 'none', '--sweep', '10', '--drain-count', '500', '--sweep-count', '40'),
     ).toMatchObject({
       'drain-0ms-prefetch-137': 500,
+      'drain-0ms-prefetch-137-unpaced': 500,
       'drain-0ms-prefetch-137-sendgrid': 500,
       'sweep-100ms-prefetch-10': 40,
     });
@@ -75,9 +78,29 @@ describe('bench scenario plan', () => {
       'open-500cps-0ms': 2_000,
       'open-25cps-0ms': 2_000,
       'drain-0ms-prefetch-137': undefined,
+      'drain-0ms-prefetch-137-unpaced': undefined,
     });
-    expect(Object.values(warmUps('--warm-up', '0', '--drain', 'none'))).toEqual([0, 0, 0, 0, 0]);
+    expect(Object.values(warmUps('--warm-up', '0', '--drain', 'none', '--unpaced', 'none'))).toEqual([0, 0, 0, 0, 0]);
     expect(() => options('--warm-up', 'lots')).toThrow(/--warm-up must be a whole number/);
+  });
+
+  it('When nothing is said of pacing, then only the unpaced drain lifts the Mailjet call budget; --unpaced none drops it', () => {
+    const budgets = (...argv: string[]) =>
+      Object.fromEntries(
+        planScenarios(options('--latency', '0', '--rate', 'none', '--sweep', '10', ...argv), 137).map((spec) => [
+          spec.name,
+          spec.mailjetCallsPerSecond,
+        ]),
+      );
+    expect(budgets()).toEqual({
+      'closed-0ms': undefined,
+      'drain-0ms-prefetch-137': undefined,
+      'drain-0ms-prefetch-137-unpaced': 10_000,
+      'drain-0ms-prefetch-137-sendgrid': undefined,
+      'sweep-100ms-prefetch-10': undefined,
+    });
+    expect(Object.keys(budgets('--unpaced', 'none'))).not.toContain('drain-0ms-prefetch-137-unpaced');
+    expect(Object.keys(budgets('--unpaced', '0,100'))).toContain('drain-100ms-prefetch-137-unpaced');
   });
 
   it('When --cluster is given without --prefetch, then its drains run at the handler’s default too', () => {

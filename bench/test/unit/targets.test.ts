@@ -149,6 +149,21 @@ describe('bench targets', () => {
     expect(byTarget(withDrain, '5,000/s')).toMatchObject({ met: true, measured: '5,100/s at PREFETCH 50' });
   });
 
+  it('When an unpaced drain ran, then it alone decides the drain target, and the paced drain is shown beside it', () => {
+    const unpaced = (perSec: number) =>
+      result(drain(0, { name: 'drain-0ms-prefetch-50-unpaced', mailjetCallsPerSecond: 10_000 }), { perSec });
+    const paced = result(drain(0), { perSec: 2_450 });
+    expect(byTarget(checkTargets([paced, unpaced(5_000)], HANDLER), '5,000/s')).toMatchObject({
+      met: true,
+      measured: '5,000/s at PREFETCH 50, Mailjet call budget lifted; 2,450/s at the default budget',
+    });
+    expect(byTarget(checkTargets([unpaced(4_999), paced], HANDLER), '5,000/s').met).toBe(false);
+    expect(byTarget(checkTargets([unpaced(4_999)], HANDLER), '5,000/s')).toMatchObject({
+      met: false,
+      measured: '4,999/s at PREFETCH 50, Mailjet call budget lifted',
+    });
+  });
+
   it('When only a slower open loop ran, then the p99 target is not run; at 500 checkouts/s it is judged', () => {
     expect(byTarget(checkTargets([result(open(25), { p99Ms: 100 })], HANDLER), 'p99')).toMatchObject({ met: null });
     const offered = 500 * 10 * 2;
