@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { REDACTED_PATHS, serializeError } from '@notify/shared/platform';
+import { createLoggerTo } from '@notify/shared/platform';
 import { type Logger, pino } from 'pino';
 import { waitFor } from './wait.js';
 
@@ -21,10 +21,7 @@ export function captureLogs(level = 'debug'): CapturedLogger {
       done();
     },
   });
-  const log = pino(
-    { level, redact: { paths: REDACTED_PATHS, censor: '[redacted]' }, serializers: { err: serializeError } },
-    sink,
-  );
+  const log = createLoggerTo(sink, level);
   const find = (msg: string) => lines.filter((line) => line.msg === msg);
   return {
     log,

@@ -1,5 +1,5 @@
 import type { Options } from 'amqplib';
-import { redactUrl } from './logger.js';
+import { redactUrl } from './log-redaction.js';
 
 /**
  * The nodes of one RabbitMQ cluster, as amqplib's recovery sees them. amqplib 2.x connects to one

@@ -1,20 +1,8 @@
-import { type Logger, type LoggerOptions, pino } from 'pino';
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
+import { redactSecrets, serializeError } from './log-redaction.js';
 
+export { REDACTED, redactSecrets, redactUrl, serializeError } from './log-redaction.js';
 export type { Logger };
-
-/** Paths pino replaces with '[redacted]' wherever they appear in a log line. */
-export const REDACTED_PATHS = [
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'res.headers["set-cookie"]',
-  '*.password',
-  '*.apiKey',
-  '*.apiSecret',
-  '*.MAILJET_API_KEY',
-  '*.MAILJET_API_SECRET',
-  '*.DATABASE_URL',
-  '*.AMQP_URL',
-];
 
 export type LoggerSettings = {
   name: string;
@@ -23,48 +11,43 @@ export type LoggerSettings = {
 };
 
 export function createLogger({ name, level, format }: LoggerSettings): Logger {
-  const options: LoggerOptions = {
-    name,
-    level,
-    redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    serializers: { err: serializeError },
-  };
   // pino-pretty is a dev dependency: ask for it only where it is installed.
   if (format === 'pretty') {
-    options.transport = {
+    const transport = {
       target: 'pino-pretty',
       options: { colorize: true, singleLine: true, ignore: 'pid,hostname' },
     };
-    return pino(options);
+    return withRedactedBindings(pino({ ...loggerOptions(level), name, transport }));
   }
   // Each line is on stdout before the call returns, as console.log's are on a file or a pipe: a
   // kill -9 or an out-of-memory kill loses none of the lines that led up to it (nor an email's
   // result), and a log collector that stalls holds the service back instead of letting unwritten
   // lines pile up in its memory. pino's default writes on libuv's thread pool and buffers lines
   // meanwhile; per line it costs about the same CPU (bench/README.md, "A request line").
-  return pino(options, pino.destination({ dest: 1, sync: true }));
+  return createLoggerTo(pino.destination({ dest: 1, sync: true }), level, name);
 }
 
-/** `user:password@` in any URL becomes `user:***@`. */
-export function redactUrl(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]+):[^@/\s]*@/gi, '$1:***@');
+/** A logger with the services' rules, writing JSON lines to `destination` (the tests' loggers too). */
+export function createLoggerTo(destination: DestinationStream, level: string, name?: string): Logger {
+  return withRedactedBindings(pino({ ...loggerOptions(level), ...(name ? { name } : {}) }, destination));
 }
 
-type ErrorLike = Error & { code?: unknown; statusCode?: unknown; cause?: unknown };
+function loggerOptions(level: string): LoggerOptions {
+  return {
+    level,
+    formatters: { log: redactSecrets, bindings: redactSecrets },
+    serializers: { err: serializeError },
+  };
+}
 
 /**
- * Copies only known-safe fields. pino's standard serializer copies every enumerable property, and
- * some clients' errors carry their request config, credentials included (node-mailjet's `config`).
+ * pino runs `formatters.bindings` on the root logger's bindings only, never on a child's; every
+ * child (and its children: they inherit `child` from it) goes through this instead.
  */
-export function serializeError(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { message: redactUrl(String(error)) };
-  const { code, statusCode, cause } = error as ErrorLike;
-  return {
-    type: error.name,
-    message: redactUrl(error.message),
-    stack: error.stack ? redactUrl(error.stack) : undefined,
-    ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
-    ...(typeof statusCode === 'number' ? { statusCode } : {}),
-    ...(cause instanceof Error ? { cause: serializeError(cause) } : {}),
-  };
+function withRedactedBindings(root: Logger): Logger {
+  const createChild = root.child;
+  root.child = function childWithoutSecrets(this: Logger, bindings, options) {
+    return createChild.call(this, redactSecrets(bindings), options);
+  } as Logger['child'];
+  return root;
 }

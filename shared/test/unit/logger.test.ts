@@ -19,10 +19,15 @@ describe('createLogger (json)', () => {
     expect(sent).toEqual(Array.from({ length: 500 }, (_, index) => index + 1));
   }, 20_000);
 
-  it('writes passwords and connection settings nested in a logged object as [redacted]', async () => {
+  it('writes secrets as [redacted] wherever they are in a line or a binding, and passwords in URLs as ***', async () => {
     const output = await runUntilKilled(1);
-    const settings = output.find((line) => line.msg === 'settings');
-    expect(settings?.config).toEqual({ password: '[redacted]', DATABASE_URL: '[redacted]' });
+    const byMessage = (msg: string) => output.find((line) => line.msg === msg);
+    expect(byMessage('settings')?.config).toEqual({ password: '[redacted]', DATABASE_URL: '[redacted]' });
+    expect(byMessage('top-level secrets')).toMatchObject({
+      password: '[redacted]',
+      target: 'amqp://guest:***@broker:5672',
+    });
+    expect(byMessage('child with a secret binding')).toMatchObject({ operatorToken: '[redacted]' });
     expect(JSON.stringify(output)).not.toContain('hunter2');
   }, 20_000);
 });

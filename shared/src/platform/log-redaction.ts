@@ -1,0 +1,115 @@
+/**
+ * What a log line may not carry, enforced on every line and every child logger's bindings: values
+ * under a secret's name, at any depth, become '[redacted]'; a password inside any URL becomes ***;
+ * an Error nested in a logged object is reduced to its safe fields (some clients' errors carry their
+ * request config, credentials included).
+ *
+ * Not pino's `redact`: its paths name fixed places (`*.password` is one level down, and misses a
+ * `password` at the top or two levels down), each wildcard path cost about 1 µs a line, and a
+ * secret gets logged exactly where nobody expected it to be.
+ */
+
+export const REDACTED = '[redacted]';
+const TOO_DEEP = '[redacted: nested too deep]';
+/** Log objects are shallow; past this, nothing is read (and a cycle ends here). */
+const MAX_DEPTH = 8;
+
+/** Key names, lowercased with everything but letters and digits taken out. */
+const SECRET_NAMES = new Set([
+  'password',
+  'passwd',
+  'secret',
+  'authorization',
+  'cookie',
+  'setcookie',
+  'databaseurl',
+  'amqpurl',
+  'amqpurls',
+  'connectionstring',
+  'privatekey',
+]);
+const SECRET_ENDINGS = ['password', 'secret', 'apikey', 'token'];
+
+const secretByKey = new Map<string, boolean>();
+
+function isSecretKey(key: string): boolean {
+  let secret = secretByKey.get(key);
+  if (secret === undefined) {
+    const name = key.toLowerCase().replace(/[^a-z0-9]/g, '');
+    secret = SECRET_NAMES.has(name) || SECRET_ENDINGS.some((ending) => name.endsWith(ending));
+    // Log lines use a few dozen keys; a bound keeps odd ones (ids as keys) from growing it.
+    if (secretByKey.size < 10_000) secretByKey.set(key, secret);
+  }
+  return secret;
+}
+
+/** `user:password@` in any URL becomes `user:***@`. */
+export function redactUrl(text: string): string {
+  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]+):[^@/\s]*@/gi, '$1:***@');
+}
+
+type ErrorLike = Error & { code?: unknown; statusCode?: unknown; cause?: unknown };
+
+/**
+ * Copies only known-safe fields. pino's standard serializer copies every enumerable property, and
+ * some clients' errors carry their request config, credentials included (node-mailjet's `config`).
+ */
+export function serializeError(error: unknown): Record<string, unknown> {
+  if (!(error instanceof Error)) return { message: redactUrl(String(error)) };
+  const { code, statusCode, cause } = error as ErrorLike;
+  return {
+    type: error.name,
+    message: redactUrl(error.message),
+    stack: error.stack ? redactUrl(error.stack) : undefined,
+    ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
+    ...(typeof statusCode === 'number' ? { statusCode } : {}),
+    ...(cause instanceof Error ? { cause: serializeError(cause) } : {}),
+  };
+}
+
+/**
+ * A log line's object (or a child logger's bindings) without secrets. The object itself when there
+ * is nothing to take out, a copy otherwise: the caller's object is never changed. `err` at the top
+ * is left to the logger's error serializer.
+ */
+export function redactSecrets(object: Record<string, unknown>): Record<string, unknown> {
+  return redactFields(object, 0);
+}
+
+function redactFields(object: Record<string, unknown>, depth: number): Record<string, unknown> {
+  let copy: Record<string, unknown> | undefined;
+  for (const key in object) {
+    if (!Object.hasOwn(object, key)) continue;
+    const value = object[key];
+    if (value === undefined || (depth === 0 && key === 'err')) continue;
+    const safe = isSecretKey(key) ? REDACTED : redactValue(value, depth + 1);
+    if (safe !== value) {
+      copy ??= { ...object };
+      copy[key] = safe;
+    }
+  }
+  return copy ?? object;
+}
+
+function redactValue(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return value.includes('://') ? redactUrl(value) : value;
+  if (typeof value !== 'object' || value === null) return value;
+  if (depth >= MAX_DEPTH) return TOO_DEEP;
+  if (value instanceof Error) return serializeError(value);
+  if (Buffer.isBuffer(value)) return value;
+  // What JSON.stringify would write: a URL object writes its href, password and all.
+  const toJSON = (value as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === 'function') return redactValue(toJSON.call(value), depth + 1);
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    value.forEach((item, index) => {
+      const safe = redactValue(item, depth + 1);
+      if (safe !== item) {
+        copy ??= [...value];
+        copy[index] = safe;
+      }
+    });
+    return copy ?? value;
+  }
+  return redactFields(value as Record<string, unknown>, depth);
+}

@@ -1,0 +1,80 @@
+import { describe, expect, it } from 'vitest';
+import { REDACTED, redactSecrets } from '../../src/platform/log-redaction.js';
+
+describe('redactSecrets', () => {
+  it('When a secret is named at the top, two levels down or in an array, then its value is [redacted]', () => {
+    const line = {
+      password: 'hunter2',
+      settings: { database: { DATABASE_URL: 'postgres://app:pw@db/app' } },
+      providers: [{ name: 'mailjet', apiSecret: 's3cret' }],
+    };
+    expect(redactSecrets(line)).toEqual({
+      password: REDACTED,
+      settings: { database: { DATABASE_URL: REDACTED } },
+      providers: [{ name: 'mailjet', apiSecret: REDACTED }],
+    });
+  });
+
+  it('When names are spelled in another case or style, then they are secrets all the same', () => {
+    const names = [
+      'MAILJET_API_KEY',
+      'mailjetApiSecret',
+      'sendgrid-api-key',
+      'operatorToken',
+      'Authorization',
+      'set-cookie',
+      'amqpUrl',
+    ];
+    const redacted = redactSecrets(Object.fromEntries(names.map((name) => [name, 'x'])));
+    expect(Object.values(redacted)).toEqual(names.map(() => REDACTED));
+  });
+
+  it('When fields only look alike, then they stay: ids, urls and counts are what a line is for', () => {
+    const line = { trackingId: 't-1', req: { url: '/carts/1', method: 'POST' }, tokensLeft: 3, keyCount: 2, passes: 1 };
+    expect(redactSecrets(line)).toBe(line);
+  });
+
+  it('When a URL with a password is anywhere in a value, or a URL object is logged, then the password becomes ***', () => {
+    const line = {
+      reason: 'connect ECONNREFUSED amqp://guest:guest@127.0.0.1:5672',
+      target: new URL('postgres://app:pw@db:5432/app'),
+    };
+    expect(redactSecrets(line)).toEqual({
+      reason: 'connect ECONNREFUSED amqp://guest:***@127.0.0.1:5672',
+      target: 'postgres://app:***@db:5432/app',
+    });
+  });
+
+  it('When an Error is nested in a logged object, then only its safe fields are written, not what a client hung on it', () => {
+    const error = Object.assign(new Error('Request failed with status code 401'), {
+      statusCode: 401,
+      config: { auth: { username: 'key', password: 'secret' } },
+    });
+    const safe = redactSecrets({ result: { error } }) as { result: { error: Record<string, unknown> } };
+    expect(safe.result.error).toMatchObject({
+      type: 'Error',
+      message: 'Request failed with status code 401',
+      statusCode: 401,
+    });
+    expect(JSON.stringify(safe)).not.toContain('secret');
+  });
+
+  it('When `err` is at the top, then it is left to the error serializer', () => {
+    const err = new Error('boom');
+    expect(redactSecrets({ err }).err).toBe(err);
+  });
+
+  it('When something is redacted, then the caller’s object is unchanged', () => {
+    const settings = { user: 'app', password: 'pw' };
+    const line = { settings };
+    redactSecrets(line);
+    expect(line).toEqual({ settings: { user: 'app', password: 'pw' } });
+  });
+
+  it('When an object refers to itself, then the walk stops, and nothing past its depth is written', () => {
+    const loop: Record<string, unknown> = { name: 'loop' };
+    loop.self = loop;
+    const text = JSON.stringify(redactSecrets({ loop }));
+    expect(text).toContain('nested too deep');
+  });
+});
