@@ -194,10 +194,13 @@ const pct = (value: number) => `${(value * 100).toFixed(1)} %`;
 const n = (value: number) => value.toLocaleString('en');
 
 function load(s: ScenarioResult): string {
-  const budget = s.spec.mailjetCallsPerSecond ? `, ${n(s.spec.mailjetCallsPerSecond)} Mailjet calls/s allowed` : '';
-  const via = s.spec.providers ? `, via ${s.spec.providers}` : budget;
-  if (s.spec.mode === 'open') return `open, ${s.spec.checkoutsPerSecond} checkouts/s${via}`;
-  return `${s.spec.mode === 'drain' ? 'drain (handler alone)' : `closed, ${s.spec.concurrency} flows`}${via}`;
+  const provider = s.spec.providers
+    ? `, via ${s.spec.providers}`
+    : s.spec.mailjetCallsPerSecond
+      ? `, ${n(s.spec.mailjetCallsPerSecond)} Mailjet calls/s allowed`
+      : '';
+  if (s.spec.mode === 'open') return `open, ${s.spec.checkoutsPerSecond} checkouts/s${provider}`;
+  return `${s.spec.mode === 'drain' ? 'drain (handler alone)' : `closed, ${s.spec.concurrency} flows`}${provider}`;
 }
 
 /** Accepted notifications, and what was planned when a bound or a skipped start made them fewer. */

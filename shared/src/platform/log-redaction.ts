@@ -5,8 +5,8 @@
  * request config, credentials included).
  *
  * Not pino's `redact`: its paths name fixed places (`*.password` is one level down, and misses a
- * `password` at the top or two levels down), each wildcard path cost about 1 µs a line, and a
- * secret gets logged exactly where nobody expected it to be.
+ * `password` at the top or two levels down), while a secret reaches a log exactly where nobody
+ * expected one; and each of its wildcard paths cost about 1 µs a line.
  */
 
 export const REDACTED = '[redacted]';

@@ -17,37 +17,32 @@ export function createLogger({ name, level, format }: LoggerSettings): Logger {
       target: 'pino-pretty',
       options: { colorize: true, singleLine: true, ignore: 'pid,hostname' },
     };
-    return withRedactedBindings(pino({ ...loggerOptions(level), name, transport }));
+    return buildLogger({ level, name, transport });
   }
   // Each line is on stdout before the call returns, as console.log's are on a file or a pipe: a
   // kill -9 or an out-of-memory kill loses none of the lines that led up to it (nor an email's
   // result), and a log collector that stalls holds the service back instead of letting unwritten
   // lines pile up in its memory. pino's default writes on libuv's thread pool and buffers lines
   // meanwhile; per line it costs about the same CPU (bench/README.md, "A request line").
-  return createLoggerTo(pino.destination({ dest: 1, sync: true }), level, name);
+  return buildLogger({ level, name }, pino.destination({ dest: 1, sync: true }));
 }
 
-/** A logger with the services' rules, writing JSON lines to `destination` (the tests' loggers too). */
-export function createLoggerTo(destination: DestinationStream, level: string, name?: string): Logger {
-  return withRedactedBindings(pino({ ...loggerOptions(level), ...(name ? { name } : {}) }, destination));
+/** A logger with the services' rules, writing JSON lines to `destination`: the tests' loggers. */
+export function createLoggerTo(destination: DestinationStream, level: string): Logger {
+  return buildLogger({ level }, destination);
 }
 
-function loggerOptions(level: string): LoggerOptions {
-  return {
-    level,
-    formatters: { log: redactSecrets, bindings: redactSecrets },
-    serializers: { err: serializeError },
-  };
-}
-
-/**
- * pino runs `formatters.bindings` on the root logger's bindings only, never on a child's; every
- * child (and its children: they inherit `child` from it) goes through this instead.
- */
-function withRedactedBindings(root: Logger): Logger {
+/** Every logger of ours: no secret in a line or in a child's bindings, errors by their safe fields. */
+function buildLogger(options: LoggerOptions, destination?: DestinationStream): Logger {
+  const root = pino(
+    { ...options, formatters: { log: redactSecrets }, serializers: { err: serializeError } },
+    destination,
+  );
+  // pino has no hook that formats a child's bindings (`formatters.bindings` runs on the root's own
+  // only): every child, and each of its children, which inherit `child` from the root, comes here.
   const createChild = root.child;
-  root.child = function childWithoutSecrets(this: Logger, bindings, options) {
-    return createChild.call(this, redactSecrets(bindings), options);
+  root.child = function childWithoutSecrets(this: Logger, bindings, childOptions) {
+    return createChild.call(this, redactSecrets(bindings), childOptions);
   } as Logger['child'];
   return root;
 }
