@@ -14,7 +14,7 @@ import { claimDueRows, type OutboxInsert } from '../../ticketing-service/src/db/
 import { processCpu } from './cpu-accounting.js';
 
 /** Seeded by the ticketing migrations (001_catalog.sql). */
-const TICKET_TYPE = { id: 'a1000000-0000-4000-8000-000000000001', priceMinor: 4_500 };
+const TICKET_TYPE = { id: 'a1000000-0000-4000-8000-000000000001', priceMinor: 4_500, currency: 'EUR' };
 const EXCHANGE = 'bench.statements';
 /** The relay's claim size under load: it takes what a few milliseconds of commits wrote. */
 const CLAIM_BATCH = 10;
@@ -134,6 +134,7 @@ function checkoutFlowPhases(cartIds: string[]): Phase[] {
               ticketTypeId: TICKET_TYPE.id,
               quantity: 1,
               unitPriceMinor: TICKET_TYPE.priceMinor,
+              currency: TICKET_TYPE.currency,
             },
             10,
             outboxRow(),
@@ -159,7 +160,7 @@ function checkoutFlowPhases(cartIds: string[]): Phase[] {
               cartId: cartAt(index),
               cartVersion: 1,
               totalMinor: TICKET_TYPE.priceMinor,
-              currency: 'EUR',
+              currency: TICKET_TYPE.currency,
             },
             outboxRow(),
           ),

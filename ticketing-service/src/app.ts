@@ -10,6 +10,7 @@ import {
 import express, { type Express } from 'express';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
+import type { CartCache } from './domain/cart-cache.js';
 import type { OutboxTarget } from './domain/notifications.js';
 import { cartRoutes } from './http/cart-routes.js';
 import { catalogRoutes } from './http/catalog-routes.js';
@@ -22,6 +23,8 @@ export type AppDependencies = {
   pool: pg.Pool;
   /** Where this instance's notifications are addressed. */
   outbox: OutboxTarget;
+  /** The carts this instance wrote last, so that a command on one need not read it first. */
+  carts: CartCache;
   /** Wakes the relay after a commit that wrote outbox rows. */
   onCommitted: () => void;
   brokerReady: () => boolean;

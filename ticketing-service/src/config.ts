@@ -22,6 +22,11 @@ const ConfigSchema = z.object({
    * the limit, where a refusal costs CPU too and a checkout refused halfway wastes its first steps.
    */
   MAX_WAITING_REQUESTS: envInt(500, { min: 1, max: 100_000 }),
+  /**
+   * Carts this instance remembers as it last wrote them, so that the next command on one skips its
+   * read (about 1 KiB each); 0 turns it off. Never trusted: each write checks the cart's version.
+   */
+  CART_CACHE_MAX_CARTS: envInt(10_000, { min: 0, max: 1_000_000 }),
   ...maintenanceEnv,
   /** Published outbox rows are deleted this long after publishing; pending ones never are. */
   OUTBOX_RETENTION_HOURS: envInt(24, { min: 1, max: 87_600 }),

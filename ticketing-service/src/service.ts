@@ -18,6 +18,7 @@ import { createApp } from './app.js';
 import type { Config } from './config.js';
 import { listenForOutboxRows } from './db/outbox-listener.js';
 import { TICKETING_TABLES, ticketingMaintenance } from './db/ticketing-maintenance.js';
+import { createCartCache } from './domain/cart-cache.js';
 import { createProbePool } from './domain/check-readiness.js';
 import { closeConnectionsAfterResponse } from './http/draining.js';
 import { OutboxRelay } from './messaging/outbox-relay.js';
@@ -157,6 +158,7 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
     log,
     pool,
     outbox: { exchange, appId: SERVICE_NAME },
+    carts: createCartCache(config.CART_CACHE_MAX_CARTS),
     // This relay at once; the other instances' through the listener's announcement, sent after
     // the commit (its listener ignores its own).
     onCommitted: () => {

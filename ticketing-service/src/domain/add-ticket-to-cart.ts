@@ -1,26 +1,32 @@
 import { AppError } from '@notify/shared/platform';
 import { addCartItemWithNotification } from '../db/cart-item-repository.js';
-import { type CartRow, findCartWithTicketType } from '../db/cart-repository.js';
+import { type CartRow, type CartWithItems, findCartWithTicketType } from '../db/cart-repository.js';
 import type { TicketTypeRow } from '../db/catalog-repository.js';
 import { type Cart, MAX_LINE_QUANTITY, toCart, withTicketsAdded } from './cart.js';
-import { requireOpenCart, retryWhileCartChanges } from './load-cart.js';
+import type { CartCache } from './cart-cache.js';
+import { type CartSource, requireOpenCart, retryWhileCartChanges } from './load-cart.js';
 import { type CommandContext, prepareNotification, ticketAddedMessage } from './notifications.js';
 
 export type AddTicketRequest = { ticketTypeId: string; quantity: number };
 export type AddTicketResult = Cart & { notification: { trackingId: string } };
 
+type CartWithTicketType = CartWithItems & { ticketType: TicketTypeRow | null };
+
 /**
- * Two statements: the cart, its lines and the ticket type read; then the line with its
- * notification, if the cart is unchanged. The cart after the change is worked out here from what
- * was read, as the write changes it, so that no third statement reads it back.
+ * One statement when this instance remembers the cart and the ticket type (it wrote the cart
+ * last), two otherwise: the cart, its lines and the ticket type read; then the line with its
+ * notification, if the cart is unchanged and the ticket type's price is the one used. The cart
+ * after the change is worked out here from what was read, as the write changes it, so that no
+ * further statement reads it back.
  */
 export async function addTicketToCart(
   context: CommandContext,
   cartId: string,
   request: AddTicketRequest,
 ): Promise<AddTicketResult> {
-  return retryWhileCartChanges(cartId, async () => {
-    const found = requireOpenCart(await findCartWithTicketType(context.client, cartId, request.ticketTypeId), cartId);
+  const source = cartWithTicketType(context, cartId, request.ticketTypeId);
+  return retryWhileCartChanges(cartId, source, async (read) => {
+    const found = requireOpenCart(read, cartId);
     const ticketType = sellableTicketType(found.cart, found.ticketType, request.ticketTypeId);
     const items = withTicketsAdded(found.items, ticketType, request.quantity);
     if (!items) throw quantityLimit();
@@ -35,12 +41,40 @@ export async function addTicketToCart(
         quantity: request.quantity,
         // The price is the catalog's, never the client's.
         unitPriceMinor: ticketType.priceMinor,
+        currency: ticketType.currency,
       },
       MAX_LINE_QUANTITY,
       notification.row,
     );
-    return added ? { ...updated, notification: { trackingId: notification.trackingId } } : undefined;
+    if (!added) return undefined;
+    context.afterCommit(() =>
+      context.carts.rememberCart({ cart: { ...found.cart, version: found.cart.version + 1 }, items }),
+    );
+    return { ...updated, notification: { trackingId: notification.trackingId } };
   });
+}
+
+function cartWithTicketType(
+  { client, carts }: { client: CommandContext['client']; carts: CartCache },
+  cartId: string,
+  ticketTypeId: string,
+): CartSource<CartWithTicketType> {
+  return {
+    remembered: () => {
+      const cart = carts.cart(cartId);
+      const ticketType = cart && carts.ticketType(ticketTypeId);
+      return cart && ticketType ? { ...cart, ticketType } : undefined;
+    },
+    read: async () => {
+      const found = await findCartWithTicketType(client, cartId, ticketTypeId);
+      if (found?.ticketType) carts.rememberTicketType(found.ticketType);
+      return found;
+    },
+    forget: () => {
+      carts.forgetCart(cartId);
+      carts.forgetTicketType(ticketTypeId);
+    },
+  };
 }
 
 function sellableTicketType(cart: CartRow, ticketType: TicketTypeRow | null, ticketTypeId: string): TicketTypeRow {

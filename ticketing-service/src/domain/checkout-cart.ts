@@ -14,10 +14,19 @@ export type CheckoutResult = {
   notification: { trackingId: string };
 };
 
-/** Two statements: the cart read, then the order with its notification if the cart is unchanged. */
+/**
+ * One statement when this instance remembers the cart, two otherwise: the cart read, then the order
+ * with its notification if the cart is unchanged.
+ */
 export async function checkoutCart(context: CommandContext, cartId: string): Promise<CheckoutResult> {
-  return retryWhileCartChanges(cartId, async () => {
-    const found = requireOpenCart(await findCartWithItems(context.client, cartId), cartId);
+  const { client, carts } = context;
+  const source = {
+    remembered: () => carts.cart(cartId),
+    read: () => findCartWithItems(client, cartId),
+    forget: () => carts.forgetCart(cartId),
+  };
+  return retryWhileCartChanges(cartId, source, async (read) => {
+    const found = requireOpenCart(read, cartId);
     const cart = toCart(found.cart, found.items);
     if (cart.lines.length === 0) throw new AppError(409, 'cart_empty', `cart ${cartId} has no tickets`);
 
@@ -34,8 +43,9 @@ export async function checkoutCart(context: CommandContext, cartId: string): Pro
       },
       notification.row,
     );
-    return placed
-      ? { orderId, cartId, total: cart.total, notification: { trackingId: notification.trackingId } }
-      : undefined;
+    if (!placed) return undefined;
+    // A checked-out cart takes no more commands: nothing to remember it for.
+    carts.forgetCart(cartId);
+    return { orderId, cartId, total: cart.total, notification: { trackingId: notification.trackingId } };
   });
 }

@@ -24,13 +24,37 @@ export function requireOpenCart<T extends CartWithItems>(found: T | undefined, c
  */
 const MAX_ATTEMPTS = 10;
 
+/** Where an attempt's starting state comes from: this instance's memory of the cart, else a read. */
+export type CartSource<S> = {
+  remembered: () => S | undefined;
+  read: () => Promise<S | undefined>;
+  /** Drops what was remembered, after it led anywhere but to a write that applied. */
+  forget: () => void;
+};
+
 /**
  * Runs a read-then-write attempt on a cart until its write applies: an attempt answers undefined
- * when the cart changed between its read and its write, and the next one reads it again.
+ * when the cart changed between its read and its write, and the next one reads it again. The first
+ * attempt starts from what this instance remembers of the cart, if anything; whatever it ends in
+ * but a write that applied (another version, a refusal such as 409 quantity_limit) is decided again
+ * from a read, so a stale memory costs a statement and never decides an answer.
  */
-export async function retryWhileCartChanges<T>(cartId: string, attempt: () => Promise<T | undefined>): Promise<T> {
+export async function retryWhileCartChanges<S, T>(
+  cartId: string,
+  source: CartSource<S>,
+  attempt: (found: S | undefined) => Promise<T | undefined>,
+): Promise<T> {
+  const remembered = source.remembered();
+  if (remembered !== undefined) {
+    const result = await attempt(remembered).catch((error: unknown) => {
+      if (error instanceof AppError) return undefined;
+      throw error;
+    });
+    if (result !== undefined) return result;
+    source.forget();
+  }
   for (let tries = 1; tries <= MAX_ATTEMPTS; tries++) {
-    const result = await attempt();
+    const result = await attempt(await source.read());
     if (result !== undefined) return result;
   }
   throw new AppError(409, 'cart_busy', `cart ${cartId} kept changing during this request; try again`);

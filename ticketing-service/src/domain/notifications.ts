@@ -3,6 +3,7 @@ import { formatTraceparent, type TraceContext } from '@notify/shared/platform';
 import type { PoolClient } from 'pg';
 import type { OutboxInsert } from '../db/outbox-repository.js';
 import { type Cart, summaryLines } from './cart.js';
+import type { CartCache } from './cart-cache.js';
 import { newId } from './new-id.js';
 
 /** Where this instance addresses its messages; stored on each outbox row. */
@@ -10,9 +11,16 @@ export type OutboxTarget = { exchange: string; appId: string };
 
 /**
  * What a use case gets: its connection (in a transaction when the request has an Idempotency-Key),
- * where its notifications go, and the request's trace.
+ * where its notifications go, the request's trace, and the carts this instance remembers.
  */
-export type CommandContext = { client: PoolClient; outbox: OutboxTarget; trace: TraceContext };
+export type CommandContext = {
+  client: PoolClient;
+  outbox: OutboxTarget;
+  trace: TraceContext;
+  carts: CartCache;
+  /** Runs `effect` once the command's writes are committed, and never if they are not. */
+  afterCommit: (effect: () => void) => void;
+};
 
 export function ticketAddedMessage(cart: Cart, occurredAt: Date): NotificationMessageInput {
   return {

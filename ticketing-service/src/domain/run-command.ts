@@ -1,6 +1,7 @@
 import { AppError, inTransaction, type TraceContext, withClient } from '@notify/shared/platform';
 import type pg from 'pg';
 import { claimIdempotencyKey, findIdempotencyKey, saveIdempotentResponse } from '../db/idempotency-key-repository.js';
+import type { CartCache } from './cart-cache.js';
 import type { CommandContext, OutboxTarget } from './notifications.js';
 
 export type CommandResponse = { status: number; body: unknown };
@@ -15,6 +16,7 @@ export type CommandRequest = { idempotency: IdempotencyRequest | undefined; trac
 export type CommandDependencies = {
   pool: pg.Pool;
   outbox: OutboxTarget;
+  carts: CartCache;
   /** Called after a commit that may have written outbox rows: the relay publishes them at once. */
   onCommitted: () => void;
   /** An Idempotency-Key older than this is a new key: its stored response is not replayed. */
@@ -36,19 +38,31 @@ export async function runCommand(
   { idempotency, trace }: CommandRequest,
   work: (context: CommandContext) => Promise<CommandResponse>,
 ): Promise<CommandOutcome> {
-  if (!idempotency) {
-    const response = await withClient(deps.pool, (client) => work({ client, outbox: deps.outbox, trace }));
+  const committedEffects: Array<() => void> = [];
+  const contextOn = (client: pg.PoolClient): CommandContext => ({
+    client,
+    outbox: deps.outbox,
+    trace,
+    carts: deps.carts,
+    afterCommit: (effect) => committedEffects.push(effect),
+  });
+  const committed = () => {
+    for (const effect of committedEffects) effect();
     deps.onCommitted();
+  };
+  if (!idempotency) {
+    const response = await withClient(deps.pool, (client) => work(contextOn(client)));
+    committed();
     return { ...response, replayed: false };
   }
   const outcome = await inTransaction(deps.pool, async (client): Promise<CommandOutcome> => {
     const previous = idempotency && (await claimOrReplay(client, idempotency, deps.idempotencyKeyTtlHours));
     if (previous) return { ...previous, replayed: true };
-    const response = await work({ client, outbox: deps.outbox, trace });
+    const response = await work(contextOn(client));
     if (idempotency) await saveIdempotentResponse(client, idempotency.key, response.status, response.body);
     return { ...response, replayed: false };
   });
-  if (!outcome.replayed) deps.onCommitted();
+  if (!outcome.replayed) committed();
   return outcome;
 }
 

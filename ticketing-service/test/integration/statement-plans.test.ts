@@ -56,7 +56,14 @@ async function recordHotStatements() {
   await recorder.record('add cart item with notification', () =>
     addCartItemWithNotification(
       db,
-      { cartId, cartVersion: 0, ticketTypeId: TICKET_TYPES.jazzStanding.id, quantity: 2, unitPriceMinor: 4500 },
+      {
+        cartId,
+        cartVersion: 0,
+        ticketTypeId: TICKET_TYPES.jazzStanding.id,
+        quantity: 2,
+        unitPriceMinor: 4500,
+        currency: 'EUR',
+      },
       1000,
       notification(),
     ),
