@@ -74,6 +74,7 @@ function cartWithTicketType(
       carts.forgetCart(cartId);
       carts.forgetTicketType(ticketTypeId);
     },
+    count: carts.count,
   };
 }
 

@@ -12,6 +12,9 @@ import type { TicketTypeRow } from '../db/catalog-repository.js';
  * Names (of events, of ticket types) are the one thing shown as remembered: at most
  * CART_IDLE_MS old on a cart's lines, CATALOG_TTL_MS on a ticket type.
  */
+/** Where a command on a cart started: see retryWhileCartChanges. */
+export type CartMemoryOutcome = 'hit' | 'stale' | 'miss';
+
 export type CartCache = {
   cart(cartId: string): CartWithItems | undefined;
   ticketType(ticketTypeId: string): TicketTypeRow | undefined;
@@ -20,6 +23,7 @@ export type CartCache = {
   rememberTicketType(ticketType: TicketTypeRow): void;
   forgetCart(cartId: string): void;
   forgetTicketType(ticketTypeId: string): void;
+  count(outcome: CartMemoryOutcome): void;
 };
 
 /** A checkout takes minutes; a cart idle for longer is read again. */
@@ -29,8 +33,8 @@ const CATALOG_TTL_MS = 10_000;
 const MAX_TICKET_TYPES = 10_000;
 
 /** `maxCarts` 0 remembers nothing: every command reads its cart. */
-export function createCartCache(maxCarts: number): CartCache {
-  if (maxCarts === 0) return NO_CACHE;
+export function createCartCache(maxCarts: number, count: (outcome: CartMemoryOutcome) => void = () => {}): CartCache {
+  if (maxCarts === 0) return { ...NO_CACHE, count };
   // lru-cache over a Map of our own: eviction of the least recently used and a time to live per
   // entry, without a timer per entry (expired entries are dropped when they are next looked up).
   const carts = new LRUCache<string, CartWithItems>({ max: maxCarts, ttl: CART_IDLE_MS, updateAgeOnGet: true });
@@ -50,6 +54,7 @@ export function createCartCache(maxCarts: number): CartCache {
     forgetTicketType: (ticketTypeId) => {
       ticketTypes.delete(ticketTypeId);
     },
+    count,
   };
 }
 
@@ -60,4 +65,5 @@ const NO_CACHE: CartCache = {
   rememberTicketType: () => {},
   forgetCart: () => {},
   forgetTicketType: () => {},
+  count: () => {},
 };

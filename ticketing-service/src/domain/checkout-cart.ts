@@ -24,6 +24,7 @@ export async function checkoutCart(context: CommandContext, cartId: string): Pro
     remembered: () => carts.cart(cartId),
     read: () => findCartWithItems(client, cartId),
     forget: () => carts.forgetCart(cartId),
+    count: carts.count,
   };
   return retryWhileCartChanges(cartId, source, async (read) => {
     const found = requireOpenCart(read, cartId);

@@ -2,6 +2,7 @@ import { AppError } from '@notify/shared/platform';
 import { type CartWithItems, findCartWithItems } from '../db/cart-repository.js';
 import type { Db } from '../db/queryable.js';
 import { type Cart, toCart } from './cart.js';
+import type { CartMemoryOutcome } from './cart-cache.js';
 
 export async function getCart(db: Db, cartId: string): Promise<Cart> {
   const found = await findCartWithItems(db, cartId);
@@ -30,6 +31,7 @@ export type CartSource<S> = {
   read: () => Promise<S | undefined>;
   /** Drops what was remembered, after it led anywhere but to a write that applied. */
   forget: () => void;
+  count: (outcome: CartMemoryOutcome) => void;
 };
 
 /**
@@ -50,8 +52,11 @@ export async function retryWhileCartChanges<S, T>(
       if (error instanceof AppError) return undefined;
       throw error;
     });
+    source.count(result === undefined ? 'stale' : 'hit');
     if (result !== undefined) return result;
     source.forget();
+  } else {
+    source.count('miss');
   }
   for (let tries = 1; tries <= MAX_ATTEMPTS; tries++) {
     const result = await attempt(await source.read());

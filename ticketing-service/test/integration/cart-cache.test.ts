@@ -4,7 +4,7 @@ import { silentLogger } from '@notify/test-support/logger.js';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { addTicketToCart } from '../../src/domain/add-ticket-to-cart.js';
-import { type CartCache, createCartCache } from '../../src/domain/cart-cache.js';
+import { type CartMemoryOutcome, createCartCache } from '../../src/domain/cart-cache.js';
 import { checkoutCart } from '../../src/domain/checkout-cart.js';
 import { createCart } from '../../src/domain/create-cart.js';
 import { getCart } from '../../src/domain/load-cart.js';
@@ -29,7 +29,9 @@ afterEach(() => {
 });
 
 /** One ticketing instance, as far as commands go: its own memory of carts, the shared database. */
-function instance(carts: CartCache = createCartCache(100)) {
+function instance(maxCarts = 100) {
+  const outcomes: CartMemoryOutcome[] = [];
+  const carts = createCartCache(maxCarts, (outcome) => outcomes.push(outcome));
   const deps = { pool, outbox: { exchange: 'cart-cache-test', appId: 'test' }, carts, onCommitted: () => {} };
   const run = <T>(work: (context: CommandContext) => Promise<T>, idempotencyKey?: string) =>
     runCommand(
@@ -41,7 +43,8 @@ function instance(carts: CartCache = createCartCache(100)) {
       async (context) => ({ status: 201, body: await work(context) }),
     ).then((outcome) => outcome.body as T);
   return {
-    carts,
+    /** Where each command on a cart started, in order. */
+    outcomes,
     createCart: () => run((context) => createCart(context, { email: 'ada@example.com', name: 'Ada' })),
     addTicket: (cartId: string, ticketTypeId: string, quantity = 1, idempotencyKey?: string) =>
       run((context) => addTicketToCart(context, cartId, { ticketTypeId, quantity }), idempotencyKey),
@@ -80,10 +83,12 @@ describe('Given a cart that this instance wrote last', () => {
     expect(stored.lines).toEqual([expect.objectContaining({ ticketTypeId: jazzStanding.id, quantity: 3 })]);
 
     expect(await statementsOf(() => api.checkout(cartId))).toEqual(['ticketing.place-order']);
+    // The first add read the ticket type, which the instance had not seen.
+    expect(api.outcomes).toEqual(['miss', 'hit', 'hit']);
   });
 
   it('When the memory is off (CART_CACHE_MAX_CARTS=0), then every command reads its cart before it writes', async () => {
-    const api = instance(createCartCache(0));
+    const api = instance(0);
     const { cartId } = await api.createCart();
     await api.addTicket(cartId, jazzStanding.id);
     expect(await statementsOf(() => api.addTicket(cartId, jazzStanding.id))).toEqual([
@@ -94,6 +99,7 @@ describe('Given a cart that this instance wrote last', () => {
       'ticketing.find-cart-with-items',
       'ticketing.place-order',
     ]);
+    expect(api.outcomes).toEqual(['miss', 'miss', 'miss']);
   });
 });
 
@@ -117,6 +123,7 @@ describe('Given a cart that another instance changed since this one wrote it', (
       [jazzStanding.id, 2],
       [jazzBalcony.id, 1],
     ]);
+    expect(first.outcomes).toEqual(['miss', 'stale']);
   });
 
   it('When this instance remembers it empty and checks it out, then the refusal its memory would give is decided again from a read', async () => {

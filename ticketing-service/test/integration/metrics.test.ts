@@ -18,7 +18,7 @@ import {
   waitUntilPublished,
 } from '../support/harness.js';
 
-/** The value of an unlabelled sample in Prometheus' text format. */
+/** The value of a sample in Prometheus' text format, its labels written as the service writes them. */
 function sample(text: string, name: string): number | undefined {
   const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
   return line === undefined ? undefined : Number(line.slice(name.length + 1));
@@ -80,6 +80,18 @@ describe('ticketing metrics', () => {
     expect(text).toContain('# TYPE notify_outbox_pending gauge');
     expect(text).toContain('# TYPE notify_outbox_oldest_pending_age_seconds gauge');
     expect(text).toContain('# TYPE notify_outbox_published_total counter');
+  });
+
+  it('When a cart is created, filled and checked out on this instance, then its commands count as cart memory hits', async () => {
+    const hits = (text: string) => sample(text, 'notify_api_cart_memory_total{outcome="hit"}') ?? 0;
+    const before = hits(await scrape());
+    const { cartId } = await api.createCart();
+    // The first add reads the ticket type, which this instance has not seen yet: a miss.
+    expect((await api.addTicket(cartId, TICKET_TYPES.matineeStudent.id, 1)).status).toBe(201);
+    expect((await api.addTicket(cartId, TICKET_TYPES.matineeStudent.id, 1)).status).toBe(201);
+    expect((await api.post(`/carts/${cartId}/checkout`)).status).toBe(201);
+
+    expect(hits(await scrape())).toBe(before + 2);
   });
 
   it('When rows cannot be routed, then the backlog shows them; once routed, it falls to zero', async () => {
