@@ -24,7 +24,8 @@ const ConfigSchema = z.object({
   MAX_WAITING_REQUESTS: envInt(500, { min: 1, max: 100_000 }),
   /**
    * Carts this instance remembers as it last wrote them, so that the next command on one skips its
-   * read (about 2 KiB for a cart of two lines); 0 turns it off. Never trusted: each write checks the cart's version.
+   * read (about 2 KiB for a cart of two lines); 0 turns it off. Never trusted: each write checks
+   * the cart's version.
    */
   CART_CACHE_MAX_CARTS: envInt(10_000, { min: 0, max: 1_000_000 }),
   ...maintenanceEnv,

@@ -15,9 +15,10 @@ export type CartItemRow = {
  * current price, so a line never mixes two prices. One statement writes the line, the cart's next
  * version and the notification of the change, and only if the cart is still open at the version
  * the caller read (`cartVersion`) and the ticket type still has the price and currency the caller
- * read (it may have remembered them a while: cart-cache.ts); a concurrent change makes the cart's update wait for it, then
- * find another version, and nothing is written. Answers false when nothing was written: the caller
- * reads the cart again. The line's limit is checked here too, in the same statement.
+ * used (which it may have remembered a while: cart-cache.ts); a concurrent change makes the cart's
+ * update wait for it, then find another version, and nothing is written. Answers false when
+ * nothing was written: the caller reads the cart again. The line's limit is checked here too, in
+ * the same statement.
  */
 export async function addCartItemWithNotification(
   db: Db,

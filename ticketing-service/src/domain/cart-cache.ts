@@ -2,6 +2,9 @@ import { LRUCache } from 'lru-cache';
 import type { CartWithItems } from '../db/cart-repository.js';
 import type { TicketTypeRow } from '../db/catalog-repository.js';
 
+/** Where a command on a cart started: see retryWhileCartChanges. */
+export type CartMemoryOutcome = 'hit' | 'stale' | 'miss';
+
 /**
  * The carts this instance wrote last, as committed, and the ticket types it read, so that a
  * command on a cart it just wrote goes to the database once (its write) instead of twice (a read,
@@ -9,12 +12,10 @@ import type { TicketTypeRow } from '../db/catalog-repository.js';
  * worked out from, and an add only at the ticket type's price and currency it used
  * (cart-item-repository.ts), so an entry that another instance, a rolled-back transaction or an
  * operator made stale costs one failed write, after which the command forgets the entry and reads.
- * Names (of events, of ticket types) are the one thing shown as remembered: at most
- * CART_IDLE_MS old on a cart's lines, CATALOG_TTL_MS on a ticket type.
+ * Names (of events, of ticket types) are the one thing shown as remembered: a ticket type's for
+ * CATALOG_TTL_MS at most, a cart's lines' until the cart is read again (after CART_IDLE_MS idle,
+ * or once anyone else changed it).
  */
-/** Where a command on a cart started: see retryWhileCartChanges. */
-export type CartMemoryOutcome = 'hit' | 'stale' | 'miss';
-
 export type CartCache = {
   cart(cartId: string): CartWithItems | undefined;
   ticketType(ticketTypeId: string): TicketTypeRow | undefined;
