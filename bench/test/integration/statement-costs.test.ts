@@ -58,13 +58,29 @@ describe('bench:statements', () => {
     }
   });
 
-  it('When a statement fails (the ticket type is gone from the catalog), then the measurement stops with its error', async () => {
+  it('When a statement fails (the orders table is gone), then the measurement stops with its error', async () => {
     const url = await migratedDatabase('broken');
-    const db = new pg.Client({ connectionString: url });
-    await db.connect();
-    await db.query(`DELETE FROM ticketing.ticket_types WHERE id = 'a1000000-0000-4000-8000-000000000001'`);
-    await db.end();
+    await runSql(url, 'DROP TABLE ticketing.orders');
 
-    await expect(measureStatementCosts(url, { carts: 5, connections: 1 })).rejects.toThrow(/foreign key/);
+    await expect(measureStatementCosts(url, { carts: 5, connections: 1 })).rejects.toThrow(
+      /relation "ticketing.orders" does not exist/,
+    );
+  });
+
+  it('When a statement changes nothing (the ticket type is gone from the catalog), then the measurement stops naming it', async () => {
+    const url = await migratedDatabase('unchanged');
+    await runSql(url, `DELETE FROM ticketing.ticket_types WHERE id = 'a1000000-0000-4000-8000-000000000001'`);
+
+    await expect(measureStatementCosts(url, { carts: 5, connections: 1 })).rejects.toThrow(/add: nothing for cart/);
   });
 });
+
+async function runSql(url: string, sql: string): Promise<void> {
+  const db = new pg.Client({ connectionString: url });
+  await db.connect();
+  try {
+    await db.query(sql);
+  } finally {
+    await db.end();
+  }
+}
