@@ -38,8 +38,17 @@ export function createCartCache(maxCarts: number, count: (outcome: CartMemoryOut
   if (maxCarts === 0) return { ...NO_CACHE, count };
   // lru-cache over a Map of our own: eviction of the least recently used and a time to live per
   // entry, without a timer per entry (expired entries are dropped when they are next looked up).
-  const carts = new LRUCache<string, CartWithItems>({ max: maxCarts, ttl: CART_IDLE_MS, updateAgeOnGet: true });
-  const ticketTypes = new LRUCache<string, TicketTypeRow>({ max: MAX_TICKET_TYPES, ttl: CATALOG_TTL_MS });
+  // It reads the clock once per `ttlResolution` and arms a timer to forget the reading: at its
+  // default, 1 ms, that was a timer for nearly every request (1.2 % of the API's CPU in a
+  // profile); to the second is precise enough for lifetimes of seconds and minutes.
+  const clock = { ttlResolution: 1_000 };
+  const carts = new LRUCache<string, CartWithItems>({
+    max: maxCarts,
+    ttl: CART_IDLE_MS,
+    updateAgeOnGet: true,
+    ...clock,
+  });
+  const ticketTypes = new LRUCache<string, TicketTypeRow>({ max: MAX_TICKET_TYPES, ttl: CATALOG_TTL_MS, ...clock });
   return {
     cart: (cartId) => carts.get(cartId),
     ticketType: (ticketTypeId) => ticketTypes.get(ticketTypeId),
