@@ -22,7 +22,7 @@ import { createCartCache } from './domain/cart-cache.js';
 import { createProbePool } from './domain/check-readiness.js';
 import { closeConnectionsAfterResponse } from './http/draining.js';
 import { OutboxRelay } from './messaging/outbox-relay.js';
-import { registerCartMemoryMetrics } from './metrics/cart-memory-metrics.js';
+import { registerCartCacheMetrics } from './metrics/cart-cache-metrics.js';
 import { registerLoadMetrics } from './metrics/load-metrics.js';
 import { registerOutboxMetrics } from './metrics/outbox-metrics.js';
 
@@ -159,7 +159,7 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
     log,
     pool,
     outbox: { exchange, appId: SERVICE_NAME },
-    carts: createCartCache(config.CART_CACHE_MAX_CARTS, registerCartMemoryMetrics(metrics)),
+    carts: createCartCache(config.CART_CACHE_MAX_CARTS, registerCartCacheMetrics(metrics)),
     // This relay at once; the other instances' through the listener's announcement, sent after
     // the commit (its listener ignores its own).
     onCommitted: () => {

@@ -3,7 +3,6 @@ import { addCartItemWithNotification } from '../db/cart-item-repository.js';
 import { type CartRow, type CartWithItems, findCartWithTicketType } from '../db/cart-repository.js';
 import type { TicketTypeRow } from '../db/catalog-repository.js';
 import { type Cart, MAX_LINE_QUANTITY, toCart, withTicketsAdded } from './cart.js';
-import type { CartCache } from './cart-cache.js';
 import { type CartSource, requireOpenCart, retryWhileCartChanges } from './load-cart.js';
 import { type CommandContext, prepareNotification, ticketAddedMessage } from './notifications.js';
 
@@ -55,7 +54,7 @@ export async function addTicketToCart(
 }
 
 function cartWithTicketType(
-  { client, carts }: { client: CommandContext['client']; carts: CartCache },
+  { client, carts }: Pick<CommandContext, 'client' | 'carts'>,
   cartId: string,
   ticketTypeId: string,
 ): CartSource<CartWithTicketType> {

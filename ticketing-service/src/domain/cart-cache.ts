@@ -3,7 +3,7 @@ import type { CartWithItems } from '../db/cart-repository.js';
 import type { TicketTypeRow } from '../db/catalog-repository.js';
 
 /** Where a command on a cart started: see retryWhileCartChanges. */
-export type CartMemoryOutcome = 'hit' | 'stale' | 'miss';
+export type CartCacheOutcome = 'hit' | 'stale' | 'miss';
 
 /**
  * The carts this instance wrote last, as committed, and the ticket types it read, so that a
@@ -24,7 +24,7 @@ export type CartCache = {
   rememberTicketType(ticketType: TicketTypeRow): void;
   forgetCart(cartId: string): void;
   forgetTicketType(ticketTypeId: string): void;
-  count(outcome: CartMemoryOutcome): void;
+  count(outcome: CartCacheOutcome): void;
 };
 
 /** A checkout takes minutes; a cart idle for longer is read again. */
@@ -34,7 +34,7 @@ const CATALOG_TTL_MS = 10_000;
 const MAX_TICKET_TYPES = 10_000;
 
 /** `maxCarts` 0 remembers nothing: every command reads its cart. */
-export function createCartCache(maxCarts: number, count: (outcome: CartMemoryOutcome) => void = () => {}): CartCache {
+export function createCartCache(maxCarts: number, count: (outcome: CartCacheOutcome) => void = () => {}): CartCache {
   if (maxCarts === 0) return { ...NO_CACHE, count };
   // lru-cache over a Map of our own: eviction of the least recently used and a time to live per
   // entry, without a timer per entry (expired entries are dropped when they are next looked up).

@@ -2,7 +2,7 @@ import { AppError } from '@notify/shared/platform';
 import { type CartWithItems, findCartWithItems } from '../db/cart-repository.js';
 import type { Db } from '../db/queryable.js';
 import { type Cart, toCart } from './cart.js';
-import type { CartMemoryOutcome } from './cart-cache.js';
+import type { CartCacheOutcome } from './cart-cache.js';
 
 export async function getCart(db: Db, cartId: string): Promise<Cart> {
   const found = await findCartWithItems(db, cartId);
@@ -31,7 +31,7 @@ export type CartSource<S> = {
   read: () => Promise<S | undefined>;
   /** Drops what was remembered, after it led anywhere but to a write that applied. */
   forget: () => void;
-  count: (outcome: CartMemoryOutcome) => void;
+  count: (outcome: CartCacheOutcome) => void;
 };
 
 /**

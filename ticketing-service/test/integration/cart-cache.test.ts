@@ -4,7 +4,7 @@ import { silentLogger } from '@notify/test-support/logger.js';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { addTicketToCart } from '../../src/domain/add-ticket-to-cart.js';
-import { type CartMemoryOutcome, createCartCache } from '../../src/domain/cart-cache.js';
+import { type CartCacheOutcome, createCartCache } from '../../src/domain/cart-cache.js';
 import { checkoutCart } from '../../src/domain/checkout-cart.js';
 import { createCart } from '../../src/domain/create-cart.js';
 import { getCart } from '../../src/domain/load-cart.js';
@@ -30,7 +30,7 @@ afterEach(() => {
 
 /** One ticketing instance, as far as commands go: its own memory of carts, the shared database. */
 function instance(maxCarts = 100) {
-  const outcomes: CartMemoryOutcome[] = [];
+  const outcomes: CartCacheOutcome[] = [];
   const carts = createCartCache(maxCarts, (outcome) => outcomes.push(outcome));
   const deps = { pool, outbox: { exchange: 'cart-cache-test', appId: 'test' }, carts, onCommitted: () => {} };
   const run = <T>(work: (context: CommandContext) => Promise<T>, idempotencyKey?: string) =>

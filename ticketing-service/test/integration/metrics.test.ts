@@ -83,7 +83,7 @@ describe('ticketing metrics', () => {
   });
 
   it('When a cart is created, filled and checked out on this instance, then its commands count as cart memory hits', async () => {
-    const hits = (text: string) => sample(text, 'notify_api_cart_memory_total{outcome="hit"}') ?? 0;
+    const hits = (text: string) => sample(text, 'notify_api_cart_cache_total{outcome="hit"}') ?? 0;
     const before = hits(await scrape());
     const { cartId } = await api.createCart();
     // The first add reads the ticket type, which this instance has not seen yet: a miss.
