@@ -79,7 +79,10 @@ export function migrateTicketingDatabase(databaseUrl: string, log: Logger): Prom
 async function open(config: Config, log: Logger, closers: Closers, retryMaxDelayMs: number) {
   const { exchange } = topologyNames(config.TOPOLOGY_PREFIX);
   await migrateTicketingDatabase(config.DATABASE_URL, log);
-  const pool = createPool({ url: config.DATABASE_URL, applicationName: SERVICE_NAME }, log);
+  const pool = createPool(
+    { url: config.DATABASE_URL, applicationName: SERVICE_NAME, maxConnections: config.DATABASE_POOL_SIZE },
+    log,
+  );
   closers.add('database pool', () => pool.end());
   // The relay's connections, apart from the API's: under load, requests queue for the API's pool,
   // and a relay queued behind them would let the outbox fall behind while the API keeps accepting.

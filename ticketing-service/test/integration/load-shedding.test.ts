@@ -12,8 +12,8 @@ import {
   testConfig,
 } from '../support/harness.js';
 
-/** The service's default pool size: this many requests hold a connection, the rest wait for one. */
-const POOL_SIZE = 10;
+/** The API pool's size (DATABASE_POOL_SIZE, set below its default): this many requests hold a connection, the rest wait for one. */
+const POOL_SIZE = 3;
 const MAX_WAITING = 5;
 
 describe('ticketing API: load shedding', () => {
@@ -24,7 +24,13 @@ describe('ticketing API: load shedding', () => {
 
   beforeAll(async () => {
     url = await database.create();
-    service = await startService(testConfig(prefix, { DATABASE_URL: url, MAX_WAITING_REQUESTS: String(MAX_WAITING) }));
+    service = await startService(
+      testConfig(prefix, {
+        DATABASE_URL: url,
+        DATABASE_POOL_SIZE: String(POOL_SIZE),
+        MAX_WAITING_REQUESTS: String(MAX_WAITING),
+      }),
+    );
   });
   afterAll(async () => {
     await service?.stop();
