@@ -1,7 +1,6 @@
 import http from 'node:http';
 import https from 'node:https';
 import { Client } from '@sendgrid/client';
-import { MailService } from '@sendgrid/mail';
 
 export type SendGridSettings = {
   apiKey: string;
@@ -14,8 +13,8 @@ export type SendGridSettings = {
 const IDLE_CONNECTION_MS = 5_000;
 
 /**
- * A MailService on a Client of its own: `@sendgrid/mail`'s default export is a module-wide
- * singleton, and two handlers in one process (tests) must not share a key, a URL or a timeout.
+ * A Client of our own, not the module-wide singleton `@sendgrid/client` and `@sendgrid/mail`
+ * export: two handlers in one process (tests) must not share a key, a URL or a timeout.
  * `setApiKey` resets the base URL to api.sendgrid.com, so ours is set after it. The client has no
  * timeout unless told (axios' 0), and no retry of its own.
  *
@@ -24,7 +23,7 @@ const IDLE_CONNECTION_MS = 5_000;
  * again for the next burst (a TLS handshake each, in production): this agent keeps every idle
  * connection until it has been idle for IDLE_CONNECTION_MS, so their number follows the load.
  */
-export function createSendGridMail({ apiKey, apiUrl, timeoutMs }: SendGridSettings): MailService {
+export function createSendGridClient({ apiKey, apiUrl, timeoutMs }: SendGridSettings): Client {
   const client = new Client();
   client.setApiKey(apiKey);
   client.setDefaultRequest('baseUrl', apiUrl);
@@ -35,12 +34,10 @@ export function createSendGridMail({ apiKey, apiUrl, timeoutMs }: SendGridSettin
     scheduling: 'lifo',
   } as const;
   client.setDefaultRequest('httpsAgent', new https.Agent(agentOptions));
-  // axios, underneath, takes httpAgent for a plain-HTTP URL (the sandbox); the client's types
-  // name only httpsAgent.
+  // axios, underneath, takes `timeout`, and `httpAgent` for a plain-HTTP URL (the sandbox); the
+  // client's types name neither.
   const setUntypedDefault = client.setDefaultRequest.bind(client) as (key: string, value: unknown) => Client;
   setUntypedDefault('httpAgent', new http.Agent(agentOptions));
-  const mail = new MailService();
-  mail.setClient(client);
-  mail.setTimeout(timeoutMs);
-  return mail;
+  setUntypedDefault('timeout', timeoutMs);
+  return client;
 }

@@ -5,7 +5,7 @@ import { summarizeBody } from '../domain/summarize-body.js';
 
 type FailedOutcome = Extract<SendOutcome, { kind: 'failed' }>;
 
-/** What `@sendgrid/mail` resolves with: its Response (`statusCode`, lower-cased headers). */
+/** What `@sendgrid/client` resolves with: its Response (`statusCode`, lower-cased headers). */
 export type SendGridResponse = { statusCode: number; headers: Record<string, unknown> };
 
 /**
@@ -38,7 +38,7 @@ export function outcomeFromResponse(response: SendGridResponse): SendOutcome {
  * 400, 403 (sender not verified), 413 and any other 4xx: permanent, the same email fails the same
  * way. 401 (key refused, or credits exhausted): a configuration error, transient for the email.
  * 429 and 5xx: transient, with Retry-After (or X-RateLimit-Reset) when SendGrid gives one. No
- * answer: transient. An error the client raised before sending (its helper refused the mail data):
+ * answer: transient. An error the client raised before sending (it refused the request itself):
  * permanent.
  */
 export function outcomeFromError(error: unknown, now = Date.now()): FailedOutcome {

@@ -109,12 +109,12 @@ describe('SendGrid outcome classification', () => {
     expect(JSON.stringify([timedOut, refused])).not.toContain('SG.secret');
   });
 
-  it('When the client refused the mail data before sending, then a permanent failure with its message', () => {
-    expect(outcomeFromError(new Error('Provide at least one of to, cc or bcc'))).toEqual({
+  it('When the client threw before sending (neither an HTTP answer nor a network error), then a permanent failure with its message', () => {
+    expect(outcomeFromError(new TypeError('Converting circular structure to JSON'))).toEqual({
       kind: 'failed',
       transient: false,
       errorCode: 'invalid_request',
-      reason: 'SendGrid client refused the email: Provide at least one of to, cc or bcc',
+      reason: 'SendGrid client refused the email: Converting circular structure to JSON',
     });
   });
 });
