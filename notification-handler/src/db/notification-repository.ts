@@ -3,11 +3,13 @@ import type pg from 'pg';
 
 export type Queryable = Pick<pg.Pool, 'query'>;
 
-// The claim and the settlement are sent unnamed, so PostgreSQL plans them at each execution
-// against the tables as they are. A named (prepared) statement keeps the generic plan it got at its
-// first executions for the life of its connection: made on an empty table, where every index looks
-// alike, it may walk a whole index whose leading column the statement does not bind. Planning one
-// statement per batch of up to 100 notifications costs little.
+// The claim and the settlement are prepared (named): they run for every notification, in batches
+// that are small unless the handler is behind, and parsing and planning them at each execution
+// cost PostgreSQL about a quarter of what the handler's statements cost it (closed-loop bench,
+// bench/README.md, "The handler's statements, prepared"). A prepared statement keeps the generic
+// plan it got at its first executions for the life of its connection, made on the tables as they
+// were then, empty at start-up: statement-plans.test.ts checks that those plans still reach rows
+// through an index once the tables are large.
 
 export type ClaimResult =
   | { kind: 'claimed'; previousAttempts: number }
@@ -88,11 +90,11 @@ export async function claimNotifications(
     replay,
     trace_id: traceId ?? null,
   }));
-  const { rows } = await db.query<ClaimRow>(CLAIM, [
-    JSON.stringify(input),
-    leaseMs,
-    input.map((row) => row.tracking_id),
-  ]);
+  const { rows } = await db.query<ClaimRow>({
+    name: 'notifications.claim',
+    text: CLAIM,
+    values: [JSON.stringify(input), leaseMs, input.map((row) => row.tracking_id)],
+  });
   const byId = new Map(rows.map((row) => [row.tracking_id, row]));
   return requests.map(({ message }) => toClaimResult(byId.get(message.trackingId)));
 }
@@ -166,7 +168,11 @@ export async function settleNotifications(db: Queryable, settlements: readonly S
     provider: attempt?.provider ?? null,
     next_attempt_at: nextAttemptAt ?? null,
   }));
-  await db.query(SETTLE, [JSON.stringify(input), input.map((row) => row.tracking_id)]);
+  await db.query({
+    name: 'notifications.settle',
+    text: SETTLE,
+    values: [JSON.stringify(input), input.map((row) => row.tracking_id)],
+  });
 }
 
 /** Gives up an in_progress row at once, so that its redelivery need not wait out the lease. */
