@@ -17,17 +17,17 @@ const ConfigSchema = z.object({
   /** How long a batch waits for its confirms before leaving the unconfirmed rows pending. */
   OUTBOX_CONFIRM_TIMEOUT_MS: envInt(10_000, { min: 100, max: 600_000 }),
   /**
-   * Requests waiting for a database connection past which new ones get 503 at once: about a
-   * second of what the API serves on two cores. Lower, it refuses while the service's own CPU is
-   * the limit, where a refusal costs CPU too and a checkout refused halfway wastes its first steps.
-   */
-  /**
    * The API's connections to PostgreSQL; the relay, the probes, the metrics and the listener have
    * their own. On two cores, in the closed-loop bench: 2 and 4 cut the rate by a third and a
    * sixth; 20 gained about a twelfth but the work then queued after its 201, and accepted → sent
    * doubled at p99 (bench/README.md, "The API's pool size").
    */
   DATABASE_POOL_SIZE: envInt(10, { min: 1, max: 200 }),
+  /**
+   * Requests waiting for a database connection past which new ones get 503 at once: about a
+   * second of what the API serves on two cores. Lower, it refuses while the service's own CPU is
+   * the limit, where a refusal costs CPU too and a checkout refused halfway wastes its first steps.
+   */
   MAX_WAITING_REQUESTS: envInt(500, { min: 1, max: 100_000 }),
   /**
    * Carts this instance remembers as it last wrote them, so that the next command on one skips its
