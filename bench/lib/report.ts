@@ -342,9 +342,33 @@ function renderProfiles(s: ScenarioResult): string[] {
   return out;
 }
 
+/**
+ * The CPU tables' columns, in this order whatever order a run met them in: the PostgreSQL backends
+ * are listed as they are first seen, which changes from run to run, and two runs' tables must
+ * read alike. Components not named here (a second handler of a cluster run) follow, by name.
+ */
+const COMPONENT_ORDER = [
+  'sandbox',
+  'handler',
+  'ticketing',
+  'bench (load generator)',
+  'rabbitmq',
+  'postgresql ← handler',
+  'postgresql ← ticketing',
+  'postgresql ← bench checks',
+];
+
+function inComponentOrder(names: Iterable<string>): string[] {
+  const rank = (name: string) => {
+    const index = COMPONENT_ORDER.indexOf(name);
+    return index === -1 ? COMPONENT_ORDER.length : index;
+  };
+  return [...new Set(names)].sort((a, b) => rank(a) - rank(b) || a.localeCompare(b));
+}
+
 /** CPU ms per notification by component: what the two cores are spent on. */
 function renderCpu(scenarios: ScenarioResult[], cores: number): string[] {
-  const names = [...new Set(scenarios.flatMap((s) => Object.keys(s.cpu.componentMs)))];
+  const names = inComponentOrder(scenarios.flatMap((s) => Object.keys(s.cpu.componentMs)));
   if (names.length === 0) return [];
   return [
     '',

@@ -227,9 +227,25 @@ describe('bench targets', () => {
 
     const markdown = renderRun([split, unsplit]);
 
-    expect(markdown).toMatch(/\| scenario \| ticketing \| handler \| sandbox \|\n\| --- \| ---: \| ---: \| ---: \|/);
-    expect(markdown).toMatch(/\| closed-0ms \| 16 \| 25 \| — \|/);
+    expect(markdown).toMatch(/\| scenario \| sandbox \| handler \| ticketing \|\n\| --- \| ---: \| ---: \| ---: \|/);
+    expect(markdown).toMatch(/\| closed-0ms \| — \| 25 \| 16 \|/);
     // A run recorded before the split has no row, rather than a share of zero.
     expect(markdown).not.toMatch(/\| closed-100ms \| \d+ \| \d+ \| — \|/);
+  });
+
+  it('When two runs met the PostgreSQL backends in different orders, then their CPU tables have the same columns in the same order', () => {
+    const seen = (componentMs: Record<string, number>) => {
+      const scenario = result(closed(0));
+      scenario.cpu = { ...scenario.cpu, componentMs, perNotificationMs: componentMs };
+      return renderRun([scenario])
+        .split('\n')
+        .find((line) => line.startsWith('| scenario | ') && line.includes('ours'));
+    };
+
+    const ticketingFirst = seen({ 'postgresql ← ticketing': 1, 'postgresql ← handler': 2, handler: 3, 'handler-2': 4 });
+    const handlerFirst = seen({ 'handler-2': 4, 'postgresql ← handler': 2, 'postgresql ← ticketing': 1, handler: 3 });
+
+    expect(ticketingFirst).toBe(handlerFirst);
+    expect(ticketingFirst).toContain('| handler | postgresql ← handler | postgresql ← ticketing | handler-2 | ours |');
   });
 });
