@@ -110,7 +110,7 @@ async function measure(layer: number, options: Options): Promise<Measurement> {
         requestsPerSecond: options.requests / seconds,
       };
     } finally {
-      client.close();
+      await client.close();
     }
   } finally {
     clearTimeout(killer);

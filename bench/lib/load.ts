@@ -57,8 +57,8 @@ class FlowDriver {
     return this.accept(checkedOut);
   }
 
-  close(): void {
-    this.client.close();
+  close(): Promise<void> {
+    return this.client.close();
   }
 
   private accept(body: Record<string, unknown> | undefined): boolean {
@@ -105,7 +105,7 @@ export async function runClosedLoop(
     await Promise.all(Array.from({ length: Math.min(concurrency, flows) }, worker));
     return driver.result;
   } finally {
-    driver.close();
+    await driver.close();
   }
 }
 
@@ -147,6 +147,6 @@ export async function runOpenLoop(
     await Promise.all(inFlight);
     return driver.result;
   } finally {
-    driver.close();
+    await driver.close();
   }
 }

@@ -121,7 +121,7 @@ export function startLoad(options: LoadOptions): LoadRun {
   const result = (): LoadResult => ({ startedAt, endedAt: Date.now(), accepted, stats });
   const settle = async () => {
     while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
-    client.close();
+    await client.close();
     const final = result();
     finish(final);
     return final;
