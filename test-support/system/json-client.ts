@@ -2,6 +2,9 @@ import { errors, Pool } from 'undici';
 
 export type JsonAnswer = { status: number; body: Record<string, unknown> | undefined };
 
+/** One per pool, not per call: a pool's connections outlive the call that opened them. */
+const CONNECT_TIMEOUT_MS = 10_000;
+
 /** The request got no answer within its timeout; `name` as an aborted fetch would have it. */
 export class RequestTimeoutError extends Error {
   override name = 'TimeoutError';
@@ -31,7 +34,7 @@ export class JsonClient {
     body: unknown,
     { timeoutMs = 30_000, baseUrl }: { timeoutMs?: number; baseUrl?: string } = {},
   ): Promise<JsonAnswer> {
-    const pool = this.poolFor(baseUrl ? new URL(baseUrl).origin : this.defaultOrigin, timeoutMs);
+    const pool = this.poolFor(baseUrl ? new URL(baseUrl).origin : this.defaultOrigin);
     const payload = body === undefined ? '' : JSON.stringify(body);
     try {
       const answer = await pool.request({
@@ -48,7 +51,7 @@ export class JsonClient {
         throw new RequestTimeoutError(`no answer within ${timeoutMs} ms`, { cause: error });
       }
       if (error instanceof errors.ConnectTimeoutError) {
-        throw new RequestTimeoutError(`no connection within ${timeoutMs} ms`, { cause: error });
+        throw new RequestTimeoutError(`no connection within ${CONNECT_TIMEOUT_MS} ms`, { cause: error });
       }
       throw error;
     }
@@ -61,10 +64,10 @@ export class JsonClient {
     await Promise.all(pools.map((pool) => pool.destroy()));
   }
 
-  private poolFor(origin: string, connectTimeoutMs: number): Pool {
+  private poolFor(origin: string): Pool {
     let pool = this.pools.get(origin);
     if (!pool) {
-      pool = new Pool(origin, { connections: this.sockets, connect: { timeout: connectTimeoutMs } });
+      pool = new Pool(origin, { connections: this.sockets, connect: { timeout: CONNECT_TIMEOUT_MS } });
       this.pools.set(origin, pool);
     }
     return pool;
