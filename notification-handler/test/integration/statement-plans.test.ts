@@ -64,8 +64,13 @@ describe('hot statements of the handler (plans on large tables with stale statis
   beforeAll(async () => {
     const url = await createDatabase(adminUrl, databaseName);
     await migrate({ databaseUrl: url, dir: MIGRATIONS_DIR, schema: 'notifications' }, silentLogger);
-    // Sessions as the handler opens them: the same factory, the same settings.
-    pool = createPool({ url, applicationName: 'statement-plans', maxConnections: 2 }, silentLogger);
+    // Sessions as the handler opens them: the same factory, the same settings, but for the statement
+    // timeout, which changes no plan: the history's chunks of 100,000 rows can outlast the 10 s
+    // default on a busy machine (seen in CI).
+    pool = createPool(
+      { url, applicationName: 'statement-plans', maxConnections: 2, statementTimeoutMs: 120_000 },
+      silentLogger,
+    );
     report = await checkStatementPlans({
       pool,
       tables: HOT_TABLES,
