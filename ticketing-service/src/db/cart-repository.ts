@@ -1,5 +1,6 @@
 import type { CartItemRow } from './cart-item-repository.js';
 import type { TicketTypeRow } from './catalog-repository.js';
+import { type OutboxInsert, outboxInsertValues, outboxRowAfter } from './outbox-repository.js';
 import type { Db } from './queryable.js';
 
 export type CartStatus = 'open' | 'checked_out';
@@ -52,6 +53,52 @@ export async function insertCart(
   const row = result.rows[0];
   if (!row) throw new Error('INSERT ... RETURNING gave no row');
   return row;
+}
+
+/** A new cart's first line, at the price and in the currency its caller read from the catalog. */
+export type FirstCartLine = { ticketTypeId: string; quantity: number; unitPriceMinor: number };
+
+/**
+ * A new cart with its first lines (one per ticket type) and the notification of them, in one
+ * statement, and only if every ticket type still has the price and currency the caller used
+ * (which it may have remembered a while: cart-cache.ts); otherwise nothing is written and the
+ * answer is undefined, so that the caller reads the catalog again. The lines share one `added_at`,
+ * so they are listed by ticket type id, as findCartWithItems orders them.
+ */
+export async function insertCartWithLines(
+  db: Db,
+  cart: { cartId: string; customerEmail: string; customerName: string; currency: string },
+  lines: readonly FirstCartLine[],
+  notification: OutboxInsert,
+): Promise<CartRow | undefined> {
+  const result = await db.query<CartRow>({
+    name: 'ticketing.insert-cart-with-lines',
+    text: `WITH wanted AS (
+             SELECT * FROM unnest($5::uuid[], $6::integer[], $7::integer[]) AS w(ticket_type_id, quantity, unit_price_minor)),
+           cart AS (
+             INSERT INTO ticketing.carts (id, customer_email, customer_name, currency)
+             SELECT $1, $2, $3, $4
+              WHERE (SELECT count(*) FROM wanted w JOIN ticketing.ticket_types t
+                        ON t.id = w.ticket_type_id AND t.price_minor = w.unit_price_minor AND t.currency = $4)
+                    = cardinality($5::uuid[])
+             RETURNING ${CART_COLUMNS}),
+           added AS (
+             INSERT INTO ticketing.cart_items (cart_id, ticket_type_id, quantity, unit_price_minor)
+             SELECT c."cartId", w.ticket_type_id, w.quantity, w.unit_price_minor FROM cart c, wanted w),
+           ${outboxRowAfter('cart', 8)}
+         SELECT * FROM cart`,
+    values: [
+      cart.cartId,
+      cart.customerEmail,
+      cart.customerName,
+      cart.currency,
+      lines.map((line) => line.ticketTypeId),
+      lines.map((line) => line.quantity),
+      lines.map((line) => line.unitPriceMinor),
+      ...outboxInsertValues(notification),
+    ],
+  });
+  return result.rows[0];
 }
 
 export async function findCartWithItems(db: Db, cartId: string): Promise<CartWithItems | undefined> {

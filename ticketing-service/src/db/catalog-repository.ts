@@ -32,3 +32,15 @@ export async function listTicketTypes(db: Db): Promise<TicketTypeRow[]> {
   );
   return result.rows;
 }
+
+/** The ticket types among `ticketTypeIds` that exist, in no particular order. */
+export async function findTicketTypes(db: Db, ticketTypeIds: readonly string[]): Promise<TicketTypeRow[]> {
+  const result = await db.query<TicketTypeRow>({
+    name: 'ticketing.find-ticket-types',
+    text: `SELECT ${TICKET_TYPE_COLUMNS}
+             FROM ticketing.ticket_types t JOIN ticketing.events e ON e.id = t.event_id
+            WHERE t.id = ANY($1::uuid[])`,
+    values: [ticketTypeIds],
+  });
+  return result.rows;
+}

@@ -28,12 +28,17 @@ export type OutboxInsert = { exchange: string; encoded: EncodedNotification; tra
  * without). The instance announces its commits after the fact instead (`outbox-listener.ts`).
  */
 export function outboxInsertAfter(after: string, first: number): string {
+  return `${outboxRowAfter(after, first)}
+    SELECT exchange FROM outbox_row`;
+}
+
+/** The CTE `outbox_row` of outboxInsertAfter alone, for a statement that answers something else. */
+export function outboxRowAfter(after: string, first: number): string {
   const p = (offset: number) => `$${first + offset}`;
   return `outbox_row AS (
       INSERT INTO ticketing.outbox (tracking_id, exchange, routing_key, content, properties, trace_id)
       SELECT ${p(0)}::uuid, ${p(1)}::text, ${p(2)}::text, ${p(3)}::bytea, ${p(4)}::jsonb, ${p(5)}::text FROM ${after}
-      RETURNING exchange)
-    SELECT exchange FROM outbox_row`;
+      RETURNING exchange)`;
 }
 
 export function outboxInsertValues({ exchange, encoded, traceId }: OutboxInsert): unknown[] {

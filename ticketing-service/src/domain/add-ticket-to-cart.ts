@@ -2,7 +2,7 @@ import { AppError } from '@notify/shared/platform';
 import { addCartItemWithNotification } from '../db/cart-item-repository.js';
 import { type CartRow, type CartWithItems, findCartWithTicketType } from '../db/cart-repository.js';
 import type { TicketTypeRow } from '../db/catalog-repository.js';
-import { type Cart, MAX_LINE_QUANTITY, toCart, withTicketsAdded } from './cart.js';
+import { type Cart, MAX_LINE_QUANTITY, quantityLimitError, toCart, withTicketsAdded } from './cart.js';
 import { type CartSource, requireOpenCart, retryWhileCartChanges } from './load-cart.js';
 import { type CommandContext, prepareNotification, ticketAddedMessage } from './notifications.js';
 
@@ -28,7 +28,7 @@ export async function addTicketToCart(
     const found = requireOpenCart(read, cartId);
     const ticketType = sellableTicketType(found.cart, found.ticketType, request.ticketTypeId);
     const items = withTicketsAdded(found.items, ticketType, request.quantity);
-    if (!items) throw quantityLimit();
+    if (!items) throw quantityLimitError();
     const updated = toCart(found.cart, items);
     const notification = prepareNotification(context, ticketAddedMessage(updated, new Date()));
     const added = await addCartItemWithNotification(
@@ -83,8 +83,4 @@ function sellableTicketType(cart: CartRow, ticketType: TicketTypeRow | null, tic
     throw new AppError(409, 'currency_mismatch', `cart is in ${cart.currency}, ticket type in ${ticketType.currency}`);
   }
   return ticketType;
-}
-
-function quantityLimit(): AppError {
-  return new AppError(409, 'quantity_limit', `a cart holds at most ${MAX_LINE_QUANTITY} tickets of one type`);
 }

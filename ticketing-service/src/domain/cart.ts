@@ -1,4 +1,5 @@
 import type { Money, SummaryLine } from '@notify/shared';
+import { AppError } from '@notify/shared/platform';
 import type { CartItemRow } from '../db/cart-item-repository.js';
 import type { CartRow, CartStatus } from '../db/cart-repository.js';
 import type { TicketTypeRow } from '../db/catalog-repository.js';
@@ -26,7 +27,10 @@ export type Cart = {
 /** The message schema caps a line at 1000 tickets. */
 export const MAX_LINE_QUANTITY = 1000;
 
-export function toCart(row: CartRow, items: CartItemRow[]): Cart {
+/** What a cart shows of its row: a cart about to be written has no version or creation time yet. */
+export type CartHeader = Pick<CartRow, 'cartId' | 'customerEmail' | 'customerName' | 'currency' | 'status'>;
+
+export function toCart(row: CartHeader, items: CartItemRow[]): Cart {
   const lines = items.map((item) => toLine(item, row.currency));
   const amountMinor = lines.reduce((sum, line) => sum + line.lineTotal.amountMinor, 0);
   return {
@@ -61,6 +65,10 @@ export function withTicketsAdded(
     currency: ticketType.currency,
   };
   return existing ? items.map((item) => (item === existing ? line : item)) : [...items, line];
+}
+
+export function quantityLimitError(): AppError {
+  return new AppError(409, 'quantity_limit', `a cart holds at most ${MAX_LINE_QUANTITY} tickets of one type`);
 }
 
 function toLine(item: CartItemRow, currency: string): CartLine {

@@ -1,14 +1,111 @@
-import { insertCart } from '../db/cart-repository.js';
-import { type Cart, type Customer, toCart } from './cart.js';
+import { AppError } from '@notify/shared/platform';
+import type { CartItemRow } from '../db/cart-item-repository.js';
+import { insertCart, insertCartWithLines } from '../db/cart-repository.js';
+import { findTicketTypes, type TicketTypeRow } from '../db/catalog-repository.js';
+import { type Cart, type Customer, quantityLimitError, toCart, withTicketsAdded } from './cart.js';
+import { type CartSource, retryWhileCartChanges } from './load-cart.js';
 import { newId } from './new-id.js';
-import type { CommandContext } from './notifications.js';
+import { type CommandContext, prepareNotification, ticketAddedMessage } from './notifications.js';
 
-export async function createCart({ client, carts, afterCommit }: CommandContext, customer: Customer): Promise<Cart> {
-  const row = await insertCart(client, {
+export type TicketRequest = { ticketTypeId: string; quantity: number };
+/** A cart created with tickets reports them in one notification. */
+export type CreateCartResult = Cart & { notification?: { trackingId: string } };
+
+export async function createCart(
+  context: CommandContext,
+  customer: Customer,
+  tickets: readonly TicketRequest[] = [],
+): Promise<CreateCartResult> {
+  if (tickets.length > 0) return createCartWithTickets(context, customer, tickets);
+  const row = await insertCart(context.client, {
     cartId: newId(),
     customerEmail: customer.email,
     customerName: customer.name,
   });
-  afterCommit(() => carts.rememberCart({ cart: row, items: [] }));
+  context.afterCommit(() => context.carts.rememberCart({ cart: row, items: [] }));
   return toCart(row, []);
+}
+
+type TicketTypes = ReadonlyMap<string, TicketTypeRow>;
+
+/**
+ * As creating the cart and then adding each entry in turn (a ticket type named twice makes one
+ * line), in one request and one statement, with one `ticket.added_to_checkout` notification that
+ * shows the whole cart: a client that knows what it wants saves a request, a round trip and a
+ * commit per checkout. The cart takes its tickets' currency, so they must share one. One more
+ * statement, a read of the ticket types, when this instance does not remember them all.
+ */
+async function createCartWithTickets(
+  context: CommandContext,
+  customer: Customer,
+  tickets: readonly TicketRequest[],
+): Promise<CreateCartResult> {
+  const { client, carts } = context;
+  const cartId = newId();
+  // Ids as the database writes them: the request's case must not make a known type look unknown.
+  const wanted = tickets.map((ticket) => ({ ...ticket, ticketTypeId: ticket.ticketTypeId.toLowerCase() }));
+  const ticketTypeIds = [...new Set(wanted.map((ticket) => ticket.ticketTypeId))];
+  const source: CartSource<TicketTypes> = {
+    remembered: () => {
+      const remembered = ticketTypeIds.map((id) => carts.ticketType(id));
+      return remembered.every((type) => type !== undefined) ? byId(remembered) : undefined;
+    },
+    read: async () => {
+      const read = await findTicketTypes(client, ticketTypeIds);
+      for (const type of read) carts.rememberTicketType(type);
+      return byId(read);
+    },
+    forget: () => {
+      for (const id of ticketTypeIds) carts.forgetTicketType(id);
+    },
+    count: carts.count,
+  };
+  // The statement writes nothing only when a price or currency it was given changed since it was
+  // read: the next attempt reads the catalog again.
+  return retryWhileCartChanges(cartId, source, async (ticketTypes) => {
+    const items = firstLines(wanted, ticketTypes ?? new Map());
+    const header = {
+      cartId,
+      customerEmail: customer.email,
+      customerName: customer.name,
+      currency: items[0]?.currency ?? '',
+      status: 'open' as const,
+    };
+    const cart = toCart(header, items);
+    const notification = prepareNotification(context, ticketAddedMessage(cart, new Date()));
+    const lines = items.map(({ ticketTypeId, quantity, unitPriceMinor }) => ({
+      ticketTypeId,
+      quantity,
+      unitPriceMinor,
+    }));
+    const row = await insertCartWithLines(client, header, lines, notification.row);
+    if (!row) return undefined;
+    context.afterCommit(() => carts.rememberCart({ cart: row, items }));
+    return { ...cart, notification: { trackingId: notification.trackingId } };
+  });
+}
+
+/** The new cart's lines, in the order the database lists lines that were added at once. */
+function firstLines(wanted: readonly TicketRequest[], ticketTypes: TicketTypes): CartItemRow[] {
+  let items: CartItemRow[] = [];
+  for (const { ticketTypeId, quantity } of wanted) {
+    const ticketType = ticketTypes.get(ticketTypeId);
+    if (!ticketType) throw new AppError(404, 'ticket_type_not_found', `no ticket type ${ticketTypeId}`);
+    const currency = items[0]?.currency ?? ticketType.currency;
+    if (ticketType.currency !== currency) {
+      throw new AppError(
+        409,
+        'currency_mismatch',
+        `tickets in ${currency} and in ${ticketType.currency} cannot share a cart`,
+      );
+    }
+    const added = withTicketsAdded(items, ticketType, quantity);
+    if (!added) throw quantityLimitError();
+    items = added;
+  }
+  return items.sort((a, b) => (a.ticketTypeId < b.ticketTypeId ? -1 : a.ticketTypeId > b.ticketTypeId ? 1 : 0));
+}
+
+function byId(ticketTypes: readonly (TicketTypeRow | undefined)[]): TicketTypes {
+  return new Map(ticketTypes.flatMap((type) => (type ? [[type.ticketTypeId, type] as const] : [])));
 }

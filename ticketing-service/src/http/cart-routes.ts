@@ -13,10 +13,10 @@ export function cartRoutes(deps: CommandDependencies): Router {
   const router = Router();
 
   router.post('/carts', async (req, res) => {
-    const { customer } = parseRequest(CreateCartBody, req.body, 'body');
+    const { customer, tickets } = parseRequest(CreateCartBody, req.body, 'body');
     const outcome = await runCommand(deps, commandRequest(req, res), async (context) => ({
       status: 201,
-      body: await createCart(context, customer),
+      body: await createCart(context, customer, tickets),
     }));
     respond(res, outcome);
   });

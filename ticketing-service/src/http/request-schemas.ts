@@ -1,12 +1,18 @@
 import { RecipientSchema } from '@notify/shared';
 import { z } from 'zod';
 
-// The customer becomes the message's recipient: the API refuses what the message schema would.
-export const CreateCartBody = z.object({ customer: RecipientSchema });
-
-export const CartParams = z.object({ cartId: z.uuid() });
-
 export const AddTicketBody = z.object({
   ticketTypeId: z.uuid(),
   quantity: z.number().int().min(1).max(100),
 });
+
+/** A cart's first tickets, given with the cart: bounded so that one request stays one small write. */
+export const MAX_TICKETS_AT_CREATION = 20;
+
+// The customer becomes the message's recipient: the API refuses what the message schema would.
+export const CreateCartBody = z.object({
+  customer: RecipientSchema,
+  tickets: z.array(AddTicketBody).min(1).max(MAX_TICKETS_AT_CREATION).optional(),
+});
+
+export const CartParams = z.object({ cartId: z.uuid() });

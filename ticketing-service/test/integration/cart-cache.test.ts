@@ -6,7 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { addTicketToCart } from '../../src/domain/add-ticket-to-cart.js';
 import { type CartCacheOutcome, createCartCache } from '../../src/domain/cart-cache.js';
 import { checkoutCart } from '../../src/domain/checkout-cart.js';
-import { createCart } from '../../src/domain/create-cart.js';
+import { createCart, type TicketRequest } from '../../src/domain/create-cart.js';
 import { getCart } from '../../src/domain/load-cart.js';
 import type { CommandContext } from '../../src/domain/notifications.js';
 import { runCommand } from '../../src/domain/run-command.js';
@@ -45,7 +45,8 @@ function instance(maxCarts = 100) {
   return {
     /** Where each command on a cart started, in order. */
     outcomes,
-    createCart: () => run((context) => createCart(context, { email: 'ada@example.com', name: 'Ada' })),
+    createCart: (tickets?: TicketRequest[]) =>
+      run((context) => createCart(context, { email: 'ada@example.com', name: 'Ada' }, tickets)),
     addTicket: (cartId: string, ticketTypeId: string, quantity = 1, idempotencyKey?: string) =>
       run((context) => addTicketToCart(context, cartId, { ticketTypeId, quantity }), idempotencyKey),
     checkout: (cartId: string) => run((context) => checkoutCart(context, cartId)),
@@ -192,5 +193,87 @@ describe('Given a ticket type whose price changed while this instance remembered
         jazzStanding.priceMinor,
       ]);
     }
+  });
+});
+
+describe('Given a cart created with its first tickets', () => {
+  it('When this instance remembers every ticket type, then the cart is one statement, and the next command on it too', async () => {
+    const api = instance();
+    const { cartId: warmUp } = await api.createCart();
+    await api.addTicket(warmUp, jazzStanding.id);
+    await api.addTicket(warmUp, jazzBalcony.id);
+
+    let created: Awaited<ReturnType<typeof api.createCart>> | undefined;
+    const tickets = [
+      { ticketTypeId: jazzStanding.id, quantity: 2 },
+      { ticketTypeId: jazzBalcony.id, quantity: 1 },
+    ];
+    expect(await statementsOf(async () => (created = await api.createCart(tickets)))).toEqual([
+      'ticketing.insert-cart-with-lines',
+    ]);
+    const cartId = created?.cartId ?? '';
+    expect(created).toMatchObject(await getCart(pool, cartId));
+    expect(await statementsOf(() => api.checkout(cartId))).toEqual(['ticketing.place-order']);
+  });
+
+  it('When this instance has not seen a ticket type, then it reads the types once before it writes', async () => {
+    const api = instance();
+
+    const statements = await statementsOf(() => api.createCart([{ ticketTypeId: jazzStanding.id, quantity: 1 }]));
+
+    expect(statements).toEqual(['ticketing.find-ticket-types', 'ticketing.insert-cart-with-lines']);
+    expect(api.outcomes).toEqual(['miss']);
+  });
+
+  it('When a remembered price changed, then the stale memory costs one failed write and the line takes the price the catalog has now', async () => {
+    const api = instance();
+    const { cartId: warmUp } = await api.createCart();
+    await api.addTicket(warmUp, jazzStanding.id);
+    const newPrice = jazzStanding.priceMinor + 700;
+    await pool.query('UPDATE ticketing.ticket_types SET price_minor = $2 WHERE id = $1', [jazzStanding.id, newPrice]);
+    try {
+      let created: Awaited<ReturnType<typeof api.createCart>> | undefined;
+      const statements = await statementsOf(
+        async () => (created = await api.createCart([{ ticketTypeId: jazzStanding.id, quantity: 3 }])),
+      );
+
+      expect(statements).toEqual([
+        'ticketing.insert-cart-with-lines',
+        'ticketing.find-ticket-types',
+        'ticketing.insert-cart-with-lines',
+      ]);
+      expect(created?.total).toEqual({ amountMinor: 3 * newPrice, currency: 'EUR' });
+      expect((await getCart(pool, created?.cartId ?? '')).lines).toEqual(created?.lines);
+      expect(api.outcomes).toEqual(['miss', 'stale']);
+    } finally {
+      await pool.query('UPDATE ticketing.ticket_types SET price_minor = $2 WHERE id = $1', [
+        jazzStanding.id,
+        jazzStanding.priceMinor,
+      ]);
+    }
+  });
+
+  it('When its tickets are priced in another currency, then the cart takes theirs; in two currencies, it answers 409 and writes nothing', async () => {
+    const ticketTypeId = randomUUID();
+    await pool.query(
+      `INSERT INTO ticketing.ticket_types (id, event_id, name, price_minor, currency)
+       SELECT $1, event_id, $2, 5000, 'USD' FROM ticketing.ticket_types WHERE id = $3`,
+      [ticketTypeId, `US tour ${ticketTypeId}`, jazzStanding.id],
+    );
+    const api = instance();
+
+    const inDollars = await api.createCart([{ ticketTypeId, quantity: 2 }]);
+    const mixed = [
+      { ticketTypeId, quantity: 1 },
+      { ticketTypeId: jazzStanding.id, quantity: 1 },
+    ];
+
+    expect(inDollars.total).toEqual({ amountMinor: 10_000, currency: 'USD' });
+    expect((await getCart(pool, inDollars.cartId)).total).toEqual(inDollars.total);
+    await expect(api.createCart(mixed)).rejects.toMatchObject({ status: 409, code: 'currency_mismatch' });
+    const { rows } = await pool.query('SELECT count(*)::int AS n FROM ticketing.cart_items WHERE ticket_type_id = $1', [
+      ticketTypeId,
+    ]);
+    expect(rows[0].n).toBe(1);
   });
 });

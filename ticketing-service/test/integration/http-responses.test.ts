@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { uniquePrefix } from '@notify/test-support/broker.js';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TicketingService } from '../../src/service.js';
 import {
@@ -7,6 +8,7 @@ import {
   apiClient,
   deleteTestTopology,
   newCustomer,
+  openPool,
   startService,
   TICKET_TYPES,
   testConfig,
@@ -16,16 +18,26 @@ describe('ticketing HTTP API: responses', () => {
   const prefix = uniquePrefix('ticketing');
   let service: TicketingService;
   let api: ApiClient;
+  let pool: pg.Pool;
 
   beforeAll(async () => {
     service = await startService(testConfig(prefix));
     api = apiClient(service);
+    pool = openPool();
   });
 
   afterAll(async () => {
     await service?.stop();
+    await pool?.end();
     await deleteTestTopology(prefix);
   });
+
+  async function cartsOf(email: string): Promise<number> {
+    const { rows } = await pool.query('SELECT count(*)::int AS n FROM ticketing.carts WHERE customer_email = $1', [
+      email,
+    ]);
+    return rows[0].n;
+  }
 
   describe('catalog and probes', () => {
     it('When the catalog is asked for, then it lists events with ticket types priced in minor units', async () => {
@@ -247,6 +259,98 @@ describe('ticketing HTTP API: responses', () => {
 
       expect(status).toBe(400);
       expect(body.error.details.map((detail: any) => detail.field)).toEqual(['body.ticketTypeId', 'body.quantity']);
+    });
+  });
+
+  describe('creating a cart with its first tickets', () => {
+    const { jazzStanding, jazzBalcony, matineeStudent } = TICKET_TYPES;
+
+    it('When tickets come with the cart, then it answers 201 with the cart as stored, one line per type, and one tracking id', async () => {
+      const customer = newCustomer();
+
+      const { status, body } = await api.post('/carts', {
+        customer,
+        tickets: [
+          { ticketTypeId: jazzBalcony.id, quantity: 1 },
+          { ticketTypeId: jazzStanding.id.toUpperCase(), quantity: 2 },
+          { ticketTypeId: jazzBalcony.id, quantity: 3 },
+        ],
+      });
+
+      expect(status).toBe(201);
+      const { notification, ...cart } = body;
+      expect(notification.trackingId).toMatch(/^[0-9a-f-]{36}$/);
+      expect(cart).toEqual((await api.get(`/carts/${body.cartId}`)).body);
+      expect(cart).toMatchObject({
+        customer,
+        status: 'open',
+        total: { amountMinor: 4 * 6500 + 2 * 4500, currency: 'EUR' },
+      });
+      expect(cart.lines.map((line: any) => [line.ticketTypeId, line.quantity, line.unitPrice.amountMinor])).toEqual(
+        [
+          [jazzBalcony.id, 4, 6500],
+          [jazzStanding.id, 2, 4500],
+        ].sort(([a], [b]) => String(a).localeCompare(String(b))),
+      );
+    });
+
+    it('When more tickets are added and the cart checked out, then the first lines stay first and the order counts them all', async () => {
+      const created = await api.post('/carts', {
+        customer: newCustomer(),
+        tickets: [{ ticketTypeId: jazzStanding.id, quantity: 2 }],
+      });
+      const { cartId } = created.body;
+
+      const added = await api.addTicket(cartId, matineeStudent.id, 1);
+      const checkedOut = await api.checkout(cartId);
+
+      expect(added.body.lines.map((line: any) => line.ticketTypeId)).toEqual([jazzStanding.id, matineeStudent.id]);
+      expect(checkedOut).toMatchObject({ status: 201, body: { total: { amountMinor: 2 * 4500 + 1500 } } });
+      expect(new Set([created.body.notification.trackingId, added.body.notification.trackingId]).size).toBe(2);
+    });
+
+    it('When a ticket type does not exist, then it answers 404 and no cart is made', async () => {
+      const customer = newCustomer();
+      const unknown = randomUUID();
+
+      const { status, body } = await api.post('/carts', {
+        customer,
+        tickets: [
+          { ticketTypeId: jazzStanding.id, quantity: 1 },
+          { ticketTypeId: unknown, quantity: 1 },
+        ],
+      });
+
+      expect(status).toBe(404);
+      expect(body.error).toMatchObject({ code: 'ticket_type_not_found', message: `no ticket type ${unknown}` });
+      expect(await cartsOf(customer.email)).toBe(0);
+    });
+
+    it('When one type is named for more than 1000 tickets in all, then it answers 409 quantity_limit and no cart is made', async () => {
+      const customer = newCustomer();
+      const tickets = Array.from({ length: 11 }, () => ({ ticketTypeId: matineeStudent.id, quantity: 100 }));
+
+      const { status, body } = await api.post('/carts', { customer, tickets });
+
+      expect(status).toBe(409);
+      expect(body.error.code).toBe('quantity_limit');
+      expect(await cartsOf(customer.email)).toBe(0);
+    });
+
+    it.each([
+      ['no entry', [], 'body.tickets'],
+      [
+        '21 entries',
+        Array.from({ length: 21 }, () => ({ ticketTypeId: TICKET_TYPES.jazzStanding.id, quantity: 1 })),
+        'body.tickets',
+      ],
+      ['an entry without a quantity', [{ ticketTypeId: TICKET_TYPES.jazzStanding.id }], 'body.tickets.0.quantity'],
+      ['a ticket type that is not a UUID', [{ ticketTypeId: 'x', quantity: 1 }], 'body.tickets.0.ticketTypeId'],
+    ])('When tickets hold %s, then it answers 400 naming %s', async (_case, tickets, field) => {
+      const { status, body } = await api.post('/carts', { customer: newCustomer(), tickets });
+
+      expect(status).toBe(400);
+      expect(body.error.details.map((detail: any) => detail.field)).toEqual([field]);
     });
   });
 

@@ -107,6 +107,32 @@ describe('ticketing outbox: published messages', () => {
     });
   });
 
+  it('When a cart is created with tickets, then one ticket.added_to_checkout message describes the whole cart', async () => {
+    const queue = await ownQueue('created');
+    const customer = { email: `created-${Date.now()}@example.com`, name: 'Grace Hopper' };
+
+    const { status, body } = await api.post('/carts', {
+      customer,
+      tickets: [
+        { ticketTypeId: TICKET_TYPES.matineeStudent.id, quantity: 3 },
+        { ticketTypeId: TICKET_TYPES.jazzStanding.id, quantity: 1 },
+      ],
+    });
+
+    expect(status).toBe(201);
+    const decoded = decodeNotification(await onlyMessageFor(queue, body.notification.trackingId));
+    if (!decoded.ok) throw decoded.error;
+    expect(decoded.message).toMatchObject({
+      operation: 'ticket.added_to_checkout',
+      recipient: customer,
+      content: { cartId: body.cartId, total: { amountMinor: 3 * 1500 + 4500, currency: 'EUR' } },
+    });
+    expect(decoded.message.content.lines.map((line) => [line.ticketType, line.quantity])).toEqual(
+      body.lines.map((line: { ticketType: string; quantity: number }) => [line.ticketType, line.quantity]),
+    );
+    expect(await drainQueue(broker.channel, queue)).toEqual([]);
+  });
+
   it('When a cart is checked out, then one checkout.completed message carries the order and total', async () => {
     const queue = await ownQueue('completed');
     const { cartId, customer } = await api.createCart();

@@ -9,7 +9,13 @@ import { preloadHistory } from '@notify/test-support/system/history.js';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { addCartItemWithNotification } from '../../src/db/cart-item-repository.js';
-import { findCartWithItems, findCartWithTicketType, insertCart } from '../../src/db/cart-repository.js';
+import {
+  findCartWithItems,
+  findCartWithTicketType,
+  insertCart,
+  insertCartWithLines,
+} from '../../src/db/cart-repository.js';
+import { findTicketTypes } from '../../src/db/catalog-repository.js';
 import {
   claimIdempotencyKey,
   findIdempotencyKey,
@@ -72,6 +78,20 @@ async function recordHotStatements() {
     placeOrderWithNotification(
       db,
       { orderId: randomUUID(), cartId, cartVersion: 1, totalMinor: 9000, currency: 'EUR' },
+      notification(),
+    ),
+  );
+  await recorder.record('find ticket types', () =>
+    findTicketTypes(db, [TICKET_TYPES.jazzStanding.id, TICKET_TYPES.jazzBalcony.id]),
+  );
+  await recorder.record('insert cart with lines and notification', () =>
+    insertCartWithLines(
+      db,
+      { cartId: randomUUID(), customerEmail: 'grace@example.com', customerName: 'Grace', currency: 'EUR' },
+      [
+        { ticketTypeId: TICKET_TYPES.jazzStanding.id, quantity: 2, unitPriceMinor: 4500 },
+        { ticketTypeId: TICKET_TYPES.jazzBalcony.id, quantity: 1, unitPriceMinor: 6500 },
+      ],
       notification(),
     ),
   );
