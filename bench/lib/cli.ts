@@ -10,6 +10,11 @@ export type BenchOptions = {
   /** Provider latencies of the closed-loop scenarios, one scenario each. */
   latencies: number[];
   /**
+   * Provider latencies of closed-loop scenarios whose flows create the cart with its ticket (two
+   * requests per checkout instead of three), one scenario each; not what the targets count.
+   */
+  cartWithTickets: number[];
+  /**
    * The handler's PREFETCH in the closed-loop, open-loop and drain scenarios, when given; unset, they
    * run at the handler's own default (`handlerDefaultPrefetch`), so "default settings" stays true when it changes.
    */
@@ -80,6 +85,8 @@ export const USAGE = `npm run bench -- [options]
   --max-seconds S      bound on each of those scenarios' load phase (default 90): fewer if the API is slower
   --concurrency N      checkout flows in flight (default 64)
   --latency L[,L...]   provider latencies in ms, one closed-loop scenario each (default 0,100,300)
+  --cart-with-tickets L[,L...]  closed-loop scenarios whose flows create the cart with its ticket: two
+                       requests per checkout instead of three (default 0; "none" to skip)
   --prefetch N         handler PREFETCH for those scenarios, the open-loop and the drain ones
                        (default: the handler's own default PREFETCH)
   --drain L[,L...]     handler drain scenarios at these provider latencies (default 0; "none" to skip)
@@ -116,6 +123,7 @@ const DEFAULTS = {
   'max-seconds': 90,
   concurrency: 64,
   latency: '0,100,300',
+  'cart-with-tickets': '0',
   drain: '0',
   unpaced: '0',
   sendgrid: '0',
@@ -146,6 +154,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
       'max-seconds': text,
       concurrency: text,
       latency: text,
+      'cart-with-tickets': text,
       prefetch: text,
       drain: text,
       unpaced: text,
@@ -177,7 +186,11 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
   const whole = (name: keyof typeof DEFAULTS, min: number, max: number) =>
     wholeNumber(name, values[name] ?? String(DEFAULTS[name]), min, max);
   const count = whole('count', 2, 1_000_000);
-  const optionalList = (name: 'drain' | 'unpaced' | 'sendgrid' | 'sweep' | 'rate', min: number, max: number) => {
+  const optionalList = (
+    name: 'cart-with-tickets' | 'drain' | 'unpaced' | 'sendgrid' | 'sweep' | 'rate',
+    min: number,
+    max: number,
+  ) => {
     const raw = values[name] ?? DEFAULTS[name];
     return raw === 'none' || raw === '' ? [] : list(name, raw, min, max);
   };
@@ -186,6 +199,7 @@ export function parseOptions(argv: string[]): BenchOptions | 'help' {
     maxSeconds: whole('max-seconds', 1, 3_600),
     concurrency: whole('concurrency', 1, 2_000),
     latencies: list('latency', values.latency ?? DEFAULTS.latency, 0, 60_000),
+    cartWithTickets: optionalList('cart-with-tickets', 0, 60_000),
     prefetch: values.prefetch === undefined ? undefined : wholeNumber('prefetch', values.prefetch, 1, 1_000),
     drain: optionalList('drain', 0, 60_000),
     unpaced: optionalList('unpaced', 0, 60_000),

@@ -17,14 +17,18 @@ export type LoadResult = {
   /** Open loop only: flows that could not start because too many were already in flight. */
   flowsNotStarted: number;
   flowsCompleted: number;
-  /** Every notification the API accepted (add-ticket and checkout answers). */
+  /** Every notification the API accepted (the answers that carry a tracking id). */
   trackingIds: string[];
 };
 
 /**
- * One checkout flow through the REST API: create a cart, add a ticket (a notification), check out
- * (a second one). What the API accepted before a failure still counts: it must still be sent.
+ * How a checkout flow goes through the API. `three-requests`: create a cart, add a ticket (a
+ * notification), check out (a second one). `cart-with-tickets`: create the cart with its ticket (the
+ * first notification), check out. What the API accepted before a failure still counts: it must
+ * still be sent.
  */
+export type FlowKind = 'three-requests' | 'cart-with-tickets';
+
 class FlowDriver {
   readonly result: LoadResult = {
     startedAt: 0,
@@ -40,19 +44,30 @@ class FlowDriver {
   };
   private readonly client: JsonClient;
 
-  constructor(baseUrl: string, sockets: number) {
+  constructor(
+    baseUrl: string,
+    sockets: number,
+    private readonly kind: FlowKind = 'three-requests',
+  ) {
     this.client = new JsonClient(baseUrl, { sockets });
   }
 
   async flow(index: number): Promise<boolean> {
-    const cart = await this.post('/carts', {
-      customer: { email: `bench-${index}@example.com`, name: `Bench Customer ${index}` },
-    });
-    const cartId = cart?.cartId;
-    if (typeof cartId !== 'string') return false;
-    const ticket = SEEDED_TICKET_TYPE_IDS[index % SEEDED_TICKET_TYPE_IDS.length];
-    const added = await this.post(`/carts/${cartId}/tickets`, { ticketTypeId: ticket, quantity: 1 + (index % 3) });
-    if (!this.accept(added)) return false;
+    const customer = { email: `bench-${index}@example.com`, name: `Bench Customer ${index}` };
+    const ticket = {
+      ticketTypeId: SEEDED_TICKET_TYPE_IDS[index % SEEDED_TICKET_TYPE_IDS.length],
+      quantity: 1 + (index % 3),
+    };
+    let cartId: unknown;
+    if (this.kind === 'cart-with-tickets') {
+      const created = await this.post('/carts', { customer, tickets: [ticket] });
+      if (!this.accept(created)) return false;
+      cartId = created?.cartId;
+    } else {
+      cartId = (await this.post('/carts', { customer }))?.cartId;
+      if (typeof cartId !== 'string') return false;
+      if (!this.accept(await this.post(`/carts/${cartId}/tickets`, ticket))) return false;
+    }
     const checkedOut = await this.post(`/carts/${cartId}/checkout`, undefined);
     return this.accept(checkedOut);
   }
@@ -90,9 +105,9 @@ class FlowDriver {
 /** Closed loop: `concurrency` flows in flight, each starting the next flow as it ends, `flows` in all. */
 export async function runClosedLoop(
   baseUrl: string,
-  { flows, concurrency, deadline }: { flows: number; concurrency: number; deadline: number },
+  { flows, concurrency, deadline, flow }: { flows: number; concurrency: number; deadline: number; flow?: FlowKind },
 ): Promise<LoadResult> {
-  const driver = new FlowDriver(baseUrl, concurrency);
+  const driver = new FlowDriver(baseUrl, concurrency, flow);
   let next = 0;
   const worker = async () => {
     while (next < flows && Date.now() < deadline) {

@@ -60,6 +60,21 @@ function chooseScenarios(options: BenchOptions, handlerDefault: number): Scenari
     concurrency,
     maxSeconds: options.maxSeconds,
   }));
+  // The same closed loop with one request fewer per checkout: what the API's request count costs.
+  for (const latency of options.cartWithTickets) {
+    specs.push({
+      name: `closed-${latency}ms-cart-with-tickets`,
+      mode: 'closed',
+      flow: 'cart-with-tickets',
+      providerLatencyMs: latency,
+      prefetch,
+      profile,
+      warmUpNotifications,
+      notifications: options.count,
+      concurrency,
+      maxSeconds: options.maxSeconds,
+    });
+  }
   for (const rate of options.rates) {
     specs.push({
       name: `open-${rate}cps-${options.rateLatencyMs}ms`,

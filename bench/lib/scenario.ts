@@ -12,7 +12,7 @@ import type { SampleMessage } from './baseline.js';
 import { brokerPids, type CpuSnapshot, type CpuUse, cpuBetween, processCpu, snapshotCpu } from './cpu-accounting.js';
 import { type ProfileSummary, summarizeProfilesIn } from './cpu-profile.js';
 import { AMQP_URL } from './infrastructure.js';
-import { type LoadResult, runClosedLoop, runOpenLoop } from './load.js';
+import { type FlowKind, type LoadResult, runClosedLoop, runOpenLoop } from './load.js';
 import { type MemoryUse, sampleMemory, sampleMemoryEvery } from './memory.js';
 import {
   markRunRows,
@@ -39,6 +39,8 @@ export type ScenarioSpec = {
    * attempts, published outbox rows and idempotency keys. 0 or absent: empty tables.
    */
   historyRows?: number;
+  /** How a checkout flow goes through the API (load.ts); three requests unless set. */
+  flow?: FlowKind;
   /** Notifications through the fresh services, all settled, before the measurement starts (`warmUp`). */
   warmUpNotifications?: number;
   /** The handler's EMAIL_PROVIDERS; Mailjet alone (the default) when unset. */
@@ -201,6 +203,7 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
 async function warmUp(system: System, spec: ScenarioSpec, notifications: number, context: ScenarioContext) {
   const before = await markRunRows(system.db);
   const load = await runClosedLoop(system.ticketingUrl, {
+    flow: spec.flow,
     flows: Math.ceil(notifications / 2),
     concurrency: spec.mode === 'open' ? 64 : spec.concurrency,
     deadline: Math.min(context.deadline, Date.now() + 60_000),
@@ -237,6 +240,7 @@ function drive(spec: ScenarioSpec, url: string, deadline: number): Promise<LoadR
   if (spec.mode !== 'open') {
     const bound = Math.min(deadline, Date.now() + spec.maxSeconds * 1_000);
     return runClosedLoop(url, {
+      flow: spec.flow,
       flows: Math.ceil(spec.notifications / 2),
       concurrency: spec.concurrency,
       deadline: bound,

@@ -17,6 +17,7 @@ describe('bench scenario plan', () => {
       'closed-0ms': 137,
       'closed-100ms': 137,
       'closed-300ms': 137,
+      'closed-0ms-cart-with-tickets': 137,
       'open-500cps-0ms': 137,
       'open-25cps-0ms': 137,
       'drain-0ms-prefetch-137': 137,
@@ -34,6 +35,7 @@ describe('bench scenario plan', () => {
       );
     expect(counts('--latency', '0', '--rate', 'none', '--sweep', '10')).toEqual({
       'closed-0ms': 20_000,
+      'closed-0ms-cart-with-tickets': 20_000,
       'drain-0ms-prefetch-137': 20_000,
       'drain-0ms-prefetch-137-unpaced': 20_000,
       'drain-0ms-prefetch-137-sendgrid': 20_000,
@@ -47,6 +49,39 @@ describe('bench scenario plan', () => {
       'drain-0ms-prefetch-137-sendgrid': 500,
       'sweep-100ms-prefetch-10': 40,
     });
+  });
+
+  it('When nothing is said of flows, then one closed loop creates its carts with their tickets and the others take three requests; --cart-with-tickets none drops it', () => {
+    const flows = (...argv: string[]) =>
+      Object.fromEntries(
+        planScenarios(
+          options(
+            '--rate',
+            'none',
+            '--drain',
+            'none',
+            '--unpaced',
+            'none',
+            '--sendgrid',
+            'none',
+            '--sweep',
+            'none',
+            ...argv,
+          ),
+          137,
+        ).map((spec) => [spec.name, spec.flow]),
+      );
+    expect(flows()).toEqual({
+      'closed-0ms': undefined,
+      'closed-100ms': undefined,
+      'closed-300ms': undefined,
+      'closed-0ms-cart-with-tickets': 'cart-with-tickets',
+    });
+    expect(Object.keys(flows('--cart-with-tickets', 'none'))).toEqual(['closed-0ms', 'closed-100ms', 'closed-300ms']);
+    expect(Object.keys(flows('--latency', '0', '--cart-with-tickets', '100'))).toEqual([
+      'closed-0ms',
+      'closed-100ms-cart-with-tickets',
+    ]);
   });
 
   it('When --prefetch is given, then it wins over the handler’s default', () => {
@@ -75,12 +110,15 @@ describe('bench scenario plan', () => {
       'closed-0ms': 2_000,
       'closed-100ms': 2_000,
       'closed-300ms': 2_000,
+      'closed-0ms-cart-with-tickets': 2_000,
       'open-500cps-0ms': 2_000,
       'open-25cps-0ms': 2_000,
       'drain-0ms-prefetch-137': undefined,
       'drain-0ms-prefetch-137-unpaced': undefined,
     });
-    expect(Object.values(warmUps('--warm-up', '0', '--drain', 'none', '--unpaced', 'none'))).toEqual([0, 0, 0, 0, 0]);
+    expect(Object.values(warmUps('--warm-up', '0', '--drain', 'none', '--unpaced', 'none'))).toEqual([
+      0, 0, 0, 0, 0, 0,
+    ]);
     expect(() => options('--warm-up', 'lots')).toThrow(/--warm-up must be a whole number/);
   });
 

@@ -126,6 +126,15 @@ describe('bench targets', () => {
     expect(byTarget(missed, '1,500/s').met).toBe(false);
   });
 
+  it('When only the cart-with-tickets flow ran at 0 ms, then the rate and CPU targets, set for three requests per checkout, are not run', () => {
+    const twoRequests = closed(0, { name: 'closed-0ms-cart-with-tickets', flow: 'cart-with-tickets' });
+    const targets = checkTargets([result(twoRequests, { perSec: 2_000, cpuMs: { ticketing: 0.5 } })], HANDLER);
+    expect(byTarget(targets, '1,500/s')).toMatchObject({ measured: 'not run', met: null });
+    expect(byTarget(targets, 'CPU per notification')).toMatchObject({ measured: 'not run', met: null });
+    const both = checkTargets([result(twoRequests, { perSec: 2_000 }), result(closed(0), { perSec: 900 })], HANDLER);
+    expect(byTarget(both, '1,500/s')).toMatchObject({ measured: '900/s at PREFETCH 50', met: false });
+  });
+
   it('When the 100 ms scenario ran at the handler’s default PREFETCH, then 1,200/s counts', () => {
     const targets = checkTargets([result(closed(100), { perSec: 1_250 })], HANDLER);
     expect(byTarget(targets, '1,200/s')).toMatchObject({ met: true });
