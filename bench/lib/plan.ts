@@ -49,7 +49,7 @@ function chooseScenarios(options: BenchOptions, handlerDefault: number): Scenari
   const { profile, concurrency } = options;
   // Not for drains: they stop the handler and measure it started afresh.
   const warmUpNotifications = options.warmUp;
-  const specs: ScenarioSpec[] = options.latencies.map((latency) => ({
+  const closed = (latency: number): ScenarioSpec => ({
     name: `closed-${latency}ms`,
     mode: 'closed',
     providerLatencyMs: latency,
@@ -59,21 +59,11 @@ function chooseScenarios(options: BenchOptions, handlerDefault: number): Scenari
     notifications: options.count,
     concurrency,
     maxSeconds: options.maxSeconds,
-  }));
+  });
+  const specs: ScenarioSpec[] = options.latencies.map(closed);
   // The same closed loop with one request fewer per checkout: what the API's request count costs.
   for (const latency of options.cartWithTickets) {
-    specs.push({
-      name: `closed-${latency}ms-cart-with-tickets`,
-      mode: 'closed',
-      flow: 'cart-with-tickets',
-      providerLatencyMs: latency,
-      prefetch,
-      profile,
-      warmUpNotifications,
-      notifications: options.count,
-      concurrency,
-      maxSeconds: options.maxSeconds,
-    });
+    specs.push({ ...closed(latency), name: `closed-${latency}ms-cart-with-tickets`, flow: 'cart-with-tickets' });
   }
   for (const rate of options.rates) {
     specs.push({
