@@ -1,5 +1,6 @@
 import type { PostgresBaseline, RabbitBaseline } from './baseline.js';
 import type { BenchOptions } from './cli.js';
+import { hostSpeed, type ScaledFigure, scaleToTargetsHost, TARGETS_HOST } from './host-speed.js';
 import type { MachineInfo } from './machine.js';
 import { POSTGRES_BACKENDS } from './memory.js';
 import type { ScenarioResult } from './scenario.js';
@@ -111,7 +112,7 @@ function defaultSettingsRateTarget(
  * sweep's or a cluster's drain. The handler's rate is the unpaced drain's; a paced drain runs into the
  * Mailjet account's budget (MAILJET_MAX_CALLS_PER_SECOND), not the handler's limits, and is shown beside it.
  */
-function drainTarget(scenarios: ScenarioResult[], latency: number, goal: number): TargetCheck {
+function targetDrains(scenarios: ScenarioResult[], latency: number) {
   const drains = scenarios.filter(
     (s) =>
       s.spec.mode === 'drain' &&
@@ -122,8 +123,14 @@ function drainTarget(scenarios: ScenarioResult[], latency: number, goal: number)
       (s.spec.handlers ?? 1) === 1 &&
       !s.spec.historyRows,
   );
-  const paced = drains.find((s) => s.spec.mailjetCallsPerSecond === undefined);
-  const unpaced = drains.find((s) => s.spec.mailjetCallsPerSecond !== undefined);
+  return {
+    paced: drains.find((s) => s.spec.mailjetCallsPerSecond === undefined),
+    unpaced: drains.find((s) => s.spec.mailjetCallsPerSecond !== undefined),
+  };
+}
+
+function drainTarget(scenarios: ScenarioResult[], latency: number, goal: number): TargetCheck {
+  const { paced, unpaced } = targetDrains(scenarios, latency);
   const target = `the handler draining alone ≥ ${n(goal)}/s with a ${latency} ms provider`;
   if (!unpaced)
     return {
@@ -182,6 +189,37 @@ function lossTarget(scenarios: ScenarioResult[]): TargetCheck {
         : scenarios.map((s) => `${s.spec.name}: ${s.verification.ok && s.complete ? 'ok' : 'PROBLEM'}`).join(', '),
     met: scenarios.length > 0 ? scenarios.every((s) => s.verification.ok && s.complete) : null,
   };
+}
+
+/** The run's host against the one the targets were set on, and the targets' figures scaled to it. */
+function hostSpeedLines(run: RunResult): string[] {
+  const speed = hostSpeed(run.baseline);
+  if (speed === undefined) return [];
+  const closed0 = closedAt(run.scenarios, 0);
+  const closed100 = closedAt(run.scenarios, 100);
+  const { unpaced } = targetDrains(run.scenarios, 0);
+  const figures: ScaledFigure[] = [
+    ...(closed0 ? [{ label: 'closed-0ms', value: closed0.endToEnd.notificationsPerSec, unit: '/s' as const }] : []),
+    ...(closed100
+      ? [{ label: 'closed-100ms', value: closed100.endToEnd.notificationsPerSec, unit: '/s' as const }]
+      : []),
+    ...(unpaced
+      ? [{ label: 'the unpaced drain', value: unpaced.endToEnd.notificationsPerSec, unit: '/s' as const }]
+      : []),
+    ...(closed0 ? [{ label: 'CPU per notification', value: oursPerNotificationMs(closed0), unit: 'ms' as const }] : []),
+  ];
+  const scaled = figures
+    .map((figure) => scaleToTargetsHost(figure, speed))
+    .map(({ label, value, unit }) =>
+      unit === 'ms' ? `${label} ${value.toFixed(2)} ms` : `${label} ${n(Math.round(value))}/s`,
+    );
+  return [
+    '',
+    `This run's host is ${speed.toFixed(2)} times as fast as the one the targets were set on (${TARGETS_HOST.setOn}: ` +
+      `${n(TARGETS_HOST.publishesPerSec)} publishes/s, ${n(TARGETS_HOST.postgresPairsPerSec)} pairs/s; the geometric mean of ` +
+      'the two baselines’ ratios). The targets are absolute and judged as measured above; scaled to that host, a rough guide ' +
+      `for comparing runs: ${scaled.length > 0 ? scaled.join(', ') : 'no scenario to scale'}.`,
+  ];
 }
 
 /** Names of the CPU table that are not one of our processes. */
@@ -307,6 +345,7 @@ export function renderMarkdown(run: RunResult): string {
     lines.push(
       `| ${t.target} | ${t.measured} | ${t.met === null ? (t.reason ?? 'not run') : t.met ? 'yes' : '**no**'} |`,
     );
+  lines.push(...hostSpeedLines(run));
   const problems = run.scenarios.flatMap((s) =>
     [...s.verification.problems, ...(s.complete ? [] : [s.completion]), ...s.ingest.errorSamples].map(
       (problem) => `- ${s.spec.name}: ${problem}`,

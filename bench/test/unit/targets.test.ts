@@ -80,7 +80,11 @@ function result(
 }
 
 /** A run of these scenarios as the report renders it; the machine only as far as a test needs. */
-function renderRun(scenarios: ScenarioResult[], machine: Partial<RunResult['machine']> = {}): string {
+function renderRun(
+  scenarios: ScenarioResult[],
+  machine: Partial<RunResult['machine']> = {},
+  baseline: RunResult['baseline'] = { postgres: [] },
+): string {
   return renderMarkdown({
     runId: 'test',
     startedAt: '',
@@ -89,7 +93,7 @@ function renderRun(scenarios: ScenarioResult[], machine: Partial<RunResult['mach
     source: { commit: 'abc', uncommittedServiceChanges: false },
     machine: machine as RunResult['machine'],
     options: {} as RunResult['options'],
-    baseline: { postgres: [] },
+    baseline,
     scenarios,
     targets: checkTargets(scenarios, HANDLER),
   });
@@ -205,6 +209,28 @@ describe('bench targets', () => {
   it('When one scenario lost a notification, then the loss target fails, and it stays the last row', () => {
     const targets = checkTargets([result(closed(0)), result(drain(0), { ok: false })], HANDLER);
     expect(targets.at(-1)).toMatchObject({ met: false, target: 'no notification lost or duplicated in any run' });
+  });
+
+  it('When the run has both baselines, then the report says how fast the host is and scales the targets’ figures to the targets’ host', () => {
+    const fast = {
+      rabbitmq: {
+        queueType: 'quorum' as const,
+        messages: 1_000,
+        messageBytes: 480,
+        confirmBatch: 200,
+        prefetch: 500,
+        publishConfirmPerSec: 2 * 19_629,
+        consumeAckPerSec: 50_000,
+      },
+      postgres: [{ pairs: 1_000, pool: 20, pairsPerSec: 2 * 4_012 }],
+    };
+    const scenarios = [result(closed(0), { perSec: 1_600, cpuMs: { ticketing: 0.5, handler: 0.1 } })];
+
+    const markdown = renderRun(scenarios, {}, fast);
+
+    expect(markdown).toContain('2.00 times as fast as the one the targets were set on (2026-11-30');
+    expect(markdown).toContain('closed-0ms 800/s, CPU per notification 1.20 ms.');
+    expect(renderRun(scenarios)).not.toContain('times as fast');
   });
 
   it('When a target does not count, then the table says why instead of "not run"', () => {
