@@ -6,7 +6,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { createDatabase, dropDatabase } from '@notify/test-support/system/index.js';
 import { type RabbitCluster, startRabbitCluster } from '@notify/test-support/system/rabbitmq-cluster.js';
-import { measurePostgres, measureRabbitMq, type SampleMessage } from './lib/baseline.js';
+import { HANDLER_POOL, measurePostgres, measureRabbitMq, type SampleMessage } from './lib/baseline.js';
 import { buildIfNeeded, sourceVersion } from './lib/build.js';
 import { type BenchOptions, parseCommandLine, parseOptions, USAGE, UsageError } from './lib/cli.js';
 import { handlerDefaultPrefetch } from './lib/handler-defaults.js';
@@ -20,15 +20,7 @@ import {
 } from './lib/infrastructure.js';
 import { describeMachine } from './lib/machine.js';
 import { effectivePrefetch, planScenarios } from './lib/plan.js';
-import {
-  type Baseline,
-  CLUSTER_NOTE,
-  checkTargets,
-  HANDLER_POOL,
-  type RunResult,
-  renderMarkdown,
-  vsBaseline,
-} from './lib/report.js';
+import { type Baseline, CLUSTER_NOTE, checkTargets, type RunResult, renderMarkdown, vsBaseline } from './lib/report.js';
 import { runScenario, type ScenarioSpec } from './lib/scenario.js';
 
 const log = (line: string) => console.log(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}`);

@@ -21,6 +21,14 @@ export type RabbitBaseline = {
 
 export type PostgresBaseline = { pairs: number; pool: number; pairsPerSec: number };
 
+/** The handler's pool size: the baseline at that size is the one the pipeline is compared with. */
+export const HANDLER_POOL = 20;
+
+/** The PostgreSQL baseline's pairs a second at the handler's pool size, if it ran at that size. */
+export function pairsAtHandlerPool(postgres: readonly PostgresBaseline[]): number | undefined {
+  return postgres.find((entry) => entry.pool === HANDLER_POOL)?.pairsPerSec;
+}
+
 /**
  * amqplib alone on a quorum queue of our own: publish `count` persistent messages on a confirm
  * channel the way the relay does (a batch of `confirmBatch` handed over, then all its confirms

@@ -1,3 +1,4 @@
+import { pairsAtHandlerPool } from './baseline.js';
 import type { Baseline } from './report.js';
 
 /**
@@ -8,9 +9,6 @@ import type { Baseline } from './report.js';
  */
 export const TARGETS_HOST = { setOn: '2026-11-30', publishesPerSec: 19_629, postgresPairsPerSec: 4_012 };
 
-/** The PostgreSQL baseline at the handler's pool size is the one compared with. */
-const POSTGRES_POOL = 20;
-
 /**
  * How fast this run's host is against the one the targets were set on: the geometric mean of the
  * two baselines' ratios (RabbitMQ publishes with confirms, PostgreSQL insert-then-update pairs),
@@ -18,7 +16,7 @@ const POSTGRES_POOL = 20;
  */
 export function hostSpeed(baseline: Baseline): number | undefined {
   const publishes = baseline.rabbitmq?.publishConfirmPerSec;
-  const pairs = baseline.postgres.find((entry) => entry.pool === POSTGRES_POOL)?.pairsPerSec;
+  const pairs = pairsAtHandlerPool(baseline.postgres);
   if (!publishes || !pairs) return undefined;
   return Math.sqrt((publishes / TARGETS_HOST.publishesPerSec) * (pairs / TARGETS_HOST.postgresPairsPerSec));
 }

@@ -1,4 +1,4 @@
-import type { PostgresBaseline, RabbitBaseline } from './baseline.js';
+import { type PostgresBaseline, pairsAtHandlerPool, type RabbitBaseline } from './baseline.js';
 import type { BenchOptions } from './cli.js';
 import { hostSpeed, type ScaledFigure, scaleToTargetsHost, TARGETS_HOST } from './host-speed.js';
 import type { MachineInfo } from './machine.js';
@@ -39,12 +39,9 @@ export const CLUSTER_NOTE =
   'Mailjet call budget of its own (MAILJET_MAX_CALLS_PER_SECOND, 50 calls/s by default), which is what bounds ' +
   'one handler at the default settings; N handlers make N times those calls to the same Mailjet account.';
 
-/** The handler's pool size: the baseline at that size is the one the pipeline is compared with. */
-export const HANDLER_POOL = 20;
-
 export function vsBaseline(scenario: ScenarioResult, baseline: Baseline) {
   const rate = scenario.endToEnd.notificationsPerSec;
-  const pairs = baseline.postgres.find((entry) => entry.pool === HANDLER_POOL)?.pairsPerSec ?? 0;
+  const pairs = pairsAtHandlerPool(baseline.postgres) ?? 0;
   return {
     rabbitPublish: fraction(rate, baseline.rabbitmq?.publishConfirmPerSec ?? 0),
     rabbitConsume: fraction(rate, baseline.rabbitmq?.consumeAckPerSec ?? 0),
@@ -198,16 +195,13 @@ function hostSpeedLines(run: RunResult): string[] {
   const closed0 = closedAt(run.scenarios, 0);
   const closed100 = closedAt(run.scenarios, 100);
   const { unpaced } = targetDrains(run.scenarios, 0);
-  const figures: ScaledFigure[] = [
-    ...(closed0 ? [{ label: 'closed-0ms', value: closed0.endToEnd.notificationsPerSec, unit: '/s' as const }] : []),
-    ...(closed100
-      ? [{ label: 'closed-100ms', value: closed100.endToEnd.notificationsPerSec, unit: '/s' as const }]
-      : []),
-    ...(unpaced
-      ? [{ label: 'the unpaced drain', value: unpaced.endToEnd.notificationsPerSec, unit: '/s' as const }]
-      : []),
-    ...(closed0 ? [{ label: 'CPU per notification', value: oursPerNotificationMs(closed0), unit: 'ms' as const }] : []),
+  const measured: Array<[label: string, value: number | undefined, unit: ScaledFigure['unit']]> = [
+    ['closed-0ms', closed0?.endToEnd.notificationsPerSec, '/s'],
+    ['closed-100ms', closed100?.endToEnd.notificationsPerSec, '/s'],
+    ['the unpaced drain', unpaced?.endToEnd.notificationsPerSec, '/s'],
+    ['CPU per notification', closed0 && oursPerNotificationMs(closed0), 'ms'],
   ];
+  const figures = measured.flatMap(([label, value, unit]) => (value === undefined ? [] : [{ label, value, unit }]));
   const scaled = figures
     .map((figure) => scaleToTargetsHost(figure, speed))
     .map(({ label, value, unit }) =>
