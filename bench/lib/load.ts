@@ -58,16 +58,12 @@ class FlowDriver {
       ticketTypeId: SEEDED_TICKET_TYPE_IDS[index % SEEDED_TICKET_TYPE_IDS.length],
       quantity: 1 + (index % 3),
     };
-    let cartId: unknown;
-    if (this.kind === 'cart-with-tickets') {
-      const created = await this.post('/carts', { customer, tickets: [ticket] });
-      if (!this.accept(created)) return false;
-      cartId = created?.cartId;
-    } else {
-      cartId = (await this.post('/carts', { customer }))?.cartId;
-      if (typeof cartId !== 'string') return false;
-      if (!this.accept(await this.post(`/carts/${cartId}/tickets`, ticket))) return false;
-    }
+    const withTickets = this.kind === 'cart-with-tickets';
+    const created = await this.post('/carts', withTickets ? { customer, tickets: [ticket] } : { customer });
+    const cartId = created?.cartId;
+    if (typeof cartId !== 'string') return false;
+    const added = withTickets ? created : await this.post(`/carts/${cartId}/tickets`, ticket);
+    if (!this.accept(added)) return false;
     const checkedOut = await this.post(`/carts/${cartId}/checkout`, undefined);
     return this.accept(checkedOut);
   }
