@@ -88,6 +88,8 @@ export type StageTimings = {
   claimedToSent: LatencySummary;
   /** sent_at → updated_at (the settle statement). */
   sentToSettled: LatencySummary;
+  /** How many notifications each transaction downstream of the API carried, on average. */
+  batches: BatchSizes;
   /** Epoch ms of the first and last event of each kind. */
   spans: {
     firstAccepted: number;
@@ -130,6 +132,11 @@ export async function readStageTimings(db: pg.Pool, run: RunRows = ALL_ROWS): Pr
     relayedToClaimed: of((row) => row.c - row.r),
     claimedToSent: of((row) => row.s - row.c),
     sentToSettled: of((row) => row.u - row.s),
+    batches: {
+      relay: meanPerDistinct(rows.map((row) => row.r)),
+      claim: meanPerDistinct(rows.map((row) => row.c)),
+      settlement: meanPerDistinct(rows.map((row) => row.u)),
+    },
     spans: {
       firstAccepted: span((row) => row.a, 'min'),
       lastAccepted: span((row) => row.a, 'max'),
@@ -139,6 +146,20 @@ export async function readStageTimings(db: pg.Pool, run: RunRows = ALL_ROWS): Pr
       lastSent: span((row) => row.s, 'max'),
     },
   };
+}
+
+/**
+ * Notifications per relay batch, per handler claim and per settlement. Each of those is one
+ * transaction, and every row it writes gets the same now(), so the distinct published_at,
+ * created_at and updated_at values count them. What each costs the relay, RabbitMQ, the handler
+ * and PostgreSQL per batch rather than per row is spread over that many notifications.
+ */
+export type BatchSizes = { relay: number; claim: number; settlement: number };
+
+/** Values per distinct value, to one decimal: how many rows shared each transaction's timestamp. */
+export function meanPerDistinct(values: readonly number[]): number {
+  const distinct = new Set(values).size;
+  return distinct === 0 ? 0 : Math.round((values.length / distinct) * 10) / 10;
 }
 
 export type StageRates = { ingestNotificationsPerSec: number; relayPerSec: number; handlerPerSec: number };

@@ -315,6 +315,7 @@ export function renderMarkdown(run: RunResult): string {
         `${n(s.endToEnd.drainAfterIngestMs)} |`,
     );
   }
+  lines.push(...renderBatches(run.scenarios));
   lines.push(...renderCpu(run.scenarios, run.machine.nproc));
   lines.push(...renderMemory(run.scenarios));
   lines.push(...renderDeadRows(run.scenarios, run.machine.autovacuum));
@@ -530,5 +531,21 @@ function renderCluster(scenarios: ScenarioResult[]): string[] {
         `${fixed(s.cpu.perNotificationMs.rabbitmq)} | ${fixed(oursPerNotificationMs(s))} |`
       );
     }),
+  ];
+}
+
+/** Runs recorded before the bench counted batches have none: their table is left out. */
+function renderBatches(scenarios: readonly ScenarioResult[]): string[] {
+  const counted = scenarios.flatMap(({ spec, stages: { batches } }) => (batches ? [{ name: spec.name, batches }] : []));
+  if (counted.length === 0) return [];
+  return [
+    '',
+    'Notifications per transaction downstream of the API, on average: per relay batch (claimed, published, confirmed,',
+    'committed), per handler claim and per settlement. What each transaction costs the relay, RabbitMQ, the handler and',
+    'PostgreSQL whatever its size is shared by that many.',
+    '',
+    '| scenario | per relay batch | per handler claim | per settlement |',
+    '| --- | ---: | ---: | ---: |',
+    ...counted.map(({ name, batches }) => `| ${name} | ${batches.relay} | ${batches.claim} | ${batches.settlement} |`),
   ];
 }

@@ -84,7 +84,8 @@ export type ScenarioResult = {
     drainAfterIngestMs: number;
     acceptedToSentMs: LatencySummary;
   };
-  stages: Omit<StageTimings, 'spans' | 'acceptedToSent'>;
+  /** `batches` is missing from runs recorded before the bench counted them (2026-12-03). */
+  stages: Omit<StageTimings, 'spans' | 'acceptedToSent' | 'batches'> & Partial<Pick<StageTimings, 'batches'>>;
   stageRates: StageRates;
   /** CPU each component used from the first request to the last settle, and per notification. */
   cpu: CpuUse & { perNotificationMs: Record<string, number> };

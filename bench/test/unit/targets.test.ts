@@ -250,6 +250,13 @@ describe('bench targets', () => {
     expect(markdown).toMatch(/\| closed-0ms \| — \| — \| 12,345 \(2\) \| — \|/);
   });
 
+  it('When the scenarios counted their batches, then the report gives notifications per transaction; older runs have no such table', () => {
+    const counted = result(closed(0));
+    counted.stages = { ...counted.stages, batches: { relay: 47.6, claim: 16.6, settlement: 28.9 } };
+    expect(renderRun([counted, result(closed(100))])).toMatch(/\| closed-0ms \| 47\.6 \| 16\.6 \| 28\.9 \|/);
+    expect(renderRun([result(closed(0))])).not.toContain('per relay batch');
+  });
+
   it('When the CPU was split into user and kernel time, then the report gives each component’s kernel share', () => {
     const split = result(closed(0));
     split.cpu = {
