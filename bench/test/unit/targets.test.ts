@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { TARGETS_HOST } from '../../lib/host-speed.js';
 import { checkTargets, type RunResult, renderMarkdown, type TargetCheck } from '../../lib/report.js';
 import type { ScenarioResult, ScenarioSpec } from '../../lib/scenario.js';
 import { summarize } from '../../lib/stats.js';
@@ -219,10 +220,10 @@ describe('bench targets', () => {
         messageBytes: 480,
         confirmBatch: 200,
         prefetch: 500,
-        publishConfirmPerSec: 2 * 19_629,
+        publishConfirmPerSec: 2 * TARGETS_HOST.publishesPerSec,
         consumeAckPerSec: 50_000,
       },
-      postgres: [{ pairs: 1_000, pool: 20, pairsPerSec: 2 * 4_012 }],
+      postgres: [{ pairs: 1_000, pool: 20, pairsPerSec: 2 * TARGETS_HOST.postgresPairsPerSec }],
     };
     const scenarios = [result(closed(0), { perSec: 1_600, cpuMs: { ticketing: 0.5, handler: 0.1 } })];
 
