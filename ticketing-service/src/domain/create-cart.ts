@@ -63,12 +63,12 @@ async function createCartWithTickets(
   // The statement writes nothing only when a price or currency it was given changed since it was
   // read: the next attempt reads the catalog again.
   return retryWhileCartChanges(cartId, source, async (ticketTypes) => {
-    const items = firstLines(wanted, ticketTypes ?? new Map());
+    const { items, currency } = firstLines(wanted, ticketTypes ?? new Map());
     const header = {
       cartId,
       customerEmail: customer.email,
       customerName: customer.name,
-      currency: items[0]?.currency ?? '',
+      currency,
       status: 'open' as const,
     };
     const cart = toCart(header, items);
@@ -85,13 +85,20 @@ async function createCartWithTickets(
   });
 }
 
-/** The new cart's lines, in the order the database lists lines that were added at once. */
-function firstLines(wanted: readonly TicketRequest[], ticketTypes: TicketTypes): CartItemRow[] {
+/**
+ * The new cart's lines, in the order the database lists lines that were added at once, and the
+ * currency they share, which becomes the cart's.
+ */
+function firstLines(
+  wanted: readonly TicketRequest[],
+  ticketTypes: TicketTypes,
+): { items: CartItemRow[]; currency: string } {
   let items: CartItemRow[] = [];
+  let currency: string | undefined;
   for (const { ticketTypeId, quantity } of wanted) {
     const ticketType = ticketTypes.get(ticketTypeId);
     if (!ticketType) throw new AppError(404, 'ticket_type_not_found', `no ticket type ${ticketTypeId}`);
-    const currency = items[0]?.currency ?? ticketType.currency;
+    currency ??= ticketType.currency;
     if (ticketType.currency !== currency) {
       throw new AppError(
         409,
@@ -103,7 +110,10 @@ function firstLines(wanted: readonly TicketRequest[], ticketTypes: TicketTypes):
     if (!added) throw quantityLimitError();
     items = added;
   }
-  return items.sort((a, b) => (a.ticketTypeId < b.ticketTypeId ? -1 : a.ticketTypeId > b.ticketTypeId ? 1 : 0));
+  // createCart comes here only with tickets: no currency would be a bug, not a cart without one.
+  if (currency === undefined) throw new Error('a cart created with tickets needs at least one');
+  const sorted = items.sort((a, b) => (a.ticketTypeId < b.ticketTypeId ? -1 : a.ticketTypeId > b.ticketTypeId ? 1 : 0));
+  return { items: sorted, currency };
 }
 
 function byId(ticketTypes: readonly (TicketTypeRow | undefined)[]): TicketTypes {
