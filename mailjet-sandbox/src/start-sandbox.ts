@@ -52,6 +52,8 @@ export type Sandbox = {
   faults: SandboxFaults;
   /** The send calls per provider, as `GET /sandbox/stats?provider=` shows them. */
   stats: SandboxStats;
+  /** Client connections open now, keep-alive ones waiting for their next request included. */
+  openConnections: () => Promise<number>;
   stop: () => Promise<void>;
 };
 
@@ -99,7 +101,11 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     return stopping;
   };
   const url = `http://${urlHost(host)}:${port}`;
-  return { url, port, host, apiKey, apiSecret, sendgridApiKey, store, faults, stats, stop };
+  const openConnections = () =>
+    new Promise<number>((resolve, reject) =>
+      server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
+    );
+  return { url, port, host, apiKey, apiSecret, sendgridApiKey, store, faults, stats, openConnections, stop };
 }
 
 /**

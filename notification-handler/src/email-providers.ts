@@ -1,7 +1,7 @@
 import { type Logger, redactUrl } from '@notify/shared/platform';
 import { batchingEmailProvider, oneEmailPerCall } from './batching/batching-email-provider.js';
 import type { HandlerConfig, ProviderName } from './config.js';
-import type { EmailProvider } from './domain/email-provider.js';
+import type { EmailProvider, EmailProviderAdapter } from './domain/email-provider.js';
 import { type ProviderRouter, routeProviders } from './failover/provider-router.js';
 import { createMailjetEmailProvider } from './mailjet/mailjet-email-provider.js';
 import { guardProvider } from './provider-guard/guard-provider.js';
@@ -16,17 +16,23 @@ export type EmailProviderDeps = {
   adapters?: Partial<Record<ProviderName, EmailProvider>>;
 };
 
+export type EmailProviders = ProviderRouter & {
+  /** Closes the real adapters' connections to their providers: on stop, once no send is in flight. */
+  closeConnections: () => void;
+};
+
 /**
  * The providers EMAIL_PROVIDERS names, in its order, each as adapter → guard (its own breaker and
  * call-rate limit) → its call shape (Mailjet: up to 50 emails a call from concurrent
  * notifications; SendGrid: one request per email), behind one router that fails over between them.
  */
-export function createEmailProviders(config: HandlerConfig, deps: EmailProviderDeps): ProviderRouter {
+export function createEmailProviders(config: HandlerConfig, deps: EmailProviderDeps): EmailProviders {
   const { log } = deps;
   const failover = config.providers.length > 1;
+  const connectionClosers: Array<() => void> = [];
   const routed = config.providers.map((name) => {
     warnIfSandboxed(name, config, log);
-    const adapter = deps.adapters?.[name] ?? createAdapter(name, config, log);
+    const adapter = deps.adapters?.[name] ?? ownAdapter(name, config, log, connectionClosers);
     const guarded = guardProvider(adapter, {
       name,
       ...config.providerGuard,
@@ -44,13 +50,24 @@ export function createEmailProviders(config: HandlerConfig, deps: EmailProviderD
         : oneEmailPerCall(guarded);
     return { name, provider, onBreakerChange: guarded.onBreakerChange };
   });
-  return routeProviders(routed, log);
+  const closeConnections = () => {
+    for (const close of connectionClosers) close();
+  };
+  return { ...routeProviders(routed, log), closeConnections };
 }
 
-function createAdapter(name: ProviderName, config: HandlerConfig, log: Logger): EmailProvider {
-  return name === 'mailjet'
-    ? createMailjetEmailProvider(config.mailjet, log)
-    : createSendGridEmailProvider(config.sendgrid, log);
+function ownAdapter(
+  name: ProviderName,
+  config: HandlerConfig,
+  log: Logger,
+  connectionClosers: Array<() => void>,
+): EmailProvider {
+  const adapter: EmailProviderAdapter =
+    name === 'mailjet'
+      ? createMailjetEmailProvider(config.mailjet, log)
+      : createSendGridEmailProvider(config.sendgrid, log);
+  connectionClosers.push(adapter.closeConnections);
+  return adapter;
 }
 
 function warnIfSandboxed(name: ProviderName, config: HandlerConfig, log: Logger): void {

@@ -58,7 +58,8 @@ export type RunningHandler = {
 /**
  * Opens everything in dependency order and registers each closer as it opens. Closing replays
  * them newest first: database waits, consumer (drains in-flight sends), publisher, broker
- * connection, HTTP server (its in-flight requests still need the pool), pool.
+ * connection, HTTP server (its in-flight requests still need the pool), the providers'
+ * connections, table maintenance, pool.
  */
 export async function startNotificationHandler(
   config: HandlerConfig,
@@ -95,6 +96,8 @@ export async function startNotificationHandler(
       onCall: handlerMetrics.observeProviderCall,
       adapters: overrides.adapters,
     });
+    // Closed after the consumer drained: no send is in flight by then.
+    closers.add('provider connections', () => provider.closeConnections());
     const publisher = new ConfirmPublisher(log, {
       confirmTimeoutMs: config.PUBLISH_CONFIRM_TIMEOUT_MS,
       reopenDelayMs: 1_000,

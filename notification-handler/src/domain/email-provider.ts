@@ -49,6 +49,12 @@ export type EmailProvider = {
   send(emails: readonly Email[]): Promise<SendOutcome[]>;
 };
 
+/** A provider's adapter, which also holds connections to it that the handler closes when it stops. */
+export type EmailProviderAdapter = EmailProvider & {
+  /** Called once no send is left in flight; a send after it opens a connection again. */
+  closeConnections(): void;
+};
+
 export type BreakerState = 'closed' | 'open' | 'half_open';
 
 /** A provider behind a circuit breaker, which says when a call may go. */

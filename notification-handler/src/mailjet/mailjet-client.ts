@@ -1,3 +1,5 @@
+import http from 'node:http';
+import https from 'node:https';
 import mailjet from 'node-mailjet';
 
 // node-mailjet is CommonJS: Node gives its exports object as the default import, Client on it.
@@ -30,4 +32,18 @@ export function createMailjetClient({ apiKey, apiSecret, apiUrl, timeoutMs }: Ma
       proxy: { protocol: 'http', host: url.hostname, port: Number(url.port || 80) },
     },
   });
+}
+
+/**
+ * node-mailjet passes its HTTP client no agent of ours (of its options only the timeout, the proxy
+ * and the headers reach a request), so its connections are Node's global agents' keep-alive ones.
+ * Only the idle ones are closed: a request in flight, ours or another module's in this process,
+ * ends on its own, and a later request opens a connection again.
+ */
+export function closeIdleMailjetConnections(): void {
+  for (const agent of [http.globalAgent, https.globalAgent]) {
+    for (const sockets of Object.values(agent.freeSockets)) {
+      for (const socket of sockets ?? []) socket.destroy();
+    }
+  }
 }

@@ -1,10 +1,10 @@
 import type { Logger } from '@notify/shared/platform';
-import type { Email, EmailProvider, SendOutcome } from '../domain/email-provider.js';
-import { createMailjetClient, type MailjetSettings } from './mailjet-client.js';
+import type { Email, EmailProviderAdapter, SendOutcome } from '../domain/email-provider.js';
+import { closeIdleMailjetConnections, createMailjetClient, type MailjetSettings } from './mailjet-client.js';
 import { type MailjetClientError, outcomesFromBody, outcomesFromError } from './mailjet-outcomes.js';
 
 /** The email-provider port over Mailjet's Send API v3.1, through the official client. */
-export function createMailjetEmailProvider(settings: MailjetSettings, log: Logger): EmailProvider {
+export function createMailjetEmailProvider(settings: MailjetSettings, log: Logger): EmailProviderAdapter {
   const client = createMailjetClient(settings);
   let credentialsReported = false;
 
@@ -28,6 +28,7 @@ export function createMailjetEmailProvider(settings: MailjetSettings, log: Logge
         return outcomesFromError(clientError, emails.length);
       }
     },
+    closeConnections: closeIdleMailjetConnections,
   };
 }
 

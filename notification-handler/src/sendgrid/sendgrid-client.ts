@@ -12,6 +12,12 @@ export type SendGridSettings = {
 /** An idle connection is closed after this long: well inside the keep-alive timeouts servers use. */
 const IDLE_CONNECTION_MS = 5_000;
 
+export type SendGridConnection = {
+  client: Client;
+  /** Closes the client's connections, idle or not: for a handler that stops, once its sends are over. */
+  closeConnections: () => void;
+};
+
 /**
  * A Client of our own, not the module-wide singleton `@sendgrid/client` and `@sendgrid/mail`
  * export: two handlers in one process (tests) must not share a key, a URL or a timeout.
@@ -23,7 +29,7 @@ const IDLE_CONNECTION_MS = 5_000;
  * again for the next burst (a TLS handshake each, in production): this agent keeps every idle
  * connection until it has been idle for IDLE_CONNECTION_MS, so their number follows the load.
  */
-export function createSendGridClient({ apiKey, apiUrl, timeoutMs }: SendGridSettings): Client {
+export function createSendGridClient({ apiKey, apiUrl, timeoutMs }: SendGridSettings): SendGridConnection {
   const client = new Client();
   client.setApiKey(apiKey);
   client.setDefaultRequest('baseUrl', apiUrl);
@@ -33,11 +39,19 @@ export function createSendGridClient({ apiKey, apiUrl, timeoutMs }: SendGridSett
     timeout: IDLE_CONNECTION_MS,
     scheduling: 'lifo',
   } as const;
-  client.setDefaultRequest('httpsAgent', new https.Agent(agentOptions));
+  const httpsAgent = new https.Agent(agentOptions);
+  const httpAgent = new http.Agent(agentOptions);
+  client.setDefaultRequest('httpsAgent', httpsAgent);
   // axios, underneath, takes `timeout`, and `httpAgent` for a plain-HTTP URL (the sandbox); the
   // client's types name neither.
   const setUntypedDefault = client.setDefaultRequest.bind(client) as (key: string, value: unknown) => Client;
-  setUntypedDefault('httpAgent', new http.Agent(agentOptions));
+  setUntypedDefault('httpAgent', httpAgent);
   setUntypedDefault('timeout', timeoutMs);
-  return client;
+  return {
+    client,
+    closeConnections: () => {
+      httpsAgent.destroy();
+      httpAgent.destroy();
+    },
+  };
 }

@@ -1,5 +1,5 @@
 import type { Logger } from '@notify/shared/platform';
-import type { Email, EmailProvider, SendOutcome } from '../domain/email-provider.js';
+import type { Email, EmailProviderAdapter, SendOutcome } from '../domain/email-provider.js';
 import { createSendGridClient, type SendGridSettings } from './sendgrid-client.js';
 import { outcomeFromError, outcomeFromResponse, type SendGridResponse } from './sendgrid-outcomes.js';
 
@@ -9,8 +9,8 @@ import { outcomeFromError, outcomeFromResponse, type SendGridResponse } from './
  * email, so that each email gets its own outcome. The tracking id travels in `custom_args`, which
  * SendGrid's event webhook echoes on every event.
  */
-export function createSendGridEmailProvider(settings: SendGridSettings, log: Logger): EmailProvider {
-  const client = createSendGridClient(settings);
+export function createSendGridEmailProvider(settings: SendGridSettings, log: Logger): EmailProviderAdapter {
+  const { client, closeConnections } = createSendGridClient(settings);
   let credentialsReported = false;
 
   async function sendOne(email: Email): Promise<SendOutcome> {
@@ -32,7 +32,7 @@ export function createSendGridEmailProvider(settings: SendGridSettings, log: Log
     }
   }
 
-  return { send: (emails) => Promise.all(emails.map(sendOne)) };
+  return { send: (emails) => Promise.all(emails.map(sendOne)), closeConnections };
 }
 
 /**

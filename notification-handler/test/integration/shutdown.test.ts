@@ -54,3 +54,29 @@ describe('SIGTERM under load (state and outbound calls)', () => {
     }
   });
 });
+
+describe('stop (outbound connections)', () => {
+  it.each(['mailjet', 'sendgrid'])(
+    'When the handler stops after sending through %s, then it leaves no connection to the provider open',
+    async (provider) => {
+      const harness = await startHarness(`shutdown-${provider}`, { EMAIL_PROVIDERS: provider });
+      try {
+        const message = buildMessage();
+        harness.publish(message);
+        expect(await harness.settled(message.trackingId)).toMatchObject({ status: 'sent' });
+        const keptAlive = await harness.sandbox.openConnections();
+
+        await harness.stopHandler();
+
+        // Well inside the 5 s that the agents keep an idle connection before closing it themselves.
+        await waitFor(async () => ((await harness.sandbox.openConnections()) === 0 ? true : undefined), {
+          timeoutMs: 2_000,
+          what: `the handler's connections to ${provider} to close`,
+        });
+        expect(keptAlive).toBeGreaterThan(0);
+      } finally {
+        await harness.stop();
+      }
+    },
+  );
+});
