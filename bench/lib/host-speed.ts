@@ -5,7 +5,8 @@ import type { Baseline } from './report.js';
  * The baselines of the run in which the throughput targets were set (2026-11-30). The targets are
  * absolute, and this machine's host is not the same from hour to hour: the same code has run
  * closed-0ms at 554/s on one host and 1,684/s on another. Scaled by the baselines, runs of the same
- * code land within a tenth of each other.
+ * code landed within a tenth of each other over three hosts, and 1.7 times apart within one hour
+ * of a noisy one, whose disk and cores slowed at different times (bench/README.md, "Host speed").
  */
 export const TARGETS_HOST = { setOn: '2026-11-30', publishesPerSec: 19_629, postgresPairsPerSec: 4_012 };
 
