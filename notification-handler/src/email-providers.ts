@@ -32,7 +32,7 @@ export function createEmailProviders(config: HandlerConfig, deps: EmailProviderD
   const connectionClosers: Array<() => void> = [];
   const routed = config.providers.map((name) => {
     warnIfSandboxed(name, config, log);
-    const adapter = deps.adapters?.[name] ?? ownAdapter(name, config, log, connectionClosers);
+    const adapter = deps.adapters?.[name] ?? closedOnStop(createAdapter(name, config, log));
     const guarded = guardProvider(adapter, {
       name,
       ...config.providerGuard,
@@ -54,20 +54,18 @@ export function createEmailProviders(config: HandlerConfig, deps: EmailProviderD
     for (const close of connectionClosers) close();
   };
   return { ...routeProviders(routed, log), closeConnections };
+
+  /** The adapter, its connections now among those `closeConnections` closes. */
+  function closedOnStop(adapter: EmailProviderAdapter): EmailProvider {
+    connectionClosers.push(adapter.closeConnections);
+    return adapter;
+  }
 }
 
-function ownAdapter(
-  name: ProviderName,
-  config: HandlerConfig,
-  log: Logger,
-  connectionClosers: Array<() => void>,
-): EmailProvider {
-  const adapter: EmailProviderAdapter =
-    name === 'mailjet'
-      ? createMailjetEmailProvider(config.mailjet, log)
-      : createSendGridEmailProvider(config.sendgrid, log);
-  connectionClosers.push(adapter.closeConnections);
-  return adapter;
+function createAdapter(name: ProviderName, config: HandlerConfig, log: Logger): EmailProviderAdapter {
+  return name === 'mailjet'
+    ? createMailjetEmailProvider(config.mailjet, log)
+    : createSendGridEmailProvider(config.sendgrid, log);
 }
 
 function warnIfSandboxed(name: ProviderName, config: HandlerConfig, log: Logger): void {
