@@ -43,7 +43,8 @@ export function createPool(settings: DatabaseSettings, log: Logger): pg.Pool {
  * Runs `work` on a client of its own. A checked-out client is ours to watch: the pool only listens
  * for errors on idle ones, and an 'error' event with no listener (the server went away between two
  * queries) would crash the process. A client that failed that way is destroyed rather than
- * returned to the pool, as is one that `work` reports broken through `markBroken`.
+ * returned to the pool, as is one whose statement outlived its read timeout (see
+ * `isReadTimeout`), and one that `work` reports broken through `markBroken`.
  */
 export async function withClient<T>(
   pool: pg.Pool,
@@ -57,6 +58,9 @@ export async function withClient<T>(
   client.on('error', markBroken);
   try {
     return await work(client, markBroken);
+  } catch (error) {
+    if (isReadTimeout(error)) markBroken(error);
+    throw error;
   } finally {
     client.off('error', markBroken);
     client.release(broken);
@@ -72,10 +76,21 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
       await client.query('COMMIT');
       return result;
     } catch (error) {
-      await client.query('ROLLBACK').catch(markBroken);
+      // A ROLLBACK would queue behind the statement still running, and time out in turn: the
+      // connection is dropped instead, which ends the transaction on the server.
+      if (!isReadTimeout(error)) await client.query('ROLLBACK').catch(markBroken);
       throw error;
     }
   });
+}
+
+/**
+ * pg's `query_timeout` rejects the statement's promise but leaves the statement running on the
+ * connection, and every later statement on it waits behind that one: a client it happened to is
+ * never handed out again. pg marks this error by its message alone.
+ */
+export function isReadTimeout(error: unknown): error is Error {
+  return error instanceof Error && error.message === 'Query read timeout';
 }
 
 export async function pingDatabase(pool: pg.Pool): Promise<void> {

@@ -1,4 +1,4 @@
-import { createPool, inTransaction } from '@notify/shared/platform';
+import { createPool, inTransaction, withClient } from '@notify/shared/platform';
 import { silentLogger } from '@notify/test-support/logger.js';
 import { startTcpProxy, type TcpProxy } from '@notify/test-support/tcp-proxy.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -29,6 +29,51 @@ describe('inTransaction', () => {
 
     await expect(transaction).rejects.toThrow();
     proxy.restore();
+    await expect(pool.query('SELECT 3 AS three')).resolves.toMatchObject({ rows: [{ three: 3 }] });
+    await pool.end();
+  });
+});
+
+describe('a statement that outlives the read timeout', () => {
+  // statement_timeout is lifted on the session, so that the server keeps running the statement
+  // after the client gave up on it, as it does for a server that stopped answering.
+  const overrun = 'SELECT pg_sleep(5)';
+
+  it('When it fails a command, then its connection is not handed out again and the next statement answers at once', async () => {
+    const pool = createPool(
+      { url: inject('databaseUrl'), applicationName: 'database-test', maxConnections: 1, statementTimeoutMs: 300 },
+      silentLogger,
+    );
+    const command = withClient(pool, async (client) => {
+      await client.query('SET statement_timeout = 0');
+      await client.query(overrun);
+    });
+
+    await expect(command).rejects.toThrow('Query read timeout');
+    // On the same connection this would wait behind the sleep and time out in turn.
+    await expect(pool.query('SELECT 3 AS three')).resolves.toMatchObject({ rows: [{ three: 3 }] });
+    await pool.end();
+  });
+
+  it('When it fails a transaction, then the transaction rejects with it, sends no ROLLBACK to queue behind it, and the pool works', async () => {
+    const pool = createPool(
+      { url: inject('databaseUrl'), applicationName: 'database-test', maxConnections: 1, statementTimeoutMs: 300 },
+      silentLogger,
+    );
+    const sentAfterTheOverrun: string[] = [];
+    const transaction = inTransaction(pool, async (client) => {
+      await client.query('SET LOCAL statement_timeout = 0');
+      await client.query(overrun).finally(() => {
+        const query = client.query.bind(client);
+        client.query = ((text: string, ...rest: unknown[]) => {
+          sentAfterTheOverrun.push(text);
+          return (query as (...args: unknown[]) => unknown)(text, ...rest);
+        }) as typeof client.query;
+      });
+    });
+
+    await expect(transaction).rejects.toThrow('Query read timeout');
+    expect(sentAfterTheOverrun).toEqual([]);
     await expect(pool.query('SELECT 3 AS three')).resolves.toMatchObject({ rows: [{ three: 3 }] });
     await pool.end();
   });
