@@ -14,7 +14,8 @@ export type Queryable = Pick<pg.Pool, 'query'>;
 export type ClaimResult =
   | { kind: 'claimed'; previousAttempts: number }
   | { kind: 'sent' }
-  | { kind: 'failed' }
+  /** `lastError`: the reason the row keeps, for a copy dead-lettered again. */
+  | { kind: 'failed'; lastError: string | undefined }
   /** Another handler holds the row; `leaseExpiresAt` undefined when the row is not visible yet. */
   | { kind: 'busy'; leaseExpiresAt: Date | undefined };
 
@@ -66,13 +67,20 @@ claimed AS (
        OR (n.status = 'failed' AND EXCLUDED.tracking_id IN (SELECT tracking_id FROM input WHERE replay))
   RETURNING n.tracking_id, n.attempt_count
 )
-SELECT tracking_id, 'claimed' AS status, attempt_count, NULL::timestamptz AS lease_expires_at FROM claimed
+SELECT tracking_id, 'claimed' AS status, attempt_count, NULL::timestamptz AS lease_expires_at, NULL AS last_error
+FROM claimed
 UNION ALL
-SELECT n.tracking_id, n.status, n.attempt_count, n.lease_expires_at
+SELECT n.tracking_id, n.status, n.attempt_count, n.lease_expires_at, n.last_error
 FROM notifications.notifications n
 WHERE n.tracking_id = ANY($3::uuid[]) AND n.tracking_id NOT IN (SELECT tracking_id FROM claimed)`;
 
-type ClaimRow = { tracking_id: string; status: string; attempt_count: number; lease_expires_at: Date | null };
+type ClaimRow = {
+  tracking_id: string;
+  status: string;
+  attempt_count: number;
+  lease_expires_at: Date | null;
+  last_error: string | null;
+};
 
 /** Claims a batch of distinct messages; one result per message, in order. */
 export async function claimNotifications(
@@ -102,7 +110,8 @@ export async function claimNotifications(
 function toClaimResult(row: ClaimRow | undefined): ClaimResult {
   if (!row) return { kind: 'busy', leaseExpiresAt: undefined };
   if (row.status === 'claimed') return { kind: 'claimed', previousAttempts: row.attempt_count };
-  if (row.status === 'sent' || row.status === 'failed') return { kind: row.status };
+  if (row.status === 'sent') return { kind: 'sent' };
+  if (row.status === 'failed') return { kind: 'failed', lastError: row.last_error ?? undefined };
   // retry_scheduled is always claimable: seen here only when a concurrent statement changed it.
   return { kind: 'busy', leaseExpiresAt: row.lease_expires_at ?? undefined };
 }

@@ -37,7 +37,8 @@ export type NotificationDelivery = {
 export type SendNotificationOutcome =
   | { kind: 'sent'; attempts: number }
   | { kind: 'duplicate' }
-  | { kind: 'already_failed' }
+  /** Failed before, by an earlier delivery: its dead-letter copy may never have been made. */
+  | { kind: 'already_failed'; reason: string }
   | { kind: 'failed'; reason: string; attempts: number }
   | { kind: 'rescheduled'; reason: string; delayMs: number; nextAttemptAt: Date; redeliveries: number }
   /** The database refused the notification's own data: poison, dead-letter it. */
@@ -73,8 +74,8 @@ export async function sendNotification(
       return { kind: 'duplicate' };
     }
     if (claim.kind === 'failed') {
-      log.info('delivery of a failed notification; left failed (replay it through the API)');
-      return { kind: 'already_failed' };
+      log.info('delivery of a failed notification; nothing sent, dead-lettered again');
+      return { kind: 'already_failed', reason: claim.lastError ?? 'failed by an earlier delivery' };
     }
     return await sendClaimed(delivery, claim.previousAttempts, deps, signal, log);
   } catch (error) {

@@ -3,9 +3,10 @@ import type { SendNotificationOutcome } from '../domain/send-notification.js';
 
 /**
  * Why a message went to the dead-letter queue: it did not decode, the database refused its data,
- * or the use case failed it (a permanent provider refusal, or the deadline passed).
+ * the use case failed it (a permanent provider refusal, or the deadline passed), or an earlier
+ * delivery had failed it.
  */
-export type DeadLetterCause = 'invalid_message' | 'refused' | 'send_failed';
+export type DeadLetterCause = 'invalid_message' | 'refused' | 'send_failed' | 'already_failed';
 
 /**
  * What the consumer did with a delivery; tests and metrics wait on these, not on log text.

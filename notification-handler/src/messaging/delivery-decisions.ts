@@ -58,6 +58,9 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
       const outcome = await deps.handle(notification, on.stopWork);
       if (outcome.kind === 'failed') return deadLetter(on, delivery, subject, outcome.reason, 'send_failed');
       if (outcome.kind === 'refused') return deadLetter(on, delivery, subject, outcome.reason, 'refused');
+      // Its first delivery settled the row failed and then met a full dead-letter queue, or lost its
+      // ack: a second copy in the dead-letter queue is better than none.
+      if (outcome.kind === 'already_failed') return deadLetter(on, delivery, subject, outcome.reason, 'already_failed');
       if (outcome.kind === 'rescheduled') return reschedule(on, delivery, subject, outcome);
       if (outcome.kind === 'interrupted') return requeue(on, delivery, subject, 'interrupted');
       const { replay } = notification;

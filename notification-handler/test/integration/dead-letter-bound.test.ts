@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { topologyNames } from '@notify/shared';
 import { openTestBroker, type TestBroker, uniquePrefix } from '@notify/test-support/broker.js';
 import { captureLogs } from '@notify/test-support/logger.js';
+import { buildMessage } from '@notify/test-support/messages.js';
 import { queueDepth } from '@notify/test-support/system/broker-tools.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { assertDeadLetterQueue, deadLetterPolicyCommand } from '../../src/messaging/topology.js';
@@ -43,6 +44,36 @@ describe('the dead-letter queue bound (queues, decisions, logs)', () => {
       expect((await harness.deadLetter(trackingId)).properties.messageId).toBe(trackingId);
     expect((await harness.deadLetter(waiting)).properties.messageId).toBe(waiting);
     expect((await queueDepth(inject('amqpUrl'), harness.topology.queue)).messages).toBe(0);
+  });
+
+  it('When a failed notification meets a full dead-letter queue, then it keeps waiting on the work queue, failed, until its copy gets there', async () => {
+    const fillers = [publishInvalid(), publishInvalid()];
+    for (const trackingId of fillers) await harness.decided(trackingId, 'dead-lettered');
+    harness.sandbox.faults.set({ failRecipients: 'fail.example' });
+    const message = buildMessage();
+    const failing = {
+      ...message,
+      recipient: { ...message.recipient, email: `${randomUUID().slice(0, 8)}@fail.example` },
+    };
+
+    harness.publish(failing);
+    // Its row says failed from the first delivery on; each redelivery must still try to dead-letter it.
+    await harness.waitFor(() => {
+      const requeued = harness.decisions.filter((d) => d.kind === 'requeued' && d.trackingId === failing.trackingId);
+      return requeued.length >= 2 ? requeued : undefined;
+    });
+    harness.sandbox.faults.clear();
+
+    const row = await harness.settled(failing.trackingId, ['failed']);
+    for (const trackingId of fillers) await harness.deadLetter(trackingId);
+    const copy = await harness.deadLetter(failing.trackingId);
+    // The reason its row keeps, as the first delivery would have written it.
+    expect(copy.properties.headers?.['x-failure-reason']).toBe(row.lastError);
+    expect(harness.decisions.filter((d) => d.kind === 'acked' && d.trackingId === failing.trackingId)).toEqual([]);
+    expect(harness.emailsFor(failing.trackingId)).toHaveLength(0);
+    await harness.waitFor(async () =>
+      (await queueDepth(inject('amqpUrl'), harness.topology.queue)).messages === 0 ? true : undefined,
+    );
   });
 });
 

@@ -4,7 +4,7 @@ import type { Decision } from '../../src/messaging/notification-consumer.js';
 import { notificationOutcomes, registerHandlerMetrics } from '../../src/metrics/handler-metrics.js';
 
 const about = { trackingId: 'b3a8f3a0-1111-4111-8111-111111111111', operation: 'checkout.completed' } as const;
-const acked = (outcome: 'sent' | 'duplicate' | 'already_failed', replay = false): Decision => ({
+const acked = (outcome: 'sent' | 'duplicate', replay = false): Decision => ({
   kind: 'acked',
   ...about,
   outcome,
@@ -16,7 +16,11 @@ describe('notification outcomes of consumer decisions', () => {
   it.each<[string, Decision, string[]]>([
     ['acked as sent', acked('sent'), ['sent']],
     ['acked as a duplicate', acked('duplicate'), ['duplicate']],
-    ['acked as already failed', acked('already_failed'), []],
+    [
+      'dead-lettered again, an earlier delivery having failed it',
+      { kind: 'dead-lettered', ...about, reason: 'x', cause: 'already_failed' },
+      ['dead_lettered'],
+    ],
     [
       'dead-lettered after the send failed',
       { kind: 'dead-lettered', ...about, reason: 'x', cause: 'send_failed' },
