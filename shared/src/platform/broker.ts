@@ -58,8 +58,17 @@ export async function connectBroker(
       maxRetries: Number.POSITIVE_INFINITY,
       waitForConnect: false,
       setup: async (model: ChannelModel) => {
+        // amqplib listens on a new connection only once setup has run: until then an error of its
+        // socket (a reset, a missed heartbeat) would be thrown out of the socket's event handler.
+        // Setup then fails, and recovery drops this connection (the listener stays on it) and
+        // opens the next.
+        const duringSetup = (err: Error) =>
+          brokerLog.warn({ err, broker: addresses.current() }, 'broker connection error while setting up');
+        model.on('error', duringSetup);
         if (!batchFrameWrites(model)) brokerLog.warn('amqplib socket not found: frames are written one at a time');
         await setup(model);
+        // amqplib binds its own listener before any further event of the socket can arrive.
+        model.off('error', duringSetup);
       },
     },
   });

@@ -101,4 +101,40 @@ describe('connectBroker', () => {
       await proxy.close();
     }
   });
+
+  it('When the connection fails while setup runs, then the error is heard, and setup runs again on the next connection', async () => {
+    const { log, waitFor } = captureLogs();
+    const direct = new URL(inject('amqpUrl'));
+    const proxy = await startTcpProxy({ targetHost: direct.hostname, targetPort: Number(direct.port || 5672) });
+    const url = atAddress(inject('amqpUrl'), proxy.host, proxy.port);
+    let setups = 0;
+    let releaseFirstSetup: () => void = () => undefined;
+    const broker = await connectBroker(
+      { url, connectionName: 'broker-test', awaitFirstConnection: false },
+      log,
+      async (model) => {
+        setups += 1;
+        if (setups > 1) return;
+        await new Promise<void>((resolve) => {
+          releaseFirstSetup = resolve;
+        });
+        await model.createChannel();
+      },
+    );
+
+    try {
+      await expect.poll(() => setups, { timeout: 10_000 }).toBe(1);
+      // The model has no listener of amqplib's own until setup ends: unheard, the socket's error
+      // would be thrown out of its event handler and end the process.
+      proxy.cut();
+      await waitFor('broker connection error while setting up');
+      proxy.restore();
+      releaseFirstSetup();
+      await expect.poll(() => broker.isConnected(), { timeout: 10_000 }).toBe(true);
+      expect(setups).toBe(2);
+    } finally {
+      await broker.close();
+      await proxy.close();
+    }
+  });
 });
