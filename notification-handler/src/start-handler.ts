@@ -151,7 +151,7 @@ export async function startNotificationHandler(
       metrics,
       operator,
     });
-    const server = await listen(app, config.PORT, config.HOST);
+    const server = await listen(app, { port: config.PORT, host: config.HOST, log });
     closers.add('http server', server.close);
 
     const sampler = createQueueSampler({

@@ -176,7 +176,7 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
     probePool,
     shedding: { maxWaiting: config.MAX_WAITING_REQUESTS, onShed: loadMetrics.countShed },
   });
-  const server = await listen(app, config.PORT, config.HOST);
+  const server = await listen(app, { port: config.PORT, host: config.HOST, log });
   closeConnectionsAfterResponse(server.server, () => draining);
   closers.add('http server', () => {
     draining = true;

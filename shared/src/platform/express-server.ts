@@ -12,9 +12,10 @@ import type { Express } from 'express';
  * theirs; the services mount none.
  *
  * Call it once per app: it changes `app.request` and `app.response`, which is how Express learns
- * the new prototypes.
+ * the new prototypes. `connectionsCheckingIntervalMs`: how often Node enforces the server's header
+ * and request timeouts (its own default, 30 s, would let them run that much late).
  */
-export function createExpressServer(app: Express): Server {
+export function createExpressServer(app: Express, connectionsCheckingIntervalMs?: number): Server {
   class ExpressRequest extends IncomingMessage {}
   class ExpressResponse extends ServerResponse {}
   // Express's own request and response methods (and `req.app`) stay one link up the chain.
@@ -22,5 +23,12 @@ export function createExpressServer(app: Express): Server {
   Object.setPrototypeOf(ExpressResponse.prototype, app.response);
   app.request = ExpressRequest.prototype as unknown as Express['request'];
   app.response = ExpressResponse.prototype as unknown as Express['response'];
-  return createServer({ IncomingMessage: ExpressRequest, ServerResponse: ExpressResponse }, app);
+  return createServer(
+    {
+      IncomingMessage: ExpressRequest,
+      ServerResponse: ExpressResponse,
+      ...(connectionsCheckingIntervalMs ? { connectionsCheckingInterval: connectionsCheckingIntervalMs } : {}),
+    },
+    app,
+  );
 }

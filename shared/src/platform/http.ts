@@ -105,14 +105,39 @@ export type RunningServer = {
 };
 
 /**
- * Listens (on loopback unless told otherwise: the APIs have no authentication), and gives a
- * close that lets in-flight requests finish and drops idle keep-alives.
+ * How long a client may take to send a request. Node's own bounds (60 s for the headers, 300 s for
+ * the whole request) let a slow or stalled client hold a connection, and a stop waiting for it,
+ * for minutes; a request here is a few hundred bytes of JSON. Node checks them every
+ * `checkingIntervalMs` and answers 408.
  */
-export function listen(app: Express, port: number, host: string = DEFAULT_HOST): Promise<RunningServer> {
+export type RequestTimeouts = { headersMs: number; requestMs: number; checkingIntervalMs: number };
+
+export const REQUEST_TIMEOUTS: RequestTimeouts = { headersMs: 10_000, requestMs: 30_000, checkingIntervalMs: 1_000 };
+
+export type ListenOptions = {
+  port: number;
+  /** Loopback unless told otherwise: the APIs have no authentication. */
+  host?: string;
+  /** Hears the server's errors once it listens (a failed accept: too many open files, say). */
+  log: Logger;
+  requestTimeouts?: RequestTimeouts;
+};
+
+/**
+ * Listens, and gives a close that lets in-flight requests finish and drops idle keep-alives.
+ */
+export function listen(
+  app: Express,
+  { port, host = DEFAULT_HOST, log, requestTimeouts = REQUEST_TIMEOUTS }: ListenOptions,
+): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
-    const server = createExpressServer(app);
+    const server = createExpressServer(app, requestTimeouts.checkingIntervalMs);
+    server.headersTimeout = requestTimeouts.headersMs;
+    server.requestTimeout = requestTimeouts.requestMs;
     server.once('error', reject);
     server.listen(port, host, () => {
+      server.off('error', reject);
+      server.on('error', (err) => log.error({ err }, 'http server error'));
       const address = server.address() as AddressInfo;
       resolve({
         server,

@@ -28,7 +28,7 @@ describe('HTTP error shape', () => {
     });
     app.use(notFound);
     app.use(errorHandler(logs.log));
-    server = await listen(app, 0, '127.0.0.1');
+    server = await listen(app, { port: 0, host: '127.0.0.1', log: logs.log });
     base = `http://127.0.0.1:${server.port}`;
   });
   afterAll(async () => {

@@ -1,4 +1,6 @@
+import { connect } from 'node:net';
 import { listen, type RunningServer } from '@notify/shared/platform';
+import { captureLogs, silentLogger } from '@notify/test-support/logger.js';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
 
@@ -14,7 +16,7 @@ describe('listen', () => {
       res.send('pong');
     });
 
-    running = await listen(app, 0);
+    running = await listen(app, { port: 0, log: silentLogger });
 
     expect(running.server.address()).toMatchObject({ address: '127.0.0.1', port: running.port });
     expect(running).toMatchObject({ host: '127.0.0.1', url: `http://127.0.0.1:${running.port}` });
@@ -22,9 +24,42 @@ describe('listen', () => {
   });
 
   it('When the host is the wildcard address, then the url still points at loopback', async () => {
-    running = await listen(express(), 0, '0.0.0.0');
+    running = await listen(express(), { port: 0, host: '0.0.0.0', log: silentLogger });
 
     expect(running.host).toBe('0.0.0.0');
     expect(running.url).toBe(`http://127.0.0.1:${running.port}`);
+  });
+
+  it('When a client stops halfway through its headers, then it gets 408 and its connection is closed', async () => {
+    running = await listen(express(), {
+      port: 0,
+      log: silentLogger,
+      requestTimeouts: { headersMs: 200, requestMs: 400, checkingIntervalMs: 50 },
+    });
+
+    const socket = connect(running.port, '127.0.0.1');
+    socket.write('POST /carts HTTP/1.1\r\nHost: localhost\r\n');
+    let answer = '';
+    socket.on('data', (chunk) => {
+      answer += chunk.toString();
+    });
+    await new Promise((resolve) => socket.on('close', resolve));
+
+    expect(answer).toMatch(/^HTTP\/1\.1 408/);
+  });
+
+  it('When the server reports errors after it listens, then each is logged and it goes on answering', async () => {
+    const app = express().get('/ping', (_req, res) => {
+      res.send('pong');
+    });
+    const { log, find } = captureLogs();
+    running = await listen(app, { port: 0, log });
+
+    const acceptFailed = Object.assign(new Error('accept EMFILE'), { code: 'EMFILE', syscall: 'accept' });
+    running.server.emit('error', acceptFailed);
+    running.server.emit('error', acceptFailed);
+
+    expect(find('http server error')).toHaveLength(2);
+    expect(await (await fetch(`${running.url}/ping`)).text()).toBe('pong');
   });
 });

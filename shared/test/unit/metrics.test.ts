@@ -5,6 +5,7 @@ import {
   metricsRoutes,
   type RunningServer,
 } from '@notify/shared/platform';
+import { silentLogger } from '@notify/test-support/logger.js';
 import { waitFor } from '@notify/test-support/wait.js';
 import express, { Router } from 'express';
 import { Counter } from 'prom-client';
@@ -28,7 +29,7 @@ describe('metrics', () => {
     app.use((_req, res) => {
       res.status(404).json({});
     });
-    server = await listen(app, 0);
+    server = await listen(app, { port: 0, log: silentLogger });
   });
   afterAll(async () => {
     await server.close();
