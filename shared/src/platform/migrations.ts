@@ -1,4 +1,5 @@
 import { runner } from 'node-pg-migrate';
+import pg from 'pg';
 import type { Logger } from './logger.js';
 
 export type MigrationSettings = {
@@ -7,15 +8,39 @@ export type MigrationSettings = {
   dir: string;
   /** The service's own schema; its migration history lives there too. */
   schema: string;
+  connectTimeoutMs?: number;
 };
 
 /**
  * Forward-only migrations. node-pg-migrate takes a PostgreSQL advisory lock, and 'wait' makes a
- * second instance starting at the same moment queue behind the first instead of failing.
+ * second instance starting at the same moment queue behind the first instead of failing. The
+ * connection is ours, not one node-pg-migrate would open from the URL: that one would wait for an
+ * unanswering server for ever, and with no 'error' listener a connection lost between two of its
+ * statements would end the process. No statement timeout: a migration may build an index on a
+ * large table, and the advisory lock may be held by another instance's.
  */
-export async function migrate({ databaseUrl, dir, schema }: MigrationSettings, log: Logger): Promise<void> {
+export async function migrate(
+  { databaseUrl, dir, schema, connectTimeoutMs = 10_000 }: MigrationSettings,
+  log: Logger,
+): Promise<void> {
+  const client = new pg.Client({
+    connectionString: databaseUrl,
+    application_name: `${schema} migrations`,
+    connectionTimeoutMillis: connectTimeoutMs,
+    keepAlive: true,
+  });
+  client.on('error', (err) => log.warn({ err, schema }, 'migration connection lost'));
+  try {
+    await client.connect();
+    await runMigrations(client, dir, schema, log);
+  } finally {
+    await client.end().catch(() => undefined);
+  }
+}
+
+async function runMigrations(client: pg.Client, dir: string, schema: string, log: Logger): Promise<void> {
   const applied = await runner({
-    databaseUrl,
+    dbClient: client,
     dir,
     schema,
     createSchema: true,

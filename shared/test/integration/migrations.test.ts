@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { migrate } from '@notify/shared/platform';
 import { silentLogger } from '@notify/test-support/logger.js';
+import { startTcpProxy } from '@notify/test-support/tcp-proxy.js';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 
@@ -28,5 +29,21 @@ describe('migrate', () => {
       [schema],
     );
     expect(columns.rows.map((row) => row.column_name)).toEqual(['id', 'label', 'colour']);
+  });
+
+  it('When the database takes the connection but never answers, then migrate fails once its connect timeout passed', async () => {
+    const direct = new URL(databaseUrl);
+    const proxy = await startTcpProxy({ targetHost: direct.hostname, targetPort: Number(direct.port || 5432) });
+    proxy.blackhole();
+    const silent = new URL(databaseUrl);
+    silent.host = `${proxy.host}:${proxy.port}`;
+
+    try {
+      await expect(
+        migrate({ databaseUrl: silent.toString(), dir, schema, connectTimeoutMs: 300 }, silentLogger),
+      ).rejects.toThrow(/timeout/i);
+    } finally {
+      await proxy.close();
+    }
   });
 });
