@@ -46,12 +46,20 @@ export function exitOnSignal(closers: Closers, log: Logger, timeoutMs: number): 
   process.once('SIGINT', onSignal);
   // A bug that escaped every handler leaves the process in an unknown state: close what can be
   // closed (unacked messages go back to the queue) and exit non-zero, for the supervisor to restart.
+  // Errors are heard for as long as the process lives: one more while closing (the same bug, met
+  // again by work still in flight) would otherwise end it there, the remaining closers skipped.
+  let fatal = false;
   const onFatal = (err: unknown) => {
+    if (fatal) {
+      log.error({ err }, 'another unexpected error while shutting down');
+      return;
+    }
+    fatal = true;
     log.fatal({ err }, 'unexpected error; shutting down');
     closeThenExit(closers, log, timeoutMs, 1);
   };
-  process.once('uncaughtException', onFatal);
-  process.once('unhandledRejection', onFatal);
+  process.on('uncaughtException', onFatal);
+  process.on('unhandledRejection', onFatal);
 }
 
 function closeThenExit(closers: Closers, log: Logger, timeoutMs: number, code: number): void {
