@@ -1,4 +1,4 @@
-import type { Logger } from '@notify/shared/platform';
+import { isReadTimeout, type Logger } from '@notify/shared/platform';
 import pg from 'pg';
 import { OUTBOX_CHANNEL } from './outbox-repository.js';
 
@@ -111,7 +111,12 @@ export function listenForOutboxRows(
     announcing = true;
     client
       .query('SELECT pg_notify($1, $2)', [OUTBOX_CHANNEL, settings.exchange])
-      .catch((err: unknown) => log.debug({ err }, 'outbox announcement not sent; other instances poll'))
+      .catch((err: unknown) => {
+        // No answer at all: the session is as good as gone (a server or a network that went
+        // silent), and it would go on hearing nothing; a new one is opened instead.
+        if (isReadTimeout(err)) retry(client, err);
+        else log.debug({ err }, 'outbox announcement not sent; other instances poll');
+      })
       .then(() => new Promise((resolve) => setTimeout(resolve, ANNOUNCE_GAP_MS).unref()))
       .finally(() => {
         announcing = false;

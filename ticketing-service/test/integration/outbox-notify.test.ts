@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { topologyNames } from '@notify/shared';
 import { openTestBroker, type TestBroker, uniquePrefix } from '@notify/test-support/broker.js';
 import { captureLogs } from '@notify/test-support/logger.js';
+import { startTcpProxy } from '@notify/test-support/tcp-proxy.js';
 import { waitFor } from '@notify/test-support/wait.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -98,6 +99,37 @@ describe('ticketing outbox: instances wake each other', () => {
     await waitFor(() => (wakes >= 3 ? true : undefined), { what: 'the commit to wake the relay' });
     expect(wakes).toBe(3);
   });
+
+  it('When an announcement gets no answer, then the listener gives up the silent session and listens again on a new one', async () => {
+    const { log, find, waitFor: waitForLog } = captureLogs('info');
+    const direct = new URL(inject('databaseUrl'));
+    const proxy = await startTcpProxy({ targetHost: direct.hostname, targetPort: Number(direct.port || 5432) });
+    const viaProxy = new URL(inject('databaseUrl'));
+    viaProxy.host = `${proxy.host}:${proxy.port}`;
+    const settings = { applicationName: 'outbox-listener-silent', exchange: `${prefix}silent`, reconnectDelayMs: 100 };
+    const listener = listenForOutboxRows(
+      { ...settings, databaseUrl: viaProxy.toString(), timeoutMs: 300 },
+      { log, onRows: () => undefined },
+    );
+    listeners.push(listener);
+    try {
+      await waitForLog('outbox listener listening');
+
+      proxy.blackhole();
+      listener.announce();
+      await waitForLog('outbox listener lost its database connection; relay polls until it is back');
+      proxy.restore();
+
+      // A session resumed after the blackhole would never log this again: only a new one does.
+      await waitFor(() => (find('outbox listener listening').length === 2 ? true : undefined), {
+        what: 'the listener to listen on a new session',
+      });
+    } finally {
+      await listener.close();
+      await proxy.close();
+    }
+  });
+
   /** A session of the test's own on the outbox channel: what every other instance would hear. */
   async function overhear(exchange: string) {
     const client = new pg.Client({ connectionString: inject('databaseUrl') });
