@@ -153,6 +153,10 @@ SET status = i.status,
     provider_message_id = COALESCE(i.provider_message_id, n.provider_message_id),
     sent_at = CASE WHEN i.status = 'sent' THEN i.finished_at ELSE n.sent_at END,
     next_attempt_at = i.next_attempt_at,
+    -- A failed attempt with a retry to follow: the handler is alive and at work, so its claim holds
+    -- for another lease (free retries, a 429's, are bounded by the deadline, not by the lease).
+    lease_expires_at = CASE WHEN i.status = 'in_progress'
+      THEN now() + make_interval(secs => $3::float8 / 1000) ELSE n.lease_expires_at END,
     updated_at = now()
 FROM input i
 -- The rows are found by primary key from the ids ($2), never by joining the whole table to the
@@ -160,8 +164,15 @@ FROM input i
 -- A handler whose lease was taken over must not overwrite the outcome of the one that took it.
 WHERE n.tracking_id = ANY($2::uuid[]) AND n.tracking_id = i.tracking_id AND n.status = 'in_progress'`;
 
-/** Records a batch of settlements (for distinct notifications) in one statement. */
-export async function settleNotifications(db: Queryable, settlements: readonly Settlement[]): Promise<void> {
+/**
+ * Records a batch of settlements (for distinct notifications) in one statement; an `in_progress`
+ * one extends its row's lease to `leaseMs` from now.
+ */
+export async function settleNotifications(
+  db: Queryable,
+  settlements: readonly Settlement[],
+  leaseMs: number,
+): Promise<void> {
   const input = settlements.map(({ trackingId, status, attempt, lastError, nextAttemptAt }) => ({
     tracking_id: trackingId,
     status,
@@ -180,7 +191,7 @@ export async function settleNotifications(db: Queryable, settlements: readonly S
   await db.query({
     name: 'notifications.settle',
     text: SETTLE,
-    values: [JSON.stringify(input), input.map((row) => row.tracking_id)],
+    values: [JSON.stringify(input), input.map((row) => row.tracking_id), leaseMs],
   });
 }
 

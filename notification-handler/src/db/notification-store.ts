@@ -43,7 +43,7 @@ export function createNotificationStore(db: Queryable, availability: DatabaseAva
     options,
   );
   const settle = createMicroBatcher<Settlement, void>(async (settlements) => {
-    await availability.runThroughOutages(() => settleNotifications(db, settlements));
+    await availability.runThroughOutages(() => settleNotifications(db, settlements, settings.leaseMs));
     for (const { trackingId, status } of settlements) if (status !== 'in_progress') settledEvents.emit(trackingId);
     return settlements.map(() => undefined);
   }, options);

@@ -60,6 +60,8 @@ export async function sendWithRetries(
         calls += 1;
         if (outcome.kind === 'failed') {
           lastReason = outcome.reason;
+          // A 429 costs no retry: only the deadline ends the calls to a provider that keeps answering it.
+          if (outcome.spendsRetry === false && Date.now() >= deps.deadlineAt.getTime()) throw new DeadlineReached();
           throw new SendFailure(outcome);
         }
         return outcome.attempt;

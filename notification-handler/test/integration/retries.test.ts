@@ -87,6 +87,23 @@ describe('retrying Mailjet calls (state, outbound calls, dead letters)', () => {
     expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
   });
 
+  it('When Mailjet keeps answering 429, then the sends stop at the deadline and the notification fails with the reason', async () => {
+    // A 429 costs no retry: only the deadline (1 s here) ends them.
+    harness.sandbox.faults.set({ failNext: 1_000, status: 429 });
+    const message = buildMessage();
+
+    harness.publish(message);
+    const notification = await harness.settled(message.trackingId);
+
+    expect(notification).toMatchObject({
+      status: 'failed',
+      lastError: expect.stringMatching(/^deadline passed: .*429/),
+    });
+    expect(notification.attempts.every((attempt: any) => attempt.httpStatus === 429)).toBe(true);
+    expect(await harness.deadLetter(message.trackingId)).toBeTruthy();
+    expect(harness.emailsFor(message.trackingId)).toHaveLength(0);
+  });
+
   it('When a failed notification is replayed after Mailjet recovers, then it ends sent', async () => {
     harness.sandbox.faults.set({ failNext: 100, status: 502 });
     const message = buildMessage();
@@ -112,5 +129,43 @@ describe('retrying Mailjet calls (state, outbound calls, dead letters)', () => {
 
     expect(sent.status).toBe(409);
     expect(unknown.status).toBe(404);
+  });
+});
+
+describe('a provider that throttles for long (state)', () => {
+  let harness: Harness;
+
+  beforeAll(async () => {
+    harness = await startHarness('retries-throttled', {
+      NOTIFICATION_DEADLINE_MS: '60000',
+      PROVIDER_THROTTLE_PAUSE_MS: '100',
+    });
+  });
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  it('When Mailjet answers 429 again and again, then each failed attempt extends the claim, and the send goes through once it stops', async () => {
+    harness.sandbox.faults.set({ failNext: 1_000, status: 429 });
+    const message = buildMessage();
+    const leaseAfter = (attempts: number) =>
+      harness.waitFor(async () => {
+        const { rows } = await harness.db.query(
+          `SELECT attempt_count, lease_expires_at FROM notifications.notifications WHERE tracking_id = $1`,
+          [message.trackingId],
+        );
+        const row = rows[0];
+        return row && row.attempt_count >= attempts ? (row.lease_expires_at as Date) : undefined;
+      });
+
+    harness.publish(message);
+    const afterFirst = await leaseAfter(1);
+    const afterThird = await leaseAfter(3);
+    harness.sandbox.faults.clear();
+
+    // Free attempts are not bounded by the lease: a claim that did not move would lapse under them.
+    expect(afterThird?.getTime()).toBeGreaterThan(afterFirst?.getTime() ?? Number.POSITIVE_INFINITY);
+    expect(await harness.settled(message.trackingId)).toMatchObject({ status: 'sent' });
+    expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
   });
 });

@@ -40,6 +40,7 @@ async function recordHotStatements() {
         status: index % 10 === 0 ? 'retry_scheduled' : 'sent',
         attempt: { number: 1, startedAt, finishedAt: new Date(), outcome: 'sent', httpStatus: 200 },
       })),
+      60_000,
     ),
   );
   await recorder.record('mark replays queued', () =>
