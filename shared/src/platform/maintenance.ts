@@ -54,7 +54,7 @@ export type MaintenanceRun =
 export type Maintenance = {
   /** One run now (what the timer does every interval); tests call it directly. */
   runOnce: () => Promise<MaintenanceRun>;
-  /** Stops the timer; a run in progress has its statement cancelled and is awaited. */
+  /** Stops the timer; a run in progress has its statement cancelled, its connection closed, and is awaited. */
   stop: () => Promise<void>;
 };
 
@@ -77,7 +77,7 @@ const VACUUM_COST_LIMIT = 200;
 export function startMaintenance(settings: MaintenanceSettings): Maintenance {
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
-  let current: { done: Promise<MaintenanceRun>; processId: () => number | undefined } | undefined;
+  let current: { done: Promise<MaintenanceRun>; client: () => pg.Client | undefined } | undefined;
 
   const runOnce = (): Promise<MaintenanceRun> => {
     if (current) return current.done;
@@ -87,7 +87,7 @@ export function startMaintenance(settings: MaintenanceSettings): Maintenance {
     }).finally(() => {
       current = undefined;
     });
-    current = { done, processId: () => (client as { processID?: number } | undefined)?.processID };
+    current = { done, client: () => client };
     return done;
   };
 
@@ -114,8 +114,12 @@ export function startMaintenance(settings: MaintenanceSettings): Maintenance {
       if (!running) return;
       // Heard before the cancel goes out: the run rejects as soon as its statement is cancelled.
       const finished = running.done.catch(() => undefined);
-      const processId = running.processId();
+      const client = running.client();
+      const processId = (client as { processID?: number } | undefined)?.processID;
       if (processId !== undefined) await cancelBackend(settings.databaseUrl, processId).catch(() => undefined);
+      // A cancel that came between two statements cancelled nothing: the run would go on with the
+      // next one. Its connection closed, every further statement fails at once.
+      await client?.end().catch(() => undefined);
       await finished;
     },
   };

@@ -7,6 +7,7 @@ import {
   warnIfAutovacuumOff,
 } from '@notify/shared/platform';
 import { captureLogs, silentLogger } from '@notify/test-support/logger.js';
+import { startTcpProxy } from '@notify/test-support/tcp-proxy.js';
 import { waitFor } from '@notify/test-support/wait.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -152,6 +153,51 @@ describe('table maintenance (shared platform)', () => {
 
     expect(Date.now() - startedAt).toBeLessThan(5_000);
     await expect(run).rejects.toThrow(/cancel/i);
+  });
+
+  it('When the job stops between two statements, then the next one fails at once instead of running', async () => {
+    // Through a proxy, to see the cancel's own connection come and go: only then does the task go
+    // on, so that the cancel surely landed between its two statements.
+    const direct = new URL(inject('databaseUrl'));
+    const proxy = await startTcpProxy({ targetHost: direct.hostname, targetPort: Number(direct.port || 5432) });
+    const viaProxy = new URL(inject('databaseUrl'));
+    viaProxy.host = `${proxy.host}:${proxy.port}`;
+    let entered: () => void = () => undefined;
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    let goOn: () => void = () => undefined;
+    const cancelled = new Promise<void>((resolve) => {
+      goOn = resolve;
+    });
+    const twoSteps = {
+      name: 'two steps',
+      run: async (client: Pick<pg.Client, 'query'>) => {
+        await client.query('SELECT 1');
+        entered();
+        await cancelled;
+        // Longer than the test may take: a stop that let it run would wait it out.
+        await client.query('SELECT pg_sleep(60)');
+        return 0;
+      },
+    };
+    const job = startMaintenance(settings({ tasks: [twoSteps], databaseUrl: viaProxy.toString() }));
+    try {
+      const run = job.runOnce();
+      await inside;
+      const accepted = proxy.acceptedConnections;
+
+      const stopped = job.stop();
+      await waitFor(() => (proxy.acceptedConnections > accepted && proxy.openConnections <= 1 ? true : undefined), {
+        what: 'the cancel to have been sent and its connection closed',
+      });
+      goOn();
+      await stopped;
+
+      await expect(run).rejects.toThrow();
+    } finally {
+      await proxy.close();
+    }
   });
 
   it('When the server runs with autovacuum off, then the start-up check logs one warning naming the tables', async () => {
