@@ -43,9 +43,14 @@ function isSecretKey(key: string): boolean {
   return secret;
 }
 
-/** `user:password@` in any URL becomes `user:***@`. */
+/**
+ * `user:password@` in any URL becomes `user:***@` (the user may be empty), and a password given as
+ * a query parameter, as libpq and pg take it (`?password=`), becomes `password=***`.
+ */
 export function redactUrl(text: string): string {
-  return text.replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]+):[^@/\s]*@/gi, '$1:***@');
+  return text
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/gi, '$1:***@')
+    .replace(/([?&](?:password|passwd|pwd)=)[^&#\s]*/gi, '$1***');
 }
 
 type ErrorLike = Error & { code?: unknown; statusCode?: unknown; cause?: unknown };

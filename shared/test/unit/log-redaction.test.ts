@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REDACTED, redactSecrets } from '../../src/platform/log-redaction.js';
+import { REDACTED, redactSecrets, redactUrl } from '../../src/platform/log-redaction.js';
 
 describe('redactSecrets', () => {
   it('When a secret is named at the top, two levels down or in an array, then its value is [redacted]', () => {
@@ -43,6 +43,15 @@ describe('redactSecrets', () => {
       reason: 'connect ECONNREFUSED amqp://guest:***@127.0.0.1:5672',
       target: 'postgres://app:***@db:5432/app',
     });
+  });
+
+  it('When a URL has a password but no user, or carries it as a query parameter, then the password becomes *** too', () => {
+    expect(redactUrl('amqp://:hunter2@rabbit:5672')).toBe('amqp://:***@rabbit:5672');
+    expect(redactUrl('postgres://app@db/app?sslmode=require&password=hunter2&x=1')).toBe(
+      'postgres://app@db/app?sslmode=require&password=***&x=1',
+    );
+    expect(redactUrl('postgres://db/app?PASSWORD=hunter2')).toBe('postgres://db/app?PASSWORD=***');
+    expect(redactUrl('http://sandbox:4010/v3.1/send?limit=5')).toBe('http://sandbox:4010/v3.1/send?limit=5');
   });
 
   it('When an Error is nested in a logged object, then only its safe fields are written, not what a client hung on it', () => {
