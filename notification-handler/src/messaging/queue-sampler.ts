@@ -82,9 +82,12 @@ export function createQueueSampler(settings: QueueSamplerSettings) {
     return withTimeout(stopped.signal, settings.timeoutMs, (signal) =>
       Promise.race([
         work,
-        once(signal, 'abort').then(() => {
-          throw new Error('checkQueue did not answer in time');
-        }),
+        // After stop the signal is aborted before the read starts: its 'abort' event has passed.
+        signal.aborted
+          ? Promise.reject(new Error('sampler stopped'))
+          : once(signal, 'abort').then(() => {
+              throw new Error('checkQueue did not answer in time');
+            }),
       ]),
     );
   }

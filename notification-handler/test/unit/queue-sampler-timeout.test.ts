@@ -24,4 +24,31 @@ describe('queue sampler bound', () => {
     expect(samples.slice(0, 2).every(Number.isNaN)).toBe(true);
     expect(logs.find('queue depth unavailable')).toHaveLength(1);
   });
+
+  it('When it stops while a read of the first of two queues waits, then stop ends without waiting on the second', async () => {
+    let reading: () => void = () => undefined;
+    const firstRead = new Promise<void>((resolve) => {
+      reading = resolve;
+    });
+    const silentChannel = {
+      on: () => undefined,
+      checkQueue: () => {
+        reading();
+        return new Promise(() => undefined);
+      },
+    };
+    const sampler = createQueueSampler({
+      queues: ['work', 'dead'],
+      intervalMs: 60_000,
+      // Longer than the test may take: only the stop may end a read.
+      timeoutMs: 60_000,
+      onSample: () => undefined,
+      log: captureLogs().log,
+    });
+
+    sampler.attach({ createChannel: async () => silentChannel } as unknown as ChannelModel);
+    await firstRead;
+
+    await expect(sampler.stop()).resolves.toBeUndefined();
+  });
 });
