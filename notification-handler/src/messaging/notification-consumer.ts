@@ -1,4 +1,5 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
+import { beforeDeadline } from '@notify/shared/platform';
 import type { ChannelModel, ConsumeMessage } from 'amqplib';
 import { abortableSleep } from '../domain/abortable-sleep.js';
 import { createConsumptionSwitch } from './consumption-switch.js';
@@ -26,6 +27,9 @@ export type ConsumerDeps = Pick<DeliveryDecisionDeps, 'topology' | 'handle' | 'p
 type Live = DeliveryChannel & { model: ChannelModel };
 
 export type NotificationConsumer = ReturnType<typeof createNotificationConsumer>;
+
+/** How long a stop waits for the broker's answer to its cancel, and to its close of the channel. */
+const BROKER_ANSWER_WAIT_MS = 1_000;
 
 /**
  * The queue entry point: one consumer channel at a time, each delivery handed to the decisions
@@ -110,16 +114,26 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
      * is still unacked when the channel closes goes back to the queue.
      */
     async stop(timeoutMs: number): Promise<void> {
+      const stopBy = Date.now() + timeoutMs;
       shutdown.abort();
-      await consumption.stop();
+      // The cancel and the close wait for the broker's answer, which a broker gone silent never
+      // gives (its heartbeat notices after two missed beats): past a short wait the stop goes on,
+      // and what the channel still holds goes back to the queue with the connection.
+      const answered = (work: Promise<unknown>, by: number) =>
+        beforeDeadline(
+          work.catch(() => undefined),
+          by,
+          undefined,
+        );
+      await answered(consumption.stop(), Math.min(stopBy, Date.now() + BROKER_ANSWER_WAIT_MS));
       const drained = new AbortController();
       await Promise.race([
         Promise.allSettled([...inFlight]).finally(() => drained.abort()),
-        abortableSleep(timeoutMs, drained.signal),
+        abortableSleep(Math.max(0, stopBy - Date.now()), drained.signal),
       ]);
       const current = live;
       live = undefined;
-      await current?.channel.close().catch(() => undefined);
+      if (current) await answered(current.channel.close(), Date.now() + BROKER_ANSWER_WAIT_MS);
     },
   };
 }

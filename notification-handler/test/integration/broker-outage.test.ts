@@ -54,3 +54,36 @@ describe('broker trouble (state and readiness)', () => {
     expect(await harness.settled(message.trackingId)).toMatchObject({ status: 'sent' });
   });
 });
+
+describe('a broker that goes silent (shutdown)', () => {
+  let proxy: TcpProxy;
+  let harness: Harness;
+
+  beforeAll(async () => {
+    const direct = new URL(inject('amqpUrl'));
+    proxy = await startTcpProxy({ targetHost: direct.hostname, targetPort: Number(direct.port || 5672) });
+    const throughProxy = new URL(direct);
+    throughProxy.host = `${proxy.host}:${proxy.port}`;
+    harness = await startHarness('broker-silent', { AMQP_URL: throughProxy.toString(), SHUTDOWN_TIMEOUT_MS: '8000' });
+  });
+  afterAll(async () => {
+    await harness?.stop();
+    await proxy?.close();
+  });
+
+  it('When the broker stops answering, then the handler still stops within SHUTDOWN_TIMEOUT_MS, every resource closed', async () => {
+    const message = buildMessage();
+    harness.publish(message);
+    await harness.settled(message.trackingId);
+    proxy.blackhole();
+
+    const startedAt = Date.now();
+    await harness.stopHandler();
+
+    // The heartbeat would notice the silence after two missed beats (20 s): the stop must not wait for it.
+    expect(Date.now() - startedAt).toBeLessThan(8_000);
+    const closed = harness.logs.find('closed').map((line) => line.resource);
+    expect(closed).toEqual(expect.arrayContaining(['consumer', 'broker connection', 'database pool']));
+    proxy.restore();
+  });
+});

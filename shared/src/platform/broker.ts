@@ -1,6 +1,7 @@
 import amqp, { type ChannelModel, type RecoveringChannelModel } from 'amqplib';
 import { batchFrameWrites } from './amqp-write-batching.js';
 import { type AddressOrder, brokerAddresses } from './broker-addresses.js';
+import { beforeDeadline } from './confirm-waits.js';
 import type { Logger } from './logger.js';
 
 export type BrokerSettings = {
@@ -29,6 +30,13 @@ export type Broker = {
   isConnected: () => boolean;
   close: () => Promise<void>;
 };
+
+/**
+ * How long a stop waits for the broker's answer to its close. A broker that went silent would hold
+ * it until the heartbeat gave up on the connection (two missed beats): the process exits instead,
+ * which closes the socket all the same.
+ */
+const CLOSE_WAIT_MS = 2_000;
 
 /**
  * One recovering connection per service. `setup` runs after every (re)connect and must recreate
@@ -103,6 +111,6 @@ export async function connectBroker(
   return {
     connection,
     isConnected: () => connected,
-    close: () => connection.close(),
+    close: () => beforeDeadline(connection.close(), Date.now() + CLOSE_WAIT_MS, undefined),
   };
 }

@@ -1,5 +1,6 @@
 // The bounded waits of a confirmed publish: socket back-pressure, an earlier publish of the same
-// message, the broker's confirms. Each ends by a deadline (epoch ms) shared by a whole batch.
+// message, the broker's confirms. Each ends by a deadline (epoch ms) shared by a whole batch. A stop
+// bounds its waits for the broker with them too.
 
 /** Resolves with `promise`'s value, or with `fallback` once the deadline passes. */
 export async function beforeDeadline<T>(promise: Promise<T>, deadline: number, fallback: T): Promise<T> {
