@@ -33,6 +33,23 @@ export type TcpProxy = {
 type Mode = 'forward' | 'cut' | 'blackhole';
 type Pair = { client: Socket; upstream: Socket; flowing: boolean };
 
+const DEFAULT_PORTS: Record<string, number> = { 'postgres:': 5432, 'postgresql:': 5432, 'amqp:': 5672 };
+
+/**
+ * A proxy in front of the server that `url` names, and `url` pointed at the proxy (credentials,
+ * path and query kept): what a fault test hands the code under test instead of the real address.
+ */
+export async function proxyFor(url: string): Promise<{ proxy: TcpProxy; url: string }> {
+  const target = new URL(url);
+  const targetPort = Number(target.port || DEFAULT_PORTS[target.protocol]);
+  if (!targetPort) throw new Error(`no port in the ${target.protocol} URL, and no default known for it`);
+  const proxy = await startTcpProxy({ targetHost: target.hostname, targetPort });
+  const proxied = new URL(url);
+  proxied.hostname = proxy.host;
+  proxied.port = String(proxy.port);
+  return { proxy, url: proxied.toString() };
+}
+
 export async function startTcpProxy(settings: TcpProxySettings): Promise<TcpProxy> {
   const pairs = new Set<Pair>();
   let mode: Mode = 'forward';

@@ -1,5 +1,5 @@
 import { buildMessage } from '@notify/test-support/messages.js';
-import { startTcpProxy, type TcpProxy } from '@notify/test-support/tcp-proxy.js';
+import { proxyFor, type TcpProxy } from '@notify/test-support/tcp-proxy.js';
 import { waitFor } from '@notify/test-support/wait.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Harness, startHarness } from './support/handler-harness.js';
@@ -9,11 +9,9 @@ describe('broker trouble (state and readiness)', () => {
   let harness: Harness;
 
   beforeAll(async () => {
-    const direct = new URL(inject('amqpUrl'));
-    proxy = await startTcpProxy({ targetHost: direct.hostname, targetPort: Number(direct.port || 5672) });
-    const throughProxy = new URL(direct);
-    throughProxy.host = `${proxy.host}:${proxy.port}`;
-    harness = await startHarness('broker-outage', { AMQP_URL: throughProxy.toString() });
+    let throughProxy: string;
+    ({ proxy, url: throughProxy } = await proxyFor(inject('amqpUrl')));
+    harness = await startHarness('broker-outage', { AMQP_URL: throughProxy });
   });
   afterAll(async () => {
     await harness?.stop();
@@ -60,11 +58,9 @@ describe('a broker that goes silent (shutdown)', () => {
   let harness: Harness;
 
   beforeAll(async () => {
-    const direct = new URL(inject('amqpUrl'));
-    proxy = await startTcpProxy({ targetHost: direct.hostname, targetPort: Number(direct.port || 5672) });
-    const throughProxy = new URL(direct);
-    throughProxy.host = `${proxy.host}:${proxy.port}`;
-    harness = await startHarness('broker-silent', { AMQP_URL: throughProxy.toString(), SHUTDOWN_TIMEOUT_MS: '8000' });
+    let throughProxy: string;
+    ({ proxy, url: throughProxy } = await proxyFor(inject('amqpUrl')));
+    harness = await startHarness('broker-silent', { AMQP_URL: throughProxy, SHUTDOWN_TIMEOUT_MS: '8000' });
   });
   afterAll(async () => {
     await harness?.stop();

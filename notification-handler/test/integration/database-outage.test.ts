@@ -1,5 +1,5 @@
 import { buildMessage } from '@notify/test-support/messages.js';
-import { startTcpProxy, type TcpProxy } from '@notify/test-support/tcp-proxy.js';
+import { proxyFor, type TcpProxy } from '@notify/test-support/tcp-proxy.js';
 import { waitFor } from '@notify/test-support/wait.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { type Harness, startHarness } from './support/handler-harness.js';
@@ -9,11 +9,9 @@ describe('database outage (readiness and state)', () => {
   let harness: Harness;
 
   beforeAll(async () => {
-    const direct = new URL(inject('databaseUrl'));
-    proxy = await startTcpProxy({ targetHost: direct.hostname, targetPort: Number(direct.port || 5432) });
-    const throughProxy = new URL(direct);
-    throughProxy.host = `${proxy.host}:${proxy.port}`;
-    harness = await startHarness('db-outage', { DATABASE_URL: throughProxy.toString() });
+    let throughProxy: string;
+    ({ proxy, url: throughProxy } = await proxyFor(inject('databaseUrl')));
+    harness = await startHarness('db-outage', { DATABASE_URL: throughProxy });
   });
   afterAll(async () => {
     await harness?.stop();

@@ -1,15 +1,7 @@
 import { connectBroker, redactUrl } from '@notify/shared/platform';
 import { captureLogs } from '@notify/test-support/logger.js';
-import { startTcpProxy } from '@notify/test-support/tcp-proxy.js';
+import { proxyFor } from '@notify/test-support/tcp-proxy.js';
 import { describe, expect, inject, it } from 'vitest';
-
-/** The broker's URL (its credentials included) at another address: a proxy in front of it. */
-function atAddress(url: string, host: string, port: number): string {
-  const parsed = new URL(url);
-  parsed.hostname = host;
-  parsed.port = String(port);
-  return parsed.toString();
-}
 
 describe('connectBroker', () => {
   it('When the broker answers, then setup runs on the new connection and close ends it', async () => {
@@ -69,9 +61,7 @@ describe('connectBroker', () => {
 
   it('When the node it is connected to goes away, then it reconnects to the next one and runs setup again', async () => {
     const { log, find, waitFor } = captureLogs();
-    const direct = new URL(inject('amqpUrl'));
-    const proxy = await startTcpProxy({ targetHost: direct.hostname, targetPort: Number(direct.port || 5672) });
-    const first = atAddress(inject('amqpUrl'), proxy.host, proxy.port);
+    const { proxy, url: first } = await proxyFor(inject('amqpUrl'));
     const setups: number[] = [];
     const broker = await connectBroker(
       { url: [first, inject('amqpUrl')], order: 'as-given', connectionName: 'broker-test' },
@@ -104,9 +94,7 @@ describe('connectBroker', () => {
 
   it('When the connection fails while setup runs, then the error is heard, and setup runs again on the next connection', async () => {
     const { log, waitFor } = captureLogs();
-    const direct = new URL(inject('amqpUrl'));
-    const proxy = await startTcpProxy({ targetHost: direct.hostname, targetPort: Number(direct.port || 5672) });
-    const url = atAddress(inject('amqpUrl'), proxy.host, proxy.port);
+    const { proxy, url } = await proxyFor(inject('amqpUrl'));
     let setups = 0;
     let releaseFirstSetup: () => void = () => undefined;
     const broker = await connectBroker(

@@ -1,6 +1,6 @@
 import { createPool, inTransaction, withClient } from '@notify/shared/platform';
 import { silentLogger } from '@notify/test-support/logger.js';
-import { startTcpProxy, type TcpProxy } from '@notify/test-support/tcp-proxy.js';
+import { proxyFor, type TcpProxy } from '@notify/test-support/tcp-proxy.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 describe('inTransaction', () => {
@@ -8,10 +8,7 @@ describe('inTransaction', () => {
   let url: string;
 
   beforeAll(async () => {
-    const direct = new URL(inject('databaseUrl'));
-    proxy = await startTcpProxy({ targetHost: direct.hostname, targetPort: Number(direct.port || 5432) });
-    direct.host = `${proxy.host}:${proxy.port}`;
-    url = direct.toString();
+    ({ proxy, url } = await proxyFor(inject('databaseUrl')));
   });
   afterAll(async () => {
     await proxy?.close();

@@ -7,7 +7,7 @@ import {
   warnIfAutovacuumOff,
 } from '@notify/shared/platform';
 import { captureLogs, silentLogger } from '@notify/test-support/logger.js';
-import { startTcpProxy } from '@notify/test-support/tcp-proxy.js';
+import { proxyFor } from '@notify/test-support/tcp-proxy.js';
 import { waitFor } from '@notify/test-support/wait.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -158,10 +158,7 @@ describe('table maintenance (shared platform)', () => {
   it('When the job stops between two statements, then the next one fails at once instead of running', async () => {
     // Through a proxy, to see the cancel's own connection come and go: only then does the task go
     // on, so that the cancel surely landed between its two statements.
-    const direct = new URL(inject('databaseUrl'));
-    const proxy = await startTcpProxy({ targetHost: direct.hostname, targetPort: Number(direct.port || 5432) });
-    const viaProxy = new URL(inject('databaseUrl'));
-    viaProxy.host = `${proxy.host}:${proxy.port}`;
+    const { proxy, url: viaProxy } = await proxyFor(inject('databaseUrl'));
     let entered: () => void = () => undefined;
     const inside = new Promise<void>((resolve) => {
       entered = resolve;
@@ -181,7 +178,7 @@ describe('table maintenance (shared platform)', () => {
         return 0;
       },
     };
-    const job = startMaintenance(settings({ tasks: [twoSteps], databaseUrl: viaProxy.toString() }));
+    const job = startMaintenance(settings({ tasks: [twoSteps], databaseUrl: viaProxy }));
     try {
       const run = job.runOnce();
       await inside;

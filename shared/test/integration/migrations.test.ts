@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { migrate } from '@notify/shared/platform';
 import { silentLogger } from '@notify/test-support/logger.js';
-import { startTcpProxy } from '@notify/test-support/tcp-proxy.js';
+import { proxyFor } from '@notify/test-support/tcp-proxy.js';
 import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 
@@ -32,16 +32,13 @@ describe('migrate', () => {
   });
 
   it('When the database takes the connection but never answers, then migrate fails once its connect timeout passed', async () => {
-    const direct = new URL(databaseUrl);
-    const proxy = await startTcpProxy({ targetHost: direct.hostname, targetPort: Number(direct.port || 5432) });
+    const { proxy, url: silent } = await proxyFor(databaseUrl);
     proxy.blackhole();
-    const silent = new URL(databaseUrl);
-    silent.host = `${proxy.host}:${proxy.port}`;
 
     try {
-      await expect(
-        migrate({ databaseUrl: silent.toString(), dir, schema, connectTimeoutMs: 300 }, silentLogger),
-      ).rejects.toThrow(/timeout/i);
+      await expect(migrate({ databaseUrl: silent, dir, schema, connectTimeoutMs: 300 }, silentLogger)).rejects.toThrow(
+        /timeout/i,
+      );
     } finally {
       await proxy.close();
     }

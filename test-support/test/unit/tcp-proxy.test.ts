@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import { createServer, type Server, type Socket, connect as tcpConnect } from 'node:net';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { startTcpProxy, type TcpProxy } from '../../tcp-proxy.js';
+import { proxyFor, startTcpProxy, type TcpProxy } from '../../tcp-proxy.js';
 import { waitFor } from '../../wait.js';
 
 describe('startTcpProxy', () => {
@@ -105,3 +105,28 @@ describe('startTcpProxy', () => {
 function closeOf(socket: Socket): Promise<void> {
   return new Promise((resolve) => socket.once('close', () => resolve()));
 }
+
+describe('proxyFor', () => {
+  it('When a URL names a server, then the URL given back points at a proxy forwarding to it, credentials, path and query kept', async () => {
+    const target = createServer((socket) => socket.end('hello'));
+    target.listen(0, '127.0.0.1');
+    await once(target, 'listening');
+    const port = (target.address() as { port: number }).port;
+
+    const { proxy, url } = await proxyFor(`postgres://app:pw@127.0.0.1:${port}/orders?sslmode=disable`);
+    try {
+      expect(url).toBe(`postgres://app:pw@${proxy.host}:${proxy.port}/orders?sslmode=disable`);
+      const socket = tcpConnect({ host: proxy.host, port: proxy.port });
+      const [greeting] = await once(socket, 'data');
+      expect(String(greeting)).toBe('hello');
+      socket.destroy();
+    } finally {
+      await proxy.close();
+      target.close();
+    }
+  });
+
+  it('When the URL has no port and its scheme has no known default, then it says so', async () => {
+    await expect(proxyFor('redis://127.0.0.1')).rejects.toThrow('no port in the redis: URL');
+  });
+});

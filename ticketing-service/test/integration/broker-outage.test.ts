@@ -1,5 +1,5 @@
 import { openTestBroker, type TestBroker, uniquePrefix } from '@notify/test-support/broker.js';
-import { startTcpProxy, type TcpProxy } from '@notify/test-support/tcp-proxy.js';
+import { proxyFor, type TcpProxy } from '@notify/test-support/tcp-proxy.js';
 import { waitFor } from '@notify/test-support/wait.js';
 import type pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -45,13 +45,10 @@ describe('ticketing outbox: broker outage', () => {
 
   /** The service reaches RabbitMQ only through a proxy the test can cut: never the broker itself. */
   async function startBehindProxy({ cutFirst = false } = {}): Promise<ApiClient> {
-    const target = new URL(inject('amqpUrl'));
-    proxy = await startTcpProxy({ targetHost: target.hostname, targetPort: Number(target.port || 5672) });
+    let proxied: string;
+    ({ proxy, url: proxied } = await proxyFor(inject('amqpUrl')));
     if (cutFirst) proxy.cut();
-    const proxied = new URL(target);
-    proxied.hostname = proxy.host;
-    proxied.port = String(proxy.port);
-    const service = await startService(testConfig(prefix, { AMQP_URL: proxied.toString() }));
+    const service = await startService(testConfig(prefix, { AMQP_URL: proxied }));
     services.push(service);
     return apiClient(service);
   }

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { topologyNames } from '@notify/shared';
 import { openTestBroker, type TestBroker, uniquePrefix } from '@notify/test-support/broker.js';
 import { captureLogs } from '@notify/test-support/logger.js';
-import { startTcpProxy } from '@notify/test-support/tcp-proxy.js';
+import { proxyFor } from '@notify/test-support/tcp-proxy.js';
 import { waitFor } from '@notify/test-support/wait.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -102,13 +102,10 @@ describe('ticketing outbox: instances wake each other', () => {
 
   it('When an announcement gets no answer, then the listener gives up the silent session and listens again on a new one', async () => {
     const { log, find, waitFor: waitForLog } = captureLogs('info');
-    const direct = new URL(inject('databaseUrl'));
-    const proxy = await startTcpProxy({ targetHost: direct.hostname, targetPort: Number(direct.port || 5432) });
-    const viaProxy = new URL(inject('databaseUrl'));
-    viaProxy.host = `${proxy.host}:${proxy.port}`;
+    const { proxy, url: viaProxy } = await proxyFor(inject('databaseUrl'));
     const settings = { applicationName: 'outbox-listener-silent', exchange: `${prefix}silent`, reconnectDelayMs: 100 };
     const listener = listenForOutboxRows(
-      { ...settings, databaseUrl: viaProxy.toString(), timeoutMs: 300 },
+      { ...settings, databaseUrl: viaProxy, timeoutMs: 300 },
       { log, onRows: () => undefined },
     );
     listeners.push(listener);
