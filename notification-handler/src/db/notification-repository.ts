@@ -21,9 +21,16 @@ export type ClaimResult =
 
 /**
  * A message to claim; `replay` is set on what the replay API queued, which may reopen a failed row.
- * `traceId` is stored when the row is created, never changed after.
+ * `traceId` is stored when the row is created, never changed after. `claimToken`, one per delivery,
+ * is what its settlement, renewal and release must show: the row is theirs only while it is the
+ * row's.
  */
-export type ClaimRequest = { message: NotificationMessage; replay: boolean; traceId?: string | undefined };
+export type ClaimRequest = {
+  message: NotificationMessage;
+  replay: boolean;
+  traceId?: string | undefined;
+  claimToken: string;
+};
 
 export type AttemptRecord = {
   number: number;
@@ -49,19 +56,19 @@ const CLAIM = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
     tracking_id uuid, operation text, recipient_email text, recipient_name text, request jsonb,
-    occurred_at timestamptz, replay boolean, trace_id text)
+    occurred_at timestamptz, replay boolean, trace_id text, claim_token uuid)
   ORDER BY tracking_id
 ),
 claimed AS (
   INSERT INTO notifications.notifications AS n
     (tracking_id, operation, recipient_email, recipient_name, request, status, lease_expires_at, occurred_at,
-     trace_id)
+     trace_id, claim_token)
   SELECT tracking_id, operation, recipient_email, recipient_name, request, 'in_progress',
-         now() + make_interval(secs => $2::float8 / 1000), occurred_at, trace_id
+         now() + make_interval(secs => $2::float8 / 1000), occurred_at, trace_id, claim_token
   FROM input
   ON CONFLICT (tracking_id) DO UPDATE
     SET status = 'in_progress', lease_expires_at = EXCLUDED.lease_expires_at, next_attempt_at = NULL,
-        updated_at = now()
+        claim_token = EXCLUDED.claim_token, updated_at = now()
     WHERE (n.status = 'in_progress' AND n.lease_expires_at < now())
        OR n.status = 'retry_scheduled'
        OR (n.status = 'failed' AND EXCLUDED.tracking_id IN (SELECT tracking_id FROM input WHERE replay))
@@ -88,7 +95,7 @@ export async function claimNotifications(
   requests: readonly ClaimRequest[],
   leaseMs: number,
 ): Promise<ClaimResult[]> {
-  const input = requests.map(({ message, replay, traceId }) => ({
+  const input = requests.map(({ message, replay, traceId, claimToken }) => ({
     tracking_id: message.trackingId,
     operation: message.operation,
     recipient_email: message.recipient.email,
@@ -97,6 +104,7 @@ export async function claimNotifications(
     occurred_at: message.occurredAt,
     replay,
     trace_id: traceId ?? null,
+    claim_token: claimToken,
   }));
   const { rows } = await db.query<ClaimRow>({
     name: 'notifications.claim',
@@ -123,6 +131,8 @@ function toClaimResult(row: ClaimRow | undefined): ClaimResult {
  */
 export type Settlement = {
   trackingId: string;
+  /** The delivery's claim: a row another delivery took over since is left as that one has it. */
+  claimToken: string;
   status: 'in_progress' | 'sent' | 'retry_scheduled' | 'failed';
   attempt?: AttemptRecord | undefined;
   lastError?: string | undefined;
@@ -132,9 +142,9 @@ export type Settlement = {
 const SETTLE = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
-    tracking_id uuid, status text, last_error text, attempt_number integer, started_at timestamptz,
-    finished_at timestamptz, outcome text, http_status integer, error_code text, message text,
-    provider_message_id text, provider text, next_attempt_at timestamptz)
+    tracking_id uuid, claim_token uuid, status text, last_error text, attempt_number integer,
+    started_at timestamptz, finished_at timestamptz, outcome text, http_status integer, error_code text,
+    message text, provider_message_id text, provider text, next_attempt_at timestamptz)
 ),
 attempts AS (
   INSERT INTO notifications.notification_attempts
@@ -161,8 +171,10 @@ SET status = i.status,
 FROM input i
 -- The rows are found by primary key from the ids ($2), never by joining the whole table to the
 -- input: the planner guesses jsonb_to_recordset at 100 rows and may hash-join it against a scan.
--- A handler whose lease was taken over must not overwrite the outcome of the one that took it.
-WHERE n.tracking_id = ANY($2::uuid[]) AND n.tracking_id = i.tracking_id AND n.status = 'in_progress'`;
+-- A handler whose lease was taken over must not overwrite the outcome of the one that took it: the
+-- row is settled only under the claim that holds it.
+WHERE n.tracking_id = ANY($2::uuid[]) AND n.tracking_id = i.tracking_id AND n.status = 'in_progress'
+  AND n.claim_token = i.claim_token`;
 
 /**
  * Records a batch of settlements (for distinct notifications) in one statement; an `in_progress`
@@ -173,8 +185,9 @@ export async function settleNotifications(
   settlements: readonly Settlement[],
   leaseMs: number,
 ): Promise<void> {
-  const input = settlements.map(({ trackingId, status, attempt, lastError, nextAttemptAt }) => ({
+  const input = settlements.map(({ trackingId, claimToken, status, attempt, lastError, nextAttemptAt }) => ({
     tracking_id: trackingId,
+    claim_token: claimToken,
     status,
     last_error: lastError ?? attempt?.message ?? null,
     attempt_number: attempt?.number ?? null,
@@ -196,20 +209,25 @@ export async function settleNotifications(
 }
 
 /** Gives up an in_progress row at once, so that its redelivery need not wait out the lease. */
-export async function releaseLease(db: Queryable, trackingId: string): Promise<void> {
+export async function releaseLease(db: Queryable, trackingId: string, claimToken: string): Promise<void> {
   await db.query(
     `UPDATE notifications.notifications SET lease_expires_at = now(), updated_at = now()
-     WHERE tracking_id = $1 AND status = 'in_progress'`,
-    [trackingId],
+     WHERE tracking_id = $1 AND status = 'in_progress' AND claim_token = $2`,
+    [trackingId, claimToken],
   );
 }
 
 /** Extends a live claim, after a wait (an open breaker) that may have outlasted the lease. */
-export async function renewLease(db: Queryable, trackingId: string, leaseMs: number): Promise<void> {
+export async function renewLease(
+  db: Queryable,
+  trackingId: string,
+  claimToken: string,
+  leaseMs: number,
+): Promise<void> {
   await db.query(
     `UPDATE notifications.notifications
-     SET lease_expires_at = now() + make_interval(secs => $2::float8 / 1000), updated_at = now()
-     WHERE tracking_id = $1 AND status = 'in_progress'`,
-    [trackingId, leaseMs],
+     SET lease_expires_at = now() + make_interval(secs => $3::float8 / 1000), updated_at = now()
+     WHERE tracking_id = $1 AND status = 'in_progress' AND claim_token = $2`,
+    [trackingId, claimToken, leaseMs],
   );
 }

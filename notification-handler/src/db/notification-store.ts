@@ -51,9 +51,10 @@ export function createNotificationStore(db: Queryable, availability: DatabaseAva
   return {
     claim,
     settle,
-    releaseLease: (trackingId: string) => availability.runThroughOutages(() => releaseLease(db, trackingId)),
-    renewLease: (trackingId: string) =>
-      availability.runThroughOutages(() => renewLease(db, trackingId, settings.leaseMs)),
+    releaseLease: (trackingId: string, claimToken: string) =>
+      availability.runThroughOutages(() => releaseLease(db, trackingId, claimToken)),
+    renewLease: (trackingId: string, claimToken: string) =>
+      availability.runThroughOutages(() => renewLease(db, trackingId, claimToken, settings.leaseMs)),
     /** Resolves when this process settles the row, or after `ms`, or on abort: a cue to look again. */
     async settledHereOrAfter(trackingId: string, ms: number, signal: AbortSignal): Promise<void> {
       await withTimeout(signal, ms, (waited) => once(settledEvents, trackingId, { signal: waited })).catch(

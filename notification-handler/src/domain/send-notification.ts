@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { NotificationMessage } from '@notify/shared';
 import type { Logger } from '@notify/shared/platform';
 import { DatabaseRefusal } from '../db/database-errors.js';
@@ -61,10 +62,13 @@ export async function sendNotification(
     operation: message.operation,
     ...(delivery.traceId ? { traceId: delivery.traceId } : {}),
   });
+  // Every write of this delivery to the row shows it: one that another delivery took over since
+  // (this one's lease having lapsed) is left as that one has it.
+  const claimToken = randomUUID();
   try {
     const claim = await waitForLease(
       message.trackingId,
-      () => deps.store.claim({ message, replay: delivery.replay, traceId: delivery.traceId }),
+      () => deps.store.claim({ message, replay: delivery.replay, traceId: delivery.traceId, claimToken }),
       { settledHereOrAfter: deps.store.settledHereOrAfter, pollMs: deps.leasePollMs },
       signal,
     );
@@ -77,7 +81,7 @@ export async function sendNotification(
       log.info('delivery of a failed notification; nothing sent, dead-lettered again');
       return { kind: 'already_failed', reason: claim.lastError ?? 'failed by an earlier delivery' };
     }
-    return await sendClaimed(delivery, claim.previousAttempts, deps, signal, log);
+    return await sendClaimed(delivery, { previousAttempts: claim.previousAttempts, claimToken }, deps, signal, log);
   } catch (error) {
     if (!(error instanceof DatabaseRefusal)) throw error;
     // The database may quote the value it refused.
@@ -89,7 +93,7 @@ export async function sendNotification(
 
 async function sendClaimed(
   delivery: NotificationDelivery,
-  previousAttempts: number,
+  { previousAttempts, claimToken }: { previousAttempts: number; claimToken: string },
   deps: SendNotificationDeps,
   signal: AbortSignal,
   log: Logger,
@@ -98,7 +102,7 @@ async function sendClaimed(
   const email = buildEmail(delivery.message, deps.from);
   const deadlineAt = new Date(delivery.deadlineFrom.getTime() + deps.redelivery.deadlineMs);
   const startedAt = Date.now();
-  const result = await sendWithRetries(email, { ...deps, previousAttempts, deadlineAt, log }, signal);
+  const result = await sendWithRetries(email, { ...deps, previousAttempts, claimToken, deadlineAt, log }, signal);
   const fields = {
     recipient: maskEmail(email.to.email),
     attempts: result.attempts,
@@ -106,18 +110,19 @@ async function sendClaimed(
   };
 
   if (result.kind === 'sent') {
-    await deps.store.settle({ trackingId, status: 'sent', attempt: result.attempt });
+    await deps.store.settle({ trackingId, claimToken, status: 'sent', attempt: result.attempt });
     log.info({ ...fields, provider: result.attempt.provider }, 'email sent');
     return { kind: 'sent', attempts: result.attempts };
   }
   if (result.kind === 'interrupted') {
-    await deps.store.releaseLease(trackingId);
+    await deps.store.releaseLease(trackingId, claimToken);
     return { kind: 'interrupted' };
   }
   const next = result.transient ? nextRedelivery(deps.redelivery, delivery.redeliveries, deadlineAt) : undefined;
   if (next) {
     await deps.store.settle({
       trackingId,
+      claimToken,
       status: 'retry_scheduled',
       lastError: result.reason,
       nextAttemptAt: next.at,
@@ -132,7 +137,7 @@ async function sendClaimed(
     };
   }
   const reason = result.transient ? `deadline passed: ${result.reason}` : result.reason;
-  await deps.store.settle({ trackingId, status: 'failed', lastError: reason });
+  await deps.store.settle({ trackingId, claimToken, status: 'failed', lastError: reason });
   log.error({ ...fields, reason }, 'email failed');
   return { kind: 'failed', reason, attempts: result.attempts };
 }

@@ -11,6 +11,8 @@ export type ImmediateRetryDeps = {
   retryPolicy: { maxRetries: number; delay: DelayStrategy };
   /** Attempts recorded by earlier deliveries: numbering goes on from there. */
   previousAttempts: number;
+  /** The delivery's claim on the row, shown by every write to it. */
+  claimToken: string;
   deadlineAt: Date;
   log: Logger;
 };
@@ -109,7 +111,7 @@ async function waitForProvider(trackingId: string, deps: ImmediateRetryDeps, sig
     if (signal.aborted) throw signal.reason;
     throw new DeadlineReached();
   }
-  if (Date.now() - startedAt > RENEW_LEASE_AFTER_WAIT_MS) await deps.store.renewLease(trackingId);
+  if (Date.now() - startedAt > RENEW_LEASE_AFTER_WAIT_MS) await deps.store.renewLease(trackingId, deps.claimToken);
 }
 
 type CallOutcome = { kind: 'sent'; attempt: AttemptRecord } | FailedOutcome | { kind: 'deferred'; reason: string };
@@ -138,6 +140,6 @@ async function sendOnce(deps: ImmediateRetryDeps, email: Email, number: number):
     errorCode: outcome.errorCode,
     message: outcome.reason,
   };
-  await deps.store.settle({ trackingId: email.customId, status: 'in_progress', attempt });
+  await deps.store.settle({ trackingId: email.customId, claimToken: deps.claimToken, status: 'in_progress', attempt });
   return outcome;
 }

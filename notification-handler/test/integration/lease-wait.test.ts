@@ -1,5 +1,7 @@
+import { randomUUID } from 'node:crypto';
 import { buildMessage } from '@notify/test-support/messages.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { claimNotifications, settleNotifications } from '../../src/db/notification-repository.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
 describe('a redelivery waiting on another handler (state and decisions)', () => {
@@ -54,5 +56,49 @@ describe('a redelivery waiting on another handler (state and decisions)', () => 
 
     expect(await harness.decided(message.trackingId, 'acked', 10_000)).toMatchObject({ outcome: 'sent' });
     expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
+  });
+
+  it('When a claim lapsed and another delivery took the row over, then the first one’s late settlement changes nothing, and the second one’s stands', async () => {
+    const message = buildMessage();
+    const [stale, current] = [randomUUID(), randomUUID()];
+    const settle = (claimToken: string, status: 'sent' | 'failed', number: number) =>
+      settleNotifications(
+        harness.db,
+        [
+          {
+            trackingId: message.trackingId,
+            claimToken,
+            status,
+            lastError: status === 'failed' ? 'refused' : undefined,
+            attempt: {
+              number,
+              startedAt: new Date(),
+              finishedAt: new Date(),
+              outcome: status === 'sent' ? 'sent' : 'permanent_error',
+            },
+          },
+        ],
+        60_000,
+      );
+    // A lease of 1 ms: it has run out by the time the second claim comes.
+    await claimNotifications(harness.db, [{ message, replay: false, claimToken: stale }], 1);
+    await harness.waitFor(async () => {
+      const { rows } = await harness.db.query(
+        'SELECT lease_expires_at < now() AS lapsed FROM notifications.notifications WHERE tracking_id = $1',
+        [message.trackingId],
+      );
+      return rows[0]?.lapsed ? true : undefined;
+    });
+    const [takeover] = await claimNotifications(harness.db, [{ message, replay: false, claimToken: current }], 60_000);
+
+    await settle(stale, 'failed', 1);
+    await settle(current, 'sent', 2);
+
+    expect(takeover).toMatchObject({ kind: 'claimed' });
+    const { rows } = await harness.db.query(
+      'SELECT status, last_error FROM notifications.notifications WHERE tracking_id = $1',
+      [message.trackingId],
+    );
+    expect(rows[0]).toEqual({ status: 'sent', last_error: null });
   });
 });

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createPool, migrate } from '@notify/shared/platform';
 import { silentLogger } from '@notify/test-support/logger.js';
@@ -15,7 +16,7 @@ const HIGH_ID = '01a23379-ffff-7fff-bfff-ffffffffffff';
 
 async function createRow(db: pg.Pool, trackingId: string): Promise<void> {
   const message = { ...buildMessage(), trackingId };
-  await claimNotifications(db, [{ message, replay: false }], 60_000);
+  await claimNotifications(db, [{ message, replay: false, claimToken: randomUUID() }], 60_000);
 }
 
 describe('marking replays as queued', () => {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { createPool, migrate } from '@notify/shared/platform';
 import { silentLogger } from '@notify/test-support/logger.js';
@@ -27,7 +28,8 @@ const HISTORY_ROWS = 200_000;
 async function recordHotStatements() {
   const recorder = statementRecorder();
   const messages = Array.from({ length: 50 }, () => buildMessage());
-  const requests = messages.map((message, index) => ({ message, replay: index === 0 }));
+  const claimToken = randomUUID();
+  const requests = messages.map((message, index) => ({ message, replay: index === 0, claimToken }));
   const [first] = messages;
   if (!first) throw new Error('no message');
   const startedAt = new Date();
@@ -37,6 +39,7 @@ async function recordHotStatements() {
       recorder.db,
       messages.map((message, index) => ({
         trackingId: message.trackingId,
+        claimToken,
         status: index % 10 === 0 ? 'retry_scheduled' : 'sent',
         attempt: { number: 1, startedAt, finishedAt: new Date(), outcome: 'sent', httpStatus: 200 },
       })),
@@ -49,8 +52,8 @@ async function recordHotStatements() {
       messages.slice(0, 20).map((message) => message.trackingId),
     ),
   );
-  await recorder.record('release lease', () => releaseLease(recorder.db, first.trackingId));
-  await recorder.record('renew lease', () => renewLease(recorder.db, first.trackingId, 60_000));
+  await recorder.record('release lease', () => releaseLease(recorder.db, first.trackingId, claimToken));
+  await recorder.record('renew lease', () => renewLease(recorder.db, first.trackingId, claimToken, 60_000));
   await recorder.record('purge sent', () => purgeNotifications(recorder.db, 'sent', 90, 1_000));
   await recorder.record('erase personal data', () => erasePersonalData(recorder.db, 30, 1_000));
   return recorder.statements;
