@@ -1,4 +1,4 @@
-import type { Logger } from '@notify/shared/platform';
+import { beforeDeadline, type Logger } from '@notify/shared/platform';
 import type { Channel, ChannelModel } from 'amqplib';
 
 export class BrokerUnavailableError extends Error {}
@@ -37,7 +37,12 @@ export function createBrokerInspector(log: Logger) {
       clearTimeout(timer);
       // Closing returns whatever the work still holds unacked. Awaited (briefly), so that the next
       // look sees the nacks applied; a channel that opened after the deadline is closed too.
-      if (channel) await closeWithin(channel, CLOSE_WAIT_MS);
+      if (channel)
+        await beforeDeadline(
+          channel.close().catch(() => undefined),
+          Date.now() + CLOSE_WAIT_MS,
+          undefined,
+        );
       else void opening.then((late) => late.close()).catch(() => undefined);
     }
   }
@@ -60,13 +65,4 @@ export function createBrokerInspector(log: Logger) {
       });
     },
   };
-}
-
-async function closeWithin(channel: Channel, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  const waited = new Promise<void>((resolve) => {
-    timer = setTimeout(resolve, ms);
-  });
-  await Promise.race([channel.close().catch(() => undefined), waited]);
-  clearTimeout(timer);
 }
