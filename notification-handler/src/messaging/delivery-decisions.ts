@@ -50,23 +50,29 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
     const traceId = readTraceId(delivery);
     const deliveryLog = traceId ? log.child({ traceId }) : log;
     const decoded = decodeNotification(delivery);
-    if (!decoded.ok) return deadLetterInvalid(on, delivery, decoded.error, deliveryLog);
-    const notification = readDelivery(decoded.message, delivery);
-    const { trackingId, operation, occurredAt } = decoded.message;
-    const subject = { trackingId, operation, log: deliveryLog };
+    const subject: Subject = decoded.ok
+      ? { trackingId: decoded.message.trackingId, operation: decoded.message.operation, log: deliveryLog }
+      : { trackingId: decoded.error.trackingId, operation: undefined, log: deliveryLog };
+    // Every step is awaited inside the try: a dead-letter copy or a reschedule that throws must reach
+    // the catch and go back to the queue, not leave the delivery unacked on the channel until it closes.
     try {
+      if (!decoded.ok) return await deadLetterInvalid(on, delivery, decoded.error, subject);
+      const { trackingId, operation, occurredAt } = decoded.message;
+      const known = { trackingId, operation, log: deliveryLog };
+      const notification = readDelivery(decoded.message, delivery);
       const outcome = await deps.handle(notification, on.stopWork);
-      if (outcome.kind === 'failed') return deadLetter(on, delivery, subject, outcome.reason, 'send_failed');
-      if (outcome.kind === 'refused') return deadLetter(on, delivery, subject, outcome.reason, 'refused');
+      if (outcome.kind === 'failed') return await deadLetter(on, delivery, known, outcome.reason, 'send_failed');
+      if (outcome.kind === 'refused') return await deadLetter(on, delivery, known, outcome.reason, 'refused');
       // Its first delivery settled the row failed and then met a full dead-letter queue, or lost its
       // ack: a second copy in the dead-letter queue is better than none.
-      if (outcome.kind === 'already_failed') return deadLetter(on, delivery, subject, outcome.reason, 'already_failed');
-      if (outcome.kind === 'rescheduled') return reschedule(on, delivery, subject, outcome);
-      if (outcome.kind === 'interrupted') return requeue(on, delivery, subject, 'interrupted');
+      if (outcome.kind === 'already_failed')
+        return await deadLetter(on, delivery, known, outcome.reason, 'already_failed');
+      if (outcome.kind === 'rescheduled') return await reschedule(on, delivery, known, outcome);
+      if (outcome.kind === 'interrupted') return requeue(on, delivery, known, 'interrupted');
       const { replay } = notification;
       ack(on, delivery, { kind: 'acked', trackingId, operation, outcome: outcome.kind, occurredAt, replay });
     } catch (err) {
-      deliveryLog.error({ err, trackingId }, 'notification not processed; back to the queue');
+      deliveryLog.error({ err, trackingId: subject.trackingId }, 'notification not processed; back to the queue');
       await abortableSleep(deps.requeueDelayMs, deps.shutdown);
       requeue(on, delivery, subject, (err as Error).message);
     }
@@ -76,13 +82,11 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
     on: DeliveryChannel,
     delivery: ConsumeMessage,
     error: MessageDecodeError,
-    deliveryLog: Logger,
+    subject: Subject,
   ) {
     // A problem may quote the body (JSON.parse does, and so does a wrong schemaVersion).
     const reasons = error.problems.map((problem) => scrubAddresses(describeProblem(problem)));
-    const { trackingId } = error;
-    deliveryLog.warn({ trackingId, reasons }, 'invalid message dead-lettered');
-    const subject = { trackingId, operation: undefined, log: deliveryLog };
+    subject.log.warn({ trackingId: subject.trackingId, reasons }, 'invalid message dead-lettered');
     return deadLetter(on, delivery, subject, `invalid message: ${reasons.join('; ')}`, 'invalid_message');
   }
 
@@ -133,12 +137,21 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
   }
 
   function ack(on: DeliveryChannel, delivery: ConsumeMessage, decision: Decision): void {
-    if (onOpenChannel(on, () => on.channel.ack(delivery))) deps.decided(decision);
+    if (onOpenChannel(on, () => on.channel.ack(delivery))) tell(decision);
   }
 
   function requeue(on: DeliveryChannel, delivery: ConsumeMessage, { trackingId, operation }: Subject, reason: string) {
     if (onOpenChannel(on, () => on.channel.nack(delivery, false, true)))
-      deps.decided({ kind: 'requeued', trackingId, operation, reason });
+      tell({ kind: 'requeued', trackingId, operation, reason });
+  }
+
+  /** The decision reached the broker: a listener that throws must not send the delivery through the catch again. */
+  function tell(decision: Decision): void {
+    try {
+      deps.decided(decision);
+    } catch (err) {
+      log.error({ err, decision: decision.kind }, 'a listener of decided deliveries failed');
+    }
   }
 
   /** An ack on a channel that has since closed throws; the broker redelivers that message anyway. */

@@ -1,0 +1,99 @@
+import { encodeNotification, topologyNames } from '@notify/shared';
+import type { OutgoingMessage, PublishOutcome } from '@notify/shared/platform';
+import { captureLogs } from '@notify/test-support/logger.js';
+import { buildMessage } from '@notify/test-support/messages.js';
+import type { Channel, ConsumeMessage } from 'amqplib';
+import { describe, expect, it, vi } from 'vitest';
+import type { SendNotificationOutcome } from '../../src/domain/send-notification.js';
+import type { Decision } from '../../src/messaging/decisions.js';
+import { createDeliveryDecisions, type DeliveryChannel } from '../../src/messaging/delivery-decisions.js';
+
+const topology = topologyNames('decisions-unit');
+
+function deliveryOf(content: Buffer, properties: Record<string, unknown>): ConsumeMessage {
+  return {
+    content,
+    fields: { deliveryTag: 1, redelivered: false, exchange: topology.exchange, routingKey: 'checkout.completed' },
+    properties: { headers: {}, ...properties },
+  } as unknown as ConsumeMessage;
+}
+
+function validDelivery(): ConsumeMessage {
+  const encoded = encodeNotification(buildMessage(), 'decisions-unit');
+  return deliveryOf(encoded.content, encoded.properties);
+}
+
+type Overrides = { decided?: (decision: Decision) => void };
+
+function setUp(
+  outcome: SendNotificationOutcome,
+  publish: (message: OutgoingMessage) => Promise<PublishOutcome>,
+  overrides: Overrides = {},
+) {
+  const logs = captureLogs();
+  const ack = vi.fn();
+  const nack = vi.fn();
+  const on: DeliveryChannel = {
+    channel: { ack, nack } as unknown as Channel,
+    closed: new AbortController().signal,
+    stopWork: new AbortController().signal,
+  };
+  const decisions: Decision[] = [];
+  const decide = createDeliveryDecisions({
+    topology,
+    handle: async () => outcome,
+    publish,
+    log: logs.log,
+    requeueDelayMs: 0,
+    shutdown: new AbortController().signal,
+    decided: overrides.decided ?? ((decision) => decisions.push(decision)),
+  });
+  return { decide, on, ack, nack, decisions, logs };
+}
+
+const publishThrows = async (): Promise<PublishOutcome> => {
+  throw new Error('channel closed while publishing');
+};
+
+describe('delivery decisions when a step throws', () => {
+  it('When the dead-letter copy of a failed notification throws, then the delivery goes back to the queue', async () => {
+    const { decide, on, ack, nack, decisions, logs } = setUp(
+      { kind: 'failed', reason: 'rejected', attempts: 4 },
+      publishThrows,
+    );
+
+    await expect(decide(on, validDelivery())).resolves.toBeUndefined();
+
+    expect(ack).not.toHaveBeenCalled();
+    expect(nack).toHaveBeenCalledWith(expect.anything(), false, true);
+    expect(decisions).toMatchObject([{ kind: 'requeued', reason: 'channel closed while publishing' }]);
+    expect(logs.find('notification not processed; back to the queue')).toHaveLength(1);
+  });
+
+  it('When the dead-letter copy of an invalid message throws, then the delivery goes back to the queue', async () => {
+    const { decide, on, ack, nack, decisions } = setUp({ kind: 'sent', attempts: 1 }, publishThrows);
+
+    await expect(
+      decide(on, deliveryOf(Buffer.from('{not json'), { contentType: 'application/json' })),
+    ).resolves.toBeUndefined();
+
+    expect(ack).not.toHaveBeenCalled();
+    expect(nack).toHaveBeenCalledWith(expect.anything(), false, true);
+    expect(decisions).toMatchObject([{ kind: 'requeued', operation: undefined }]);
+  });
+
+  it('When a listener of decisions throws after an ack, then the delivery is not nacked as well', async () => {
+    const brokenListener = () => {
+      throw new Error('metrics listener broke');
+    };
+    const { decide, on, ack, nack, logs } = setUp({ kind: 'sent', attempts: 1 }, publishThrows, {
+      decided: brokenListener,
+    });
+
+    await expect(decide(on, validDelivery())).resolves.toBeUndefined();
+
+    expect(ack).toHaveBeenCalledTimes(1);
+    expect(nack).not.toHaveBeenCalled();
+    expect(logs.find('a listener of decided deliveries failed')).toHaveLength(1);
+  });
+});
