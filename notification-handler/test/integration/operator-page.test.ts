@@ -170,6 +170,33 @@ describe('operator page (pages, replays, dead letters)', () => {
     expect(await harness.settled(message.trackingId, ['sent'])).toMatchObject({ status: 'sent' });
   });
 
+  it('When a failed notification whose personal data was erased is replayed, then the page refuses with 410 and offers no replay', async () => {
+    harness.sandbox.faults.set({ failRecipients: 'fail.example' });
+    const message = failing();
+    expect(await send(message)).toMatchObject({ status: 'failed' });
+    harness.sandbox.faults.clear();
+    // What the retention job leaves of it (PERSONAL_DATA_RETENTION_DAYS).
+    await harness.db.query(
+      `UPDATE notifications.notifications
+          SET recipient_email = NULL, recipient_name = NULL, request = NULL, personal_data_erased_at = now()
+        WHERE tracking_id = $1`,
+      [message.trackingId],
+    );
+    const detail = await page(`/operator/notifications/${message.trackingId}`);
+
+    const confirmation = await page(`/operator/notifications/${message.trackingId}/replay`);
+    const posted = await client.postForm(`/operator/notifications/${message.trackingId}/replay`, cookie, {
+      csrf: csrfOf(detail.text),
+    });
+
+    expect(detail.status).toBe(200);
+    expect(detail.text).not.toContain(`/operator/notifications/${message.trackingId}/replay`);
+    expect(confirmation.status).toBe(410);
+    expect(posted.status).toBe(410);
+    expect(posted.text).toContain('no stored request any more');
+    expect(harness.emailsFor(message.trackingId)).toHaveLength(0);
+  });
+
   it('When all failed since a time are replayed, then each is sent and the page says how many were queued', async () => {
     harness.sandbox.faults.set({ failRecipients: 'fail.example' });
     const since = new Date(Date.now() - 1_000).toISOString();

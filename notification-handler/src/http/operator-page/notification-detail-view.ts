@@ -9,7 +9,8 @@ export function renderNotification(
   replayQueued: boolean,
 ): SafeHtml {
   const n = notification;
-  const replayable = (REPLAYABLE_STATUSES as readonly string[]).includes(n.status);
+  // An erased notification has no stored request left to send: no link that could only fail.
+  const replayable = (REPLAYABLE_STATUSES as readonly string[]).includes(n.status) && n.personalDataErasedAt === null;
   return html`${replayQueued ? html`<p class="done">Replay queued: the handler will send it again shortly.</p>` : ''}
 <dl><dt>Status</dt><dd>${statusBadge(n.status)}${
     replayable ? html` <a href="/operator/notifications/${n.trackingId}/replay">Replay…</a>` : ''

@@ -29,6 +29,8 @@ export function replayPages({ db, requeue, operator }: AppDependencies): Router 
     const { trackingId } = parseRequest(TrackingIdParams, req.params, 'params');
     const notification = await findNotification(db, trackingId);
     if (!notification) throw new AppError(404, 'not_found', `no notification ${trackingId}`);
+    if (notification.personalDataErasedAt !== null)
+      throw new AppError(410, 'personal_data_erased', `notification ${trackingId} has no stored request any more`);
     sendConfirmation(res, layoutFor(res, access).context, {
       title: 'Replay this notification?',
       details: html`<p>The email to ${notification.recipient.name} &lt;${notification.recipient.email}&gt;
@@ -45,6 +47,8 @@ export function replayPages({ db, requeue, operator }: AppDependencies): Router 
     if (outcome.kind === 'not_found') throw new AppError(404, 'not_found', `no notification ${trackingId}`);
     if (outcome.kind === 'not_replayable')
       throw new AppError(409, 'not_replayable', `it is ${outcome.status}; only failed or retry_scheduled ones replay`);
+    if (outcome.kind === 'erased')
+      throw new AppError(410, 'personal_data_erased', `notification ${trackingId} has no stored request any more`);
     res.redirect(303, href(`/operator/notifications/${trackingId}`, { replay: 'queued' }));
   });
 
