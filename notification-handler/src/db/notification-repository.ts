@@ -47,8 +47,9 @@ export type AttemptRecord = {
 
 // One statement for a whole batch: insert each new row as in_progress, or take over a row that may
 // be sent now: an in_progress row whose lease ran out (its handler died mid-send), a row waiting for
-// its delayed retry (its message is here), or a failed row when a replay asks for it. A sent row, a
-// failed one without replay, or a live lease, is left alone and read back instead. That read uses the
+// its delayed retry (its message is here), or a failed row when a replay asks for it and retention has
+// not erased its personal data. A sent row, any other failed one, or a live lease, is left alone and
+// read back instead. That read uses the
 // statement's snapshot, so it cannot see a row a concurrent insert just made: such an id comes back
 // missing, and counts as busy. Rows are taken in id order, so that two handlers claiming overlapping
 // batches cannot deadlock. The read-back probes the primary key (= ANY), whatever the statistics say.
@@ -71,13 +72,16 @@ claimed AS (
         claim_token = EXCLUDED.claim_token, updated_at = now()
     WHERE (n.status = 'in_progress' AND n.lease_expires_at < now())
        OR n.status = 'retry_scheduled'
-       OR (n.status = 'failed' AND EXCLUDED.tracking_id IN (SELECT tracking_id FROM input WHERE replay))
+       OR (n.status = 'failed' AND n.personal_data_erased_at IS NULL
+           AND EXCLUDED.tracking_id IN (SELECT tracking_id FROM input WHERE replay))
   RETURNING n.tracking_id, n.attempt_count
 )
-SELECT tracking_id, 'claimed' AS status, attempt_count, NULL::timestamptz AS lease_expires_at, NULL AS last_error
+SELECT tracking_id, 'claimed' AS status, attempt_count, NULL::timestamptz AS lease_expires_at, NULL AS last_error,
+       false AS erased
 FROM claimed
 UNION ALL
-SELECT n.tracking_id, n.status, n.attempt_count, n.lease_expires_at, n.last_error
+SELECT n.tracking_id, n.status, n.attempt_count, n.lease_expires_at, n.last_error,
+       n.personal_data_erased_at IS NOT NULL AS erased
 FROM notifications.notifications n
 WHERE n.tracking_id = ANY($3::uuid[]) AND n.tracking_id NOT IN (SELECT tracking_id FROM claimed)`;
 
@@ -87,6 +91,7 @@ type ClaimRow = {
   attempt_count: number;
   lease_expires_at: Date | null;
   last_error: string | null;
+  erased: boolean;
 };
 
 /** Claims a batch of distinct messages; one result per message, in order. */
@@ -115,11 +120,18 @@ export async function claimNotifications(
   return requests.map(({ message }) => toClaimResult(byId.get(message.trackingId)));
 }
 
+/**
+ * A replay of a failed notification whose personal data retention erased (a dead-letter copy kept
+ * past PERSONAL_DATA_RETENTION_DAYS) does not reopen it: that email is no longer ours to send.
+ */
+const ERASED_REASON = 'personal data erased after its retention period: not sent again';
+
 function toClaimResult(row: ClaimRow | undefined): ClaimResult {
   if (!row) return { kind: 'busy', leaseExpiresAt: undefined };
   if (row.status === 'claimed') return { kind: 'claimed', previousAttempts: row.attempt_count };
   if (row.status === 'sent') return { kind: 'sent' };
-  if (row.status === 'failed') return { kind: 'failed', lastError: row.last_error ?? undefined };
+  if (row.status === 'failed')
+    return { kind: 'failed', lastError: row.erased ? ERASED_REASON : (row.last_error ?? undefined) };
   // retry_scheduled is always claimable: seen here only when a concurrent statement changed it.
   return { kind: 'busy', leaseExpiresAt: row.lease_expires_at ?? undefined };
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { encodeNotification } from '@notify/shared';
 import { lockKey } from '@notify/shared/platform';
 import { buildMessage } from '@notify/test-support/messages.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,8 +23,7 @@ describe('retention of notifications (state, responses, logs)', () => {
   });
 
   /** A notification created `ageDays` ago in `status`, with one attempt. */
-  async function notification(status: Status, ageDays: number): Promise<string> {
-    const message = buildMessage();
+  async function notification(status: Status, ageDays: number, message = buildMessage()): Promise<string> {
     await harness.db.query(
       `WITH n AS (
          INSERT INTO notifications.notifications
@@ -114,6 +114,32 @@ describe('retention of notifications (state, responses, logs)', () => {
     expect(status).toBe(410);
     expect(body.error.code).toBe('personal_data_erased');
     expect(await rowOf(failed)).toMatchObject({ status: 'failed', request: null });
+  });
+
+  it('When a dead-letter copy of an erased failed notification is replayed, then nothing is sent and it is dead-lettered again', async () => {
+    const message = buildMessage();
+    await notification('failed', 40, message);
+    await harness.handler.maintenance.runOnce();
+    const { routingKey, content, properties } = encodeNotification(message, 'handler-test');
+
+    // As the dead-letter page's replay republishes it: the stored copy, marked as a replay.
+    harness.publishRaw(routingKey, content, {
+      ...properties,
+      headers: { ...properties.headers, 'x-replay-requested-at': new Date().toISOString() },
+    });
+
+    const decision = await harness.decided(message.trackingId, 'dead-lettered');
+    expect(decision).toMatchObject({
+      cause: 'already_failed',
+      reason: expect.stringContaining('personal data erased'),
+    });
+    expect(harness.emailsFor(message.trackingId)).toHaveLength(0);
+    expect(await rowOf(message.trackingId)).toMatchObject({
+      status: 'failed',
+      recipient_email: null,
+      request: null,
+      personal_data_erased_at: expect.any(Date),
+    });
   });
 
   it('When another instance holds the maintenance lock, then this one purges nothing until it is released', async () => {
