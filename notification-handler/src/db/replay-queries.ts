@@ -7,15 +7,21 @@ export const REPLAYABLE_STATUSES = ['failed', 'retry_scheduled'] as const;
 export type ReplayableStatus = (typeof REPLAYABLE_STATUSES)[number];
 
 export type ReplayCandidate =
-  | { kind: 'replayable'; request: NotificationMessage }
+  /** `readAt`: the database's time when the row was read, what `markReplayQueued` records. */
+  | { kind: 'replayable'; request: NotificationMessage; readAt: Date }
   | { kind: 'not_found' }
   | { kind: 'not_replayable'; status: string }
   /** Its stored request was erased with the personal data: nothing is left to send. */
   | { kind: 'erased'; erasedAt: Date };
 
 export async function findReplayCandidate(db: Queryable, trackingId: string): Promise<ReplayCandidate> {
-  const { rows } = await db.query<{ status: string; request: NotificationMessage | null; erased_at: Date | null }>(
-    `SELECT status, request, personal_data_erased_at AS erased_at
+  const { rows } = await db.query<{
+    status: string;
+    request: NotificationMessage | null;
+    erased_at: Date | null;
+    read_at: Date;
+  }>(
+    `SELECT status, request, personal_data_erased_at AS erased_at, statement_timestamp() AS read_at
      FROM notifications.notifications WHERE tracking_id = $1`,
     [trackingId],
   );
@@ -24,18 +30,20 @@ export async function findReplayCandidate(db: Queryable, trackingId: string): Pr
   if (row.erased_at || !row.request) return { kind: 'erased', erasedAt: row.erased_at ?? new Date(0) };
   if (!(REPLAYABLE_STATUSES as readonly string[]).includes(row.status))
     return { kind: 'not_replayable', status: row.status };
-  return { kind: 'replayable', request: row.request };
+  return { kind: 'replayable', request: row.request, readAt: row.read_at };
 }
 
 export type ReplayRange = { status: ReplayableStatus; from: Date; to: Date; limit: number };
+
+export type ReplayCandidates = { messages: NotificationMessage[]; readAt: Date };
 
 /**
  * The oldest notifications in the range (by creation) whose replay is not pending already: a replay
  * is pending while it is newer than the row's last change. Served by the (status, created_at) index.
  */
-export async function listReplayCandidates(db: Queryable, range: ReplayRange): Promise<NotificationMessage[]> {
-  const { rows } = await db.query<{ request: NotificationMessage }>(
-    `SELECT request FROM notifications.notifications
+export async function listReplayCandidates(db: Queryable, range: ReplayRange): Promise<ReplayCandidates> {
+  const { rows } = await db.query<{ request: NotificationMessage; read_at: Date }>(
+    `SELECT request, statement_timestamp() AS read_at FROM notifications.notifications
      WHERE status = $1 AND created_at >= $2 AND created_at < $3
        AND (replay_queued_at IS NULL OR replay_queued_at < updated_at)
        AND personal_data_erased_at IS NULL
@@ -43,7 +51,7 @@ export async function listReplayCandidates(db: Queryable, range: ReplayRange): P
      LIMIT $4`,
     [range.status, range.from, range.to, range.limit],
   );
-  return rows.map((row) => row.request);
+  return { messages: rows.map((row) => row.request), readAt: rows[0]?.read_at ?? new Date() };
 }
 
 /** A deadlock chooses one statement to fail; run ours again, up to this many times in all. */
@@ -54,7 +62,7 @@ const MARK_ATTEMPTS = 5;
 // of the consumer's claim while waiting for another that the claim holds. The rows to update are
 // found by primary key from the ids again, never by joining the whole table to the locked ones.
 const MARK_REPLAY_QUEUED = `
-UPDATE notifications.notifications n SET replay_queued_at = clock_timestamp()
+UPDATE notifications.notifications n SET replay_queued_at = $2
 FROM (
   SELECT tracking_id FROM notifications.notifications
   WHERE tracking_id = ANY($1::uuid[])
@@ -64,16 +72,20 @@ FROM (
 WHERE n.tracking_id = ANY($1::uuid[]) AND n.tracking_id = locked.tracking_id`;
 
 /**
- * Records that the broker confirmed a replay message for each of these notifications. The replayed
+ * Records that the broker confirmed a replay message for each of these notifications, as of `readAt`,
+ * the time their rows were read before publishing: a replay counts as pending while it is newer than
+ * the row's last change, and a replayed message may be claimed and fail again before this mark is
+ * written. Stamped with the time of the mark, that row would look pending for good, and every later
+ * bulk replay would leave it out; stamped with the read, its claim is the newer. The replayed
  * messages are already being claimed and settled meanwhile, by batch statements that lock the same
  * rows: should PostgreSQL still break a deadlock by failing this statement (the settlement's lock
  * order follows its plan), the statement changed nothing, and runs again.
  */
-export async function markReplayQueued(db: Queryable, trackingIds: readonly string[]): Promise<void> {
+export async function markReplayQueued(db: Queryable, trackingIds: readonly string[], readAt: Date): Promise<void> {
   if (trackingIds.length === 0) return;
   for (let attempt = 1; ; attempt++) {
     try {
-      await db.query(MARK_REPLAY_QUEUED, [trackingIds]);
+      await db.query(MARK_REPLAY_QUEUED, [trackingIds, readAt]);
       return;
     } catch (error) {
       if (attempt >= MARK_ATTEMPTS || classifyDatabaseError(error) !== 'conflict') throw error;

@@ -28,7 +28,7 @@ export async function replayNotification(trackingId: string, deps: ReplayDeps): 
   if (candidate.kind === 'not_replayable' || candidate.kind === 'erased') return candidate;
   const result = await deps.requeue(candidate.request, new Date());
   if (result.status !== 'published') throw new ReplayNotQueuedError(`replay not queued: ${result.reason}`);
-  await markReplayQueued(deps.db, [trackingId]);
+  await markReplayQueued(deps.db, [trackingId], candidate.readAt);
   return { kind: 'queued' };
 }
 
@@ -39,14 +39,14 @@ export type BulkReplayOutcome = { queued: number; notQueued: number; more: boole
  * skipping those whose replay is already queued: call again while `more` says so.
  */
 export async function replayRange(range: ReplayRange, deps: ReplayDeps): Promise<BulkReplayOutcome> {
-  const candidates = await listReplayCandidates(deps.db, range);
+  const { messages, readAt } = await listReplayCandidates(deps.db, range);
   const requestedAt = new Date();
-  const results = await Promise.all(candidates.map((message) => deps.requeue(message, requestedAt)));
-  const queued = candidates.filter((_, index) => results[index]?.status === 'published').map((m) => m.trackingId);
-  await markReplayQueued(deps.db, queued);
+  const results = await Promise.all(messages.map((message) => deps.requeue(message, requestedAt)));
+  const queued = messages.filter((_, index) => results[index]?.status === 'published').map((m) => m.trackingId);
+  await markReplayQueued(deps.db, queued, readAt);
   return {
     queued: queued.length,
-    notQueued: candidates.length - queued.length,
-    more: candidates.length === range.limit,
+    notQueued: messages.length - queued.length,
+    more: messages.length === range.limit,
   };
 }

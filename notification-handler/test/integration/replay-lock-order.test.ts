@@ -48,7 +48,7 @@ describe('marking replays as queued', () => {
 
       await holder.query('BEGIN');
       await holder.query('SELECT 1 FROM notifications.notifications WHERE tracking_id = $1 FOR UPDATE', [HIGH_ID]);
-      const mark = markReplayQueued(marker, [HIGH_ID, LOW_ID]).then(
+      const mark = markReplayQueued(marker, [HIGH_ID, LOW_ID], new Date()).then(
         () => 'marked',
         (error: Error) => error.message,
       );

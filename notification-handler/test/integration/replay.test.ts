@@ -1,5 +1,8 @@
+import type { NotificationMessage } from '@notify/shared';
 import { buildMessage } from '@notify/test-support/messages.js';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { replayRange } from '../../src/domain/replay-notification.js';
+import { replayPublisher } from '../../src/messaging/replay-publisher.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
 const jsonPost = (body: unknown): RequestInit => ({
@@ -68,6 +71,41 @@ describe('replay (published messages, state, responses)', () => {
     expect(second).toEqual({ status: 202, body: { queued: 1, notQueued: 0, more: false } });
     expect(third).toEqual({ status: 202, body: { queued: 0, notQueued: 0, more: false } });
     for (const message of messages) expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
+  });
+
+  it('When a replayed notification fails again before its replay is recorded, then a later bulk replay takes it again', async () => {
+    const from = new Date(Date.now() - 1_000);
+    const [message] = await failedNotifications(1);
+    const trackingId = message!.trackingId;
+    const to = new Date(Date.now() + 1_000);
+    const failedBefore = await harness.settled(trackingId, ['failed']);
+    const publish = replayPublisher(
+      async ({ exchange, routingKey, content, properties }) => {
+        harness.broker.channel.publish(exchange, routingKey, content, properties);
+        return { status: 'published' };
+      },
+      harness.topology,
+      'replay-test',
+    );
+    // The cause is still there, and the replayed message is claimed and fails again before the
+    // broker's confirm reaches the bulk replay, which records the replay only after it.
+    harness.sandbox.faults.set({ failRecipients: 'bounce.example' });
+    const requeue = async (replayed: NotificationMessage, requestedAt: Date) => {
+      const outcome = await publish(replayed, requestedAt);
+      await harness.waitFor(async () => {
+        const { body } = await harness.api(`/notifications/${trackingId}`);
+        return body.status === 'failed' && body.attemptCount > failedBefore.attemptCount ? body : undefined;
+      });
+      return outcome;
+    };
+
+    const first = await replayRange({ status: 'failed', from, to, limit: 10 }, { db: harness.db, requeue });
+    harness.sandbox.faults.clear();
+    const second = await harness.api('/notifications/retry', jsonPost({ status: 'failed', from, to }));
+
+    expect(first).toEqual({ queued: 1, notQueued: 0, more: false });
+    expect(second).toEqual({ status: 202, body: { queued: 1, notQueued: 0, more: false } });
+    expect(await harness.settled(trackingId, ['sent'])).toMatchObject({ status: 'sent' });
   });
 
   it('When the bulk replay body is wrong, then 400 names the field', async () => {

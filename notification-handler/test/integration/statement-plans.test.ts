@@ -50,6 +50,7 @@ async function recordHotStatements() {
     markReplayQueued(
       recorder.db,
       messages.slice(0, 20).map((message) => message.trackingId),
+      new Date(),
     ),
   );
   await recorder.record('release lease', () => releaseLease(recorder.db, first.trackingId, claimToken));

@@ -21,19 +21,19 @@ const IDS = ['01a234a9-b407-7191-bbea-c4e1eae2abc1', '01a234a9-b490-75ff-a79f-bc
 describe('markReplayQueued', () => {
   it('When PostgreSQL breaks a deadlock by failing the mark, then the mark runs again and succeeds', async () => {
     const { db, statements } = databaseFailingWith('40P01');
-    await expect(markReplayQueued(db, IDS)).resolves.toBeUndefined();
+    await expect(markReplayQueued(db, IDS, new Date())).resolves.toBeUndefined();
     expect(statements()).toBe(2);
   });
 
   it('When the mark keeps losing deadlocks, then it gives up after five statements with the error', async () => {
     const { db, statements } = databaseFailingWith('40P01', '40P01', '40P01', '40P01', '40P01', '40P01');
-    await expect(markReplayQueued(db, IDS)).rejects.toMatchObject({ code: '40P01' });
+    await expect(markReplayQueued(db, IDS, new Date())).rejects.toMatchObject({ code: '40P01' });
     expect(statements()).toBe(5);
   });
 
   it('When the database refuses the mark for another reason, then it fails at once', async () => {
     const { db, statements } = databaseFailingWith('42501');
-    await expect(markReplayQueued(db, IDS)).rejects.toMatchObject({ code: '42501' });
+    await expect(markReplayQueued(db, IDS, new Date())).rejects.toMatchObject({ code: '42501' });
     expect(statements()).toBe(1);
   });
 });
