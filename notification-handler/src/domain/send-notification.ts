@@ -1,14 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { NotificationMessage } from '@notify/shared';
-import type { Logger } from '@notify/shared/platform';
+import { type Logger, maskEmail, scrubAddresses } from '@notify/shared/platform';
 import { DatabaseRefusal } from '../db/database-errors.js';
 import type { NotificationStore } from '../db/notification-store.js';
 import type { Address, GuardedEmailProvider } from './email-provider.js';
 import { buildEmail } from './email-template.js';
-import { maskEmail } from './mask-email.js';
 import { nextRedelivery, type RedeliveryPolicy } from './redelivery-schedule.js';
 import type { DelayStrategy } from './retry.js';
-import { scrubAddresses } from './scrub-addresses.js';
 import { sendWithRetries } from './send-with-retries.js';
 import { waitForLease } from './wait-for-lease.js';
 

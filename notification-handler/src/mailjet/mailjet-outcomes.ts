@@ -1,6 +1,6 @@
+import { scrubAddresses } from '@notify/shared/platform';
 import type { SendOutcome } from '../domain/email-provider.js';
 import { parseRetryAfter } from '../domain/retry-after.js';
-import { scrubAddresses } from '../domain/scrub-addresses.js';
 import { summarizeBody } from '../domain/summarize-body.js';
 
 /** Transient: no HTTP answer, 429 or 5xx. Any other 4xx will fail the same way next time. */

@@ -5,10 +5,9 @@ import {
   type Operation,
   type Topology,
 } from '@notify/shared';
-import type { Logger, OutgoingMessage, PublishOutcome } from '@notify/shared/platform';
+import { type Logger, type OutgoingMessage, type PublishOutcome, scrubAddresses } from '@notify/shared/platform';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { abortableSleep } from '../domain/abortable-sleep.js';
-import { scrubAddresses } from '../domain/scrub-addresses.js';
 import type { NotificationDelivery, SendNotificationOutcome } from '../domain/send-notification.js';
 import { deadLetterCopy } from './dead-letter.js';
 import type { DeadLetterCause, Decision } from './decisions.js';

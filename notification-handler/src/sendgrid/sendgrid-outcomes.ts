@@ -1,6 +1,6 @@
+import { scrubAddresses } from '@notify/shared/platform';
 import type { SendOutcome } from '../domain/email-provider.js';
 import { parseRetryAfter } from '../domain/retry-after.js';
-import { scrubAddresses } from '../domain/scrub-addresses.js';
 import { summarizeBody } from '../domain/summarize-body.js';
 
 type FailedOutcome = Extract<SendOutcome, { kind: 'failed' }>;

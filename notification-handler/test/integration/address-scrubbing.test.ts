@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { maskEmail } from '@notify/shared/platform';
 import { buildMessage } from '@notify/test-support/messages.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { maskEmail } from '../../src/domain/mask-email.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
 /** An address no other test uses, so that a hit anywhere in the logs is this test's. */

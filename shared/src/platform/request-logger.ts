@@ -1,6 +1,7 @@
 import type { Request, RequestHandler, Response } from 'express';
 import type { Logger } from './logger.js';
 import { requestTrace } from './request-trace.js';
+import { scrubAddresses } from './scrub-addresses.js';
 
 /** Probes and scrapes come every few seconds: a line each would drown the requests that matter. */
 const QUIET_PATHS = new Set(['/healthz', '/readyz', '/metrics']);
@@ -56,7 +57,23 @@ export function requestLog(log: Logger, req: Request, res: Response): Logger {
 
 function requestLine(req: Request, res: Response): RequestLine {
   const trace = requestTrace(res);
-  const line: RequestLine = { req: { id: res.locals.requestId, method: req.method, url: req.originalUrl } };
+  const line: RequestLine = {
+    req: { id: res.locals.requestId, method: req.method, url: loggableUrl(req.originalUrl) },
+  };
   if (trace) line.traceId = trace.traceId;
   return line;
+}
+
+/**
+ * The path as it came, and its query with every address masked: the operator page and the status
+ * API filter by recipient (`?email=...`), and a log outlives the personal-data retention. A query
+ * without an at sign, encoded or not, is left as it came.
+ */
+function loggableUrl(url: string): string {
+  const start = url.indexOf('?');
+  if (start < 0) return url;
+  const query = url.slice(start + 1);
+  if (!query.includes('@') && !/%40/i.test(query)) return url;
+  const masked = [...new URLSearchParams(query)].map(([key, value]) => [scrubAddresses(key), scrubAddresses(value)]);
+  return `${url.slice(0, start)}?${new URLSearchParams(masked).toString()}`;
 }

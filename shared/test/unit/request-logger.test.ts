@@ -59,6 +59,17 @@ describe('requestLogger', () => {
     expect(find('request completed')).toHaveLength(1);
   });
 
+  it('When a query names an email address, then the request line masks it and keeps the rest of the query', async () => {
+    const { url, waitFor } = await serve();
+
+    await fetch(
+      `${url}/carts/c1?email=${encodeURIComponent('ada.lovelace@example.com')}&status=failed&to=bob@example.org`,
+    );
+    const line = await waitFor('request completed');
+
+    expect(line.req).toMatchObject({ url: '/carts/c1?email=a***%40e***.com&status=failed&to=b***%40e***.org' });
+    expect(JSON.stringify(line)).not.toMatch(/lovelace|example\.com|bob/);
+  });
   it('When a request is answered 4xx, then its line is a warning; 5xx, an error, and the failure line carries the same request id and trace id', async () => {
     const { url, find, waitFor } = await serve();
 

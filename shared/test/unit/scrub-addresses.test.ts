@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { scrubAddresses } from '../../src/domain/scrub-addresses.js';
+import { scrubAddresses } from '../../src/platform/scrub-addresses.js';
 
 describe('scrubAddresses', () => {
   it('When Mailjet says an address is invalid, then the address is masked and the sentence kept', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { maskEmail } from '../../src/domain/mask-email.js';
+import { maskEmail } from '../../src/platform/mask-email.js';
 
 describe('maskEmail', () => {
   it.each([
