@@ -135,6 +135,8 @@ export function loadConfig(env: Record<string, string | undefined>) {
       ? ({ kind: 'fixed', delayMs: parsed.RETRY_DELAY_MS } as const)
       : ({ kind: 'exponential', baseMs: parsed.RETRY_DELAY_MS, capMs: parsed.RETRY_MAX_DELAY_MS } as const);
   const longestDelay = delay.kind === 'fixed' ? delay.delayMs : delay.capMs;
+  // A claim must outlive the longest send it covers: every attempt timing out, every wait in full.
+  const leaseMs = (parsed.RETRY_MAX_RETRIES + 1) * longestTimeout + parsed.RETRY_MAX_RETRIES * longestDelay + 5_000;
   return {
     ...parsed,
     usesSandbox,
@@ -149,12 +151,13 @@ export function loadConfig(env: Record<string, string | undefined>) {
       failuresToOpen: parsed.PROVIDER_BREAKER_FAILURES,
       probeIntervalMs: parsed.PROVIDER_BREAKER_PROBE_MS,
       throttlePauseMs: parsed.PROVIDER_THROTTLE_PAUSE_MS,
+      // Half a lease: a delivery that waits out a pause still holds its row when its call goes.
+      maxThrottlePauseMs: Math.floor(leaseMs / 2),
     },
     maxCallsPerSecond: {
       mailjet: parsed.MAILJET_MAX_CALLS_PER_SECOND,
       sendgrid: parsed.SENDGRID_MAX_CALLS_PER_SECOND,
     } satisfies Record<ProviderName, number>,
-    // A claim must outlive the longest send it covers: every attempt timing out, every wait in full.
-    leaseMs: (parsed.RETRY_MAX_RETRIES + 1) * longestTimeout + parsed.RETRY_MAX_RETRIES * longestDelay + 5_000,
+    leaseMs,
   };
 }

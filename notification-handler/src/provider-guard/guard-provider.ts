@@ -11,6 +11,8 @@ export type ProviderGuardSettings = {
   probeIntervalMs: number;
   maxCallsPerSecond: number;
   throttlePauseMs: number;
+  /** The longest pause a 429's Retry-After gets (guardEmailProvider). */
+  maxThrottlePauseMs: number;
   log: Logger;
   /** Told of every call asked of the guard, made or deferred (metrics). */
   onCall?: (call: ProviderCall) => void;
@@ -41,6 +43,7 @@ export function guardProvider(provider: EmailProvider, settings: ProviderGuardSe
     breaker,
     limiter: createCallRateLimiter({ maxPerSecond: settings.maxCallsPerSecond }),
     throttlePauseMs: settings.throttlePauseMs,
+    maxThrottlePauseMs: settings.maxThrottlePauseMs,
     log,
     onCall: settings.onCall,
     pacedByCaller: settings.pacedByCaller,

@@ -10,6 +10,13 @@ export type ProviderGuardDeps = {
   limiter: CallRateLimiter;
   /** Pause after a 429 without Retry-After. */
   throttlePauseMs: number;
+  /**
+   * The longest pause a 429's Retry-After gets. Deliveries wait out the pause holding their rows'
+   * leases, which nothing renews meanwhile: a longer wait would let another delivery take a row over
+   * and send its email a second time. Past this, calls resume and a throttled one is tried again (a
+   * 429 costs no retry).
+   */
+  maxThrottlePauseMs: number;
   log: Logger;
   /** Told of every call asked of the guard, made or deferred (metrics). */
   onCall?: (call: ProviderCall) => void;
@@ -44,9 +51,10 @@ export function guardEmailProvider(
       deps.onCall?.({ provider: deps.name, result: callResultOf(outcomes), emails: emails.length, durationSeconds });
       const throttled = outcomes.find((outcome) => outcome.kind === 'failed' && outcome.httpStatus === 429);
       if (throttled?.kind === 'failed') {
-        const pauseMs = throttled.retryAfterMs ?? deps.throttlePauseMs;
+        const askedMs = throttled.retryAfterMs ?? deps.throttlePauseMs;
+        const pauseMs = Math.min(askedMs, deps.maxThrottlePauseMs);
         limiter.pauseFor(pauseMs);
-        deps.log.warn({ provider: deps.name, pauseMs }, 'provider throttled us (429): pausing calls');
+        deps.log.warn({ provider: deps.name, pauseMs, askedMs }, 'provider throttled us (429): pausing calls');
       }
       breaker.record(healthOf(outcomes), admission === 'probe');
       const misconfigured = outcomes.find((outcome) => outcome.kind === 'failed' && outcome.configurationError);

@@ -27,6 +27,7 @@ function guarded(answers: SendOutcome[]) {
     breaker,
     limiter,
     throttlePauseMs: 250,
+    maxThrottlePauseMs: 20_000,
     log: captureLogs().log,
   });
   return { provider, breaker, pauses, calls: () => calls, advance: (ms: number) => (now += ms) };
@@ -68,6 +69,15 @@ describe('guarded email provider', () => {
     expect(outcomes.every((outcome) => outcome.kind === 'failed' && outcome.spendsRetry === false)).toBe(true);
     expect(pauses).toEqual([5_000, 250, 5_000]);
     expect(provider.breakerState()).toBe('closed');
+  });
+
+  it('When a 429 asks for a pause longer than the longest allowed, then calls pause only that long', async () => {
+    const { provider, pauses } = guarded([{ ...throttled, retryAfterMs: 3_600_000 }]);
+
+    const [outcome] = await provider.send([email]);
+
+    expect(outcome).toMatchObject({ kind: 'failed', httpStatus: 429, spendsRetry: false });
+    expect(pauses).toEqual([20_000]);
   });
 
   it('When the provider refuses our credentials, then its breaker opens at once, the email spends no retry, and a good probe closes it', async () => {

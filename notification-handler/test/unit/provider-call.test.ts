@@ -34,6 +34,7 @@ describe('provider guard reporting its calls', () => {
       breaker,
       limiter: createCallRateLimiter({ maxPerSecond: 10_000 }),
       throttlePauseMs: 0,
+      maxThrottlePauseMs: 0,
       log: pino({ level: 'silent' }),
       onCall: (call) => calls.push(call),
     });

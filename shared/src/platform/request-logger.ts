@@ -74,6 +74,9 @@ function loggableUrl(url: string): string {
   if (start < 0) return url;
   const query = url.slice(start + 1);
   if (!query.includes('@') && !/%40/i.test(query)) return url;
-  const masked = [...new URLSearchParams(query)].map(([key, value]) => [scrubAddresses(key), scrubAddresses(value)]);
+  const masked = [...new URLSearchParams(query)].map(([key, value]): [string, string] => [
+    scrubAddresses(key),
+    scrubAddresses(value),
+  ]);
   return `${url.slice(0, start)}?${new URLSearchParams(masked).toString()}`;
 }
