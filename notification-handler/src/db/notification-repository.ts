@@ -229,17 +229,21 @@ export async function releaseLease(db: Queryable, trackingId: string, claimToken
   );
 }
 
-/** Extends a live claim, after a wait (an open breaker) that may have outlasted the lease. */
+/**
+ * Extends a live claim, after a wait (an open breaker) that may have outlasted the lease. False when
+ * the claim is no longer this delivery's: another took the row over meanwhile, and only it may send.
+ */
 export async function renewLease(
   db: Queryable,
   trackingId: string,
   claimToken: string,
   leaseMs: number,
-): Promise<void> {
-  await db.query(
+): Promise<boolean> {
+  const { rowCount } = await db.query(
     `UPDATE notifications.notifications
      SET lease_expires_at = now() + make_interval(secs => $3::float8 / 1000), updated_at = now()
      WHERE tracking_id = $1 AND status = 'in_progress' AND claim_token = $2`,
     [trackingId, claimToken, leaseMs],
   );
+  return rowCount === 1;
 }

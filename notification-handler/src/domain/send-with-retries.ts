@@ -37,6 +37,9 @@ class Deferred extends Error {}
 /** The deadline came while waiting for the provider. */
 class DeadlineReached extends Error {}
 
+/** The wait outlasted the lease and another delivery took the row over: that one sends, not this one. */
+class ClaimLost extends Error {}
+
 // Past this, a wait for the breaker may have outlasted the claim's lease: extend it before sending.
 const RENEW_LEASE_AFTER_WAIT_MS = 1_000;
 
@@ -91,6 +94,7 @@ export async function sendWithRetries(
     if (signal.aborted) return { kind: 'interrupted', attempts: calls };
     if (!(error instanceof RetryError)) throw error;
     const last = error.lastError;
+    if (last instanceof ClaimLost) return { kind: 'interrupted', attempts: calls };
     if (last instanceof SendFailure)
       return { kind: 'not_sent', transient: last.outcome.transient, reason: last.message, attempts: calls };
     if (last instanceof DeadlineReached)
@@ -99,7 +103,10 @@ export async function sendWithRetries(
   }
 }
 
-/** Waits while the breaker refuses calls, at most until the deadline; renews the lease after a long wait. */
+/**
+ * Waits while the breaker refuses calls, at most until the deadline; renews the lease after a long
+ * wait, and sends nothing if the row is no longer this delivery's.
+ */
 async function waitForProvider(trackingId: string, deps: ImmediateRetryDeps, signal: AbortSignal): Promise<void> {
   if (deps.provider.breakerState() === 'closed') return;
   const startedAt = Date.now();
@@ -111,7 +118,10 @@ async function waitForProvider(trackingId: string, deps: ImmediateRetryDeps, sig
     if (signal.aborted) throw signal.reason;
     throw new DeadlineReached();
   }
-  if (Date.now() - startedAt > RENEW_LEASE_AFTER_WAIT_MS) await deps.store.renewLease(trackingId, deps.claimToken);
+  if (Date.now() - startedAt <= RENEW_LEASE_AFTER_WAIT_MS) return;
+  if (await deps.store.renewLease(trackingId, deps.claimToken)) return;
+  deps.log.warn('another delivery took the row over while this one waited for the provider; not sending');
+  throw new ClaimLost();
 }
 
 type CallOutcome = { kind: 'sent'; attempt: AttemptRecord } | FailedOutcome | { kind: 'deferred'; reason: string };
