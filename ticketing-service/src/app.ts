@@ -16,6 +16,7 @@ import { cartRoutes } from './http/cart-routes.js';
 import { catalogRoutes } from './http/catalog-routes.js';
 import { rejectWhileDraining } from './http/draining.js';
 import { healthRoutes } from './http/health-routes.js';
+import { refuseNonJsonBodies } from './http/json-only.js';
 import { shedWhenQueued } from './http/load-shedding.js';
 
 export type AppDependencies = {
@@ -55,6 +56,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(requestLogger(deps.log));
   app.use(rejectWhileDraining(deps.isDraining));
   app.use(express.json({ limit: MAX_BODY }));
+  app.use(refuseNonJsonBodies());
   app.use(healthRoutes({ probePool: deps.probePool, brokerReady: deps.brokerReady }));
   app.use(metricsRoutes(deps.metrics));
   // After the probes and metrics, which must answer however busy the API is.

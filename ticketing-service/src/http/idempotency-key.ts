@@ -19,9 +19,20 @@ export function idempotencyOf(req: Request): IdempotencyRequest | undefined {
   return { key, fingerprint: fingerprintOf(req.method, req.originalUrl, req.body) };
 }
 
-/** The same key may only come back with the same method, path and body. */
+/**
+ * The same key may only come back with the same method, path and body. JSON.parse takes any depth
+ * that fits the size limit, but JSON.stringify recurses: a body nested some thousands deep (which
+ * no schema of ours accepts) overflows the stack, and is the client's mistake.
+ */
 export function fingerprintOf(method: string, url: string, body: unknown): string {
-  return createHash('sha256')
-    .update(`${method.toUpperCase()} ${url}\n${JSON.stringify(body ?? null)}`)
-    .digest('hex');
+  let text: string;
+  try {
+    text = JSON.stringify(body ?? null);
+  } catch (error) {
+    if (!(error instanceof RangeError)) throw error;
+    throw new AppError(400, 'validation_failed', 'invalid body: body', [
+      { field: 'body', message: 'is nested too deeply' },
+    ]);
+  }
+  return createHash('sha256').update(`${method.toUpperCase()} ${url}\n${text}`).digest('hex');
 }

@@ -127,6 +127,24 @@ describe('ticketing HTTP API: responses', () => {
       expect(body).toEqual({ error: { code: 'malformed_json', message: expect.any(String) } });
     });
 
+    it('When a JSON body is sent under another media type or none, then it answers 415 naming the header, and no cart is made', async () => {
+      const customer = newCustomer();
+      const asText = await api.post('/carts', JSON.stringify({ customer }), { 'content-type': 'text/plain' });
+      const asForm = await api.post('/carts', JSON.stringify({ customer }), {
+        'content-type': 'application/x-www-form-urlencoded',
+      });
+
+      for (const { status, body } of [asText, asForm]) {
+        expect(status).toBe(415);
+        expect(body.error).toMatchObject({
+          code: 'unsupported_media_type',
+          details: [{ field: 'headers.content-type', message: 'must be application/json' }],
+        });
+      }
+      expect(asText.body.error.message).toContain('text/plain');
+      expect(await cartsOf(customer.email)).toBe(0);
+    });
+
     it('When the body is over 16 KiB, then it answers 413', async () => {
       const { status, body } = await api.post('/carts', { customer: newCustomer(), padding: 'x'.repeat(17 * 1024) });
 

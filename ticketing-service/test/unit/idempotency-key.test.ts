@@ -23,4 +23,12 @@ describe('fingerprintOf', () => {
       fingerprintOf('POST', '/carts/1/checkout', {}),
     );
   });
+
+  it('When the body is nested deeper than the stack allows, then it is a 400 naming the body, not a crash', () => {
+    const deep = JSON.parse(`${'['.repeat(100_000)}${']'.repeat(100_000)}`);
+
+    expect(() => fingerprintOf('POST', '/carts/1/checkout', deep)).toThrow(
+      expect.objectContaining({ status: 400, details: [{ field: 'body', message: 'is nested too deeply' }] }),
+    );
+  });
 });
