@@ -87,9 +87,15 @@ export async function listNotifications(
   db: Queryable,
   { limit, cursor, ...filters }: ListFilters & { limit: number; cursor?: string | undefined },
 ): Promise<Page> {
-  const { rows } = await db.query<NotificationView & { cursorAt: string }>(
-    listQuery(filters, cursor ? decodeCursor(cursor) : undefined, limit + 1),
-  );
+  const { rows } = await db
+    .query<NotificationView & { cursorAt: string }>(
+      listQuery(filters, cursor ? decodeCursor(cursor) : undefined, limit + 1),
+    )
+    .catch((error: unknown) => {
+      // A cursor shaped like ours whose time does not exist (a 30 February): PostgreSQL refuses it.
+      if (cursor && isBadTimestamp(error)) throw new InvalidCursorError('cursor is not one this API gave out');
+      throw error;
+    });
   const hasMore = rows.length > limit;
   const page = rows.slice(0, limit);
   const last = page.at(-1);
@@ -129,6 +135,12 @@ export function listQuery(
 }
 
 export class InvalidCursorError extends Error {}
+
+/** invalid_datetime_format, datetime_field_overflow. */
+function isBadTimestamp(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '22007' || code === '22008';
+}
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

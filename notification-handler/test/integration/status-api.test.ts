@@ -82,6 +82,15 @@ describe('status API (responses)', () => {
     expect(seen.filter((id) => ours.includes(id))).toEqual([...ours].reverse());
   });
 
+  it('When a cursor is shaped like ours but names a time that does not exist, then 400, not 500', async () => {
+    const forged = Buffer.from(JSON.stringify(['2026-02-30 10:00:00+00', randomUUID()])).toString('base64url');
+
+    const { status, body } = await harness.api(`/notifications?cursor=${forged}`);
+
+    expect(status).toBe(400);
+    expect(body.error.message).toBe('cursor is not one this API gave out');
+  });
+
   it('When the list query is wrong, then 400 names the field', async () => {
     const { status, body } = await harness.api('/notifications?status=lost&limit=1000');
     expect(status).toBe(400);
