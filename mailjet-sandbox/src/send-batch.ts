@@ -7,6 +7,7 @@ import {
   checkMessage,
   invalidEmail,
   isObject,
+  MAX_RECIPIENTS,
   RECIPIENT_KINDS,
   type RecipientKind,
 } from './validate-messages.js';
@@ -51,7 +52,31 @@ export function parseSendRequest(text: string): { ok: true; request: SendRequest
     const text = `The Messages array holds ${messages.length} elements; at most ${MAX_MESSAGES} are allowed.`;
     return { ok: false, error: globalError('mj-0008', text, ['Messages']) };
   }
+  // A message over the bound alone gets its own send-0015 entry (validate-messages); a call whose
+  // messages are each within it but not together is refused whole.
+  const recipients = recipientsIn(messages);
+  if (recipients.total > MAX_RECIPIENTS && recipients.largest <= MAX_RECIPIENTS) {
+    const text = `The messages of this call have ${recipients.total} recipients in all; at most ${MAX_RECIPIENTS} are allowed.`;
+    return { ok: false, error: globalError('send-0015', text, ['Messages']) };
+  }
   return { ok: true, request: { messages, sandboxMode: sandboxMode === true, globals } };
+}
+
+/** To, Cc and Bcc of every message: Mailjet's 50 bounds a call's recipients as well as its messages. */
+function recipientsIn(messages: unknown[]): { total: number; largest: number } {
+  let total = 0;
+  let largest = 0;
+  for (const message of messages) {
+    if (!isObject(message)) continue;
+    let ofMessage = 0;
+    for (const kind of RECIPIENT_KINDS) {
+      const list = message[kind];
+      if (Array.isArray(list)) ofMessage += list.length;
+    }
+    total += ofMessage;
+    largest = Math.max(largest, ofMessage);
+  }
+  return { total, largest };
 }
 
 /**

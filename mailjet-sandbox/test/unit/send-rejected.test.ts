@@ -119,6 +119,17 @@ describe('POST /v3.1/send: rejected messages', () => {
     expect(sandbox.store.list({ customId: messages[0]?.CustomID })).toEqual([]);
   });
 
+  it('When the messages of a call have more than 50 recipients in all, then a global send-0015 error and none is kept', async () => {
+    const messages = Array.from({ length: 26 }, () => buildMessage({ To: recipients(2) }));
+
+    const error = await sendExpectingError(sandbox, 'protocol', { Messages: messages });
+
+    expect(error.statusCode).toBe(400);
+    expect(error.ErrorCode).toBe('send-0015');
+    expect(error.ErrorRelatedTo).toEqual(['Messages']);
+    expect(sandbox.store.list({ customId: messages[0]?.CustomID })).toEqual([]);
+  });
+
   it('When the body is malformed JSON, then the global mj-0002 body, with no Messages', async () => {
     const response = await callSandbox(
       sandbox,
