@@ -1,4 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
 import { fileURLToPath } from 'node:url';
 import { spawnService } from '@notify/test-support/child-service.js';
 import { buildMessage } from '@notify/test-support/messages.js';
@@ -203,6 +204,24 @@ describe('no operator token, on loopback (responses, logs)', () => {
     expect(warning).toMatchObject({ level: 40, host: '127.0.0.1' });
     expect((await client.call('/notifications')).status).toBe(200);
     expect((await client.call('/')).status).toBe(200);
+  });
+
+  it('When no token is set and a request names another host (DNS rebinding), then 401; localhost still answers', async () => {
+    const asHost = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const { port } = new URL(harness.handler.url);
+        const request = httpRequest({ host: '127.0.0.1', port, path: '/notifications', headers: { host } }, (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        });
+        request.setTimeout(5_000, () => request.destroy(new Error('no answer in 5 s')));
+        request.on('error', reject);
+        request.end();
+      });
+
+    expect(await asHost('rebound.example:3001')).toBe(401);
+    expect(await asHost('localhost:3001')).toBe(200);
+    expect(await asHost('[::1]:3001')).toBe(200);
   });
 
   it('When no token is set, then a state-changing call in a form content type is still refused', async () => {

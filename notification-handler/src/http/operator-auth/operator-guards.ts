@@ -10,7 +10,7 @@ const BEARER = /^Bearer +(\S+) *$/i;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function identifyOperator(req: Request, access: OperatorAccess): Operator | undefined {
-  if (access.mode === 'open') return { via: 'open' };
+  if (access.mode === 'open') return addressedToLoopback(req.headers.host) ? { via: 'open' } : undefined;
   const authorization = req.headers.authorization;
   if (authorization !== undefined) {
     // A wrong token is refused even next to a good cookie: the caller meant the header.
@@ -19,6 +19,18 @@ export function identifyOperator(req: Request, access: OperatorAccess): Operator
   }
   const session = access.readSession(readSessionCookie(req));
   return session ? { via: 'cookie', session } : undefined;
+}
+
+// localhost and its subdomains, 127.0.0.0/8, [::1]; with or without a port.
+const LOOPBACK_HOST = /^(?:(?:[a-z0-9-]+\.)*localhost|127(?:\.\d{1,3}){3}|\[::1\])(?::\d+)?$/i;
+
+/**
+ * Open mode listens on loopback only, but a page of another site can still reach it: its name,
+ * rebound in DNS to 127.0.0.1, makes the browser treat this API as that site's own (DNS rebinding).
+ * Such a request still names that site in its Host header; one addressed to loopback does not.
+ */
+function addressedToLoopback(host: string | undefined): boolean {
+  return host !== undefined && LOOPBACK_HOST.test(host);
 }
 
 export function operatorOf(res: Response): Operator {
