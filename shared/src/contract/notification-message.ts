@@ -46,8 +46,23 @@ export const singleLine = (maxLength: number) =>
       if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
     });
 
-// RFC 5321 caps an address at 254 characters.
-export const EmailSchema = z.email().max(254);
+// RFC 5321 caps an address at 254 characters and the part before the @ at 64; DNS caps a label of
+// the domain at 63. A provider refuses an address past them: better a 400 naming the field at the
+// API than a notification accepted and failed at its send.
+export const EmailSchema = z
+  .email()
+  .max(254)
+  .superRefine((value, ctx) => {
+    const at = value.lastIndexOf('@');
+    if (at > 64) ctx.addIssue({ code: 'custom', message: 'the part before the @ must be at most 64 characters' });
+    if (
+      value
+        .slice(at + 1)
+        .split('.')
+        .some((label) => label.length > 63)
+    )
+      ctx.addIssue({ code: 'custom', message: 'each dot-separated part of the domain must be at most 63 characters' });
+  });
 
 export const RecipientSchema = z.object({
   email: EmailSchema,

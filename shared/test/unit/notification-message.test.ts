@@ -40,6 +40,16 @@ describe('notification message v1 schema', () => {
       'content.lines.0.eventName',
     ],
     ['the email is over-long', (m) => (m.recipient.email = `${'a'.repeat(250)}@example.com`), 'recipient.email'],
+    [
+      'the email has 65 characters before the @',
+      (m) => (m.recipient.email = `${'a'.repeat(65)}@example.com`),
+      'recipient.email',
+    ],
+    [
+      'a label of the email domain has 64 characters',
+      (m) => (m.recipient.email = `ada@${'b'.repeat(64)}.com`),
+      'recipient.email',
+    ],
     ['the schemaVersion is unknown', (m) => (m.schemaVersion = 2), 'schemaVersion'],
     ['the currency is not ISO 4217', (m) => (m.content.total.currency = 'euro'), 'content.total.currency'],
     ['a completed checkout has no orderId', (m) => delete m.content.orderId, 'content.orderId'],
@@ -49,6 +59,12 @@ describe('notification message v1 schema', () => {
     const message = structuredClone(buildMessage('checkout.completed')) as Record<string, any>;
     spoil(message);
     expect(failingPaths(message)).toContain(path);
+  });
+
+  it('When an email is at the bounds (64 before the @, a 63-character label), then it is accepted', () => {
+    const message = structuredClone(buildMessage('checkout.completed'));
+    message.recipient.email = `${'a'.repeat(64)}@${'b'.repeat(63)}.example.com`;
+    expect(NotificationMessageSchema.parse(message).recipient.email).toBe(message.recipient.email);
   });
 
   // PostgreSQL refuses these in text and jsonb (NUL, unpaired surrogates) or has no place for them
