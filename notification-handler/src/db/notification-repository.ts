@@ -49,10 +49,10 @@ export type AttemptRecord = {
 // be sent now: an in_progress row whose lease ran out (its handler died mid-send), a row waiting for
 // its delayed retry (its message is here), or a failed row when a replay asks for it and retention has
 // not erased its personal data. A sent row, any other failed one, or a live lease, is left alone and
-// read back instead. That read uses the
-// statement's snapshot, so it cannot see a row a concurrent insert just made: such an id comes back
-// missing, and counts as busy. Rows are taken in id order, so that two handlers claiming overlapping
-// batches cannot deadlock. The read-back probes the primary key (= ANY), whatever the statistics say.
+// read back instead. That read uses the statement's snapshot, so it cannot see a row a concurrent
+// insert just made: such an id comes back missing, and counts as busy. Rows are taken in id order, so
+// that two handlers claiming overlapping batches cannot deadlock. The read-back probes the primary
+// key (= ANY), whatever the statistics say.
 const CLAIM = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(

@@ -55,12 +55,8 @@ export const EmailSchema = z
   .superRefine((value, ctx) => {
     const at = value.lastIndexOf('@');
     if (at > 64) ctx.addIssue({ code: 'custom', message: 'the part before the @ must be at most 64 characters' });
-    if (
-      value
-        .slice(at + 1)
-        .split('.')
-        .some((label) => label.length > 63)
-    )
+    const labels = value.slice(at + 1).split('.');
+    if (labels.some((label) => label.length > 63))
       ctx.addIssue({ code: 'custom', message: 'each dot-separated part of the domain must be at most 63 characters' });
   });
 
