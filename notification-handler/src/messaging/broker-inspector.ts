@@ -1,4 +1,4 @@
-import { beforeDeadline, type Logger } from '@notify/shared/platform';
+import { type Logger, settledBefore } from '@notify/shared/platform';
 import type { Channel, ChannelModel } from 'amqplib';
 
 export class BrokerUnavailableError extends Error {}
@@ -37,12 +37,7 @@ export function createBrokerInspector(log: Logger) {
       clearTimeout(timer);
       // Closing returns whatever the work still holds unacked. Awaited (briefly), so that the next
       // look sees the nacks applied; a channel that opened after the deadline is closed too.
-      if (channel)
-        await beforeDeadline(
-          channel.close().catch(() => undefined),
-          Date.now() + CLOSE_WAIT_MS,
-          undefined,
-        );
+      if (channel) await settledBefore(channel.close(), Date.now() + CLOSE_WAIT_MS);
       else void opening.then((late) => late.close()).catch(() => undefined);
     }
   }

@@ -1,5 +1,5 @@
 import { EventEmitter, setMaxListeners } from 'node:events';
-import { beforeDeadline } from '@notify/shared/platform';
+import { settledBefore } from '@notify/shared/platform';
 import type { ChannelModel, ConsumeMessage } from 'amqplib';
 import { abortableSleep } from '../domain/abortable-sleep.js';
 import { createConsumptionSwitch } from './consumption-switch.js';
@@ -119,13 +119,7 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
       // The cancel and the close wait for the broker's answer, which a broker gone silent never
       // gives (its heartbeat notices after two missed beats): past a short wait the stop goes on,
       // and what the channel still holds goes back to the queue with the connection.
-      const answered = (work: Promise<unknown>, by: number) =>
-        beforeDeadline(
-          work.catch(() => undefined),
-          by,
-          undefined,
-        );
-      await answered(consumption.stop(), Math.min(stopBy, Date.now() + BROKER_ANSWER_WAIT_MS));
+      await settledBefore(consumption.stop(), Math.min(stopBy, Date.now() + BROKER_ANSWER_WAIT_MS));
       const drained = new AbortController();
       await Promise.race([
         Promise.allSettled([...inFlight]).finally(() => drained.abort()),
@@ -133,7 +127,7 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
       ]);
       const current = live;
       live = undefined;
-      if (current) await answered(current.channel.close(), Date.now() + BROKER_ANSWER_WAIT_MS);
+      if (current) await settledBefore(current.channel.close(), Date.now() + BROKER_ANSWER_WAIT_MS);
     },
   };
 }

@@ -12,6 +12,21 @@ export async function beforeDeadline<T>(promise: Promise<T>, deadline: number, f
   }
 }
 
+/**
+ * Waits for `work` to settle, fulfilled or rejected, at most until the deadline: a stop's wait for
+ * the broker's answer to a cancel or a close, which a silent broker never gives.
+ */
+export async function settledBefore(work: Promise<unknown>, deadline: number): Promise<void> {
+  await beforeDeadline(
+    work.then(
+      () => undefined,
+      () => undefined,
+    ),
+    deadline,
+    undefined,
+  );
+}
+
 /** Like `beforeDeadline` for each promise, with one timer for all of them. */
 export async function allBeforeDeadline<T>(promises: Promise<T>[], deadline: number, fallback: T): Promise<T[]> {
   const timer = deadlineTimer(deadline);

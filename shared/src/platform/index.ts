@@ -10,7 +10,7 @@ export {
   type PublisherSettings,
   type PublishOutcome,
 } from './confirm-publisher.js';
-export { beforeDeadline } from './confirm-waits.js';
+export { beforeDeadline, settledBefore } from './confirm-waits.js';
 export * from './database.js';
 export { createExpressServer } from './express-server.js';
 export * from './http.js';
