@@ -6,6 +6,7 @@ import {
   connectBroker,
   createMetricsRegistry,
   createPool,
+  createProbePool,
   type Logger,
   listen,
   type Maintenance,
@@ -58,8 +59,8 @@ export type RunningHandler = {
 /**
  * Opens everything in dependency order and registers each closer as it opens. Closing replays
  * them newest first: database waits, consumer (drains in-flight sends), publisher, broker
- * connection, HTTP server (its in-flight requests still need the pool), the providers'
- * connections, table maintenance, pool.
+ * connection, HTTP server (its in-flight requests still need the pools), readiness probe's pool,
+ * the providers' connections, table maintenance, pool.
  */
 export async function startNotificationHandler(
   config: HandlerConfig,
@@ -140,9 +141,13 @@ export async function startNotificationHandler(
     const requeue = replayPublisher((message) => publisher.publish(message), topology, APP_ID);
     const operator = operatorDependencies(config, topology, requeue, log);
     let draining = false;
+    // /readyz asks through a pool of its own: a handler whose connections all carry statements is
+    // busy, not down.
+    const probePool = createProbePool(config.DATABASE_URL, APP_ID, log);
+    closers.add('probe pool', () => probePool.end());
     const app = createApp({
       db: pool,
-      pingDatabase: () => pingDatabase(pool),
+      pingDatabase: () => pingDatabase(probePool),
       isConnected: consumer.isConnected,
       isDraining: () => draining,
       describeHealth: () => ({ breaker: provider.breakerStates(), pausedBy: consumer.pausedBy() }),

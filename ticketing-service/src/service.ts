@@ -6,6 +6,7 @@ import {
   connectBroker,
   createMetricsRegistry,
   createPool,
+  createProbePool,
   type Logger,
   listen,
   type Maintenance,
@@ -19,7 +20,6 @@ import type { Config } from './config.js';
 import { listenForOutboxRows } from './db/outbox-listener.js';
 import { TICKETING_TABLES, ticketingMaintenance } from './db/ticketing-maintenance.js';
 import { createCartCache } from './domain/cart-cache.js';
-import { createProbePool } from './domain/check-readiness.js';
 import { closeConnectionsAfterResponse } from './http/draining.js';
 import { OutboxRelay } from './messaging/outbox-relay.js';
 import { registerCartCacheMetrics } from './metrics/cart-cache-metrics.js';

@@ -39,6 +39,28 @@ export function createPool(settings: DatabaseSettings, log: Logger): pg.Pool {
   return pool;
 }
 
+/** A readiness probe answers quickly or says down. */
+const PROBE_TIMEOUT_MS = 2_000;
+
+/**
+ * A readiness probe's own pool: two connections, 2 s to get one, and a statement_timeout of 2 s, so
+ * that a probe that takes too long is cancelled on the server instead of running on after the
+ * answer went out. Apart from the service's pool, a burst of work that holds every one of its
+ * connections does not make the service look down.
+ */
+export function createProbePool(url: string, applicationName: string, log: Logger): pg.Pool {
+  return createPool(
+    {
+      url,
+      applicationName: `${applicationName} probe`,
+      maxConnections: 2,
+      statementTimeoutMs: PROBE_TIMEOUT_MS,
+      connectTimeoutMs: PROBE_TIMEOUT_MS,
+    },
+    log,
+  );
+}
+
 /**
  * Runs `work` on a client of its own. A checked-out client is ours to watch: the pool only listens
  * for errors on idle ones, and an 'error' event with no listener (the server went away between two

@@ -1,4 +1,3 @@
-import { createPool, type Logger } from '@notify/shared/platform';
 import type pg from 'pg';
 
 export type Readiness = {
@@ -8,27 +7,6 @@ export type Readiness = {
 };
 
 export type ReadinessDependencies = { probePool: pg.Pool; brokerReady: () => boolean };
-
-/** A probe answers quickly or says down. */
-export const PROBE_TIMEOUT_MS = 2_000;
-
-/**
- * The probe's own pool: two connections, 2 s to get one, and a statement_timeout of 2 s, so that a
- * probe that takes too long is cancelled on the server instead of running on after the answer went
- * out. Apart from the API's pool, a burst of requests does not make the service look down.
- */
-export function createProbePool(url: string, applicationName: string, log: Logger): pg.Pool {
-  return createPool(
-    {
-      url,
-      applicationName: `${applicationName} probe`,
-      maxConnections: 2,
-      statementTimeoutMs: PROBE_TIMEOUT_MS,
-      connectTimeoutMs: PROBE_TIMEOUT_MS,
-    },
-    log,
-  );
-}
 
 /**
  * Ready means the database answers and the outbox can be written to: the probe reads no row, but
