@@ -26,7 +26,7 @@ describe('readiness under load', () => {
           `SELECT count(*)::int AS waiting FROM pg_stat_activity
             WHERE datname = current_database() AND wait_event_type = 'Lock'`,
         );
-        return rows[0].waiting === 2 ? true : undefined;
+        return rows[0]?.waiting === 2 ? true : undefined;
       });
 
       const readiness = await harness.api('/readyz');
