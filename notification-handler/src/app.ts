@@ -14,6 +14,7 @@ import type { ReplayDeps } from './domain/replay-notification.js';
 import { healthRoutes } from './http/health-routes.js';
 import { notificationRoutes } from './http/notification-routes.js';
 import { guardApi } from './http/operator-auth/operator-guards.js';
+import { limitWrongTokens } from './http/operator-auth/wrong-token-limit.js';
 import type { OperatorDependencies } from './http/operator-page/operator-dependencies.js';
 import { operatorPageRoutes } from './http/operator-page/page-routes.js';
 
@@ -46,6 +47,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(express.json({ limit: '16kb' }));
   app.use(healthRoutes(deps));
   app.use(metricsRoutes(deps.metrics));
+  app.use(limitWrongTokens(deps.operator.access, deps.operator.wrongTokenLimit, deps.log));
   app.use(operatorPageRoutes(deps));
   app.use('/notifications', guardApi(deps.operator.access));
   app.use(notificationRoutes(deps));

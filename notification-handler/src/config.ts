@@ -90,6 +90,9 @@ const schema = z
     QUEUE_SAMPLE_MS: envInt(5_000, { min: 100 }),
     /** Guards /notifications* and the operator page; unset is allowed on loopback only. */
     OPERATOR_TOKEN: operatorTokenSetting,
+    /** Wrong operator tokens one client address may present per window before its tokens get 429. */
+    OPERATOR_WRONG_TOKEN_LIMIT: envInt(10, { min: 1, max: 100_000 }),
+    OPERATOR_WRONG_TOKEN_WINDOW_MS: envInt(15 * 60_000, { min: 1_000 }),
     /** The ticketing service's /metrics, for the operator page's outbox backlog; unset: "unknown". */
     TICKETING_METRICS_URL: z.preprocess(unsetIfEmpty, z.url({ protocol: /^https?$/ }).optional()),
     ...maintenanceEnv,

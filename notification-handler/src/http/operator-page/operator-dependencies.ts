@@ -6,10 +6,12 @@ import { type BrokerInspector, createBrokerInspector, type QueueDepth } from '..
 import { createDeadLetterQueue, type DeadLetterQueue } from '../../messaging/dead-letter-queue.js';
 import { type OutboxBacklog, readOutboxBacklog } from '../../ticketing/outbox-backlog.js';
 import { createOperatorAccess, type OperatorAccess } from '../operator-auth/operator-access.js';
+import type { WrongTokenLimit } from '../operator-auth/wrong-token-limit.js';
 
 /** What the operator page and the guards need beyond the status API's dependencies. */
 export type OperatorDependencies = {
   access: OperatorAccess;
+  wrongTokenLimit: WrongTokenLimit;
   queues: { work: string; deadLetter: string };
   queueDepth: (queue: string) => Promise<QueueDepth>;
   deadLetters: DeadLetterQueue;
@@ -38,6 +40,7 @@ export function operatorDependencies(
   return {
     inspector,
     access: createOperatorAccess({ token: config.OPERATOR_TOKEN }),
+    wrongTokenLimit: { attempts: config.OPERATOR_WRONG_TOKEN_LIMIT, windowMs: config.OPERATOR_WRONG_TOKEN_WINDOW_MS },
     queues: { work: topology.queue, deadLetter: topology.deadLetterQueue },
     queueDepth: (queue) => inspector.queueDepth(queue, LOOK_TIMEOUT_MS),
     // An action waits for its replay's publisher confirm, within the same bound as any publish.

@@ -61,6 +61,8 @@ export async function startHarness(
     LEASE_POLL_MS: '100',
     // As npm start and docker compose run it; `api` sends it. A test of the open mode passes ''.
     OPERATOR_TOKEN: randomBytes(24).toString('hex'),
+    // Tests of the guard send wrong tokens from one address on purpose; the limit's own test sets it.
+    OPERATOR_WRONG_TOKEN_LIMIT: '100000',
     ...env,
   });
   const broker = await openTestBroker();

@@ -1,0 +1,62 @@
+import { AppError, type Logger } from '@notify/shared/platform';
+import type { Request, RequestHandler } from 'express';
+import { rateLimit } from 'express-rate-limit';
+import { sendSignIn } from '../operator-page/sign-in-view.js';
+import type { OperatorAccess } from './operator-access.js';
+
+export type WrongTokenLimit = { attempts: number; windowMs: number };
+
+/**
+ * Bounds guessing the operator token. A request that presents a token (an Authorization header,
+ * the sign-in form) and is refused for it (401) counts against its client address; past `attempts`
+ * within `windowMs`, every request from that address that presents a token gets 429 until its
+ * window ends, the right token included: otherwise the answer would still tell a right guess from
+ * a wrong one. Right tokens never count. The count is per process and per address as the handler
+ * sees it: behind a reverse proxy every client is the proxy's address, and a guesser locks out the
+ * proxy's other clients for the window (the session cookie of a signed-in browser still works).
+ */
+export function limitWrongTokens(access: OperatorAccess, limit: WrongTokenLimit, log: Logger): RequestHandler {
+  if (access.mode === 'open') return (_req, _res, next) => next();
+  return rateLimit({
+    windowMs: limit.windowMs,
+    limit: limit.attempts,
+    skip: (req) => !presentsToken(req),
+    skipSuccessfulRequests: true,
+    // A refused request (429) counts too, so that only the first refusal in a window is logged.
+    requestWasSuccessful: (_req, res) => res.statusCode !== 401 && res.statusCode !== 429,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    logger: log,
+    handler: (req, res, next) => {
+      if (firstRefusal(req, limit)) {
+        log.warn(
+          { client: req.ip, wrongTokens: limit.attempts, windowMs: limit.windowMs },
+          'too many wrong operator tokens from one address: refusing its tokens until the window ends',
+        );
+      }
+      const minutes = minutesLeft(req);
+      const problem = `too many wrong operator tokens from this address: try again in ${minutes} minute${minutes === 1 ? '' : 's'}`;
+      if (req.method === 'POST' && req.path === '/sign-in') return sendSignIn(res, 429, `${capitalize(problem)}.`);
+      next(new AppError(429, 'too_many_wrong_tokens', problem));
+    },
+  });
+}
+
+function presentsToken(req: Request): boolean {
+  return req.headers.authorization !== undefined || (req.method === 'POST' && req.path === '/sign-in');
+}
+
+type Counted = Request & { rateLimit?: { used: number; resetTime?: Date } };
+
+function firstRefusal(req: Request, limit: WrongTokenLimit): boolean {
+  return (req as Counted).rateLimit?.used === limit.attempts + 1;
+}
+
+function minutesLeft(req: Request): number {
+  const resetAt = (req as Counted).rateLimit?.resetTime?.getTime() ?? Date.now();
+  return Math.max(1, Math.ceil((resetAt - Date.now()) / 60_000));
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}

@@ -1,0 +1,51 @@
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Harness, startHarness } from './support/handler-harness.js';
+import { operatorClient } from './support/operator-client.js';
+
+const TOKEN = randomBytes(24).toString('hex');
+const LIMIT = 3;
+const WINDOW_MS = 3_000;
+
+describe('wrong operator tokens (responses, logs)', () => {
+  let harness: Harness;
+  const client = operatorClient(() => harness.handler.url);
+  const withToken = (token: string) => client.call('/notifications', { headers: client.bearer(token) });
+
+  beforeAll(async () => {
+    harness = await startHarness('wrong-token-limit', {
+      OPERATOR_TOKEN: TOKEN,
+      OPERATOR_WRONG_TOKEN_LIMIT: String(LIMIT),
+      OPERATOR_WRONG_TOKEN_WINDOW_MS: String(WINDOW_MS),
+    });
+  });
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  it('When one address presents wrong tokens past the limit, then its tokens get 429, the right one too, until the window ends', async () => {
+    // Right tokens never count, however many.
+    for (let i = 0; i < LIMIT + 2; i += 1) expect((await withToken(TOKEN)).status).toBe(200);
+    for (let i = 0; i < LIMIT; i += 1) expect((await withToken(`wrong-${i}-${TOKEN}`)).status).toBe(401);
+
+    const guess = await withToken(`wrong-again-${TOKEN}`);
+    const right = await withToken(TOKEN);
+    const signIn = await client.signIn(TOKEN);
+    const withoutToken = await client.call('/notifications');
+
+    expect(guess.status).toBe(429);
+    expect(guess.json().error).toMatchObject({ code: 'too_many_wrong_tokens' });
+    expect(Number(guess.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect(right.status).toBe(429);
+    expect(signIn.answer.status).toBe(429);
+    expect(signIn.answer.text).toContain('Too many wrong operator tokens');
+    expect(signIn.setCookie).toBe('');
+    expect(withoutToken.status).toBe(401);
+    const warnings = harness.logs.lines.filter((line) => line.msg?.startsWith('too many wrong operator tokens'));
+    expect(warnings).toHaveLength(1);
+    expect(JSON.stringify(harness.logs.lines)).not.toContain(TOKEN);
+    expect(harness.logs.lines.filter((line) => line.level >= 50)).toEqual([]);
+
+    await harness.waitFor(async () => ((await withToken(TOKEN)).status === 200 ? true : undefined), WINDOW_MS * 3);
+  });
+});
