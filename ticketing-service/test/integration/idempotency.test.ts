@@ -90,6 +90,27 @@ describe('ticketing API: Idempotency-Key', () => {
     expect(replay).toMatchObject({ status: 201, body: first.body });
   });
 
+  it('When the same key comes back with the body keys reordered and the path in capitals, then the first answer is replayed', async () => {
+    const { cartId } = await api.createCart();
+    const headers = keyed();
+    const first = await api.post(
+      `/carts/${cartId}/tickets`,
+      { ticketTypeId: TICKET_TYPES.jazzStanding.id, quantity: 2 },
+      headers,
+    );
+
+    const replay = await api.post(
+      `/Carts/${cartId.toUpperCase()}/tickets/`,
+      { quantity: 2, ticketTypeId: TICKET_TYPES.jazzStanding.id },
+      headers,
+    );
+
+    expect(first.status).toBe(201);
+    expect(replay).toMatchObject({ status: 201, body: first.body });
+    expect(replay.headers.get('idempotent-replayed')).toBe('true');
+    expect((await api.get(`/carts/${cartId}`)).body.lines[0].quantity).toBe(2);
+  });
+
   it('When the same key comes with another body, then it answers 422 and changes nothing', async () => {
     const { cartId } = await api.createCart();
     const headers = keyed();

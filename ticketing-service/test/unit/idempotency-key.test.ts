@@ -18,6 +18,28 @@ describe('fingerprintOf', () => {
     expect(fingerprintOf('PUT', '/carts/1/tickets', body)).not.toBe(original);
   });
 
+  it('When the body has its keys in another order, at any depth, then the fingerprint is the same', () => {
+    const cart = { customer: { email: 'ada@example.com', name: 'Ada' }, tickets: [{ ticketTypeId: 't', quantity: 1 }] };
+    const reordered = {
+      tickets: [{ quantity: 1, ticketTypeId: 't' }],
+      customer: { name: 'Ada', email: 'ada@example.com' },
+    };
+
+    expect(fingerprintOf('POST', '/carts', reordered)).toBe(fingerprintOf('POST', '/carts', cart));
+  });
+
+  it('When arrays hold the same items in another order, then the fingerprint differs', () => {
+    expect(fingerprintOf('POST', '/carts', { tickets: [1, 2] })).not.toBe(
+      fingerprintOf('POST', '/carts', { tickets: [2, 1] }),
+    );
+  });
+
+  it('When the path differs only as routing ignores (case, a trailing slash), then the fingerprint is the same', () => {
+    const original = fingerprintOf('POST', '/carts/ab-1/tickets', body);
+
+    expect(fingerprintOf('POST', '/Carts/AB-1/tickets/', body)).toBe(original);
+  });
+
   it('When there is no body, then it still has a fingerprint, distinct from an empty object', () => {
     expect(fingerprintOf('POST', '/carts/1/checkout', undefined)).not.toBe(
       fingerprintOf('POST', '/carts/1/checkout', {}),
