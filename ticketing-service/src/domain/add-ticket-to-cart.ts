@@ -28,7 +28,7 @@ export async function addTicketToCart(
     const found = requireOpenCart(read, cartId);
     const ticketType = sellableTicketType(found.cart, found.ticketType, request.ticketTypeId);
     const items = withTicketsAdded(found.items, ticketType, request.quantity);
-    if (!items) throw quantityLimitError();
+    if (!items) throw quantityLimitError('body.quantity');
     const updated = toCart(found.cart, items);
     const notification = prepareNotification(context, ticketAddedMessage(updated, new Date()));
     const added = await addCartItemWithNotification(
@@ -78,9 +78,15 @@ function cartWithTicketType(
 }
 
 function sellableTicketType(cart: CartRow, ticketType: TicketTypeRow | null, ticketTypeId: string): TicketTypeRow {
-  if (!ticketType) throw new AppError(404, 'ticket_type_not_found', `no ticket type ${ticketTypeId}`);
+  if (!ticketType) {
+    throw new AppError(404, 'ticket_type_not_found', `no ticket type ${ticketTypeId}`, [
+      { field: 'body.ticketTypeId', message: 'is not in the catalog' },
+    ]);
+  }
   if (ticketType.currency !== cart.currency) {
-    throw new AppError(409, 'currency_mismatch', `cart is in ${cart.currency}, ticket type in ${ticketType.currency}`);
+    throw new AppError(409, 'currency_mismatch', `cart is in ${cart.currency}, ticket type in ${ticketType.currency}`, [
+      { field: 'body.ticketTypeId', message: `is priced in ${ticketType.currency}, the cart in ${cart.currency}` },
+    ]);
   }
   return ticketType;
 }

@@ -67,8 +67,12 @@ export function withTicketsAdded(
   return existing ? items.map((item) => (item === existing ? line : item)) : [...items, line];
 }
 
-export function quantityLimitError(): AppError {
-  return new AppError(409, 'quantity_limit', `a cart holds at most ${MAX_LINE_QUANTITY} tickets of one type`);
+/** `field` names the quantity in the request, as a 400 would name it. */
+export function quantityLimitError(field: string): AppError {
+  const message = `a cart holds at most ${MAX_LINE_QUANTITY} tickets of one type`;
+  return new AppError(409, 'quantity_limit', message, [
+    { field, message: `takes the line past ${MAX_LINE_QUANTITY} tickets` },
+  ]);
 }
 
 function toLine(item: CartItemRow, currency: string): CartLine {

@@ -95,19 +95,29 @@ function firstLines(
 ): { items: CartItemRow[]; currency: string } {
   let items: CartItemRow[] = [];
   let currency: string | undefined;
-  for (const { ticketTypeId, quantity } of wanted) {
+  for (const [index, { ticketTypeId, quantity }] of wanted.entries()) {
     const ticketType = ticketTypes.get(ticketTypeId);
-    if (!ticketType) throw new AppError(404, 'ticket_type_not_found', `no ticket type ${ticketTypeId}`);
+    if (!ticketType) {
+      throw new AppError(404, 'ticket_type_not_found', `no ticket type ${ticketTypeId}`, [
+        { field: `body.tickets.${index}.ticketTypeId`, message: 'is not in the catalog' },
+      ]);
+    }
     currency ??= ticketType.currency;
     if (ticketType.currency !== currency) {
       throw new AppError(
         409,
         'currency_mismatch',
         `tickets in ${currency} and in ${ticketType.currency} cannot share a cart`,
+        [
+          {
+            field: `body.tickets.${index}.ticketTypeId`,
+            message: `is priced in ${ticketType.currency}, not ${currency}`,
+          },
+        ],
       );
     }
     const added = withTicketsAdded(items, ticketType, quantity);
-    if (!added) throw quantityLimitError();
+    if (!added) throw quantityLimitError(`body.tickets.${index}.quantity`);
     items = added;
   }
   // createCart comes here only with tickets: no currency would be a bug, not a cart without one.

@@ -66,5 +66,7 @@ export async function retryWhileCartChanges<S, T>(
 }
 
 function cartNotFound(cartId: string): AppError {
-  return new AppError(404, 'cart_not_found', `no cart ${cartId}`);
+  return new AppError(404, 'cart_not_found', `no cart ${cartId}`, [
+    { field: 'params.cartId', message: 'names no cart' },
+  ]);
 }

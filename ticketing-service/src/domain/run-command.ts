@@ -81,7 +81,9 @@ async function claimOrReplay(client: pg.PoolClient, { key, fingerprint }: Idempo
   const stored = await findIdempotencyKey(client, key);
   if (!stored || stored.responseStatus === null) throw new Error(`idempotency key ${key} has no stored response`);
   if (stored.fingerprint !== fingerprint) {
-    throw new AppError(422, 'idempotency_key_reused', 'this Idempotency-Key was used with another request');
+    throw new AppError(422, 'idempotency_key_reused', 'this Idempotency-Key was used with another request', [
+      { field: 'headers.idempotency-key', message: 'was used with another method, path or body' },
+    ]);
   }
   return { status: stored.responseStatus, body: stored.responseBody };
 }

@@ -270,7 +270,11 @@ describe('Given a cart created with its first tickets', () => {
 
     expect(inDollars.total).toEqual({ amountMinor: 10_000, currency: 'USD' });
     expect((await getCart(pool, inDollars.cartId)).total).toEqual(inDollars.total);
-    await expect(api.createCart(mixed)).rejects.toMatchObject({ status: 409, code: 'currency_mismatch' });
+    await expect(api.createCart(mixed)).rejects.toMatchObject({
+      status: 409,
+      code: 'currency_mismatch',
+      details: [expect.objectContaining({ field: 'body.tickets.1.ticketTypeId' })],
+    });
     const { rows } = await pool.query('SELECT count(*)::int AS n FROM ticketing.cart_items WHERE ticket_type_id = $1', [
       ticketTypeId,
     ]);

@@ -170,6 +170,9 @@ describe('ticketing HTTP API: responses', () => {
 
       expect(responses.map((response) => response.status)).toEqual([404, 404, 404]);
       expect(responses.map((response) => response.body.error.code)).toEqual(Array(3).fill('cart_not_found'));
+      for (const response of responses) {
+        expect(response.body.error.details).toEqual([expect.objectContaining({ field: 'params.cartId' })]);
+      }
     });
 
     it('When the route does not exist, then it answers 404 in the error shape', async () => {
@@ -246,6 +249,7 @@ describe('ticketing HTTP API: responses', () => {
       const cart = await api.get(`/carts/${cartId}`);
 
       expect(refused).toMatchObject({ status: 409, body: { error: { code: 'quantity_limit' } } });
+      expect(refused.body.error.details).toEqual([expect.objectContaining({ field: 'body.quantity' })]);
       expect(cart.body.lines).toEqual([expect.objectContaining({ quantity: 1000 })]);
     });
 
@@ -268,6 +272,7 @@ describe('ticketing HTTP API: responses', () => {
 
       expect(status).toBe(404);
       expect(body.error.code).toBe('ticket_type_not_found');
+      expect(body.error.details).toEqual([expect.objectContaining({ field: 'body.ticketTypeId' })]);
     });
 
     it('When the request is invalid, then it answers 400 naming each wrong field', async () => {
@@ -341,6 +346,7 @@ describe('ticketing HTTP API: responses', () => {
 
       expect(status).toBe(404);
       expect(body.error).toMatchObject({ code: 'ticket_type_not_found', message: `no ticket type ${unknown}` });
+      expect(body.error.details).toEqual([expect.objectContaining({ field: 'body.tickets.1.ticketTypeId' })]);
       expect(await cartsOf(customer.email)).toBe(0);
     });
 
@@ -352,6 +358,7 @@ describe('ticketing HTTP API: responses', () => {
 
       expect(status).toBe(409);
       expect(body.error.code).toBe('quantity_limit');
+      expect(body.error.details).toEqual([expect.objectContaining({ field: 'body.tickets.10.quantity' })]);
       expect(await cartsOf(customer.email)).toBe(0);
     });
 

@@ -120,6 +120,7 @@ describe('ticketing API: Idempotency-Key', () => {
 
     expect(other.status).toBe(422);
     expect(other.body.error.code).toBe('idempotency_key_reused');
+    expect(other.body.error.details).toEqual([expect.objectContaining({ field: 'headers.idempotency-key' })]);
     expect((await api.get(`/carts/${cartId}`)).body.lines[0].quantity).toBe(1);
     expect(await outboxRowsForCart(pool, cartId)).toHaveLength(1);
   });
