@@ -41,6 +41,23 @@ describe('sending notifications (outbound call and state)', () => {
     },
   );
 
+  it('When a producer writes the tracking id in capitals, then it is sent once and found under the id in either case', async () => {
+    const message = buildMessage();
+    const capitals = message.trackingId.toUpperCase();
+
+    harness.publishRaw(message.operation, Buffer.from(JSON.stringify({ ...message, trackingId: capitals })), {
+      contentType: 'application/json',
+      messageId: capitals,
+      type: message.operation,
+      persistent: true,
+    });
+    const notification = await harness.settled(capitals);
+
+    expect(notification).toMatchObject({ trackingId: message.trackingId, status: 'sent', attemptCount: 1 });
+    expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
+    expect(await harness.decided(message.trackingId, 'acked')).toBeDefined();
+  });
+
   const outcomesOf = (trackingId: string) =>
     harness.decisions.flatMap((decision) =>
       decision.kind === 'acked' && decision.trackingId === trackingId ? [decision.outcome] : [],

@@ -132,7 +132,7 @@ export function decodeNotification(
     return failure(problems, body, properties.messageId);
   }
   const message = parsed.data;
-  if (properties.messageId !== undefined && properties.messageId !== message.trackingId) {
+  if (properties.messageId !== undefined && String(properties.messageId).toLowerCase() !== message.trackingId) {
     problems.push({ code: 'property_mismatch', path: 'messageId', message: 'AMQP messageId differs from trackingId' });
   }
   if (properties.type !== undefined && properties.type !== message.operation) {

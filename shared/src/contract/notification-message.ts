@@ -103,7 +103,9 @@ export const OccurredAtSchema = z.iso.datetime({ offset: true }).refine(
 
 const envelopeFields = {
   schemaVersion: z.literal(SCHEMA_VERSION),
-  trackingId: z.uuid(),
+  // PostgreSQL hands a uuid back in lower case; a producer may send capitals. One spelling
+  // everywhere keeps a notification's id comparable as text (claims, events, logs).
+  trackingId: z.uuid().toLowerCase(),
   occurredAt: OccurredAtSchema,
   recipient: RecipientSchema,
 };

@@ -92,4 +92,18 @@ describe('AMQP codec', () => {
     );
     expect(!result.ok && result.error.problems).toEqual([expect.objectContaining({ path: 'messageId' })]);
   });
+
+  it('When a producer writes the trackingId and messageId in capitals, then it decodes with the id in lower case', () => {
+    const message = buildMessage();
+    const capitals = message.trackingId.toUpperCase();
+
+    const result = decodeNotification(
+      asDelivery(JSON.stringify({ ...message, trackingId: capitals }), {
+        contentType: 'application/json',
+        messageId: capitals,
+      }),
+    );
+
+    expect(result).toEqual({ ok: true, message });
+  });
 });
