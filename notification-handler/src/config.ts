@@ -66,7 +66,7 @@ const schema = z
     PROVIDER_BREAKER_FAILURES: envInt(5, { min: 1, max: 1_000 }),
     PROVIDER_BREAKER_PROBE_MS: envInt(5_000, { min: 100 }),
     /** Pause after a 429 that names no Retry-After. */
-    PROVIDER_THROTTLE_PAUSE_MS: envInt(1_000, { min: 0 }),
+    PROVIDER_THROTTLE_PAUSE_MS: envInt(1_000, { min: 100 }),
     /** Mailjet's limits are per key and unpublished; a staff answer gave 500 calls per 10 s. */
     MAILJET_MAX_CALLS_PER_SECOND: envInt(50, { min: 1, max: 10_000 }),
     /** `mailjet`, `sendgrid`, or an ordered list such as `mailjet,sendgrid`: the next take over while the first is down. */

@@ -52,7 +52,9 @@ export function guardEmailProvider(
       const throttled = outcomes.find((outcome) => outcome.kind === 'failed' && outcome.httpStatus === 429);
       if (throttled?.kind === 'failed') {
         const askedMs = throttled.retryAfterMs ?? deps.throttlePauseMs;
-        const pauseMs = Math.min(askedMs, deps.maxThrottlePauseMs);
+        // Never less than the default pause: a Retry-After of 0 (or a date already past) would have
+        // every waiting delivery call again at once, each 429 costing no retry, until its deadline.
+        const pauseMs = Math.min(Math.max(askedMs, deps.throttlePauseMs), deps.maxThrottlePauseMs);
         limiter.pauseFor(pauseMs);
         deps.log.warn({ provider: deps.name, pauseMs, askedMs }, 'provider throttled us (429): pausing calls');
       }

@@ -71,6 +71,18 @@ describe('guarded email provider', () => {
     expect(provider.breakerState()).toBe('closed');
   });
 
+  it('When a 429 asks for no pause or less than the default (Retry-After: 0, a date already past), then calls pause the default', async () => {
+    const { provider, pauses } = guarded([
+      { ...throttled, retryAfterMs: 0 },
+      { ...throttled, retryAfterMs: 100 },
+    ]);
+
+    await provider.send([email]);
+    await provider.send([email]);
+
+    expect(pauses).toEqual([250, 250]);
+  });
+
   it('When a 429 asks for a pause longer than the longest allowed, then calls pause only that long', async () => {
     const { provider, pauses } = guarded([{ ...throttled, retryAfterMs: 3_600_000 }]);
 
