@@ -29,7 +29,10 @@ export class RetryError extends Error {
   override readonly name = 'RetryError';
   constructor(
     message: string,
-    /** Every attempt's error, oldest first. */
+    /**
+     * The counted attempts' errors, oldest first; a free failure is kept only while it is the
+     * latest (a breaker open for hours makes one every probe, and they would pile up).
+     */
     readonly errors: unknown[],
     readonly aborted: boolean,
   ) {
@@ -43,15 +46,18 @@ export class RetryError extends Error {
 
 export async function retry<T>(operation: (attempt: number) => Promise<T>, options: RetryOptions): Promise<T> {
   const errors: unknown[] = [];
+  let previousWasFree = false;
   let spent = 0;
   for (let attempt = 1; ; attempt++) {
     if (options.signal?.aborted) throw new RetryError('aborted before attempt', errors, true);
     try {
       return await operation(attempt);
     } catch (error) {
+      if (previousWasFree) errors.pop();
       errors.push(error);
       if (!options.shouldRetry(error)) throw new RetryError(`attempt ${attempt} failed for good`, errors, false);
-      if (options.isFree?.(error)) continue;
+      previousWasFree = options.isFree?.(error) === true;
+      if (previousWasFree) continue;
       spent += 1;
       if (spent > options.maxRetries) throw new RetryError(`gave up after ${attempt} attempts`, errors, false);
       const delayMs = delayBefore(spent, options.delay, options.random ?? Math.random);

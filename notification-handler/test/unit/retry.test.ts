@@ -167,4 +167,23 @@ describe('retry with free failures', () => {
     expect(operation).toHaveBeenCalledTimes(5);
     expect(callTimes).toEqual([0, 0, 1_000, 1_000, 1_000]);
   });
+
+  it('When free failures go on for long, then the error kept is bounded: counted ones and the latest', async () => {
+    class Free extends Error {}
+    const free = Array.from({ length: 10_000 }, () => new Free('breaker'));
+    const last = new Permanent('refused');
+    const { operation } = scripted([new Transient('down'), ...free, last]);
+
+    const result = retry(operation, {
+      maxRetries: 3,
+      delay: { kind: 'fixed', delayMs: 1 },
+      shouldRetry: (error) => error instanceof Transient || error instanceof Free,
+      isFree: (error) => error instanceof Free,
+    });
+    const settled = expect(result).rejects.toMatchObject({ errors: [expect.any(Transient), last], lastError: last });
+    await vi.runAllTimersAsync();
+    await settled;
+
+    expect(operation).toHaveBeenCalledTimes(10_002);
+  });
 });
