@@ -9,9 +9,13 @@
 export type DatabaseFailure = 'unavailable' | 'conflict' | 'refused';
 
 const SQLSTATE = /^[0-9A-Z]{5}$/;
-// 08 connection exception, 53 insufficient resources, 57 operator intervention (shutdown, cancel,
-// statement timeout), 58 system error: all about the server's state, none about our data.
-const UNAVAILABLE_CLASSES = new Set(['08', '53', '57', '58']);
+// 08 connection exception, 28 invalid authorization (a rotated password), 3D invalid catalog
+// (the database not there yet), 53 insufficient resources, 57 operator intervention (shutdown,
+// cancel, statement timeout), 58 system error; and 25006, a read-only transaction (a standby
+// answering while a failover promotes another): all about the server's state, none about our data.
+// Refusing the message for one of these would dead-letter every message until it passes.
+const UNAVAILABLE_CLASSES = new Set(['08', '28', '3D', '53', '57', '58']);
+const UNAVAILABLE_CODES = new Set(['25006']);
 const CONFLICT_CODES = new Set(['40001', '40P01']);
 
 export function classifyDatabaseError(error: unknown): DatabaseFailure {
@@ -19,7 +23,7 @@ export function classifyDatabaseError(error: unknown): DatabaseFailure {
   // No SQLSTATE: the driver's own errors (refused or reset connections, connect and query timeouts).
   if (typeof code !== 'string' || !SQLSTATE.test(code)) return 'unavailable';
   if (CONFLICT_CODES.has(code)) return 'conflict';
-  return UNAVAILABLE_CLASSES.has(code.slice(0, 2)) ? 'unavailable' : 'refused';
+  return UNAVAILABLE_CLASSES.has(code.slice(0, 2)) || UNAVAILABLE_CODES.has(code) ? 'unavailable' : 'refused';
 }
 
 /** A statement the database refused: carries the database's reason for the dead-letter header. */

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { NotificationMessage } from '@notify/shared';
 import { type Logger, maskEmail, scrubAddresses } from '@notify/shared/platform';
 import { DatabaseRefusal } from '../db/database-errors.js';
+import type { Settlement } from '../db/notification-repository.js';
 import type { NotificationStore } from '../db/notification-store.js';
 import type { Address, GuardedEmailProvider } from './email-provider.js';
 import { buildEmail } from './email-template.js';
@@ -108,7 +109,7 @@ async function sendClaimed(
   };
 
   if (result.kind === 'sent') {
-    await deps.store.settle({ trackingId, claimToken, status: 'sent', attempt: result.attempt });
+    await recordSent(deps.store, { trackingId, claimToken, status: 'sent', attempt: result.attempt }, log);
     log.info({ ...fields, provider: result.attempt.provider }, 'email sent');
     return { kind: 'sent', attempts: result.attempts };
   }
@@ -138,4 +139,20 @@ async function sendClaimed(
   await deps.store.settle({ trackingId, claimToken, status: 'failed', lastError: reason });
   log.error({ ...fields, reason }, 'email failed');
   return { kind: 'failed', reason, attempts: result.attempts };
+}
+
+/**
+ * The email went out: a refusal to record it must not dead-letter the message, since a replay of
+ * that dead letter would send it again. The row stays `in_progress`, said loudly.
+ */
+async function recordSent(store: NotificationStore, settlement: Settlement, log: Logger): Promise<void> {
+  try {
+    await store.settle(settlement);
+  } catch (error) {
+    if (!(error instanceof DatabaseRefusal)) throw error;
+    log.error(
+      { reason: scrubAddresses(error.message) },
+      'email sent, but the database refused to record it: its row stays in_progress',
+    );
+  }
 }

@@ -35,4 +35,29 @@ describe('poison isolation (dead letters and state)', () => {
     expect((await harness.api(`/notifications/${poison.trackingId}`)).status).toBe(404);
     expect(harness.emailsFor(poison.trackingId)).toHaveLength(0);
   });
+
+  it('When the database refuses to record an email that went out, then the message is acked, not dead-lettered, and said loudly', async () => {
+    await harness.db.query(`
+      CREATE FUNCTION notifications.refuse_recording_sent() RETURNS trigger LANGUAGE plpgsql AS $$
+      BEGIN
+        IF NEW.status = 'sent' AND NEW.recipient_name LIKE 'Unrecordable%' THEN
+          RAISE EXCEPTION 'not recordable' USING ERRCODE = '22023';
+        END IF;
+        RETURN NEW;
+      END $$;
+      CREATE TRIGGER refuse_recording_sent BEFORE UPDATE ON notifications.notifications
+        FOR EACH ROW EXECUTE FUNCTION notifications.refuse_recording_sent();`);
+    const message = buildMessage();
+    message.recipient.name = 'Unrecordable Ada';
+
+    harness.publish(message);
+    const acked = await harness.decided(message.trackingId, 'acked');
+
+    expect(acked).toMatchObject({ outcome: 'sent' });
+    expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
+    expect(harness.decisions.filter((d) => d.trackingId === message.trackingId)).toHaveLength(1);
+    expect(harness.logs.find('email sent, but the database refused to record it: its row stays in_progress')).toEqual([
+      expect.objectContaining({ trackingId: message.trackingId, reason: expect.stringContaining('not recordable') }),
+    ]);
+  });
 });

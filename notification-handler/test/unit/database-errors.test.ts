@@ -11,6 +11,9 @@ describe('database error classification', () => {
     ['a server starting up', withCode('57P03')],
     ['a connection failure', withCode('08006')],
     ['too many connections', withCode('53300')],
+    ['a read-only standby (a failover under way)', withCode('25006')],
+    ['a password no longer accepted', withCode('28P01')],
+    ['a database that does not exist (yet)', withCode('3D000')],
   ])('When the error is %s, then the database counts as away', (_, error) => {
     expect(classifyDatabaseError(error)).toBe('unavailable');
   });
