@@ -1,4 +1,4 @@
-import type { NotificationMessage } from '@notify/shared';
+import { type NotificationMessage, NotificationMessageSchema } from '@notify/shared';
 import type { PublishOutcome } from '@notify/shared/platform';
 import type { Queryable } from '../db/notification-repository.js';
 import { findReplayCandidate, listReplayCandidates, markReplayQueued, type ReplayRange } from '../db/replay-queries.js';
@@ -13,7 +13,9 @@ export type ReplayOutcome =
   | { kind: 'queued' }
   | { kind: 'not_found' }
   | { kind: 'not_replayable'; status: string }
-  | { kind: 'erased'; erasedAt: Date };
+  | { kind: 'erased'; erasedAt: Date }
+  /** Its stored request no longer passes the message schema (which may have grown stricter). */
+  | { kind: 'invalid'; reason: string };
 
 export class ReplayNotQueuedError extends Error {}
 
@@ -26,6 +28,8 @@ export async function replayNotification(trackingId: string, deps: ReplayDeps): 
   const candidate = await findReplayCandidate(deps.db, trackingId);
   if (candidate.kind === 'not_found') return candidate;
   if (candidate.kind === 'not_replayable' || candidate.kind === 'erased') return candidate;
+  const problem = schemaProblem(candidate.request);
+  if (problem) return { kind: 'invalid', reason: problem };
   const result = await deps.requeue(candidate.request, new Date());
   if (result.status !== 'published') throw new ReplayNotQueuedError(`replay not queued: ${result.reason}`);
   await markReplayQueued(deps.db, [trackingId], candidate.readAt);
@@ -39,14 +43,24 @@ export type BulkReplayOutcome = { queued: number; notQueued: number; more: boole
  * skipping those whose replay is already queued: call again while `more` says so.
  */
 export async function replayRange(range: ReplayRange, deps: ReplayDeps): Promise<BulkReplayOutcome> {
-  const { messages, readAt } = await listReplayCandidates(deps.db, range);
+  const candidates = await listReplayCandidates(deps.db, range);
+  const { readAt } = candidates;
+  // One stored request that the schema refuses today must not hold up the rest of the range.
+  const messages = candidates.messages.filter((message) => schemaProblem(message) === undefined);
   const requestedAt = new Date();
   const results = await Promise.all(messages.map((message) => deps.requeue(message, requestedAt)));
   const queued = messages.filter((_, index) => results[index]?.status === 'published').map((m) => m.trackingId);
   await markReplayQueued(deps.db, queued, readAt);
   return {
     queued: queued.length,
-    notQueued: messages.length - queued.length,
-    more: messages.length === range.limit,
+    notQueued: candidates.messages.length - queued.length,
+    more: candidates.messages.length === range.limit,
   };
+}
+
+function schemaProblem(message: NotificationMessage): string | undefined {
+  const parsed = NotificationMessageSchema.safeParse(message);
+  if (parsed.success) return undefined;
+  const fields = parsed.error.issues.map((issue) => issue.path.join('.') || 'message');
+  return `its stored request no longer passes the message schema (${[...new Set(fields)].join(', ')})`;
 }

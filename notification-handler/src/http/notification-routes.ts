@@ -59,6 +59,7 @@ export function notificationRoutes({ db, requeue }: AppDependencies): Router {
     if (outcome.kind === 'not_found') throw new AppError(404, 'not_found', `no notification ${trackingId}`);
     if (outcome.kind === 'erased')
       throw new AppError(410, 'personal_data_erased', `notification ${trackingId} has no stored request any more`);
+    if (outcome.kind === 'invalid') throw new AppError(422, 'stored_request_invalid', outcome.reason);
     if (outcome.kind === 'not_replayable')
       throw new AppError(
         409,

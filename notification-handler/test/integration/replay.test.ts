@@ -115,4 +115,31 @@ describe('replay (published messages, state, responses)', () => {
     const fields = response.body.error.details.map((detail: { field: string }) => detail.field);
     expect(fields).toEqual(expect.arrayContaining(['body.status', 'body.from']));
   });
+
+  // Last in the file: its stale row stays failed, inside the range of any later bulk replay.
+  it('When a stored request no longer passes the schema, then its replay is refused with 422 and a bulk replay goes on with the others', async () => {
+    const from = new Date(Date.now() - 1_000).toISOString();
+    const [stale, valid] = await failedNotifications(2);
+    const to = new Date(Date.now() + 1_000).toISOString();
+    // As a request accepted before the schema bounded an address's local part to 64 characters.
+    await harness.db.query(
+      `UPDATE notifications.notifications
+          SET request = jsonb_set(request, '{recipient,email}', to_jsonb(repeat('a', 65) || '@example.com'))
+        WHERE tracking_id = $1`,
+      [stale!.trackingId],
+    );
+
+    const single = await harness.api(`/notifications/${stale!.trackingId}/retry`, { method: 'POST' });
+    const bulk = await harness.api('/notifications/retry', jsonPost({ status: 'failed', from, to, limit: 10 }));
+    await harness.settled(valid!.trackingId, ['sent']);
+
+    expect(single.status).toBe(422);
+    expect(single.body.error).toMatchObject({
+      code: 'stored_request_invalid',
+      message: expect.stringContaining('recipient.email'),
+    });
+    expect(bulk).toEqual({ status: 202, body: { queued: 1, notQueued: 1, more: false } });
+    expect(harness.emailsFor(stale!.trackingId)).toHaveLength(0);
+    expect((await harness.api(`/notifications/${stale!.trackingId}`)).body.status).toBe('failed');
+  });
 });

@@ -49,6 +49,7 @@ export function replayPages({ db, requeue, operator }: AppDependencies): Router 
       throw new AppError(409, 'not_replayable', `it is ${outcome.status}; only failed or retry_scheduled ones replay`);
     if (outcome.kind === 'erased')
       throw new AppError(410, 'personal_data_erased', `notification ${trackingId} has no stored request any more`);
+    if (outcome.kind === 'invalid') throw new AppError(422, 'stored_request_invalid', outcome.reason);
     res.redirect(303, href(`/operator/notifications/${trackingId}`, { replay: 'queued' }));
   });
 
