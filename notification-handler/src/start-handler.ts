@@ -191,7 +191,9 @@ export async function startNotificationHandler(
       provider,
       metrics,
       maintenance,
-      stop: () => closers.closeAll(),
+      stop: async () => {
+        await closers.closeAll();
+      },
     };
   } catch (error) {
     await closers.closeAll();

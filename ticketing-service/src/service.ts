@@ -190,6 +190,8 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
     relay,
     metrics,
     maintenance,
-    stop: () => closers.closeAll(),
+    stop: async () => {
+      await closers.closeAll();
+    },
   };
 }

@@ -2,13 +2,15 @@ import type { Logger } from './logger.js';
 
 type Closer = { name: string; close: () => Promise<void> | void };
 
+export type CloseResult = { failed: string[] };
+
 /**
  * Resources register a closer as they open; `closeAll` replays them newest first, so each one
  * closes before whatever it depends on. A failing closer is logged and the rest still run.
  */
 export class Closers {
   private readonly stack: Closer[] = [];
-  private closing: Promise<void> | undefined;
+  private closing: Promise<CloseResult> | undefined;
 
   constructor(private readonly log: Logger) {}
 
@@ -16,20 +18,24 @@ export class Closers {
     this.stack.push({ name, close });
   }
 
-  closeAll(): Promise<void> {
+  /** Resolves once every closer ran, naming those that failed. */
+  closeAll(): Promise<CloseResult> {
     this.closing ??= this.replay();
     return this.closing;
   }
 
-  private async replay(): Promise<void> {
+  private async replay(): Promise<CloseResult> {
+    const failed: string[] = [];
     for (const { name, close } of this.stack.reverse()) {
       try {
         await close();
         this.log.debug({ resource: name }, 'closed');
       } catch (err) {
+        failed.push(name);
         this.log.error({ err, resource: name }, 'close failed');
       }
     }
+    return { failed };
   }
 }
 
@@ -68,7 +74,12 @@ function closeThenExit(closers: Closers, log: Logger, timeoutMs: number, code: n
     process.exit(1);
   }, timeoutMs).unref();
   closers.closeAll().then(
-    () => {
+    ({ failed }) => {
+      if (failed.length > 0) {
+        // A supervisor reads the exit code: a resource left half-closed is not a clean stop.
+        log.error({ failed }, 'shutdown complete, but some resources failed to close');
+        process.exit(1);
+      }
       log.info('shutdown complete');
       process.exit(code);
     },

@@ -48,4 +48,16 @@ describe('exitOnSignal', () => {
     expect(stdout).toContain('shutdown complete');
     expect(code).toBe(0);
   });
+
+  it('When a closer fails on SIGTERM, then the others still run and the process exits 1 naming it', async () => {
+    const { code, stdout } = await runProcess(`
+      closers.add('broken resource', () => { throw new Error('cannot close'); });
+      setTimeout(() => process.kill(process.pid, 'SIGTERM'), 10);
+    `);
+
+    expect(stdout).toContain('slow resource closed');
+    expect(stdout).toContain('shutdown complete, but some resources failed to close');
+    expect(stdout).toContain('broken resource');
+    expect(code).toBe(1);
+  });
 });
