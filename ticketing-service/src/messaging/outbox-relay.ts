@@ -74,7 +74,11 @@ export class OutboxRelay {
     this.wakeSleeper();
   }
 
-  /** Lets the batch in flight settle (confirms or their timeout), then stops. */
+  /**
+   * Lets the batches in flight settle (confirms or their timeout), relays one last batch, then
+   * stops. The last batch carries the rows that the last requests committed while the loop
+   * lingered or slept, which would otherwise wait for the next start of some instance.
+   */
   async stop(): Promise<void> {
     this.stopping = true;
     this.wake();
@@ -145,6 +149,9 @@ export class OutboxRelay {
       if (this.woken && !this.stopping && this.settings.lingerMs > 0) await this.linger();
     }
     await Promise.all(inFlight);
+    await this.relayBatch().catch((err: unknown) =>
+      this.deps.log.warn({ err }, 'last outbox batch before stopping failed; its rows wait for the next relay'),
+    );
   }
 
   /** Waits out the linger; only stop() cuts it short. */

@@ -1,8 +1,17 @@
-import { uniquePrefix } from '@notify/test-support/broker.js';
+import { openTestBroker, uniquePrefix } from '@notify/test-support/broker.js';
 import { waitFor } from '@notify/test-support/wait.js';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, deleteTestTopology, openPool, startService, TICKET_TYPES, testConfig } from '../support/harness.js';
+import {
+  apiClient,
+  bindTestQueue,
+  deleteTestTopology,
+  openPool,
+  outboxRows,
+  startService,
+  TICKET_TYPES,
+  testConfig,
+} from '../support/harness.js';
 
 describe('ticketing service: shutdown', () => {
   const prefix = uniquePrefix('ticketing');
@@ -12,9 +21,20 @@ describe('ticketing service: shutdown', () => {
     pool = openPool();
   });
 
+  let queue: string;
+
+  beforeAll(async () => {
+    const broker = await openTestBroker();
+    try {
+      queue = await bindTestQueue(broker.channel, prefix, 'shutdown');
+    } finally {
+      await broker.close();
+    }
+  });
+
   afterAll(async () => {
     await pool?.end();
-    await deleteTestTopology(prefix);
+    await deleteTestTopology(prefix, [queue]);
   });
 
   /** Resolves once some session waits for a lock that `holder` holds. */
@@ -57,5 +77,22 @@ describe('ticketing service: shutdown', () => {
     } finally {
       holder.release();
     }
+  });
+
+  it('When the service stops right after a request committed, then the message of that request is published before it exits', async () => {
+    // The relay polls far apart and lingers after a wake-up: only the stop can publish the row in time.
+    const service = await startService(
+      testConfig(prefix, { OUTBOX_POLL_INTERVAL_MS: '600000', OUTBOX_BATCH_LINGER_MS: '1000' }),
+    );
+    const api = apiClient(service);
+    const { cartId } = await api.createCart();
+    const added = await api.addTicket(cartId, TICKET_TYPES.jazzStanding.id, 1);
+
+    await service.stop();
+
+    expect(added.status).toBe(201);
+    expect(await outboxRows(pool, [added.body.notification.trackingId])).toEqual([
+      expect.objectContaining({ publishedAt: expect.any(Date) }),
+    ]);
   });
 });
