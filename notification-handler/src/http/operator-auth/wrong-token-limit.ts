@@ -1,8 +1,9 @@
 import { AppError, type Logger } from '@notify/shared/platform';
 import type { Request, RequestHandler } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, MemoryStore, rateLimit } from 'express-rate-limit';
 import { sendSignIn } from '../operator-page/sign-in-view.js';
 import type { OperatorAccess } from './operator-access.js';
+import { identifyOperator } from './operator-guards.js';
 
 export type WrongTokenLimit = { attempts: number; windowMs: number };
 
@@ -17,10 +18,21 @@ export type WrongTokenLimit = { attempts: number; windowMs: number };
  */
 export function limitWrongTokens(access: OperatorAccess, limit: WrongTokenLimit, log: Logger): RequestHandler {
   if (access.mode === 'open') return (_req, _res, next) => next();
+  const store = new MemoryStore();
+  const keyOf = (req: Request) => ipKeyGenerator(req.ip ?? '');
   return rateLimit({
     windowMs: limit.windowMs,
     limit: limit.attempts,
-    skip: (req) => !presentsToken(req),
+    store,
+    keyGenerator: keyOf,
+    // A right bearer token passes uncounted unless its address is refused. Counting it and taking
+    // it back when it turns out right (as the sign-in form must be, its body not read yet here)
+    // would make a burst of right requests in parallel look like guesses.
+    skip: async (req) => {
+      if (!presentsToken(req)) return true;
+      if (identifyOperator(req, access)?.via !== 'bearer') return false;
+      return ((await store.get(keyOf(req)))?.totalHits ?? 0) < limit.attempts;
+    },
     skipSuccessfulRequests: true,
     // A refused request (429) counts too, so that only the first refusal in a window is logged.
     requestWasSuccessful: (_req, res) => res.statusCode !== 401 && res.statusCode !== 429,
