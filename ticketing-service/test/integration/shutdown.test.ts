@@ -85,6 +85,10 @@ describe('ticketing service: shutdown', () => {
       testConfig(prefix, { OUTBOX_POLL_INTERVAL_MS: '600000', OUTBOX_BATCH_LINGER_MS: '1000' }),
     );
     const api = apiClient(service);
+    // The service does not wait for the broker to start; the relay can publish only once it is up.
+    await waitFor(async () => ((await api.get('/readyz')).body.broker === 'up' ? true : undefined), {
+      what: 'the publisher to be ready',
+    });
     const { cartId } = await api.createCart();
     const added = await api.addTicket(cartId, TICKET_TYPES.jazzStanding.id, 1);
 
