@@ -2,7 +2,14 @@ import { AppError } from '@notify/shared/platform';
 import { addCartItemWithNotification } from '../db/cart-item-repository.js';
 import { type CartRow, type CartWithItems, findCartWithTicketType } from '../db/cart-repository.js';
 import type { TicketTypeRow } from '../db/catalog-repository.js';
-import { type Cart, MAX_LINE_QUANTITY, quantityLimitError, toCart, withTicketsAdded } from './cart.js';
+import {
+  type Cart,
+  MAX_LINE_QUANTITY,
+  quantityLimitError,
+  ticketTypeNotFoundError,
+  toCart,
+  withTicketsAdded,
+} from './cart.js';
 import { type CartSource, requireOpenCart, retryWhileCartChanges } from './load-cart.js';
 import { type CommandContext, prepareNotification, ticketAddedMessage } from './notifications.js';
 
@@ -78,11 +85,7 @@ function cartWithTicketType(
 }
 
 function sellableTicketType(cart: CartRow, ticketType: TicketTypeRow | null, ticketTypeId: string): TicketTypeRow {
-  if (!ticketType) {
-    throw new AppError(404, 'ticket_type_not_found', `no ticket type ${ticketTypeId}`, [
-      { field: 'body.ticketTypeId', message: 'is not in the catalog' },
-    ]);
-  }
+  if (!ticketType) throw ticketTypeNotFoundError(ticketTypeId, 'body.ticketTypeId');
   if (ticketType.currency !== cart.currency) {
     throw new AppError(409, 'currency_mismatch', `cart is in ${cart.currency}, ticket type in ${ticketType.currency}`, [
       { field: 'body.ticketTypeId', message: `is priced in ${ticketType.currency}, the cart in ${cart.currency}` },

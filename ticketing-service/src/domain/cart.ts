@@ -67,6 +67,13 @@ export function withTicketsAdded(
   return existing ? items.map((item) => (item === existing ? line : item)) : [...items, line];
 }
 
+/** `field` names the ticket type in the request, as a 400 would name it. */
+export function ticketTypeNotFoundError(ticketTypeId: string, field: string): AppError {
+  return new AppError(404, 'ticket_type_not_found', `no ticket type ${ticketTypeId}`, [
+    { field, message: 'is not in the catalog' },
+  ]);
+}
+
 /** `field` names the quantity in the request, as a 400 would name it. */
 export function quantityLimitError(field: string): AppError {
   const message = `a cart holds at most ${MAX_LINE_QUANTITY} tickets of one type`;

@@ -2,7 +2,14 @@ import { AppError } from '@notify/shared/platform';
 import type { CartItemRow } from '../db/cart-item-repository.js';
 import { insertCart, insertCartWithLines } from '../db/cart-repository.js';
 import { findTicketTypes, type TicketTypeRow } from '../db/catalog-repository.js';
-import { type Cart, type Customer, quantityLimitError, toCart, withTicketsAdded } from './cart.js';
+import {
+  type Cart,
+  type Customer,
+  quantityLimitError,
+  ticketTypeNotFoundError,
+  toCart,
+  withTicketsAdded,
+} from './cart.js';
 import { type CartSource, retryWhileCartChanges } from './load-cart.js';
 import { newId } from './new-id.js';
 import { type CommandContext, prepareNotification, ticketAddedMessage } from './notifications.js';
@@ -97,11 +104,7 @@ function firstLines(
   let currency: string | undefined;
   for (const [index, { ticketTypeId, quantity }] of wanted.entries()) {
     const ticketType = ticketTypes.get(ticketTypeId);
-    if (!ticketType) {
-      throw new AppError(404, 'ticket_type_not_found', `no ticket type ${ticketTypeId}`, [
-        { field: `body.tickets.${index}.ticketTypeId`, message: 'is not in the catalog' },
-      ]);
-    }
+    if (!ticketType) throw ticketTypeNotFoundError(ticketTypeId, `body.tickets.${index}.ticketTypeId`);
     currency ??= ticketType.currency;
     if (ticketType.currency !== currency) {
       throw new AppError(

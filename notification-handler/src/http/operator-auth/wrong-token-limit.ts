@@ -48,14 +48,18 @@ export function limitWrongTokens(access: OperatorAccess, limit: WrongTokenLimit,
       }
       const minutes = minutesLeft(req);
       const problem = `too many wrong operator tokens from this address: try again in ${minutes} minute${minutes === 1 ? '' : 's'}`;
-      if (req.method === 'POST' && req.path === '/sign-in') return sendSignIn(res, 429, `${capitalize(problem)}.`);
+      if (isSignInForm(req)) return sendSignIn(res, 429, `${capitalize(problem)}.`);
       next(new AppError(429, 'too_many_wrong_tokens', problem));
     },
   });
 }
 
 function presentsToken(req: Request): boolean {
-  return req.headers.authorization !== undefined || (req.method === 'POST' && req.path === '/sign-in');
+  return req.headers.authorization !== undefined || isSignInForm(req);
+}
+
+function isSignInForm(req: Request): boolean {
+  return req.method === 'POST' && req.path === '/sign-in';
 }
 
 type Counted = Request & { rateLimit?: { used: number; resetTime?: Date } };
