@@ -19,6 +19,8 @@ export type EmailProviderDeps = {
 export type EmailProviders = ProviderRouter & {
   /** Closes the real adapters' connections to their providers: on stop, once no send is in flight. */
   closeConnections: () => void;
+  /** Ends every wait for a provider's rate slot and lets no call start: on stop, before draining. */
+  stopCalls: () => void;
 };
 
 /**
@@ -48,12 +50,15 @@ export function createEmailProviders(config: HandlerConfig, deps: EmailProviderD
       name === 'mailjet'
         ? batchingEmailProvider(guarded, config.MAILJET_MAX_CONCURRENT_CALLS, guarded.takeCallSlot)
         : oneEmailPerCall(guarded);
-    return { name, provider, onBreakerChange: guarded.onBreakerChange };
+    return { name, provider, onBreakerChange: guarded.onBreakerChange, stopCalls: guarded.stopCalls };
   });
   const closeConnections = () => {
     for (const close of connectionClosers) close();
   };
-  return { ...routeProviders(routed, log), closeConnections };
+  const stopCalls = () => {
+    for (const { stopCalls: stop } of routed) stop();
+  };
+  return { ...routeProviders(routed, log), closeConnections, stopCalls };
 
   /** The adapter, its connections now among those `closeConnections` closes. */
   function closedOnStop(adapter: EmailProviderAdapter): EmailProvider {

@@ -177,6 +177,10 @@ export async function startNotificationHandler(
     closers.add('publisher', () => publisher.close());
     // Draining gets most of the shutdown bound; the rest is for closing connections.
     closers.add('consumer', () => consumer.stop(Math.floor(config.SHUTDOWN_TIMEOUT_MS * 0.8)));
+    // Stopped before the consumer drains: a delivery waiting out a 429's pause (up to half a lease)
+    // would outlast the drain and call the provider after its message went back to the queue. It
+    // gives the message back now instead, its lease released, unsent.
+    closers.add('provider calls', () => provider.stopCalls());
     // Closed before the consumer drains: a message held for a database that is away goes back to
     // the queue at once instead of holding up the stop.
     closers.add('database waits', () => availability.close());

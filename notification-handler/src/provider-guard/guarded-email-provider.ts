@@ -29,21 +29,24 @@ export type ProviderGuardDeps = {
  * made (`deferred`: the caller waits for `whenCallable`, or another provider takes it). A 429 pauses
  * every call and, like a failed probe, costs no email a retry: neither says anything about the
  * email. A configuration error (credentials refused) opens the breaker at once and costs no retry
- * either. Every outcome of a call made names this provider.
+ * either. Every outcome of a call made names this provider. After `stopCalls` (the handler stops)
+ * no call is made, and calls waiting for their rate slot end at once, deferred.
  */
 export function guardEmailProvider(
   inner: GuardedEmailProvider['send'],
   deps: ProviderGuardDeps,
-): GuardedEmailProvider & { takeCallSlot: () => Promise<void> } {
+): GuardedEmailProvider & { takeCallSlot: () => Promise<void>; stopCalls: () => void } {
   const { breaker, limiter } = deps;
   return {
     async send(emails: readonly Email[]): Promise<SendOutcome[]> {
+      if (limiter.isStopped()) return notMade(emails);
       const admission = breaker.admit();
       if (admission === 'refuse') {
         deps.onCall?.({ provider: deps.name, result: 'deferred', emails: emails.length });
         return emails.map(() => ({ kind: 'deferred', reason: `${deps.name} breaker open` }));
       }
-      if (!deps.pacedByCaller) await limiter.take();
+      // A probe admitted here and not made leaves the breaker half-open: no call goes after a stop.
+      if (!deps.pacedByCaller && !(await limiter.take())) return notMade(emails);
       // Timed after the rate limiter's wait: the provider's own latency.
       const startedAt = performance.now();
       const outcomes = await inner(emails);
@@ -70,8 +73,17 @@ export function guardEmailProvider(
     },
     whenCallable: (signal) => breaker.whenCallable(signal),
     breakerState: () => breaker.state(),
-    takeCallSlot: () => limiter.take(),
+    takeCallSlot: async () => {
+      await limiter.take();
+    },
+    stopCalls: () => limiter.stop(),
   };
+
+  /** Nothing sent and nothing tried: the retry loop, its delivery interrupted, gives the message back. */
+  function notMade(emails: readonly Email[]): SendOutcome[] {
+    deps.onCall?.({ provider: deps.name, result: 'deferred', emails: emails.length });
+    return emails.map(() => ({ kind: 'deferred', reason: `${deps.name}: handler stopping` }));
+  }
 }
 
 /** A call failed, for the breaker, when no email got an answer that shows the provider working. */

@@ -80,3 +80,31 @@ describe('stop (outbound connections)', () => {
     },
   );
 });
+
+describe('stop while a send waits out a 429', () => {
+  it('When the handler stops during the pause a Retry-After asked for, then no call goes after the stop, the row is given back, and after a restart the email goes once', async () => {
+    // A 10 s call timeout makes the lease 45 s, so a Retry-After of 20 s is waited out in full
+    // (the pause is capped at half a lease): far past the stop's 4 s drain.
+    const harness = await startHarness('shutdown-throttled', { MAILJET_TIMEOUT_MS: '10000' });
+    try {
+      harness.sandbox.faults.set({ failNext: 1, status: 429, retryAfterSeconds: 20 });
+      const message = buildMessage();
+      harness.publish(message);
+      await harness.waitFor(() => harness.logs.find('provider throttled us (429): pausing calls')[0]);
+
+      await harness.stopHandler();
+
+      const { rows } = await harness.db.query(
+        `SELECT status, lease_expires_at <= now() AS released FROM notifications.notifications WHERE tracking_id = $1`,
+        [message.trackingId],
+      );
+      expect(rows).toEqual([{ status: 'in_progress', released: true }]);
+      expect(harness.emailsFor(message.trackingId)).toHaveLength(0);
+      await harness.restartHandler();
+      expect(await harness.settled(message.trackingId)).toMatchObject({ status: 'sent' });
+      expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
+    } finally {
+      await harness.stop();
+    }
+  });
+});

@@ -27,4 +27,24 @@ describe('call-rate limiter', () => {
     limiter.pauseFor(2_000);
     expect(await callTimes(limiter, 2)).toEqual([2_000, 2_100]);
   });
+
+  it('When the limiter stops, then a call waiting out a pause ends at once without its slot, and no later call gets one', async () => {
+    const limiter = createCallRateLimiter({ maxPerSecond: 10 });
+    limiter.pauseFor(30_000);
+    const waiting = limiter.take();
+
+    await vi.advanceTimersByTimeAsync(100);
+    limiter.stop();
+
+    expect(await waiting).toBe(false);
+    expect(Date.now()).toBe(100);
+    expect(await limiter.take()).toBe(false);
+  });
+
+  it('When the limiter has not stopped, then each call gets its slot', async () => {
+    const limiter = createCallRateLimiter({ maxPerSecond: 10 });
+    const slots = [limiter.take(), limiter.take()];
+    await vi.runAllTimersAsync();
+    expect(await Promise.all(slots)).toEqual([true, true]);
+  });
 });

@@ -123,4 +123,35 @@ describe('guarded email provider', () => {
 
     expect(outcome).toEqual({ ...refused, provider: 'mailjet' });
   });
+
+  it.each([
+    ['takes its own rate slot (SendGrid)', false],
+    ['has its slot taken by the batcher (Mailjet)', true],
+  ])(
+    'When calls are stopped, then a guard that %s makes no call, and a call waiting out a 429 ends deferred at once',
+    async (_shape, pacedByCaller) => {
+      let calls = 0;
+      const provider = guardEmailProvider(async (emails) => emails.map(() => (calls++ === 0 ? throttled : sent)), {
+        name: 'sendgrid',
+        breaker: createCircuitBreaker({ failuresToOpen: 2, probeIntervalMs: 1_000 }),
+        limiter: createCallRateLimiter({ maxPerSecond: 1_000 }),
+        throttlePauseMs: 250,
+        maxThrottlePauseMs: 60_000,
+        log: captureLogs().log,
+        pacedByCaller,
+      });
+      await provider.send([email]);
+      // The 429 paused calls for 5 s: this one waits for its slot.
+      const waiting = pacedByCaller
+        ? provider.takeCallSlot().then(() => provider.send([email]))
+        : provider.send([email]);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+
+      provider.stopCalls();
+
+      expect(await waiting).toEqual([{ kind: 'deferred', reason: 'sendgrid: handler stopping' }]);
+      expect(await provider.send([email])).toEqual([{ kind: 'deferred', reason: 'sendgrid: handler stopping' }]);
+      expect(calls).toBe(1);
+    },
+  );
 });
