@@ -32,6 +32,8 @@ export type AppDependencies = {
   metrics: Registry;
   /** The operator token's guard, and what the operator page reads from the broker and the ticketing service. */
   operator: OperatorDependencies;
+  /** TRUST_PROXY: the reverse proxies whose X-Forwarded-For names the client; absent: none. */
+  trustProxy?: number | string[] | undefined;
 };
 
 /**
@@ -42,6 +44,9 @@ export type AppDependencies = {
 export function createApp(deps: AppDependencies): Express {
   const app = express();
   app.disable('x-powered-by');
+  // Behind a proxy every client would share its address, and one guesser would use up the
+  // wrong-token limit of all of them.
+  if (deps.trustProxy !== undefined) app.set('trust proxy', deps.trustProxy);
   app.use(measureRequests(deps.metrics));
   app.use(requestLogger(deps.log));
   app.use(express.json({ limit: '16kb' }));

@@ -12,6 +12,7 @@ import {
 } from '@notify/shared/platform';
 import { z } from 'zod';
 import { operatorTokenSetting, requireTokenOffLoopback } from './operator-settings.js';
+import { trustProxySetting } from './trust-proxy-setting.js';
 
 /** Where the handler sends when no Mailjet key is set: the local sandbox and its own credentials. */
 export const SANDBOX_DEFAULTS = { url: 'http://127.0.0.1:4010', apiKey: 'sandbox-key', apiSecret: 'sandbox-secret' };
@@ -93,6 +94,8 @@ const schema = z
     /** Wrong operator tokens one client address may present per window before its tokens get 429. */
     OPERATOR_WRONG_TOKEN_LIMIT: envInt(10, { min: 1, max: 100_000 }),
     OPERATOR_WRONG_TOKEN_WINDOW_MS: envInt(15 * 60_000, { min: 1_000 }),
+    /** Proxies whose X-Forwarded-For names the client (a hop count, or their addresses); unset: none. */
+    TRUST_PROXY: trustProxySetting,
     /** The ticketing service's /metrics, for the operator page's outbox backlog; unset: "unknown". */
     TICKETING_METRICS_URL: z.preprocess(unsetIfEmpty, z.url({ protocol: /^https?$/ }).optional()),
     ...maintenanceEnv,

@@ -155,6 +155,7 @@ export async function startNotificationHandler(
       log,
       metrics,
       operator,
+      trustProxy: config.TRUST_PROXY,
     });
     const server = await listen(app, { port: config.PORT, host: config.HOST, log });
     closers.add('http server', server.close);

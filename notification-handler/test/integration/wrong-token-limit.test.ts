@@ -33,6 +33,10 @@ describe('wrong operator tokens (responses, logs)', () => {
     const right = await withToken(TOKEN);
     const signIn = await client.signIn(TOKEN);
     const withoutToken = await client.call('/notifications');
+    // No proxy is trusted: a header cannot make the guesser someone else.
+    const renamed = await client.call('/notifications', {
+      headers: { ...client.bearer(TOKEN), 'x-forwarded-for': '203.0.113.9' },
+    });
 
     expect(guess.status).toBe(429);
     expect(guess.json().error).toMatchObject({ code: 'too_many_wrong_tokens' });
@@ -42,11 +46,44 @@ describe('wrong operator tokens (responses, logs)', () => {
     expect(signIn.answer.text).toContain('Too many wrong operator tokens');
     expect(signIn.setCookie).toBe('');
     expect(withoutToken.status).toBe(401);
+    expect(renamed.status).toBe(429);
     const warnings = harness.logs.lines.filter((line) => line.msg?.startsWith('too many wrong operator tokens'));
     expect(warnings).toHaveLength(1);
     expect(JSON.stringify(harness.logs.lines)).not.toContain(TOKEN);
     expect(harness.logs.lines.filter((line) => line.level >= 50)).toEqual([]);
 
     await harness.waitFor(async () => ((await withToken(TOKEN)).status === 200 ? true : undefined), WINDOW_MS * 3);
+  });
+});
+
+describe('wrong operator tokens behind a trusted proxy', () => {
+  let harness: Harness;
+  const client = operatorClient(() => harness.handler.url);
+  const from = (address: string, token: string) =>
+    client.call('/notifications', { headers: { ...client.bearer(token), 'x-forwarded-for': address } });
+
+  beforeAll(async () => {
+    harness = await startHarness('wrong-token-proxy', {
+      OPERATOR_TOKEN: TOKEN,
+      OPERATOR_WRONG_TOKEN_LIMIT: String(LIMIT),
+      OPERATOR_WRONG_TOKEN_WINDOW_MS: '60000',
+      // The test's requests come from loopback, as a reverse proxy's on the same machine would.
+      TRUST_PROXY: 'loopback',
+    });
+  });
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  it('When one client behind the proxy guesses past the limit, then only that client is refused, and the log names it', async () => {
+    for (let i = 0; i < LIMIT; i += 1) expect((await from('203.0.113.7', `wrong-${i}-${TOKEN}`)).status).toBe(401);
+
+    const guesser = await from('203.0.113.7', TOKEN);
+    const other = await from('203.0.113.8', TOKEN);
+
+    expect(guesser.status).toBe(429);
+    expect(other.status).toBe(200);
+    const warnings = harness.logs.lines.filter((line) => line.msg?.startsWith('too many wrong operator tokens'));
+    expect(warnings.map((line) => line.client)).toEqual(['203.0.113.7']);
   });
 });

@@ -115,4 +115,21 @@ describe('handler config: email providers', () => {
     expect(loadConfig(env).leaseMs).toBe(1_000 + 5_000);
     expect(loadConfig({ ...env, EMAIL_PROVIDERS: 'mailjet,sendgrid' }).leaseMs).toBe(20_000 + 5_000);
   });
+
+  it('When TRUST_PROXY is a hop count or a list of proxies, then it is read as such; unset, no proxy is trusted', () => {
+    expect(loadConfig({}).TRUST_PROXY).toBeUndefined();
+    expect(loadConfig({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
+    expect(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8,fd00::1' }).TRUST_PROXY).toEqual([
+      'loopback',
+      '10.0.0.0/8',
+      'fd00::1',
+    ]);
+  });
+
+  it.each(['true', '10.0.0.0/33', 'proxy.example.com', '10.0.0.1/8/8'])(
+    'When TRUST_PROXY is "%s", then the start is refused naming it',
+    (value) => {
+      expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(new RegExp(`TRUST_PROXY: .*not ${value}`));
+    },
+  );
 });

@@ -13,8 +13,9 @@ export type WrongTokenLimit = { attempts: number; windowMs: number };
  * within `windowMs`, every request from that address that presents a token gets 429 until its
  * window ends, the right token included: otherwise the answer would still tell a right guess from
  * a wrong one. Right tokens never count. The count is per process and per address as the handler
- * sees it: behind a reverse proxy every client is the proxy's address, and a guesser locks out the
- * proxy's other clients for the window (the session cookie of a signed-in browser still works).
+ * sees it (`req.ip`): behind a reverse proxy not named by TRUST_PROXY every client is the proxy's
+ * address, and a guesser locks out the proxy's other clients for the window (the session cookie of
+ * a signed-in browser still works).
  */
 export function limitWrongTokens(access: OperatorAccess, limit: WrongTokenLimit, log: Logger): RequestHandler {
   if (access.mode === 'open') return (_req, _res, next) => next();
