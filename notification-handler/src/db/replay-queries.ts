@@ -35,23 +35,51 @@ export async function findReplayCandidate(db: Queryable, trackingId: string): Pr
 
 export type ReplayRange = { status: ReplayableStatus; from: Date; to: Date; limit: number };
 
-export type ReplayCandidates = { messages: NotificationMessage[]; readAt: Date };
+/**
+ * Where a page of candidates ended: the next page starts after it. `createdAt` is PostgreSQL's own
+ * text for the timestamp: a Date would drop its microseconds, and the page would start again at
+ * its own last row.
+ */
+export type ReplayPosition = { createdAt: string; trackingId: string };
+
+export type ReplayCandidates = {
+  messages: NotificationMessage[];
+  readAt: Date;
+  /** The last candidate's position; absent when the page is empty. */
+  last?: ReplayPosition;
+};
 
 /**
- * The oldest notifications in the range (by creation) whose replay is not pending already: a replay
- * is pending while it is newer than the row's last change. Served by the (status, created_at) index.
+ * The oldest notifications in the range (by creation), after `after` if given, whose replay is not
+ * pending already: a replay is pending while it is newer than the row's last change. Served by the
+ * (status, created_at) index.
  */
-export async function listReplayCandidates(db: Queryable, range: ReplayRange): Promise<ReplayCandidates> {
-  const { rows } = await db.query<{ request: NotificationMessage; read_at: Date }>(
-    `SELECT request, statement_timestamp() AS read_at FROM notifications.notifications
+export async function listReplayCandidates(
+  db: Queryable,
+  range: ReplayRange,
+  after?: ReplayPosition,
+): Promise<ReplayCandidates> {
+  const { rows } = await db.query<{
+    request: NotificationMessage;
+    read_at: Date;
+    created_at: string;
+    tracking_id: string;
+  }>(
+    `SELECT request, created_at::text AS created_at, tracking_id, statement_timestamp() AS read_at FROM notifications.notifications
      WHERE status = $1 AND created_at >= $2 AND created_at < $3
        AND (replay_queued_at IS NULL OR replay_queued_at < updated_at)
        AND personal_data_erased_at IS NULL
+       AND ($5::timestamptz IS NULL OR (created_at, tracking_id) > ($5, $6::uuid))
      ORDER BY created_at, tracking_id
      LIMIT $4`,
-    [range.status, range.from, range.to, range.limit],
+    [range.status, range.from, range.to, range.limit, after?.createdAt ?? null, after?.trackingId ?? null],
   );
-  return { messages: rows.map((row) => row.request), readAt: rows[0]?.read_at ?? new Date() };
+  const lastRow = rows.at(-1);
+  return {
+    messages: rows.map((row) => row.request),
+    readAt: rows[0]?.read_at ?? new Date(),
+    ...(lastRow ? { last: { createdAt: lastRow.created_at, trackingId: lastRow.tracking_id } } : {}),
+  };
 }
 
 /** A deadlock chooses one statement to fail; run ours again, up to this many times in all. */

@@ -1,7 +1,13 @@
 import { type NotificationMessage, NotificationMessageSchema } from '@notify/shared';
 import type { PublishOutcome } from '@notify/shared/platform';
 import type { Queryable } from '../db/notification-repository.js';
-import { findReplayCandidate, listReplayCandidates, markReplayQueued, type ReplayRange } from '../db/replay-queries.js';
+import {
+  findReplayCandidate,
+  listReplayCandidates,
+  markReplayQueued,
+  type ReplayPosition,
+  type ReplayRange,
+} from '../db/replay-queries.js';
 
 export type ReplayDeps = {
   db: Queryable;
@@ -36,26 +42,50 @@ export async function replayNotification(trackingId: string, deps: ReplayDeps): 
   return { kind: 'queued' };
 }
 
-export type BulkReplayOutcome = { queued: number; notQueued: number; more: boolean };
+export type BulkReplayOutcome = {
+  queued: number;
+  /** Not queued: the broker did not confirm them, or their stored request fails the schema (`invalid`). */
+  notQueued: number;
+  invalid: number;
+  more: boolean;
+};
+
+/**
+ * Rows one bulk replay reads at most. Stored requests that today's schema refuses are skipped, and
+ * the replay reads on past them to fill its limit, so that they never hold up the rest of the
+ * range; past this many rows it stops, and says there is more.
+ */
+const MOST_ROWS_READ = 10_000;
 
 /**
  * Replays up to `range.limit` notifications of a status and creation-time range, oldest first,
- * skipping those whose replay is already queued: call again while `more` says so.
+ * skipping those whose replay is already queued: call again while `more` says so. Those the broker
+ * does not confirm count against the limit and come first again next time.
  */
 export async function replayRange(range: ReplayRange, deps: ReplayDeps): Promise<BulkReplayOutcome> {
-  const candidates = await listReplayCandidates(deps.db, range);
-  const { readAt } = candidates;
-  // One stored request that the schema refuses today must not hold up the rest of the range.
-  const messages = candidates.messages.filter((message) => schemaProblem(message) === undefined);
-  const requestedAt = new Date();
-  const results = await Promise.all(messages.map((message) => deps.requeue(message, requestedAt)));
-  const queued = messages.filter((_, index) => results[index]?.status === 'published').map((m) => m.trackingId);
-  await markReplayQueued(deps.db, queued, readAt);
-  return {
-    queued: queued.length,
-    notQueued: candidates.messages.length - queued.length,
-    more: candidates.messages.length === range.limit,
-  };
+  let queued = 0;
+  let refused = 0;
+  let invalid = 0;
+  let read = 0;
+  let after: ReplayPosition | undefined;
+  const outcome = (more: boolean) => ({ queued, notQueued: refused + invalid, invalid, more });
+  for (;;) {
+    const wanted = range.limit - queued - refused;
+    const page = await listReplayCandidates(deps.db, { ...range, limit: wanted }, after);
+    read += page.messages.length;
+    const messages = page.messages.filter((message) => schemaProblem(message) === undefined);
+    invalid += page.messages.length - messages.length;
+    const requestedAt = new Date();
+    const results = await Promise.all(messages.map((message) => deps.requeue(message, requestedAt)));
+    const confirmed = messages.filter((_, index) => results[index]?.status === 'published').map((m) => m.trackingId);
+    // Each page with its own read time: a row changed after an earlier page was read is still newer.
+    await markReplayQueued(deps.db, confirmed, page.readAt);
+    queued += confirmed.length;
+    refused += messages.length - confirmed.length;
+    if (page.messages.length < wanted || !page.last) return outcome(false);
+    if (queued + refused >= range.limit || read >= MOST_ROWS_READ) return outcome(true);
+    after = page.last;
+  }
 }
 
 function schemaProblem(message: NotificationMessage): string | undefined {

@@ -67,9 +67,9 @@ describe('replay (published messages, state, responses)', () => {
     for (const message of messages) await harness.settled(message.trackingId, ['sent']);
     const third = await harness.api('/notifications/retry', jsonPost({ status: 'failed', from, to, limit: 2 }));
 
-    expect(first).toEqual({ status: 202, body: { queued: 2, notQueued: 0, more: true } });
-    expect(second).toEqual({ status: 202, body: { queued: 1, notQueued: 0, more: false } });
-    expect(third).toEqual({ status: 202, body: { queued: 0, notQueued: 0, more: false } });
+    expect(first).toEqual({ status: 202, body: { queued: 2, notQueued: 0, invalid: 0, more: true } });
+    expect(second).toEqual({ status: 202, body: { queued: 1, notQueued: 0, invalid: 0, more: false } });
+    expect(third).toEqual({ status: 202, body: { queued: 0, notQueued: 0, invalid: 0, more: false } });
     for (const message of messages) expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
   });
 
@@ -103,8 +103,8 @@ describe('replay (published messages, state, responses)', () => {
     harness.sandbox.faults.clear();
     const second = await harness.api('/notifications/retry', jsonPost({ status: 'failed', from, to }));
 
-    expect(first).toEqual({ queued: 1, notQueued: 0, more: false });
-    expect(second).toEqual({ status: 202, body: { queued: 1, notQueued: 0, more: false } });
+    expect(first).toEqual({ queued: 1, notQueued: 0, invalid: 0, more: false });
+    expect(second).toEqual({ status: 202, body: { queued: 1, notQueued: 0, invalid: 0, more: false } });
     expect(await harness.settled(trackingId, ['sent'])).toMatchObject({ status: 'sent' });
   });
 
@@ -116,21 +116,28 @@ describe('replay (published messages, state, responses)', () => {
     expect(fields).toEqual(expect.arrayContaining(['body.status', 'body.from']));
   });
 
-  // Last in the file: its stale row stays failed, inside the range of any later bulk replay.
-  it('When a stored request no longer passes the schema, then its replay is refused with 422 and a bulk replay goes on with the others', async () => {
+  // Last in the file: its stale rows stay failed, inside the range of any later bulk replay.
+  it('When stored requests no longer pass the schema, then their replay is refused with 422 and a bulk replay reads on past them to the others', async () => {
     const from = new Date(Date.now() - 1_000).toISOString();
-    const [stale, valid] = await failedNotifications(2);
+    const notifications = await failedNotifications(4);
+    const stale = notifications.slice(0, 3);
+    const valid = notifications[3];
     const to = new Date(Date.now() + 1_000).toISOString();
-    // As a request accepted before the schema bounded an address's local part to 64 characters.
+    // As requests accepted before the schema bounded an address's local part to 64 characters.
     await harness.db.query(
       `UPDATE notifications.notifications
           SET request = jsonb_set(request, '{recipient,email}', to_jsonb(repeat('a', 65) || '@example.com'))
-        WHERE tracking_id = $1`,
-      [stale!.trackingId],
+        WHERE tracking_id = ANY($1::uuid[])`,
+      [stale.map((message) => message.trackingId)],
     );
+    // The valid one last in the range, behind every stale one.
+    await harness.db.query(`UPDATE notifications.notifications SET created_at = now() WHERE tracking_id = $1`, [
+      valid!.trackingId,
+    ]);
 
-    const single = await harness.api(`/notifications/${stale!.trackingId}/retry`, { method: 'POST' });
-    const bulk = await harness.api('/notifications/retry', jsonPost({ status: 'failed', from, to, limit: 10 }));
+    const single = await harness.api(`/notifications/${stale[0]!.trackingId}/retry`, { method: 'POST' });
+    // More stale rows than the limit: the replay must not stop at them.
+    const bulk = await harness.api('/notifications/retry', jsonPost({ status: 'failed', from, to, limit: 2 }));
     await harness.settled(valid!.trackingId, ['sent']);
 
     expect(single.status).toBe(422);
@@ -138,8 +145,10 @@ describe('replay (published messages, state, responses)', () => {
       code: 'stored_request_invalid',
       message: expect.stringContaining('recipient.email'),
     });
-    expect(bulk).toEqual({ status: 202, body: { queued: 1, notQueued: 1, more: false } });
-    expect(harness.emailsFor(stale!.trackingId)).toHaveLength(0);
-    expect((await harness.api(`/notifications/${stale!.trackingId}`)).body.status).toBe('failed');
+    expect(bulk).toEqual({ status: 202, body: { queued: 1, notQueued: 3, invalid: 3, more: false } });
+    for (const message of stale) {
+      expect(harness.emailsFor(message.trackingId)).toHaveLength(0);
+      expect((await harness.api(`/notifications/${message.trackingId}`)).body.status).toBe('failed');
+    }
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { html, SafeHtml } from '../../src/http/operator-page/html.js';
+import { renderNotificationList } from '../../src/http/operator-page/notification-list-view.js';
 import { renderOverview } from '../../src/http/operator-page/overview-view.js';
 import { parseOutboxBacklog } from '../../src/ticketing/outbox-backlog.js';
 
@@ -52,5 +53,26 @@ describe('ticketing outbox backlog (Prometheus text)', () => {
 
   it('When a gauge is missing, then it says which', () => {
     expect(() => parseOutboxBacklog('notify_outbox_pending 1\n')).toThrow(/notify_outbox_oldest_pending_age_seconds/);
+  });
+});
+
+describe('bulk replay result', () => {
+  const noRows = { items: [], nextCursor: null };
+
+  it('When some were refused by the broker and some skipped as invalid, then the page tells the two apart', () => {
+    const text = renderNotificationList(noRows, {}, { queued: '4', notQueued: '3', invalid: '2', more: 'true' }).text;
+
+    expect(text).toContain('Replay queued for 4 failed notification(s)');
+    expect(text).toContain('; 1 could not be queued (the broker refused or did not answer)');
+    expect(text).toContain('; 2 skipped: their stored message no longer passes the message schema');
+    expect(text).toContain('More remain');
+  });
+
+  it('When only invalid ones were not queued, then no broker refusal is reported', () => {
+    const text = renderNotificationList(noRows, {}, { queued: '1', notQueued: '2', invalid: '2', more: 'false' }).text;
+
+    expect(text).not.toContain('could not be queued');
+    expect(text).toContain('2 skipped');
+    expect(text).not.toContain('More remain');
   });
 });

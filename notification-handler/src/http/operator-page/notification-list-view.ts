@@ -3,7 +3,7 @@ import { type ListFilters, type Page, STATUSES } from '../../db/notification-que
 import { statusBadge, when } from './format.js';
 import { href, html, type SafeHtml } from './html.js';
 
-export type BulkReplayResult = { queued: string; notQueued: string; more: string };
+export type BulkReplayResult = { queued: string; notQueued: string; invalid: string; more: string };
 
 export function renderNotificationList(page: Page, filters: ListFilters, done?: BulkReplayResult): SafeHtml {
   const rows = page.items.map(
@@ -35,8 +35,13 @@ function filterForm({ status, operation, trackingId, email }: ListFilters): Safe
 </form>`;
 }
 
-function bulkReplayDone({ queued, notQueued, more }: BulkReplayResult): SafeHtml {
+function bulkReplayDone({ queued, notQueued, invalid, more }: BulkReplayResult): SafeHtml {
+  const refused = Number(notQueued) - Number(invalid);
   return html`<p class="done">Replay queued for ${queued} failed notification(s)${
-    notQueued !== '0' ? html`; ${notQueued} could not be queued (the broker refused or did not answer)` : ''
+    refused > 0 ? html`; ${refused} could not be queued (the broker refused or did not answer)` : ''
+  }${
+    invalid !== '0'
+      ? html`; ${invalid} skipped: their stored message no longer passes the message schema (replay one to see why)`
+      : ''
   }.${more === 'true' ? ' More remain: replay again to queue the next ones.' : ''}</p>`;
 }

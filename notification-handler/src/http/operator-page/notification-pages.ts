@@ -22,6 +22,7 @@ export const ListQuery = z.object({
   // What a bulk replay reports back after its redirect.
   queued: optional(z.string().regex(/^\d+$/)),
   notQueued: optional(z.string().regex(/^\d+$/)),
+  invalid: optional(z.string().regex(/^\d+$/)),
   more: optional(z.enum(['true', 'false'])),
 });
 const TrackingIdParams = z.object({ trackingId: z.uuid() });
@@ -30,12 +31,15 @@ export function notificationPages({ db, operator }: AppDependencies): Router {
   const router = Router();
 
   router.get('/operator/notifications', async (req, res) => {
-    const { cursor, queued, notQueued, more, ...filters } = parseRequest(ListQuery, req.query, 'query');
+    const { cursor, queued, notQueued, invalid, more, ...filters } = parseRequest(ListQuery, req.query, 'query');
     const page = await listNotifications(db, { ...filters, cursor, limit: PAGE_SIZE }).catch((error: unknown) => {
       if (error instanceof InvalidCursorError) throw new AppError(400, 'validation_failed', error.message);
       throw error;
     });
-    const done = queued !== undefined ? { queued, notQueued: notQueued ?? '0', more: more ?? 'false' } : undefined;
+    const done =
+      queued !== undefined
+        ? { queued, notQueued: notQueued ?? '0', invalid: invalid ?? '0', more: more ?? 'false' }
+        : undefined;
     layoutFor(res, operator.access).send(200, 'Notifications', renderNotificationList(page, filters, done));
   });
 

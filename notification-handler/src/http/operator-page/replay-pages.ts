@@ -77,6 +77,7 @@ remain, the result says so and you can replay again.</p>`,
         status: 'failed',
         queued: String(result.queued),
         notQueued: String(result.notQueued),
+        invalid: String(result.invalid),
         more: String(result.more),
       }),
     );
