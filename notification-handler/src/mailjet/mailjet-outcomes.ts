@@ -72,7 +72,9 @@ export function outcomesFromError(error: MailjetClientError, count: number): Sen
     return repeat(count, { kind: 'failed', transient: true, errorCode: code, reason });
   }
   const data = error.response?.data;
-  if (status === 400 && Array.isArray((data as { Messages?: unknown })?.Messages)) {
+  // Answers per message: a 400 with some refused (the others were sent), and a 403 refusing the
+  // sender (send-0008, related to From), whose code and field only its entries carry.
+  if (status < 500 && status !== 429 && Array.isArray((data as { Messages?: unknown })?.Messages)) {
     return outcomesFromBody(data, count, status);
   }
   // Mailjet's JSON error says what went wrong. A non-JSON page (429, a proxy's 502/503) reaches us

@@ -91,6 +91,32 @@ describe('Mailjet outcome classification', () => {
     expect(outcome).toHaveProperty('reason', 'mj-0013: "a***@f***.example" is an invalid email address. (To[0].Email)');
   });
 
+  it('When Mailjet refuses the sender (403 with an entry per message), then each fails for good with its code and field', () => {
+    const entry = {
+      Status: 'error',
+      Errors: [
+        {
+          ErrorIdentifier: 'a7f5d0c4-8b1e-4b8e-9d1a-2f0b6e5c9a11',
+          ErrorCode: 'send-0008',
+          StatusCode: 403,
+          ErrorMessage: '"tickets@example.com" is not an authorized sender email address for your account.',
+          ErrorRelatedTo: ['From'],
+        },
+      ],
+    };
+    const error = httpError(403, { response: { data: { Messages: [entry, entry] } } });
+
+    expect(outcomesFromError(error, 2)).toEqual(
+      Array(2).fill({
+        kind: 'failed',
+        transient: false,
+        httpStatus: 403,
+        errorCode: 'send-0008',
+        reason: 'send-0008: "t***@e***.com" is not an authorized sender email address for your account. (From)',
+      }),
+    );
+  });
+
   it('When an error answer quotes an address, then the reason carries it masked', () => {
     const error = httpError(403, { response: { data: { ErrorMessage: 'sender bob@example.com is not validated' } } });
     expect(outcomesFromError(error, 1)[0]).toHaveProperty('reason', 'HTTP 403: sender b***@e***.com is not validated');
