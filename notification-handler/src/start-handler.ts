@@ -121,6 +121,7 @@ export async function startNotificationHandler(
             retryPolicy: config.retryPolicy,
             redelivery: config.redelivery,
             leasePollMs: config.LEASE_POLL_MS,
+            personalDataRetentionMs: config.PERSONAL_DATA_RETENTION_DAYS * 86_400_000,
             log,
           },
           signal,

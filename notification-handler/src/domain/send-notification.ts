@@ -18,6 +18,8 @@ export type SendNotificationDeps = {
   retryPolicy: { maxRetries: number; delay: DelayStrategy };
   redelivery: RedeliveryPolicy;
   leasePollMs: number;
+  /** PERSONAL_DATA_RETENTION_DAYS: a notification older than this is never sent, nor stored again. */
+  personalDataRetentionMs: number;
   log: Logger;
 };
 
@@ -45,6 +47,8 @@ export type SendNotificationOutcome =
   | { kind: 'refused'; reason: string }
   | { kind: 'interrupted' };
 
+const PAST_RETENTION_REASON = 'older than its personal data retention period: not sent';
+
 /**
  * claim the row → build the email → send with retries → settle the row (sent, rescheduled through
  * the broker, or failed) → log the result. `signal` ends waits (lease, breaker, retry interval) but
@@ -61,6 +65,12 @@ export async function sendNotification(
     operation: message.operation,
     ...(delivery.traceId ? { traceId: delivery.traceId } : {}),
   });
+  // A dead-letter copy replayed after retention erased its row (or purged it, and the claim would
+  // insert it afresh): its recipient is no longer ours to write to, nor to store again.
+  if (Date.parse(message.occurredAt) < Date.now() - deps.personalDataRetentionMs) {
+    log.warn('delivery of a notification older than its personal data retention; nothing sent, dead-lettered');
+    return { kind: 'already_failed', reason: PAST_RETENTION_REASON };
+  }
   // Every write of this delivery to the row shows it: one that another delivery took over since
   // (this one's lease having lapsed) is left as that one has it.
   const claimToken = randomUUID();

@@ -142,6 +142,25 @@ describe('retention of notifications (state, responses, logs)', () => {
     });
   });
 
+  it('When a dead-letter copy is replayed after its row was purged, then nothing is sent nor stored again and it is dead-lettered again', async () => {
+    const message = buildMessage();
+    message.occurredAt = new Date(Date.now() - 95 * 86_400_000).toISOString();
+    const { routingKey, content, properties } = encodeNotification(message, 'handler-test');
+
+    harness.publishRaw(routingKey, content, {
+      ...properties,
+      headers: { ...properties.headers, 'x-replay-requested-at': new Date().toISOString() },
+    });
+
+    const decision = await harness.decided(message.trackingId, 'dead-lettered');
+    expect(decision).toMatchObject({
+      cause: 'already_failed',
+      reason: expect.stringContaining('older than its personal data retention'),
+    });
+    expect(harness.emailsFor(message.trackingId)).toHaveLength(0);
+    expect(await rowOf(message.trackingId)).toBeUndefined();
+  });
+
   it('When another instance holds the maintenance lock, then this one purges nothing until it is released', async () => {
     const old = await notification('sent', 100);
     const holder = await harness.db.connect();
