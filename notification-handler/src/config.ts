@@ -116,6 +116,9 @@ const schema = z
     message: 'MAILJET_API_KEY and MAILJET_API_SECRET go together: set both or neither',
   });
 
+/** Every variable the handler reads (docker compose passes each one through). */
+export const HANDLER_SETTING_NAMES = Object.keys(schema.shape);
+
 export type HandlerConfig = ReturnType<typeof loadConfig>;
 
 export function loadConfig(env: Record<string, string | undefined>) {

@@ -42,6 +42,9 @@ const ConfigSchema = z.object({
   IDEMPOTENCY_KEY_TTL_HOURS: envInt(24, { min: 1, max: 87_600 }),
 });
 
+/** Every variable the service reads (docker compose passes each one through). */
+export const TICKETING_SETTING_NAMES = Object.keys(ConfigSchema.shape);
+
 export type Config = z.infer<typeof ConfigSchema>;
 
 /** The one place that reads the environment; fails with one line per wrong variable. */

@@ -1,0 +1,10 @@
+import { composeEnvironment } from '@notify/test-support/compose-file.js';
+import { describe, expect, it } from 'vitest';
+import { TICKETING_SETTING_NAMES } from '../../src/config.js';
+
+describe('docker compose environment', () => {
+  it('When a setting is put in .env, then docker compose passes it to the service', () => {
+    const passed = composeEnvironment('ticketing-env');
+    expect(TICKETING_SETTING_NAMES.filter((name) => !passed.includes(name))).toEqual([]);
+  });
+});
