@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { encodeNotification } from '@notify/shared';
+import { encodeNotification, type NotificationMessage } from '@notify/shared';
 import { lockKey } from '@notify/shared/platform';
 import { buildMessage } from '@notify/test-support/messages.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -46,6 +46,16 @@ describe('retention of notifications (state, responses, logs)', () => {
       ],
     );
     return message.trackingId;
+  }
+
+  /** As the dead-letter page's replay republishes a copy: the stored message, marked as a replay. */
+  async function replayDeadLetterCopy(message: NotificationMessage) {
+    const { routingKey, content, properties } = encodeNotification(message, 'handler-test');
+    harness.publishRaw(routingKey, content, {
+      ...properties,
+      headers: { ...properties.headers, 'x-replay-requested-at': new Date().toISOString() },
+    });
+    return harness.decided(message.trackingId, 'dead-lettered');
   }
 
   async function rowOf(trackingId: string) {
@@ -120,15 +130,8 @@ describe('retention of notifications (state, responses, logs)', () => {
     const message = buildMessage();
     await notification('failed', 40, message);
     await harness.handler.maintenance.runOnce();
-    const { routingKey, content, properties } = encodeNotification(message, 'handler-test');
 
-    // As the dead-letter page's replay republishes it: the stored copy, marked as a replay.
-    harness.publishRaw(routingKey, content, {
-      ...properties,
-      headers: { ...properties.headers, 'x-replay-requested-at': new Date().toISOString() },
-    });
-
-    const decision = await harness.decided(message.trackingId, 'dead-lettered');
+    const decision = await replayDeadLetterCopy(message);
     expect(decision).toMatchObject({
       cause: 'already_failed',
       reason: expect.stringContaining('personal data erased'),
@@ -145,14 +148,8 @@ describe('retention of notifications (state, responses, logs)', () => {
   it('When a dead-letter copy is replayed after its row was purged, then nothing is sent nor stored again and it is dead-lettered again', async () => {
     const message = buildMessage();
     message.occurredAt = new Date(Date.now() - 95 * 86_400_000).toISOString();
-    const { routingKey, content, properties } = encodeNotification(message, 'handler-test');
 
-    harness.publishRaw(routingKey, content, {
-      ...properties,
-      headers: { ...properties.headers, 'x-replay-requested-at': new Date().toISOString() },
-    });
-
-    const decision = await harness.decided(message.trackingId, 'dead-lettered');
+    const decision = await replayDeadLetterCopy(message);
     expect(decision).toMatchObject({
       cause: 'already_failed',
       reason: expect.stringContaining('older than its personal data retention'),
