@@ -37,16 +37,14 @@ export function guardEmailProvider(
   deps: ProviderGuardDeps,
 ): GuardedEmailProvider & { takeCallSlot: () => Promise<void>; stopCalls: () => void } {
   const { breaker, limiter } = deps;
+  const stopping = `${deps.name}: handler stopping`;
   return {
     async send(emails: readonly Email[]): Promise<SendOutcome[]> {
-      if (limiter.isStopped()) return notMade(emails);
+      if (limiter.isStopped()) return notMade(emails, stopping);
       const admission = breaker.admit();
-      if (admission === 'refuse') {
-        deps.onCall?.({ provider: deps.name, result: 'deferred', emails: emails.length });
-        return emails.map(() => ({ kind: 'deferred', reason: `${deps.name} breaker open` }));
-      }
+      if (admission === 'refuse') return notMade(emails, `${deps.name} breaker open`);
       // A probe admitted here and not made leaves the breaker half-open: no call goes after a stop.
-      if (!deps.pacedByCaller && !(await limiter.take())) return notMade(emails);
+      if (!deps.pacedByCaller && !(await limiter.take())) return notMade(emails, stopping);
       // Timed after the rate limiter's wait: the provider's own latency.
       const startedAt = performance.now();
       const outcomes = await inner(emails);
@@ -79,10 +77,13 @@ export function guardEmailProvider(
     stopCalls: () => limiter.stop(),
   };
 
-  /** Nothing sent and nothing tried: the retry loop, its delivery interrupted, gives the message back. */
-  function notMade(emails: readonly Email[]): SendOutcome[] {
+  /**
+   * Nothing sent and nothing tried: the caller waits for the breaker or another provider takes the
+   * emails; once the handler stops, the retry loop, its delivery interrupted, gives the message back.
+   */
+  function notMade(emails: readonly Email[], reason: string): SendOutcome[] {
     deps.onCall?.({ provider: deps.name, result: 'deferred', emails: emails.length });
-    return emails.map(() => ({ kind: 'deferred', reason: `${deps.name}: handler stopping` }));
+    return emails.map(() => ({ kind: 'deferred', reason }));
   }
 }
 
