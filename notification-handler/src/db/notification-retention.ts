@@ -1,7 +1,47 @@
 import type { Queryable } from './notification-repository.js';
 
-/** Only final rows are ever purged or erased: in_progress and retry_scheduled ones still have work. */
+/** Only final rows are ever purged or erased: an unfinished one is first closed as failed. */
 export const FINAL_STATUSES = ['sent', 'failed'] as const;
+
+/** Rows that wait for a delivery: past the personal data retention, none will come to finish them. */
+export const UNFINISHED_STATUSES = ['in_progress', 'retry_scheduled'] as const;
+
+export const UNFINISHED_PAST_RETENTION_REASON =
+  'not finished within its personal data retention: closed as failed and erased, never sent again';
+
+// A row unfinished past the retention is one whose delivery was lost: a retry_scheduled row whose
+// delayed message the broker lost, or an in_progress one whose lease lapsed after its settlement was
+// refused. No delivery of it can claim it any more (a message older than the retention is
+// dead-lettered before the claim), so it becomes failed and is erased in the same statement; the
+// purge then deletes it with the other failed rows. Through the (status, created_at) index; an
+// in_progress row whose lease still runs is left to its holder.
+const CLOSE_UNFINISHED = `
+UPDATE notifications.notifications
+SET status = 'failed', last_error = $4, next_attempt_at = NULL, claim_token = NULL, updated_at = now(),
+    recipient_email = NULL, recipient_name = NULL, request = NULL, personal_data_erased_at = now()
+WHERE tracking_id IN (
+  SELECT tracking_id FROM notifications.notifications
+  WHERE status = $1 AND created_at < now() - make_interval(days => $2::int)
+    AND (status <> 'in_progress' OR lease_expires_at < now())
+  ORDER BY created_at
+  LIMIT $3
+  FOR UPDATE SKIP LOCKED)`;
+
+/** Closes as failed, and erases, up to `limit` notifications of `status` unfinished after `retentionDays`. */
+export async function closeUnfinishedNotifications(
+  db: Queryable,
+  status: (typeof UNFINISHED_STATUSES)[number],
+  retentionDays: number,
+  limit: number,
+): Promise<number> {
+  const { rowCount } = await db.query(CLOSE_UNFINISHED, [
+    status,
+    retentionDays,
+    limit,
+    UNFINISHED_PAST_RETENTION_REASON,
+  ]);
+  return rowCount ?? 0;
+}
 
 // One batch: the oldest final rows of one status created before the cutoff, through the
 // (status, created_at) index. Their attempts go with them (ON DELETE CASCADE, by the attempts'

@@ -60,7 +60,7 @@ describe('retention of notifications (state, responses, logs)', () => {
 
   async function rowOf(trackingId: string) {
     const { rows } = await harness.db.query(
-      `SELECT status, recipient_email, recipient_name, request, personal_data_erased_at, created_at, updated_at,
+      `SELECT status, last_error, recipient_email, recipient_name, request, personal_data_erased_at, created_at, updated_at,
               (SELECT count(*)::int FROM notifications.notification_attempts a WHERE a.tracking_id = n.tracking_id) AS attempts
        FROM notifications.notifications n WHERE tracking_id = $1`,
       [trackingId],
@@ -68,31 +68,75 @@ describe('retention of notifications (state, responses, logs)', () => {
     return rows[0];
   }
 
-  it('When the job runs, then final notifications past retention go with their attempts, and recent or unfinished ones stay', async () => {
+  it('When the job runs, then notifications past retention go with their attempts, unfinished ones included, and recent ones stay', async () => {
     const oldSent = await notification('sent', 100);
     const oldFailed = await notification('failed', 100);
     const oldInProgress = await notification('in_progress', 100);
     const oldWaiting = await notification('retry_scheduled', 100);
     const recent = await notification('sent', 1);
+    const recentWaiting = await notification('retry_scheduled', 1);
 
     const run = await harness.handler.maintenance.runOnce();
 
     expect(run).toMatchObject({ ran: true });
-    expect(await rowOf(oldSent)).toBeUndefined();
-    expect(await rowOf(oldFailed)).toBeUndefined();
+    for (const old of [oldSent, oldFailed, oldInProgress, oldWaiting]) expect(await rowOf(old)).toBeUndefined();
     const { rows } = await harness.db.query(
       'SELECT count(*)::int AS n FROM notifications.notification_attempts WHERE tracking_id = ANY($1::uuid[])',
-      [[oldSent, oldFailed]],
+      [[oldSent, oldFailed, oldInProgress, oldWaiting]],
     );
     expect(rows[0].n).toBe(0);
-    expect(await rowOf(oldInProgress)).toMatchObject({ status: 'in_progress', attempts: 1 });
-    expect(await rowOf(oldWaiting)).toMatchObject({ status: 'retry_scheduled', attempts: 1 });
     expect(await rowOf(recent)).toMatchObject({ status: 'sent', personal_data_erased_at: null });
+    expect(await rowOf(recentWaiting)).toMatchObject({ status: 'retry_scheduled', personal_data_erased_at: null });
+  });
+
+  it('When notifications are still unfinished past the personal-data retention, then they are closed as failed and erased, unless a lease still runs', async () => {
+    const waiting = await notification('retry_scheduled', 40);
+    const lapsed = await notification('in_progress', 40);
+    const held = await notification('in_progress', 40);
+    await harness.db.query(
+      `UPDATE notifications.notifications SET lease_expires_at = now() + interval '1 minute' WHERE tracking_id = $1`,
+      [held],
+    );
+    const before = new Map([
+      [waiting, await rowOf(waiting)],
+      [lapsed, await rowOf(lapsed)],
+    ]);
+
+    const closedWarnings = () =>
+      harness.logs.find(
+        'notifications still unfinished after their personal data retention were closed as failed and erased',
+      );
+    const warningsBefore = closedWarnings().length;
+
+    const run = await harness.handler.maintenance.runOnce();
+
+    expect(run).toMatchObject({ ran: true, changed: { unfinishedNotificationsClosed: 2 } });
+    for (const [closed, { created_at, updated_at }] of before) {
+      const after = await rowOf(closed);
+      expect(after).toMatchObject({
+        status: 'failed',
+        last_error: expect.stringContaining('not finished within its personal data retention'),
+        recipient_email: null,
+        recipient_name: null,
+        request: null,
+        personal_data_erased_at: expect.any(Date),
+        created_at,
+        attempts: 1,
+      });
+      expect(after.updated_at.getTime()).toBeGreaterThan(updated_at.getTime());
+    }
+    expect(await rowOf(held)).toMatchObject({ status: 'in_progress', personal_data_erased_at: null });
+    expect(closedWarnings().slice(warningsBefore)).toEqual([
+      expect.objectContaining({ level: 40, closed: 2, retentionDays: 30 }),
+    ]);
+    const { status, body } = await harness.api(`/notifications/${waiting}/retry`, { method: 'POST' });
+    expect(status).toBe(410);
+    expect(body.error.code).toBe('personal_data_erased');
   });
 
   it('When final notifications are past the personal-data retention, then their recipient and request are erased and the rest is kept', async () => {
     const sent = await notification('sent', 40);
-    const unfinished = await notification('retry_scheduled', 40);
+    const unfinished = await notification('retry_scheduled', 20);
     const before = await rowOf(sent);
 
     await harness.handler.maintenance.runOnce();

@@ -14,7 +14,11 @@ import {
   renewLease,
   settleNotifications,
 } from '../../src/db/notification-repository.js';
-import { erasePersonalData, purgeNotifications } from '../../src/db/notification-retention.js';
+import {
+  closeUnfinishedNotifications,
+  erasePersonalData,
+  purgeNotifications,
+} from '../../src/db/notification-retention.js';
 import { markReplayQueued } from '../../src/db/replay-queries.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -55,6 +59,7 @@ async function recordHotStatements() {
   );
   await recorder.record('release lease', () => releaseLease(recorder.db, first.trackingId, claimToken));
   await recorder.record('renew lease', () => renewLease(recorder.db, first.trackingId, claimToken, 60_000));
+  await recorder.record('close unfinished', () => closeUnfinishedNotifications(recorder.db, 'in_progress', 30, 1_000));
   await recorder.record('purge sent', () => purgeNotifications(recorder.db, 'sent', 90, 1_000));
   await recorder.record('erase personal data', () => erasePersonalData(recorder.db, 30, 1_000));
   return recorder.statements;
