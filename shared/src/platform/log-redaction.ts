@@ -45,12 +45,24 @@ function isSecretKey(key: string): boolean {
 
 /**
  * `user:password@` in any URL becomes `user:***@` (the user may be empty), and a password given as
- * a query parameter, as libpq and pg take it (`?password=`), becomes `password=***`.
+ * a query parameter, as libpq and pg take it (`?password=`), becomes `password=***`. A setting's
+ * URL may hold a password with a space or an `@` that was never percent-encoded, and the clients
+ * still take it: a whole URL is read as a URL, so that nothing after the first space or `@` is
+ * left in clear. In free text a password ends at the last `@` before a space or a slash.
  */
 export function redactUrl(text: string): string {
-  return text
-    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^@/\s]*@/gi, '$1:***@')
+  const whole = text.includes('@') ? redactWholeUrl(text) : undefined;
+  return (whole ?? text)
+    .replace(/([a-z][a-z0-9+.-]*:\/\/[^:/@\s]*):[^/\s]*@/gi, '$1:***@')
     .replace(/([?&](?:password|passwd|pwd)=)[^&#\s]*/gi, '$1***');
+}
+
+function redactWholeUrl(text: string): string | undefined {
+  if (!URL.canParse(text)) return undefined;
+  const url = new URL(text);
+  if (!url.password) return undefined;
+  url.password = '***';
+  return url.href;
 }
 
 type ErrorLike = Error & { code?: unknown; statusCode?: unknown; cause?: unknown };

@@ -54,6 +54,17 @@ describe('redactSecrets', () => {
     expect(redactUrl('http://sandbox:4010/v3.1/send?limit=5')).toBe('http://sandbox:4010/v3.1/send?limit=5');
   });
 
+  it('When a password holds a space or an @ that was never percent-encoded, then none of it is left in clear', () => {
+    expect(redactUrl('amqp://app:pa ss@rabbit:5672')).toBe('amqp://app:***@rabbit:5672');
+    expect(redactUrl('amqp://app:s3cr@tPass@rabbit:5672/vhost')).toBe('amqp://app:***@rabbit:5672/vhost');
+    expect(redactSecrets({ brokers: 'postgres://app:p@ss w0rd@db:5432/app' })).toEqual({
+      brokers: 'postgres://app:***@db:5432/app',
+    });
+    expect(redactUrl('connect ECONNREFUSED amqp://app:s3cr@tPass@rabbit:5672, retrying')).toBe(
+      'connect ECONNREFUSED amqp://app:***@rabbit:5672, retrying',
+    );
+  });
+
   it('When an Error is nested in a logged object, then only its safe fields are written, not what a client hung on it', () => {
     const error = Object.assign(new Error('Request failed with status code 401'), {
       statusCode: 401,
