@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { ErrorRequestHandler, Express, RequestHandler } from 'express';
 import type { z } from 'zod';
 import { DEFAULT_HOST } from './config.js';
+import { classifyDatabaseError, hasSqlState } from './database-errors.js';
 import { createExpressServer } from './express-server.js';
 import type { Logger } from './logger.js';
 import { requestLog } from './request-logger.js';
@@ -77,21 +78,19 @@ function toErrorBody(error: HttpError): { status: number; code: string; message:
 }
 
 const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+const DRIVER_UNAVAILABLE =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/;
 
 /**
  * The database (or another dependency) is away, not the request wrong: a 503 tells the client to
- * try again. SQLSTATE class 08 is a connection failure, 57P0x an operator or crash shutdown.
+ * try again. A server error counts when its SQLSTATE says so (a connection failure, a shutdown, a
+ * read-only standby during a failover, a statement timeout, too many connections: the same reading
+ * as the handler's); an error without one, when it is a socket's or the driver's own.
  */
 function isUnavailable(error: HttpError & { code?: unknown }): boolean {
+  if (hasSqlState(error)) return classifyDatabaseError(error) === 'unavailable';
   const code = typeof error.code === 'string' ? error.code : '';
-  return (
-    CONNECTION_ERROR_CODES.has(code) ||
-    code.startsWith('08') ||
-    code.startsWith('57P0') ||
-    /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error/.test(
-      error.message,
-    )
-  );
+  return CONNECTION_ERROR_CODES.has(code) || DRIVER_UNAVAILABLE.test(error.message);
 }
 
 export type RunningServer = {

@@ -20,6 +20,12 @@ describe('HTTP error shape', () => {
     app.get('/database-away', () => {
       throw Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' });
     });
+    app.get('/database-state/:code', (req) => {
+      throw Object.assign(new Error(`database said ${req.params.code}`), { code: req.params.code });
+    });
+    app.get('/query-timeout', () => {
+      throw new Error('Query read timeout');
+    });
     app.get('/overloaded', () => {
       throw new AppError(503, 'overloaded', 'too many requests are waiting');
     });
@@ -62,6 +68,25 @@ describe('HTTP error shape', () => {
     expect(response).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
     expect(response.headers.get('retry-after')).toBe('1');
     expect(logs.find('request refused: a dependency is unavailable')).toHaveLength(1);
+  });
+
+  it.each([
+    ['a read-only standby during a failover', '25006'],
+    ['a statement timeout', '57014'],
+    ['too many connections', '53300'],
+    ['a password no longer accepted', '28P01'],
+  ])('When the database answers with %s, then 503 with Retry-After, not 500', async (_, code) => {
+    const response = await call(`/database-state/${code}`);
+    expect(response).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
+    expect(response.headers.get('retry-after')).toBe('1');
+  });
+
+  it('When a statement outlives the client read timeout, then 503', async () => {
+    expect(await call('/query-timeout')).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
+  });
+
+  it('When the database refuses the statement itself (a constraint), then 500: trying again would fail the same way', async () => {
+    expect(await call('/database-state/23505')).toMatchObject({ status: 500, body: { error: { code: 'internal' } } });
   });
 
   it('When the service refuses on purpose (503 AppError), then Retry-After, and no line beyond the request line', async () => {

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { classifyDatabaseError } from '../../src/db/database-errors.js';
+import { classifyDatabaseError } from '../../src/platform/database-errors.js';
 
 const withCode = (code: string) => Object.assign(new Error('x'), { code });
 
 describe('database error classification', () => {
   it.each([
     ['a refused connection', withCode('ECONNREFUSED')],
+    ['a write to a socket the server closed (five letters, like a SQLSTATE)', withCode('EPIPE')],
     ['a connection lost mid-query', new Error('Connection terminated unexpectedly')],
     ['a server shutting down', withCode('57P01')],
     ['a server starting up', withCode('57P03')],

@@ -1,0 +1,34 @@
+/**
+ * What a failed statement says about the database, read the same way by both services:
+ * - `unavailable`: the database is away (no connection, shutting down, out of resources, not
+ *   taking writes). Nothing is wrong with the request or message: try again once it answers.
+ * - `conflict`: a serialization failure or deadlock; running the statement again will do.
+ * - `refused`: the database answered and said no to this statement (bad data, a constraint, a
+ *   trigger). Running it again fails the same way.
+ */
+export type DatabaseFailure = 'unavailable' | 'conflict' | 'refused';
+
+// No SQLSTATE class starts with E, and every errno code Node puts on a socket error does (EPIPE
+// has five letters, like a SQLSTATE).
+const SQLSTATE = /^[0-9A-DF-Z][0-9A-Z]{4}$/;
+// 08 connection exception, 28 invalid authorization (a rotated password), 3D invalid catalog
+// (the database not there yet), 53 insufficient resources, 57 operator intervention (shutdown,
+// cancel, statement timeout), 58 system error; and 25006, a read-only transaction (a standby
+// answering while a failover promotes another): all about the server's state, none about our data.
+const UNAVAILABLE_CLASSES = new Set(['08', '28', '3D', '53', '57', '58']);
+const UNAVAILABLE_CODES = new Set(['25006']);
+const CONFLICT_CODES = new Set(['40001', '40P01']);
+
+/** Whether the error carries a SQLSTATE, i.e. came from the server rather than the driver or the socket. */
+export function hasSqlState(error: unknown): error is Error & { code: string } {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && SQLSTATE.test(code);
+}
+
+export function classifyDatabaseError(error: unknown): DatabaseFailure {
+  // No SQLSTATE: the driver's own errors (refused or reset connections, connect and query timeouts).
+  if (!hasSqlState(error)) return 'unavailable';
+  const { code } = error;
+  if (CONFLICT_CODES.has(code)) return 'conflict';
+  return UNAVAILABLE_CLASSES.has(code.slice(0, 2)) || UNAVAILABLE_CODES.has(code) ? 'unavailable' : 'refused';
+}
