@@ -4,6 +4,7 @@ import {
   envEnum,
   envInt,
   envIntList,
+  envMs,
   envPort,
   envString,
   maintenanceEnv,
@@ -51,49 +52,49 @@ const schema = z
     MAILJET_API_KEY: envString(),
     MAILJET_API_SECRET: envString(),
     MAILJET_API_URL: z.preprocess(unsetIfEmpty, z.url({ protocol: /^https?$/ }).optional()),
-    MAILJET_TIMEOUT_MS: envInt(10_000, { min: 1 }),
+    MAILJET_TIMEOUT_MS: envMs(10_000, { min: 1 }),
     /** Provider calls in flight at once; each carries up to 50 emails (16 × 50 at 300 ms: 2,600/s). */
     MAILJET_MAX_CONCURRENT_CALLS: envInt(16, { min: 1, max: 100 }),
     MAIL_FROM_EMAIL: z.preprocess(unsetIfEmpty, EmailSchema.default('tickets@example.com')),
     MAIL_FROM_NAME: z.preprocess(unsetIfEmpty, singleLine(100).default('Ticketing')),
     RETRY_MAX_RETRIES: envInt(3, { min: 0, max: 20 }),
-    RETRY_DELAY_MS: envInt(2_000, { min: 0 }),
+    RETRY_DELAY_MS: envMs(2_000, { min: 0 }),
     RETRY_STRATEGY: envEnum(['fixed', 'exponential'], 'fixed'),
-    RETRY_MAX_DELAY_MS: envInt(30_000, { min: 0 }),
+    RETRY_MAX_DELAY_MS: envMs(30_000, { min: 0 }),
     /** The delayed level: waits between deliveries once the immediate retries ran out; the last repeats. */
     REDELIVERY_DELAYS_MS: envIntList([...DEFAULT_REDELIVERY_DELAYS_MS], { min: 1_000, max: 86_400_000 }),
     /** After `occurredAt` (or a replay), a notification that still could not be sent is failed. */
-    NOTIFICATION_DEADLINE_MS: envInt(86_400_000, { min: 1_000, max: 7 * 86_400_000 }),
+    NOTIFICATION_DEADLINE_MS: envMs(86_400_000, { min: 1_000, max: 7 * 86_400_000 }),
     PROVIDER_BREAKER_FAILURES: envInt(5, { min: 1, max: 1_000 }),
-    PROVIDER_BREAKER_PROBE_MS: envInt(5_000, { min: 100 }),
+    PROVIDER_BREAKER_PROBE_MS: envMs(5_000, { min: 100 }),
     /** Pause after a 429 that names no Retry-After. */
-    PROVIDER_THROTTLE_PAUSE_MS: envInt(1_000, { min: 100 }),
+    PROVIDER_THROTTLE_PAUSE_MS: envMs(1_000, { min: 100 }),
     /** Mailjet's limits are per key and unpublished; a staff answer gave 500 calls per 10 s. */
     MAILJET_MAX_CALLS_PER_SECOND: envInt(50, { min: 1, max: 10_000 }),
     /** `mailjet`, `sendgrid`, or an ordered list such as `mailjet,sendgrid`: the next take over while the first is down. */
     EMAIL_PROVIDERS: providerList,
     SENDGRID_API_KEY: envString(),
     SENDGRID_API_URL: z.preprocess(unsetIfEmpty, z.url({ protocol: /^https?$/ }).optional()),
-    SENDGRID_TIMEOUT_MS: envInt(10_000, { min: 1 }),
+    SENDGRID_TIMEOUT_MS: envMs(10_000, { min: 1 }),
     /**
      * SendGrid documents up to 10,000 mail/send requests a second (an older note said 3,000), one
      * email each here: 1,000 keeps several handlers well under either.
      */
     SENDGRID_MAX_CALLS_PER_SECOND: envInt(1_000, { min: 1, max: 10_000 }),
     /** How often a database found away is asked again. */
-    DATABASE_PROBE_MS: envInt(1_000, { min: 50 }),
+    DATABASE_PROBE_MS: envMs(1_000, { min: 50 }),
     /** A redelivered message waiting on another handler's lease looks at the row this often. */
-    LEASE_POLL_MS: envInt(1_000, { min: 10 }),
+    LEASE_POLL_MS: envMs(1_000, { min: 10 }),
     DATABASE_POOL_SIZE: envInt(20, { min: 2, max: 200 }),
     /** How long a dead letter, a delayed retry or a replay waits for the broker's confirm. */
-    PUBLISH_CONFIRM_TIMEOUT_MS: envInt(10_000, { min: 100 }),
+    PUBLISH_CONFIRM_TIMEOUT_MS: envMs(10_000, { min: 100 }),
     /** How often the work and dead-letter queue depths are read for /metrics. */
-    QUEUE_SAMPLE_MS: envInt(5_000, { min: 100 }),
+    QUEUE_SAMPLE_MS: envMs(5_000, { min: 100 }),
     /** Guards /notifications* and the operator page; unset is allowed on loopback only. */
     OPERATOR_TOKEN: operatorTokenSetting,
     /** Wrong operator tokens one client address may present per window before its tokens get 429. */
     OPERATOR_WRONG_TOKEN_LIMIT: envInt(10, { min: 1, max: 100_000 }),
-    OPERATOR_WRONG_TOKEN_WINDOW_MS: envInt(15 * 60_000, { min: 1_000 }),
+    OPERATOR_WRONG_TOKEN_WINDOW_MS: envMs(15 * 60_000, { min: 1_000 }),
     /** Proxies whose X-Forwarded-For names the client (a hop count, or their addresses); unset: none. */
     TRUST_PROXY: trustProxySetting,
     /** The ticketing service's /metrics, for the operator page's outbox backlog; unset: "unknown". */

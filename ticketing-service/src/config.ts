@@ -1,21 +1,21 @@
-import { commonEnv, envInt, envPort, maintenanceEnv, parseEnv } from '@notify/shared/platform';
+import { commonEnv, envInt, envMs, envPort, maintenanceEnv, parseEnv } from '@notify/shared/platform';
 import { z } from 'zod';
 
 const ConfigSchema = z.object({
   ...commonEnv,
   PORT: envPort(3000),
   /** Fallback wake-up of the relay; a commit in any instance wakes it at once (LISTEN/NOTIFY). */
-  OUTBOX_POLL_INTERVAL_MS: envInt(1_000, { min: 10, max: 600_000 }),
+  OUTBOX_POLL_INTERVAL_MS: envMs(1_000, { min: 10, max: 600_000 }),
   /** After a wake-up, the relay waits this long for more commits before it claims a batch. */
-  OUTBOX_BATCH_LINGER_MS: envInt(5, { min: 0, max: 1_000 }),
+  OUTBOX_BATCH_LINGER_MS: envMs(5, { min: 0, max: 1_000 }),
   /** Wait before the outbox listener's connection is opened again after it dropped. */
-  OUTBOX_LISTEN_RECONNECT_MS: envInt(1_000, { min: 10, max: 600_000 }),
+  OUTBOX_LISTEN_RECONNECT_MS: envMs(1_000, { min: 10, max: 600_000 }),
   /** Rows claimed per batch; times OUTBOX_BATCHES_IN_FLIGHT, the window of messages awaiting confirms. */
   OUTBOX_BATCH_SIZE: envInt(200, { min: 1, max: 5_000 }),
   /** Batches awaiting confirms at once; the relay's own database connections. */
   OUTBOX_BATCHES_IN_FLIGHT: envInt(2, { min: 1, max: 16 }),
   /** How long a batch waits for its confirms before leaving the unconfirmed rows pending. */
-  OUTBOX_CONFIRM_TIMEOUT_MS: envInt(10_000, { min: 100, max: 600_000 }),
+  OUTBOX_CONFIRM_TIMEOUT_MS: envMs(10_000, { min: 100, max: 600_000 }),
   /**
    * The API's connections to PostgreSQL; the relay, the probes, the metrics and the listener have
    * their own. On two cores, in the closed-loop bench: 2 and 4 cut the rate by a third and a

@@ -55,6 +55,15 @@ describe('handler config', () => {
     expect(() => loadConfig({ MAILJET_API_KEY: 'k' })).toThrow(/MAILJET_API_SECRET/);
   });
 
+  it('When a duration is longer than a timer can wait, or the stop bound is under a second, then the start is refused naming it', () => {
+    // A Node timer given more than 2^31-1 ms fires after 1 ms: a stop bound meant as "forever" would
+    // have forced every stop at once.
+    expect(() => loadConfig({ SHUTDOWN_TIMEOUT_MS: '3000000000' })).toThrow(/SHUTDOWN_TIMEOUT_MS/);
+    expect(() => loadConfig({ SHUTDOWN_TIMEOUT_MS: '0' })).toThrow(/SHUTDOWN_TIMEOUT_MS/);
+    expect(() => loadConfig({ LEASE_POLL_MS: '2147483648' })).toThrow(/LEASE_POLL_MS/);
+    expect(loadConfig({ SHUTDOWN_TIMEOUT_MS: '2147483647' }).SHUTDOWN_TIMEOUT_MS).toBe(2_147_483_647);
+  });
+
   it('When RETRY_DELAY_MS is "0", then it means zero, not the default', () => {
     expect(loadConfig({ RETRY_DELAY_MS: '0' }).retryPolicy.delay).toEqual({ kind: 'fixed', delayMs: 0 });
   });

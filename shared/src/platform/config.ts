@@ -37,6 +37,14 @@ export function envInt(fallback: number, { min = 0, max = Number.MAX_SAFE_INTEGE
   );
 }
 
+/** The longest delay a Node timer takes: a longer one fires after 1 ms (with a warning) instead. */
+export const MAX_TIMER_MS = 2_147_483_647;
+
+/** A duration in milliseconds that a timer will wait for: at most MAX_TIMER_MS (about 24.8 days). */
+export function envMs(fallback: number, { min = 0, max = MAX_TIMER_MS } = {}) {
+  return envInt(fallback, { min, max: Math.min(max, MAX_TIMER_MS) });
+}
+
 export function envPort(fallback: number) {
   return envInt(fallback, { min: 0, max: 65_535 });
 }
@@ -140,7 +148,7 @@ export const commonEnv = {
   LOG_FORMAT: envEnum(['json', 'pretty'], 'json'),
   /** Prefixes exchange and queue names, so that a benchmark or test can share a broker. */
   TOPOLOGY_PREFIX: z.preprocess(unsetIfEmpty, z.string().max(100).optional().default('')),
-  SHUTDOWN_TIMEOUT_MS: envInt(15_000, { min: 0 }),
+  SHUTDOWN_TIMEOUT_MS: envMs(15_000, { min: 1_000 }),
   /**
    * The interface the HTTP server listens on. Loopback by default: the APIs have no
    * authentication, so exposing them is a choice (0.0.0.0 inside a container), not an accident.

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
-import { envInt } from './config.js';
+import { envInt, envMs } from './config.js';
 import { SESSION_OPTIONS } from './database.js';
 import type { Logger } from './logger.js';
 
@@ -11,7 +11,7 @@ import type { Logger } from './logger.js';
  */
 export const maintenanceEnv = {
   /** How often one instance of the service purges and vacuums its tables. */
-  MAINTENANCE_INTERVAL_MS: envInt(60_000, { min: 1_000, max: 86_400_000 }),
+  MAINTENANCE_INTERVAL_MS: envMs(60_000, { min: 1_000, max: 86_400_000 }),
   /** Rows deleted (or erased) per statement: each batch is its own short transaction. */
   MAINTENANCE_BATCH_SIZE: envInt(1_000, { min: 1, max: 100_000 }),
   /** A table is vacuumed once this many rows (or 10 % of its rows, if more) are dead or new. */
