@@ -18,7 +18,7 @@ import {
 import type { Registry } from 'prom-client';
 import { createApp } from './app.js';
 import type { HandlerConfig, ProviderName } from './config.js';
-import { createDatabaseAvailability } from './db/database-availability.js';
+import { createDatabaseAvailability, probeWritable } from './db/database-availability.js';
 import { HANDLER_TABLES, notificationMaintenance } from './db/notification-maintenance.js';
 import { createNotificationStore } from './db/notification-store.js';
 import type { EmailProvider } from './domain/email-provider.js';
@@ -80,7 +80,7 @@ export async function startNotificationHandler(
     closers.add('table maintenance', () => maintenance.stop());
     const topology = topologyNames(config.TOPOLOGY_PREFIX);
     const delaysMs = distinctDelays(config.redelivery);
-    const availability = createDatabaseAvailability(() => pingDatabase(pool), {
+    const availability = createDatabaseAvailability(() => probeWritable(pool), {
       probeIntervalMs: config.DATABASE_PROBE_MS,
       log,
     });

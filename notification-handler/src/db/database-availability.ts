@@ -1,9 +1,22 @@
 import { EventEmitter, once } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '@notify/shared/platform';
+import type pg from 'pg';
 import { classifyDatabaseError, DatabaseRefusal, DatabaseWaitInterrupted } from './database-errors.js';
 
 export type DatabaseAvailability = ReturnType<typeof createDatabaseAvailability>;
+
+/**
+ * The probe after an outage asks whether the database takes writes, since that is what the
+ * statements that found it away need: a standby answering during a failover, or a server set
+ * read-only, answers `SELECT 1` while every claim still fails.
+ */
+export async function probeWritable(db: Pick<pg.Pool, 'query'>): Promise<void> {
+  const { rows } = await db.query<{ writable: boolean }>(
+    "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AS writable",
+  );
+  if (!rows[0]?.writable) throw new Error('the database answers but takes no writes (read-only or a standby)');
+}
 
 type Events = { change: [up: boolean] };
 

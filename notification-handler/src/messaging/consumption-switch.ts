@@ -7,6 +7,10 @@ export type Mode = 'full' | 'one' | 'stopped';
 type Subscription = {
   channel: Channel;
   onMessage: (delivery: ConsumeMessage | null) => void;
+  /** Resolves once at most `count` deliveries of this channel are held, or when `signal` aborts. */
+  whenHeldAtMost: (count: number, signal: AbortSignal) => Promise<void>;
+  /** Aborts when the channel is detached or consumption stops for good. */
+  gone: AbortController;
   consumerTag: string | undefined;
   mode: Mode;
 };
@@ -37,31 +41,54 @@ export function createConsumptionSwitch({ queue, prefetch, log }: { queue: strin
 
   async function apply(): Promise<void> {
     const current = subscription;
-    const mode = wantedMode();
-    if (!current || current.mode === mode) return;
+    if (!current || current.mode === wantedMode()) return;
     if (current.consumerTag !== undefined) {
       const tag = current.consumerTag;
       current.consumerTag = undefined;
       // Messages it delivered stay ours to ack after the cancel.
       await current.channel.cancel(tag);
     }
-    current.mode = mode;
-    if (mode === 'stopped') return;
+    current.mode = 'stopped';
+    if (wantedMode() === 'stopped') return;
+    // The prefetch counts per consumer: what a cancelled consumer still holds is outside a new
+    // one's window. Subscribing whatever they are would add a window on every pause and resume (a
+    // database that answers the probe but refuses the writes: a window more each probe), so the new
+    // consumer waits until at most half a window is still held: in flight stays under one and a
+    // half windows, and a few deliveries held long (waiting out another handler's lease) do not
+    // keep consumption off.
+    await current.whenHeldAtMost(Math.floor(prefetch / 2), current.gone.signal);
+    const mode = wantedMode();
+    if (mode === 'stopped' || current.gone.signal.aborted) return;
     const wanted = mode === 'full' ? prefetch : 1;
     // The prefetch applies per consumer, to those created after it is set.
     await current.channel.prefetch(wanted);
     current.consumerTag = (await current.channel.consume(queue, current.onMessage)).consumerTag;
+    current.mode = mode;
     log.info({ queue, prefetch: wanted }, 'consuming');
   }
 
   return {
     /** A new channel (after every (re)connect): consume on it as the pauses allow. */
-    attach(channel: Channel, onMessage: Subscription['onMessage']): Promise<void> {
-      subscription = { channel, onMessage, consumerTag: undefined, mode: 'stopped' };
+    attach(
+      channel: Channel,
+      onMessage: Subscription['onMessage'],
+      whenHeldAtMost: Subscription['whenHeldAtMost'],
+    ): Promise<void> {
+      subscription?.gone.abort();
+      subscription = {
+        channel,
+        onMessage,
+        whenHeldAtMost,
+        gone: new AbortController(),
+        consumerTag: undefined,
+        mode: 'stopped',
+      };
       return reconcile();
     },
     detach(channel: Channel): void {
-      if (subscription?.channel === channel) subscription = undefined;
+      if (subscription?.channel !== channel) return;
+      subscription.gone.abort();
+      subscription = undefined;
     },
     mode: (): Mode => subscription?.mode ?? 'stopped',
     pausedBy: () => [...pausedBy.keys()],
@@ -80,6 +107,7 @@ export function createConsumptionSwitch({ queue, prefetch, log }: { queue: strin
     /** Takes no more messages, for good (shutdown). */
     stop(): Promise<void> {
       stopped = true;
+      subscription?.gone.abort();
       return reconcile();
     },
   };

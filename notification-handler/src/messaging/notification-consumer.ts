@@ -1,4 +1,4 @@
-import { EventEmitter, setMaxListeners } from 'node:events';
+import { EventEmitter, once, setMaxListeners } from 'node:events';
 import { settledBefore } from '@notify/shared/platform';
 import type { ChannelModel, ConsumeMessage } from 'amqplib';
 import { abortableSleep } from '../domain/abortable-sleep.js';
@@ -27,6 +27,27 @@ export type ConsumerDeps = Pick<DeliveryDecisionDeps, 'topology' | 'handle' | 'p
 type Live = DeliveryChannel & { model: ChannelModel };
 
 export type NotificationConsumer = ReturnType<typeof createNotificationConsumer>;
+
+type HeldDeliveries = ReturnType<typeof heldDeliveries>;
+
+/** The deliveries one channel handed us that are not acked or requeued yet. */
+function heldDeliveries() {
+  const settled = new EventEmitter<{ settled: [] }>();
+  settled.setMaxListeners(0);
+  let count = 0;
+  return {
+    hold(work: Promise<void>): Promise<void> {
+      count += 1;
+      return work.finally(() => {
+        count -= 1;
+        settled.emit('settled');
+      });
+    },
+    async whenAtMost(limit: number, signal: AbortSignal): Promise<void> {
+      while (count > limit && !signal.aborted) await once(settled, 'settled', { signal }).catch(() => undefined);
+    },
+  };
+}
 
 /** How long a stop waits for the broker's answer to its cancel, and to its close of the channel. */
 const BROKER_ANSWER_WAIT_MS = 1_000;
@@ -76,12 +97,17 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
     await assertDeadLetterQueue(model, topology, deps.deadLetterMaxMessages, log);
     await assertNotificationTopology(channel, topology, deps.delaysMs.map(Number));
     live = current;
-    await consumption.attach(channel, (delivery) => onDelivery(current, delivery));
+    const held = heldDeliveries();
+    await consumption.attach(
+      channel,
+      (delivery) => onDelivery(current, delivery, held),
+      (limit, signal) => held.whenAtMost(limit, signal),
+    );
   }
 
-  function onDelivery(current: Live, delivery: ConsumeMessage | null): void {
+  function onDelivery(current: Live, delivery: ConsumeMessage | null, held: HeldDeliveries): void {
     if (delivery === null) restartConnection(current, 'consumer cancelled by the broker');
-    else track(decide(current, delivery));
+    else track(held.hold(decide(current, delivery)));
   }
 
   function restartConnection(current: Live, reason: string): void {
