@@ -7,6 +7,7 @@ import {
   envMs,
   envPort,
   envString,
+  MAX_TIMER_MS,
   maintenanceEnv,
   parseEnv,
   unsetIfEmpty,
@@ -169,5 +170,9 @@ export function loadConfig(env: Record<string, string | undefined>) {
       sendgrid: parsed.SENDGRID_MAX_CALLS_PER_SECOND,
     } satisfies Record<ProviderName, number>,
     leaseMs,
+    // The broker takes back a delivery unacked this long (30 minutes by default) by closing the
+    // channel: every message held then goes back to the queue and spends a delivery. A delivery
+    // waits for an open breaker until its deadline, then settles within a lease.
+    consumerTimeoutMs: Math.min(parsed.NOTIFICATION_DEADLINE_MS + 2 * leaseMs, MAX_TIMER_MS),
   };
 }

@@ -106,6 +106,7 @@ export async function startNotificationHandler(
     const consumer = createNotificationConsumer({
       topology,
       prefetch: config.PREFETCH,
+      consumerTimeoutMs: config.consumerTimeoutMs,
       delaysMs,
       log,
       requeueDelayMs: overrides.requeueDelayMs,

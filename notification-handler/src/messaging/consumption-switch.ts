@@ -21,7 +21,19 @@ type Subscription = {
  * held. A reason may allow one message at a time: a provider whose breaker is open still needs a
  * real pending email for its probes when nothing else waits. Cancel and consume never overlap.
  */
-export function createConsumptionSwitch({ queue, prefetch, log }: { queue: string; prefetch: number; log: Logger }) {
+export function createConsumptionSwitch({
+  queue,
+  prefetch,
+  consumerTimeoutMs,
+  log,
+}: {
+  queue: string;
+  prefetch: number;
+  /** How long the broker lets a delivery go unacked (RabbitMQ 3.12 and later; earlier ones ignore it). */
+  consumerTimeoutMs: number;
+  log: Logger;
+}) {
+  const consumeOptions = { arguments: { 'x-consumer-timeout': consumerTimeoutMs } };
   /** Why consumption is paused; true where one message at a time may still come. */
   const pausedBy = new Map<string, boolean>();
   let subscription: Subscription | undefined;
@@ -62,7 +74,7 @@ export function createConsumptionSwitch({ queue, prefetch, log }: { queue: strin
     const wanted = mode === 'full' ? prefetch : 1;
     // The prefetch applies per consumer, to those created after it is set.
     await current.channel.prefetch(wanted);
-    current.consumerTag = (await current.channel.consume(queue, current.onMessage)).consumerTag;
+    current.consumerTag = (await current.channel.consume(queue, current.onMessage, consumeOptions)).consumerTag;
     current.mode = mode;
     log.info({ queue, prefetch: wanted }, 'consuming');
   }

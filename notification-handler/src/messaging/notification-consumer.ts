@@ -12,6 +12,8 @@ export type { DeadLetterCause, Decision } from './decisions.js';
 export type ConsumerDeps = Pick<DeliveryDecisionDeps, 'topology' | 'handle' | 'publish' | 'log'> &
   Partial<Pick<DeliveryDecisionDeps, 'requeueDelayMs'>> & {
     prefetch: number;
+    /** Asked of the broker for each consumer: longer than any delivery is held. */
+    consumerTimeoutMs: number;
     delaysMs: readonly number[];
     /** The dead-letter queue's length bound (declared on new queues). */
     deadLetterMaxMessages: number;
@@ -65,7 +67,12 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
   events.setMaxListeners(0);
   const inFlight = new Set<Promise<void>>();
   const shutdown = new AbortController();
-  const consumption = createConsumptionSwitch({ queue: topology.queue, prefetch: deps.prefetch, log });
+  const consumption = createConsumptionSwitch({
+    queue: topology.queue,
+    prefetch: deps.prefetch,
+    consumerTimeoutMs: deps.consumerTimeoutMs,
+    log,
+  });
   const decide = createDeliveryDecisions({
     topology,
     handle: deps.handle,

@@ -6,12 +6,14 @@ import { createConsumptionSwitch } from '../../src/messaging/consumption-switch.
 /** A channel that records what the switch asks of the broker. */
 function recordingChannel() {
   const calls: string[] = [];
+  const consumeOptions: unknown[] = [];
   let consumers = 0;
   const channel = {
     prefetch: async (count: number) => {
       calls.push(`prefetch ${count}`);
     },
-    consume: async () => {
+    consume: async (_queue: string, _onMessage: unknown, options: unknown) => {
+      consumeOptions.push(options);
       consumers += 1;
       calls.push('consume');
       return { consumerTag: `c${consumers}` };
@@ -20,7 +22,7 @@ function recordingChannel() {
       calls.push(`cancel ${tag}`);
     },
   } as unknown as Channel;
-  return { channel, calls };
+  return { channel, calls, consumeOptions };
 }
 
 /** Deliveries the consumer still holds, settled when the test says so. */
@@ -51,7 +53,12 @@ describe('consumption switch (calls to the broker)', () => {
   it('When consumption resumes while the cancelled consumer still holds deliveries, then the new consumer waits until at most half a window is still held', async () => {
     const { channel, calls } = recordingChannel();
     const held = heldDeliveries();
-    const consumption = createConsumptionSwitch({ queue: 'q', prefetch: 50, log: silentLogger });
+    const consumption = createConsumptionSwitch({
+      queue: 'q',
+      prefetch: 50,
+      consumerTimeoutMs: 86_500_000,
+      log: silentLogger,
+    });
     await consumption.attach(channel, () => undefined, held.whenHeldAtMost);
     held.take(50);
 
@@ -78,7 +85,12 @@ describe('consumption switch (calls to the broker)', () => {
   it('When the pause comes back while the new consumer waits, then it does not subscribe at all', async () => {
     const { channel, calls } = recordingChannel();
     const held = heldDeliveries();
-    const consumption = createConsumptionSwitch({ queue: 'q', prefetch: 50, log: silentLogger });
+    const consumption = createConsumptionSwitch({
+      queue: 'q',
+      prefetch: 50,
+      consumerTimeoutMs: 86_500_000,
+      log: silentLogger,
+    });
     await consumption.attach(channel, () => undefined, held.whenHeldAtMost);
     held.take(50);
 
@@ -97,7 +109,12 @@ describe('consumption switch (calls to the broker)', () => {
   it('When the handler stops while the new consumer waits, then the wait ends and nothing subscribes', async () => {
     const { channel, calls } = recordingChannel();
     const held = heldDeliveries();
-    const consumption = createConsumptionSwitch({ queue: 'q', prefetch: 50, log: silentLogger });
+    const consumption = createConsumptionSwitch({
+      queue: 'q',
+      prefetch: 50,
+      consumerTimeoutMs: 86_500_000,
+      log: silentLogger,
+    });
     await consumption.attach(channel, () => undefined, held.whenHeldAtMost);
     held.take(50);
     consumption.pause('mailjet', { oneAtATime: true });
@@ -109,10 +126,30 @@ describe('consumption switch (calls to the broker)', () => {
     expect(consumption.mode()).toBe('stopped');
   });
 
+  it('When it subscribes, then it asks the broker to let a delivery go unacked for as long as the handler may hold one', async () => {
+    const { channel, consumeOptions } = recordingChannel();
+    const consumption = createConsumptionSwitch({
+      queue: 'q',
+      prefetch: 50,
+      consumerTimeoutMs: 86_500_000,
+      log: silentLogger,
+    });
+
+    await consumption.attach(channel, () => undefined, heldDeliveries().whenHeldAtMost);
+
+    // Not the broker's 30 minutes: a delivery waits for an open breaker until its deadline.
+    expect(consumeOptions).toEqual([{ arguments: { 'x-consumer-timeout': 86_500_000 } }]);
+  });
+
   it('When a provider pauses one at a time and nothing is held, then one message at a time is taken at once', async () => {
     const { channel, calls } = recordingChannel();
     const held = heldDeliveries();
-    const consumption = createConsumptionSwitch({ queue: 'q', prefetch: 50, log: silentLogger });
+    const consumption = createConsumptionSwitch({
+      queue: 'q',
+      prefetch: 50,
+      consumerTimeoutMs: 86_500_000,
+      log: silentLogger,
+    });
     await consumption.attach(channel, () => undefined, held.whenHeldAtMost);
 
     consumption.pause('mailjet', { oneAtATime: true });
