@@ -6,6 +6,9 @@ import { classifyDatabaseError, DatabaseRefusal, DatabaseWaitInterrupted } from 
 
 export type DatabaseAvailability = ReturnType<typeof createDatabaseAvailability>;
 
+/** How often a statement that fails during a stop runs, at once, before it is given up. */
+const TRIES_WHILE_STOPPING = 3;
+
 /**
  * The probe after an outage asks whether the database takes writes, since that is what the
  * statements that found it away need: a standby answering during a failover, or a server set
@@ -74,6 +77,7 @@ export function createDatabaseAvailability(
    * DatabaseWaitInterrupted).
    */
   async function runThroughOutages<T>(statement: () => Promise<T>): Promise<T> {
+    let triesWhileStopping = 0;
     for (;;) {
       await whenUp();
       try {
@@ -81,8 +85,16 @@ export function createDatabaseAvailability(
       } catch (error) {
         const failure = classifyDatabaseError(error);
         if (failure === 'refused') throw new DatabaseRefusal(error as Error);
-        if (failure === 'unavailable') markAway(error);
-        if (closed.signal.aborted) throw new DatabaseWaitInterrupted();
+        if (!closed.signal.aborted) {
+          if (failure === 'unavailable') markAway(error);
+          continue;
+        }
+        // Stopping, the drain still settles what is in flight: nothing waits for the database any
+        // more, but one lost connection (a pooled one the server ended) or a deadlock is tried again
+        // at once, and marks nothing away. Marking it would fail every later statement of the drain
+        // unasked, a sent email's record among them, and its message would send it again.
+        triesWhileStopping += 1;
+        if (triesWhileStopping >= TRIES_WHILE_STOPPING) throw new DatabaseWaitInterrupted();
       }
     }
   }
