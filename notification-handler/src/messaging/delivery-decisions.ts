@@ -124,8 +124,14 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
       content: delivery.content,
       properties: delayedCopyProperties(delivery, outcome.redeliveries),
     });
-    // Requeued instead, the row (retry_scheduled) is claimed again at once: an early attempt, no loss.
-    if (result.status !== 'published') return requeue(on, delivery, subject, `rescheduling failed: ${result.reason}`);
+    if (result.status !== 'published') {
+      subject.log.error({ reason: result.reason }, 'rescheduling failed; the message goes back to the queue');
+      // Requeued instead, the row (retry_scheduled) is claimed again at once: an early attempt, no
+      // loss. Not at once, though: a publisher that cannot publish now (its channel reopening) would
+      // otherwise turn each requeue into another round of provider calls and a delivery spent.
+      await abortableSleep(deps.requeueDelayMs, deps.shutdown);
+      return requeue(on, delivery, subject, `rescheduling failed: ${result.reason}`);
+    }
     ack(on, delivery, {
       kind: 'rescheduled',
       trackingId: subject.trackingId,

@@ -23,7 +23,7 @@ function validDelivery(): ConsumeMessage {
   return deliveryOf(encoded.content, encoded.properties);
 }
 
-type Overrides = { decided?: (decision: Decision) => void };
+type Overrides = { decided?: (decision: Decision) => void; requeueDelayMs?: number; shutdown?: AbortSignal };
 
 function setUp(
   outcome: SendNotificationOutcome,
@@ -44,8 +44,8 @@ function setUp(
     handle: async () => outcome,
     publish,
     log: logs.log,
-    requeueDelayMs: 0,
-    shutdown: new AbortController().signal,
+    requeueDelayMs: overrides.requeueDelayMs ?? 0,
+    shutdown: overrides.shutdown ?? new AbortController().signal,
     decided: overrides.decided ?? ((decision) => decisions.push(decision)),
   });
   return { decide, on, ack, nack, decisions, logs };
@@ -54,6 +54,29 @@ function setUp(
 const publishThrows = async (): Promise<PublishOutcome> => {
   throw new Error('channel closed while publishing');
 };
+
+describe('delivery decisions when the broker does not take a copy', () => {
+  it('When the delayed copy of a rescheduled notification is not published, then the delivery goes back to the queue only after the requeue delay', async () => {
+    const stopping = new AbortController();
+    const { decide, on, ack, nack, decisions, logs } = setUp(
+      { kind: 'rescheduled', reason: 'HTTP 503', delayMs: 1_000, nextAttemptAt: new Date(), redeliveries: 1 },
+      async () => ({ status: 'not_sent', reason: 'no broker channel' }),
+      { requeueDelayMs: 60_000, shutdown: stopping.signal },
+    );
+
+    const decided = decide(on, validDelivery());
+    await new Promise((resolve) => setImmediate(resolve));
+    const nackedBeforeTheDelay = nack.mock.calls.length;
+    stopping.abort();
+    await decided;
+
+    expect(nackedBeforeTheDelay).toBe(0);
+    expect(ack).not.toHaveBeenCalled();
+    expect(nack).toHaveBeenCalledWith(expect.anything(), false, true);
+    expect(decisions).toMatchObject([{ kind: 'requeued', reason: 'rescheduling failed: no broker channel' }]);
+    expect(logs.find('rescheduling failed; the message goes back to the queue')).toHaveLength(1);
+  });
+});
 
 describe('delivery decisions when a step throws', () => {
   it('When the dead-letter copy of a failed notification throws, then the delivery goes back to the queue', async () => {
