@@ -170,8 +170,9 @@ export async function startNotificationHandler(
       log,
     });
     const broker = await connectBroker({ url: config.AMQP_URL, connectionName: APP_ID }, log, async (model) => {
-      await consumer.setup(model);
+      // The publisher first: the first deliveries may need it (a dead letter, a delayed retry).
       await publisher.attach(model);
+      await consumer.setup(model);
       sampler.attach(model);
       operator.inspector.attach(model);
     });
