@@ -49,17 +49,25 @@ function heldDeliveries() {
 
 const settledTurn = () => new Promise((resolve) => setImmediate(resolve));
 
+const CONSUMER_TIMEOUT_MS = 86_500_000;
+
+/** A switch at a prefetch of 50, consuming on a recording channel. */
+async function subscribed() {
+  const { channel, calls, consumeOptions } = recordingChannel();
+  const held = heldDeliveries();
+  const consumption = createConsumptionSwitch({
+    queue: 'q',
+    prefetch: 50,
+    consumerTimeoutMs: CONSUMER_TIMEOUT_MS,
+    log: silentLogger,
+  });
+  await consumption.attach(channel, () => undefined, held.whenHeldAtMost);
+  return { calls, consumeOptions, held, consumption };
+}
+
 describe('consumption switch (calls to the broker)', () => {
   it('When consumption resumes while the cancelled consumer still holds deliveries, then the new consumer waits until at most half a window is still held', async () => {
-    const { channel, calls } = recordingChannel();
-    const held = heldDeliveries();
-    const consumption = createConsumptionSwitch({
-      queue: 'q',
-      prefetch: 50,
-      consumerTimeoutMs: 86_500_000,
-      log: silentLogger,
-    });
-    await consumption.attach(channel, () => undefined, held.whenHeldAtMost);
+    const { calls, held, consumption } = await subscribed();
     held.take(50);
 
     consumption.pause('database');
@@ -83,15 +91,7 @@ describe('consumption switch (calls to the broker)', () => {
   });
 
   it('When the pause comes back while the new consumer waits, then it does not subscribe at all', async () => {
-    const { channel, calls } = recordingChannel();
-    const held = heldDeliveries();
-    const consumption = createConsumptionSwitch({
-      queue: 'q',
-      prefetch: 50,
-      consumerTimeoutMs: 86_500_000,
-      log: silentLogger,
-    });
-    await consumption.attach(channel, () => undefined, held.whenHeldAtMost);
+    const { calls, held, consumption } = await subscribed();
     held.take(50);
 
     consumption.pause('database');
@@ -107,15 +107,7 @@ describe('consumption switch (calls to the broker)', () => {
   });
 
   it('When the handler stops while the new consumer waits, then the wait ends and nothing subscribes', async () => {
-    const { channel, calls } = recordingChannel();
-    const held = heldDeliveries();
-    const consumption = createConsumptionSwitch({
-      queue: 'q',
-      prefetch: 50,
-      consumerTimeoutMs: 86_500_000,
-      log: silentLogger,
-    });
-    await consumption.attach(channel, () => undefined, held.whenHeldAtMost);
+    const { calls, held, consumption } = await subscribed();
     held.take(50);
     consumption.pause('mailjet', { oneAtATime: true });
     await settledTurn();
@@ -127,30 +119,14 @@ describe('consumption switch (calls to the broker)', () => {
   });
 
   it('When it subscribes, then it asks the broker to let a delivery go unacked for as long as the handler may hold one', async () => {
-    const { channel, consumeOptions } = recordingChannel();
-    const consumption = createConsumptionSwitch({
-      queue: 'q',
-      prefetch: 50,
-      consumerTimeoutMs: 86_500_000,
-      log: silentLogger,
-    });
-
-    await consumption.attach(channel, () => undefined, heldDeliveries().whenHeldAtMost);
+    const { consumeOptions } = await subscribed();
 
     // Not the broker's 30 minutes: a delivery waits for an open breaker until its deadline.
-    expect(consumeOptions).toEqual([{ arguments: { 'x-consumer-timeout': 86_500_000 } }]);
+    expect(consumeOptions).toEqual([{ arguments: { 'x-consumer-timeout': CONSUMER_TIMEOUT_MS } }]);
   });
 
   it('When a provider pauses one at a time and nothing is held, then one message at a time is taken at once', async () => {
-    const { channel, calls } = recordingChannel();
-    const held = heldDeliveries();
-    const consumption = createConsumptionSwitch({
-      queue: 'q',
-      prefetch: 50,
-      consumerTimeoutMs: 86_500_000,
-      log: silentLogger,
-    });
-    await consumption.attach(channel, () => undefined, held.whenHeldAtMost);
+    const { calls, consumption } = await subscribed();
 
     consumption.pause('mailjet', { oneAtATime: true });
     await settledTurn();
