@@ -65,15 +65,20 @@ async function subscribed() {
   return { calls, consumeOptions, held, consumption };
 }
 
+/** Paused for the database and resumed while the first consumer's whole window is still held. */
+async function resumedWhileAWindowIsHeld() {
+  const switched = await subscribed();
+  switched.held.take(50);
+  switched.consumption.pause('database');
+  await settledTurn();
+  switched.consumption.resume('database');
+  await settledTurn();
+  return switched;
+}
+
 describe('consumption switch (calls to the broker)', () => {
   it('When consumption resumes while the cancelled consumer still holds deliveries, then the new consumer waits until at most half a window is still held', async () => {
-    const { calls, held, consumption } = await subscribed();
-    held.take(50);
-
-    consumption.pause('database');
-    await settledTurn();
-    consumption.resume('database');
-    await settledTurn();
+    const { calls, held, consumption } = await resumedWhileAWindowIsHeld();
 
     // A second window of 50 beside the 50 still held would add a window to what is in memory at each flap.
     expect(calls).toEqual(['prefetch 50', 'consume', 'cancel c1']);
@@ -91,13 +96,8 @@ describe('consumption switch (calls to the broker)', () => {
   });
 
   it('When the pause comes back while the new consumer waits, then it does not subscribe at all', async () => {
-    const { calls, held, consumption } = await subscribed();
-    held.take(50);
+    const { calls, held, consumption } = await resumedWhileAWindowIsHeld();
 
-    consumption.pause('database');
-    await settledTurn();
-    consumption.resume('database');
-    await settledTurn();
     consumption.pause('database');
     held.settle(50);
     await settledTurn();
