@@ -6,7 +6,7 @@ export const FINAL_STATUSES = ['sent', 'failed'] as const;
 /** Rows that wait for a delivery: past the personal data retention, none will come to finish them. */
 export const UNFINISHED_STATUSES = ['in_progress', 'retry_scheduled'] as const;
 
-export const UNFINISHED_PAST_RETENTION_REASON =
+const UNFINISHED_PAST_RETENTION_REASON =
   'not finished within its personal data retention: closed as failed and erased, never sent again';
 
 // A row unfinished past the retention is one whose delivery was lost: a retry_scheduled row whose

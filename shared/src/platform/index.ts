@@ -12,7 +12,7 @@ export {
 } from './confirm-publisher.js';
 export { beforeDeadline, settledBefore } from './confirm-waits.js';
 export * from './database.js';
-export { classifyDatabaseError, type DatabaseFailure, hasSqlState } from './database-errors.js';
+export { classifyDatabaseError, type DatabaseFailure } from './database-errors.js';
 export { createExpressServer } from './express-server.js';
 export * from './http.js';
 export * from './logger.js';
