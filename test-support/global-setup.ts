@@ -3,6 +3,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { chooseInfrastructure } from './infrastructure.js';
 import { stopLeftoverPostgresNodes } from './system/postgres-node.js';
+import { stopLeftoverNodes, TEST_NODE_MARKER_DIR } from './system/rabbitmq-node.js';
 import './provided-context.js';
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
@@ -18,8 +19,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
 
   return async () => {
     try {
-      // Private servers (system/postgres-node.ts) a crashed test file left running.
+      // Private servers (system/postgres-node.ts, system/rabbitmq-node.ts) a crashed test file left running.
       await stopLeftoverPostgresNodes();
+      await stopLeftoverNodes(TEST_NODE_MARKER_DIR, { onlyOrphans: true });
       await adminQuery(infrastructure.adminDatabaseUrl, `DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
     } finally {
       await infrastructure.stop();

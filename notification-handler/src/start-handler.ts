@@ -58,9 +58,9 @@ export type RunningHandler = {
 
 /**
  * Opens everything in dependency order and registers each closer as it opens. Closing replays
- * them newest first: database waits, consumer (drains in-flight sends), publisher, broker
- * connection, HTTP server (its in-flight requests still need the pools), readiness probe's pool,
- * the providers' connections, table maintenance, pool.
+ * them newest first: database waits, consumer (drains in-flight sends), publisher, the consumer's
+ * broker connection, the publisher's, HTTP server (its in-flight requests still need the pools),
+ * readiness probe's pool, the providers' connections, table maintenance, pool.
  */
 export async function startNotificationHandler(
   config: HandlerConfig,
@@ -169,9 +169,17 @@ export async function startNotificationHandler(
       onSample: handlerMetrics.setQueueMessages,
       log,
     });
+    // The publisher on a connection of its own: under a memory or disk alarm RabbitMQ stops reading
+    // every connection that publishes, and on a shared one the consumer's acks would stop with the
+    // dead letters and delayed retries, and with them every delivery past the prefetch window.
+    // Opened first: the first deliveries may need it.
+    const publishing = await connectBroker(
+      { url: config.AMQP_URL, connectionName: `${APP_ID} publisher` },
+      log.child({ connection: 'publisher' }),
+      (model) => publisher.attach(model),
+    );
+    closers.add('publisher broker connection', publishing.close);
     const broker = await connectBroker({ url: config.AMQP_URL, connectionName: APP_ID }, log, async (model) => {
-      // The publisher first: the first deliveries may need it (a dead letter, a delayed retry).
-      await publisher.attach(model);
       await consumer.setup(model);
       sampler.attach(model);
       operator.inspector.attach(model);

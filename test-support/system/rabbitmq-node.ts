@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { waitFor } from '../wait.js';
@@ -9,6 +10,12 @@ import { freePort, portAnswers } from './ports.js';
 
 const run = promisify(execFile);
 const SERVER_BIN = '/usr/lib/rabbitmq/bin';
+
+/**
+ * Markers of the single nodes integration tests start, shared by every run in this worktree: a
+ * node whose test process died is stopped by the next run's global setup (`onlyOrphans`).
+ */
+export const TEST_NODE_MARKER_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../test-results/rabbit-nodes');
 
 export type RabbitTool = 'rabbitmq-server' | 'rabbitmqctl' | 'rabbitmq-queues';
 

@@ -39,8 +39,8 @@ export type Broker = {
 const CLOSE_WAIT_MS = 2_000;
 
 /**
- * One recovering connection per service. `setup` runs after every (re)connect and must recreate
- * the channels, topology and consumers the service needs: channels die with their connection.
+ * One recovering connection. `setup` runs after every (re)connect and must recreate the channels,
+ * topology and consumers it carries: channels die with their connection.
  */
 export async function connectBroker(
   settings: BrokerSettings,

@@ -23,7 +23,11 @@ export type Harness = Awaited<ReturnType<typeof startHarness>>;
 export async function startHarness(
   label: string,
   env: Record<string, string> = {},
-  { ownDatabase = false, sandboxOptions = {} }: { ownDatabase?: boolean; sandboxOptions?: SandboxOptions } = {},
+  {
+    ownDatabase = false,
+    sandboxOptions = {},
+    amqpUrl = inject('amqpUrl'),
+  }: { ownDatabase?: boolean; sandboxOptions?: SandboxOptions; amqpUrl?: string } = {},
 ) {
   const sandbox = await startSandbox({ ...sandboxOptions, port: 0 });
   const prefix = uniquePrefix(label);
@@ -40,7 +44,7 @@ export async function startHarness(
   const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   db.on('error', () => undefined);
   const config = loadConfig({
-    AMQP_URL: inject('amqpUrl'),
+    AMQP_URL: amqpUrl,
     DATABASE_URL: databaseUrl,
     PORT: '0',
     TOPOLOGY_PREFIX: prefix,
@@ -65,7 +69,7 @@ export async function startHarness(
     OPERATOR_WRONG_TOKEN_LIMIT: '100000',
     ...env,
   });
-  const broker = await openTestBroker();
+  const broker = await openTestBroker(amqpUrl);
   const deadLetters = new Map<string, GetMessage>();
   /** Every decision the consumer made, in order, across restarts. */
   const decisions: Decision[] = [];
@@ -158,7 +162,7 @@ export async function startHarness(
     },
     async stop() {
       await handler?.stop();
-      await deleteTopology(inject('amqpUrl'), topology, { delaysMs: config.REDELIVERY_DELAYS_MS });
+      await deleteTopology(amqpUrl, topology, { delaysMs: config.REDELIVERY_DELAYS_MS });
       await db.end();
       if (ownDatabaseName) await dropDatabase(withDatabase(inject('databaseUrl'), 'postgres'), ownDatabaseName);
       await broker.close();

@@ -1,0 +1,77 @@
+import { buildMessage } from '@notify/test-support/messages.js';
+import { createRabbitNode, type RabbitNode, TEST_NODE_MARKER_DIR } from '@notify/test-support/system/rabbitmq-node.js';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { type Harness, startHarness } from './support/handler-harness.js';
+
+const PREFETCH = 5;
+
+/**
+ * A memory alarm on a RabbitMQ node of this file's own (the machine's broker is never alarmed: every
+ * other test publishes there). Under an alarm the broker stops reading every connection that has
+ * published, and a connection that only consumes and acks goes on.
+ */
+describe('a broker memory alarm while the handler drains a backlog', () => {
+  let node: RabbitNode;
+  let harness: Harness;
+  let watermark: string;
+
+  const rabbitmqctl = (...args: string[]) => node.tool('rabbitmqctl', ['-n', node.nodeName, ...args], 30_000);
+  const memoryAlarmRaised = async () => (await rabbitmqctl('eval', 'rabbit_alarm:get_alarms().')).includes('memory');
+  /** Ready and unacknowledged: what the broker still holds of the work queue. */
+  const queueHolds = async () => {
+    const line = (await rabbitmqctl('list_queues', '--quiet', '--no-table-headers', 'name', 'messages'))
+      .split('\n')
+      .find((row) => row.startsWith(`${harness.topology.queue}\t`));
+    return Number(line?.split('\t')[1]);
+  };
+
+  beforeAll(async () => {
+    node = await createRabbitNode({ nodeName: `alarm-${inject('runId')}@localhost`, markerDir: TEST_NODE_MARKER_DIR });
+    await node.start();
+    watermark = (await rabbitmqctl('eval', 'vm_memory_monitor:get_vm_memory_high_watermark().')).trim();
+    harness = await startHarness(
+      'memory-alarm',
+      { PREFETCH: String(PREFETCH), PUBLISH_CONFIRM_TIMEOUT_MS: '1000' },
+      { amqpUrl: node.amqpUrl },
+    );
+  }, 180_000);
+  afterAll(async () => {
+    try {
+      await rabbitmqctl('set_vm_memory_high_watermark', watermark).catch(() => undefined);
+      await harness?.stop();
+    } finally {
+      await node?.destroy();
+    }
+  }, 120_000);
+
+  it('When a dead letter is blocked by the alarm, then the handler still sends and acks every other message of the backlog, and the dead letter follows once the alarm clears', async () => {
+    await harness.stopHandler();
+    // First in the queue: the handler's first publish (its dead letter) meets the alarm.
+    const poisonId = `poison-${inject('runId')}`;
+    harness.publishRaw('checkout.completed', Buffer.from('{not json'), {
+      contentType: 'application/json',
+      messageId: poisonId,
+      persistent: true,
+    });
+    const backlog = Array.from({ length: PREFETCH * 6 }, () => buildMessage());
+    for (const message of backlog) harness.publish(message);
+    await harness.waitFor(async () => ((await queueHolds()) === backlog.length + 1 ? true : undefined));
+
+    await rabbitmqctl('set_vm_memory_high_watermark', '0');
+    await harness.waitFor(async () => ((await memoryAlarmRaised()) ? true : undefined));
+    await harness.restartHandler();
+
+    // All of it while the alarm stands: on one connection for both, the blocked dead letter would
+    // stop the acks with it, and nothing past the first prefetch window would be delivered.
+    for (const message of backlog) expect(await harness.settled(message.trackingId)).toMatchObject({ status: 'sent' });
+    await harness.waitFor(async () => ((await queueHolds()) <= 1 ? true : undefined));
+    expect(harness.logs.find('broker blocked publishing').length).toBeGreaterThan(0);
+    expect(await memoryAlarmRaised()).toBe(true);
+
+    await rabbitmqctl('set_vm_memory_high_watermark', watermark);
+    const deadLetter = await harness.deadLetter(poisonId);
+    expect(String(deadLetter.properties.headers?.['x-failure-reason'])).toMatch(/json/i);
+    await harness.waitFor(async () => ((await queueHolds()) === 0 ? true : undefined));
+    for (const message of backlog) expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
+  });
+});
