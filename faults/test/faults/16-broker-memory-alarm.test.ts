@@ -1,0 +1,61 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { createRabbitNode, type RabbitNode } from '@notify/test-support/system/rabbitmq-node.js';
+import type { System } from '@notify/test-support/system/system.js';
+import { verifySystem } from '@notify/test-support/system/verifier.js';
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { loadWithFault, record, SETTLE_DEADLINE_MS, startScenarioSystem } from '../support/scenario.js';
+
+const ALARM_MS = 20_000;
+const SCENARIO = `16. RabbitMQ memory alarm ${ALARM_MS / 1000} s`;
+
+// A RabbitMQ node of this scenario's own: the alarm blocks every publishing connection of its node,
+// and the machine's broker on 5672 is never alarmed. A watermark of 0 raises the memory alarm at
+// once; setting the node's own value back clears it.
+describe(SCENARIO, () => {
+  let node: RabbitNode | undefined;
+  let system: System | undefined;
+  const rabbitmqctl = (...args: string[]) => node!.tool('rabbitmqctl', ['-n', node!.nodeName, ...args], 30_000);
+  const memoryAlarmRaised = async () => (await rabbitmqctl('eval', 'rabbit_alarm:get_alarms().')).includes('memory');
+
+  beforeAll(async () => {
+    node = await createRabbitNode({
+      nodeName: `${inject('runId')}-alarm@localhost`,
+      markerDir: inject('rabbitMarkerDir'),
+    });
+    await node.start();
+    system = await startScenarioSystem('memory-alarm', { amqpUrl: node.amqpUrl });
+  });
+  afterAll(async () => {
+    try {
+      await system?.stop();
+    } finally {
+      await node?.destroy();
+    }
+  });
+
+  test('When RabbitMQ blocks publishers mid-load, then the API goes on accepting, the outbox holds the messages, and every one is sent once after the alarm', async (context) => {
+    const sut = system!;
+    let acceptedDuringAlarm = 0;
+    let alarmSeen = false;
+    const { load, faultEndedAt } = await loadWithFault(sut, async (run) => {
+      const watermark = (await rabbitmqctl('eval', 'vm_memory_monitor:get_vm_memory_high_watermark().')).trim();
+      await rabbitmqctl('set_vm_memory_high_watermark', '0');
+      const acceptedBefore = run.accepted.size;
+      await sleep(ALARM_MS);
+      alarmSeen = await memoryAlarmRaised();
+      acceptedDuringAlarm = run.accepted.size - acceptedBefore;
+      await rabbitmqctl('set_vm_memory_high_watermark', watermark);
+      return Date.now();
+    });
+
+    const report = await verifySystem(sut, { accepted: load.accepted, faultEndedAt, deadlineMs: SETTLE_DEADLINE_MS });
+    if (!alarmSeen) report.problems.push('the node had no memory alarm at the end of the fault');
+    if (sut.ticketing.find('broker blocked publishing').length === 0)
+      report.problems.push('the ticketing service never logged that the broker blocked it');
+    if (acceptedDuringAlarm === 0) report.problems.push('the API accepted nothing while the broker was blocked');
+    console.log(`[faults] ${SCENARIO}: ${acceptedDuringAlarm} notifications accepted during the alarm`);
+    record(context, sut, SCENARIO, report, load);
+
+    expect(report.problems).toEqual([]);
+  });
+});
