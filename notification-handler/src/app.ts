@@ -21,7 +21,7 @@ import { operatorPageRoutes } from './http/operator-page/page-routes.js';
 export type AppDependencies = {
   db: Queryable;
   pingDatabase: () => Promise<void>;
-  /** The broker channel is open (consuming, or paused on purpose). */
+  /** The consumer's channel (consuming, or paused on purpose) and the publisher's are open. */
   isConnected: () => boolean;
   isDraining: () => boolean;
   /** What the health answer shows: the provider's breaker, and why consumption is paused. */

@@ -150,7 +150,9 @@ export async function startNotificationHandler(
     const app = createApp({
       db: pool,
       pingDatabase: () => pingDatabase(probePool),
-      isConnected: consumer.isConnected,
+      // Both connections: without the publisher's, every dead letter and delayed retry goes back
+      // to the queue unpublished.
+      isConnected: () => consumer.isConnected() && publisher.isReady(),
       isDraining: () => draining,
       describeHealth: () => ({ breaker: provider.breakerStates(), pausedBy: consumer.pausedBy() }),
       requeue,

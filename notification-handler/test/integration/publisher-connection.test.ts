@@ -6,11 +6,10 @@ import { type Harness, startHarness } from './support/handler-harness.js';
 const PREFETCH = 5;
 
 /**
- * A memory alarm on a RabbitMQ node of this file's own (the machine's broker is never alarmed: every
- * other test publishes there). Under an alarm the broker stops reading every connection that has
- * published, and a connection that only consumes and acks goes on.
+ * The handler publishes on a connection of its own. On a RabbitMQ node of this file's own: the
+ * machine's broker is never alarmed nor limited (every other test publishes there).
  */
-describe('a broker memory alarm while the handler drains a backlog', () => {
+describe("the publisher's connection of its own", () => {
   let node: RabbitNode;
   let harness: Harness;
   let watermark: string;
@@ -23,6 +22,18 @@ describe('a broker memory alarm while the handler drains a backlog', () => {
       .split('\n')
       .find((row) => row.startsWith(`${harness.topology.queue}\t`));
     return Number(line?.split('\t')[1]);
+  };
+
+  const readiness = async () => {
+    const response = await fetch(`${harness.handler.url}/readyz`, { signal: AbortSignal.timeout(5_000) });
+    return { status: response.status, broker: ((await response.json()) as { broker: string }).broker };
+  };
+  /** The Erlang pid RabbitMQ names a connection by, from the name the client gave it. */
+  const connectionPid = async (connectionName: string) => {
+    const rows = await rabbitmqctl('list_connections', '--quiet', '--no-table-headers', 'pid', 'client_properties');
+    const row = rows.split('\n').find((line) => line.includes(`"${connectionName}"`));
+    if (!row) throw new Error(`no connection named ${connectionName} in:\n${rows}`);
+    return row.split('\t')[0] as string;
   };
 
   beforeAll(async () => {
@@ -44,6 +55,8 @@ describe('a broker memory alarm while the handler drains a backlog', () => {
     }
   }, 120_000);
 
+  // Under a memory alarm the broker stops reading every connection that has published, and a
+  // connection that only consumes and acks goes on.
   it('When a dead letter is blocked by the alarm, then the handler still sends and acks every other message of the backlog, and the dead letter follows once the alarm clears', async () => {
     await harness.stopHandler();
     // First in the queue: the handler's first publish (its dead letter) meets the alarm.
@@ -73,5 +86,28 @@ describe('a broker memory alarm while the handler drains a backlog', () => {
     expect(String(deadLetter.properties.headers?.['x-failure-reason'])).toMatch(/json/i);
     await harness.waitFor(async () => ((await queueHolds()) === 0 ? true : undefined));
     for (const message of backlog) expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
+  });
+
+  it('When the publisher loses its connection, then readiness says the broker is down while sending goes on, and ready again once it reconnects', async () => {
+    expect(await readiness()).toEqual({ status: 200, broker: 'up' });
+    // New connections refused from now on: the publisher's stays away until the limit goes.
+    await rabbitmqctl('set_vhost_limits', '-p', '/', '{"max-connections": 2}');
+    try {
+      await rabbitmqctl(
+        'close_connection',
+        await connectionPid('notification-handler publisher'),
+        'test: publisher away',
+      );
+      await harness.waitFor(async () => ((await readiness()).status === 503 ? true : undefined));
+      expect(await readiness()).toEqual({ status: 503, broker: 'down' });
+
+      const message = buildMessage();
+      harness.publish(message);
+      expect(await harness.settled(message.trackingId)).toMatchObject({ status: 'sent' });
+    } finally {
+      await rabbitmqctl('set_vhost_limits', '-p', '/', '{"max-connections": -1}');
+    }
+    await harness.waitFor(async () => ((await readiness()).status === 200 ? true : undefined));
+    expect(await readiness()).toEqual({ status: 200, broker: 'up' });
   });
 });
