@@ -39,6 +39,7 @@ export function createEmailProviders(config: HandlerConfig, deps: EmailProviderD
       name,
       ...config.providerGuard,
       maxCallsPerSecond: config.maxCallsPerSecond[name],
+      callTimeoutMs: config[name].timeoutMs,
       log,
       onCall: deps.onCall,
       failover,

@@ -13,6 +13,8 @@ export type ProviderGuardSettings = {
   throttlePauseMs: number;
   /** The longest pause a 429's Retry-After gets (guardEmailProvider). */
   maxThrottlePauseMs: number;
+  /** Bound on a whole call: the provider's timeout setting. */
+  callTimeoutMs: number;
   log: Logger;
   /** Told of every call asked of the guard, made or deferred (metrics). */
   onCall?: (call: ProviderCall) => void;
@@ -44,6 +46,7 @@ export function guardProvider(provider: EmailProvider, settings: ProviderGuardSe
     limiter: createCallRateLimiter({ maxPerSecond: settings.maxCallsPerSecond }),
     throttlePauseMs: settings.throttlePauseMs,
     maxThrottlePauseMs: settings.maxThrottlePauseMs,
+    callTimeoutMs: settings.callTimeoutMs,
     log,
     onCall: settings.onCall,
     pacedByCaller: settings.pacedByCaller,

@@ -1,5 +1,6 @@
 import type { Logger } from '@notify/shared/platform';
 import type { Email, GuardedEmailProvider, SendOutcome } from '../domain/email-provider.js';
+import { callWithin } from './call-deadline.js';
 import type { CallRateLimiter } from './call-rate-limiter.js';
 import type { CallResult, CircuitBreaker } from './circuit-breaker.js';
 import { callResultOf, type ProviderCall } from './provider-call.js';
@@ -17,6 +18,8 @@ export type ProviderGuardDeps = {
    * 429 costs no retry).
    */
   maxThrottlePauseMs: number;
+  /** Bound on a whole call (the provider's timeout setting): past it, its emails fail transiently. */
+  callTimeoutMs: number;
   log: Logger;
   /** Told of every call asked of the guard, made or deferred (metrics). */
   onCall?: (call: ProviderCall) => void;
@@ -47,7 +50,16 @@ export function guardEmailProvider(
       if (!deps.pacedByCaller && !(await limiter.take())) return notMade(emails, stopping);
       // Timed after the rate limiter's wait: the provider's own latency.
       const startedAt = performance.now();
-      const outcomes = await inner(emails);
+      const outcomes = await callWithin(
+        inner(emails),
+        deps.callTimeoutMs,
+        () => emails.map(() => noAnswer(deps.callTimeoutMs)),
+        () =>
+          deps.log.warn(
+            { provider: deps.name, emails: emails.length, timeoutMs: deps.callTimeoutMs },
+            'provider answered a call abandoned at its timeout: its emails may be sent twice',
+          ),
+      );
       const durationSeconds = (performance.now() - startedAt) / 1_000;
       deps.onCall?.({ provider: deps.name, result: callResultOf(outcomes), emails: emails.length, durationSeconds });
       const throttled = outcomes.find((outcome) => outcome.kind === 'failed' && outcome.httpStatus === 429);
@@ -85,6 +97,10 @@ export function guardEmailProvider(
     deps.onCall?.({ provider: deps.name, result: 'deferred', emails: emails.length });
     return emails.map(() => ({ kind: 'deferred', reason }));
   }
+}
+
+function noAnswer(timeoutMs: number): SendOutcome {
+  return { kind: 'failed', transient: true, errorCode: 'ETIMEDOUT', reason: `no whole answer within ${timeoutMs} ms` };
 }
 
 /** A call failed, for the breaker, when no email got an answer that shows the provider working. */

@@ -16,21 +16,31 @@ const throttled: SendOutcome = {
 };
 const sent: SendOutcome = { kind: 'sent', providerMessageId: '1', httpStatus: 200 };
 
-function guarded(answers: SendOutcome[]) {
+/** The guard over a provider that gives `answers` in turn, each `answerAfterMs` after the call. */
+function guarded(answers: SendOutcome[], { answerAfterMs = 0, callTimeoutMs = 10_000 } = {}) {
   let now = 0;
   const breaker = createCircuitBreaker({ failuresToOpen: 2, probeIntervalMs: 1_000, now: () => now });
   const pauses: number[] = [];
   const limiter = { ...createCallRateLimiter({ maxPerSecond: 1_000 }), pauseFor: (ms: number) => pauses.push(ms) };
+  const logs = captureLogs();
   let calls = 0;
-  const provider = guardEmailProvider(async (emails) => emails.map(() => answers[calls++] ?? sent), {
-    name: 'mailjet',
-    breaker,
-    limiter,
-    throttlePauseMs: 250,
-    maxThrottlePauseMs: 20_000,
-    log: captureLogs().log,
-  });
-  return { provider, breaker, pauses, calls: () => calls, advance: (ms: number) => (now += ms) };
+  const provider = guardEmailProvider(
+    async (emails) => {
+      const answer = emails.map(() => answers[calls++] ?? sent);
+      if (answerAfterMs > 0) await new Promise((resolve) => setTimeout(resolve, answerAfterMs));
+      return answer;
+    },
+    {
+      name: 'mailjet',
+      breaker,
+      limiter,
+      throttlePauseMs: 250,
+      maxThrottlePauseMs: 20_000,
+      callTimeoutMs,
+      log: logs.log,
+    },
+  );
+  return { provider, breaker, pauses, logs, calls: () => calls, advance: (ms: number) => (now += ms) };
 }
 
 describe('guarded email provider', () => {
@@ -44,6 +54,22 @@ describe('guarded email provider', () => {
     expect(outcome).toEqual({ kind: 'deferred', reason: 'mailjet breaker open' });
     expect(calls()).toBe(2);
     expect(provider.breakerState()).toBe('open');
+  });
+
+  it('When the provider has not answered a call by its timeout, then its emails fail transiently at once, and a late answer is logged, never used', async () => {
+    const { provider, logs } = guarded([sent], { answerAfterMs: 200, callTimeoutMs: 20 });
+
+    const [outcome] = await provider.send([email]);
+    const late = await logs.waitFor('provider answered a call abandoned at its timeout: its emails may be sent twice');
+
+    expect(outcome).toEqual({
+      kind: 'failed',
+      transient: true,
+      errorCode: 'ETIMEDOUT',
+      reason: 'no whole answer within 20 ms',
+      provider: 'mailjet',
+    });
+    expect(late).toMatchObject({ provider: 'mailjet', emails: 1, timeoutMs: 20 });
   });
 
   it('When the probe fails, then its outcome costs no retry; when a probe succeeds, then the breaker closes', async () => {
@@ -137,6 +163,7 @@ describe('guarded email provider', () => {
         limiter: createCallRateLimiter({ maxPerSecond: 1_000 }),
         throttlePauseMs: 250,
         maxThrottlePauseMs: 60_000,
+        callTimeoutMs: 10_000,
         log: captureLogs().log,
         pacedByCaller,
       });

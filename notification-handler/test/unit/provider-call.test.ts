@@ -35,6 +35,7 @@ describe('provider guard reporting its calls', () => {
       limiter: createCallRateLimiter({ maxPerSecond: 10_000 }),
       throttlePauseMs: 0,
       maxThrottlePauseMs: 0,
+      callTimeoutMs: 10_000,
       log: pino({ level: 'silent' }),
       onCall: (call) => calls.push(call),
     });
