@@ -13,7 +13,7 @@ const SERVER_BIN = '/usr/lib/rabbitmq/bin';
 
 /**
  * Markers of the single nodes integration tests start, shared by every run in this worktree: a
- * node whose test process died is stopped by the next run's global setup (`onlyOrphans`).
+ * node whose test process died is stopped when an integration run ends (`onlyOrphans`).
  */
 export const TEST_NODE_MARKER_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../test-results/rabbit-nodes');
 
