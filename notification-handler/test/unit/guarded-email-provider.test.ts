@@ -57,7 +57,7 @@ describe('guarded email provider', () => {
   });
 
   it('When the provider has not answered a call by its timeout, then its emails fail transiently at once, and a late answer is logged, never used', async () => {
-    const { provider, logs } = guarded([sent], { answerAfterMs: 200, callTimeoutMs: 20 });
+    const { provider, logs } = guarded([sent], { answerAfterMs: 600, callTimeoutMs: 20 });
 
     const [outcome] = await provider.send([email]);
     const late = await logs.waitFor('provider answered a call abandoned at its timeout: its emails may be sent twice');
