@@ -48,6 +48,15 @@ export type RabbitNode = {
   pid: () => number | undefined;
   /** `rabbitmqctl`, `rabbitmq-queues`... `-n <node>` with the node's cookie: their stdout. */
   tool: (tool: RabbitTool, args: string[], timeoutMs?: number) => Promise<string>;
+  /** `rabbitmqctl -n <node> ...args`, bounded at 30 s: its stdout. */
+  ctl: (...args: string[]) => Promise<string>;
+  /**
+   * A memory alarm at once (the watermark set to 0): the node stops reading every connection that
+   * publishes. `clearMemoryAlarm` sets the node's own watermark back.
+   */
+  raiseMemoryAlarm: () => Promise<void>;
+  clearMemoryAlarm: () => Promise<void>;
+  memoryAlarmRaised: () => Promise<boolean>;
   /** `kill -9` of the node's process (a crash, no goodbye to the cluster); resolves once its port is closed. */
   kill: () => Promise<void>;
   /** `rabbitmq-server -detached`, then waits until an AMQP connection succeeds. */
@@ -96,6 +105,8 @@ export async function createRabbitNode(options: RabbitNodeOptions = {}): Promise
     const { stdout } = await run(file, fileArgs, { env, cwd: dataDir, timeout: timeoutMs });
     return stdout;
   };
+  const ctl = (...args: string[]) => tool('rabbitmqctl', ['-n', nodeName, ...args], 30_000);
+  let ownWatermark: string | undefined;
   const portClosed = () =>
     waitFor(async () => ((await portAnswers(port)) ? undefined : true), {
       timeoutMs: 30_000,
@@ -121,6 +132,15 @@ export async function createRabbitNode(options: RabbitNodeOptions = {}): Promise
     },
     pid,
     tool,
+    ctl,
+    async raiseMemoryAlarm() {
+      ownWatermark ??= (await ctl('eval', 'vm_memory_monitor:get_vm_memory_high_watermark().')).trim();
+      await ctl('set_vm_memory_high_watermark', '0');
+    },
+    async clearMemoryAlarm() {
+      if (ownWatermark !== undefined) await ctl('set_vm_memory_high_watermark', ownWatermark);
+    },
+    memoryAlarmRaised: async () => (await ctl('eval', 'rabbit_alarm:get_alarms().')).includes('memory'),
     async kill() {
       const beam = pid();
       if (beam !== undefined) process.kill(beam, 'SIGKILL');

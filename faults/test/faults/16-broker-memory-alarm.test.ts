@@ -14,8 +14,6 @@ const SCENARIO = `16. RabbitMQ memory alarm ${ALARM_MS / 1000} s`;
 describe(SCENARIO, () => {
   let node: RabbitNode | undefined;
   let system: System | undefined;
-  const rabbitmqctl = (...args: string[]) => node!.tool('rabbitmqctl', ['-n', node!.nodeName, ...args], 30_000);
-  const memoryAlarmRaised = async () => (await rabbitmqctl('eval', 'rabbit_alarm:get_alarms().')).includes('memory');
 
   beforeAll(async () => {
     node = await createRabbitNode({
@@ -38,13 +36,12 @@ describe(SCENARIO, () => {
     let acceptedDuringAlarm = 0;
     let alarmSeen = false;
     const { load, faultEndedAt } = await loadWithFault(sut, async (run) => {
-      const watermark = (await rabbitmqctl('eval', 'vm_memory_monitor:get_vm_memory_high_watermark().')).trim();
-      await rabbitmqctl('set_vm_memory_high_watermark', '0');
+      await node!.raiseMemoryAlarm();
       const acceptedBefore = run.accepted.size;
       await sleep(ALARM_MS);
-      alarmSeen = await memoryAlarmRaised();
+      alarmSeen = await node!.memoryAlarmRaised();
       acceptedDuringAlarm = run.accepted.size - acceptedBefore;
-      await rabbitmqctl('set_vm_memory_high_watermark', watermark);
+      await node!.clearMemoryAlarm();
       return Date.now();
     });
 

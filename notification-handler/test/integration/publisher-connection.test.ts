@@ -12,13 +12,10 @@ const PREFETCH = 5;
 describe("the publisher's connection of its own", () => {
   let node: RabbitNode;
   let harness: Harness;
-  let watermark: string;
 
-  const rabbitmqctl = (...args: string[]) => node.tool('rabbitmqctl', ['-n', node.nodeName, ...args], 30_000);
-  const memoryAlarmRaised = async () => (await rabbitmqctl('eval', 'rabbit_alarm:get_alarms().')).includes('memory');
   /** Ready and unacknowledged: what the broker still holds of the work queue. */
   const queueHolds = async () => {
-    const line = (await rabbitmqctl('list_queues', '--quiet', '--no-table-headers', 'name', 'messages'))
+    const line = (await node.ctl('list_queues', '--quiet', '--no-table-headers', 'name', 'messages'))
       .split('\n')
       .find((row) => row.startsWith(`${harness.topology.queue}\t`));
     return Number(line?.split('\t')[1]);
@@ -30,7 +27,7 @@ describe("the publisher's connection of its own", () => {
   };
   /** The Erlang pid RabbitMQ names a connection by, from the name the client gave it. */
   const connectionPid = async (connectionName: string) => {
-    const rows = await rabbitmqctl('list_connections', '--quiet', '--no-table-headers', 'pid', 'client_properties');
+    const rows = await node.ctl('list_connections', '--quiet', '--no-table-headers', 'pid', 'client_properties');
     const row = rows.split('\n').find((line) => line.includes(`"${connectionName}"`));
     if (!row) throw new Error(`no connection named ${connectionName} in:\n${rows}`);
     return row.split('\t')[0] as string;
@@ -39,7 +36,6 @@ describe("the publisher's connection of its own", () => {
   beforeAll(async () => {
     node = await createRabbitNode({ nodeName: `alarm-${inject('runId')}@localhost`, markerDir: TEST_NODE_MARKER_DIR });
     await node.start();
-    watermark = (await rabbitmqctl('eval', 'vm_memory_monitor:get_vm_memory_high_watermark().')).trim();
     harness = await startHarness(
       'memory-alarm',
       { PREFETCH: String(PREFETCH), PUBLISH_CONFIRM_TIMEOUT_MS: '1000' },
@@ -48,7 +44,7 @@ describe("the publisher's connection of its own", () => {
   }, 180_000);
   afterAll(async () => {
     try {
-      await rabbitmqctl('set_vm_memory_high_watermark', watermark).catch(() => undefined);
+      await node?.clearMemoryAlarm().catch(() => undefined);
       await harness?.stop();
     } finally {
       await node?.destroy();
@@ -70,8 +66,8 @@ describe("the publisher's connection of its own", () => {
     for (const message of backlog) harness.publish(message);
     await harness.waitFor(async () => ((await queueHolds()) === backlog.length + 1 ? true : undefined));
 
-    await rabbitmqctl('set_vm_memory_high_watermark', '0');
-    await harness.waitFor(async () => ((await memoryAlarmRaised()) ? true : undefined));
+    await node.raiseMemoryAlarm();
+    await harness.waitFor(async () => ((await node.memoryAlarmRaised()) ? true : undefined));
     await harness.restartHandler();
 
     // All of it while the alarm stands: on one connection for both, the blocked dead letter would
@@ -79,9 +75,9 @@ describe("the publisher's connection of its own", () => {
     for (const message of backlog) expect(await harness.settled(message.trackingId)).toMatchObject({ status: 'sent' });
     await harness.waitFor(async () => ((await queueHolds()) <= 1 ? true : undefined));
     expect(harness.logs.find('broker blocked publishing').length).toBeGreaterThan(0);
-    expect(await memoryAlarmRaised()).toBe(true);
+    expect(await node.memoryAlarmRaised()).toBe(true);
 
-    await rabbitmqctl('set_vm_memory_high_watermark', watermark);
+    await node.clearMemoryAlarm();
     const deadLetter = await harness.deadLetter(poisonId);
     expect(String(deadLetter.properties.headers?.['x-failure-reason'])).toMatch(/json/i);
     await harness.waitFor(async () => ((await queueHolds()) === 0 ? true : undefined));
@@ -91,13 +87,9 @@ describe("the publisher's connection of its own", () => {
   it('When the publisher loses its connection, then readiness says the broker is down while sending goes on, and ready again once it reconnects', async () => {
     expect(await readiness()).toEqual({ status: 200, broker: 'up' });
     // New connections refused from now on: the publisher's stays away until the limit goes.
-    await rabbitmqctl('set_vhost_limits', '-p', '/', '{"max-connections": 2}');
+    await node.ctl('set_vhost_limits', '-p', '/', '{"max-connections": 2}');
     try {
-      await rabbitmqctl(
-        'close_connection',
-        await connectionPid('notification-handler publisher'),
-        'test: publisher away',
-      );
+      await node.ctl('close_connection', await connectionPid('notification-handler publisher'), 'test: publisher away');
       await harness.waitFor(async () => ((await readiness()).status === 503 ? true : undefined));
       expect(await readiness()).toEqual({ status: 503, broker: 'down' });
 
@@ -105,7 +97,7 @@ describe("the publisher's connection of its own", () => {
       harness.publish(message);
       expect(await harness.settled(message.trackingId)).toMatchObject({ status: 'sent' });
     } finally {
-      await rabbitmqctl('set_vhost_limits', '-p', '/', '{"max-connections": -1}');
+      await node.ctl('set_vhost_limits', '-p', '/', '{"max-connections": -1}');
     }
     await harness.waitFor(async () => ((await readiness()).status === 200 ? true : undefined));
     expect(await readiness()).toEqual({ status: 200, broker: 'up' });
