@@ -71,25 +71,45 @@ export function outcomesFromError(error: MailjetClientError, count: number): Sen
     const reason = code === 'ECONNABORTED' ? 'no answer within the timeout' : `no HTTP answer (${code})`;
     return repeat(count, { kind: 'failed', transient: true, errorCode: code, reason });
   }
+  // Credentials refused (a key revoked, rotated, mistyped): every email would fail the same way
+  // until the configuration changes, and none of them is at fault. A configuration error, transient
+  // for the email: the guard opens the breaker, the next provider takes the email or consumption
+  // pauses, and the messages wait in the queue instead of failing.
+  if (status === 401) {
+    return repeat(count, {
+      kind: 'failed',
+      transient: true,
+      configurationError: true,
+      httpStatus: status,
+      errorCode: error.ErrorCode,
+      reason: mailjetReason(`HTTP 401: ${describeError(error)}`),
+    });
+  }
   const data = error.response?.data;
   // Answers per message: a 400 with some refused (the others were sent), and a 403 refusing the
   // sender (send-0008, related to From), whose code and field only its entries carry.
   if (status < 500 && status !== 429 && Array.isArray((data as { Messages?: unknown })?.Messages)) {
     return outcomesFromBody(data, count, status);
   }
-  // Mailjet's JSON error says what went wrong. A non-JSON page (429, a proxy's 502/503) reaches us
-  // as an empty object, and node-mailjet's own ErrorMessage is then generic: the status text says more.
-  const fromBody = typeof data === 'string' ? summarizeBody(data) : (data as { ErrorMessage?: unknown })?.ErrorMessage;
-  const message = typeof fromBody === 'string' && fromBody ? fromBody : error.statusText || 'no details';
   const retryAfterMs = parseRetryAfter(error.response?.headers?.['retry-after']);
   return repeat(count, {
     kind: 'failed',
     transient: isTransientStatus(status),
     httpStatus: status,
     errorCode: error.ErrorCode,
-    reason: mailjetReason(`HTTP ${status}: ${message}`),
+    reason: mailjetReason(`HTTP ${status}: ${describeError(error)}`),
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
   });
+}
+
+/**
+ * Mailjet's JSON error says what went wrong. A non-JSON page (429, a proxy's 502/503) reaches us as
+ * an empty object, and node-mailjet's own ErrorMessage is then generic: the status text says more.
+ */
+function describeError(error: MailjetClientError): string {
+  const data = error.response?.data;
+  const fromBody = typeof data === 'string' ? summarizeBody(data) : (data as { ErrorMessage?: unknown })?.ErrorMessage;
+  return typeof fromBody === 'string' && fromBody ? fromBody : error.statusText || 'no details';
 }
 
 export { parseRetryAfter };

@@ -6,31 +6,46 @@ import { loadConfig } from '../../src/config.js';
 import { startNotificationHandler } from '../../src/start-handler.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
-describe('Mailjet configuration (logs and state)', () => {
+describe('Mailjet configuration (logs, state, outbound calls)', () => {
   let harness: Harness;
 
   beforeAll(async () => {
-    harness = await startHarness('provider-config', { MAILJET_API_SECRET: 'not-the-secret' });
+    harness = await startHarness('provider-config', {
+      MAILJET_API_SECRET: 'not-the-secret',
+      PROVIDER_BREAKER_PROBE_MS: '200',
+      NOTIFICATION_DEADLINE_MS: '60000',
+      REDELIVERY_DELAYS_MS: '30000',
+    });
   });
   afterAll(async () => {
     await harness?.stop();
   });
 
-  it('When Mailjet refuses our credentials, then sends fail at once and the configuration error is logged once', async () => {
-    const first = buildMessage();
-    const second = buildMessage();
+  it('When Mailjet refuses our credentials, then nothing fails: consumption pauses and probes, the error is logged once, and after a restart with the right secret every notification is sent', async () => {
+    const messages = [buildMessage(), buildMessage()];
+    for (const message of messages) harness.publish(message);
 
-    harness.publish(first);
-    harness.publish(second);
-    const settled = [await harness.settled(first.trackingId), await harness.settled(second.trackingId)];
-
-    for (const notification of settled) {
-      expect(notification).toMatchObject({ status: 'failed', attemptCount: 1 });
-      expect(notification.attempts[0].httpStatus).toBe(401);
-    }
+    await harness.waitFor(() => (harness.handler.consumer.pausedBy().includes('mailjet') ? true : undefined));
+    const callsWhenPaused = harness.sandbox.stats.current('mailjet').calls.total;
+    await harness.waitFor(() =>
+      harness.sandbox.stats.current('mailjet').calls.total >= callsWhenPaused + 2 ? true : undefined,
+    );
+    const { body: waiting } = await harness.api(`/notifications/${messages[0]?.trackingId}`);
+    expect(waiting.status).toBe('in_progress');
+    expect(waiting.attempts.length).toBeGreaterThan(0);
+    for (const attempt of waiting.attempts) expect(attempt).toMatchObject({ httpStatus: 401, provider: 'mailjet' });
+    expect(harness.decisions.filter((decision) => decision.kind !== 'acked')).toEqual([]);
     const configurationErrors = harness.logs.lines.filter((line) => /MAILJET_API_KEY/.test(line.msg));
     expect(configurationErrors).toHaveLength(1);
     expect(configurationErrors[0]?.level).toBe(50);
+
+    await harness.stopHandler();
+    await harness.restartHandler({ MAILJET_API_SECRET: harness.sandbox.apiSecret });
+    for (const message of messages) {
+      const sent = await harness.settled(message.trackingId, ['sent']);
+      expect(sent.attempts.at(-1)).toMatchObject({ httpStatus: 200, provider: 'mailjet' });
+      expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
+    }
     expect(JSON.stringify(harness.logs.lines)).not.toContain('not-the-secret');
   });
 

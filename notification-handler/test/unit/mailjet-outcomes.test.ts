@@ -38,12 +38,31 @@ describe('Mailjet outcome classification', () => {
     [502, true],
     [503, true],
     [400, false],
-    [401, false],
     [403, false],
     [413, false],
   ])('When Mailjet answers HTTP %i, then transient is %s', (status, transient) => {
     const [outcome] = outcomesFromError(httpError(status, { response: { data: '<html>busy</html>' } }), 1);
     expect(outcome).toMatchObject({ kind: 'failed', transient, httpStatus: status });
+  });
+
+  it('When Mailjet refuses our credentials (401), then every email of the call fails as a configuration error, not for good', () => {
+    const data = {
+      ErrorIdentifier: 'e',
+      StatusCode: 401,
+      ErrorMessage: 'API key authentication/authorization failure.',
+    };
+    const outcomes = outcomesFromError(httpError(401, { response: { data } }), 2);
+    expect(outcomes).toEqual([
+      {
+        kind: 'failed',
+        transient: true,
+        configurationError: true,
+        httpStatus: 401,
+        errorCode: undefined,
+        reason: 'HTTP 401: API key authentication/authorization failure.',
+      },
+      expect.objectContaining({ kind: 'failed', transient: true, configurationError: true }),
+    ]);
   });
 
   it('When a 503 comes with an HTML page (node-mailjet hands an empty object), then the reason is the status text', () => {

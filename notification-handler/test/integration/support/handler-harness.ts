@@ -43,7 +43,7 @@ export async function startHarness(
     : inject('databaseUrl');
   const db = new pg.Pool({ connectionString: databaseUrl, max: 2 });
   db.on('error', () => undefined);
-  const config = loadConfig({
+  const baseEnv: Record<string, string> = {
     AMQP_URL: amqpUrl,
     DATABASE_URL: databaseUrl,
     PORT: '0',
@@ -68,7 +68,8 @@ export async function startHarness(
     // Tests of the guard send wrong tokens from one address on purpose; the limit's own test sets it.
     OPERATOR_WRONG_TOKEN_LIMIT: '100000',
     ...env,
-  });
+  };
+  let config = loadConfig(baseEnv);
   const broker = await openTestBroker(amqpUrl);
   const deadLetters = new Map<string, GetMessage>();
   /** Every decision the consumer made, in order, across restarts. */
@@ -95,7 +96,9 @@ export async function startHarness(
     topology,
     logs,
     broker,
-    config,
+    get config() {
+      return config;
+    },
     get handler() {
       if (!handler) throw new Error('handler is stopped');
       return handler;
@@ -157,7 +160,9 @@ export async function startHarness(
       await handler?.stop();
       handler = undefined;
     },
-    async restartHandler() {
+    /** Starts the handler again; with `env`, on the harness's settings with these changed (a fixed key, say). */
+    async restartHandler(env: Record<string, string> = {}) {
+      config = loadConfig({ ...baseEnv, ...env });
       handler = await start();
     },
     async stop() {
