@@ -1,47 +1,28 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { createRabbitNode, type RabbitNode } from '@notify/test-support/system/rabbitmq-node.js';
-import type { System } from '@notify/test-support/system/system.js';
 import { verifySystem } from '@notify/test-support/system/verifier.js';
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { loadWithFault, record, SETTLE_DEADLINE_MS, startScenarioSystem } from '../support/scenario.js';
+import { describe, expect, test } from 'vitest';
+import { loadWithFault, record, SETTLE_DEADLINE_MS, scenarioOnOwnRabbitNode } from '../support/scenario.js';
 
 const ALARM_MS = 20_000;
 const SCENARIO = `16. RabbitMQ memory alarm ${ALARM_MS / 1000} s`;
 
-// A RabbitMQ node of this scenario's own: the alarm blocks every publishing connection of its node,
-// and the machine's broker on 5672 is never alarmed. A watermark of 0 raises the memory alarm at
-// once; setting the node's own value back clears it.
+// On a RabbitMQ node of the scenario's own: the alarm blocks every publishing connection of its
+// node. A watermark of 0 raises the memory alarm at once; setting the node's own value back clears it.
 describe(SCENARIO, () => {
-  let node: RabbitNode | undefined;
-  let system: System | undefined;
-
-  beforeAll(async () => {
-    node = await createRabbitNode({
-      nodeName: `${inject('runId')}-alarm@localhost`,
-      markerDir: inject('rabbitMarkerDir'),
-    });
-    await node.start();
-    system = await startScenarioSystem('memory-alarm', { amqpUrl: node.amqpUrl });
-  });
-  afterAll(async () => {
-    try {
-      await system?.stop();
-    } finally {
-      await node?.destroy();
-    }
-  });
+  const scenario = scenarioOnOwnRabbitNode('memory-alarm');
 
   test('When RabbitMQ blocks publishers mid-load, then the API goes on accepting, the outbox holds the messages, and every one is sent once after the alarm', async (context) => {
-    const sut = system!;
+    const sut = scenario.system();
+    const node = scenario.node();
     let acceptedDuringAlarm = 0;
     let alarmSeen = false;
     const { load, faultEndedAt } = await loadWithFault(sut, async (run) => {
-      await node!.raiseMemoryAlarm();
+      await node.raiseMemoryAlarm();
       const acceptedBefore = run.accepted.size;
       await sleep(ALARM_MS);
-      alarmSeen = await node!.memoryAlarmRaised();
+      alarmSeen = await node.memoryAlarmRaised();
       acceptedDuringAlarm = run.accepted.size - acceptedBefore;
-      await node!.clearMemoryAlarm();
+      await node.clearMemoryAlarm();
       return Date.now();
     });
 

@@ -1,10 +1,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { type LoadResult, type LoadRun, startLoad } from '@notify/test-support/system/load-generator.js';
+import { createRabbitNode, type RabbitNode } from '@notify/test-support/system/rabbitmq-node.js';
 import { toResultRow } from '@notify/test-support/system/results-table.js';
 import { type System, type SystemOptions, startSystem } from '@notify/test-support/system/system.js';
 import type { VerifyReport } from '@notify/test-support/system/verifier.js';
-import { inject, type TestContext } from 'vitest';
+import { afterAll, beforeAll, inject, type TestContext } from 'vitest';
 import './context.js';
 
 /**
@@ -25,6 +26,37 @@ export function startScenarioSystem(label: string, options: Partial<SystemOption
     adminDatabaseUrl: inject('adminDatabaseUrl'),
     ...options,
   });
+}
+
+/**
+ * For a scenario whose fault strikes the broker itself: a RabbitMQ node of its own (own name, ports
+ * and data folder; the machine's broker on 5672 is never stopped or alarmed) and the system on it,
+ * both started before the describe's tests and stopped after them. Call it in the describe's body;
+ * the getters hold inside its tests.
+ */
+export function scenarioOnOwnRabbitNode(label: string): { node: () => RabbitNode; system: () => System } {
+  let node: RabbitNode | undefined;
+  let system: System | undefined;
+  beforeAll(async () => {
+    node = await createRabbitNode({
+      nodeName: `${inject('runId')}-${label}@localhost`,
+      markerDir: inject('rabbitMarkerDir'),
+    });
+    await node.start();
+    system = await startScenarioSystem(label, { amqpUrl: node.amqpUrl });
+  });
+  afterAll(async () => {
+    try {
+      await system?.stop();
+    } finally {
+      await node?.destroy();
+    }
+  });
+  const started = <T>(value: T | undefined): T => {
+    if (value === undefined) throw new Error(`scenario ${label}: its node and system are not started`);
+    return value;
+  };
+  return { node: () => started(node), system: () => started(system) };
 }
 
 /**
