@@ -1,3 +1,5 @@
+import { beforeDeadline } from '@notify/shared/platform';
+
 /**
  * Bounds a whole provider call. The official clients' `timeout` bounds a call only until the
  * answer's headers arrive; after that only the socket's inactivity does, so an answer that trickles
@@ -14,21 +16,10 @@ export async function callWithin<T>(
   onTimeout: () => T,
   onLateAnswer: () => void,
 ): Promise<T> {
-  let abandoned = false;
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<T>((resolve) => {
-    timer = setTimeout(() => {
-      abandoned = true;
-      resolve(onTimeout());
-    }, timeoutMs);
-  });
-  call.then(
-    () => abandoned && onLateAnswer(),
-    () => undefined,
-  );
-  try {
-    return await Promise.race([call, deadline]);
-  } finally {
-    clearTimeout(timer);
-  }
+  const answer = await beforeDeadline<T | typeof NO_ANSWER>(call, Date.now() + timeoutMs, NO_ANSWER);
+  if (answer !== NO_ANSWER) return answer;
+  call.then(onLateAnswer, () => undefined);
+  return onTimeout();
 }
+
+const NO_ANSWER = Symbol('no answer before the deadline');
