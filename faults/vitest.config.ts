@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import rootConfig from '../vitest.config.js';
-import { FileOrderSequencer } from './test/file-order-sequencer.js';
+import { ScenarioSequencer } from './test/scenario-sequencer.js';
 
 // The fault suite: real built processes under load, one fault per file. Not part of `npm test`
 // (the root projects include only */test/unit and */test/integration); run by `npm run test:faults`.
@@ -17,9 +17,14 @@ export default defineConfig({
       process.env.FAULTS_SUITE === 'cluster' ? 'faults/test/faults/2*.test.ts' : 'faults/test/faults/[01]*.test.ts',
     ],
     globalSetup: ['faults/test/global-setup.ts'],
-    // Scenarios share two cores with RabbitMQ and PostgreSQL: one at a time, and in file order.
-    fileParallelism: false,
-    sequence: { sequencer: FileOrderSequencer },
+    // Every scenario has its own system, database, topology prefix and ports, and the fault it
+    // injects reaches only those (or a RabbitMQ or PostgreSQL node of its own), so scenarios can
+    // run side by side. Four at a time: the three outages of minutes, which mostly wait, and one
+    // lane for the short ones, which spread as the long ones end. 50 notifications/s each keeps
+    // two cores far from full. The cluster scenarios (three nodes each) run one at a time.
+    fileParallelism: process.env.FAULTS_SUITE !== 'cluster',
+    maxWorkers: process.env.FAULTS_SUITE === 'cluster' ? 1 : 4,
+    sequence: { sequencer: ScenarioSequencer },
     testTimeout: 300_000,
     hookTimeout: 180_000,
     reporters: [

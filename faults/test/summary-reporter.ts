@@ -3,7 +3,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { formatTable, type ResultRow } from '@notify/test-support/system/results-table.js';
 import { REPO_ROOT } from '@notify/test-support/system/system.js';
-import type { Reporter, TestModule } from 'vitest/node';
+import type { Reporter, TestModule, Vitest } from 'vitest/node';
 import './support/context.js';
 
 /**
@@ -13,6 +13,13 @@ import './support/context.js';
  */
 export default class SummaryReporter implements Reporter {
   private startedAt = Date.now();
+  /** Scenarios run side by side: the time of the run depends on how many at once. */
+  private scenariosAtOnce = 1;
+
+  onInit(vitest: Vitest): void {
+    // fileParallelism: false resolves to maxWorkers 1.
+    this.scenariosAtOnce = vitest.config.maxWorkers;
+  }
 
   onTestRunStart(): void {
     this.startedAt = Date.now();
@@ -37,16 +44,18 @@ export default class SummaryReporter implements Reporter {
     if (rows.length === 0) return;
     rows.sort((a, b) => a.scenario.localeCompare(b.scenario, undefined, { numeric: true }));
     const minutes = ((Date.now() - this.startedAt) / 60_000).toFixed(1);
+    const atOnce =
+      this.scenariosAtOnce === 1 ? 'one scenario at a time' : `at most ${this.scenariosAtOnce} scenarios at a time`;
     const table = formatTable(rows);
     const problems = rows.flatMap((row) => row.problems.map((problem) => `- ${row.scenario}: ${problem}`));
     console.log(
-      `\nFault suite (${minutes} min):\n${table}\n${problems.length > 0 ? `\n${problems.join('\n')}\n` : ''}`,
+      `\nFault suite (${minutes} min, ${atOnce}):\n${table}\n${problems.length > 0 ? `\n${problems.join('\n')}\n` : ''}`,
     );
     const cluster = process.env.FAULTS_SUITE === 'cluster';
     const markdown = [
       cluster ? '# Fault suite on a RabbitMQ cluster: latest results' : '# Fault suite: latest results',
       '',
-      `Run ${new Date().toISOString()} in ${minutes} min on ${cpus().length} cores, by \`npm run test:faults${cluster ? ':cluster' : ''}\`.`,
+      `Run ${new Date().toISOString()} in ${minutes} min on ${cpus().length} cores, ${atOnce}, by \`npm run test:faults${cluster ? ':cluster' : ''}\`.`,
       'Accepted counts notifications the API answered 201 for (two per completed checkout).',
       'Time to recover: from the end of the fault until every notification accepted before that was final.',
       '',
