@@ -155,11 +155,16 @@ export async function createRabbitNode(options: RabbitNodeOptions = {}): Promise
       }
       await tool('rabbitmq-server', ['-detached'], 60_000);
       running = true;
-      await waitFor(async () => ((await amqpAnswers(amqpUrl)) ? true : undefined), {
-        timeoutMs: options.startTimeoutMs ?? 90_000,
-        intervalMs: 250,
-        what: `RabbitMQ node ${nodeName} to accept AMQP connections on ${port} (logs in ${env.RABBITMQ_LOG_BASE})`,
-      });
+      try {
+        await waitFor(async () => ((await amqpAnswers(amqpUrl)) ? true : undefined), {
+          timeoutMs: options.startTimeoutMs ?? 90_000,
+          intervalMs: 250,
+          what: `RabbitMQ node ${nodeName} to accept AMQP connections on ${port}`,
+        });
+      } catch (error) {
+        // The node's folder goes with the cleanup that follows: its log's end is the only trace of why.
+        throw new Error(`${(error as Error).message}\n${logTail(env.RABBITMQ_LOG_BASE, nodeName)}`, { cause: error });
+      }
     },
     stop,
     async destroy() {
@@ -171,6 +176,17 @@ export async function createRabbitNode(options: RabbitNodeOptions = {}): Promise
       }
     },
   };
+}
+
+/** The last lines of a node's log, for an error that outlives its folder. */
+function logTail(logBase: string, nodeName: string, lines = 30): string {
+  const file = join(logBase, `${nodeName}.log`);
+  try {
+    const tail = readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+    return `last lines of ${file}:\n${tail}`;
+  } catch (error) {
+    return `no log to show (${(error as Error).message})`;
+  }
 }
 
 type Marker = {
