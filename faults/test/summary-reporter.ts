@@ -17,7 +17,6 @@ export default class SummaryReporter implements Reporter {
   private scenariosAtOnce = 1;
 
   onInit(vitest: Vitest): void {
-    // fileParallelism: false resolves to maxWorkers 1.
     this.scenariosAtOnce = vitest.config.maxWorkers;
   }
 
