@@ -186,3 +186,53 @@ export async function checkStatementPlans({
   }
   return report;
 }
+
+/**
+ * Runs the statement (EXPLAIN ANALYZE, BUFFERS) in a transaction that is rolled back, so that what
+ * it read is counted and what it wrote is not kept. `generic`: as a prepared statement's generic plan.
+ */
+export async function explainRun(
+  db: Queryable,
+  statement: RecordedStatement,
+  { generic }: { generic: boolean },
+): Promise<PlanNode> {
+  let prepared = false;
+  await db.query('BEGIN');
+  try {
+    await db.query(`SET LOCAL plan_cache_mode = ${generic ? 'force_generic_plan' : 'force_custom_plan'}`);
+    if (!generic) {
+      const { rows } = await db.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${statement.text}`, statement.values);
+      return rows[0]['QUERY PLAN'][0].Plan as PlanNode;
+    }
+    // PREPARE outlives the transaction: deallocated below, so that the name can be used again.
+    await db.query(`PREPARE explain_run AS ${statement.text}`);
+    prepared = true;
+    const args = statement.values.map(toLiteral);
+    const { rows } = await db.query(
+      `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE explain_run${args.length > 0 ? `(${args.join(', ')})` : ''}`,
+    );
+    return rows[0]['QUERY PLAN'][0].Plan as PlanNode;
+  } finally {
+    await db.query('ROLLBACK');
+    if (prepared) await db.query('DEALLOCATE explain_run');
+  }
+}
+
+/**
+ * Pages (shared buffers, hit or read) that a plan's scans of `table` touched: each scan node with
+ * what its own index scans read under it. Writes (the update's new row versions and their index
+ * entries) are not counted: they are the rows' own, whatever the history.
+ */
+export function pagesScanned(plan: PlanNode, table: string): number {
+  const SCANS = ['Seq Scan', 'Index Scan', 'Index Only Scan', 'Bitmap Heap Scan'];
+  let pages = 0;
+  const visit = (node: PlanNode) => {
+    if (SCANS.includes(node['Node Type']) && node['Relation Name'] === table) {
+      pages += Number(node['Shared Hit Blocks'] ?? 0) + Number(node['Shared Read Blocks'] ?? 0);
+      return;
+    }
+    for (const child of node.Plans ?? []) visit(child);
+  };
+  visit(plan);
+  return pages;
+}

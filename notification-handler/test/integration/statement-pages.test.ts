@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
+import { createPool, migrate } from '@notify/shared/platform';
+import { silentLogger } from '@notify/test-support/logger.js';
+import { buildMessage } from '@notify/test-support/messages.js';
+import { explainRun, pagesScanned, statementRecorder } from '@notify/test-support/statement-plans.js';
+import { createDatabase, dropDatabase, withDatabase } from '@notify/test-support/system/database.js';
+import type pg from 'pg';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import {
+  claimNotifications,
+  releaseLease,
+  renewLease,
+  settleNotifications,
+} from '../../src/db/notification-repository.js';
+
+const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
+const BATCH = 200;
+const SETTLED_BETWEEN_VACUUMS = 100_000;
+
+/**
+ * Notifications claimed then settled, as the handler writes them: each leaves its claimed version
+ * behind, dead, with an entry in every index (the status index's `in_progress` range included)
+ * until the next vacuum.
+ */
+async function settleHistory(pool: pg.Pool, count: number): Promise<void> {
+  await pool.query(
+    `INSERT INTO notifications.notifications
+       (tracking_id, operation, recipient_email, recipient_name, request, status, lease_expires_at, occurred_at,
+        claim_token)
+     SELECT gen_random_uuid(), 'checkout.completed', 'buyer@example.com', 'Buyer', '{}'::jsonb, 'in_progress',
+            now() + interval '1 minute', now(), gen_random_uuid()
+       FROM generate_series(1, $1)`,
+    [count],
+  );
+  await pool.query(
+    `UPDATE notifications.notifications SET status = 'sent', attempt_count = 1, sent_at = now(), updated_at = now()
+      WHERE status = 'in_progress'`,
+  );
+}
+
+/** Pages read per statement, planned for its parameters (custom) and as a generic plan. */
+type Pages = Record<string, { rows: number; custom: number; generic: number }>;
+
+/**
+ * The pages that the handler's statements on claimed rows read from the notifications table and its
+ * indexes: claiming a new batch, settling a claimed one, renewing and releasing one lease. Each
+ * statement as the handler sends it, run and rolled back.
+ */
+async function pagesOfABatch(pool: pg.Pool): Promise<Pages> {
+  const recorder = statementRecorder();
+  const claimToken = randomUUID();
+  const claimed = Array.from({ length: BATCH }, () => buildMessage());
+  await claimNotifications(
+    pool,
+    claimed.map((message) => ({ message, replay: false, claimToken })),
+    60_000,
+  );
+  const [first] = claimed;
+  if (!first) throw new Error('no message');
+  const startedAt = new Date();
+  const rows = new Map<string, number>([
+    ['claim', BATCH],
+    ['settle', BATCH],
+    ['renew lease', 1],
+    ['release lease', 1],
+  ]);
+  await recorder.record('claim', () =>
+    claimNotifications(
+      recorder.db,
+      Array.from({ length: BATCH }, () => ({ message: buildMessage(), replay: false, claimToken: randomUUID() })),
+      60_000,
+    ),
+  );
+  await recorder.record('settle', () =>
+    settleNotifications(
+      recorder.db,
+      claimed.map((message) => ({
+        trackingId: message.trackingId,
+        claimToken,
+        status: 'sent' as const,
+        attempt: { number: 1, startedAt, finishedAt: new Date(), outcome: 'sent' as const, httpStatus: 200 },
+      })),
+      60_000,
+    ),
+  );
+  await recorder.record('renew lease', () => renewLease(recorder.db, first.trackingId, claimToken, 60_000));
+  await recorder.record('release lease', () => releaseLease(recorder.db, first.trackingId, claimToken));
+  const session = await pool.connect();
+  try {
+    const pages: Pages = {};
+    for (const statement of recorder.statements) {
+      const read = async (generic: boolean) =>
+        pagesScanned(await explainRun(session, statement, { generic }), 'notifications');
+      pages[statement.label] = {
+        rows: rows.get(statement.label) ?? 0,
+        custom: await read(false),
+        generic: await read(true),
+      };
+    }
+    return pages;
+  } finally {
+    session.release();
+    // The batch is settled for good, so that the next history starts with no row in progress.
+    await pool.query(`UPDATE notifications.notifications SET status = 'sent' WHERE status = 'in_progress'`);
+  }
+}
+
+describe('hot statements of the handler (pages read between two vacuums)', () => {
+  const adminUrl = withDatabase(inject('databaseUrl'), 'postgres');
+  const databaseName = `${inject('runId')}_handler_pages`;
+  let pool: pg.Pool;
+  let afterVacuum: Pages;
+  let beforeVacuum: Pages;
+
+  beforeAll(async () => {
+    const url = await createDatabase(adminUrl, databaseName);
+    await migrate({ databaseUrl: url, dir: MIGRATIONS_DIR, schema: 'notifications' }, silentLogger);
+    // Sessions as the handler opens them, with room for the history's statements.
+    pool = createPool(
+      { url, applicationName: 'statement-pages', maxConnections: 2, statementTimeoutMs: 120_000 },
+      silentLogger,
+    );
+    await settleHistory(pool, SETTLED_BETWEEN_VACUUMS);
+    await pool.query('VACUUM (ANALYZE) notifications.notifications');
+    afterVacuum = await pagesOfABatch(pool);
+    await settleHistory(pool, SETTLED_BETWEEN_VACUUMS);
+    beforeVacuum = await pagesOfABatch(pool);
+  }, 180_000);
+  afterAll(async () => {
+    await pool?.end();
+    await dropDatabase(adminUrl, databaseName);
+  });
+
+  it(`When ${SETTLED_BETWEEN_VACUUMS.toLocaleString('en')} notifications were settled since the last vacuum, then claiming, settling and leases read no more than right after one`, () => {
+    // Equal plans read equal pages; a plan that walks the dead entries reads hundreds more.
+    for (const [label, after] of Object.entries(afterVacuum)) {
+      const before = beforeVacuum[label];
+      expect(before?.custom, `${label}, planned for its parameters`).toBeLessThanOrEqual(after.custom * 1.25 + 5);
+      expect(before?.generic, `${label}, generic plan`).toBeLessThanOrEqual(after.generic * 1.25 + 5);
+    }
+  });
+
+  it('When the tables hold hundreds of thousands of rows, then each of those statements reads a few pages per row it touches', () => {
+    for (const [label, pages] of [...Object.entries(afterVacuum), ...Object.entries(beforeVacuum)]) {
+      expect(pages.custom, `${label}, planned for its parameters`).toBeLessThanOrEqual(pages.rows * 5 + 5);
+      expect(pages.generic, `${label}, generic plan`).toBeLessThanOrEqual(pages.rows * 5 + 5);
+    }
+  });
+});
