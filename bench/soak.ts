@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { type System, startLoad, startSystem, verifySystem } from '@notify/test-support/system/index.js';
 import { buildIfNeeded, sourceVersion } from './lib/build.js';
 import { parseCommandLine } from './lib/cli.js';
+import { type Components, cpuBetween, snapshotCpu } from './lib/cpu-accounting.js';
 import { handlerDefaultPrefetch } from './lib/handler-defaults.js';
 import {
   ADMIN_DATABASE_URL,
@@ -147,7 +148,7 @@ async function main(): Promise<number> {
     const files = await writeResults(result, markdown, options.outDir);
     console.log(`\n${markdown}`);
     log(`results: ${files.join(', ')}`);
-    const flat = !verdict || (verdict.p99Flat && verdict.memoryFlat !== false);
+    const flat = !verdict || (verdict.p99Flat && verdict.memoryFlat !== false && verdict.cpu?.flat !== false);
     return report.problems.length === 0 && flat ? 0 : 1;
   } finally {
     stopClock();
@@ -155,15 +156,25 @@ async function main(): Promise<number> {
   }
 }
 
-/** At each minute of the load: memory, dead rows, flows; the previous minute's latency so far. */
+/** At each minute of the load: memory, CPU, dead rows, flows; the previous minute's latency so far. */
 async function sampleEachMinute(system: System, load: ReturnType<typeof startLoad>, minutes: number) {
   const samples: MinuteSample[] = [];
   let previous = { started: 0, skipped: 0, failed: 0 };
   const memory = trackPeakResidentSetSizes(system, 1_000);
+  const components: Components = {
+    processes: system.processes.map(({ name, pid }) => ({ name, pid })),
+    db: system.db,
+    databaseName: system.databaseName,
+    brokerPorts: [Number(new URL(AMQP_URL).port || 5672)],
+  };
+  let cpuBefore = await snapshotCpu(components);
   try {
     for (let minute = 1; minute <= minutes; minute++) {
       const due = load.startedAt + minute * 60_000;
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, due - Date.now())));
+      const cpuAfter = await snapshotCpu(components);
+      const cpu = cpuBetween(cpuBefore, cpuAfter);
+      cpuBefore = cpuAfter;
       const inMinute = acceptedInMinute(load.accepted, load.startedAt, minute);
       const { started, skipped, failed } = load.stats;
       samples.push({
@@ -175,6 +186,8 @@ async function sampleEachMinute(system: System, load: ReturnType<typeof startLoa
         flowsStarted: started - previous.started,
         flowsSkipped: skipped - previous.skipped,
         flowErrors: failed - previous.failed,
+        cpuMs: cpu.componentMs,
+        otherCpuMs: cpu.otherMs,
       });
       previous = { started, skipped, failed };
       const table = renderMinuteTable(samples).split('\n');

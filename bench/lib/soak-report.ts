@@ -1,6 +1,6 @@
 import type { VerifyReport } from '@notify/test-support/system/index.js';
 import type { MachineInfo } from './machine.js';
-import type { MinuteSample } from './soak-samples.js';
+import { cpuPerNotification, type MinuteSample } from './soak-samples.js';
 import { renderVerdict, type SoakVerdict } from './soak-verdict.js';
 import { WATCHED_TABLES } from './table-rows.js';
 
@@ -36,12 +36,13 @@ export function renderMinuteTable(samples: MinuteSample[]): string {
     'flows started / skipped / failed',
     'accepted → sent p50 / p99 ms',
     'not sent',
+    'CPU ms / notification: all (PostgreSQL ← handler, ← ticketing; other work)',
     ...SERVICES.map((name) => `RSS peak ${name} MiB`),
     ...WATCHED_TABLES.map((table) => `dead rows (vacuums) ${short(table)}`),
   ];
   const lines = [
     `| ${header.join(' | ')} |`,
-    `| ${header.map((_, i) => (i === 2 || i === 3 ? '---' : '---:')).join(' | ')} |`,
+    `| ${header.map((_, i) => (i === 2 || i === 3 || i === 5 ? '---' : '---:')).join(' | ')} |`,
   ];
   for (const sample of samples) {
     const cells = [
@@ -50,6 +51,7 @@ export function renderMinuteTable(samples: MinuteSample[]): string {
       `${sample.flowsStarted} / ${sample.flowsSkipped} / ${sample.flowErrors}`,
       `${sample.latencyMs.p50} / ${sample.latencyMs.p99}`,
       String(sample.notSent),
+      cpuCell(sample),
       ...SERVICES.map((name) => String(sample.rssPeakMiB[name] ?? '-')),
       ...WATCHED_TABLES.map((table) => {
         const rows = sample.tables[table];
@@ -59,6 +61,17 @@ export function renderMinuteTable(samples: MinuteSample[]): string {
     lines.push(`| ${cells.join(' | ')} |`);
   }
   return lines.join('\n');
+}
+
+function cpuCell(sample: MinuteSample): string {
+  const all = cpuPerNotification(sample);
+  if (all === undefined) return '-';
+  const ms = (value: number | undefined) => (value === undefined ? '-' : value.toFixed(2));
+  const other =
+    sample.accepted > 0 && sample.otherCpuMs !== undefined ? sample.otherCpuMs / sample.accepted : undefined;
+  return `${ms(all)} (${ms(cpuPerNotification(sample, 'postgresql ← handler'))}, ${ms(
+    cpuPerNotification(sample, 'postgresql ← ticketing'),
+  )}; ${ms(other)})`;
 }
 
 export function renderSoak(result: SoakResult): string {
@@ -88,7 +101,9 @@ export function renderSoak(result: SoakResult): string {
     '',
     'Per minute: notifications accepted (201) in that minute, and of those: accepted → sent (from the',
     "load generator's 201 to the handler's `sent_at`, read once the run ended), the highest resident memory",
-    'of each process in the minute (/proc/<pid>/status VmRSS, read every second), and the dead rows of each table at its end',
+    'of each process in the minute (/proc/<pid>/status VmRSS, read every second), the CPU that every component',
+    "(services, load generator, RabbitMQ, the run database's backends) used in the minute per notification accepted in it",
+    "(/proc/<pid>/stat), with the machine's busy time that none of them accounts for, and the dead rows of each table at its end",
     '(pg_stat_user_tables.n_dead_tup) with the number of times it was vacuumed so far.',
     '',
     renderMinuteTable(result.minutes),

@@ -20,7 +20,24 @@ export type MinuteSample = {
   flowsStarted: number;
   flowsSkipped: number;
   flowErrors: number;
+  /**
+   * CPU ms each component used during the minute (the services, the load generator, RabbitMQ, the
+   * run database's backends by the service they serve), and the machine's busy time none of them
+   * accounts for. Absent in soaks recorded before it was measured.
+   */
+  cpuMs?: Record<string, number>;
+  otherCpuMs?: number;
 };
+
+/** CPU of every component in a minute, per notification accepted in it (an open loop's work of that minute). */
+export function cpuPerNotification(sample: MinuteSample, component?: string): number | undefined {
+  if (!sample.cpuMs || sample.accepted === 0) return undefined;
+  const ms =
+    component === undefined
+      ? Object.values(sample.cpuMs).reduce((sum, value) => sum + value, 0)
+      : (sample.cpuMs[component] ?? 0);
+  return ms / sample.accepted;
+}
 
 /**
  * VmRSS of a process from /proc, MiB; null when it is not running. Read synchronously: /proc

@@ -1,10 +1,11 @@
-import type { MinuteSample } from './soak-samples.js';
+import { cpuPerNotification, type MinuteSample } from './soak-samples.js';
 import type { LatencySummary } from './stats.js';
 
 /** The soak's promise: latency does not grow with history, memory does not grow after warm-up. */
 export const WINDOW_MINUTES = 5;
 export const MAX_P99_GROWTH = 0.2;
 export const MAX_MEMORY_GROWTH = 0.1;
+export const MAX_CPU_GROWTH = 0.2;
 
 export type SoakVerdict = {
   /** accepted → sent over every notification accepted in the first and in the last five minutes. */
@@ -20,6 +21,12 @@ export type SoakVerdict = {
   memory: Array<{ process: string; afterWarmUpMiB: number; lastWindowMiB: number; growth: number; flat: boolean }>;
   /** Undefined when memory was not judged (a soak shorter than three windows). */
   memoryFlat: boolean | undefined;
+  /**
+   * CPU per notification, all components, over the five minutes after the warm-up (minutes 6-10)
+   * and over the last five: what each notification costs as history piles up between vacuums and
+   * across them. Undefined when not measured or the soak is shorter than three windows.
+   */
+  cpu?: { afterWarmUpMs: number; lastWindowMs: number; growth: number; flat: boolean } | undefined;
 };
 
 /**
@@ -35,6 +42,7 @@ export function judgeSoak(
 ): SoakVerdict | undefined {
   if (minutes.length < 2 * WINDOW_MINUTES) return undefined;
   const memory = minutes.length < 3 * WINDOW_MINUTES ? [] : judgeMemory(minutes);
+  const cpu = minutes.length < 3 * WINDOW_MINUTES ? undefined : judgeCpu(minutes);
   const p99Growth = windows.last.p99 / windows.first.p99 - 1;
   return {
     firstWindow: windows.first,
@@ -43,7 +51,22 @@ export function judgeSoak(
     p99Flat: p99Growth <= MAX_P99_GROWTH,
     memory,
     memoryFlat: memory.length === 0 ? undefined : memory.every((entry) => entry.flat),
+    cpu,
   };
+}
+
+/** Over whole windows (their CPU ÷ their notifications): one minute holds a vacuum, the next none. */
+function judgeCpu(minutes: MinuteSample[]): SoakVerdict['cpu'] {
+  const perNotification = (window: MinuteSample[]) => {
+    if (window.some((sample) => cpuPerNotification(sample) === undefined)) return undefined;
+    const ms = window.reduce((sum, sample) => sum + (cpuPerNotification(sample) ?? 0) * sample.accepted, 0);
+    return ms / window.reduce((sum, sample) => sum + sample.accepted, 0);
+  };
+  const afterWarmUpMs = perNotification(minutes.slice(WINDOW_MINUTES, 2 * WINDOW_MINUTES));
+  const lastWindowMs = perNotification(minutes.slice(-WINDOW_MINUTES));
+  if (afterWarmUpMs === undefined || lastWindowMs === undefined) return undefined;
+  const growth = lastWindowMs / afterWarmUpMs - 1;
+  return { afterWarmUpMs, lastWindowMs, growth, flat: growth <= MAX_CPU_GROWTH };
 }
 
 function judgeMemory(minutes: MinuteSample[]): SoakVerdict['memory'] {
@@ -65,6 +88,7 @@ function judgeMemory(minutes: MinuteSample[]): SoakVerdict['memory'] {
   });
 }
 
+const ms = (value: number) => (Math.round(value * 100) / 100).toFixed(2);
 const percent = (ratio: number) => `${ratio >= 0 ? '+' : ''}${Math.round(ratio * 1000) / 10} %`;
 
 export function renderVerdict(verdict: SoakVerdict | undefined): string[] {
@@ -78,5 +102,9 @@ export function renderVerdict(verdict: SoakVerdict | undefined): string[] {
       : `Memory, highest RSS in minutes ${WINDOW_MINUTES + 1}-${2 * WINDOW_MINUTES} (after the warm-up) → in the last ${WINDOW_MINUTES} minutes, MiB: ${verdict.memory
           .map((m) => `${m.process} ${m.afterWarmUpMiB} → ${m.lastWindowMiB} (${percent(m.growth)})`)
           .join(', ')} (at most +${MAX_MEMORY_GROWTH * 100} % each): **${verdict.memoryFlat ? 'flat' : 'grew'}**.`,
+    '',
+    verdict.cpu === undefined
+      ? `CPU per notification: not judged (measured since 2026-12-04, over a soak of at least ${3 * WINDOW_MINUTES} minutes).`
+      : `CPU per notification, all components, minutes ${WINDOW_MINUTES + 1}-${2 * WINDOW_MINUTES} → the last ${WINDOW_MINUTES}: ${ms(verdict.cpu.afterWarmUpMs)} → ${ms(verdict.cpu.lastWindowMs)} ms (${percent(verdict.cpu.growth)}, at most +${MAX_CPU_GROWTH * 100} %): **${verdict.cpu.flat ? 'flat' : 'grew'}**.`,
   ];
 }
