@@ -1,6 +1,6 @@
 /**
  * The soak: a steady open-loop load for a long while, from empty tables, watching whether latency,
- * memory and dead rows stay flat. Not part of `npm test` or CI. See bench/README.md.
+ * memory, CPU per notification and dead rows stay flat. Not part of `npm test` or CI. See bench/README.md.
  *   npm run soak -- --minutes 20 --rate 200
  */
 import { mkdir, writeFile } from 'node:fs/promises';

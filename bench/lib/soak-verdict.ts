@@ -1,7 +1,7 @@
 import { cpuPerNotification, type MinuteSample } from './soak-samples.js';
 import type { LatencySummary } from './stats.js';
 
-/** The soak's promise: latency does not grow with history, memory does not grow after warm-up. */
+/** The soak's promise: latency and the CPU a notification costs do not grow with history, memory does not grow after warm-up. */
 export const WINDOW_MINUTES = 5;
 export const MAX_P99_GROWTH = 0.2;
 export const MAX_MEMORY_GROWTH = 0.1;
