@@ -107,11 +107,14 @@ export async function prepare(db: Queryable, name: string, statement: RecordedSt
 /** The generic plan of a prepared statement (made now, or kept from an earlier call in this session). */
 export async function explainGeneric(db: Queryable, name: string, statement: RecordedStatement): Promise<PlanNode> {
   await db.query('SET plan_cache_mode = force_generic_plan');
-  const args = statement.values.map(toLiteral);
-  const { rows } = await db.query(
-    `EXPLAIN (FORMAT JSON) EXECUTE ${name}${args.length > 0 ? `(${args.join(', ')})` : ''}`,
-  );
+  const { rows } = await db.query(`EXPLAIN (FORMAT JSON) ${executeCall(name, statement)}`);
   return rows[0]['QUERY PLAN'][0].Plan as PlanNode;
+}
+
+/** `EXECUTE name(...)` with the statement's parameters written as literals. */
+function executeCall(name: string, statement: RecordedStatement): string {
+  const args = statement.values.map(toLiteral);
+  return `EXECUTE ${name}${args.length > 0 ? `(${args.join(', ')})` : ''}`;
 }
 
 /** A parameter written as an SQL literal of unknown type: EXECUTE takes expressions, not bind values. */
@@ -205,12 +208,9 @@ export async function explainRun(
       return rows[0]['QUERY PLAN'][0].Plan as PlanNode;
     }
     // PREPARE outlives the transaction: deallocated below, so that the name can be used again.
-    await db.query(`PREPARE explain_run AS ${statement.text}`);
+    await prepare(db, 'explain_run', statement);
     prepared = true;
-    const args = statement.values.map(toLiteral);
-    const { rows } = await db.query(
-      `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) EXECUTE explain_run${args.length > 0 ? `(${args.join(', ')})` : ''}`,
-    );
+    const { rows } = await db.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${executeCall('explain_run', statement)}`);
     return rows[0]['QUERY PLAN'][0].Plan as PlanNode;
   } finally {
     await db.query('ROLLBACK');
