@@ -13,7 +13,7 @@ export default defineConfig({
   ssr: rootConfig.ssr,
   test: {
     name: 'faults',
-    // The cluster scenarios (2x) start three RabbitMQ nodes of their own and take about 5.5 min:
+    // The cluster scenarios (2x) start three RabbitMQ nodes of their own and take about 4.5-5.5 min:
     // they run apart (`npm run test:faults:cluster`), so that CI's run stays well under 30 min.
     include: [cluster ? 'faults/test/faults/2*.test.ts' : 'faults/test/faults/[01]*.test.ts'],
     globalSetup: ['faults/test/global-setup.ts'],
