@@ -19,8 +19,18 @@ const REPEAT_IS_FORCE_AFTER_MS = 1_000;
 
 loadDotEnv();
 const logFormat = process.env.LOG_FORMAT || 'pretty';
-// The sandbox would take a real MAILJET_API_KEY as its own credentials: it keeps its defaults instead.
-const sandboxEnv = { PORT: '4010', HOST: '127.0.0.1', MAILJET_API_KEY: '', MAILJET_API_SECRET: '' };
+// The sandbox keeps its default credentials, which the handler sends with when it has no key: it
+// would take a real MAILJET_API_KEY as its own, and its own keys set in .env would refuse the
+// handler. Its store bound and faults come from .env as set (empty means unset).
+const sandboxEnv = {
+  PORT: '4010',
+  HOST: '127.0.0.1',
+  MAILJET_API_KEY: '',
+  MAILJET_API_SECRET: '',
+  SANDBOX_API_KEY: '',
+  SANDBOX_API_SECRET: '',
+  SANDBOX_SENDGRID_API_KEY: '',
+};
 const services = [
   // The sandbox first: the handler sends there when no MAILJET_API_KEY is set.
   { name: 'sandbox  ', cwd: 'mailjet-sandbox', prefixColor: 'magenta', env: sandboxEnv, nodeFlags: [] },

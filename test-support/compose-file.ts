@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 
 const COMPOSE_FILE = new URL('../docker-compose.yml', import.meta.url);
+const ENV_EXAMPLE_FILE = new URL('../.env.example', import.meta.url);
 
 /**
  * The variable names set in the `environment:` block that carries this YAML anchor
@@ -20,4 +21,10 @@ export function composeEnvironment(anchor: string): string[] {
     if (name) names.push(name);
   }
   return names;
+}
+
+/** The variable names that .env.example shows, each on a commented-out `# NAME=value` line. */
+export function envExampleNames(): string[] {
+  const text = readFileSync(ENV_EXAMPLE_FILE, 'utf8');
+  return [...text.matchAll(/^# ?([A-Z][A-Z0-9_]*)=/gm)].map((match) => match[1] as string);
 }

@@ -74,6 +74,21 @@ const envSchema = z.object({
   ...Object.fromEntries(Object.values(FAULT_ENV).map((name) => [name, text()])),
 });
 
+/** Every variable the sandbox reads. */
+export const SANDBOX_SETTING_NAMES = Object.keys(envSchema.shape);
+
+/**
+ * The credentials it accepts. docker compose leaves them at their defaults: the handler, given no
+ * provider key, sends with those.
+ */
+export const SANDBOX_CREDENTIAL_NAMES = [
+  'SANDBOX_API_KEY',
+  'SANDBOX_API_SECRET',
+  'MAILJET_API_KEY',
+  'MAILJET_API_SECRET',
+  'SANDBOX_SENDGRID_API_KEY',
+] as const satisfies ReadonlyArray<keyof typeof envSchema.shape>;
+
 export type SandboxConfig = { options: SandboxOptions; credentialsSource: string };
 
 /** Reads the environment and the command line once, at start; throws one line per problem. */
