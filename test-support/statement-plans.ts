@@ -236,3 +236,10 @@ export function pagesScanned(plan: PlanNode, table: string): number {
   visit(plan);
   return pages;
 }
+
+/** Pages (shared buffers, hit or read) of a plan's scans through `index`, their heap fetches included. */
+export function pagesThroughIndex(plan: PlanNode, index: string): number {
+  const own =
+    plan['Index Name'] === index ? Number(plan['Shared Hit Blocks'] ?? 0) + Number(plan['Shared Read Blocks'] ?? 0) : 0;
+  return (plan.Plans ?? []).reduce((pages, child) => pages + pagesThroughIndex(child, index), own);
+}

@@ -131,6 +131,25 @@ describe('table maintenance (shared platform)', () => {
     await statsSettle(busy, { dead: 0, modified: 0 });
   });
 
+  it('When a large table changed by less than a tenth of its rows, then only a queue table is vacuumed', async () => {
+    const [records, queue] = [`${schema}.records`, `${schema}.queue`];
+    for (const table of [records, queue]) {
+      await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
+      await db.query(`INSERT INTO ${table} SELECT generate_series(1, 30000)`);
+      await statsSettle(table, { inserted: 30000 });
+      await db.query(`VACUUM (ANALYZE) ${table}`);
+      await statsSettle(table, { inserted: 0, modified: 0 });
+      // Past the threshold of 1,000 rows, short of a tenth of the table's.
+      await db.query(`DELETE FROM ${table} WHERE id <= 2000`);
+      await statsSettle(table, { dead: 2000 });
+    }
+    const client = await db.connect();
+
+    const vacuumed = await vacuumIfNeeded(client, [records, queue], 1_000, [queue]).finally(() => client.release());
+
+    expect(vacuumed).toEqual([queue]);
+  });
+
   it('When the job stops during a long statement, then the statement is cancelled and stop does not wait it out', async () => {
     let entered: () => void = () => undefined;
     const inside = new Promise<void>((resolve) => {

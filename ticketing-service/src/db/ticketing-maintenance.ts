@@ -16,6 +16,13 @@ export const TICKETING_TABLES = [
 ];
 
 /**
+ * Rows come and go at one end of their indexes: outbox rows published, and both tables purged
+ * from their oldest rows; the relay's claim and the purges walk those indexes from there.
+ * Vacuumed at the row threshold however large the tables are (`vacuumIfNeeded`).
+ */
+export const TICKETING_QUEUE_TABLES = ['ticketing.outbox', 'ticketing.idempotency_keys'];
+
+/**
  * What one ticketing instance at a time does every MAINTENANCE_INTERVAL_MS: delete outbox rows
  * published more than OUTBOX_RETENTION_HOURS ago and idempotency keys older than
  * IDEMPOTENCY_KEY_TTL_HOURS, then vacuum the tables that need it. Carts and orders are business
@@ -29,6 +36,7 @@ export function ticketingMaintenance(config: Config, log: Logger): MaintenanceSe
     batchSize: config.MAINTENANCE_BATCH_SIZE,
     vacuumThresholdRows: config.MAINTENANCE_VACUUM_THRESHOLD_ROWS,
     tables: TICKETING_TABLES,
+    queueTables: TICKETING_QUEUE_TABLES,
     log,
     tasks: [
       {
