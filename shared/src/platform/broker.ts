@@ -72,9 +72,22 @@ export async function connectBroker(
         // opens the next.
         const duringSetup = (err: Error) =>
           brokerLog.warn({ err, broker: addresses.current() }, 'broker connection error while setting up');
+        // A setup that heard its channel close and carried on (the consumer logs a failed consume
+        // and goes on) would resolve on a dead connection; amqplib would then listen for a close
+        // that has already happened, report the connection up and never reconnect.
+        let closedDuringSetup = false;
+        const closed = () => {
+          closedDuringSetup = true;
+        };
         model.on('error', duringSetup);
+        model.once('close', closed);
         if (!batchFrameWrites(model)) brokerLog.warn('amqplib socket not found: frames are written one at a time');
-        await setup(model);
+        try {
+          await setup(model);
+        } finally {
+          model.off('close', closed);
+        }
+        if (closedDuringSetup) throw new Error('the broker connection closed while it was being set up');
         // amqplib binds its own listener before any further event of the socket can arrive.
         model.off('error', duringSetup);
       },

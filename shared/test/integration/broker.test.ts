@@ -125,4 +125,38 @@ describe('connectBroker', () => {
       await proxy.close();
     }
   });
+
+  it('When the connection closes while setup runs and setup carries on regardless, then the next connection is set up', async () => {
+    const { log } = captureLogs();
+    const { proxy, url } = await proxyFor(inject('amqpUrl'));
+    let setups = 0;
+    let firstModelClosed: Promise<void> = Promise.resolve();
+    let releaseFirstSetup: () => void = () => undefined;
+    const broker = await connectBroker(
+      { url, connectionName: 'broker-test', awaitFirstConnection: false },
+      log,
+      async (model) => {
+        setups += 1;
+        if (setups > 1) return;
+        firstModelClosed = new Promise<void>((resolve) => model.once('close', () => resolve()));
+        // As the consumer does when its channel dies under a consume: it logs and resolves.
+        await new Promise<void>((resolve) => {
+          releaseFirstSetup = resolve;
+        });
+      },
+    );
+
+    try {
+      await expect.poll(() => setups, { timeout: 10_000 }).toBe(1);
+      proxy.cut();
+      await firstModelClosed;
+      proxy.restore();
+      releaseFirstSetup();
+      await expect.poll(() => setups, { timeout: 10_000 }).toBe(2);
+      await expect.poll(() => broker.isConnected(), { timeout: 10_000 }).toBe(true);
+    } finally {
+      await broker.close();
+      await proxy.close();
+    }
+  });
 });
