@@ -33,6 +33,8 @@ const MIGRATIONS_DIR = fileURLToPath(new URL('../migrations', import.meta.url));
 const RETRY_MAX_DELAY_MS = 30_000;
 /** A scrape's outbox query gets a connection and an answer within this, or the gauges read NaN. */
 const METRICS_QUERY_TIMEOUT_MS = 2_000;
+/** Beyond its confirm timeout, what a relay batch's transaction may sit idle: its last statements and a slow event loop. */
+const RELAY_IDLE_MARGIN_MS = 30_000;
 /** After a channel-level error (say, the exchange was deleted) while the connection lives on. */
 const CHANNEL_REOPEN_DELAY_MS = 1_000;
 
@@ -87,7 +89,15 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
   // The relay's connections, apart from the API's: under load, requests queue for the API's pool,
   // and a relay queued behind them would let the outbox fall behind while the API keeps accepting.
   const relayPool = createPool(
-    { url: config.DATABASE_URL, applicationName: SERVICE_NAME, maxConnections: config.OUTBOX_BATCHES_IN_FLIGHT },
+    {
+      url: config.DATABASE_URL,
+      applicationName: SERVICE_NAME,
+      maxConnections: config.OUTBOX_BATCHES_IN_FLIGHT,
+      // A batch's transaction waits for its confirms: a relay that stops answering (a frozen or
+      // cut-off instance) loses its batch, rows pending again for the other instances, once that
+      // wait has clearly passed.
+      idleInTransactionTimeoutMs: config.OUTBOX_CONFIRM_TIMEOUT_MS + RELAY_IDLE_MARGIN_MS,
+    },
     log,
   );
   closers.add('outbox relay pool', () => relayPool.end());

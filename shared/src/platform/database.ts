@@ -9,7 +9,22 @@ export type DatabaseSettings = {
   statementTimeoutMs?: number;
   /** Bounds the wait for a connection (a free one from the pool, or a new one). */
   connectTimeoutMs?: number;
+  /**
+   * How long the server lets a session sit in an open transaction with no statement from its client
+   * before it ends the session, and the transaction with it. Set it above the longest wait that a
+   * transaction of the pool's makes between two statements (the outbox relay's: its broker
+   * confirms).
+   */
+  idleInTransactionTimeoutMs?: number;
 };
+
+/**
+ * A transaction of ours runs its statements back to back: idle this long, its client is gone,
+ * frozen or cut off. Its row locks would otherwise hold until the server's kernel noticed the lost
+ * connection (over two hours of TCP keepalive by default, never for a frozen process whose kernel
+ * still answers), and every other instance would pass over those rows (SKIP LOCKED) or wait on them.
+ */
+const IDLE_IN_TRANSACTION_TIMEOUT_MS = 60_000;
 
 /**
  * Sent when a session opens. A prepared statement keeps the generic plan it got at its first
@@ -32,6 +47,7 @@ export function createPool(settings: DatabaseSettings, log: Logger): pg.Pool {
     idleTimeoutMillis: 30_000,
     statement_timeout: statementTimeoutMs,
     query_timeout: statementTimeoutMs + 1_000,
+    idle_in_transaction_session_timeout: settings.idleInTransactionTimeoutMs ?? IDLE_IN_TRANSACTION_TIMEOUT_MS,
     keepAlive: true,
     options: SESSION_OPTIONS,
   });

@@ -1,6 +1,8 @@
+import { randomBytes } from 'node:crypto';
 import { createPool, inTransaction, withClient } from '@notify/shared/platform';
 import { silentLogger } from '@notify/test-support/logger.js';
 import { proxyFor, type TcpProxy } from '@notify/test-support/tcp-proxy.js';
+import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 describe('inTransaction', () => {
@@ -72,6 +74,47 @@ describe('a statement that outlives the read timeout', () => {
     await expect(transaction).rejects.toThrow('Query read timeout');
     expect(sentAfterTheOverrun).toEqual([]);
     await expect(pool.query('SELECT 3 AS three')).resolves.toMatchObject({ rows: [{ three: 3 }] });
+    await pool.end();
+  });
+});
+
+describe('a transaction whose client went silent', () => {
+  const table = `idle_tx_${randomBytes(4).toString('hex')}`;
+  let admin: pg.Pool;
+
+  beforeAll(async () => {
+    admin = new pg.Pool({ connectionString: inject('databaseUrl'), max: 2 });
+    admin.on('error', () => undefined);
+    await admin.query(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
+    await admin.query(`INSERT INTO ${table} VALUES (1)`);
+  });
+  afterAll(async () => {
+    await admin?.query(`DROP TABLE IF EXISTS ${table}`);
+    await admin?.end();
+  });
+
+  it('When its client sends nothing past the idle limit, then the server ends the session and another takes the rows it locked', async () => {
+    const pool = createPool(
+      {
+        url: inject('databaseUrl'),
+        applicationName: 'database-test',
+        maxConnections: 1,
+        idleInTransactionTimeoutMs: 300,
+      },
+      silentLogger,
+    );
+    const silent = await pool.connect();
+    // The server's notice, then the socket's end: both come as 'error'.
+    const ended = new Promise<Error>((resolve) => silent.on('error', resolve));
+    await silent.query('BEGIN');
+    await silent.query(`SELECT id FROM ${table} FOR UPDATE`);
+    const takeFree = async () => (await admin.query(`SELECT id FROM ${table} FOR UPDATE SKIP LOCKED`)).rows;
+    expect(await takeFree()).toEqual([]);
+
+    // As a frozen or cut-off process does: no further statement, no COMMIT, the socket left open.
+    expect((await ended).message).toMatch(/idle-in-transaction timeout/);
+    expect(await takeFree()).toEqual([{ id: 1 }]);
+    silent.release(new Error('ended by the server'));
     await pool.end();
   });
 });
