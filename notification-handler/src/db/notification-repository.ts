@@ -85,11 +85,13 @@ claimed AS (
   RETURNING n.tracking_id, n.attempt_count
 )
 SELECT tracking_id, 'claimed' AS status, attempt_count, NULL::timestamptz AS lease_expires_at, NULL AS last_error,
-       false AS erased
+       false AS erased, false AS held_by_caller
 FROM claimed
 UNION ALL
 SELECT n.tracking_id, n.status, n.attempt_count, n.lease_expires_at, n.last_error,
-       n.personal_data_erased_at IS NOT NULL AS erased
+       n.personal_data_erased_at IS NOT NULL AS erased,
+       n.status = 'in_progress' AND n.claim_token = (SELECT claim_token FROM input i WHERE i.tracking_id = n.tracking_id)
+         AS held_by_caller
 FROM notifications.notifications n
 WHERE n.tracking_id = ANY($3::uuid[]) AND n.tracking_id NOT IN (SELECT tracking_id FROM claimed)`;
 
@@ -100,6 +102,13 @@ type ClaimRow = {
   lease_expires_at: Date | null;
   last_error: string | null;
   erased: boolean;
+  /**
+   * The row is in progress under this very claim's token: an earlier run of the same claim
+   * committed, and its answer was lost with the connection (the claim runs again after a database
+   * outage). The caller holds the lease already; without this it would wait for its own lease to
+   * lapse.
+   */
+  held_by_caller: boolean | null;
 };
 
 /** Claims a batch of distinct messages; one result per message, in order. */
@@ -136,7 +145,7 @@ const ERASED_REASON = 'personal data erased after its retention period: not sent
 
 function toClaimResult(row: ClaimRow | undefined): ClaimResult {
   if (!row) return { kind: 'busy', leaseExpiresAt: undefined };
-  if (row.status === 'claimed') return { kind: 'claimed', previousAttempts: row.attempt_count };
+  if (row.status === 'claimed' || row.held_by_caller) return { kind: 'claimed', previousAttempts: row.attempt_count };
   if (row.status === 'sent') return { kind: 'sent' };
   if (row.status === 'failed')
     return { kind: 'failed', lastError: row.erased ? ERASED_REASON : (row.last_error ?? undefined) };

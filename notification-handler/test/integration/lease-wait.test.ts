@@ -101,4 +101,21 @@ describe('a redelivery waiting on another handler (state and decisions)', () => 
     );
     expect(rows[0]).toEqual({ status: 'sent', last_error: null });
   });
+
+  it('When a claim runs again after its first answer was lost, then it finds the row its own and holds it, while another claim still waits', async () => {
+    const message = buildMessage();
+    const token = randomUUID();
+    // The first run committed; its answer never came back (the connection dropped).
+    await claimNotifications(harness.db, [{ message, replay: false, claimToken: token }], 600_000);
+
+    const [again] = await claimNotifications(harness.db, [{ message, replay: false, claimToken: token }], 600_000);
+    const [other] = await claimNotifications(
+      harness.db,
+      [{ message, replay: false, claimToken: randomUUID() }],
+      600_000,
+    );
+
+    expect(again).toEqual({ kind: 'claimed', previousAttempts: 0 });
+    expect(other).toMatchObject({ kind: 'busy' });
+  });
 });
