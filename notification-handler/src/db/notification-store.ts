@@ -49,6 +49,8 @@ export function createNotificationStore(db: Queryable, availability: DatabaseAva
   }, options);
 
   return {
+    /** How long a claim, a renewal or a recorded attempt holds the row. */
+    leaseMs: settings.leaseMs,
     claim,
     settle,
     releaseLease: (trackingId: string, claimToken: string) =>

@@ -40,8 +40,14 @@ class DeadlineReached extends Error {}
 /** The wait outlasted the lease and another delivery took the row over: that one sends, not this one. */
 class ClaimLost extends Error {}
 
-// Past this, a wait for the breaker may have outlasted the claim's lease: extend it before sending.
-const RENEW_LEASE_AFTER_WAIT_MS = 1_000;
+/**
+ * Before a call, the lease is renewed once this share of it has passed since it was last extended
+ * (the claim, a recorded attempt, a renewal): waits for an open breaker, each short, add up.
+ */
+const RENEW_AFTER_LEASE_SHARE = 0.25;
+
+/** When the delivery's lease on the row was last extended. */
+type LeaseClock = { extendedAt: number };
 
 /**
  * The immediate level of retries: up to `maxRetries` more calls, `delay` apart, for failures a retry
@@ -56,11 +62,12 @@ export async function sendWithRetries(
 ): Promise<ImmediateResult> {
   let calls = 0;
   let lastReason = 'provider unavailable';
+  const lease: LeaseClock = { extendedAt: Date.now() };
   try {
     const attempt = await retry(
       async () => {
-        await waitForProvider(email.customId, deps, signal);
-        const outcome = await sendOnce(deps, email, deps.previousAttempts + calls + 1);
+        await waitForProvider(email.customId, deps, lease, signal);
+        const outcome = await sendOnce(deps, email, deps.previousAttempts + calls + 1, lease);
         if (outcome.kind === 'deferred') throw new Deferred(outcome.reason);
         calls += 1;
         if (outcome.kind === 'failed') {
@@ -104,22 +111,32 @@ export async function sendWithRetries(
 }
 
 /**
- * Waits while the breaker refuses calls, at most until the deadline; renews the lease after a long
- * wait, and sends nothing if the row is no longer this delivery's.
+ * Waits while the breaker refuses calls, at most until the deadline; then renews the lease if a
+ * quarter of it has passed since it was last extended, and sends nothing if the row is no longer
+ * this delivery's.
  */
-async function waitForProvider(trackingId: string, deps: ImmediateRetryDeps, signal: AbortSignal): Promise<void> {
-  if (deps.provider.breakerState() === 'closed') return;
-  const startedAt = Date.now();
-  const untilDeadline = deps.deadlineAt.getTime() - startedAt;
-  if (untilDeadline <= 0) throw new DeadlineReached();
-  try {
-    await withTimeout(signal, untilDeadline, (wait) => deps.provider.whenCallable(wait));
-  } catch {
-    if (signal.aborted) throw signal.reason;
-    throw new DeadlineReached();
+async function waitForProvider(
+  trackingId: string,
+  deps: ImmediateRetryDeps,
+  lease: LeaseClock,
+  signal: AbortSignal,
+): Promise<void> {
+  if (deps.provider.breakerState() !== 'closed') {
+    const untilDeadline = deps.deadlineAt.getTime() - Date.now();
+    if (untilDeadline <= 0) throw new DeadlineReached();
+    try {
+      await withTimeout(signal, untilDeadline, (wait) => deps.provider.whenCallable(wait));
+    } catch {
+      if (signal.aborted) throw signal.reason;
+      throw new DeadlineReached();
+    }
   }
-  if (Date.now() - startedAt <= RENEW_LEASE_AFTER_WAIT_MS) return;
-  if (await deps.store.renewLease(trackingId, deps.claimToken)) return;
+  if (Date.now() - lease.extendedAt <= deps.store.leaseMs * RENEW_AFTER_LEASE_SHARE) return;
+  const renewedAt = Date.now();
+  if (await deps.store.renewLease(trackingId, deps.claimToken)) {
+    lease.extendedAt = renewedAt;
+    return;
+  }
   deps.log.warn('another delivery took the row over while this one waited for the provider; not sending');
   throw new ClaimLost();
 }
@@ -127,7 +144,12 @@ async function waitForProvider(trackingId: string, deps: ImmediateRetryDeps, sig
 type CallOutcome = { kind: 'sent'; attempt: AttemptRecord } | FailedOutcome | { kind: 'deferred'; reason: string };
 
 /** One provider call. A failure is recorded here; a success together with the row's settlement. */
-async function sendOnce(deps: ImmediateRetryDeps, email: Email, number: number): Promise<CallOutcome> {
+async function sendOnce(
+  deps: ImmediateRetryDeps,
+  email: Email,
+  number: number,
+  lease: LeaseClock,
+): Promise<CallOutcome> {
   const startedAt = new Date();
   const [outcome] = await deps.provider.send([email]);
   const finishedAt = new Date();
@@ -150,6 +172,8 @@ async function sendOnce(deps: ImmediateRetryDeps, email: Email, number: number):
     errorCode: outcome.errorCode,
     message: outcome.reason,
   };
+  const recordedAt = Date.now();
   await deps.store.settle({ trackingId: email.customId, claimToken: deps.claimToken, status: 'in_progress', attempt });
+  lease.extendedAt = recordedAt;
   return outcome;
 }

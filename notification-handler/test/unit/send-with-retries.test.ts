@@ -29,6 +29,8 @@ function storeWhoseRenewal(held: boolean) {
       return held;
     },
     settle: async () => undefined,
+    // A renewal once 500 ms passed since the lease was last extended.
+    leaseMs: 2_000,
   } as unknown as NotificationStore;
   return { store, renewals };
 }
@@ -74,5 +76,29 @@ describe('sendWithRetries after a long wait for the breaker', () => {
     expect(result).toMatchObject({ kind: 'sent', attempts: 1 });
     expect(calls()).toBe(1);
     expect(renewals).toHaveLength(1);
+  });
+});
+
+describe('sendWithRetries while the breaker refuses call after call', () => {
+  it('When its short waits add up to a quarter of the lease, then the lease is renewed before the next call', async () => {
+    let refusals = 0;
+    const provider: GuardedEmailProvider = {
+      breakerState: () => 'half_open',
+      // Each wait is short: the probe slot went to another delivery, again and again.
+      whenCallable: () => new Promise((resolve) => setTimeout(resolve, 50)),
+      send: async (emails) => {
+        refusals += 1;
+        if (refusals <= 15) return emails.map((): SendOutcome => ({ kind: 'deferred', reason: 'breaker open' }));
+        return emails.map((): SendOutcome => ({ kind: 'sent', providerMessageId: '1', httpStatus: 200 }));
+      },
+    };
+    const { store, renewals } = storeWhoseRenewal(true);
+
+    const result = await sendWithRetries(email, deps(store, provider).deps, new AbortController().signal);
+
+    expect(result).toMatchObject({ kind: 'sent', attempts: 1 });
+    // 15 waits of 50 ms or more: past the 500 ms after which the lease is renewed.
+    expect(renewals.length).toBeGreaterThanOrEqual(1);
+    expect(new Set(renewals)).toEqual(new Set(['token-of-this-delivery']));
   });
 });
