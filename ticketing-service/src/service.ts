@@ -20,6 +20,7 @@ import type { Config } from './config.js';
 import { listenForOutboxRows } from './db/outbox-listener.js';
 import { TICKETING_TABLES, ticketingMaintenance } from './db/ticketing-maintenance.js';
 import { createCartCache } from './domain/cart-cache.js';
+import { createCommandsInFlight } from './domain/commands-in-flight.js';
 import { closeConnectionsAfterResponse } from './http/draining.js';
 import { OutboxRelay } from './messaging/outbox-relay.js';
 import { registerCartCacheMetrics } from './metrics/cart-cache-metrics.js';
@@ -168,6 +169,7 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
   closers.add('outbox listener', () => listener.close());
 
   let draining = false;
+  const inFlight = createCommandsInFlight();
   const app = createApp({
     log,
     pool,
@@ -185,12 +187,15 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
     idempotencyKeyTtlHours: config.IDEMPOTENCY_KEY_TTL_HOURS,
     probePool,
     shedding: { maxWaiting: config.MAX_WAITING_REQUESTS, onShed: loadMetrics.countShed },
+    inFlight,
   });
   const server = await listen(app, { port: config.PORT, host: config.HOST, log });
   closeConnectionsAfterResponse(server.server, () => draining);
-  closers.add('http server', () => {
+  closers.add('http server', async () => {
     draining = true;
-    return server.close();
+    await server.close();
+    // The server counts connections: a command whose client left may still be about to commit.
+    await inFlight.settled();
   });
   log.info({ host: server.host, port: server.port, exchange }, 'ticketing service listening');
   return {

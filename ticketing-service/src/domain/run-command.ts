@@ -2,6 +2,7 @@ import { AppError, inTransaction, type TraceContext, withClient } from '@notify/
 import type pg from 'pg';
 import { claimIdempotencyKey, findIdempotencyKey, saveIdempotentResponse } from '../db/idempotency-key-repository.js';
 import type { CartCache } from './cart-cache.js';
+import type { CommandsInFlight } from './commands-in-flight.js';
 import type { CommandContext, OutboxTarget } from './notifications.js';
 
 export type CommandResponse = { status: number; body: unknown };
@@ -21,6 +22,8 @@ export type CommandDependencies = {
   onCommitted: () => void;
   /** An Idempotency-Key older than this is a new key: its stored response is not replayed. */
   idempotencyKeyTtlHours: number;
+  /** Where each command is counted until it settles: a stop waits for them. */
+  inFlight: CommandsInFlight;
 };
 
 /** How long a request waits for a concurrent one with the same key before answering 409. */
@@ -33,7 +36,15 @@ const KEY_WAIT = '5s';
  * one transaction with its idempotency record. Only successful responses are stored: a command
  * that failed changed nothing, so the client may retry it with the same key.
  */
-export async function runCommand(
+export function runCommand(
+  deps: CommandDependencies,
+  request: CommandRequest,
+  work: (context: CommandContext) => Promise<CommandResponse>,
+): Promise<CommandOutcome> {
+  return deps.inFlight.track(runTracked(deps, request, work));
+}
+
+async function runTracked(
   deps: CommandDependencies,
   { idempotency, trace }: CommandRequest,
   work: (context: CommandContext) => Promise<CommandResponse>,

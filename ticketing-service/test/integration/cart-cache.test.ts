@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 import { addTicketToCart } from '../../src/domain/add-ticket-to-cart.js';
 import { type CartCacheOutcome, createCartCache } from '../../src/domain/cart-cache.js';
 import { checkoutCart } from '../../src/domain/checkout-cart.js';
+import { createCommandsInFlight } from '../../src/domain/commands-in-flight.js';
 import { createCart, type TicketRequest } from '../../src/domain/create-cart.js';
 import { getCart } from '../../src/domain/load-cart.js';
 import type { CommandContext } from '../../src/domain/notifications.js';
@@ -35,7 +36,7 @@ function instance(maxCarts = 100) {
   const deps = { pool, outbox: { exchange: 'cart-cache-test', appId: 'test' }, carts, onCommitted: () => {} };
   const run = <T>(work: (context: CommandContext) => Promise<T>, idempotencyKey?: string) =>
     runCommand(
-      { ...deps, idempotencyKeyTtlHours: 24 },
+      { ...deps, idempotencyKeyTtlHours: 24, inFlight: createCommandsInFlight() },
       {
         idempotency: idempotencyKey ? { key: idempotencyKey, fingerprint: 'f' } : undefined,
         trace: newTraceContext(),

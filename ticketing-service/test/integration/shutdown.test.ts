@@ -1,4 +1,5 @@
 import { openTestBroker, uniquePrefix } from '@notify/test-support/broker.js';
+import { captureLogs } from '@notify/test-support/logger.js';
 import { waitFor } from '@notify/test-support/wait.js';
 import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -98,5 +99,56 @@ describe('ticketing service: shutdown', () => {
     expect(await outboxRows(pool, [added.body.notification.trackingId])).toEqual([
       expect.objectContaining({ publishedAt: expect.any(Date) }),
     ]);
+  });
+
+  it('When a client leaves during a request and the service stops, then the request still commits and its message is published before it exits', async () => {
+    // The relay polls far apart and lingers after a wake-up: only the stop can publish the row in time.
+    const logs = captureLogs();
+    const service = await startService(
+      testConfig(prefix, { OUTBOX_POLL_INTERVAL_MS: '600000', OUTBOX_BATCH_LINGER_MS: '1000', LOG_LEVEL: 'debug' }),
+      logs.log,
+    );
+    const api = apiClient(service);
+    await waitFor(async () => ((await api.get('/readyz')).body.broker === 'up' ? true : undefined), {
+      what: 'the publisher to be ready',
+    });
+    const { cartId } = await api.createCart();
+    const serverClosed = () => logs.find('closed').some((line) => line.resource === 'http server');
+    const holder = await pool.connect();
+    try {
+      await holder.query('BEGIN');
+      await holder.query('SELECT 1 FROM ticketing.carts WHERE id = $1 FOR UPDATE', [cartId]);
+      const leaving = new AbortController();
+      const request = fetch(`${service.url}/carts/${cartId}/tickets`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ ticketTypeId: TICKET_TYPES.jazzStanding.id, quantity: 1 }),
+        signal: leaving.signal,
+      }).catch(() => 'left');
+      await someoneWaitsOn(holder);
+      leaving.abort();
+      expect(await request).toBe('left');
+
+      const stopped = service.stop();
+      // Once nothing answers, the server has closed: its last connection is gone, the command is not.
+      await waitFor(async () => ((await api.get('/healthz').catch(() => undefined)) ? undefined : true), {
+        what: 'the server to stop answering',
+      });
+      // The stop goes no further (the listener, then the relay's last batch) while the command runs.
+      await expect(
+        waitFor(() => (serverClosed() ? true : undefined), { timeoutMs: 1_000, what: 'the HTTP closer to finish' }),
+      ).rejects.toThrow(/timed out/);
+      await holder.query('COMMIT');
+      await stopped;
+      expect(serverClosed()).toBe(true);
+    } finally {
+      holder.release();
+    }
+
+    const { rows } = await pool.query(
+      'SELECT published_at FROM ticketing.outbox WHERE convert_from(content, $2) LIKE $1',
+      [`%${cartId}%`, 'UTF8'],
+    );
+    expect(rows).toEqual([{ published_at: expect.any(Date) }]);
   });
 });
