@@ -161,7 +161,9 @@ export async function startNotificationHandler(
       operator,
       trustProxy: config.TRUST_PROXY,
     });
-    const server = await listen(app, { port: config.PORT, host: config.HOST, log });
+    // A quarter of the shutdown timeout for the requests under way; then their connections are cut.
+    const closeGraceMs = Math.floor(config.SHUTDOWN_TIMEOUT_MS / 4);
+    const server = await listen(app, { port: config.PORT, host: config.HOST, log, closeGraceMs });
     closers.add('http server', server.close);
 
     const sampler = createQueueSampler({

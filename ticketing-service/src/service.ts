@@ -189,7 +189,9 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
     shedding: { maxWaiting: config.MAX_WAITING_REQUESTS, onShed: loadMetrics.countShed },
     inFlight,
   });
-  const server = await listen(app, { port: config.PORT, host: config.HOST, log });
+  // A quarter of the shutdown timeout for the requests under way; then their connections are cut.
+  const closeGraceMs = Math.floor(config.SHUTDOWN_TIMEOUT_MS / 4);
+  const server = await listen(app, { port: config.PORT, host: config.HOST, log, closeGraceMs });
   closeConnectionsAfterResponse(server.server, () => draining);
   closers.add('http server', async () => {
     draining = true;

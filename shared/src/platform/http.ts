@@ -100,6 +100,7 @@ export type RunningServer = {
   port: number;
   /** Where a client on this machine reaches it: a wildcard address is reached on loopback. */
   url: string;
+  /** Stops accepting, lets the requests under way finish (see `closeGraceMs`), drops idle keep-alives. */
   close: () => Promise<void>;
 };
 
@@ -120,6 +121,13 @@ export type ListenOptions = {
   /** Hears the server's errors once it listens (a failed accept: too many open files, say). */
   log: Logger;
   requestTimeouts?: RequestTimeouts;
+  /**
+   * How long a close lets the requests under way finish before it cuts the connections still open
+   * (default: the request timeout). A client that sends its body a byte at a time, or never reads
+   * its answer, would otherwise hold the stop until the request timeout, past the service's
+   * shutdown timeout, and the steps after the server's (the relay's last batch) would never run.
+   */
+  closeGraceMs?: number;
 };
 
 /**
@@ -127,7 +135,7 @@ export type ListenOptions = {
  */
 export function listen(
   app: Express,
-  { port, host = DEFAULT_HOST, log, requestTimeouts = REQUEST_TIMEOUTS }: ListenOptions,
+  { port, host = DEFAULT_HOST, log, requestTimeouts = REQUEST_TIMEOUTS, closeGraceMs }: ListenOptions,
 ): Promise<RunningServer> {
   return new Promise((resolve, reject) => {
     const server = createExpressServer(app, requestTimeouts.checkingIntervalMs);
@@ -145,7 +153,12 @@ export function listen(
         url: localUrl(address),
         close: () =>
           new Promise<void>((done, fail) => {
-            server.close((closeError) => (closeError ? fail(closeError) : done()));
+            const cut = setTimeout(() => server.closeAllConnections(), closeGraceMs ?? requestTimeouts.requestMs);
+            server.close((closeError) => {
+              clearTimeout(cut);
+              if (closeError) fail(closeError);
+              else done();
+            });
             server.closeIdleConnections();
           }),
       });

@@ -62,4 +62,25 @@ describe('listen', () => {
     expect(find('http server error')).toHaveLength(2);
     expect(await (await fetch(`${running.url}/ping`)).text()).toBe('pong');
   });
+
+  it('When a client is still sending its body as the server closes, then its connection is cut after the grace and the close ends', async () => {
+    const server = await listen(express().use(express.json()), {
+      port: 0,
+      log: silentLogger,
+      closeGraceMs: 200,
+    });
+    const socket = connect(server.port, '127.0.0.1');
+    socket.on('error', () => undefined);
+    await new Promise((resolve) => socket.once('connect', resolve));
+    socket.write(
+      'POST /carts HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"a":',
+    );
+    const cut = new Promise((resolve) => socket.once('close', resolve));
+
+    // Without the grace, the request timeout (30 s) would hold the close, past this test's own.
+    await server.close();
+
+    await cut;
+    expect(socket.destroyed).toBe(true);
+  });
 });
