@@ -1,5 +1,6 @@
 import {
   errorHandler,
+  type InFlight,
   type Logger,
   measureRequests,
   metricsRoutes,
@@ -11,7 +12,6 @@ import express, { type Express } from 'express';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import type { CartCache } from './domain/cart-cache.js';
-import type { CommandsInFlight } from './domain/commands-in-flight.js';
 import type { OutboxTarget } from './domain/notifications.js';
 import { cartRoutes } from './http/cart-routes.js';
 import { catalogRoutes } from './http/catalog-routes.js';
@@ -40,7 +40,7 @@ export type AppDependencies = {
   /** Requests waiting for a connection of `pool` past which the next ones are refused (503). */
   shedding: { maxWaiting: number; onShed: () => void };
   /** The commands under way, which a stop waits for after the server closed. */
-  inFlight: CommandsInFlight;
+  inFlight: InFlight;
 };
 
 const MAX_BODY = '16kb';

@@ -4,6 +4,7 @@ import {
   Closers,
   ConfirmPublisher,
   connectBroker,
+  createInFlight,
   createMetricsRegistry,
   createPool,
   createProbePool,
@@ -20,7 +21,6 @@ import type { Config } from './config.js';
 import { listenForOutboxRows } from './db/outbox-listener.js';
 import { TICKETING_TABLES, ticketingMaintenance } from './db/ticketing-maintenance.js';
 import { createCartCache } from './domain/cart-cache.js';
-import { createCommandsInFlight } from './domain/commands-in-flight.js';
 import { closeConnectionsAfterResponse } from './http/draining.js';
 import { OutboxRelay } from './messaging/outbox-relay.js';
 import { registerCartCacheMetrics } from './metrics/cart-cache-metrics.js';
@@ -169,7 +169,7 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
   closers.add('outbox listener', () => listener.close());
 
   let draining = false;
-  const inFlight = createCommandsInFlight();
+  const inFlight = createInFlight();
   const app = createApp({
     log,
     pool,

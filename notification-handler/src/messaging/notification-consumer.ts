@@ -1,5 +1,5 @@
 import { EventEmitter, once, setMaxListeners } from 'node:events';
-import { settledBefore } from '@notify/shared/platform';
+import { createInFlight, settledBefore } from '@notify/shared/platform';
 import type { ChannelModel, ConsumeMessage } from 'amqplib';
 import { abortableSleep } from '../domain/abortable-sleep.js';
 import { createConsumptionSwitch } from './consumption-switch.js';
@@ -65,7 +65,7 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
   const { log, topology } = deps;
   const events = new EventEmitter<{ decided: [Decision] }>();
   events.setMaxListeners(0);
-  const inFlight = new Set<Promise<void>>();
+  const inFlight = createInFlight();
   const shutdown = new AbortController();
   const consumption = createConsumptionSwitch({
     queue: topology.queue,
@@ -125,10 +125,9 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
   }
 
   function track(work: Promise<void>): void {
-    const tracked: Promise<void> = work
-      .catch((err: unknown) => log.error({ err }, 'delivery handling failed; the broker will redeliver it'))
-      .finally(() => inFlight.delete(tracked));
-    inFlight.add(tracked);
+    inFlight.track(
+      work.catch((err: unknown) => log.error({ err }, 'delivery handling failed; the broker will redeliver it')),
+    );
   }
 
   return {
@@ -139,7 +138,7 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
     /** Taking messages at full prefetch. */
     isConsuming: () => live !== undefined && consumption.mode() === 'full',
     pausedBy: consumption.pausedBy,
-    inFlightCount: () => inFlight.size,
+    inFlightCount: inFlight.count,
     pause: consumption.pause,
     resume: consumption.resume,
     /**
@@ -155,7 +154,7 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
       await settledBefore(consumption.stop(), Math.min(stopBy, Date.now() + BROKER_ANSWER_WAIT_MS));
       const drained = new AbortController();
       await Promise.race([
-        Promise.allSettled([...inFlight]).finally(() => drained.abort()),
+        inFlight.settled().finally(() => drained.abort()),
         abortableSleep(Math.max(0, stopBy - Date.now()), drained.signal),
       ]);
       const current = live;

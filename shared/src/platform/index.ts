@@ -15,6 +15,7 @@ export * from './database.js';
 export { classifyDatabaseError, type DatabaseFailure } from './database-errors.js';
 export { createExpressServer } from './express-server.js';
 export * from './http.js';
+export * from './in-flight.js';
 export * from './logger.js';
 export * from './maintenance.js';
 export { maskEmail } from './mask-email.js';

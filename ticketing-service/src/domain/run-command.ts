@@ -1,8 +1,7 @@
-import { AppError, inTransaction, type TraceContext, withClient } from '@notify/shared/platform';
+import { AppError, type InFlight, inTransaction, type TraceContext, withClient } from '@notify/shared/platform';
 import type pg from 'pg';
 import { claimIdempotencyKey, findIdempotencyKey, saveIdempotentResponse } from '../db/idempotency-key-repository.js';
 import type { CartCache } from './cart-cache.js';
-import type { CommandsInFlight } from './commands-in-flight.js';
 import type { CommandContext, OutboxTarget } from './notifications.js';
 
 export type CommandResponse = { status: number; body: unknown };
@@ -23,7 +22,7 @@ export type CommandDependencies = {
   /** An Idempotency-Key older than this is a new key: its stored response is not replayed. */
   idempotencyKeyTtlHours: number;
   /** Where each command is counted until it settles: a stop waits for them. */
-  inFlight: CommandsInFlight;
+  inFlight: InFlight;
 };
 
 /** How long a request waits for a concurrent one with the same key before answering 409. */

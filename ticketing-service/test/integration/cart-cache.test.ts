@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { AppError, createPool, newTraceContext } from '@notify/shared/platform';
+import { AppError, createInFlight, createPool, newTraceContext } from '@notify/shared/platform';
 import { silentLogger } from '@notify/test-support/logger.js';
 import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { addTicketToCart } from '../../src/domain/add-ticket-to-cart.js';
 import { type CartCacheOutcome, createCartCache } from '../../src/domain/cart-cache.js';
 import { checkoutCart } from '../../src/domain/checkout-cart.js';
-import { createCommandsInFlight } from '../../src/domain/commands-in-flight.js';
 import { createCart, type TicketRequest } from '../../src/domain/create-cart.js';
 import { getCart } from '../../src/domain/load-cart.js';
 import type { CommandContext } from '../../src/domain/notifications.js';
@@ -36,7 +35,7 @@ function instance(maxCarts = 100) {
   const deps = { pool, outbox: { exchange: 'cart-cache-test', appId: 'test' }, carts, onCommitted: () => {} };
   const run = <T>(work: (context: CommandContext) => Promise<T>, idempotencyKey?: string) =>
     runCommand(
-      { ...deps, idempotencyKeyTtlHours: 24, inFlight: createCommandsInFlight() },
+      { ...deps, idempotencyKeyTtlHours: 24, inFlight: createInFlight() },
       {
         idempotency: idempotencyKey ? { key: idempotencyKey, fingerprint: 'f' } : undefined,
         trace: newTraceContext(),
