@@ -225,21 +225,16 @@ export async function explainRun(
  */
 export function pagesScanned(plan: PlanNode, table: string): number {
   const SCANS = ['Seq Scan', 'Index Scan', 'Index Only Scan', 'Bitmap Heap Scan'];
-  let pages = 0;
-  const visit = (node: PlanNode) => {
-    if (SCANS.includes(node['Node Type']) && node['Relation Name'] === table) {
-      pages += Number(node['Shared Hit Blocks'] ?? 0) + Number(node['Shared Read Blocks'] ?? 0);
-      return;
-    }
-    for (const child of node.Plans ?? []) visit(child);
-  };
-  visit(plan);
-  return pages;
+  return pagesOf(plan, (node) => SCANS.includes(node['Node Type']) && node['Relation Name'] === table);
 }
 
 /** Pages (shared buffers, hit or read) of a plan's scans through `index`, their heap fetches included. */
 export function pagesThroughIndex(plan: PlanNode, index: string): number {
-  const own =
-    plan['Index Name'] === index ? Number(plan['Shared Hit Blocks'] ?? 0) + Number(plan['Shared Read Blocks'] ?? 0) : 0;
-  return (plan.Plans ?? []).reduce((pages, child) => pages + pagesThroughIndex(child, index), own);
+  return pagesOf(plan, (node) => node['Index Name'] === index);
+}
+
+/** The buffers of the nodes `counted` picks, each with what ran under it; the others' children searched. */
+function pagesOf(node: PlanNode, counted: (node: PlanNode) => boolean): number {
+  if (counted(node)) return Number(node['Shared Hit Blocks'] ?? 0) + Number(node['Shared Read Blocks'] ?? 0);
+  return (node.Plans ?? []).reduce((pages, child) => pages + pagesOf(child, counted), 0);
 }
