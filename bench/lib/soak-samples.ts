@@ -31,12 +31,13 @@ export type MinuteSample = {
 
 /** CPU of every component in a minute, per notification accepted in it (an open loop's work of that minute). */
 export function cpuPerNotification(sample: MinuteSample, component?: string): number | undefined {
-  if (!sample.cpuMs || sample.accepted === 0) return undefined;
-  const ms =
-    component === undefined
-      ? Object.values(sample.cpuMs).reduce((sum, value) => sum + value, 0)
-      : (sample.cpuMs[component] ?? 0);
-  return ms / sample.accepted;
+  const ms = component === undefined ? cpuMs(sample) : sample.cpuMs && (sample.cpuMs[component] ?? 0);
+  return ms === undefined || sample.accepted === 0 ? undefined : ms / sample.accepted;
+}
+
+/** CPU ms of every component in the minute; undefined where it was not measured. */
+export function cpuMs(sample: MinuteSample): number | undefined {
+  return sample.cpuMs && Object.values(sample.cpuMs).reduce((sum, value) => sum + value, 0);
 }
 
 /**

@@ -1,4 +1,4 @@
-import { cpuPerNotification, type MinuteSample } from './soak-samples.js';
+import { cpuMs, type MinuteSample } from './soak-samples.js';
 import type { LatencySummary } from './stats.js';
 
 /** The soak's promise: latency and the CPU a notification costs do not grow with history, memory does not grow after warm-up. */
@@ -58,9 +58,9 @@ export function judgeSoak(
 /** Over whole windows (their CPU ÷ their notifications): one minute holds a vacuum, the next none. */
 function judgeCpu(minutes: MinuteSample[]): SoakVerdict['cpu'] {
   const perNotification = (window: MinuteSample[]) => {
-    if (window.some((sample) => cpuPerNotification(sample) === undefined)) return undefined;
-    const ms = window.reduce((sum, sample) => sum + (cpuPerNotification(sample) ?? 0) * sample.accepted, 0);
-    return ms / window.reduce((sum, sample) => sum + sample.accepted, 0);
+    const accepted = window.reduce((sum, sample) => sum + sample.accepted, 0);
+    if (accepted === 0 || window.some((sample) => cpuMs(sample) === undefined)) return undefined;
+    return window.reduce((sum, sample) => sum + (cpuMs(sample) ?? 0), 0) / accepted;
   };
   const afterWarmUpMs = perNotification(minutes.slice(WINDOW_MINUTES, 2 * WINDOW_MINUTES));
   const lastWindowMs = perNotification(minutes.slice(-WINDOW_MINUTES));
