@@ -1,6 +1,7 @@
-import { connectBroker, redactUrl } from '@notify/shared/platform';
+import { connectBroker, type Logger, redactUrl } from '@notify/shared/platform';
 import { captureLogs } from '@notify/test-support/logger.js';
 import { proxyFor } from '@notify/test-support/tcp-proxy.js';
+import type { ChannelModel } from 'amqplib';
 import { describe, expect, inject, it } from 'vitest';
 
 describe('connectBroker', () => {
@@ -92,71 +93,77 @@ describe('connectBroker', () => {
     }
   });
 
-  it('When the connection fails while setup runs, then the error is heard, and setup runs again on the next connection', async () => {
-    const { log, waitFor } = captureLogs();
+  /**
+   * A broker behind a proxy whose first setup waits until `release()`, then runs `finish` on its
+   * connection; the setups after it do nothing.
+   */
+  async function brokerWithHeldFirstSetup(log: Logger, finish: (model: ChannelModel) => Promise<void>) {
     const { proxy, url } = await proxyFor(inject('amqpUrl'));
     let setups = 0;
-    let releaseFirstSetup: () => void = () => undefined;
+    let release: () => void = () => undefined;
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    let firstModel: (model: ChannelModel) => void = () => undefined;
+    const first = new Promise<ChannelModel>((resolve) => {
+      firstModel = resolve;
+    });
     const broker = await connectBroker(
       { url, connectionName: 'broker-test', awaitFirstConnection: false },
       log,
       async (model) => {
         setups += 1;
         if (setups > 1) return;
-        await new Promise<void>((resolve) => {
-          releaseFirstSetup = resolve;
-        });
-        await model.createChannel();
+        firstModel(model);
+        await held;
+        await finish(model);
       },
     );
-
-    try {
-      await expect.poll(() => setups, { timeout: 10_000 }).toBe(1);
-      // The model has no listener of amqplib's own until setup ends: unheard, the socket's error
-      // would be thrown out of its event handler and end the process.
-      proxy.cut();
-      await waitFor('broker connection error while setting up');
-      proxy.restore();
-      releaseFirstSetup();
-      await expect.poll(() => broker.isConnected(), { timeout: 10_000 }).toBe(true);
-      expect(setups).toBe(2);
-    } finally {
+    const close = async () => {
       await broker.close();
       await proxy.close();
+    };
+    return { proxy, broker, setups: () => setups, first, release, close };
+  }
+
+  it('When the connection fails while setup runs, then the error is heard, and setup runs again on the next connection', async () => {
+    const { log, waitFor } = captureLogs();
+    const held = await brokerWithHeldFirstSetup(log, async (model) => {
+      await model.createChannel();
+    });
+
+    try {
+      await held.first;
+      // The model has no listener of amqplib's own until setup ends: unheard, the socket's error
+      // would be thrown out of its event handler and end the process.
+      held.proxy.cut();
+      await waitFor('broker connection error while setting up');
+      held.proxy.restore();
+      held.release();
+      await expect.poll(() => held.broker.isConnected(), { timeout: 10_000 }).toBe(true);
+      expect(held.setups()).toBe(2);
+    } finally {
+      await held.close();
     }
   });
 
   it('When the connection closes while setup runs and setup carries on regardless, then the next connection is set up', async () => {
     const { log } = captureLogs();
-    const { proxy, url } = await proxyFor(inject('amqpUrl'));
-    let setups = 0;
-    let firstModelClosed: Promise<void> = Promise.resolve();
-    let releaseFirstSetup: () => void = () => undefined;
-    const broker = await connectBroker(
-      { url, connectionName: 'broker-test', awaitFirstConnection: false },
-      log,
-      async (model) => {
-        setups += 1;
-        if (setups > 1) return;
-        firstModelClosed = new Promise<void>((resolve) => model.once('close', () => resolve()));
-        // As the consumer does when its channel dies under a consume: it logs and resolves.
-        await new Promise<void>((resolve) => {
-          releaseFirstSetup = resolve;
-        });
-      },
-    );
+    // As the consumer does when its channel dies under a consume: it logs and resolves.
+    const held = await brokerWithHeldFirstSetup(log, async () => undefined);
 
     try {
-      await expect.poll(() => setups, { timeout: 10_000 }).toBe(1);
-      proxy.cut();
-      await firstModelClosed;
-      proxy.restore();
-      releaseFirstSetup();
-      await expect.poll(() => setups, { timeout: 10_000 }).toBe(2);
-      await expect.poll(() => broker.isConnected(), { timeout: 10_000 }).toBe(true);
+      const model = await held.first;
+      // Not events.once: the socket's reset comes as 'error' first, which would reject it.
+      const firstClosed = new Promise<void>((resolve) => model.once('close', () => resolve()));
+      held.proxy.cut();
+      await firstClosed;
+      held.proxy.restore();
+      held.release();
+      await expect.poll(() => held.setups(), { timeout: 10_000 }).toBe(2);
+      await expect.poll(() => held.broker.isConnected(), { timeout: 10_000 }).toBe(true);
     } finally {
-      await broker.close();
-      await proxy.close();
+      await held.close();
     }
   });
 });
