@@ -1,5 +1,6 @@
 // npm start, last step: the sandbox and both services in one terminal, each line prefixed.
 import { type SpawnOptions, spawn } from 'node:child_process';
+import { SANDBOX_CREDENTIAL_NAMES } from '@notify/mailjet-sandbox';
 import { SERVICE_NODE_FLAGS } from '@notify/shared/platform';
 import {
   type Command,
@@ -25,11 +26,7 @@ const logFormat = process.env.LOG_FORMAT || 'pretty';
 const sandboxEnv = {
   PORT: '4010',
   HOST: '127.0.0.1',
-  MAILJET_API_KEY: '',
-  MAILJET_API_SECRET: '',
-  SANDBOX_API_KEY: '',
-  SANDBOX_API_SECRET: '',
-  SANDBOX_SENDGRID_API_KEY: '',
+  ...Object.fromEntries(SANDBOX_CREDENTIAL_NAMES.map((name) => [name, ''])),
 };
 const services = [
   // The sandbox first: the handler sends there when no MAILJET_API_KEY is set.

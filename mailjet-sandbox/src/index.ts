@@ -1,3 +1,4 @@
+export { SANDBOX_CREDENTIAL_NAMES } from './config.js';
 export {
   FAIL_STATUSES,
   type FailStatus,
