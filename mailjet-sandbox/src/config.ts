@@ -34,6 +34,7 @@ const FLAG_TO_ENV = {
   'hang-next': 'SANDBOX_HANG_NEXT',
   'reset-next': 'SANDBOX_RESET_NEXT',
   'fail-recipients': 'SANDBOX_FAIL_RECIPIENTS',
+  'refuse-senders': 'SANDBOX_REFUSE_SENDERS',
   'max-calls-per-second': 'SANDBOX_MAX_CALLS_PER_SECOND',
   'retry-after-seconds': 'SANDBOX_RETRY_AFTER_SECONDS',
 } as const;
@@ -48,6 +49,7 @@ const FAULT_ENV = {
   hangNext: 'SANDBOX_HANG_NEXT',
   resetNext: 'SANDBOX_RESET_NEXT',
   failRecipients: 'SANDBOX_FAIL_RECIPIENTS',
+  refuseSenders: 'SANDBOX_REFUSE_SENDERS',
   maxCallsPerSecond: 'SANDBOX_MAX_CALLS_PER_SECOND',
   retryAfterSeconds: 'SANDBOX_RETRY_AFTER_SECONDS',
 } as const;
@@ -144,7 +146,7 @@ function parseFaults(vars: Record<string, string | undefined>): FaultSettingsInp
   const input: Record<string, unknown> = {};
   for (const [field, name] of Object.entries(FAULT_ENV)) {
     const value = vars[name];
-    if (value !== undefined) input[field] = field === 'failRecipients' ? value : toNumber(value);
+    if (value !== undefined) input[field] = DOMAIN_FAULTS.has(field) ? value : toNumber(value);
   }
   const result = faultSettingsSchema.safeParse(input);
   if (result.success) return input as FaultSettingsInput;
@@ -152,6 +154,9 @@ function parseFaults(vars: Record<string, string | undefined>): FaultSettingsInp
     result.error.issues.map((issue) => `${FAULT_ENV[issue.path[0] as keyof typeof FAULT_ENV]}: ${issue.message}`),
   );
 }
+
+/** Faults that name a domain: their values stay text. */
+const DOMAIN_FAULTS = new Set(['failRecipients', 'refuseSenders']);
 
 /** "0.25" → 0.25; anything else stays a string, which the fault schema then rejects by name. */
 const toNumber = (value: string): number | string => (/^\d+(\.\d+)?$/.test(value) ? Number(value) : value);

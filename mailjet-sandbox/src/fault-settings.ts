@@ -6,6 +6,15 @@ export type FailStatus = (typeof FAIL_STATUSES)[number];
 
 const count = z.number().int().min(0).max(1_000_000_000);
 const DOMAIN = /^[a-z0-9](?:[a-z0-9-]*[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]*[a-z0-9])?)+$/;
+const domain = () =>
+  z
+    .string()
+    .trim()
+    .toLowerCase()
+    .transform((name) => name.replace(/^@/, ''))
+    .pipe(z.string().regex(DOMAIN, 'must be a domain such as fail.example'))
+    .nullable()
+    .optional();
 
 export const faultSettingsSchema = z.strictObject({
   /** The next N calls to /v3.1/send fail with `status`. */
@@ -21,14 +30,12 @@ export const faultSettingsSchema = z.strictObject({
   /** The next N calls have their connection reset (TCP RST). */
   resetNext: count.optional(),
   /** Recipients in this domain (or its subdomains) get a per-message error; null clears it. */
-  failRecipients: z
-    .string()
-    .trim()
-    .toLowerCase()
-    .transform((domain) => domain.replace(/^@/, ''))
-    .pipe(z.string().regex(DOMAIN, 'must be a domain such as fail.example'))
-    .nullable()
-    .optional(),
+  failRecipients: domain(),
+  /**
+   * Senders in this domain (or its subdomains) are not verified for the account: Mailjet answers 403
+   * with a send-0008 entry per message, SendGrid a 403 for the request; null clears it.
+   */
+  refuseSenders: domain(),
   /** Calls beyond this many within the current one-second window answer a plain-text 429; null: no limit. */
   maxCallsPerSecond: z.number().int().min(0).max(1_000_000).nullable().optional(),
   /** The Retry-After header (whole seconds, as HTTP requires) on every 429 the sandbox answers; null: none. */
@@ -47,6 +54,7 @@ export type FaultSettings = {
   hangNext: number;
   resetNext: number;
   failRecipients: string | null;
+  refuseSenders: string | null;
   maxCallsPerSecond: number | null;
   retryAfterSeconds: number | null;
 };

@@ -9,6 +9,7 @@ export type FaultDecision = {
   status: FailStatus;
   latencyMs: number;
   failDomain: string | null;
+  refusedSenderDomain: string | null;
   retryAfterSeconds: number | null;
 };
 
@@ -38,6 +39,7 @@ const noFaults = (seed: number): FaultSettings => ({
   hangNext: 0,
   resetNext: 0,
   failRecipients: null,
+  refuseSenders: null,
   maxCallsPerSecond: null,
   retryAfterSeconds: null,
 });
@@ -102,6 +104,7 @@ export class FaultController {
       status: s.status,
       latencyMs: s.latencyMs,
       failDomain: s.failRecipients,
+      refusedSenderDomain: s.refuseSenders,
       retryAfterSeconds: s.retryAfterSeconds,
     };
   }

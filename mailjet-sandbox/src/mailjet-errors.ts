@@ -19,6 +19,16 @@ export function messageError(code: string, message: string, relatedTo: string[],
   };
 }
 
+/** A message whose sender the account has not verified (send-0008, related to From, status 403). */
+export function unauthorizedSender(email: string): MailjetError {
+  return messageError(
+    'send-0008',
+    `"${email}" is not an authorized sender email address for your account.`,
+    ['From'],
+    403,
+  );
+}
+
 /** A whole-request error: the body has no `Messages`, and node-mailjet copies these fields onto its Error. */
 export type GlobalError = {
   ErrorIdentifier: string;

@@ -1,10 +1,17 @@
-import { type GlobalError, globalError, type MailjetError, malformedJson } from './mailjet-errors.js';
+import {
+  type GlobalError,
+  globalError,
+  type MailjetError,
+  malformedJson,
+  unauthorizedSender,
+} from './mailjet-errors.js';
 import { MESSAGE_HREF_PREFIX } from './mailjet-ids.js';
 import type { StoredMessage, StoredRecipient } from './message-store.js';
 import {
   type AcceptedMessage,
   type CheckedMessage,
   checkMessage,
+  inDomain,
   invalidEmail,
   isObject,
   MAX_RECIPIENTS,
@@ -21,10 +28,12 @@ export type BatchContext = {
   nextUuid: () => string;
   /** Recipients in this domain get a per-message error (the `failRecipients` fault); null: none. */
   failDomain: string | null;
+  /** Senders in this domain are not verified for the account (the `refuseSenders` fault); null: none. */
+  refusedSenderDomain: string | null;
 };
 
 /** What the endpoint answers and what it keeps. The body is JSON text: MessageIDs are bare integers > 2^53. */
-export type BatchOutcome = { status: 200 | 400; body: string; accepted: StoredMessage[] };
+export type BatchOutcome = { status: 200 | 400 | 403; body: string; accepted: StoredMessage[] };
 
 /** Errors that concern the whole call answer with a global error body, with no `Messages`. */
 export function parseSendRequest(text: string): { ok: true; request: SendRequest } | { ok: false; error: GlobalError } {
@@ -82,16 +91,22 @@ function recipientsIn(messages: unknown[]): { total: number; largest: number } {
 /**
  * Answers one entry per message, in input order. Any failed message makes the call a 400, and the
  * valid ones are still accepted: that is how Mailjet behaves, and why a client must retry only the
- * failed entries. In SandboxMode nothing is kept and the ids are empty.
+ * failed entries. A call whose every failure is a sender the account has not verified answers 403
+ * (send-0008). In SandboxMode nothing is kept and the ids are empty.
  */
 export function sendBatch(request: SendRequest, context: BatchContext, receivedAt: string): BatchOutcome {
   const entries: string[] = [];
   const accepted: StoredMessage[] = [];
   let failed = false;
+  let onlySendersRefused = true;
   for (const raw of request.messages) {
-    const checked = withRecipientFaults(checkMessage(raw, request.globals), context.failDomain);
+    const checked = withSenderFaults(
+      withRecipientFaults(checkMessage(raw, request.globals), context.failDomain),
+      context.refusedSenderDomain,
+    );
     if (!checked.ok) {
       failed = true;
+      onlySendersRefused &&= checked.errors.every((error) => error.StatusCode === 403);
       entries.push(`{"Status":"error","Errors":${JSON.stringify(checked.errors)}}`);
       continue;
     }
@@ -99,7 +114,17 @@ export function sendBatch(request: SendRequest, context: BatchContext, receivedA
     entries.push(successEntry(checked.message, recipients));
     if (!request.sandboxMode) accepted.push(toStored(checked.message, recipients, receivedAt));
   }
-  return { status: failed ? 400 : 200, body: `{"Messages":[${entries.join(',')}]}`, accepted };
+  const status = !failed ? 200 : onlySendersRefused ? 403 : 400;
+  return { status, body: `{"Messages":[${entries.join(',')}]}`, accepted };
+}
+
+/** A message from a sender the account has not verified is refused whatever else it holds. */
+function withSenderFaults(checked: CheckedMessage, refusedDomain: string | null): CheckedMessage {
+  if (!checked.ok || refusedDomain === null) return checked;
+  // A message sent from a template without From of its own is the template's sender: not checked.
+  const sender = (checked.message.From as { Email?: unknown } | undefined)?.Email;
+  if (typeof sender !== 'string' || !inDomain(sender, refusedDomain)) return checked;
+  return { ok: false, errors: [unauthorizedSender(sender)] };
 }
 
 function withRecipientFaults(checked: CheckedMessage, failDomain: string | null): CheckedMessage {
@@ -111,11 +136,6 @@ function withRecipientFaults(checked: CheckedMessage, failDomain: string | null)
     });
   }
   return errors.length === 0 ? checked : { ok: false, errors };
-}
-
-function inDomain(email: string, domain: string): boolean {
-  const host = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
-  return host === domain || host.endsWith(`.${domain}`);
 }
 
 function assignIds(message: AcceptedMessage, sandboxMode: boolean, context: BatchContext): StoredRecipient[] {

@@ -54,7 +54,12 @@ async function answerSend(
 
   const parsed = parseSendRequest(body.text);
   if (!parsed.ok) return answerJson(res, 400, parsed.error);
-  const context = { nextId: deps.nextId, nextUuid: deps.nextUuid, failDomain: fault.failDomain };
+  const context = {
+    nextId: deps.nextId,
+    nextUuid: deps.nextUuid,
+    failDomain: fault.failDomain,
+    refusedSenderDomain: fault.refusedSenderDomain,
+  };
   const outcome = sendBatch(parsed.request, context, isoNow());
   for (const message of outcome.accepted) deps.store.add(message);
   answerJsonText(res, outcome.status, outcome.body);

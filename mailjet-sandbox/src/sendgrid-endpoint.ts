@@ -15,8 +15,9 @@ import {
   type SendGridErrorBody,
   tooManyRequests,
   unauthorized,
+  unverifiedSender,
 } from './sendgrid-errors.js';
-import { isObject, type RecipientKind } from './validate-messages.js';
+import { inDomain, isObject, type RecipientKind } from './validate-messages.js';
 import {
   checkMailSend,
   type MailSendRequest,
@@ -76,6 +77,7 @@ async function answerMailSend(
   if (parsed === undefined) return answerErrors(res, 400, malformedBody());
   const checked = checkMailSend(parsed, fault.failDomain);
   if (!checked.ok) return answerErrors(res, 400, { errors: checked.errors });
+  if (isRefusedSender(checked.request, fault.refusedSenderDomain)) return answerErrors(res, 403, unverifiedSender());
   // Sandbox mode validates and delivers nothing; SendGrid documents the 200, not a body.
   if (isSandboxMode(checked.request)) return answerText(res, 200, '', 'text/plain; charset=utf-8');
   const messageId = deps.nextMessageId();
@@ -90,6 +92,11 @@ function parseJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+function isRefusedSender(request: MailSendRequest, refusedDomain: string | null): boolean {
+  const sender = (request.from as { email?: unknown } | undefined)?.email;
+  return refusedDomain !== null && typeof sender === 'string' && inDomain(sender, refusedDomain);
 }
 
 function isSandboxMode(request: MailSendRequest): boolean {

@@ -18,6 +18,15 @@ export const errorBody = (errors: SendGridError[]): SendGridErrorBody => ({ erro
 export const unauthorized = () =>
   errorBody([sendGridError('The provided authorization grant is invalid, expired, or revoked', null)]);
 
+/** The sender is not a verified Sender Identity of the account: SendGrid's 403, word for word. */
+export const unverifiedSender = () =>
+  errorBody([
+    sendGridError(
+      'The from address does not match a verified Sender Identity. Mail cannot be sent until this error is resolved. Visit https://sendgrid.com/docs/for-developers/sending-email/sender-identity/ to see the Sender Identity requirements',
+      'from',
+    ),
+  ]);
+
 /** The generic v3 body; SendGrid documents no Retry-After on mail/send. */
 export const tooManyRequests = () => errorBody([sendGridError('too many requests', null)]);
 

@@ -125,3 +125,9 @@ function mandatory(path: string): MailjetError {
 function typeMismatch(path: string, expected: string): MailjetError {
   return messageError('mj-0004', `Type mismatch. Expected type "${expected}".`, [path]);
 }
+
+/** Is the address in this domain or one of its subdomains (the faults that name a domain)? */
+export function inDomain(email: string, domain: string): boolean {
+  const host = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
+  return host === domain || host.endsWith(`.${domain}`);
+}

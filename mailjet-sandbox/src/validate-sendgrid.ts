@@ -1,5 +1,5 @@
 import { type SendGridError, sendGridError } from './sendgrid-errors.js';
-import { EMAIL, isObject } from './validate-messages.js';
+import { EMAIL, inDomain, isObject } from './validate-messages.js';
 
 export const MAX_PERSONALIZATIONS = 1_000;
 /** To, cc and bcc of every personalization together. */
@@ -136,11 +136,6 @@ function checkPersonalization(
 function duplicate(email: string, field: string): SendGridError {
   const text = `Each email address in the personalization block should be unique between to, cc, and bcc. We found the first duplicate instance of [${email}] in the ${field} field.`;
   return sendGridError(text, field, 'message.recipient_errors');
-}
-
-function inDomain(email: string, domain: string): boolean {
-  const host = email.slice(email.lastIndexOf('@') + 1).toLowerCase();
-  return host === domain || host.endsWith(`.${domain}`);
 }
 
 function checkSubject(body: Json): SendGridError[] {

@@ -14,6 +14,7 @@ export type SandboxFaultSettings = {
   hangNext?: number;
   resetNext?: number;
   failRecipients?: string | null;
+  refuseSenders?: string | null;
   /** Calls beyond this many within the current one-second window answer a plain-text 429; null: no limit. */
   maxCallsPerSecond?: number | null;
   /** The Retry-After header (whole seconds) on every 429 the sandbox answers; null: none. */

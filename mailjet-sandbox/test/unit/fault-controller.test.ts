@@ -59,7 +59,13 @@ describe('FaultController', () => {
   });
 
   it('When cleared, then no call is affected', () => {
-    const faults = new FaultController({ failNext: 5, hangNext: 5, latencyMs: 100, failRecipients: 'fail.example' });
+    const faults = new FaultController({
+      failNext: 5,
+      hangNext: 5,
+      latencyMs: 100,
+      failRecipients: 'fail.example',
+      refuseSenders: 'notify.example',
+    });
 
     faults.clear();
 
@@ -68,6 +74,7 @@ describe('FaultController', () => {
       status: 500,
       latencyMs: 0,
       failDomain: null,
+      refusedSenderDomain: null,
       retryAfterSeconds: null,
     });
   });

@@ -89,6 +89,7 @@ describe('/sandbox endpoints', () => {
       hangNext: 0,
       resetNext: 0,
       failRecipients: 'fail.example',
+      refuseSenders: null,
       maxCallsPerSecond: null,
       retryAfterSeconds: null,
     });

@@ -138,6 +138,39 @@ describe('POST /v3.1/send: injected faults', () => {
     expect(sandbox.store.list({ customId: doomed.CustomID })).toEqual([]);
   });
 
+  it('When refuseSenders names the sender’s domain, then 403 with a send-0008 entry per message and nothing kept', async () => {
+    sandbox.faults.set({ refuseSenders: 'notify.example' });
+    const messages = [buildMessage(), buildMessage()];
+
+    const error = await sendExpectingError(sandbox, 'protocol', { Messages: messages });
+
+    expect(error.statusCode).toBe(403);
+    expect(error.response!.data.Messages).toMatchObject(
+      messages.map(() => ({
+        Status: 'error',
+        Errors: [{ ErrorCode: 'send-0008', StatusCode: 403, ErrorRelatedTo: ['From'] }],
+      })),
+    );
+    for (const message of messages) expect(sandbox.store.list({ customId: message.CustomID })).toEqual([]);
+  });
+
+  it('When a call mixes a refused sender with a refused recipient, then 400, and a message from another sender is sent', async () => {
+    sandbox.faults.set({ refuseSenders: 'notify.example', failRecipients: 'fail.example' });
+    const refusedSender = buildMessage();
+    const refusedRecipient = buildMessage({
+      From: { Email: 'tickets@verified.example' },
+      To: [{ Email: uniqueEmail('fail.example') }],
+    });
+    const good = buildMessage({ From: { Email: 'tickets@verified.example' } });
+
+    const error = await sendExpectingError(sandbox, 'protocol', { Messages: [refusedSender, refusedRecipient, good] });
+
+    expect(error.statusCode).toBe(400);
+    const codes = error.response!.data.Messages.map((entry: any) => entry.Errors?.[0]?.ErrorCode ?? entry.Status);
+    expect(codes).toEqual(['send-0008', 'mj-0013', 'success']);
+    expect(sandbox.store.list({ customId: good.CustomID })).toHaveLength(1);
+  });
+
   it('When failNext is 3 and 10 calls arrive together, then exactly 3 fail', async () => {
     sandbox.faults.set({ failNext: 3, status: 503 });
 

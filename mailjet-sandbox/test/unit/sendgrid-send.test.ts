@@ -143,6 +143,28 @@ describe('POST /v3/mail/send: refused (SendGrid through @sendgrid/client)', () =
     expect(sandbox.store.list({ trackingId: mail.customArgs.trackingId })).toEqual([]);
   });
 
+  it('When the sender’s domain is refused (refuseSenders), then 403 on from with SendGrid’s Sender Identity text, nothing kept', async () => {
+    sandbox.faults.set({ refuseSenders: 'notify.example', provider: 'sendgrid' });
+    const mail = buildSendGridMail();
+    const fromOtherDomain = buildSendGridMail({ from: { email: 'tickets@verified.example' } });
+
+    const error = await rejectionOf(sendThroughSendGrid(sandbox, mail));
+    const accepted = await sendThroughSendGrid(sandbox, fromOtherDomain).finally(() => sandbox.faults.clear());
+
+    expect(error.code).toBe(403);
+    expect(error.response?.body).toEqual({
+      errors: [
+        {
+          message: expect.stringMatching(/^The from address does not match a verified Sender Identity\./),
+          field: 'from',
+          help: null,
+        },
+      ],
+    });
+    expect(sandbox.store.list({ trackingId: mail.customArgs.trackingId })).toEqual([]);
+    expect(accepted.status).toBe(202);
+  });
+
   it('When no Authorization header is sent, then 401', async () => {
     const response = await callSandbox(sandbox, 'POST', '/v3/mail/send', buildMailSendBody());
 
