@@ -3,10 +3,17 @@ import type { Email, EmailProviderAdapter, SendOutcome } from '../domain/email-p
 import { closeIdleMailjetConnections, createMailjetClient, type MailjetSettings } from './mailjet-client.js';
 import { type MailjetClientError, outcomesFromBody, outcomesFromError } from './mailjet-outcomes.js';
 
+/** What to check when Mailjet refuses us rather than an email, by HTTP status. */
+const CONFIGURATION_HINTS: Record<number, string> = {
+  401: 'Mailjet refused our credentials: check MAILJET_API_KEY and MAILJET_API_SECRET (and MAILJET_API_URL)',
+  403: 'Mailjet refused our sender: validate MAIL_FROM_EMAIL (or its domain) as a sender of the Mailjet account',
+};
+
 /** The email-provider port over Mailjet's Send API v3.1, through the official client. */
 export function createMailjetEmailProvider(settings: MailjetSettings, log: Logger): EmailProviderAdapter {
   const client = createMailjetClient(settings);
-  let credentialsReported = false;
+  // Every send fails the same way until the configuration changes: once per kind is enough.
+  const reported = new Set<number>();
 
   return {
     async send(emails: readonly Email[]): Promise<SendOutcome[]> {
@@ -16,16 +23,17 @@ export function createMailjetEmailProvider(settings: MailjetSettings, log: Logge
           .request({ Messages: emails.map(toMailjetMessage) });
         return outcomesFromBody(body, emails.length, response.status);
       } catch (error) {
-        const clientError = error as MailjetClientError;
-        if (clientError.statusCode === 401 && !credentialsReported) {
-          credentialsReported = true;
-          // Every send will fail the same way until the configuration changes.
+        const outcomes = outcomesFromError(error as MailjetClientError, emails.length);
+        const refusal = outcomes.find((outcome) => outcome.kind === 'failed' && outcome.configurationError);
+        const status = refusal?.kind === 'failed' ? refusal.httpStatus : undefined;
+        if (status !== undefined && !reported.has(status)) {
+          reported.add(status);
           log.error(
-            { statusCode: 401 },
-            'Mailjet refused our credentials: check MAILJET_API_KEY and MAILJET_API_SECRET (and MAILJET_API_URL)',
+            { statusCode: status },
+            CONFIGURATION_HINTS[status] ?? `Mailjet refused our account (HTTP ${status})`,
           );
         }
-        return outcomesFromError(clientError, emails.length);
+        return outcomes;
       }
     },
     closeConnections: closeIdleMailjetConnections,

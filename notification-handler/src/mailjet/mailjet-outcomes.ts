@@ -43,14 +43,28 @@ function outcomeOf(entry: MailjetEntry, httpStatus: number): SendOutcome {
   const error = entry?.Errors?.[0];
   const status = error?.StatusCode ?? httpStatus;
   const related = error?.ErrorRelatedTo?.length ? ` (${error.ErrorRelatedTo.join(', ')})` : '';
+  const reason = mailjetReason(
+    `${error?.ErrorCode ?? `HTTP ${status}`}: ${error?.ErrorMessage ?? 'message refused'}${related}`,
+  );
+  // A sender the account has not validated (send-0008): MAIL_FROM_EMAIL is every email's sender,
+  // so every email would be refused the same way until someone validates it. A configuration
+  // error, like a refused key, not a fault of this email.
+  if (status === 403) {
+    return {
+      kind: 'failed',
+      transient: true,
+      configurationError: true,
+      httpStatus: status,
+      errorCode: error?.ErrorCode,
+      reason,
+    };
+  }
   return {
     kind: 'failed',
     transient: isTransientStatus(status),
     httpStatus: status,
     errorCode: error?.ErrorCode,
-    reason: mailjetReason(
-      `${error?.ErrorCode ?? `HTTP ${status}`}: ${error?.ErrorMessage ?? 'message refused'}${related}`,
-    ),
+    reason,
   };
 }
 
@@ -71,24 +85,26 @@ export function outcomesFromError(error: MailjetClientError, count: number): Sen
     const reason = code === 'ECONNABORTED' ? 'no answer within the timeout' : `no HTTP answer (${code})`;
     return repeat(count, { kind: 'failed', transient: true, errorCode: code, reason });
   }
-  // Credentials refused (a key revoked, rotated, mistyped): every email would fail the same way
-  // until the configuration changes, and none of them is at fault. A configuration error, transient
-  // for the email: the guard opens the breaker, the next provider takes the email or consumption
-  // pauses, and the messages wait in the queue instead of failing.
-  if (status === 401) {
+  const data = error.response?.data;
+  const perMessage = Array.isArray((data as { Messages?: unknown })?.Messages);
+  // Credentials refused (a key revoked, rotated, mistyped), or the account refusing us whole (403
+  // without an entry per message): every email would fail the same way until the configuration
+  // changes, and none of them is at fault. A configuration error, transient for the email: the
+  // guard opens the breaker, the next provider takes the email or consumption pauses, and the
+  // messages wait in the queue instead of failing.
+  if (status === 401 || (status === 403 && !perMessage)) {
     return repeat(count, {
       kind: 'failed',
       transient: true,
       configurationError: true,
       httpStatus: status,
       errorCode: error.ErrorCode,
-      reason: mailjetReason(`HTTP 401: ${describeError(error)}`),
+      reason: mailjetReason(`HTTP ${status}: ${describeError(error)}`),
     });
   }
-  const data = error.response?.data;
   // Answers per message: a 400 with some refused (the others were sent), and a 403 refusing the
   // sender (send-0008, related to From), whose code and field only its entries carry.
-  if (status < 500 && status !== 429 && Array.isArray((data as { Messages?: unknown })?.Messages)) {
+  if (status < 500 && status !== 429 && perMessage) {
     return outcomesFromBody(data, count, status);
   }
   const retryAfterMs = parseRetryAfter(error.response?.headers?.['retry-after']);

@@ -3,6 +3,12 @@ import type { Email, EmailProviderAdapter, SendOutcome } from '../domain/email-p
 import { createSendGridClient, type SendGridSettings } from './sendgrid-client.js';
 import { outcomeFromError, outcomeFromResponse, type SendGridResponse } from './sendgrid-outcomes.js';
 
+/** What to check when SendGrid refuses us rather than an email, by HTTP status. */
+const CONFIGURATION_HINTS: Record<number, string> = {
+  401: 'SendGrid refused our API key (or the account ran out of credits): check SENDGRID_API_KEY (and SENDGRID_API_URL)',
+  403: 'SendGrid refused our sender: MAIL_FROM_EMAIL must be a verified Sender Identity, and SENDGRID_API_KEY needs the Mail Send permission',
+};
+
 /**
  * The email-provider port over SendGrid's Mail Send v3, through the official client. SendGrid
  * answers a request as a whole (202 or an error), with no outcome per message: one request per
@@ -11,7 +17,8 @@ import { outcomeFromError, outcomeFromResponse, type SendGridResponse } from './
  */
 export function createSendGridEmailProvider(settings: SendGridSettings, log: Logger): EmailProviderAdapter {
   const { client, closeConnections } = createSendGridClient(settings);
-  let credentialsReported = false;
+  // Every send fails the same way until the configuration changes: once per kind is enough.
+  const reported = new Set<number>();
 
   async function sendOne(email: Email): Promise<SendOutcome> {
     try {
@@ -20,12 +27,12 @@ export function createSendGridEmailProvider(settings: SendGridSettings, log: Log
     } catch (error) {
       // Never log `error` itself: a network error from the client carries our API key.
       const outcome = outcomeFromError(error);
-      if (outcome.configurationError && !credentialsReported) {
-        credentialsReported = true;
-        // Every send fails the same way until the configuration changes (or credits come back).
+      const status = outcome.configurationError ? outcome.httpStatus : undefined;
+      if (status !== undefined && !reported.has(status)) {
+        reported.add(status);
         log.error(
-          { statusCode: outcome.httpStatus, reason: outcome.reason },
-          'SendGrid refused our API key (or the account ran out of credits): check SENDGRID_API_KEY (and SENDGRID_API_URL)',
+          { statusCode: status, reason: outcome.reason },
+          CONFIGURATION_HINTS[status] ?? `SendGrid refused our account (HTTP ${status})`,
         );
       }
       return outcome;

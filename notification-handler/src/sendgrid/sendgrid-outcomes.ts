@@ -35,8 +35,10 @@ export function outcomeFromResponse(response: SendGridResponse): SendOutcome {
 }
 
 /**
- * 400, 403 (sender not verified), 413 and any other 4xx: permanent, the same email fails the same
- * way. 401 (key refused, or credits exhausted): a configuration error, transient for the email.
+ * 400, 413 and any other 4xx: permanent, the same email fails the same way. 401 (key refused, or
+ * credits exhausted) and 403 (the sender is not a verified Sender Identity, or the key lacks the
+ * Mail Send permission): a configuration error, transient for the email, since every email would
+ * be refused the same way until someone changes the account or the settings.
  * 429 and 5xx: transient, with Retry-After (or X-RateLimit-Reset) when SendGrid gives one. No
  * answer: transient. An error the client raised before sending (it refused the request itself):
  * permanent.
@@ -66,7 +68,9 @@ export function outcomeFromError(error: unknown, now = Date.now()): FailedOutcom
 function outcomeOfStatus(status: number, error: SendGridClientError, now: number): FailedOutcome {
   const statusText = typeof error.message === 'string' ? error.message : '';
   const reason = sendGridReason(`HTTP ${status}: ${describeBody(error.response?.body, statusText)}`);
-  if (status === 401) return { kind: 'failed', transient: true, configurationError: true, httpStatus: status, reason };
+  if (status === 401 || status === 403) {
+    return { kind: 'failed', transient: true, configurationError: true, httpStatus: status, reason };
+  }
   if (status !== 429 && status < 500) return { kind: 'failed', transient: false, httpStatus: status, reason };
   const retryAfterMs = status === 429 ? retryAfterOf(error.response?.headers ?? {}, now) : undefined;
   return {

@@ -6,6 +6,49 @@ import { loadConfig } from '../../src/config.js';
 import { startNotificationHandler } from '../../src/start-handler.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
+describe('A sender Mailjet has not validated (logs, state, outbound calls)', () => {
+  let harness: Harness;
+
+  beforeAll(async () => {
+    harness = await startHarness('provider-sender', {
+      MAIL_FROM_EMAIL: 'tickets@unvalidated.example',
+      PROVIDER_BREAKER_PROBE_MS: '200',
+      NOTIFICATION_DEADLINE_MS: '60000',
+      REDELIVERY_DELAYS_MS: '30000',
+    });
+  });
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  it('When Mailjet refuses our sender (403), then nothing fails: consumption pauses, MAIL_FROM_EMAIL is named once, and once the sender is validated every notification is sent', async () => {
+    harness.sandbox.faults.set({ refuseSenders: 'unvalidated.example' });
+    const messages = [buildMessage(), buildMessage()];
+    for (const message of messages) harness.publish(message);
+
+    await harness.waitFor(() => (harness.handler.consumer.pausedBy().includes('mailjet') ? true : undefined));
+    const callsWhenPaused = harness.sandbox.stats.current('mailjet').calls.total;
+    await harness.waitFor(() =>
+      harness.sandbox.stats.current('mailjet').calls.total >= callsWhenPaused + 2 ? true : undefined,
+    );
+    const { body: waiting } = await harness.api(`/notifications/${messages[0]?.trackingId}`);
+    expect(waiting.status).toBe('in_progress');
+    for (const attempt of waiting.attempts) expect(attempt).toMatchObject({ httpStatus: 403, provider: 'mailjet' });
+    expect(harness.decisions.filter((decision) => decision.kind !== 'acked')).toEqual([]);
+    const senderErrors = harness.logs.lines.filter((line) => /MAIL_FROM_EMAIL/.test(line.msg));
+    expect(senderErrors).toHaveLength(1);
+    expect(senderErrors[0]?.level).toBe(50);
+
+    // Validating the sender happens in the account: the probes find it, no restart needed.
+    harness.sandbox.faults.clear();
+    for (const message of messages) {
+      const sent = await harness.settled(message.trackingId, ['sent']);
+      expect(sent.attempts.at(-1)).toMatchObject({ httpStatus: 200, provider: 'mailjet' });
+      expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
+    }
+  });
+});
+
 describe('Mailjet configuration (logs, state, outbound calls)', () => {
   let harness: Harness;
 

@@ -152,3 +152,38 @@ describe('SendGrid refusing our key (state, logs)', () => {
     expect(JSON.stringify(harness.logs.lines)).not.toContain('SG.not-the-key');
   });
 });
+
+describe('SendGrid refusing our sender (state, logs)', () => {
+  let harness: Harness;
+
+  beforeAll(async () => {
+    harness = await startHarness('sendgrid-403', {
+      EMAIL_PROVIDERS: 'sendgrid',
+      MAIL_FROM_EMAIL: 'tickets@unverified.example',
+      PROVIDER_BREAKER_PROBE_MS: '200',
+      NOTIFICATION_DEADLINE_MS: '60000',
+      REDELIVERY_DELAYS_MS: '30000',
+    });
+  });
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  it('When SendGrid answers 403 for our sender, then its breaker opens, MAIL_FROM_EMAIL is named once, and once the sender is verified the email is sent', async () => {
+    harness.sandbox.faults.set({ refuseSenders: 'unverified.example', provider: 'sendgrid' });
+    const message = buildMessage();
+
+    harness.publish(message);
+    await harness.waitFor(() => (harness.handler.consumer.pausedBy().includes('sendgrid') ? true : undefined));
+
+    const named = harness.logs.lines.filter((line) => /MAIL_FROM_EMAIL/.test(line.msg));
+    expect(named).toHaveLength(1);
+    expect(named[0]?.level).toBe(50);
+    const [attempt] = (await harness.api(`/notifications/${message.trackingId}`)).body.attempts;
+    expect(attempt).toMatchObject({ provider: 'sendgrid', httpStatus: 403, outcome: 'transient_error' });
+
+    harness.sandbox.faults.clear('sendgrid');
+    const sent = await harness.settled(message.trackingId, ['sent']);
+    expect(sent.attempts.at(-1)).toMatchObject({ provider: 'sendgrid', httpStatus: 202 });
+  });
+});

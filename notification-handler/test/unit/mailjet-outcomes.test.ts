@@ -38,7 +38,6 @@ describe('Mailjet outcome classification', () => {
     [502, true],
     [503, true],
     [400, false],
-    [403, false],
     [413, false],
   ])('When Mailjet answers HTTP %i, then transient is %s', (status, transient) => {
     const [outcome] = outcomesFromError(httpError(status, { response: { data: '<html>busy</html>' } }), 1);
@@ -110,7 +109,7 @@ describe('Mailjet outcome classification', () => {
     expect(outcome).toHaveProperty('reason', 'mj-0013: "a***@f***.example" is an invalid email address. (To[0].Email)');
   });
 
-  it('When Mailjet refuses the sender (403 with an entry per message), then each fails for good with its code and field', () => {
+  it('When Mailjet refuses the sender (403 with an entry per message), then each is a configuration error with its code and field', () => {
     const entry = {
       Status: 'error',
       Errors: [
@@ -128,11 +127,34 @@ describe('Mailjet outcome classification', () => {
     expect(outcomesFromError(error, 2)).toEqual(
       Array(2).fill({
         kind: 'failed',
-        transient: false,
+        transient: true,
+        configurationError: true,
         httpStatus: 403,
         errorCode: 'send-0008',
         reason: 'send-0008: "t***@e***.com" is not an authorized sender email address for your account. (From)',
       }),
+    );
+  });
+
+  it('When a 400 holds a refused sender beside a refused address, then only the sender is a configuration error', () => {
+    const refusal = (ErrorCode: string, StatusCode: number) => ({
+      Status: 'error',
+      Errors: [{ ErrorCode, StatusCode, ErrorMessage: 'refused', ErrorRelatedTo: [] }],
+    });
+    const data = { Messages: [refusal('send-0008', 403), refusal('mj-0013', 400)] };
+
+    const [sender, address] = outcomesFromError(httpError(400, { response: { data } }), 2);
+
+    expect(sender).toMatchObject({ transient: true, configurationError: true, httpStatus: 403 });
+    expect(address).toMatchObject({ transient: false, httpStatus: 400 });
+    expect(address).not.toHaveProperty('configurationError');
+  });
+
+  it('When Mailjet answers 403 with no entry per message, then a configuration error for every email', () => {
+    const error = httpError(403, { response: { data: { ErrorMessage: 'account suspended' } } });
+
+    expect(outcomesFromError(error, 2)).toEqual(
+      Array(2).fill(expect.objectContaining({ transient: true, configurationError: true, httpStatus: 403 })),
     );
   });
 

@@ -26,7 +26,7 @@ describe('SendGrid outcome classification', () => {
     });
   });
 
-  it.each([400, 403, 413, 415])('When SendGrid answers %i, then a permanent failure', (status) => {
+  it.each([400, 413, 415])('When SendGrid answers %i, then a permanent failure', (status) => {
     expect(outcomeFromError(responseError(status, { errors: [{ message: 'no', field: null }] }))).toMatchObject({
       kind: 'failed',
       transient: false,
@@ -51,6 +51,20 @@ describe('SendGrid outcome classification', () => {
       configurationError: true,
       httpStatus: 401,
       reason: 'HTTP 401: Maximum credits exceeded',
+    });
+  });
+
+  it('When SendGrid refuses the sender (403), then a configuration error: every email would be refused the same way', () => {
+    const body = {
+      errors: [{ message: 'The from address does not match a verified Sender Identity.', field: 'from', help: null }],
+    };
+
+    expect(outcomeFromError(responseError(403, body, {}, 'Forbidden'))).toEqual({
+      kind: 'failed',
+      transient: true,
+      configurationError: true,
+      httpStatus: 403,
+      reason: 'HTTP 403: The from address does not match a verified Sender Identity. (from)',
     });
   });
 
