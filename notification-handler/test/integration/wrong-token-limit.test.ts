@@ -87,3 +87,52 @@ describe('wrong operator tokens behind a trusted proxy', () => {
     expect(warnings.map((line) => line.client)).toEqual(['203.0.113.7']);
   });
 });
+
+describe('wrong operator tokens on routes that do not refuse them', () => {
+  let harness: Harness;
+  const client = operatorClient(() => harness.handler.url);
+  const forwardedFor = (address: string) => ({ 'x-forwarded-for': address });
+  const rightTokenFrom = (address: string) =>
+    client.call('/notifications', { headers: { ...client.bearer(TOKEN), ...forwardedFor(address) } });
+
+  beforeAll(async () => {
+    harness = await startHarness('wrong-token-routes', {
+      OPERATOR_TOKEN: TOKEN,
+      OPERATOR_WRONG_TOKEN_LIMIT: String(LIMIT),
+      OPERATOR_WRONG_TOKEN_WINDOW_MS: '60000',
+      // One process, several clients: each scenario guesses from an address of its own.
+      TRUST_PROXY: 'loopback',
+    });
+  });
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  it('When wrong bearer tokens go to the sign-in page (which shows its form to them), then they count, and the address is refused', async () => {
+    const address = '203.0.113.21';
+    for (let i = 0; i < LIMIT; i += 1) {
+      await client.call('/sign-in', { headers: { ...client.bearer(`wrong-${i}-${TOKEN}`), ...forwardedFor(address) } });
+    }
+
+    expect((await rightTokenFrom(address)).status).toBe(429);
+    expect((await rightTokenFrom('203.0.113.22')).status).toBe(200);
+  });
+
+  it('When the sign-in form is posted to /Sign-In/ (Express routes any case and a trailing slash), then wrong tokens count as on /sign-in', async () => {
+    const address = '203.0.113.23';
+    const post = (path: string, token: string) =>
+      client.call(path, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...forwardedFor(address) },
+        body: new URLSearchParams({ token }).toString(),
+      });
+    const paths = ['/Sign-In', '/sign-in/', '/SIGN-IN/'];
+
+    const answers = [];
+    for (const [i, path] of paths.entries()) answers.push((await post(path, `wrong-${i}-${TOKEN}`)).status);
+
+    expect(answers).toEqual([401, 401, 401]);
+    expect((await post('/sign-in/', TOKEN)).status).toBe(429);
+    expect((await rightTokenFrom(address)).status).toBe(429);
+  });
+});

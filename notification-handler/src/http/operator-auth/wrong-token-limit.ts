@@ -35,8 +35,14 @@ export function limitWrongTokens(access: OperatorAccess, limit: WrongTokenLimit,
       return ((await store.get(keyOf(req)))?.totalHits ?? 0) < limit.attempts;
     },
     skipSuccessfulRequests: true,
-    // A refused request (429) counts too, so that only the first refusal in a window is logged.
-    requestWasSuccessful: (_req, res) => res.statusCode !== 401 && res.statusCode !== 429,
+    // A refused request (429) counts too, so that only the first refusal in a window is logged. A
+    // wrong bearer token counts whatever the route answered: a route that does not refuse it (the
+    // sign-in page shows its form, 200, where a right token is sent on, 303) would otherwise tell
+    // right from wrong with no limit.
+    requestWasSuccessful: (req, res) =>
+      res.statusCode !== 401 &&
+      res.statusCode !== 429 &&
+      (req.headers.authorization === undefined || identifyOperator(req, access)?.via === 'bearer'),
     standardHeaders: 'draft-8',
     legacyHeaders: false,
     logger: log,
@@ -59,8 +65,11 @@ function presentsToken(req: Request): boolean {
   return req.headers.authorization !== undefined || isSignInForm(req);
 }
 
+/** As Express routes it: any case, with or without a trailing slash (`/Sign-In/` reaches the form too). */
+const SIGN_IN_PATH = /^\/sign-in\/?$/i;
+
 function isSignInForm(req: Request): boolean {
-  return req.method === 'POST' && req.path === '/sign-in';
+  return req.method === 'POST' && SIGN_IN_PATH.test(req.path);
 }
 
 type Counted = Request & { rateLimit?: { used: number; resetTime?: Date } };
