@@ -65,13 +65,17 @@ export async function listReplayCandidates(
     created_at: string;
     tracking_id: string;
   }>(
-    `SELECT request, created_at::text AS created_at, tracking_id, statement_timestamp() AS read_at FROM notifications.notifications
-     WHERE status = $1 AND created_at >= $2 AND created_at < $3
-       AND (replay_queued_at IS NULL OR replay_queued_at < updated_at)
-       AND personal_data_erased_at IS NULL
-       AND ($5::timestamptz IS NULL OR (created_at, tracking_id) > ($5, $6::uuid))
-     ORDER BY created_at, tracking_id
-     LIMIT $4`,
+    // ORDER BY names the table's columns: a bare `created_at` would be the text column of the
+    // select list, which no index serves (every candidate in the range read and sorted per page)
+    // and whose order, under a collation other than C, is not the timestamps'.
+    `SELECT n.request, n.created_at::text AS created_at, n.tracking_id, statement_timestamp() AS read_at
+       FROM notifications.notifications n
+      WHERE n.status = $1 AND n.created_at >= $2 AND n.created_at < $3
+        AND (n.replay_queued_at IS NULL OR n.replay_queued_at < n.updated_at)
+        AND n.personal_data_erased_at IS NULL
+        AND ($5::timestamptz IS NULL OR (n.created_at, n.tracking_id) > ($5, $6::uuid))
+      ORDER BY n.created_at, n.tracking_id
+      LIMIT $4`,
     [range.status, range.from, range.to, range.limit, after?.createdAt ?? null, after?.trackingId ?? null],
   );
   const lastRow = rows.at(-1);

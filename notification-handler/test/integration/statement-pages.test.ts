@@ -13,6 +13,7 @@ import {
   renewLease,
   settleNotifications,
 } from '../../src/db/notification-repository.js';
+import { listReplayCandidates } from '../../src/db/replay-queries.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 const BATCH = 200;
@@ -146,5 +147,84 @@ describe('hot statements of the handler (pages read between two vacuums)', () =>
       expect(pages.custom, `${label}, planned for its parameters`).toBeLessThanOrEqual(pages.rows * 5 + 5);
       expect(pages.generic, `${label}, generic plan`).toBeLessThanOrEqual(pages.rows * 5 + 5);
     }
+  });
+});
+
+describe('a bulk replay over a long outage (pages read)', () => {
+  const adminUrl = withDatabase(inject('databaseUrl'), 'postgres');
+  const databaseName = `${inject('runId')}_replay_pages`;
+  const FAILED_IN_RANGE = 20_000;
+  const PAGE = 100;
+  let pool: pg.Pool;
+
+  beforeAll(async () => {
+    const url = await createDatabase(adminUrl, databaseName);
+    await migrate({ databaseUrl: url, dir: MIGRATIONS_DIR, schema: 'notifications' }, silentLogger);
+    pool = createPool(
+      { url, applicationName: 'replay-pages', maxConnections: 2, statementTimeoutMs: 120_000 },
+      silentLogger,
+    );
+    // An outage's worth of failed notifications, a millisecond apart, in the hour before now.
+    await pool.query(
+      `INSERT INTO notifications.notifications
+         (tracking_id, operation, recipient_email, recipient_name, request, status, lease_expires_at, occurred_at,
+          created_at, updated_at)
+       SELECT id, 'checkout.completed', 'buyer@example.com', 'Buyer', jsonb_build_object('trackingId', id), 'failed',
+              now(), now(), now() - interval '1 hour' + make_interval(secs => n / 1000.0), now()
+         FROM (SELECT gen_random_uuid() AS id, n FROM generate_series(1, $1) AS n) AS history`,
+      [FAILED_IN_RANGE],
+    );
+    await pool.query('VACUUM (ANALYZE) notifications.notifications');
+  }, 120_000);
+  afterAll(async () => {
+    await pool?.end();
+    await dropDatabase(adminUrl, databaseName);
+  });
+
+  it(`When ${FAILED_IN_RANGE.toLocaleString('en')} failed notifications are in the range, then a page of ${PAGE} candidates reads about its own rows, not the range`, async () => {
+    const recorder = statementRecorder();
+    const range = {
+      status: 'failed' as const,
+      from: new Date(Date.now() - 2 * 3_600_000),
+      to: new Date(),
+      limit: PAGE,
+    };
+    await recorder.record('candidates', () => listReplayCandidates(recorder.db, range));
+    const [statement] = recorder.statements;
+    if (!statement) throw new Error('no statement recorded');
+
+    const session = await pool.connect();
+    try {
+      for (const generic of [false, true]) {
+        const pages = pagesScanned(await explainRun(session, statement, { generic }), 'notifications');
+        // The range's rows fill a few hundred pages; a page of candidates fits in a handful.
+        expect(pages, generic ? 'generic plan' : 'planned for its parameters').toBeLessThanOrEqual(PAGE / 4);
+      }
+    } finally {
+      session.release();
+    }
+  });
+
+  it('When the range is read page after page, then every candidate comes once, oldest first', async () => {
+    const range = {
+      status: 'failed' as const,
+      from: new Date(Date.now() - 2 * 3_600_000),
+      to: new Date(),
+      limit: 2_000,
+    };
+    const seen: string[] = [];
+    let after: Awaited<ReturnType<typeof listReplayCandidates>>['last'];
+    do {
+      const page = await listReplayCandidates(pool, range, after);
+      seen.push(...page.messages.map((message) => message.trackingId));
+      after = page.last;
+    } while (after);
+
+    expect(new Set(seen).size).toBe(FAILED_IN_RANGE);
+    const { rows } = await pool.query<{ tracking_id: string }>(
+      `SELECT tracking_id FROM notifications.notifications ORDER BY created_at, tracking_id`,
+    );
+    expect(seen).toEqual(rows.map((row) => row.tracking_id));
+    expect(seen).toHaveLength(FAILED_IN_RANGE);
   });
 });
