@@ -1,37 +1,47 @@
 /**
  * Spaces provider calls evenly, at most `maxPerSecond`, so that a burst does not become a storm of
- * 429s; `pauseFor` holds every call back (a 429, with the provider's Retry-After when it gives one).
- * `stop` ends every wait and lets no call go after it: a call still waiting for its slot when the
- * handler stops would otherwise go out after the stop gave its message back to the queue.
+ * 429s; `pauseFor` holds every call back (a 429, with the provider's Retry-After when it gives one),
+ * those already waiting for a slot included. `stop` ends every wait and lets no call go after it: a
+ * call still waiting for its slot when the handler stops would otherwise go out after the stop gave
+ * its message back to the queue.
  */
 export function createCallRateLimiter({ maxPerSecond, now = Date.now }: { maxPerSecond: number; now?: () => number }) {
   const spacingMs = 1_000 / maxPerSecond;
   let nextSlotAt = 0;
+  let pausedUntil = 0;
   let stopped = false;
   const waits = new Set<() => void>();
+
+  function wait(ms: number): Promise<void> {
+    if (ms < 1) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        waits.delete(end);
+        resolve();
+      };
+      const timer = setTimeout(end, ms);
+      waits.add(end);
+    });
+  }
 
   return {
     /** Waits for this call's slot: true when the call may go, false when the limiter stopped. */
     async take(): Promise<boolean> {
-      if (stopped) return false;
-      const slot = Math.max(now(), nextSlotAt);
-      nextSlotAt = slot + spacingMs;
-      const waitMs = slot - now();
-      if (waitMs >= 1) {
-        await new Promise<void>((resolve) => {
-          const end = () => {
-            clearTimeout(timer);
-            waits.delete(end);
-            resolve();
-          };
-          const timer = setTimeout(end, waitMs);
-          waits.add(end);
-        });
+      while (!stopped) {
+        const slot = Math.max(now(), nextSlotAt);
+        nextSlotAt = slot + spacingMs;
+        await wait(slot - now());
+        // A pause that began while this call waited for its slot holds it back too: the provider
+        // asked for every call to wait, and hundreds may be queued at a high call budget. It takes
+        // a slot after the pause, behind the calls that queued in the meantime.
+        if (pausedUntil - now() < 1) return !stopped;
       }
-      return !stopped;
+      return false;
     },
     pauseFor(ms: number): void {
-      nextSlotAt = Math.max(nextSlotAt, now() + ms);
+      pausedUntil = Math.max(pausedUntil, now() + ms);
+      nextSlotAt = Math.max(nextSlotAt, pausedUntil);
     },
     isStopped: () => stopped,
     stop(): void {

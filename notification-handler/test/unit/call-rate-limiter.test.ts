@@ -28,6 +28,20 @@ describe('call-rate limiter', () => {
     expect(await callTimes(limiter, 2)).toEqual([2_000, 2_100]);
   });
 
+  it('When the provider asks for a pause while calls wait for their slots, then none of them goes before it ends', async () => {
+    const limiter = createCallRateLimiter({ maxPerSecond: 10 });
+    const times: number[] = [];
+    const waiting = Array.from({ length: 5 }, () => limiter.take().then(() => times.push(Date.now())));
+
+    await vi.advanceTimersByTimeAsync(150);
+    limiter.pauseFor(1_000);
+    await vi.runAllTimersAsync();
+    await Promise.all(waiting);
+
+    // Slots 0 and 100 went before the 429 came at 150; the other three wait for its end, spaced again.
+    expect(times.sort((a, b) => a - b)).toEqual([0, 100, 1_150, 1_250, 1_350]);
+  });
+
   it('When the limiter stops, then a call waiting out a pause ends at once without its slot, and no later call gets one', async () => {
     const limiter = createCallRateLimiter({ maxPerSecond: 10 });
     limiter.pauseFor(30_000);
