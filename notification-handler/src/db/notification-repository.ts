@@ -1,5 +1,6 @@
 import type { NotificationMessage } from '@notify/shared';
 import type pg from 'pg';
+import { storableText } from './storable-text.js';
 
 export type Queryable = Pick<pg.Pool, 'query'>;
 
@@ -218,15 +219,15 @@ export async function settleNotifications(
     tracking_id: trackingId,
     claim_token: claimToken,
     status,
-    last_error: lastError ?? attempt?.message ?? null,
+    last_error: storableText(lastError ?? attempt?.message ?? null),
     attempt_number: attempt?.number ?? null,
     started_at: attempt?.startedAt ?? null,
     finished_at: attempt?.finishedAt ?? null,
     outcome: attempt?.outcome ?? null,
     http_status: attempt?.httpStatus ?? null,
-    error_code: attempt?.errorCode ?? null,
-    message: attempt?.message ?? null,
-    provider_message_id: attempt?.providerMessageId ?? null,
+    error_code: storableText(attempt?.errorCode ?? null),
+    message: storableText(attempt?.message ?? null),
+    provider_message_id: storableText(attempt?.providerMessageId ?? null),
     provider: attempt?.provider ?? null,
     next_attempt_at: nextAttemptAt ?? null,
   }));
