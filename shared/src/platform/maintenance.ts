@@ -54,7 +54,7 @@ export type MaintenanceSettings = {
 
 export type MaintenanceRun =
   | { ran: false; reason: 'another instance holds the lock' }
-  | { ran: true; changed: Record<string, number>; vacuumed: string[] };
+  | { ran: true; changed: Record<string, number>; vacuumed: string[]; failed: string[] };
 
 export type Maintenance = {
   /** One run now (what the timer does every interval); tests call it directly. */
@@ -76,7 +76,8 @@ const VACUUM_COST_LIMIT = 200;
  * Every `intervalMs` (first run one interval after the start), one instance of the service takes
  * a PostgreSQL advisory lock on a connection of its own, runs its purges in small batches, and
  * vacuums (with ANALYZE) those of its tables whose dead or new rows passed the threshold; then it
- * releases the lock. An instance that does not get the lock skips that run. A failed run is logged
+ * releases the lock. An instance that does not get the lock skips that run. A task that fails is
+ * logged and the others, and the vacuums, go on; a run that fails (its connection lost) is logged,
  * and the next one comes at the next interval.
  */
 export function startMaintenance(settings: MaintenanceSettings): Maintenance {
@@ -87,9 +88,13 @@ export function startMaintenance(settings: MaintenanceSettings): Maintenance {
   const runOnce = (): Promise<MaintenanceRun> => {
     if (current) return current.done;
     let client: pg.Client | undefined;
-    const done = maintainOnce(settings, (opened) => {
-      client = opened;
-    }).finally(() => {
+    const done = maintainOnce(
+      settings,
+      (opened) => {
+        client = opened;
+      },
+      () => stopped,
+    ).finally(() => {
       current = undefined;
     });
     current = { done, client: () => client };
@@ -130,7 +135,11 @@ export function startMaintenance(settings: MaintenanceSettings): Maintenance {
   };
 }
 
-async function maintainOnce(settings: MaintenanceSettings, opened: (client: pg.Client) => void) {
+async function maintainOnce(
+  settings: MaintenanceSettings,
+  opened: (client: pg.Client) => void,
+  stopping: () => boolean,
+) {
   const client = new pg.Client({
     connectionString: settings.databaseUrl,
     application_name: `${settings.name} maintenance`,
@@ -151,7 +160,7 @@ async function maintainOnce(settings: MaintenanceSettings, opened: (client: pg.C
       return { ran: false, reason: 'another instance holds the lock' } as const;
     }
     try {
-      return await maintainLocked(client, settings);
+      return await maintainLocked(client, settings, stopping);
     } finally {
       // A lost connection has released the lock already.
       await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => undefined);
@@ -161,7 +170,11 @@ async function maintainOnce(settings: MaintenanceSettings, opened: (client: pg.C
   }
 }
 
-async function maintainLocked(client: pg.Client, settings: MaintenanceSettings): Promise<MaintenanceRun> {
+async function maintainLocked(
+  client: pg.Client,
+  settings: MaintenanceSettings,
+  stopping: () => boolean,
+): Promise<MaintenanceRun> {
   const startedAt = Date.now();
   // Half the interval for purges: a long backlog (the first run after a long pause) is worked off
   // over several runs instead of one run that never ends.
@@ -169,7 +182,21 @@ async function maintainLocked(client: pg.Client, settings: MaintenanceSettings):
   await client.query(`SET statement_timeout = ${BATCH_STATEMENT_TIMEOUT_MS}`);
   await client.query(`SET lock_timeout = ${BATCH_STATEMENT_TIMEOUT_MS / 10}`);
   const changed: Record<string, number> = {};
-  for (const task of settings.tasks) changed[task.name] = await task.run(client, context);
+  const failed: string[] = [];
+  for (const task of settings.tasks) {
+    try {
+      changed[task.name] = await task.run(client, context);
+    } catch (err) {
+      // A task that fails every run (a batch that always outlasts its timeout, say) must not keep
+      // the tasks after it, and the vacuums, from ever running. A stop ends the whole run.
+      if (stopping()) throw err;
+      failed.push(task.name);
+      settings.log.warn(
+        { err, job: settings.name, task: task.name },
+        'a maintenance task failed; the others go on, and it runs again at the next interval',
+      );
+    }
+  }
   await client.query(`SET statement_timeout = ${VACUUM_STATEMENT_TIMEOUT_MS}`);
   // A VACUUM typed by hand runs flat out; autovacuum's pacing (a 2 ms rest per 200 cost units,
   // its defaults) spreads the work, so that a vacuum of a large table does not take a core from
@@ -178,10 +205,10 @@ async function maintainLocked(client: pg.Client, settings: MaintenanceSettings):
   await client.query(`SET vacuum_cost_limit = ${VACUUM_COST_LIMIT}`);
   const vacuumed = await vacuumIfNeeded(client, settings.tables, settings.vacuumThresholdRows, settings.queueTables);
   const worked = vacuumed.length > 0 || Object.values(changed).some((rows) => rows > 0);
-  const line = { job: settings.name, changed, vacuumed, ms: Date.now() - startedAt };
+  const line = { job: settings.name, changed, vacuumed, failed, ms: Date.now() - startedAt };
   if (worked) settings.log.info(line, 'tables maintained');
   else settings.log.debug(line, 'tables maintained');
-  return { ran: true, changed, vacuumed };
+  return { ran: true, changed, vacuumed, failed };
 }
 
 /** Calls `batch` (one statement changing at most `batchSize` rows) until one comes back short or time is up. */

@@ -150,6 +150,31 @@ describe('table maintenance (shared platform)', () => {
     expect(vacuumed).toEqual([queue]);
   });
 
+  it('When a task fails, then the tasks after it and the vacuums still run, and the failure is logged with its task', async () => {
+    const table = `${schema}.after_failure`;
+    await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
+    await db.query(`INSERT INTO ${table} SELECT generate_series(1, 3000)`);
+    await statsSettle(table, { inserted: 3000 });
+    const logs = captureLogs();
+    const timedOut = {
+      name: 'always times out',
+      run: async (client: Pick<pg.Client, 'query'>) => {
+        // The job's batch timeout, shortened on this session: the vacuums set their own after the tasks.
+        await client.query('SET statement_timeout = 50');
+        await client.query('SELECT pg_sleep(5)');
+        return 0;
+      },
+    };
+    const later = { name: 'later', run: async () => 7 };
+    const job = startMaintenance(settings({ tasks: [timedOut, later], tables: [table], log: logs.log }));
+
+    const run = await job.runOnce().finally(() => job.stop());
+
+    expect(run).toEqual({ ran: true, changed: { later: 7 }, vacuumed: [table], failed: ['always times out'] });
+    const warning = logs.lines.find((line) => line.task === 'always times out');
+    expect(warning).toMatchObject({ level: 40, err: { code: '57014' } });
+  });
+
   it('When the job stops during a long statement, then the statement is cancelled and stop does not wait it out', async () => {
     let entered: () => void = () => undefined;
     const inside = new Promise<void>((resolve) => {
