@@ -45,6 +45,10 @@ describe('email template', () => {
     [{ amountMinor: 5, currency: 'USD' }, 'US$0.05'],
     [{ amountMinor: 1_500, currency: 'JPY' }, 'JP¥1,500'],
     [{ amountMinor: 1_234, currency: 'KWD' }, 'KWD 1.234'],
+    // ISO 4217 gives these two and three minor units; CLDR, which Intl's defaults follow, shows none.
+    [{ amountMinor: 12_345, currency: 'HUF' }, 'HUF 123.45'],
+    [{ amountMinor: 12_345, currency: 'IQD' }, 'IQD 12.345'],
+    [{ amountMinor: 250_000, currency: 'IDR' }, 'IDR 2,500.00'],
   ])('When %j is formatted, then the currency decides the minor units: %s', (money, expected) => {
     expect(formatMoney(money).replace(/\u00a0/g, ' ')).toBe(expected);
   });
