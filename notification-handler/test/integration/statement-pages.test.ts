@@ -13,6 +13,7 @@ import {
   renewLease,
   settleNotifications,
 } from '../../src/db/notification-repository.js';
+import { countByStatus, OVERVIEW_COUNT_CAP } from '../../src/db/operator-queries.js';
 import { listReplayCandidates } from '../../src/db/replay-queries.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
@@ -150,7 +151,7 @@ describe('hot statements of the handler (pages read between two vacuums)', () =>
   });
 });
 
-describe('a bulk replay over a long outage (pages read)', () => {
+describe('a bulk replay and the operator overview after a long outage (pages read, counts)', () => {
   const adminUrl = withDatabase(inject('databaseUrl'), 'postgres');
   const databaseName = `${inject('runId')}_replay_pages`;
   const FAILED_IN_RANGE = 20_000;
@@ -200,6 +201,27 @@ describe('a bulk replay over a long outage (pages read)', () => {
         // The range's rows fill a few hundred pages; a page of candidates fits in a handful.
         expect(pages, generic ? 'generic plan' : 'planned for its parameters').toBeLessThanOrEqual(PAGE / 4);
       }
+    } finally {
+      session.release();
+    }
+  });
+
+  it(`When a status holds more rows than the overview counts, then the overview stops at ${OVERVIEW_COUNT_CAP.toLocaleString('en')} through the status index`, async () => {
+    expect(FAILED_IN_RANGE).toBeGreaterThan(OVERVIEW_COUNT_CAP);
+
+    const counts = await countByStatus(pool);
+
+    expect(counts.failed).toEqual({ lastHour: OVERVIEW_COUNT_CAP, lastDay: OVERVIEW_COUNT_CAP });
+    expect(counts.sent).toEqual({ lastHour: 0, lastDay: 0 });
+    const recorder = statementRecorder();
+    await recorder.record('overview counts', () => countByStatus(recorder.db));
+    const [statement] = recorder.statements;
+    if (!statement) throw new Error('no statement recorded');
+    const session = await pool.connect();
+    try {
+      const plan = await explainRun(session, statement, { generic: false });
+      expect(JSON.stringify(plan)).toContain('notifications_status_created_idx');
+      expect(JSON.stringify(plan)).not.toContain('Seq Scan');
     } finally {
       session.release();
     }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { OVERVIEW_COUNT_CAP } from '../../src/db/operator-queries.js';
 import { html, SafeHtml } from '../../src/http/operator-page/html.js';
 import { renderNotificationList } from '../../src/http/operator-page/notification-list-view.js';
 import { renderOverview } from '../../src/http/operator-page/overview-view.js';
@@ -36,6 +37,28 @@ describe('operator page markup', () => {
     expect(page).toContain('(TICKETING_METRICS_URL is not set)');
     expect(page).toContain('Breaker (mailjet)<b>half open</b>');
     expect(page).toContain('paused: mailjet');
+  });
+});
+
+describe('operator overview counts', () => {
+  it('When a status count reached the cap, then the page shows it as a lower bound', () => {
+    const counts = Object.fromEntries(
+      ['in_progress', 'sent', 'retry_scheduled', 'failed'].map((status) => [status, { lastHour: 0, lastDay: 0 }]),
+    ) as Record<string, { lastHour: number; lastDay: number }>;
+    counts.sent = { lastHour: 9_999, lastDay: OVERVIEW_COUNT_CAP };
+    const page = renderOverview(
+      {
+        counts: { ok: true, value: counts as never },
+        workQueue: { ok: true, value: { messages: 0, consumers: 1 } },
+        deadLetterQueue: { ok: true, value: { messages: 0, consumers: 0 } },
+        outbox: { ok: false, reason: 'TICKETING_METRICS_URL is not set' },
+        breaker: { mailjet: 'closed' },
+        pausedBy: [],
+      },
+      '2026-11-30T08:00:00.000Z',
+    ).text;
+
+    expect(page).toContain('<td class="n">9,999</td><td class="n">10,000+</td>');
   });
 });
 

@@ -1,4 +1,5 @@
 import { STATUSES } from '../../db/notification-queries.js';
+import { OVERVIEW_COUNT_CAP } from '../../db/operator-queries.js';
 import { count } from './format.js';
 import { href, html, type SafeHtml } from './html.js';
 import type { Known, Overview } from './overview.js';
@@ -28,10 +29,15 @@ function renderCounts(counts: Overview['counts']): SafeHtml {
     (
       status,
     ) => html`<tr><td><a href="${href('/operator/notifications', { status })}">${status.replace('_', ' ')}</a></td>
-<td class="n">${count(counts.value[status].lastHour)}</td><td class="n">${count(counts.value[status].lastDay)}</td></tr>`,
+<td class="n">${capped(counts.value[status].lastHour)}</td><td class="n">${capped(counts.value[status].lastDay)}</td></tr>`,
   );
   return html`<table><thead><tr><th>Status now</th><th>Created in the last hour</th><th>In the last day</th></tr></thead>
 <tbody>${rows}</tbody></table>`;
+}
+
+/** A count that reached the cap is a lower bound: "10,000+". */
+function capped(value: number): string {
+  return value >= OVERVIEW_COUNT_CAP ? `${count(OVERVIEW_COUNT_CAP)}+` : count(value);
 }
 
 function depth(figure: Overview['workQueue']): SafeHtml {
