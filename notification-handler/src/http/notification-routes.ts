@@ -23,10 +23,16 @@ const BulkReplayBody = z
     to: z.iso
       .datetime({ offset: true })
       .optional()
-      .transform((value) => (value ? new Date(value) : new Date())),
+      .transform((value) => (value ? new Date(value) : undefined)),
     limit: z.number().int().min(1).max(1_000).default(100),
   })
-  .refine((body) => body.from < body.to, { path: ['to'], message: 'must be after from' });
+  // Without `to` the range ends now: a `from` in the future is then the field at fault.
+  .superRefine((body, context) => {
+    if (body.from < (body.to ?? new Date())) return;
+    if (body.to) context.addIssue({ code: 'custom', path: ['to'], message: 'must be after from' });
+    else context.addIssue({ code: 'custom', path: ['from'], message: 'must be in the past (to defaults to now)' });
+  })
+  .transform((body) => ({ ...body, to: body.to ?? new Date() }));
 
 export function notificationRoutes({ db, requeue }: AppDependencies): Router {
   const router = Router();

@@ -116,6 +116,21 @@ describe('replay (published messages, state, responses)', () => {
     expect(fields).toEqual(expect.arrayContaining(['body.status', 'body.from']));
   });
 
+  it('When the range is empty, then 400 names the field the caller got wrong: to when given, else from', async () => {
+    const future = new Date(Date.now() + 3_600_000).toISOString();
+    const past = new Date(Date.now() - 3_600_000).toISOString();
+
+    const withoutTo = await harness.api('/notifications/retry', jsonPost({ from: future }));
+    const withTo = await harness.api('/notifications/retry', jsonPost({ from: future, to: past }));
+
+    expect(withoutTo.status).toBe(400);
+    expect(withoutTo.body.error.details).toEqual([
+      expect.objectContaining({ field: 'body.from', message: expect.stringMatching(/past/) }),
+    ]);
+    expect(withTo.status).toBe(400);
+    expect(withTo.body.error.details).toEqual([expect.objectContaining({ field: 'body.to' })]);
+  });
+
   // Last in the file: its stale rows stay failed, inside the range of any later bulk replay.
   it('When stored requests no longer pass the schema, then their replay is refused with 422 and a bulk replay reads on past them to the others', async () => {
     const from = new Date(Date.now() - 1_000).toISOString();
