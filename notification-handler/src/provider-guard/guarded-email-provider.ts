@@ -71,6 +71,7 @@ export function guardEmailProvider(
       const durationSeconds = (performance.now() - startedAt) / 1_000;
       deps.onCall?.({ provider: deps.name, result: callResultOf(outcomes), emails: emails.length, durationSeconds });
       const throttled = outcomes.find((outcome) => outcome.kind === 'failed' && outcome.httpStatus === 429);
+      const unavailable = outcomes.find((outcome) => outcome.kind === 'failed' && outcome.retryAfterMs !== undefined);
       if (throttled?.kind === 'failed') {
         const askedMs = throttled.retryAfterMs ?? deps.throttlePauseMs;
         // Never less than the default pause: a Retry-After of 0 (or a date already past) would have
@@ -78,6 +79,16 @@ export function guardEmailProvider(
         const pauseMs = Math.min(Math.max(askedMs, deps.throttlePauseMs), deps.maxThrottlePauseMs);
         limiter.pauseFor(pauseMs);
         deps.log.warn({ provider: deps.name, pauseMs, askedMs }, 'provider throttled us (429): pausing calls');
+      } else if (unavailable?.kind === 'failed' && unavailable.retryAfterMs !== undefined) {
+        // A 503 (a provider in maintenance, a proxy in front) that says when to come back: the
+        // retries wait for it rather than spend themselves RETRY_DELAY_MS apart. It still costs the
+        // email its retry: unlike a 429, it may be about this call.
+        const pauseMs = Math.min(unavailable.retryAfterMs, deps.maxThrottlePauseMs);
+        limiter.pauseFor(pauseMs);
+        deps.log.warn(
+          { provider: deps.name, pauseMs, askedMs: unavailable.retryAfterMs, httpStatus: unavailable.httpStatus },
+          'provider asked us to come back later (Retry-After): pausing calls',
+        );
       }
       breaker.record(healthOf(outcomes), admission === 'probe');
       const misconfigured = outcomes.find((outcome) => outcome.kind === 'failed' && outcome.configurationError);

@@ -72,7 +72,7 @@ function outcomeOfStatus(status: number, error: SendGridClientError, now: number
     return { kind: 'failed', transient: true, configurationError: true, httpStatus: status, reason };
   }
   if (status !== 429 && status < 500) return { kind: 'failed', transient: false, httpStatus: status, reason };
-  const retryAfterMs = status === 429 ? retryAfterOf(error.response?.headers ?? {}, now) : undefined;
+  const retryAfterMs = status === 429 || status === 503 ? retryAfterOf(error.response?.headers ?? {}, now) : undefined;
   return {
     kind: 'failed',
     transient: true,

@@ -109,6 +109,19 @@ describe('guarded email provider', () => {
     expect(pauses).toEqual([250, 250]);
   });
 
+  it('When a 503 says when to come back (Retry-After), then calls pause that long, up to the longest allowed, and the email still spends its retry', async () => {
+    const timed = guarded([{ ...down, retryAfterMs: 3_000 }, down]);
+    const long = guarded([{ ...down, retryAfterMs: 3_600_000 }]);
+
+    const outcomes = [await timed.provider.send([email]), await timed.provider.send([email])].flat();
+    await long.provider.send([email]);
+
+    // The plain 503 after it asks for nothing, and gets no pause.
+    expect(timed.pauses).toEqual([3_000]);
+    expect(long.pauses).toEqual([20_000]);
+    expect(outcomes.every((outcome) => outcome.kind === 'failed' && outcome.spendsRetry === undefined)).toBe(true);
+  });
+
   it('When a 429 asks for a pause longer than the longest allowed, then calls pause only that long', async () => {
     const { provider, pauses } = guarded([{ ...throttled, retryAfterMs: 3_600_000 }]);
 

@@ -109,6 +109,16 @@ describe('SendGrid outcome classification', () => {
     expect(withNothing).toMatchObject({ transient: true, httpStatus: 429 });
   });
 
+  it('When a 503 gives Retry-After, then the wait comes from it, as on Mailjet', () => {
+    const now = Date.parse('2026-11-30T10:00:00Z');
+
+    expect(outcomeFromError(responseError(503, '', { 'retry-after': '30' }), now)).toMatchObject({
+      transient: true,
+      httpStatus: 503,
+      retryAfterMs: 30_000,
+    });
+  });
+
   it('When no answer came (timeout, refused connection), then transient with the code, and nothing of the error’s config', () => {
     const timedOut = outcomeFromError(axiosError('ECONNABORTED'));
     const refused = outcomeFromError(axiosError('ECONNREFUSED'));
