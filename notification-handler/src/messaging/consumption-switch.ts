@@ -29,7 +29,11 @@ export function createConsumptionSwitch({
 }: {
   queue: string;
   prefetch: number;
-  /** How long the broker lets a delivery go unacked (RabbitMQ 3.12 and later; earlier ones ignore it). */
+  /**
+   * How long the broker should let a delivery go unacked. Asked on each consumer, which RabbitMQ 4.3
+   * reads; 3.12 to 4.2 dropped per-consumer timeouts and take theirs from `consumer_timeout` or a
+   * queue policy only (docker compose sets it: rabbitmq/consumer-timeout.conf).
+   */
   consumerTimeoutMs: number;
   log: Logger;
 }) {

@@ -1,6 +1,9 @@
+import { readFileSync } from 'node:fs';
 import { composeEnvironment, envExampleNames } from '@notify/test-support/compose-file.js';
 import { describe, expect, it } from 'vitest';
-import { HANDLER_SETTING_NAMES } from '../../src/config.js';
+import { HANDLER_SETTING_NAMES, loadConfig } from '../../src/config.js';
+
+const repositoryFile = (path: string) => readFileSync(new URL(`../../../${path}`, import.meta.url), 'utf8');
 
 describe('the service in docker compose and .env.example', () => {
   it('When a setting is put in .env, then docker compose passes it to the service', () => {
@@ -12,5 +15,22 @@ describe('the service in docker compose and .env.example', () => {
     const shown = envExampleNames();
     // PORT is fixed per service by npm start and compose, as .env.example says.
     expect(HANDLER_SETTING_NAMES.filter((name) => name !== 'PORT' && !shown.includes(name))).toEqual([]);
+  });
+});
+
+describe('the brokers in docker compose', () => {
+  it('When the handler holds its deliveries up to their deadline, then every broker of compose lets them go unacked that long', () => {
+    const timeoutMs = Number(
+      /^consumer_timeout\s*=\s*(\d+)\s*$/m.exec(repositoryFile('rabbitmq/consumer-timeout.conf'))?.[1],
+    );
+    const compose = repositoryFile('docker-compose.yml');
+    const brokers = compose.match(/^\s+image: rabbitmq:/gm) ?? [];
+    const mounts =
+      compose.match(/- \.\/rabbitmq\/consumer-timeout\.conf:\/etc\/rabbitmq\/conf\.d\/[\w-]+\.conf:ro$/gm) ?? [];
+
+    // The cluster's three nodes share one definition (a YAML anchor): one image line, one mount.
+    expect(brokers.length).toBeGreaterThan(0);
+    expect(mounts).toHaveLength(brokers.length);
+    expect(timeoutMs).toBeGreaterThanOrEqual(loadConfig({}).consumerTimeoutMs);
   });
 });
