@@ -147,7 +147,11 @@ export function loadConfig(env: Record<string, string | undefined>) {
       : ({ kind: 'exponential', baseMs: parsed.RETRY_DELAY_MS, capMs: parsed.RETRY_MAX_DELAY_MS } as const);
   const longestDelay = delay.kind === 'fixed' ? delay.delayMs : delay.capMs;
   // A claim must outlive the longest send it covers: every attempt timing out, every wait in full.
-  const leaseMs = (parsed.RETRY_MAX_RETRIES + 1) * longestTimeout + parsed.RETRY_MAX_RETRIES * longestDelay + 5_000;
+  // And a call made after the longest throttle wait (half a lease, see providerGuard), which may
+  // start a quarter of a lease after the last renewal (send-with-retries.ts) and is abandoned 250 ms
+  // past its timeout: a quarter, plus a half, plus that call, within the lease.
+  const sendsMs = (parsed.RETRY_MAX_RETRIES + 1) * longestTimeout + parsed.RETRY_MAX_RETRIES * longestDelay + 5_000;
+  const leaseMs = Math.max(sendsMs, 4 * (longestTimeout + 250) + 5_000);
   return {
     ...parsed,
     usesSandbox,

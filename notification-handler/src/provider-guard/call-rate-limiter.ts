@@ -1,11 +1,21 @@
 /**
  * Spaces provider calls evenly, at most `maxPerSecond`, so that a burst does not become a storm of
  * 429s; `pauseFor` holds every call back (a 429, with the provider's Retry-After when it gives one),
- * those already waiting for a slot included. `stop` ends every wait and lets no call go after it: a
- * call still waiting for its slot when the handler stops would otherwise go out after the stop gave
- * its message back to the queue.
+ * those already waiting for a slot included, for at most `maxPauseWaitMs` in all: a call waits
+ * holding its row's lease, which nothing renews meanwhile, and 429 after 429 would otherwise keep it
+ * waiting past the lease. `stop` ends every wait and lets no call go after it: a call still waiting
+ * for its slot when the handler stops would otherwise go out after the stop gave its message back to
+ * the queue.
  */
-export function createCallRateLimiter({ maxPerSecond, now = Date.now }: { maxPerSecond: number; now?: () => number }) {
+export function createCallRateLimiter({
+  maxPerSecond,
+  maxPauseWaitMs = Number.POSITIVE_INFINITY,
+  now = Date.now,
+}: {
+  maxPerSecond: number;
+  maxPauseWaitMs?: number;
+  now?: () => number;
+}) {
   const spacingMs = 1_000 / maxPerSecond;
   let nextSlotAt = 0;
   let pausedUntil = 0;
@@ -28,6 +38,7 @@ export function createCallRateLimiter({ maxPerSecond, now = Date.now }: { maxPer
   return {
     /** Waits for this call's slot: true when the call may go, false when the limiter stopped. */
     async take(): Promise<boolean> {
+      const askedAt = now();
       while (!stopped) {
         const slot = Math.max(now(), nextSlotAt);
         nextSlotAt = slot + spacingMs;
@@ -35,7 +46,7 @@ export function createCallRateLimiter({ maxPerSecond, now = Date.now }: { maxPer
         // A pause that began while this call waited for its slot holds it back too: the provider
         // asked for every call to wait, and hundreds may be queued at a high call budget. It takes
         // a slot after the pause, behind the calls that queued in the meantime.
-        if (pausedUntil - now() < 1) return !stopped;
+        if (pausedUntil - now() < 1 || now() - askedAt >= maxPauseWaitMs) return !stopped;
       }
       return false;
     },

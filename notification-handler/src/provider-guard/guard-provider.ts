@@ -43,7 +43,10 @@ export function guardProvider(provider: EmailProvider, settings: ProviderGuardSe
   const guarded = guardEmailProvider((emails) => provider.send(emails), {
     name,
     breaker,
-    limiter: createCallRateLimiter({ maxPerSecond: settings.maxCallsPerSecond }),
+    limiter: createCallRateLimiter({
+      maxPerSecond: settings.maxCallsPerSecond,
+      maxPauseWaitMs: settings.maxThrottlePauseMs,
+    }),
     throttlePauseMs: settings.throttlePauseMs,
     maxThrottlePauseMs: settings.maxThrottlePauseMs,
     callTimeoutMs: settings.callTimeoutMs,

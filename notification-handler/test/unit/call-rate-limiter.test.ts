@@ -42,6 +42,25 @@ describe('call-rate limiter', () => {
     expect(times.sort((a, b) => a - b)).toEqual([0, 100, 1_150, 1_250, 1_350]);
   });
 
+  it('When 429 after 429 keeps the calls paused, then a waiting call goes once it has waited its longest wait in all', async () => {
+    const limiter = createCallRateLimiter({ maxPerSecond: 10, maxPauseWaitMs: 1_000 });
+    limiter.pauseFor(800);
+    let wentAt: number | undefined;
+    const waiting = limiter.take().then(() => {
+      wentAt = Date.now();
+    });
+
+    await vi.advanceTimersByTimeAsync(700);
+    limiter.pauseFor(800);
+    await vi.advanceTimersByTimeAsync(700);
+    limiter.pauseFor(800);
+    await vi.runAllTimersAsync();
+    await waiting;
+
+    // Asked at 0, paused to 800, then to 1,500, then to 2,200: at 1,500 it had waited its 1,000.
+    expect(wentAt).toBe(1_500);
+  });
+
   it('When the limiter stops, then a call waiting out a pause ends at once without its slot, and no later call gets one', async () => {
     const limiter = createCallRateLimiter({ maxPerSecond: 10 });
     limiter.pauseFor(30_000);

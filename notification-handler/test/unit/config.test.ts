@@ -129,10 +129,26 @@ describe('handler config: email providers', () => {
   });
 
   it('When a provider in use has the longer timeout, then the lease covers its calls', () => {
-    const env = { MAILJET_TIMEOUT_MS: '1000', SENDGRID_TIMEOUT_MS: '20000', RETRY_MAX_RETRIES: '0' };
-    expect(loadConfig(env).leaseMs).toBe(1_000 + 5_000);
-    expect(loadConfig({ ...env, EMAIL_PROVIDERS: 'mailjet,sendgrid' }).leaseMs).toBe(20_000 + 5_000);
+    const env = {
+      MAILJET_TIMEOUT_MS: '1000',
+      SENDGRID_TIMEOUT_MS: '20000',
+      RETRY_MAX_RETRIES: '3',
+      RETRY_DELAY_MS: '1000',
+    };
+    expect(loadConfig(env).leaseMs).toBe(4 * 1_000 + 3 * 1_000 + 5_000);
+    expect(loadConfig({ ...env, EMAIL_PROVIDERS: 'mailjet,sendgrid' }).leaseMs).toBe(4 * 20_000 + 3 * 1_000 + 5_000);
   });
+
+  it.each(['0', '1', '2', '3'])(
+    'When RETRY_MAX_RETRIES is %s, then a call made after the longest throttle wait still ends within the lease',
+    (retries) => {
+      const config = loadConfig({ RETRY_MAX_RETRIES: retries });
+      const { leaseMs } = config;
+      // Renewed before a call once a quarter of the lease has passed; abandoned 250 ms past its timeout.
+      const latestEnd = leaseMs / 4 + config.providerGuard.maxThrottlePauseMs + config.mailjet.timeoutMs + 250;
+      expect(latestEnd).toBeLessThanOrEqual(leaseMs);
+    },
+  );
 
   it('When TRUST_PROXY is a hop count or a list of proxies, then it is read as such; unset, no proxy is trusted', () => {
     expect(loadConfig({}).TRUST_PROXY).toBeUndefined();
