@@ -112,6 +112,13 @@ const schema = z
     path: ['PERSONAL_DATA_RETENTION_DAYS'],
     message: 'must not exceed NOTIFICATION_RETENTION_DAYS: rows are deleted by then',
   })
+  // A message older than the personal data retention is dead-lettered unsent, and an unfinished row
+  // that old is closed as failed: retries would stop there, before the deadline said, and say why
+  // wrongly.
+  .refine((env) => env.NOTIFICATION_DEADLINE_MS < env.PERSONAL_DATA_RETENTION_DAYS * 86_400_000, {
+    path: ['NOTIFICATION_DEADLINE_MS'],
+    message: 'must be shorter than PERSONAL_DATA_RETENTION_DAYS: older notifications are closed unsent',
+  })
   .superRefine(requireTokenOffLoopback)
   .refine((env) => !env.MAILJET_API_KEY === !env.MAILJET_API_SECRET, {
     path: ['MAILJET_API_SECRET'],

@@ -128,6 +128,16 @@ describe('handler config: email providers', () => {
     });
   });
 
+  it('When the send deadline reaches past the personal data retention, then the start fails naming the deadline', () => {
+    const attempt = () =>
+      loadConfig({ NOTIFICATION_DEADLINE_MS: String(2 * 86_400_000), PERSONAL_DATA_RETENTION_DAYS: '2' });
+
+    expect(attempt).toThrow(/NOTIFICATION_DEADLINE_MS: must be shorter than PERSONAL_DATA_RETENTION_DAYS/);
+    expect(() =>
+      loadConfig({ NOTIFICATION_DEADLINE_MS: String(2 * 86_400_000 - 1), PERSONAL_DATA_RETENTION_DAYS: '2' }),
+    ).not.toThrow();
+  });
+
   it('When a provider in use has the longer timeout, then the lease covers its calls', () => {
     const env = {
       MAILJET_TIMEOUT_MS: '1000',
