@@ -78,6 +78,9 @@ export function createConsumptionSwitch({
     const wanted = mode === 'full' ? prefetch : 1;
     // The prefetch applies per consumer, to those created after it is set.
     await current.channel.prefetch(wanted);
+    // A pause or a stop that came meanwhile: a consumer started now would be cancelled by the next
+    // turn, after the broker had pushed it up to a window of messages to claim and give back.
+    if (wantedMode() !== mode || current.gone.signal.aborted) return;
     current.consumerTag = (await current.channel.consume(queue, current.onMessage, consumeOptions)).consumerTag;
     current.mode = mode;
     log.info({ queue, prefetch: wanted }, 'consuming');

@@ -118,6 +118,27 @@ describe('consumption switch (calls to the broker)', () => {
     expect(consumption.mode()).toBe('stopped');
   });
 
+  it('When the handler stops while the prefetch is on its way, then no consumer is started', async () => {
+    const { channel, calls } = recordingChannel();
+    let prefetched: () => void = () => undefined;
+    channel.prefetch = (async (count: number) => {
+      calls.push(`prefetch ${count}`);
+      await new Promise<void>((resolve) => {
+        prefetched = resolve;
+      });
+    }) as unknown as Channel['prefetch'];
+    const consumption = createConsumptionSwitch({ queue: 'q', prefetch: 50, consumerTimeoutMs: 1, log: silentLogger });
+
+    const attached = consumption.attach(channel, () => undefined, heldDeliveries().whenHeldAtMost);
+    await settledTurn();
+    const stopped = consumption.stop();
+    prefetched();
+    await Promise.all([attached, stopped]);
+
+    expect(calls).toEqual(['prefetch 50']);
+    expect(consumption.mode()).toBe('stopped');
+  });
+
   it('When it subscribes, then it asks the broker to let a delivery go unacked for as long as the handler may hold one', async () => {
     const { consumeOptions } = await subscribed();
 
