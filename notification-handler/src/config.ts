@@ -40,6 +40,12 @@ const providerList = z.preprocess(
     .default(['mailjet']),
 );
 
+/** The share of SHUTDOWN_TIMEOUT_MS the consumer's drain gets; the rest is for closing connections. */
+export const DRAIN_SHARE_OF_SHUTDOWN = 0.8;
+
+/** How far past its timeout a provider call is abandoned (provider-guard/guarded-email-provider.ts). */
+const CALL_ABANDON_MARGIN_MS = 250;
+
 const schema = z
   .object({
     ...commonEnv,
@@ -119,6 +125,21 @@ const schema = z
     path: ['NOTIFICATION_DEADLINE_MS'],
     message: 'must be shorter than PERSONAL_DATA_RETENTION_DAYS: older notifications are closed unsent',
   })
+  // A call in flight when the handler stops must be able to end within the drain: cut off, its
+  // message goes back to the queue while its row keeps its lease, and an email the provider took
+  // is sent again once the lease runs out.
+  .refine(
+    (env) =>
+      env.SHUTDOWN_TIMEOUT_MS * DRAIN_SHARE_OF_SHUTDOWN >=
+      Math.max(
+        ...env.EMAIL_PROVIDERS.map((name) => (name === 'mailjet' ? env.MAILJET_TIMEOUT_MS : env.SENDGRID_TIMEOUT_MS)),
+      ) +
+        CALL_ABANDON_MARGIN_MS,
+    {
+      path: ['SHUTDOWN_TIMEOUT_MS'],
+      message: `must leave a provider call its timeout: ${DRAIN_SHARE_OF_SHUTDOWN * 100} % of it (the drain) at least the longest provider timeout + ${CALL_ABANDON_MARGIN_MS} ms`,
+    },
+  )
   .superRefine(requireTokenOffLoopback)
   .refine((env) => !env.MAILJET_API_KEY === !env.MAILJET_API_SECRET, {
     path: ['MAILJET_API_SECRET'],
@@ -158,7 +179,7 @@ export function loadConfig(env: Record<string, string | undefined>) {
   // start a quarter of a lease after the last renewal (send-with-retries.ts) and is abandoned 250 ms
   // past its timeout: a quarter, plus a half, plus that call, within the lease.
   const sendsMs = (parsed.RETRY_MAX_RETRIES + 1) * longestTimeout + parsed.RETRY_MAX_RETRIES * longestDelay + 5_000;
-  const leaseMs = Math.max(sendsMs, 4 * (longestTimeout + 250) + 5_000);
+  const leaseMs = Math.max(sendsMs, 4 * (longestTimeout + CALL_ABANDON_MARGIN_MS) + 5_000);
   return {
     ...parsed,
     usesSandbox,

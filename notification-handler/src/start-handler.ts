@@ -17,7 +17,7 @@ import {
 } from '@notify/shared/platform';
 import type { Registry } from 'prom-client';
 import { createApp } from './app.js';
-import type { HandlerConfig, ProviderName } from './config.js';
+import { DRAIN_SHARE_OF_SHUTDOWN, type HandlerConfig, type ProviderName } from './config.js';
 import { createDatabaseAvailability, probeWritable } from './db/database-availability.js';
 import { HANDLER_TABLES, notificationMaintenance } from './db/notification-maintenance.js';
 import { createNotificationStore } from './db/notification-store.js';
@@ -192,7 +192,7 @@ export async function startNotificationHandler(
     closers.add('queue sampler', () => sampler.stop());
     closers.add('publisher', () => publisher.close());
     // Draining gets most of the shutdown bound; the rest is for closing connections.
-    closers.add('consumer', () => consumer.stop(Math.floor(config.SHUTDOWN_TIMEOUT_MS * 0.8)));
+    closers.add('consumer', () => consumer.stop(Math.floor(config.SHUTDOWN_TIMEOUT_MS * DRAIN_SHARE_OF_SHUTDOWN)));
     // Stopped before the consumer drains: a delivery waiting out a 429's pause (up to half a lease)
     // would outlast the drain and call the provider after its message went back to the queue. It
     // gives the message back now instead, its lease released, unsent.

@@ -30,6 +30,7 @@ describe('SIGTERM under load (state and outbound calls)', () => {
       MAILJET_API_KEY: harness.sandbox.apiKey,
       MAILJET_API_SECRET: harness.sandbox.apiSecret,
       PREFETCH: '5',
+      MAILJET_TIMEOUT_MS: '2000',
       SHUTDOWN_TIMEOUT_MS: '10000',
     });
     await child.waitForLog('consuming');
@@ -83,9 +84,13 @@ describe('stop (outbound connections)', () => {
 
 describe('stop while a send waits out a 429', () => {
   it('When the handler stops during the pause a Retry-After asked for, then no call goes after the stop, the row is given back, and after a restart the email goes once', async () => {
-    // A 10 s call timeout makes the lease 45 s, so a Retry-After of 20 s is waited out in full
-    // (the pause is capped at half a lease): far past the stop's 4 s drain.
-    const harness = await startHarness('shutdown-throttled', { MAILJET_TIMEOUT_MS: '10000' });
+    // A 10 s call timeout makes the lease 46 s, so a Retry-After of 20 s is waited out in full
+    // (the pause is capped at half a lease): past the stop's drain, 10.4 s (80 % of 13 s, the least
+    // that leaves a 10 s call its timeout).
+    const harness = await startHarness('shutdown-throttled', {
+      MAILJET_TIMEOUT_MS: '10000',
+      SHUTDOWN_TIMEOUT_MS: '13000',
+    });
     try {
       harness.sandbox.faults.set({ failNext: 1, status: 429, retryAfterSeconds: 20 });
       const message = buildMessage();

@@ -138,12 +138,25 @@ describe('handler config: email providers', () => {
     ).not.toThrow();
   });
 
+  it('When SHUTDOWN_TIMEOUT_MS leaves the drain less than a provider call, then the start fails naming it', () => {
+    // The drain is 80 %: 12,800 ms of 16,000 covers a 12,000 ms call and its 250 ms margin; 15,000 does not.
+    const env = { MAILJET_TIMEOUT_MS: '1000', SENDGRID_TIMEOUT_MS: '12000', EMAIL_PROVIDERS: 'mailjet,sendgrid' };
+
+    expect(() => loadConfig({ ...env, SHUTDOWN_TIMEOUT_MS: '15000' })).toThrow(
+      /SHUTDOWN_TIMEOUT_MS: must leave a provider call its timeout/,
+    );
+    expect(() => loadConfig({ ...env, SHUTDOWN_TIMEOUT_MS: '16000' })).not.toThrow();
+    // A provider not in use does not count.
+    expect(() => loadConfig({ ...env, EMAIL_PROVIDERS: 'mailjet', SHUTDOWN_TIMEOUT_MS: '2000' })).not.toThrow();
+  });
+
   it('When a provider in use has the longer timeout, then the lease covers its calls', () => {
     const env = {
       MAILJET_TIMEOUT_MS: '1000',
       SENDGRID_TIMEOUT_MS: '20000',
       RETRY_MAX_RETRIES: '3',
       RETRY_DELAY_MS: '1000',
+      SHUTDOWN_TIMEOUT_MS: '30000',
     };
     expect(loadConfig(env).leaseMs).toBe(4 * 1_000 + 3 * 1_000 + 5_000);
     expect(loadConfig({ ...env, EMAIL_PROVIDERS: 'mailjet,sendgrid' }).leaseMs).toBe(4 * 20_000 + 3 * 1_000 + 5_000);
