@@ -141,6 +141,12 @@ export type PlanReport = {
   /** Each statement planned now, on the large tables with statistics from when they were empty. */
   custom: string[];
   generic: string[];
+  /**
+   * Each statement planned on fresh statistics by a session without the services' `enable_seqscan =
+   * off` (a connection pooler that drops startup options, a hand-run psql): what the statement's own
+   * shape gives, not the session setting.
+   */
+  withoutSessionOptions: string[];
 };
 
 /**
@@ -167,7 +173,7 @@ export async function checkStatementPlans({
   const indexes = await readIndexes(pool, tables);
   const check = (statement: RecordedStatement, plan: PlanNode) =>
     unindexedReads(plan, bare, indexes).map((problem) => `${statement.label}: ${problem}`);
-  const report: PlanReport = { keptFromEmpty: [], custom: [], generic: [] };
+  const report: PlanReport = { keptFromEmpty: [], custom: [], generic: [], withoutSessionOptions: [] };
 
   const session = await pool.connect();
   try {
@@ -184,6 +190,10 @@ export async function checkStatementPlans({
       await prepare(session, `fresh_${index}`, statement);
       report.generic.push(...check(statement, await explainGeneric(session, `fresh_${index}`, statement)));
     }
+    await session.query(`ANALYZE ${tables.join(', ')}`);
+    await session.query('SET enable_seqscan = on');
+    for (const statement of statements)
+      report.withoutSessionOptions.push(...check(statement, await explainCustom(session, statement)));
   } finally {
     session.release();
   }

@@ -15,17 +15,22 @@ const UNFINISHED_PAST_RETENTION_REASON =
 // dead-lettered before the claim), so it becomes failed and is erased in the same statement; the
 // purge then deletes it with the other failed rows. Through the (status, created_at) index; an
 // in_progress row whose lease still runs is left to its holder.
+//
+// Each batch statement below takes its rows as an array and finds them again by primary key: an
+// `IN (subquery)` may be planned as a hash join over the whole table once its statistics say the
+// batch is large, which only the sessions' enable_seqscan = off prevents; the array holds
+// whatever the session.
 const CLOSE_UNFINISHED = `
 UPDATE notifications.notifications
 SET status = 'failed', last_error = $4, next_attempt_at = NULL, claim_token = NULL, updated_at = now(),
     recipient_email = NULL, recipient_name = NULL, request = NULL, personal_data_erased_at = now()
-WHERE tracking_id IN (
+WHERE tracking_id = ANY(ARRAY(
   SELECT tracking_id FROM notifications.notifications
   WHERE status = $1 AND created_at < now() - make_interval(days => $2::int)
     AND (status <> 'in_progress' OR lease_expires_at < now())
   ORDER BY created_at
   LIMIT $3
-  FOR UPDATE SKIP LOCKED)`;
+  FOR UPDATE SKIP LOCKED))`;
 
 /** Closes as failed, and erases, up to `limit` notifications of `status` unfinished after `retentionDays`. */
 export async function closeUnfinishedNotifications(
@@ -48,12 +53,12 @@ export async function closeUnfinishedNotifications(
 // primary key). SKIP LOCKED: a row some statement holds waits for the next run.
 const PURGE = `
 DELETE FROM notifications.notifications
-WHERE tracking_id IN (
+WHERE tracking_id = ANY(ARRAY(
   SELECT tracking_id FROM notifications.notifications
   WHERE status = $1 AND created_at < now() - make_interval(days => $2::int)
   ORDER BY created_at
   LIMIT $3
-  FOR UPDATE SKIP LOCKED)`;
+  FOR UPDATE SKIP LOCKED))`;
 
 /** Deletes up to `limit` final notifications of `status` older than `retentionDays`, with their attempts. */
 export async function purgeNotifications(
@@ -72,13 +77,13 @@ export async function purgeNotifications(
 const ERASE = `
 UPDATE notifications.notifications
 SET recipient_email = NULL, recipient_name = NULL, request = NULL, personal_data_erased_at = now()
-WHERE tracking_id IN (
+WHERE tracking_id = ANY(ARRAY(
   SELECT tracking_id FROM notifications.notifications
   WHERE personal_data_erased_at IS NULL AND status IN ('sent', 'failed')
     AND created_at < now() - make_interval(days => $1::int)
   ORDER BY created_at
   LIMIT $2
-  FOR UPDATE SKIP LOCKED)`;
+  FOR UPDATE SKIP LOCKED))`;
 
 /** Erases the recipient and the stored request of up to `limit` final notifications older than `retentionDays`. */
 export async function erasePersonalData(db: Queryable, retentionDays: number, limit: number): Promise<number> {

@@ -62,6 +62,12 @@ async function recordHotStatements() {
   await recorder.record('close unfinished', () => closeUnfinishedNotifications(recorder.db, 'in_progress', 30, 1_000));
   await recorder.record('purge sent', () => purgeNotifications(recorder.db, 'sent', 90, 1_000));
   await recorder.record('erase personal data', () => erasePersonalData(recorder.db, 30, 1_000));
+  // And with a retention every history row is past: a full batch to take, as after a long pause.
+  await recorder.record('purge sent, a full batch due', () => purgeNotifications(recorder.db, 'sent', 0, 1_000));
+  await recorder.record('erase personal data, a full batch due', () => erasePersonalData(recorder.db, 0, 1_000));
+  await recorder.record('close unfinished, a full batch due', () =>
+    closeUnfinishedNotifications(recorder.db, 'retry_scheduled', 0, 1_000),
+  );
   return recorder.statements;
 }
 
@@ -103,5 +109,9 @@ describe('hot statements of the handler (plans on large tables with stale statis
 
   it('When their generic plans are made on large tables with stale statistics, then every read goes through an index', () => {
     expect(report.generic).toEqual([]);
+  });
+
+  it('When a session without the services’ enable_seqscan = off plans them on fresh statistics, then every read still goes through an index', () => {
+    expect(report.withoutSessionOptions).toEqual([]);
   });
 });

@@ -48,16 +48,19 @@ export async function saveIdempotentResponse(db: Db, key: string, status: number
   ]);
 }
 
-/** Deletes up to `limit` keys older than `ttlHours`, oldest first, through idempotency_keys_created. */
+/**
+ * Deletes up to `limit` keys older than `ttlHours`, oldest first, through idempotency_keys_created;
+ * the keys found are deleted by primary key from an array (see purgePublished).
+ */
 export async function purgeExpiredKeys(db: Db, ttlHours: number, limit: number): Promise<number> {
   const result = await db.query(
     `DELETE FROM ticketing.idempotency_keys
-      WHERE key IN (
+      WHERE key = ANY(ARRAY(
         SELECT key FROM ticketing.idempotency_keys
          WHERE created_at < now() - make_interval(hours => $1::int)
          ORDER BY created_at
          LIMIT $2
-         FOR UPDATE SKIP LOCKED)`,
+         FOR UPDATE SKIP LOCKED))`,
     [ttlHours, limit],
   );
   return result.rowCount ?? 0;

@@ -147,17 +147,19 @@ export async function readOutboxBacklog(db: Db, exchange: string, cap: number): 
 
 /**
  * Deletes up to `limit` rows published more than `retentionHours` ago, oldest first, through the
- * index outbox_published, which holds published rows only: a pending row is never touched.
+ * index outbox_published, which holds published rows only: a pending row is never touched. The
+ * rows are taken as an array and found again by primary key: an `IN (subquery)` may be planned as a
+ * hash join over the whole outbox, which only the sessions' enable_seqscan = off prevents.
  */
 export async function purgePublished(db: Db, retentionHours: number, limit: number): Promise<number> {
   const result = await db.query(
     `DELETE FROM ticketing.outbox
-      WHERE id IN (
+      WHERE id = ANY(ARRAY(
         SELECT id FROM ticketing.outbox
          WHERE published_at IS NOT NULL AND published_at < now() - make_interval(hours => $1::int)
          ORDER BY published_at
          LIMIT $2
-         FOR UPDATE SKIP LOCKED)`,
+         FOR UPDATE SKIP LOCKED))`,
     [retentionHours, limit],
   );
   return result.rowCount ?? 0;
