@@ -33,6 +33,7 @@ describe('A sender Mailjet has not validated (logs, state, outbound calls)', () 
     );
     const { body: waiting } = await harness.api(`/notifications/${messages[0]?.trackingId}`);
     expect(waiting.status).toBe('in_progress');
+    expect(waiting.attempts.length).toBeGreaterThan(0);
     for (const attempt of waiting.attempts) expect(attempt).toMatchObject({ httpStatus: 403, provider: 'mailjet' });
     expect(harness.decisions.filter((decision) => decision.kind !== 'acked')).toEqual([]);
     const senderErrors = harness.logs.lines.filter((line) => /MAIL_FROM_EMAIL/.test(line.msg));

@@ -112,7 +112,10 @@ describe('micro-batcher', () => {
 
     const results = await Promise.allSettled([1, 2].map(submit));
 
-    expect(results.every((result) => result.status === 'rejected')).toBe(true);
+    expect(results).toEqual([
+      { status: 'rejected', reason: expect.objectContaining({ message: 'connection lost' }) },
+      { status: 'rejected', reason: expect.objectContaining({ message: 'connection lost' }) },
+    ]);
     expect(calls).toBe(1);
   });
 
