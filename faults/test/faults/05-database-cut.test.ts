@@ -27,6 +27,14 @@ describe(SCENARIO, () => {
     });
 
     const report = await verifySystem(sut, { accepted: load.accepted, faultEndedAt, deadlineMs: SETTLE_DEADLINE_MS });
+    // Refused with 503, as the API answers what it cannot write: not hung, not accepted and lost.
+    const refused = Object.entries(load.stats.errors)
+      .filter(([key]) => key.endsWith(': 503'))
+      .reduce((sum, [, count]) => sum + count, 0);
+    console.log(
+      `[faults] ${SCENARIO}: ${refused} requests refused with 503; errors ${JSON.stringify(load.stats.errors)}`,
+    );
+    if (refused === 0) report.problems.push('the API refused no request (503) while PostgreSQL was away');
     record(context, sut, SCENARIO, report, load);
 
     expect(report.problems).toEqual([]);
