@@ -185,10 +185,14 @@ describe('guarded email provider', () => {
       const waiting = pacedByCaller
         ? provider.takeCallSlot().then(() => provider.send([email]))
         : provider.send([email]);
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      const stateBeforeStop = await Promise.race([
+        waiting.then(() => 'settled'),
+        new Promise((resolve) => setImmediate(() => resolve('waiting'))),
+      ]);
 
       provider.stopCalls();
 
+      expect(stateBeforeStop).toBe('waiting');
       expect(await waiting).toEqual([{ kind: 'deferred', reason: 'sendgrid: handler stopping' }]);
       expect(await provider.send([email])).toEqual([{ kind: 'deferred', reason: 'sendgrid: handler stopping' }]);
       expect(calls).toBe(1);
