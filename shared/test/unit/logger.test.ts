@@ -13,13 +13,13 @@ async function runUntilKilled(lines: number): Promise<Array<Record<string, unkno
 }
 
 describe('createLogger (json)', () => {
-  it('has every line on stdout before the call returns, so that a kill -9 loses none', async () => {
+  it('When the process is killed -9 right after logging, then every line is already on stdout', async () => {
     const output = await runUntilKilled(500);
     const sent = output.filter((line) => line.msg === 'email sent').map((line) => line.line);
     expect(sent).toEqual(Array.from({ length: 500 }, (_, index) => index + 1));
   }, 20_000);
 
-  it('writes secrets as [redacted] wherever they are in a line or a binding, and passwords in URLs as ***', async () => {
+  it('When a line or a binding holds a secret, then it is written as [redacted], and a password in a URL as ***', async () => {
     const output = await runUntilKilled(1);
     const byMessage = (msg: string) => output.find((line) => line.msg === msg);
     expect(byMessage('settings')?.config).toEqual({ password: '[redacted]', DATABASE_URL: '[redacted]' });

@@ -35,7 +35,7 @@ afterEach(async () => {
 });
 
 describe('JsonClient', () => {
-  it('posts the body as JSON and answers with the status and the parsed body', async () => {
+  it('When it posts a body, then the body goes as JSON and the answer comes back as its status and parsed body', async () => {
     const baseUrl = await serve((req, body, res) => {
       res.writeHead(201, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ path: req.url, contentType: req.headers['content-type'], received: JSON.parse(body) }));
@@ -49,7 +49,7 @@ describe('JsonClient', () => {
     });
   });
 
-  it('posts nothing, without a content type, when there is no body', async () => {
+  it('When there is no body, then it posts nothing, without a content type', async () => {
     const baseUrl = await serve((req, body, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
@@ -66,7 +66,7 @@ describe('JsonClient', () => {
     expect(answer.body).toEqual({ length: '0', contentType: null, body: '' });
   });
 
-  it('gives an empty answer as no body and an answer that is not JSON as its first characters', async () => {
+  it('When the answer is empty or not JSON, then it gives no body, or the answer’s first characters', async () => {
     const baseUrl = await serve((req, _body, res) => {
       res.writeHead(req.url === '/empty' ? 204 : 502);
       res.end(req.url === '/empty' ? undefined : 'Bad Gateway');
@@ -77,7 +77,7 @@ describe('JsonClient', () => {
     expect(await made.post('/html', {})).toEqual({ status: 502, body: { raw: 'Bad Gateway' } });
   });
 
-  it('sends a request to the base URL it is given instead of its own', async () => {
+  it('When a request names another base URL, then it goes there instead of the client’s own', async () => {
     const own = await serve((_req, _body, res) => res.end('{"server":"own"}'));
     const other = await serve((_req, _body, res) => res.end('{"server":"other"}'));
     const made = client(own);
@@ -86,7 +86,7 @@ describe('JsonClient', () => {
     expect((await made.post('/x', {})).body).toEqual({ server: 'own' });
   });
 
-  it('rejects as a timeout when no answer comes within its time', async () => {
+  it('When no answer comes within its time, then it rejects as a timeout', async () => {
     const baseUrl = await serve(() => undefined);
 
     await expect(client(baseUrl).post('/slow', {}, { timeoutMs: 100 })).rejects.toMatchObject({
@@ -95,7 +95,7 @@ describe('JsonClient', () => {
     });
   });
 
-  it('rejects with the socket error code when nothing listens', async () => {
+  it('When nothing listens, then it rejects with the socket’s error code', async () => {
     const baseUrl = await serve((_req, _body, res) => res.end());
     const [server] = servers.splice(0);
     await new Promise((resolve) => server?.close(resolve));

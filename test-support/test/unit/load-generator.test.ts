@@ -27,7 +27,7 @@ describe('startLoad', () => {
     await new Promise((resolve) => server.close(resolve));
   });
 
-  it('when the load ends before the awaited number of checkouts, says how its flows failed', async () => {
+  it('When the load ends before the awaited number of checkouts, then it says how its flows failed', async () => {
     answerCarts = (res) => {
       res.writeHead(503, { 'content-type': 'application/json' });
       res.end('{"error":"database unavailable"}');
@@ -39,7 +39,7 @@ describe('startLoad', () => {
     );
   });
 
-  it('resolves once enough checkouts completed, each accepting two notifications', async () => {
+  it('When enough checkouts completed, then it resolves, each having accepted two notifications', async () => {
     answerCarts = (res) => {
       res.writeHead(201, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ cartId: `c-${Math.random()}` }));
