@@ -84,7 +84,11 @@ export class ConfirmPublisher {
     let unsent: PublishOutcome = { status: 'not_sent', reason: 'no outcome' };
     for (const message of messages) {
       const key = returnKey(message.exchange, message.routingKey, message.properties?.messageId);
-      if (current.unconfirmed.has(key) && !(await earlierAnswered(current, key, deadline))) {
+      // Checked again after every wait, with no await between the check and the hand-over: several
+      // publishes of one key wake together when the earlier one is answered, and only one may go.
+      let keyFree = true;
+      while (keyFree && current.unconfirmed.has(key)) keyFree = await earlierAnswered(current, key, deadline);
+      if (!keyFree) {
         unsent = { status: 'not_sent', reason: 'the same message sent earlier is still unconfirmed' };
         break;
       }

@@ -79,7 +79,7 @@ export function handOver(current: PublisherChannel, message: OutgoingMessage, ke
   });
   const sent: Unconfirmed = { exchange, returned: undefined, answered };
   const onConfirm = (err: Error | null) => {
-    current.unconfirmed.delete(key);
+    if (current.unconfirmed.get(key) === sent) current.unconfirmed.delete(key);
     answer(confirmOutcome(err, sent, current.closedBecause));
   };
   try {

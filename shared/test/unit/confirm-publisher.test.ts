@@ -218,6 +218,25 @@ describe('ConfirmPublisher', () => {
     expect(await second).toEqual({ status: 'refused', reason: 'returned: 312 NO_ROUTE' });
   });
 
+  it('When the very same message is published three times at once, then only one copy is unconfirmed at a time, and a return refuses the copy returned', async () => {
+    const channel = new FakeChannel(() => 'hold');
+    const publisher = await attachedPublisher([channel]);
+
+    const [first, second, third] = [0, 1, 2].map(() => publisher.publish(message(0)));
+    channel.respond(0, 'ack');
+    await waitFor(() => (channel.published.length === 2 ? true : undefined), { what: 'the second publish' });
+    // Both waiters saw the first answered; only one of them may take the key.
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(channel.published).toHaveLength(2);
+    channel.respond(1, 'return');
+    await waitFor(() => (channel.published.length === 3 ? true : undefined), { what: 'the third publish' });
+    channel.respond(2, 'ack');
+
+    expect(await first).toEqual({ status: 'published' });
+    expect(await second).toEqual({ status: 'refused', reason: 'returned: 312 NO_ROUTE' });
+    expect(await third).toEqual({ status: 'published' });
+  });
+
   it('When the socket buffer is full, then the next message waits for drain', async () => {
     const channel = new FakeChannel(
       () => 'ack',
