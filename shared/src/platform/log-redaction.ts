@@ -20,6 +20,9 @@ const SECRET_NAMES = new Set([
   'passwd',
   'secret',
   'authorization',
+  'proxyauthorization',
+  'credentials',
+  'passphrase',
   'cookie',
   'setcookie',
   'databaseurl',
@@ -28,7 +31,7 @@ const SECRET_NAMES = new Set([
   'connectionstring',
   'privatekey',
 ]);
-const SECRET_ENDINGS = ['password', 'secret', 'apikey', 'token'];
+const SECRET_ENDINGS = ['password', 'secret', 'secretkey', 'apikey', 'token'];
 
 const secretByKey = new Map<string, boolean>();
 

@@ -1,5 +1,5 @@
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
-import { redactSecrets, serializeError } from './log-redaction.js';
+import { redactSecrets, redactUrl, serializeError } from './log-redaction.js';
 
 export { REDACTED, redactSecrets, redactUrl, serializeError } from './log-redaction.js';
 export type { Logger };
@@ -32,10 +32,36 @@ export function createLoggerTo(destination: DestinationStream, level: string): L
   return buildLogger({ level }, destination);
 }
 
+// Where a URL's password could be: a scheme's `://`, or a libpq-style password parameter.
+const MAY_HOLD_PASSWORD = /:\/\/|pass|pwd/i;
+
+const redactText = (text: string) => (MAY_HOLD_PASSWORD.test(text) ? redactUrl(text) : text);
+
+/**
+ * The line's message is no field, so `formatters.log` never sees it: a message written with a URL
+ * in it goes through redactUrl here. And a line logged with an `err` and no message gets the
+ * error's own message as its `msg` from pino (a driver's 'connect failed to amqp://user:pw@...'):
+ * it is given that message, redacted, first.
+ */
+function withRedactedMessage(this: Logger, args: unknown[], method: (...args: unknown[]) => void): void {
+  const [first] = args;
+  const err = first instanceof Error ? first : (first as { err?: unknown } | null)?.err;
+  if (args.length === 1 && err instanceof Error) return method.apply(this, [first, redactText(err.message)]);
+  return method.apply(
+    this,
+    args.map((arg) => (typeof arg === 'string' ? redactText(arg) : arg)),
+  );
+}
+
 /** Every logger of ours: no secret in a line or in a child's bindings, errors by their safe fields. */
 function buildLogger(options: LoggerOptions, destination?: DestinationStream): Logger {
   const root = pino(
-    { ...options, formatters: { log: redactSecrets }, serializers: { err: serializeError } },
+    {
+      ...options,
+      formatters: { log: redactSecrets },
+      serializers: { err: serializeError },
+      hooks: { logMethod: withRedactedMessage },
+    },
     destination,
   );
   // pino has no hook that formats a child's bindings (`formatters.bindings` runs on the root's own

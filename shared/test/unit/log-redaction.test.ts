@@ -24,6 +24,10 @@ describe('redactSecrets', () => {
       'Authorization',
       'set-cookie',
       'amqpUrl',
+      'Proxy-Authorization',
+      'awsSecretKey',
+      'credentials',
+      'passphrase',
     ];
     const redacted = redactSecrets(Object.fromEntries(names.map((name) => [name, 'x'])));
     expect(Object.values(redacted)).toEqual(names.map(() => REDACTED));

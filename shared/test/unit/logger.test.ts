@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { spawnService } from '@notify/test-support/child-service.js';
+import { captureLogs } from '@notify/test-support/logger.js';
 import { describe, expect, it } from 'vitest';
 
 const fixture = fileURLToPath(new URL('./fixtures/log-then-crash.ts', import.meta.url));
@@ -30,4 +31,22 @@ describe('createLogger (json)', () => {
     expect(byMessage('child with a secret binding')).toMatchObject({ operatorToken: '[redacted]' });
     expect(JSON.stringify(output)).not.toContain('hunter2');
   }, 20_000);
+});
+
+describe('the loggers’ messages', () => {
+  it('When an error is logged without a message, or a message holds a URL with a password, then the password is *** there too', () => {
+    const logs = captureLogs();
+    const failure = new Error('connect failed to amqp://svc:hunter2@rabbit:5672/');
+
+    logs.log.warn({ err: failure });
+    logs.log.error(failure);
+    logs.log.info({ attempt: 2 }, 'connecting to postgres://app:hunter2@db:5432/app');
+
+    expect(logs.lines.map((line) => line.msg)).toEqual([
+      'connect failed to amqp://svc:***@rabbit:5672/',
+      'connect failed to amqp://svc:***@rabbit:5672/',
+      'connecting to postgres://app:***@db:5432/app',
+    ]);
+    expect(JSON.stringify(logs.lines)).not.toContain('hunter2');
+  });
 });
