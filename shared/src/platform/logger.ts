@@ -46,11 +46,11 @@ const redactText = (text: string) => (MAY_HOLD_PASSWORD.test(text) ? redactUrl(t
 function withRedactedMessage(this: Logger, args: unknown[], method: (...args: unknown[]) => void): void {
   const [first] = args;
   const err = first instanceof Error ? first : (first as { err?: unknown } | null)?.err;
-  if (args.length === 1 && err instanceof Error) return method.apply(this, [first, redactText(err.message)]);
-  return method.apply(
-    this,
-    args.map((arg) => (typeof arg === 'string' ? redactText(arg) : arg)),
-  );
+  const redacted =
+    args.length === 1 && err instanceof Error
+      ? [first, redactText(err.message)]
+      : args.map((arg) => (typeof arg === 'string' ? redactText(arg) : arg));
+  method.apply(this, redacted);
 }
 
 /** Every logger of ours: no secret in a line or in a child's bindings, errors by their safe fields. */
