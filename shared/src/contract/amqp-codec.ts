@@ -86,7 +86,7 @@ export class MessageDecodeError extends Error {
 
 export type DeliveredMessage = {
   content: Buffer;
-  properties: { contentType?: unknown; messageId?: unknown; type?: unknown };
+  properties: { contentType?: unknown; messageId?: unknown; type?: unknown; headers?: unknown };
 };
 
 export type DecodeResult = { ok: true; message: NotificationMessage } | { ok: false; error: MessageDecodeError };
@@ -138,6 +138,17 @@ export function decodeNotification(
   if (properties.type !== undefined && properties.type !== message.operation) {
     problems.push({ code: 'property_mismatch', path: 'type', message: 'AMQP type differs from operation' });
   }
+  // What the encoder writes beside the body: a producer whose header says another version than its
+  // body is confused about which contract it speaks.
+  const headerVersion = (properties.headers as Record<string, unknown> | undefined)?.['x-schema-version'];
+  // A number as the encoder writes it, or its text, as some clients write header values.
+  if (headerVersion !== undefined && String(headerVersion) !== String(message.schemaVersion)) {
+    problems.push({
+      code: 'property_mismatch',
+      path: 'x-schema-version',
+      message: `AMQP header x-schema-version ${describeValue(headerVersion)} differs from schemaVersion`,
+    });
+  }
   return problems.length === 0 ? { ok: true, message } : failure(problems, body, properties.messageId);
 }
 
@@ -155,8 +166,12 @@ function toSchemaProblem(issue: z.core.$ZodIssue): DecodeProblem {
   return { code: 'schema', path: issue.path.map(String).join('.'), message: issue.message };
 }
 
+/** application/json, with no charset or UTF-8's: the body is read as UTF-8, JSON's own encoding. */
 function isJsonContentType(value: unknown): boolean {
-  return typeof value === 'string' && value.split(';')[0]?.trim().toLowerCase() === CONTENT_TYPE;
+  if (typeof value !== 'string') return false;
+  const [type, ...parameters] = value.split(';').map((part) => part.trim().toLowerCase());
+  const charset = parameters.find((parameter) => parameter.startsWith('charset='))?.slice('charset='.length);
+  return type === CONTENT_TYPE && (charset === undefined || /^"?utf-?8"?$/.test(charset));
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;

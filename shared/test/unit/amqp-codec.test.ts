@@ -93,6 +93,31 @@ describe('AMQP codec', () => {
     expect(!result.ok && result.error.problems).toEqual([expect.objectContaining({ path: 'messageId' })]);
   });
 
+  it('When the x-schema-version header contradicts the body, then the message is refused', () => {
+    const encoded = encodeNotification(buildMessage(), 'test');
+    const result = decodeNotification(
+      asDelivery(encoded.content, { ...encoded.properties, headers: { 'x-schema-version': 2 } }),
+    );
+    expect(!result.ok && result.error.problems).toEqual([
+      expect.objectContaining({ code: 'property_mismatch', path: 'x-schema-version' }),
+    ]);
+    const asText = decodeNotification(
+      asDelivery(encoded.content, { ...encoded.properties, headers: { 'x-schema-version': '1' } }),
+    );
+    expect(asText).toMatchObject({ ok: true });
+  });
+
+  it('When the content type names a charset other than UTF-8, then the message is refused; UTF-8 or none is read', () => {
+    const encoded = encodeNotification(buildMessage(), 'test');
+    const withType = (contentType: string) =>
+      decodeNotification(asDelivery(encoded.content, { ...encoded.properties, contentType }));
+
+    expect(withType('application/json; charset=latin1')).toMatchObject({ ok: false });
+    expect(withType('application/json; charset=UTF-8')).toMatchObject({ ok: true });
+    expect(withType('application/json;charset="utf8"')).toMatchObject({ ok: true });
+    expect(withType('application/json')).toMatchObject({ ok: true });
+  });
+
   it('When a producer writes the trackingId and messageId in capitals, then it decodes with the id in lower case', () => {
     const message = buildMessage();
     const capitals = message.trackingId.toUpperCase();
