@@ -56,8 +56,8 @@ export function toConnectOptions(url: string, heartbeatSeconds: number): Connect
     protocol: parsed.protocol.replace(/:$/, ''),
     hostname: parsed.hostname.replace(/^\[|\]$/g, ''),
     port: parsed.port === '' ? undefined : Number(parsed.port),
-    username: anonymous ? undefined : decodeURIComponent(parsed.username),
-    password: anonymous ? undefined : decodeURIComponent(parsed.password),
+    username: anonymous ? undefined : decodedOrAsIs(parsed.username),
+    password: anonymous ? undefined : decodedOrAsIs(parsed.password),
     vhost: parsed.pathname.length > 1 ? parsed.pathname.slice(1) : undefined,
     heartbeat: number('heartbeat') ?? heartbeatSeconds,
     frameMax: number('frameMax'),
@@ -78,3 +78,12 @@ type ConnectKeys =
   | 'channelMax'
   | 'locale';
 type ConnectFields = { [Key in ConnectKeys]-?: Options.Connect[Key] | undefined };
+
+/** A `%` that starts no escape (a password such as `50%off`, never encoded) is taken as it is, as amqplib's own URL parsing would. */
+function decodedOrAsIs(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

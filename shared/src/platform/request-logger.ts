@@ -74,7 +74,9 @@ function loggableUrl(url: string): string {
   if (start < 0) return url;
   const query = url.slice(start + 1);
   if (!query.includes('@') && !/%40/i.test(query)) return url;
-  const masked = [...new URLSearchParams(query)].map(([key, value]): [string, string] => [
+  // A `+` is read as a space in a query, which would cut `ada+news@example.com` in two and leave
+  // its first half in clear: kept as a `+`, it stays in the address that is masked.
+  const masked = [...new URLSearchParams(query.replaceAll('+', '%2B'))].map(([key, value]): [string, string] => [
     scrubAddresses(key),
     scrubAddresses(value),
   ]);

@@ -59,6 +59,13 @@ describe('broker addresses', () => {
     });
   });
 
+  it('When a password holds a % that starts no escape, then it is taken as written instead of stopping the start', () => {
+    expect(toConnectOptions('amqp://app:50%off@rabbit:5672', 10)).toMatchObject({
+      username: 'app',
+      password: '50%off',
+    });
+  });
+
   it('When a URL names no user, then amqplib falls back to guest as it does for the string form', () => {
     const options = toConnectOptions('amqp://rabbit?heartbeat=5', 10);
 

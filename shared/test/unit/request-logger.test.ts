@@ -70,6 +70,16 @@ describe('requestLogger', () => {
     expect(line.req).toMatchObject({ url: '/carts/c1?email=a***%40e***.com&status=failed&to=b***%40e***.org' });
     expect(JSON.stringify(line)).not.toMatch(/lovelace|example\.com|bob/);
   });
+
+  it('When an address in the query has a + that was not encoded, then none of it is left in clear', async () => {
+    const { url, waitFor } = await serve();
+
+    await fetch(`${url}/notifications?email=alice.smith+tickets@example.com`);
+    const line = await waitFor('request completed');
+
+    expect(line.req.url).toBe('/notifications?email=a***%40e***.com');
+    expect(JSON.stringify(line)).not.toMatch(/smith|tickets|example\.com/);
+  });
   it('When a request is answered 4xx, then its line is a warning; 5xx, an error, and the failure line carries the same request id and trace id', async () => {
     const { url, find, waitFor } = await serve();
 
