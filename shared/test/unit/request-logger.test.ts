@@ -80,6 +80,7 @@ describe('requestLogger', () => {
     expect(line.req).toMatchObject({ url: '/notifications?email=a***%40e***.com' });
     expect(JSON.stringify(line)).not.toMatch(/smith|tickets|example\.com/);
   });
+
   it('When a request is answered 4xx, then its line is a warning; 5xx, an error, and the failure line carries the same request id and trace id', async () => {
     const { url, find, waitFor } = await serve();
 
