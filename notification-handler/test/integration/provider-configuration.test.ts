@@ -6,6 +6,40 @@ import { loadConfig } from '../../src/config.js';
 import { startNotificationHandler } from '../../src/start-handler.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
+/**
+ * Publishes two notifications to a handler whose Mailjet refuses its configuration (`httpStatus`)
+ * and checks that nothing fails: consumption pauses and probes, each attempt so far is that refusal,
+ * and one error line names the setting to check. Gives the notifications, waiting.
+ */
+async function pausedByRefusal(harness: Harness, httpStatus: number, setting: RegExp) {
+  const messages = [buildMessage(), buildMessage()];
+  for (const message of messages) harness.publish(message);
+
+  await harness.waitFor(() => (harness.handler.consumer.pausedBy().includes('mailjet') ? true : undefined));
+  const callsWhenPaused = harness.sandbox.stats.current('mailjet').calls.total;
+  await harness.waitFor(() =>
+    harness.sandbox.stats.current('mailjet').calls.total >= callsWhenPaused + 2 ? true : undefined,
+  );
+  const { body: waiting } = await harness.api(`/notifications/${messages[0]?.trackingId}`);
+  expect(waiting.status).toBe('in_progress');
+  expect(waiting.attempts.length).toBeGreaterThan(0);
+  for (const attempt of waiting.attempts) expect(attempt).toMatchObject({ httpStatus, provider: 'mailjet' });
+  expect(harness.decisions.filter((decision) => decision.kind !== 'acked')).toEqual([]);
+  const named = harness.logs.lines.filter((line) => setting.test(line.msg));
+  expect(named).toHaveLength(1);
+  expect(named[0]?.level).toBe(50);
+  return messages;
+}
+
+/** Each of them ends sent, once, its last attempt Mailjet's 200. */
+async function expectSentOnce(harness: Harness, messages: ReturnType<typeof buildMessage>[]) {
+  for (const message of messages) {
+    const sent = await harness.settled(message.trackingId, ['sent']);
+    expect(sent.attempts.at(-1)).toMatchObject({ httpStatus: 200, provider: 'mailjet' });
+    expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
+  }
+}
+
 describe('A sender Mailjet has not validated (logs, state, outbound calls)', () => {
   let harness: Harness;
 
@@ -23,30 +57,12 @@ describe('A sender Mailjet has not validated (logs, state, outbound calls)', () 
 
   it('When Mailjet refuses our sender (403), then nothing fails: consumption pauses, MAIL_FROM_EMAIL is named once, and once the sender is validated every notification is sent', async () => {
     harness.sandbox.faults.set({ refuseSenders: 'unvalidated.example' });
-    const messages = [buildMessage(), buildMessage()];
-    for (const message of messages) harness.publish(message);
 
-    await harness.waitFor(() => (harness.handler.consumer.pausedBy().includes('mailjet') ? true : undefined));
-    const callsWhenPaused = harness.sandbox.stats.current('mailjet').calls.total;
-    await harness.waitFor(() =>
-      harness.sandbox.stats.current('mailjet').calls.total >= callsWhenPaused + 2 ? true : undefined,
-    );
-    const { body: waiting } = await harness.api(`/notifications/${messages[0]?.trackingId}`);
-    expect(waiting.status).toBe('in_progress');
-    expect(waiting.attempts.length).toBeGreaterThan(0);
-    for (const attempt of waiting.attempts) expect(attempt).toMatchObject({ httpStatus: 403, provider: 'mailjet' });
-    expect(harness.decisions.filter((decision) => decision.kind !== 'acked')).toEqual([]);
-    const senderErrors = harness.logs.lines.filter((line) => /MAIL_FROM_EMAIL/.test(line.msg));
-    expect(senderErrors).toHaveLength(1);
-    expect(senderErrors[0]?.level).toBe(50);
+    const messages = await pausedByRefusal(harness, 403, /MAIL_FROM_EMAIL/);
 
     // Validating the sender happens in the account: the probes find it, no restart needed.
     harness.sandbox.faults.clear();
-    for (const message of messages) {
-      const sent = await harness.settled(message.trackingId, ['sent']);
-      expect(sent.attempts.at(-1)).toMatchObject({ httpStatus: 200, provider: 'mailjet' });
-      expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
-    }
+    await expectSentOnce(harness, messages);
   });
 });
 
@@ -66,30 +82,11 @@ describe('Mailjet configuration (logs, state, outbound calls)', () => {
   });
 
   it('When Mailjet refuses our credentials, then nothing fails: consumption pauses and probes, the error is logged once, and after a restart with the right secret every notification is sent', async () => {
-    const messages = [buildMessage(), buildMessage()];
-    for (const message of messages) harness.publish(message);
-
-    await harness.waitFor(() => (harness.handler.consumer.pausedBy().includes('mailjet') ? true : undefined));
-    const callsWhenPaused = harness.sandbox.stats.current('mailjet').calls.total;
-    await harness.waitFor(() =>
-      harness.sandbox.stats.current('mailjet').calls.total >= callsWhenPaused + 2 ? true : undefined,
-    );
-    const { body: waiting } = await harness.api(`/notifications/${messages[0]?.trackingId}`);
-    expect(waiting.status).toBe('in_progress');
-    expect(waiting.attempts.length).toBeGreaterThan(0);
-    for (const attempt of waiting.attempts) expect(attempt).toMatchObject({ httpStatus: 401, provider: 'mailjet' });
-    expect(harness.decisions.filter((decision) => decision.kind !== 'acked')).toEqual([]);
-    const configurationErrors = harness.logs.lines.filter((line) => /MAILJET_API_KEY/.test(line.msg));
-    expect(configurationErrors).toHaveLength(1);
-    expect(configurationErrors[0]?.level).toBe(50);
+    const messages = await pausedByRefusal(harness, 401, /MAILJET_API_KEY/);
 
     await harness.stopHandler();
     await harness.restartHandler({ MAILJET_API_SECRET: harness.sandbox.apiSecret });
-    for (const message of messages) {
-      const sent = await harness.settled(message.trackingId, ['sent']);
-      expect(sent.attempts.at(-1)).toMatchObject({ httpStatus: 200, provider: 'mailjet' });
-      expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
-    }
+    await expectSentOnce(harness, messages);
     expect(JSON.stringify(harness.logs.lines)).not.toContain('not-the-secret');
   });
 

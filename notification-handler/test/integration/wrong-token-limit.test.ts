@@ -62,6 +62,10 @@ describe('wrong operator tokens behind a trusted proxy', () => {
   const from = (address: string, token: string) =>
     client.call('/notifications', { headers: { ...client.bearer(token), 'x-forwarded-for': address } });
 
+  // Routes that do not refuse a token themselves: each scenario guesses from an address of its own.
+  const forwardedFor = (address: string) => ({ 'x-forwarded-for': address });
+  const rightTokenFrom = (address: string) => from(address, TOKEN);
+
   beforeAll(async () => {
     harness = await startHarness('wrong-token-proxy', {
       OPERATOR_TOKEN: TOKEN,
@@ -85,27 +89,6 @@ describe('wrong operator tokens behind a trusted proxy', () => {
     expect(other.status).toBe(200);
     const warnings = harness.logs.lines.filter((line) => line.msg?.startsWith('too many wrong operator tokens'));
     expect(warnings.map((line) => line.client)).toEqual(['203.0.113.7']);
-  });
-});
-
-describe('wrong operator tokens on routes that do not refuse them', () => {
-  let harness: Harness;
-  const client = operatorClient(() => harness.handler.url);
-  const forwardedFor = (address: string) => ({ 'x-forwarded-for': address });
-  const rightTokenFrom = (address: string) =>
-    client.call('/notifications', { headers: { ...client.bearer(TOKEN), ...forwardedFor(address) } });
-
-  beforeAll(async () => {
-    harness = await startHarness('wrong-token-routes', {
-      OPERATOR_TOKEN: TOKEN,
-      OPERATOR_WRONG_TOKEN_LIMIT: String(LIMIT),
-      OPERATOR_WRONG_TOKEN_WINDOW_MS: '60000',
-      // One process, several clients: each scenario guesses from an address of its own.
-      TRUST_PROXY: 'loopback',
-    });
-  });
-  afterAll(async () => {
-    await harness?.stop();
   });
 
   it('When wrong bearer tokens go to the sign-in page (which shows its form to them), then they count, and the address is refused', async () => {
