@@ -20,12 +20,15 @@ const TICKETING_ENTRY = 'ticketing-service/dist/main.js';
 const SANDBOX_ENTRY = 'mailjet-sandbox/dist/main.js';
 
 /**
- * Handler settings that make recovery quick: a handler killed mid-send holds its rows for
- * (RETRY_MAX_RETRIES+1)*MAILJET_TIMEOUT_MS + RETRY_MAX_RETRIES*RETRY_DELAY_MS + 5 s (11.3 s here).
+ * Handler settings that make recovery quick: a handler killed mid-send holds its rows for a lease,
+ * the larger of (RETRY_MAX_RETRIES+1)*MAILJET_TIMEOUT_MS + RETRY_MAX_RETRIES*RETRY_DELAY_MS + 5 s
+ * and 4*(MAILJET_TIMEOUT_MS + 250 ms) + 5 s (12 s here).
  */
 export const FAST_RECOVERY_HANDLER_ENV = {
   PREFETCH: '20',
   MAILJET_TIMEOUT_MS: '1500',
+  // The same for SendGrid, in the scenarios that use it: the stop's drain must cover either's call.
+  SENDGRID_TIMEOUT_MS: '1500',
   RETRY_MAX_RETRIES: '3',
   RETRY_DELAY_MS: '100',
   SHUTDOWN_TIMEOUT_MS: '10000',
