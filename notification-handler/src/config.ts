@@ -14,6 +14,7 @@ import {
 } from '@notify/shared/platform';
 import { z } from 'zod';
 import { operatorTokenSetting, requireTokenOffLoopback } from './operator-settings.js';
+import { CLIENT_TIMEOUT_FIRST_MS } from './provider-guard/guarded-email-provider.js';
 import { trustProxySetting } from './trust-proxy-setting.js';
 
 /** Where the handler sends when no Mailjet key is set: the local sandbox and its own credentials. */
@@ -43,8 +44,8 @@ const providerList = z.preprocess(
 /** The share of SHUTDOWN_TIMEOUT_MS the consumer's drain gets; the rest is for closing connections. */
 export const DRAIN_SHARE_OF_SHUTDOWN = 0.8;
 
-/** How far past its timeout a provider call is abandoned (provider-guard/guarded-email-provider.ts). */
-const CALL_ABANDON_MARGIN_MS = 250;
+/** How far past its timeout a provider call is abandoned. */
+const CALL_ABANDON_MARGIN_MS = CLIENT_TIMEOUT_FIRST_MS;
 
 const schema = z
   .object({

@@ -33,7 +33,7 @@ export type ProviderGuardDeps = {
  * cut here. Four calls' worth (a send and its three retries) stays well inside the lease's 5 s of
  * slack.
  */
-const CLIENT_TIMEOUT_FIRST_MS = 250;
+export const CLIENT_TIMEOUT_FIRST_MS = 250;
 
 /**
  * One provider behind its circuit breaker and call-rate limit. A call the breaker refuses is not
