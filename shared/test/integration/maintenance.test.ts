@@ -110,15 +110,18 @@ describe('table maintenance (shared platform)', () => {
     );
   }
 
+  /** A table of `rows` rows, just vacuumed and analyzed: nothing dead, new or changed since. */
+  async function vacuumedTable(table: string, rows: number) {
+    await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
+    await db.query(`INSERT INTO ${table} SELECT generate_series(1, $1)`, [rows]);
+    await statsSettle(table, { inserted: rows });
+    await db.query(`VACUUM (ANALYZE) ${table}`);
+    await statsSettle(table, { inserted: 0, modified: 0 });
+  }
+
   it('When a table has more dead rows than the threshold, then it is vacuumed, and a quiet one is not', async () => {
     const [busy, quiet] = [`${schema}.busy`, `${schema}.quiet`];
-    for (const table of [busy, quiet]) {
-      await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
-      await db.query(`INSERT INTO ${table} SELECT generate_series(1, 3000)`);
-      await statsSettle(table, { inserted: 3000 });
-      await db.query(`VACUUM (ANALYZE) ${table}`);
-      await statsSettle(table, { inserted: 0, modified: 0 });
-    }
+    for (const table of [busy, quiet]) await vacuumedTable(table, 3_000);
     await db.query(`DELETE FROM ${busy} WHERE id <= 2000`);
     await db.query(`DELETE FROM ${quiet} WHERE id <= 10`);
     await statsSettle(busy, { dead: 2000 });
@@ -134,11 +137,7 @@ describe('table maintenance (shared platform)', () => {
   it('When a large table changed by less than a tenth of its rows, then only a queue table is vacuumed', async () => {
     const [records, queue] = [`${schema}.records`, `${schema}.queue`];
     for (const table of [records, queue]) {
-      await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
-      await db.query(`INSERT INTO ${table} SELECT generate_series(1, 30000)`);
-      await statsSettle(table, { inserted: 30000 });
-      await db.query(`VACUUM (ANALYZE) ${table}`);
-      await statsSettle(table, { inserted: 0, modified: 0 });
+      await vacuumedTable(table, 30_000);
       // Past the threshold of 1,000 rows, short of a tenth of the table's.
       await db.query(`DELETE FROM ${table} WHERE id <= 2000`);
       await statsSettle(table, { dead: 2000 });
