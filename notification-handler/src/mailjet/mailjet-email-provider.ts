@@ -1,5 +1,6 @@
 import type { Logger } from '@notify/shared/platform';
 import type { Email, EmailProviderAdapter, SendOutcome } from '../domain/email-provider.js';
+import { configurationRefusalReporter } from '../provider-guard/configuration-refusals.js';
 import { closeIdleMailjetConnections, createMailjetClient, type MailjetSettings } from './mailjet-client.js';
 import { type MailjetClientError, outcomesFromBody, outcomesFromError } from './mailjet-outcomes.js';
 
@@ -12,8 +13,7 @@ const CONFIGURATION_HINTS: Record<number, string> = {
 /** The email-provider port over Mailjet's Send API v3.1, through the official client. */
 export function createMailjetEmailProvider(settings: MailjetSettings, log: Logger): EmailProviderAdapter {
   const client = createMailjetClient(settings);
-  // Every send fails the same way until the configuration changes: once per kind is enough.
-  const reported = new Set<number>();
+  const reportRefusal = configurationRefusalReporter('Mailjet', CONFIGURATION_HINTS, log);
 
   return {
     async send(emails: readonly Email[]): Promise<SendOutcome[]> {
@@ -24,15 +24,7 @@ export function createMailjetEmailProvider(settings: MailjetSettings, log: Logge
         return outcomesFromBody(body, emails.length, response.status);
       } catch (error) {
         const outcomes = outcomesFromError(error as MailjetClientError, emails.length);
-        const refusal = outcomes.find((outcome) => outcome.kind === 'failed' && outcome.configurationError);
-        const status = refusal?.kind === 'failed' ? refusal.httpStatus : undefined;
-        if (status !== undefined && !reported.has(status)) {
-          reported.add(status);
-          log.error(
-            { statusCode: status },
-            CONFIGURATION_HINTS[status] ?? `Mailjet refused our account (HTTP ${status})`,
-          );
-        }
+        reportRefusal(outcomes);
         return outcomes;
       }
     },

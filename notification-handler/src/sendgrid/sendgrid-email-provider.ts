@@ -1,5 +1,6 @@
 import type { Logger } from '@notify/shared/platform';
 import type { Email, EmailProviderAdapter, SendOutcome } from '../domain/email-provider.js';
+import { configurationRefusalReporter } from '../provider-guard/configuration-refusals.js';
 import { createSendGridClient, type SendGridSettings } from './sendgrid-client.js';
 import { outcomeFromError, outcomeFromResponse, type SendGridResponse } from './sendgrid-outcomes.js';
 
@@ -17,8 +18,7 @@ const CONFIGURATION_HINTS: Record<number, string> = {
  */
 export function createSendGridEmailProvider(settings: SendGridSettings, log: Logger): EmailProviderAdapter {
   const { client, closeConnections } = createSendGridClient(settings);
-  // Every send fails the same way until the configuration changes: once per kind is enough.
-  const reported = new Set<number>();
+  const reportRefusal = configurationRefusalReporter('SendGrid', CONFIGURATION_HINTS, log);
 
   async function sendOne(email: Email): Promise<SendOutcome> {
     try {
@@ -27,14 +27,7 @@ export function createSendGridEmailProvider(settings: SendGridSettings, log: Log
     } catch (error) {
       // Never log `error` itself: a network error from the client carries our API key.
       const outcome = outcomeFromError(error);
-      const status = outcome.configurationError ? outcome.httpStatus : undefined;
-      if (status !== undefined && !reported.has(status)) {
-        reported.add(status);
-        log.error(
-          { statusCode: status, reason: outcome.reason },
-          CONFIGURATION_HINTS[status] ?? `SendGrid refused our account (HTTP ${status})`,
-        );
-      }
+      reportRefusal([outcome]);
       return outcome;
     }
   }
