@@ -1,4 +1,5 @@
 import type { GetMessage } from 'amqplib';
+import { samplesOf } from '../metrics-text.js';
 import { waitFor } from '../wait.js';
 import { drainQueue, type QueueDepth, queueDepth } from './broker-tools.js';
 import type { AcceptedNotification } from './load-generator.js';
@@ -73,6 +74,12 @@ export type VerifyReport = {
   processes: Record<string, { starts: number; unexpectedExits: number }>;
   /** Services answering /readyz before the final stop, without any manual restart. */
   readyAtEnd: Record<string, boolean>;
+  /**
+   * What the handlers running at the end decided since their last start, by outcome (their
+   * notify_notifications_total, read once everything settled, before the final SIGTERM): how many
+   * deliveries were requeued or rescheduled rather than decided at once.
+   */
+  handlerOutcomes: Record<string, number>;
   /** Every expectation not met, one line each; empty when the scenario passed. */
   problems: string[];
 };
@@ -132,6 +139,16 @@ export async function verifySystem(system: System, options: VerifyOptions): Prom
     return { done: Object.values(readyAtEnd).every(Boolean), progress: JSON.stringify(readyAtEnd) };
   });
 
+  const handlerOutcomes: Record<string, number> = {};
+  for (const handler of system.handlers.filter((service) => service.running && !retired.has(service.name))) {
+    const outcomes = await outcomesCounted(system.urls[handler.name] as string).catch((error: Error) => {
+      note(`${handler.name}'s /metrics unreadable: ${error.message}`);
+      return {};
+    });
+    for (const [outcome, count] of Object.entries(outcomes))
+      handlerOutcomes[outcome] = (handlerOutcomes[outcome] ?? 0) + count;
+  }
+
   const finalExits: Record<string, ProcessExit | undefined> = {};
   for (const service of services) {
     if (!service.running) {
@@ -190,10 +207,23 @@ export async function verifySystem(system: System, options: VerifyOptions): Prom
     finalExits,
     processes,
     readyAtEnd,
+    handlerOutcomes,
     problems,
   };
   judge(report, options, note);
   return report;
+}
+
+/** A handler's notify_notifications_total summed over operations, by outcome. */
+async function outcomesCounted(handlerUrl: string): Promise<Record<string, number>> {
+  const response = await fetch(`${handlerUrl}/metrics`, { signal: AbortSignal.timeout(5_000) });
+  if (!response.ok) throw new Error(`answered ${response.status}`);
+  const outcomes: Record<string, number> = {};
+  for (const { labels, value } of samplesOf(await response.text(), 'notify_notifications_total')) {
+    const outcome = labels.outcome ?? '(none)';
+    outcomes[outcome] = (outcomes[outcome] ?? 0) + value;
+  }
+  return outcomes;
 }
 
 function judge(report: VerifyReport, options: VerifyOptions, note: (what: string) => void): void {

@@ -8,15 +8,17 @@ import { loadWithFault, SETTLE_DEADLINE_MS } from './scenario.js';
 export type PoisonMessage = { kind: string; body: string | Buffer; contentType?: string; reason: RegExp };
 
 /**
- * The load, with the poison published once the fault is due; then the verifier, expecting each
- * poison message in the dead-letter queue once, for its reason, and nothing else there.
+ * The load, with the poison published once the fault is due (by `publish`, a foreign client by
+ * default); then the verifier, expecting each poison message in the dead-letter queue once, for
+ * its reason, and nothing else there.
  */
 export async function loadWithPoison(
   system: System,
   poison: PoisonMessage[],
+  publish: (system: System, poison: PoisonMessage[]) => Promise<void> = publishPoison,
 ): Promise<{ report: VerifyReport; load: LoadResult }> {
   const { load, faultEndedAt } = await loadWithFault(system, async () => {
-    await publishPoison(system, poison);
+    await publish(system, poison);
     return Date.now();
   });
   const report = await verifySystem(system, {
@@ -30,7 +32,7 @@ export async function loadWithPoison(
 }
 
 /** Publishes each through a foreign AMQP client (amqp-publish) to the public exchange. */
-async function publishPoison(system: System, poison: PoisonMessage[]): Promise<void> {
+export async function publishPoison(system: System, poison: PoisonMessage[]): Promise<void> {
   for (const message of poison) {
     await amqpPublish({
       url: system.amqpUrl,

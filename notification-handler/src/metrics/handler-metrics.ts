@@ -4,7 +4,14 @@ import type { BreakerState } from '../domain/email-provider.js';
 import type { Decision } from '../messaging/notification-consumer.js';
 import { PROVIDER_CALL_RESULTS, type ProviderCall } from '../provider-guard/provider-call.js';
 
-export const NOTIFICATION_OUTCOMES = ['sent', 'failed', 'duplicate', 'dead_lettered', 'rescheduled'] as const;
+export const NOTIFICATION_OUTCOMES = [
+  'sent',
+  'failed',
+  'duplicate',
+  'dead_lettered',
+  'rescheduled',
+  'requeued',
+] as const;
 export type NotificationOutcome = (typeof NOTIFICATION_OUTCOMES)[number];
 
 /** The `operation` label of a message that did not decode: its own text is never a label. */
@@ -32,7 +39,7 @@ export function registerHandlerMetrics(registry: Registry, sources: HandlerMetri
   const registers = [registry];
   const notifications = new Counter({
     name: 'notify_notifications_total',
-    help: 'Notifications by what the consumer decided: sent, duplicate, failed, dead_lettered, rescheduled.',
+    help: 'Notifications by what the consumer decided: sent, duplicate, failed, dead_lettered, rescheduled, requeued.',
     labelNames: ['operation', 'outcome'] as const,
     registers,
   });
@@ -126,7 +133,7 @@ export function notificationOutcomes(decision: Decision): NotificationOutcome[] 
       return decision.cause === 'send_failed' ? ['failed', 'dead_lettered'] : ['dead_lettered'];
     case 'rescheduled':
       return ['rescheduled'];
-    default:
-      return [];
+    case 'requeued':
+      return ['requeued'];
   }
 }

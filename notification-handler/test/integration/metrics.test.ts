@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { buildMessage } from '@notify/test-support/messages.js';
+import { sampleValue } from '@notify/test-support/metrics-text.js';
 import { waitFor } from '@notify/test-support/wait.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from './support/handler-harness.js';
-import { sampleValue } from './support/metrics-text.js';
 
 const OPERATION = 'checkout.completed';
 

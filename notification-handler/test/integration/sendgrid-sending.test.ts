@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { buildMessage } from '@notify/test-support/messages.js';
+import { sampleValue } from '@notify/test-support/metrics-text.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from './support/handler-harness.js';
-import { sampleValue } from './support/metrics-text.js';
 
 describe('sending through SendGrid alone (outbound call, state, logs, metrics)', () => {
   let harness: Harness;

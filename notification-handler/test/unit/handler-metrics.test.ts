@@ -32,7 +32,7 @@ describe('notification outcomes of consumer decisions', () => {
       ['dead_lettered'],
     ],
     ['rescheduled', { kind: 'rescheduled', ...about, delayMs: 30_000, nextAttemptAt: new Date() }, ['rescheduled']],
-    ['requeued', { kind: 'requeued', ...about, reason: 'interrupted' }, []],
+    ['requeued', { kind: 'requeued', ...about, reason: 'interrupted' }, ['requeued']],
   ])('When a message is %s, then it counts as %j', (_kind, decision, outcomes) => {
     expect(notificationOutcomes(decision)).toEqual(outcomes);
   });
@@ -91,7 +91,7 @@ describe('handler metrics registry', () => {
   it('When nothing happened yet, then every operation and outcome already has a series at 0', async () => {
     const { registry } = metricsWith('closed');
     const values = (await registry.getSingleMetric('notify_notifications_total')?.get())?.values ?? [];
-    expect(values).toHaveLength(10);
+    expect(values).toHaveLength(12);
     expect(values.every((value) => value.value === 0)).toBe(true);
   });
 });
