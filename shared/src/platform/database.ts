@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { beforeDeadline } from './confirm-waits.js';
 import type { Logger } from './logger.js';
 
 export type DatabaseSettings = {
@@ -129,6 +130,26 @@ export async function inTransaction<T>(pool: pg.Pool, work: (client: pg.PoolClie
  */
 export function isReadTimeout(error: unknown): error is Error {
   return error instanceof Error && error.message === 'Query read timeout';
+}
+
+/** How long `endClient` waits for the server to see a session off before it drops the socket. */
+const END_WAIT_MS = 1_000;
+
+/**
+ * Ends a client of our own (not a pooled one) within `waitMs`. pg's `end()` with no statement
+ * running sends its goodbye and waits for the server to close the socket: a server or a network
+ * gone silent never does, and the wait lasts until the kernel gives up on the connection (a
+ * quarter of an hour of retransmissions), far past any shutdown bound. Past `waitMs` the socket
+ * is destroyed: the server ends the session when it notices, as it would after a crash.
+ */
+export async function endClient(client: pg.Client, waitMs = END_WAIT_MS): Promise<void> {
+  const ended = client.end().then(
+    () => true,
+    () => true,
+  );
+  if (await beforeDeadline(ended, Date.now() + waitMs, false)) return;
+  (client as pg.Client & { connection?: { stream?: { destroy: () => void } } }).connection?.stream?.destroy();
+  await ended;
 }
 
 export async function pingDatabase(pool: pg.Pool): Promise<void> {

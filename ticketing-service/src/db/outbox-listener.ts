@@ -1,4 +1,4 @@
-import { isReadTimeout, type Logger } from '@notify/shared/platform';
+import { endClient, isReadTimeout, type Logger } from '@notify/shared/platform';
 import pg from 'pg';
 import { OUTBOX_CHANNEL } from './outbox-repository.js';
 
@@ -61,7 +61,7 @@ export function listenForOutboxRows(
     if (closed || failed !== latest || retryTimer) return;
     listening = false;
     log.warn({ err }, 'outbox listener lost its database connection; relay polls until it is back');
-    failed.end().catch(() => undefined);
+    void endClient(failed);
     retryTimer = setTimeout(() => {
       retryTimer = undefined;
       void connect();
@@ -92,7 +92,7 @@ export function listenForOutboxRows(
       return;
     }
     if (closed) {
-      await client.end().catch(() => undefined);
+      await endClient(client);
       return;
     }
     log.info({ channel: OUTBOX_CHANNEL, again: listenedBefore }, 'outbox listener listening');
@@ -132,7 +132,9 @@ export function listenForOutboxRows(
     close: async () => {
       closed = true;
       clearTimeout(retryTimer);
-      await latest?.end().catch(() => undefined);
+      // A server gone silent would hold a plain end() until the kernel gave up on the socket, and
+      // the service's stop with it: the relay and the broker, closed after this, never would be.
+      if (latest) await endClient(latest);
     },
   };
 }
