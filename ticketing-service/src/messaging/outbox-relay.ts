@@ -77,7 +77,8 @@ export class OutboxRelay {
   /**
    * Lets the batches in flight settle (confirms or their timeout), relays one last batch, then
    * stops. The last batch carries the rows that the last requests committed while the loop
-   * lingered or slept, which would otherwise wait for the next start of some instance.
+   * lingered or slept, which would otherwise wait for the next start of some instance. Not after a
+   * batch that failed: those rows wait for the next relay.
    */
   async stop(): Promise<void> {
     this.stopping = true;
@@ -149,6 +150,15 @@ export class OutboxRelay {
       if (this.woken && !this.stopping && this.settings.lingerMs > 0) await this.linger();
     }
     await Promise.all(inFlight);
+    // A broker that did not confirm the last batch (gone silent, say) would hold a last one for a
+    // whole confirm timeout more, its rows included again (an unconfirmed row is due at once): two
+    // timeouts, past a stop bound sized for one, and the closers after the relay would never run.
+    if (lastBatchFailed) {
+      this.deps.log.warn(
+        'the last outbox batch failed: no last batch before stopping; its rows wait for the next relay',
+      );
+      return;
+    }
     await this.relayBatch().catch((err: unknown) =>
       this.deps.log.warn({ err }, 'last outbox batch before stopping failed; its rows wait for the next relay'),
     );
