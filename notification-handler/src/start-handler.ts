@@ -7,6 +7,7 @@ import {
   createMetricsRegistry,
   createPool,
   createProbePool,
+  endPool,
   type Logger,
   listen,
   type Maintenance,
@@ -72,7 +73,7 @@ export async function startNotificationHandler(
     { url: config.DATABASE_URL, applicationName: APP_ID, maxConnections: config.DATABASE_POOL_SIZE },
     log,
   );
-  closers.add('database pool', () => pool.end());
+  closers.add('database pool', () => endPool(pool));
   try {
     await migrate({ databaseUrl: config.DATABASE_URL, dir: MIGRATIONS_DIR, schema: 'notifications' }, log);
     await warnIfAutovacuumOff(pool, log, { tables: HANDLER_TABLES, intervalMs: config.MAINTENANCE_INTERVAL_MS });
@@ -146,7 +147,7 @@ export async function startNotificationHandler(
     // /readyz asks through a pool of its own: a handler whose connections all carry statements is
     // busy, not down.
     const probePool = createProbePool(config.DATABASE_URL, APP_ID, log);
-    closers.add('probe pool', () => probePool.end());
+    closers.add('probe pool', () => endPool(probePool));
     const app = createApp({
       db: pool,
       pingDatabase: () => pingDatabase(probePool),

@@ -132,8 +132,15 @@ export function isReadTimeout(error: unknown): error is Error {
   return error instanceof Error && error.message === 'Query read timeout';
 }
 
-/** How long `endClient` waits for the server to see a session off before it drops the socket. */
+/** How long `endClient` waits for the server to see its session off before it drops the socket. */
 const END_WAIT_MS = 1_000;
+
+/**
+ * How long `endPool` lets the statements still under way finish. By the time a stop ends a pool, the
+ * work it waits for is settled or given up (the handler's drain has used its share of the bound): a
+ * statement still out is one a silent server holds, and a live one answers within this.
+ */
+const POOL_END_WAIT_MS = 250;
 
 /**
  * Ends a client of our own (not a pooled one) within `waitMs`. pg's `end()` with no statement
@@ -148,8 +155,31 @@ export async function endClient(client: pg.Client, waitMs = END_WAIT_MS): Promis
     () => true,
   );
   if (await beforeDeadline(ended, Date.now() + waitMs, false)) return;
-  (client as pg.Client & { connection?: { stream?: { destroy: () => void } } }).connection?.stream?.destroy();
+  dropConnection(client);
   await ended;
+}
+
+/**
+ * Ends a pool within about twice `waitMs`, for a stop. pg's `end()` waits for every client still checked
+ * out to come back, and for the goodbye of each one that comes back meanwhile: on a server gone
+ * silent, a statement under way holds it until its read timeout (statement timeout + 1 s, 11 s by
+ * default), and a goodbye for ever. Past `waitMs` the sockets of the clients the pool had when the
+ * stop began are destroyed: their statements fail at once (the work they belonged to was given up
+ * by the stop's earlier steps), and each client goes back to the pool and out of it. Rejects if the
+ * pool still has not ended `waitMs` after that.
+ */
+export async function endPool(pool: pg.Pool, waitMs = POOL_END_WAIT_MS): Promise<void> {
+  const clients = [...((pool as unknown as { _clients?: pg.Client[] })._clients ?? [])];
+  const ended = pool.end().then(() => true);
+  if (await beforeDeadline(ended, Date.now() + waitMs, false)) return;
+  for (const client of clients) dropConnection(client);
+  if (await beforeDeadline(ended, Date.now() + waitMs, false)) return;
+  throw new Error(`the pool did not end within ${2 * waitMs} ms: a client is still checked out`);
+}
+
+/** The client's socket, destroyed: pg reports the connection ended to whoever holds the client. */
+function dropConnection(client: pg.Client): void {
+  (client as pg.Client & { connection?: { stream?: { destroy: () => void } } }).connection?.stream?.destroy();
 }
 
 export async function pingDatabase(pool: pg.Pool): Promise<void> {
