@@ -8,6 +8,7 @@ import {
   createMetricsRegistry,
   createPool,
   createProbePool,
+  endPool,
   type Logger,
   listen,
   type Maintenance,
@@ -86,7 +87,7 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
     { url: config.DATABASE_URL, applicationName: SERVICE_NAME, maxConnections: config.DATABASE_POOL_SIZE },
     log,
   );
-  closers.add('database pool', () => pool.end());
+  closers.add('database pool', () => endPool(pool));
   // The relay's connections, apart from the API's: under load, requests queue for the API's pool,
   // and a relay queued behind them would let the outbox fall behind while the API keeps accepting.
   const relayPool = createPool(
@@ -101,9 +102,9 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
     },
     log,
   );
-  closers.add('outbox relay pool', () => relayPool.end());
+  closers.add('outbox relay pool', () => endPool(relayPool));
   const probePool = createProbePool(config.DATABASE_URL, SERVICE_NAME, log);
-  closers.add('probe pool', () => probePool.end());
+  closers.add('probe pool', () => endPool(probePool));
   await warnIfAutovacuumOff(pool, log, { tables: TICKETING_TABLES, intervalMs: config.MAINTENANCE_INTERVAL_MS });
   const maintenance = startMaintenance(ticketingMaintenance(config, log));
   closers.add('table maintenance', () => maintenance.stop());
@@ -120,7 +121,7 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
     },
     log,
   );
-  closers.add('metrics pool', () => metricsPool.end());
+  closers.add('metrics pool', () => endPool(metricsPool));
   const metrics = createMetricsRegistry();
   const outboxMetrics = registerOutboxMetrics(
     metrics,

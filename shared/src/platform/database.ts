@@ -53,8 +53,15 @@ export function createPool(settings: DatabaseSettings, log: Logger): pg.Pool {
     options: SESSION_OPTIONS,
   });
   pool.on('error', (err) => log.warn({ err }, 'idle database client lost its connection'));
+  const clients = new Set<pg.Client>();
+  pool.on('connect', (client) => clients.add(client));
+  pool.on('remove', (client) => clients.delete(client));
+  clientsOfPool.set(pool, clients);
   return pool;
 }
+
+/** Each pool's clients, kept from pg-pool's 'connect' and 'remove' events: what `endPool` may have to drop. */
+const clientsOfPool = new WeakMap<pg.Pool, Set<pg.Client>>();
 
 /** A readiness probe answers quickly or says down. */
 const PROBE_TIMEOUT_MS = 2_000;
@@ -169,8 +176,11 @@ export async function endClient(client: pg.Client, waitMs = END_WAIT_MS): Promis
  * pool still has not ended `waitMs` after that.
  */
 export async function endPool(pool: pg.Pool, waitMs = POOL_END_WAIT_MS): Promise<void> {
-  const clients = [...((pool as unknown as { _clients?: pg.Client[] })._clients ?? [])];
-  const ended = pool.end().then(() => true);
+  const clients = [...(clientsOfPool.get(pool) ?? [])];
+  const ended = pool.end().then(
+    () => true,
+    () => true,
+  );
   if (await beforeDeadline(ended, Date.now() + waitMs, false)) return;
   for (const client of clients) dropConnection(client);
   if (await beforeDeadline(ended, Date.now() + waitMs, false)) return;

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { envInt, envMs } from './config.js';
-import { SESSION_OPTIONS } from './database.js';
+import { endClient, SESSION_OPTIONS } from './database.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -129,7 +129,7 @@ export function startMaintenance(settings: MaintenanceSettings): Maintenance {
       if (processId !== undefined) await cancelBackend(settings.databaseUrl, processId).catch(() => undefined);
       // A cancel that came between two statements cancelled nothing: the run would go on with the
       // next one. Its connection closed, every further statement fails at once.
-      await client?.end().catch(() => undefined);
+      if (client) await endClient(client);
       await finished;
     },
   };
@@ -166,7 +166,7 @@ async function maintainOnce(
       await client.query('SELECT pg_advisory_unlock($1::bigint)', [key]).catch(() => undefined);
     }
   } finally {
-    await client.end().catch(() => undefined);
+    await endClient(client);
   }
 }
 
@@ -309,6 +309,6 @@ async function cancelBackend(databaseUrl: string, processId: number): Promise<vo
   try {
     await client.query('SELECT pg_cancel_backend($1)', [processId]);
   } finally {
-    await client.end().catch(() => undefined);
+    await endClient(client);
   }
 }

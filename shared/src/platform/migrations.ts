@@ -1,5 +1,6 @@
 import { runner } from 'node-pg-migrate';
 import pg from 'pg';
+import { endClient } from './database.js';
 import type { Logger } from './logger.js';
 
 export type MigrationSettings = {
@@ -34,7 +35,7 @@ export async function migrate(
     await client.connect();
     await runMigrations(client, dir, schema, log);
   } finally {
-    await client.end().catch(() => undefined);
+    await endClient(client);
   }
 }
 
