@@ -92,6 +92,13 @@ describe('operator page (pages, replays, dead letters)', () => {
     expect(trackingIdsIn(byTrackingId.text)).toEqual([completed.trackingId]);
   });
 
+  it('When the page is filtered by an email with a NUL, then 400 names query.email, not 500', async () => {
+    const byEmail = await page('/operator/notifications?email=ada%00@example.com');
+
+    expect(byEmail.status).toBe(400);
+    expect(byEmail.text).toContain('query.email');
+  });
+
   it('When the API lists by email page by page, then each notification of that recipient appears once, newest first', async () => {
     const email = `paging-${randomUUID().slice(0, 8)}@example.com`;
     const ours: string[] = [];

@@ -91,6 +91,13 @@ describe('status API (responses)', () => {
     expect(body.error.message).toBe('cursor is not one this API gave out');
   });
 
+  it('When the email filter carries a NUL, then 400 names query.email, not 500', async () => {
+    const { status, body } = await harness.api('/notifications?email=ada%00@example.com');
+
+    expect(status).toBe(400);
+    expect(body.error.details).toEqual([{ field: 'query.email', message: expect.stringContaining('U+0000') }]);
+  });
+
   it('When the list query is wrong, then 400 names the field', async () => {
     const { status, body } = await harness.api('/notifications?status=lost&limit=1000');
     expect(status).toBe(400);
