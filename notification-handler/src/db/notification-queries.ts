@@ -107,7 +107,7 @@ export async function listNotifications(
       listQuery(filters, cursor ? decodeCursor(cursor) : undefined, limit + 1),
     )
     .catch((error: unknown) => {
-      // A cursor shaped like ours whose time does not exist (a 30 February): PostgreSQL refuses it.
+      // A cursor shaped like ours whose time does not exist (a 30 February, a zone of +16): PostgreSQL refuses it.
       if (cursor && isBadTimestamp(error)) throw new InvalidCursorError('cursor is not one this API gave out');
       throw error;
     });
@@ -151,10 +151,13 @@ export function listQuery(
 
 export class InvalidCursorError extends Error {}
 
-/** invalid_datetime_format, datetime_field_overflow. */
+/**
+ * invalid_datetime_format, datetime_field_overflow, invalid_time_zone_displacement_value (an offset
+ * past PostgreSQL's ±15:59, such as +16).
+ */
 function isBadTimestamp(error: unknown): boolean {
   const code = (error as { code?: unknown } | null)?.code;
-  return code === '22007' || code === '22008';
+  return code === '22007' || code === '22008' || code === '22009';
 }
 
 const TIMESTAMP = /^\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}:\d{2}(\.\d{1,6})?([+-]\d{2}(:?\d{2})?|Z)$/;

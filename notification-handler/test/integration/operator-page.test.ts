@@ -99,6 +99,15 @@ describe('operator page (pages, replays, dead letters)', () => {
     expect(byEmail.text).toContain('query.email');
   });
 
+  it('When the page is given a cursor with a zone offset out of range, then 400, not 500', async () => {
+    const forged = Buffer.from(JSON.stringify(['2026-02-10 10:00:00+16', randomUUID()])).toString('base64url');
+
+    const byCursor = await page(`/operator/notifications?cursor=${forged}`);
+
+    expect(byCursor.status).toBe(400);
+    expect(byCursor.text).toContain('cursor is not one this API gave out');
+  });
+
   it('When the API lists by email page by page, then each notification of that recipient appears once, newest first', async () => {
     const email = `paging-${randomUUID().slice(0, 8)}@example.com`;
     const ours: string[] = [];

@@ -98,6 +98,17 @@ describe('status API (responses)', () => {
     expect(body.error.details).toEqual([{ field: 'query.email', message: expect.stringContaining('U+0000') }]);
   });
 
+  it('When a cursor is shaped like ours but its zone offset is out of range, then 400, not 500', async () => {
+    for (const time of ['2026-02-10 10:00:00+16', '2026-02-10 10:00:00-99:00']) {
+      const forged = Buffer.from(JSON.stringify([time, randomUUID()])).toString('base64url');
+
+      const { status, body } = await harness.api(`/notifications?cursor=${forged}`);
+
+      expect(status).toBe(400);
+      expect(body.error.message).toBe('cursor is not one this API gave out');
+    }
+  });
+
   it('When the list query is wrong, then 400 names the field', async () => {
     const { status, body } = await harness.api('/notifications?status=lost&limit=1000');
     expect(status).toBe(400);
