@@ -96,14 +96,28 @@ const contentFields = {
 const EARLIEST_OCCURRED_AT = Date.parse('2000-01-01T00:00:00Z');
 const END_OF_OCCURRED_AT = Date.parse('3000-01-01T00:00:00Z');
 
+// PostgreSQL's timestamptz takes a zone offset up to 15:59 either way (SQLSTATE 22009 past it); the
+// zones in use stay within -12:00 and +14:00. zod's check takes hours up to 23.
+const MAX_OFFSET_MINUTES = 15 * 60 + 59;
+const OFFSET = /([+-])(\d{2}):(\d{2})$/;
+
 /** An ISO 8601 instant with its offset, in years 2000 to 2999 (UTC). */
-export const OccurredAtSchema = z.iso.datetime({ offset: true }).refine(
-  (value) => {
-    const instant = Date.parse(value);
-    return instant >= EARLIEST_OCCURRED_AT && instant < END_OF_OCCURRED_AT;
-  },
-  { message: 'must be between 2000-01-01T00:00:00Z and 2999-12-31T23:59:59.999Z' },
-);
+export const OccurredAtSchema = z.iso
+  .datetime({ offset: true })
+  .refine(
+    (value) => {
+      const instant = Date.parse(value);
+      return instant >= EARLIEST_OCCURRED_AT && instant < END_OF_OCCURRED_AT;
+    },
+    { message: 'must be between 2000-01-01T00:00:00Z and 2999-12-31T23:59:59.999Z' },
+  )
+  .refine(
+    (value) => {
+      const [, , hours, minutes] = OFFSET.exec(value) ?? [];
+      return hours === undefined || Number(hours) * 60 + Number(minutes) <= MAX_OFFSET_MINUTES;
+    },
+    { message: 'the zone offset must be within -15:59 and +15:59' },
+  );
 
 const envelopeFields = {
   schemaVersion: z.literal(SCHEMA_VERSION),

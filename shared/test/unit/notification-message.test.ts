@@ -151,6 +151,29 @@ describe('notification message v1 schema', () => {
     ]);
   });
 
+  // PostgreSQL takes offsets up to ±15:59: past that, the handler's insert failed (SQLSTATE 22009) and
+  // a message the contract accepts was dead-lettered as refused by the database.
+  it.each(['2026-11-30T12:00:00+16:00', '2026-11-30T12:00:00-23:59'])(
+    'When occurredAt carries the zone offset of %s, past ±15:59, then it is rejected naming occurredAt',
+    (occurredAt) => {
+      const message = { ...buildMessage(), occurredAt };
+
+      const result = NotificationMessageSchema.safeParse(message);
+
+      expect(result.error?.issues).toEqual([
+        expect.objectContaining({ path: ['occurredAt'], message: expect.stringMatching(/offset/) }),
+      ]);
+    },
+  );
+
+  it.each(['2026-11-30T12:00:00+15:59', '2026-11-30T12:00:00-15:59', '2026-11-30T12:00:00+14:00'])(
+    'When occurredAt carries the zone offset of %s, within ±15:59, then it is accepted',
+    (occurredAt) => {
+      const message = { ...buildMessage(), occurredAt };
+      expect(NotificationMessageSchema.parse(message)).toEqual(message);
+    },
+  );
+
   it.each([
     '2000-01-01T00:00:00Z',
     '2999-12-31T23:59:59.999Z',
