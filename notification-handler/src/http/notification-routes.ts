@@ -22,8 +22,9 @@ const ListQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),
 });
+// Strict: a misspelt field (`stauts`) read as absent would replay with its default, `failed`.
 const BulkReplayBody = z
-  .object({
+  .strictObject({
     status: z.enum(REPLAYABLE_STATUSES).default('failed'),
     from: z.iso.datetime({ offset: true }).transform((value) => new Date(value)),
     to: z.iso

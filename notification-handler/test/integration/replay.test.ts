@@ -116,6 +116,25 @@ describe('replay (published messages, state, responses)', () => {
     expect(fields).toEqual(expect.arrayContaining(['body.status', 'body.from']));
   });
 
+  it('When the bulk replay body misspells a field, then 400 names it and nothing is replayed', async () => {
+    const [failed] = await failedNotifications(1);
+    const trackingId = failed?.trackingId ?? '';
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+
+    // Meant: the retry_scheduled ones. Read without the misspelt field, it replayed the failed ones.
+    const response = await harness.api('/notifications/retry', jsonPost({ from, stauts: 'retry_scheduled' }));
+
+    expect(response.status).toBe(400);
+    expect(response.body.error.details).toEqual([{ field: 'body.stauts', message: expect.any(String) }]);
+    expect((await harness.api(`/notifications/${trackingId}`)).body).toMatchObject({
+      status: 'failed',
+      replayQueuedAt: null,
+    });
+    // Sent, so that no later bulk replay in this file finds it failed in its range.
+    expect((await harness.api(`/notifications/${trackingId}/retry`, { method: 'POST' })).status).toBe(202);
+    await harness.settled(trackingId, ['sent']);
+  });
+
   it('When the range is empty, then 400 names the field the caller got wrong: to when given, else from', async () => {
     const future = new Date(Date.now() + 3_600_000).toISOString();
     const past = new Date(Date.now() - 3_600_000).toISOString();

@@ -23,7 +23,10 @@ export class AppError extends Error {
   }
 }
 
-/** Validates one part of a request; a failure is a 400 naming every wrong field. */
+/**
+ * Validates one part of a request; a failure is a 400 naming every wrong field. A field a strict
+ * object does not know is named itself (`body.stauts`), not the object that holds it.
+ */
 export function parseRequest<Schema extends z.ZodType>(
   schema: Schema,
   value: unknown,
@@ -31,10 +34,15 @@ export function parseRequest<Schema extends z.ZodType>(
 ): z.infer<Schema> {
   const result = schema.safeParse(value ?? {});
   if (result.success) return result.data;
-  const details = result.error.issues.map((issue) => ({
-    field: [part, ...issue.path.map(String)].join('.'),
-    message: issue.message,
-  }));
+  const details = result.error.issues.flatMap((issue): ErrorDetail[] => {
+    const path = [part, ...issue.path.map(String)];
+    if (issue.code === 'unrecognized_keys')
+      return issue.keys.map((key) => ({
+        field: [...path, key].join('.'),
+        message: 'is not a field this request takes',
+      }));
+    return [{ field: path.join('.'), message: issue.message }];
+  });
   throw new AppError(400, 'validation_failed', `invalid ${part}: ${details.map((d) => d.field).join(', ')}`, details);
 }
 
