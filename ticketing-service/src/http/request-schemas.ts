@@ -10,7 +10,9 @@ export const AddTicketBody = z.object({
 export const MAX_TICKETS_AT_CREATION = 20;
 
 // The customer becomes the message's recipient: the API refuses what the message schema would.
-export const CreateCartBody = z.object({
+// Strict: `tickets` is optional, and a misspelt one (`ticket`), dropped as unknown, made a cart
+// without the tickets the client sent, with a 201. A field it does not take is a 400 naming it.
+export const CreateCartBody = z.strictObject({
   customer: RecipientSchema,
   tickets: z.array(AddTicketBody).min(1).max(MAX_TICKETS_AT_CREATION).optional(),
 });

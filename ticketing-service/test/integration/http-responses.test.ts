@@ -124,6 +124,17 @@ describe('ticketing HTTP API: responses', () => {
       expect(await cartsOf(email)).toBe(0);
     });
 
+    it('When the body carries a field the API does not take (tickets misspelt), then it answers 400 naming it, and no cart is made', async () => {
+      const customer = newCustomer();
+      const ticket = [{ ticketTypeId: TICKET_TYPES.jazzStanding.id, quantity: 2 }];
+
+      const { status, body } = await api.post('/carts', { customer, ticket });
+
+      expect(status).toBe(400);
+      expect(body.error.details).toEqual([{ field: 'body.ticket', message: expect.any(String) }]);
+      expect(await cartsOf(customer.email)).toBe(0);
+    });
+
     it('When the body is missing, then it answers 400 naming the missing field', async () => {
       const { status, body } = await api.post('/carts');
 
