@@ -65,20 +65,39 @@ function requestLine(req: Request, res: Response): RequestLine {
 }
 
 /**
- * The path as it came, and its query with every address masked: the operator page and the status
- * API filter by recipient (`?email=...`), and a log outlives the personal-data retention. A query
- * without an at sign, encoded or not, is left as it came.
+ * The path and its query with every address masked: the operator page and the status API filter by
+ * recipient (`?email=...`), a client may put an address where an id goes (`/notifications/ada@...`,
+ * answered 400), and a log outlives the personal-data retention. A path or query without an at
+ * sign, encoded or not, is left as it came.
  */
 function loggableUrl(url: string): string {
   const start = url.indexOf('?');
-  if (start < 0) return url;
+  const path = start < 0 ? url : url.slice(0, start);
+  const loggedPath = mayHoldAddress(path) ? path.split('/').map(maskSegment).join('/') : path;
+  if (start < 0) return loggedPath;
   const query = url.slice(start + 1);
-  if (!query.includes('@') && !/%40/i.test(query)) return url;
+  if (!mayHoldAddress(query)) return `${loggedPath}?${query}`;
   // A `+` is read as a space in a query, which would cut `ada+news@example.com` in two and leave
   // its first half in clear: kept as a `+`, it stays in the address that is masked.
   const masked = [...new URLSearchParams(query.replaceAll('+', '%2B'))].map(([key, value]): [string, string] => [
     scrubAddresses(key),
     scrubAddresses(value),
   ]);
-  return `${url.slice(0, start)}?${new URLSearchParams(masked).toString()}`;
+  return `${loggedPath}?${new URLSearchParams(masked).toString()}`;
+}
+
+function mayHoldAddress(text: string): boolean {
+  return text.includes('@') || /%40/i.test(text);
+}
+
+/** A path segment, decoded when it can be (`ada%40example.com`), with its addresses masked. */
+function maskSegment(segment: string): string {
+  if (!mayHoldAddress(segment)) return segment;
+  let decoded = segment;
+  try {
+    decoded = decodeURIComponent(segment);
+  } catch {
+    // Malformed escapes: masked as it came.
+  }
+  return scrubAddresses(decoded);
 }

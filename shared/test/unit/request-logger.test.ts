@@ -81,6 +81,19 @@ describe('requestLogger', () => {
     expect(JSON.stringify(line)).not.toMatch(/smith|tickets|example\.com/);
   });
 
+  it('When the path names an email address (an id mistyped as one), then the request line masks it there too', async () => {
+    const first = await serve();
+    const second = await serve();
+
+    await fetch(`${first.url}/carts/ada.lovelace@example.com`);
+    await fetch(`${second.url}/carts/${encodeURIComponent('grace.hopper@example.org')}?view=full`);
+    const [plain, encoded] = [await first.waitFor('request completed'), await second.waitFor('request completed')];
+
+    expect(plain.req).toMatchObject({ url: '/carts/a***@e***.com' });
+    expect(encoded.req).toMatchObject({ url: '/carts/g***@e***.org?view=full' });
+    expect(JSON.stringify([plain, encoded])).not.toMatch(/lovelace|hopper|example\.(com|org)/);
+  });
+
   it('When a request is answered 4xx, then its line is a warning; 5xx, an error, and the failure line carries the same request id and trace id', async () => {
     const { url, find, waitFor } = await serve();
 
