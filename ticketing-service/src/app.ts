@@ -5,6 +5,7 @@ import {
   measureRequests,
   metricsRoutes,
   notFound,
+  refuseNonJsonBodies,
   requestLogger,
   traceRequests,
 } from '@notify/shared/platform';
@@ -17,7 +18,6 @@ import { cartRoutes } from './http/cart-routes.js';
 import { catalogRoutes } from './http/catalog-routes.js';
 import { rejectWhileDraining } from './http/draining.js';
 import { healthRoutes } from './http/health-routes.js';
-import { refuseNonJsonBodies } from './http/json-only.js';
 import { shedWhenQueued } from './http/load-shedding.js';
 
 export type AppDependencies = {

@@ -116,6 +116,22 @@ describe('replay (published messages, state, responses)', () => {
     expect(fields).toEqual(expect.arrayContaining(['body.status', 'body.from']));
   });
 
+  it('When the bulk replay body is sent as a form with the bearer token, then 415 names the content type, not a missing from', async () => {
+    const from = new Date(Date.now() - 3_600_000).toISOString();
+
+    const response = await harness.api('/notifications/retry', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ from }).toString(),
+    });
+
+    expect(response.status).toBe(415);
+    expect(response.body.error).toMatchObject({
+      code: 'unsupported_media_type',
+      details: [{ field: 'headers.content-type', message: 'must be application/json' }],
+    });
+  });
+
   it('When the bulk replay body misspells a field, then 400 names it and nothing is replayed', async () => {
     const [failed] = await failedNotifications(1);
     const trackingId = failed?.trackingId ?? '';

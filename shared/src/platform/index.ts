@@ -16,6 +16,7 @@ export { classifyDatabaseError, type DatabaseFailure } from './database-errors.j
 export { createExpressServer } from './express-server.js';
 export * from './http.js';
 export * from './in-flight.js';
+export { refuseNonJsonBodies } from './json-only.js';
 export * from './logger.js';
 export * from './maintenance.js';
 export { maskEmail } from './mask-email.js';
