@@ -19,6 +19,13 @@ describe('scrubAddresses', () => {
     expect(scrubAddresses('mailto:zoë@bücher.de')).toBe('mailto:z***@b***.de');
   });
 
+  it('When a local part holds an apostrophe or a backquote, then the whole address is masked, not what follows it', () => {
+    expect(scrubAddresses('"o\'brien@example.com" is an invalid email address.')).toBe(
+      '"o***@e***.com" is an invalid email address.',
+    );
+    expect(scrubAddresses('to: ada`lovelace@example.com')).toBe('to: a***@e***.com');
+  });
+
   it('When a text has no address, then it comes back unchanged', () => {
     const text = 'HTTP 503: Service Unavailable (retry in 2 s) at 10:42 - see ticket #12';
 
