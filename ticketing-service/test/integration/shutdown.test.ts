@@ -1,8 +1,9 @@
 import { openTestBroker, uniquePrefix } from '@notify/test-support/broker.js';
 import { captureLogs } from '@notify/test-support/logger.js';
+import { proxyFor } from '@notify/test-support/tcp-proxy.js';
 import { waitFor } from '@notify/test-support/wait.js';
 import type pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import {
   apiClient,
   bindTestQueue,
@@ -13,6 +14,9 @@ import {
   TICKET_TYPES,
   testConfig,
 } from '../support/harness.js';
+
+/** Long enough that one confirm timeout and two stand well apart on a busy machine. */
+const RELAY_CONFIRM_TIMEOUT_MS = 3_000;
 
 describe('ticketing service: shutdown', () => {
   const prefix = uniquePrefix('ticketing');
@@ -150,5 +154,38 @@ describe('ticketing service: shutdown', () => {
       [`%${cartId}%`, 'UTF8'],
     );
     expect(rows).toEqual([{ published_at: expect.any(Date) }]);
+  });
+
+  it('When the broker went silent while a batch awaited its confirms, then the relay stops once that batch timed out, without waiting out a last batch', async () => {
+    const { proxy, url: viaProxy } = await proxyFor(inject('amqpUrl'));
+    const service = await startService(
+      testConfig(prefix, { AMQP_URL: viaProxy, OUTBOX_CONFIRM_TIMEOUT_MS: String(RELAY_CONFIRM_TIMEOUT_MS) }),
+    );
+    const api = apiClient(service);
+    try {
+      await waitFor(async () => ((await api.get('/readyz')).body.broker === 'up' ? true : undefined), {
+        what: 'the service to reach the broker',
+      });
+      proxy.blackhole();
+      const { cartId } = await api.createCart();
+      const added = await api.addTicket(cartId, TICKET_TYPES.jazzStanding.id, 1);
+      expect(added.status).toBe(201);
+      const trackingId = added.body.notification.trackingId as string;
+      // The commit woke the relay: its batch is out, waiting for confirms that never come.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+
+      const startedAt = Date.now();
+      await service.relay.stop();
+      const stoppedInMs = Date.now() - startedAt;
+
+      // The batch in flight ends at its confirm timeout; another one into the same silence would
+      // wait out a second timeout, past a shutdown bound sized for one. Halfway between the two.
+      expect(stoppedInMs).toBeLessThan(1.5 * RELAY_CONFIRM_TIMEOUT_MS);
+      // Not lost: the row waits, pending, for the next relay.
+      expect((await outboxRows(pool, [trackingId])).map((row) => row.publishedAt)).toEqual([null]);
+    } finally {
+      await service.stop();
+      await proxy.close();
+    }
   });
 });
