@@ -185,6 +185,47 @@ describe('operator token (responses, cookies)', () => {
   });
 });
 
+describe('operator token behind a trusted TLS-terminating proxy (cookies)', () => {
+  let harness: Harness;
+  const client = operatorClient(() => harness.handler.url);
+  const overHttps = { 'x-forwarded-proto': 'https' };
+
+  beforeAll(async () => {
+    // The test's requests come from loopback, as a reverse proxy's on the same machine would.
+    harness = await startHarness('operator-tls-proxy', { OPERATOR_TOKEN: TOKEN, TRUST_PROXY: 'loopback' });
+  });
+  afterAll(async () => {
+    await harness?.stop();
+  });
+
+  const signIn = (headers: Record<string, string> = {}) =>
+    client.call('/sign-in', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+      body: new URLSearchParams({ token: TOKEN }).toString(),
+    });
+
+  it('When a browser signs in over HTTPS through the trusted proxy, then its cookie is Secure, and so is the one sign-out clears', async () => {
+    const answer = await signIn(overHttps);
+    const setCookie = answer.headers.getSetCookie()[0] ?? '';
+    const cookie = setCookie.split(';')[0] ?? '';
+    const page = await client.call('/', { headers: { cookie, ...overHttps } });
+    const signOut = await client.postForm('/sign-out', cookie, { csrf: csrfOf(page.text) }, overHttps);
+
+    expect(answer.status).toBe(303);
+    expect(setCookie.split('; ')).toEqual(expect.arrayContaining(['HttpOnly', 'SameSite=Strict', 'Secure']));
+    expect(signOut.status).toBe(303);
+    expect((signOut.headers.getSetCookie()[0] ?? '').split('; ')).toContain('Secure');
+  });
+
+  it('When a browser signs in over plain HTTP, then its cookie is not Secure (a browser on http:// would drop it)', async () => {
+    const answer = await signIn();
+
+    expect(answer.status).toBe(303);
+    expect((answer.headers.getSetCookie()[0] ?? '').split('; ')).not.toContain('Secure');
+  });
+});
+
 describe('no operator token, on loopback (responses, logs)', () => {
   let harness: Harness;
   const client = operatorClient(() => harness.handler.url);

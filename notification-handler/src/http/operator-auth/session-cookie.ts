@@ -5,18 +5,21 @@ export const SESSION_COOKIE = 'notify_operator';
 
 /**
  * HttpOnly: no script reads it. SameSite=Strict: no other site's page sends it (other ports of the
- * same host are the same site, hence the page's origin check and CSRF token as well). No `Secure`:
- * the handler speaks plain HTTP; behind TLS the proxy can add it.
+ * same host are the same site, hence the page's origin check and CSRF token as well). Secure when
+ * the request came over HTTPS (`req.secure`: through a proxy TRUST_PROXY names, its
+ * X-Forwarded-Proto), so that the browser never sends it over plain HTTP to the same host; not on
+ * plain HTTP, where a browser would drop it.
  */
-export function setSessionCookie(res: Response, value: string): void {
-  res.append(
-    'Set-Cookie',
-    `${SESSION_COOKIE}=${value}; HttpOnly; SameSite=Strict; Path=/; Max-Age=${SESSION_TTL_MS / 1_000}`,
-  );
+export function setSessionCookie(req: Request, res: Response, value: string): void {
+  res.append('Set-Cookie', `${SESSION_COOKIE}=${value}; ${attributes(req)}; Max-Age=${SESSION_TTL_MS / 1_000}`);
 }
 
-export function clearSessionCookie(res: Response): void {
-  res.append('Set-Cookie', `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`);
+export function clearSessionCookie(req: Request, res: Response): void {
+  res.append('Set-Cookie', `${SESSION_COOKIE}=; ${attributes(req)}; Max-Age=0`);
+}
+
+function attributes(req: Request): string {
+  return `HttpOnly; SameSite=Strict; Path=/${req.secure ? '; Secure' : ''}`;
 }
 
 export function readSessionCookie(req: Request): string | undefined {

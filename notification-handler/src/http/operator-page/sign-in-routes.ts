@@ -22,14 +22,14 @@ export function signInRoutes(access: OperatorAccess): Router {
     const token: unknown = req.body?.token;
     if (typeof token !== 'string' || !access.tokenMatches(token))
       return sendSignIn(res, 401, 'That is not the operator token.');
-    setSessionCookie(res, access.openSession().cookie);
+    setSessionCookie(req, res, access.openSession().cookie);
     res.redirect(303, '/');
   });
 
-  router.post('/sign-out', guardPage(access), ...guardPageForm(access), (_req, res) => {
+  router.post('/sign-out', guardPage(access), ...guardPageForm(access), (req, res) => {
     const operator = res.locals.operator;
     if (operator?.via === 'cookie') access.closeSession(operator.session);
-    clearSessionCookie(res);
+    clearSessionCookie(req, res);
     res.redirect(303, '/sign-in');
   });
 
