@@ -179,6 +179,18 @@ describe('operator token (responses, cookies)', () => {
     expect(good.status).toBe(409);
   });
 
+  it('When a signed-in browser reads the status API, then its answers (personal data) are no-store, as the page is', async () => {
+    const { cookie } = await client.signIn(TOKEN);
+
+    const one = await client.call(`/notifications/${sentId}`, { headers: { cookie } });
+    const list = await client.call('/notifications', { headers: { cookie } });
+    const page = await client.call(`/operator/notifications/${sentId}`, { headers: { cookie } });
+
+    expect(one.json().recipient).toEqual(expect.objectContaining({ email: expect.any(String) }));
+    expect(page.headers.get('cache-control')).toBe('no-store');
+    expect([one.headers.get('cache-control'), list.headers.get('cache-control')]).toEqual(['no-store', 'no-store']);
+  });
+
   it('When an unknown notification is asked for with the token, then 404 as before (the guard hides nothing else)', async () => {
     const answer = await client.call(`/notifications/${randomUUID()}`, { headers: client.bearer(TOKEN) });
     expect(answer.status).toBe(404);

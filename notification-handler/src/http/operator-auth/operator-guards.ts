@@ -60,6 +60,9 @@ export function unauthorized(res: Response): AppError {
  */
 export function guardApi(access: OperatorAccess): RequestHandler {
   return (req, res, next) => {
+    // Its answers carry recipients and stored requests: kept out of a signed-in browser's cache,
+    // as the page is.
+    res.set('Cache-Control', 'no-store');
     const operator = identifyOperator(req, access);
     if (!operator) return next(unauthorized(res));
     res.locals.operator = operator;
