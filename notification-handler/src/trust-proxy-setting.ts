@@ -9,7 +9,8 @@ const RANGE_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal']);
  * Which reverse proxies may name the client in `X-Forwarded-For` (Express's `trust proxy`): how
  * many hops in front of the handler, or the proxies' addresses and subnets. Unset: none, and the
  * client is whoever opened the connection. `true` (trust every hop) is refused: any client could
- * then name itself anyone, and step around the wrong-token limit with a header.
+ * then name itself anyone, and step around the wrong-token limit with a header. So is a subnet of
+ * prefix 0 (`0.0.0.0/0`, `::/0`), which is `true` by another name.
  */
 export const trustProxySetting = z.preprocess(
   unsetIfEmpty,
@@ -23,7 +24,7 @@ export const trustProxySetting = z.preprocess(
       if (wrong.length > 0) {
         ctx.addIssue({
           code: 'custom',
-          message: `must be a hop count or a comma-separated list of proxy addresses or subnets (10.0.0.0/8, loopback, linklocal, uniquelocal); not ${wrong.join(', ')}`,
+          message: `must be a hop count or a comma-separated list of proxy addresses or subnets (10.0.0.0/8, loopback, linklocal, uniquelocal; not every address, /0); not ${wrong.join(', ')}`,
         });
         return z.NEVER;
       }
@@ -38,5 +39,5 @@ function isProxyAddress(entry: string): boolean {
   const family = isIP(address);
   if (family === 0 || rest.length > 0) return false;
   if (prefix === undefined) return true;
-  return /^\d+$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+  return /^\d+$/.test(prefix) && Number(prefix) > 0 && Number(prefix) <= (family === 4 ? 32 : 128);
 }

@@ -183,7 +183,7 @@ describe('handler config: email providers', () => {
     ]);
   });
 
-  it.each(['true', '10.0.0.0/33', 'proxy.example.com', '10.0.0.1/8/8'])(
+  it.each(['true', '10.0.0.0/33', 'proxy.example.com', '10.0.0.1/8/8', '0.0.0.0/0', '::/0'])(
     'When TRUST_PROXY is "%s", then the start is refused naming it',
     (value) => {
       expect(() => loadConfig({ TRUST_PROXY: value })).toThrow(new RegExp(`TRUST_PROXY: .*not ${value}`));
