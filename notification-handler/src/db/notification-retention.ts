@@ -16,6 +16,13 @@ const UNFINISHED_PAST_RETENTION_REASON =
 // purge then deletes it with the other failed rows. Through the (status, created_at) index; an
 // in_progress row whose lease still runs is left to its holder.
 //
+// Every cutoff below is a number of days of 24 hours, as the consumer counts them (a message older
+// than PERSONAL_DATA_RETENTION_DAYS × 86,400,000 ms is never claimed). Never `make_interval(days =>
+// n)`: subtracted from a timestamptz, days are calendar days of the session's time zone, and across
+// a change of its clocks (daylight saving time) n of them are an hour more or less than n × 24 hours.
+// An hour less, and the purge deletes a row whose message the consumer still takes as within its
+// retention: the claim would store the recipient again and send the email again.
+//
 // Each batch statement below takes its rows as an array and finds them again by primary key: an
 // `IN (subquery)` may be planned as a hash join over the whole table once its statistics say the
 // batch is large, which only the sessions' enable_seqscan = off prevents; the array holds
@@ -26,7 +33,7 @@ SET status = 'failed', last_error = $4, next_attempt_at = NULL, claim_token = NU
     recipient_email = NULL, recipient_name = NULL, request = NULL, personal_data_erased_at = now()
 WHERE tracking_id = ANY(ARRAY(
   SELECT tracking_id FROM notifications.notifications
-  WHERE status = $1 AND created_at < now() - make_interval(days => $2::int)
+  WHERE status = $1 AND created_at < now() - make_interval(hours => $2::int * 24)
     AND (status <> 'in_progress' OR lease_expires_at < now())
   ORDER BY created_at
   LIMIT $3
@@ -55,7 +62,7 @@ const PURGE = `
 DELETE FROM notifications.notifications
 WHERE tracking_id = ANY(ARRAY(
   SELECT tracking_id FROM notifications.notifications
-  WHERE status = $1 AND created_at < now() - make_interval(days => $2::int)
+  WHERE status = $1 AND created_at < now() - make_interval(hours => $2::int * 24)
   ORDER BY created_at
   LIMIT $3
   FOR UPDATE SKIP LOCKED))`;
@@ -80,7 +87,7 @@ SET recipient_email = NULL, recipient_name = NULL, request = NULL, personal_data
 WHERE tracking_id = ANY(ARRAY(
   SELECT tracking_id FROM notifications.notifications
   WHERE personal_data_erased_at IS NULL AND status IN ('sent', 'failed')
-    AND created_at < now() - make_interval(days => $1::int)
+    AND created_at < now() - make_interval(hours => $1::int * 24)
   ORDER BY created_at
   LIMIT $2
   FOR UPDATE SKIP LOCKED))`;
