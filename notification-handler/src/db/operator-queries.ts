@@ -11,9 +11,10 @@ export type StatusCounts = Record<NotificationStatus, { lastHour: number; lastDa
 export const OVERVIEW_COUNT_CAP = 10_000;
 
 /**
- * Notifications created in the last hour and the last day, by their status now, each counted up to
- * `OVERVIEW_COUNT_CAP`: per status, a range of the (status, created_at) index read until the cap,
- * so that a page load costs at most a few caps of rows however busy the day was.
+ * Notifications created in the last hour and the last 24 hours (not a calendar day of the
+ * session's time zone, 23 or 25 hours long when its clocks change), by their status now, each
+ * counted up to `OVERVIEW_COUNT_CAP`: per status, a range of the (status, created_at) index read
+ * until the cap, so that a page load costs at most a few caps of rows however busy the day was.
  */
 export async function countByStatus(db: Queryable): Promise<StatusCounts> {
   const { rows } = await db.query<{ status: NotificationStatus; lastHour: number; lastDay: number }>(
@@ -21,7 +22,7 @@ export async function countByStatus(db: Queryable): Promise<StatusCounts> {
        (SELECT count(*) FROM (SELECT FROM notifications.notifications n
           WHERE n.status = s.status AND n.created_at >= now() - interval '1 hour' LIMIT $2) AS capped)::int AS "lastHour",
        (SELECT count(*) FROM (SELECT FROM notifications.notifications n
-          WHERE n.status = s.status AND n.created_at >= now() - interval '1 day' LIMIT $2) AS capped)::int AS "lastDay"
+          WHERE n.status = s.status AND n.created_at >= now() - interval '24 hours' LIMIT $2) AS capped)::int AS "lastDay"
      FROM unnest($1::text[]) AS s (status)`,
     [STATUSES, OVERVIEW_COUNT_CAP],
   );
