@@ -37,11 +37,26 @@ async function zoneWhoseClocksMoved(shift: '1 hour' | '-1 hour'): Promise<{ zone
   }
 }
 
-/** The handler's database runs in `zone`, as a server whose `timezone` is set to it does. */
-async function runDatabaseIn(harness: Harness, zone: string): Promise<void> {
+/**
+ * A handler on a database of its own whose sessions run in a zone where the clocks moved by
+ * `shift` within `days` days before now; `retention` gives its retention settings for those days.
+ */
+async function handlerAcrossClockChange(
+  label: string,
+  shift: '1 hour' | '-1 hour',
+  retention: (days: number) => Record<string, string>,
+): Promise<{ harness: Harness; days: number }> {
+  const { zone, days } = await zoneWhoseClocksMoved(shift);
+  const harness = await startHarness(
+    label,
+    { ...retention(days), MAINTENANCE_INTERVAL_MS: '86400000' },
+    { ownDatabase: true },
+  );
   const { rows } = await harness.db.query<{ name: string }>('SELECT current_database() AS name');
-  // Sessions opened from now on, the maintenance job's among them (one per run), take it.
+  // As a server whose `timezone` is set to it: sessions opened from now on, the maintenance job's
+  // among them (one per run), take it.
   await harness.db.query(`ALTER DATABASE "${rows[0]?.name}" SET timezone = '${zone}'`);
+  return { harness, days };
 }
 
 /** A sent notification of `message`, created (and occurred) `ageMs` ago. */
@@ -71,18 +86,10 @@ describe('retention where the database’s clocks move (daylight saving time)', 
     let days: number;
 
     beforeAll(async () => {
-      const found = await zoneWhoseClocksMoved('1 hour');
-      days = found.days;
-      harness = await startHarness(
-        'retention-dst-forward',
-        {
-          NOTIFICATION_RETENTION_DAYS: String(days),
-          PERSONAL_DATA_RETENTION_DAYS: String(days),
-          MAINTENANCE_INTERVAL_MS: '86400000',
-        },
-        { ownDatabase: true },
-      );
-      await runDatabaseIn(harness, found.zone);
+      ({ harness, days } = await handlerAcrossClockChange('retention-dst-forward', '1 hour', (within) => ({
+        NOTIFICATION_RETENTION_DAYS: String(within),
+        PERSONAL_DATA_RETENTION_DAYS: String(within),
+      })));
     });
     afterAll(async () => {
       await harness?.stop();
@@ -108,18 +115,10 @@ describe('retention where the database’s clocks move (daylight saving time)', 
     let days: number;
 
     beforeAll(async () => {
-      const found = await zoneWhoseClocksMoved('-1 hour');
-      days = found.days;
-      harness = await startHarness(
-        'retention-dst-back',
-        {
-          NOTIFICATION_RETENTION_DAYS: String(days + 30),
-          PERSONAL_DATA_RETENTION_DAYS: String(days),
-          MAINTENANCE_INTERVAL_MS: '86400000',
-        },
-        { ownDatabase: true },
-      );
-      await runDatabaseIn(harness, found.zone);
+      ({ harness, days } = await handlerAcrossClockChange('retention-dst-back', '-1 hour', (within) => ({
+        NOTIFICATION_RETENTION_DAYS: String(within + 30),
+        PERSONAL_DATA_RETENTION_DAYS: String(within),
+      })));
     });
     afterAll(async () => {
       await harness?.stop();
