@@ -1,4 +1,3 @@
-import type { z } from 'zod';
 import type { Queryable } from './notification-repository.js';
 
 export const STATUSES = ['in_progress', 'retry_scheduled', 'sent', 'failed'] as const;
@@ -68,20 +67,6 @@ export async function findNotification(
     [trackingId],
   );
   return rows[0];
-}
-
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding them is the point.
-const CONTROL_CHARACTER = /[\u0000-\u001f\u007f]/;
-
-/**
- * What the `email` filter takes: an address has no control characters, and PostgreSQL's text
- * refuses U+0000 outright (the statement fails, and the caller got a 500 for a typo).
- */
-export function refuseControlCharacters(value: string, ctx: z.RefinementCtx): void {
-  const control = CONTROL_CHARACTER.exec(value)?.[0];
-  if (control === undefined) return;
-  const code = control.charCodeAt(0).toString(16).toUpperCase().padStart(4, '0');
-  ctx.addIssue({ code: 'custom', message: `must not contain control characters: found U+${code}` });
 }
 
 export type Page = { items: NotificationView[]; nextCursor: string | null };

@@ -1,15 +1,9 @@
-import { OPERATIONS } from '@notify/shared';
+import { OPERATIONS, refuseNonSingleLine } from '@notify/shared';
 import { AppError, parseRequest, refuseNonJsonBodies } from '@notify/shared/platform';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AppDependencies } from '../app.js';
-import {
-  findNotification,
-  InvalidCursorError,
-  listNotifications,
-  refuseControlCharacters,
-  STATUSES,
-} from '../db/notification-queries.js';
+import { findNotification, InvalidCursorError, listNotifications, STATUSES } from '../db/notification-queries.js';
 import { REPLAYABLE_STATUSES } from '../db/replay-queries.js';
 import { ReplayNotQueuedError, replayNotification, replayRange } from '../domain/replay-notification.js';
 
@@ -18,7 +12,7 @@ const ListQuery = z.object({
   status: z.enum(STATUSES).optional(),
   operation: z.enum(OPERATIONS).optional(),
   trackingId: z.uuid().optional(),
-  email: z.string().trim().min(1).max(254).superRefine(refuseControlCharacters).optional(),
+  email: z.string().trim().min(1).max(254).superRefine(refuseNonSingleLine).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(20),
   cursor: z.string().max(200).optional(),
 });

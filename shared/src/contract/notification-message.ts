@@ -31,20 +31,18 @@ function singleLineProblem(value: string): string | undefined {
   return undefined;
 }
 
+/** The rule of `singleLine` as a refinement, for a text that is not in a message but meets the same columns (a filter). */
+export function refuseNonSingleLine(value: string, ctx: z.RefinementCtx): void {
+  const problem = singleLineProblem(value);
+  if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+}
+
 /**
  * A one-line string: header-safe, because names end up in email headers and subjects, and
  * storable, because the message is kept in PostgreSQL. The rule for every free text of the message.
  */
 export const singleLine = (maxLength: number) =>
-  z
-    .string()
-    .trim()
-    .min(1)
-    .max(maxLength)
-    .superRefine((value, ctx) => {
-      const problem = singleLineProblem(value);
-      if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
-    });
+  z.string().trim().min(1).max(maxLength).superRefine(refuseNonSingleLine);
 
 // RFC 5321 caps an address at 254 characters and the part before the @ at 64; DNS caps a label of
 // the domain at 63, and a host name's label ends in a letter or digit (RFC 1123), which zod's email

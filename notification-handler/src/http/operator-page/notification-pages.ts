@@ -1,15 +1,9 @@
-import { OPERATIONS } from '@notify/shared';
+import { OPERATIONS, refuseNonSingleLine } from '@notify/shared';
 import { AppError, parseRequest } from '@notify/shared/platform';
 import { Router } from 'express';
 import { z } from 'zod';
 import type { AppDependencies } from '../../app.js';
-import {
-  findNotification,
-  InvalidCursorError,
-  listNotifications,
-  refuseControlCharacters,
-  STATUSES,
-} from '../../db/notification-queries.js';
+import { findNotification, InvalidCursorError, listNotifications, STATUSES } from '../../db/notification-queries.js';
 import { findStoredRequest } from '../../db/operator-queries.js';
 import { layoutFor } from './layout-for.js';
 import { renderNotification } from './notification-detail-view.js';
@@ -23,7 +17,7 @@ export const ListQuery = z.object({
   status: optional(z.enum(STATUSES)),
   operation: optional(z.enum(OPERATIONS)),
   trackingId: optional(z.uuid()),
-  email: optional(z.string().trim().max(254).superRefine(refuseControlCharacters)),
+  email: optional(z.string().trim().max(254).superRefine(refuseNonSingleLine)),
   cursor: optional(z.string().max(200)),
   // What a bulk replay reports back after its redirect.
   queued: optional(z.string().regex(/^\d+$/)),
