@@ -1,4 +1,5 @@
 import type { Options } from 'amqplib';
+import { decodeUriComponentOrAsIs } from './decode-uri.js';
 import { redactUrl } from './log-redaction.js';
 
 /**
@@ -56,8 +57,8 @@ export function toConnectOptions(url: string, heartbeatSeconds: number): Connect
     protocol: parsed.protocol.replace(/:$/, ''),
     hostname: parsed.hostname.replace(/^\[|\]$/g, ''),
     port: parsed.port === '' ? undefined : Number(parsed.port),
-    username: anonymous ? undefined : decodedOrAsIs(parsed.username),
-    password: anonymous ? undefined : decodedOrAsIs(parsed.password),
+    username: anonymous ? undefined : decodeUriComponentOrAsIs(parsed.username),
+    password: anonymous ? undefined : decodeUriComponentOrAsIs(parsed.password),
     vhost: parsed.pathname.length > 1 ? parsed.pathname.slice(1) : undefined,
     heartbeat: number('heartbeat') ?? heartbeatSeconds,
     frameMax: number('frameMax'),
@@ -78,12 +79,3 @@ type ConnectKeys =
   | 'channelMax'
   | 'locale';
 type ConnectFields = { [Key in ConnectKeys]-?: Options.Connect[Key] | undefined };
-
-/** A `%` that starts no escape (a password such as `50%off`, never encoded) is taken as it is, as amqplib's own URL parsing would. */
-function decodedOrAsIs(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}

@@ -1,4 +1,5 @@
 import type { Request, RequestHandler, Response } from 'express';
+import { decodeUriComponentOrAsIs } from './decode-uri.js';
 import type { Logger } from './logger.js';
 import { requestTrace } from './request-trace.js';
 import { scrubAddresses } from './scrub-addresses.js';
@@ -92,12 +93,5 @@ function mayHoldAddress(text: string): boolean {
 
 /** A path segment, decoded when it can be (`ada%40example.com`), with its addresses masked. */
 function maskSegment(segment: string): string {
-  if (!mayHoldAddress(segment)) return segment;
-  let decoded = segment;
-  try {
-    decoded = decodeURIComponent(segment);
-  } catch {
-    // Malformed escapes: masked as it came.
-  }
-  return scrubAddresses(decoded);
+  return mayHoldAddress(segment) ? scrubAddresses(decodeUriComponentOrAsIs(segment)) : segment;
 }
