@@ -1,16 +1,11 @@
-import {
-  decodeNotification,
-  describeProblem,
-  type MessageDecodeError,
-  type Operation,
-  type Topology,
-} from '@notify/shared';
+import { describeProblem, type MessageDecodeError, type Operation, type Topology } from '@notify/shared';
 import { type Logger, type OutgoingMessage, type PublishOutcome, scrubAddresses } from '@notify/shared/platform';
 import type { Channel, ConsumeMessage } from 'amqplib';
 import { abortableSleep } from '../domain/abortable-sleep.js';
 import type { NotificationDelivery, SendNotificationOutcome } from '../domain/send-notification.js';
 import { deadLetterCopy } from './dead-letter.js';
 import type { DeadLetterCause, Decision } from './decisions.js';
+import { decodeDelivery } from './decode-delivery.js';
 import { delayedCopyProperties, readDelivery, readTraceId } from './delivery-headers.js';
 import { delayQueueName } from './topology.js';
 
@@ -48,7 +43,7 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
   async function decide(on: DeliveryChannel, delivery: ConsumeMessage): Promise<void> {
     const traceId = readTraceId(delivery);
     const deliveryLog = traceId ? log.child({ traceId }) : log;
-    const decoded = decodeNotification(delivery);
+    const decoded = decodeDelivery(delivery);
     const subject: Subject = decoded.ok
       ? { trackingId: decoded.message.trackingId, operation: decoded.message.operation, log: deliveryLog }
       : { trackingId: decoded.error.trackingId, operation: undefined, log: deliveryLog };

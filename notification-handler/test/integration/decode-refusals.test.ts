@@ -6,10 +6,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
 /**
- * Messages that parse as JSON but hold what PostgreSQL cannot store. Had they passed the schema,
+ * Messages that parse as JSON but hold what PostgreSQL cannot store: had they passed the schema,
  * recording them would fail the statement (and every message claimed with them) again and again.
+ * And one whose event lies further in the future than clock skew explains: taken, it would escape
+ * its send deadline and its retention check.
  */
-describe('messages PostgreSQL could not store (refused when decoded)', () => {
+describe('messages refused when decoded: what PostgreSQL could not store, an event from the future', () => {
   let harness: Harness;
   const deadLetters: GetMessage[] = [];
 
@@ -47,6 +49,11 @@ describe('messages PostgreSQL could not store (refused when decoded)', () => {
       'recipient.name',
     ],
     ['an occurredAt in year 0000', { occurredAt: '0000-01-01T00:00:00Z' }, 'occurredAt'],
+    [
+      'an occurredAt a day ahead of the clock',
+      { occurredAt: new Date(Date.now() + 86_400_000).toISOString() },
+      'occurredAt',
+    ],
   ])(
     'When a message with %s is published, then it is dead-lettered naming the field and the next good one is sent',
     async (_kind, spoiled, field) => {

@@ -78,6 +78,33 @@ describe('delivery decisions when the broker does not take a copy', () => {
   });
 });
 
+describe('delivery decisions for a message from the future', () => {
+  it('When occurredAt is an hour ahead of the handler clock, then the message is dead-lettered as invalid naming occurredAt, and never handled', async () => {
+    const published: OutgoingMessage[] = [];
+    const { decide, on, ack, decisions, logs } = setUp({ kind: 'sent', attempts: 1 }, async (message) => {
+      published.push(message);
+      return { status: 'published' };
+    });
+    const message = { ...buildMessage(), occurredAt: new Date(Date.now() + 3_600_000).toISOString() };
+    const encoded = encodeNotification(message, 'decisions-unit');
+
+    await decide(on, deliveryOf(encoded.content, encoded.properties));
+
+    expect(published).toMatchObject([{ exchange: topology.deadLetterExchange }]);
+    expect(ack).toHaveBeenCalledTimes(1);
+    expect(decisions).toEqual([
+      {
+        kind: 'dead-lettered',
+        trackingId: message.trackingId,
+        operation: undefined,
+        reason: expect.stringMatching(/^invalid message: occurredAt: \d+ s ahead of the handler's clock/),
+        cause: 'invalid_message',
+      },
+    ]);
+    expect(logs.find('invalid message dead-lettered')).toHaveLength(1);
+  });
+});
+
 describe('delivery decisions when a step throws', () => {
   it('When the dead-letter copy of a failed notification throws, then the delivery goes back to the queue', async () => {
     const { decide, on, ack, nack, decisions, logs } = setUp(

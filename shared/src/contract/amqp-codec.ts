@@ -69,7 +69,9 @@ export type DecodeProblemCode =
   | 'bad_json'
   | 'unknown_schema_version'
   | 'schema'
-  | 'property_mismatch';
+  | 'property_mismatch'
+  /** Not found by decodeNotification: a consumer's check of occurredAt against its own clock. */
+  | 'ahead_of_clock';
 
 export type DecodeProblem = { code: DecodeProblemCode; path?: string; message: string };
 
