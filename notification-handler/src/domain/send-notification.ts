@@ -4,6 +4,7 @@ import { type Logger, maskEmail, scrubAddresses } from '@notify/shared/platform'
 import { DatabaseRefusal } from '../db/database-errors.js';
 import type { Settlement } from '../db/notification-repository.js';
 import type { NotificationStore } from '../db/notification-store.js';
+import { CLOCK_SKEW_ALLOWANCE_MS } from './clock-skew.js';
 import type { Address, GuardedEmailProvider } from './email-provider.js';
 import { buildEmail } from './email-template.js';
 import { nextRedelivery, type RedeliveryPolicy } from './redelivery-schedule.js';
@@ -66,8 +67,9 @@ export async function sendNotification(
     ...(delivery.traceId ? { traceId: delivery.traceId } : {}),
   });
   // A dead-letter copy replayed after retention erased its row (or purged it, and the claim would
-  // insert it afresh): its recipient is no longer ours to write to, nor to store again.
-  if (Date.parse(message.occurredAt) < Date.now() - deps.personalDataRetentionMs) {
+  // insert it afresh): its recipient is no longer ours to write to, nor to store again. The row was
+  // created up to the clock skew allowed before `occurredAt`, and is purged counting from then.
+  if (Date.parse(message.occurredAt) - CLOCK_SKEW_ALLOWANCE_MS < Date.now() - deps.personalDataRetentionMs) {
     log.warn('delivery of a notification older than its personal data retention; nothing sent, dead-lettered');
     return { kind: 'already_failed', reason: PAST_RETENTION_REASON };
   }

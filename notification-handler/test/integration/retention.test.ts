@@ -3,6 +3,7 @@ import { encodeNotification, type NotificationMessage } from '@notify/shared';
 import { lockKey } from '@notify/shared/platform';
 import { buildMessage } from '@notify/test-support/messages.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CLOCK_SKEW_ALLOWANCE_MS } from '../../src/domain/clock-skew.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
 type Status = 'in_progress' | 'retry_scheduled' | 'sent' | 'failed';
@@ -192,6 +193,20 @@ describe('retention of notifications (state, responses, logs)', () => {
   it('When a dead-letter copy is replayed after its row was purged, then nothing is sent nor stored again and it is dead-lettered again', async () => {
     const message = buildMessage();
     message.occurredAt = new Date(Date.now() - 95 * 86_400_000).toISOString();
+
+    const decision = await replayDeadLetterCopy(message);
+    expect(decision).toMatchObject({
+      cause: 'already_failed',
+      reason: expect.stringContaining('older than its personal data retention'),
+    });
+    expect(harness.emailsFor(message.trackingId)).toHaveLength(0);
+    expect(await rowOf(message.trackingId)).toBeUndefined();
+  });
+
+  it('When a copy dated within the clock skew allowance of the retention is replayed, then it is refused as past it: its row, created up to that much earlier, may be purged already', async () => {
+    const message = buildMessage();
+    const retentionMs = 30 * 86_400_000;
+    message.occurredAt = new Date(Date.now() - retentionMs + CLOCK_SKEW_ALLOWANCE_MS / 2).toISOString();
 
     const decision = await replayDeadLetterCopy(message);
     expect(decision).toMatchObject({

@@ -1,7 +1,8 @@
 import { encodeNotification } from '@notify/shared';
 import { buildMessage } from '@notify/test-support/messages.js';
 import { describe, expect, it } from 'vitest';
-import { CLOCK_SKEW_ALLOWANCE_MS, decodeDelivery } from '../../src/messaging/decode-delivery.js';
+import { CLOCK_SKEW_ALLOWANCE_MS } from '../../src/domain/clock-skew.js';
+import { decodeDelivery } from '../../src/messaging/decode-delivery.js';
 
 const NOW = Date.parse('2026-12-04T12:00:00.000Z');
 
