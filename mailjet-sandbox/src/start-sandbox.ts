@@ -36,6 +36,11 @@ export type SandboxOptions = {
   faults?: FaultSettingsInput;
   /** How long `stop()` lets answers in flight finish before cutting their connections. */
   stopGraceMs?: number;
+  /**
+   * Hears the server's errors once it listens (a failed accept: too many open files, say); the
+   * server goes on listening. Written to stderr unless given.
+   */
+  onServerError?: (error: Error) => void;
 };
 
 export type Sandbox = {
@@ -91,6 +96,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => {
       server.off('error', reject);
+      // An 'error' with no listener would throw, and end the process the sandbox runs in.
+      server.on('error', options.onServerError ?? writeServerError);
       resolve();
     });
   });
@@ -106,6 +113,10 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
       server.getConnections((error, count) => (error ? reject(error) : resolve(count))),
     );
   return { url, port, host, apiKey, apiSecret, sendgridApiKey, store, faults, stats, openConnections, stop };
+}
+
+function writeServerError(error: Error): void {
+  console.error('mailjet-sandbox: http server error', error);
 }
 
 /**
