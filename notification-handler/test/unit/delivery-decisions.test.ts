@@ -23,7 +23,12 @@ function validDelivery(): ConsumeMessage {
   return deliveryOf(encoded.content, encoded.properties);
 }
 
-type Overrides = { decided?: (decision: Decision) => void; requeueDelayMs?: number; shutdown?: AbortSignal };
+type Overrides = {
+  decided?: (decision: Decision) => void;
+  requeueDelayMs?: number;
+  shutdown?: AbortSignal;
+  handle?: () => Promise<SendNotificationOutcome>;
+};
 
 function setUp(
   outcome: SendNotificationOutcome,
@@ -41,7 +46,7 @@ function setUp(
   const decisions: Decision[] = [];
   const decide = createDeliveryDecisions({
     topology,
-    handle: async () => outcome,
+    handle: overrides.handle ?? (async () => outcome),
     publish,
     log: logs.log,
     requeueDelayMs: overrides.requeueDelayMs ?? 0,
@@ -130,6 +135,22 @@ describe('delivery decisions when a step throws', () => {
     expect(ack).not.toHaveBeenCalled();
     expect(nack).toHaveBeenCalledWith(expect.anything(), false, true);
     expect(decisions).toMatchObject([{ kind: 'requeued', operation: undefined }]);
+  });
+
+  it('When the error quotes an address, then its line has the address masked in the message and the stack, and the frames as they were', async () => {
+    const detail = 'duplicate key value violates unique constraint: Key (recipient)=(ada@example.com) already exists';
+    const frame = '    at query (file:///app/node_modules/@notify/shared/dist/platform/database.js:10:5)';
+    const databaseError = Object.assign(new Error(detail), { stack: `Error: ${detail}\n${frame}` });
+    const { decide, on, logs } = setUp({ kind: 'sent', attempts: 1 }, publishThrows, {
+      handle: () => Promise.reject(databaseError),
+    });
+
+    await decide(on, validDelivery());
+
+    const [line] = logs.find('notification not processed; back to the queue');
+    const masked = 'duplicate key value violates unique constraint: Key (recipient)=(a***@e***.com) already exists';
+    expect(line?.err).toMatchObject({ message: masked, stack: `Error: ${masked}\n${frame}` });
+    expect(JSON.stringify(logs.lines)).not.toContain('ada@example.com');
   });
 
   it('When a listener of decisions throws after an ack, then the delivery is not nacked as well', async () => {

@@ -1,8 +1,10 @@
+import { scrubAddresses } from './scrub-addresses.js';
+
 /**
  * What a log line may not carry, enforced on every line and every child logger's bindings: values
  * under a secret's name, at any depth, become '[redacted]'; a password inside any URL becomes ***;
- * an Error nested in a logged object is reduced to its safe fields (some clients' errors carry their
- * request config, credentials included).
+ * an Error, logged or nested in a logged object, is reduced to its safe fields (some clients' errors
+ * carry their request config, credentials included), with any address in its message masked.
  *
  * Not pino's `redact`: its paths name fixed places (`*.password` is one level down, and misses a
  * `password` at the top or two levels down), while a secret reaches a log exactly where nobody
@@ -73,18 +75,54 @@ type ErrorLike = Error & { code?: unknown; statusCode?: unknown; cause?: unknown
 /**
  * Copies only known-safe fields. pino's standard serializer copies every enumerable property, and
  * some clients' errors carry their request config, credentials included (node-mailjet's `config`).
+ * A message may quote an address (a constraint's detail, a provider's answer): it is masked there
+ * and in the stack's head, which repeats the message. The frames are left as they are: a path such
+ * as `node_modules/@notify/shared` has the shape of an address, and is what the stack is read for.
  */
 export function serializeError(error: unknown): Record<string, unknown> {
-  if (!(error instanceof Error)) return { message: redactUrl(String(error)) };
+  if (!(error instanceof Error)) return { message: redactErrorText(String(error)) };
   const { code, statusCode, cause } = error as ErrorLike;
   return {
     type: error.name,
-    message: redactUrl(error.message),
-    stack: error.stack ? redactUrl(error.stack) : undefined,
+    message: redactErrorText(error.message),
+    stack: error.stack ? redactStack(error.stack) : undefined,
     ...(typeof code === 'string' || typeof code === 'number' ? { code } : {}),
     ...(typeof statusCode === 'number' ? { statusCode } : {}),
     ...(cause instanceof Error ? { cause: serializeError(cause) } : {}),
   };
+}
+
+/** An error's message as a line may carry it: no password in a URL, no address in clear. */
+export function redactErrorText(text: string): string {
+  return maskAddresses(redactUrl(text));
+}
+
+// The stack's head (`Error: <message>`, over several lines if the message has them) ends where
+// its first frame starts.
+const FIRST_FRAME = /\n\s+at /;
+
+function redactStack(stack: string): string {
+  const redacted = redactUrl(stack);
+  if (!redacted.includes('@')) return redacted;
+  const frames = FIRST_FRAME.exec(redacted);
+  if (!frames) return maskAddresses(redacted);
+  return maskAddresses(redacted.slice(0, frames.index)) + redacted.slice(frames.index);
+}
+
+// A URL's user (`amqp://svc:***@rabbit:5672`) names an account, and the host after it is what an
+// operator reads a connection error for: both stay. Only when no second at sign follows before the
+// URL goes on or ends, which it would if the user itself were an address (`smtp://ada@example.com:pw@host`).
+const URL_USER = /[a-z][a-z0-9+.-]*:\/\/[^\s/?#@]*@(?=[^\s@]*(?:[\s/?#]|$))/gi;
+
+function maskAddresses(text: string): string {
+  if (!text.includes('@')) return text;
+  let masked = '';
+  let from = 0;
+  for (const url of text.matchAll(URL_USER)) {
+    masked += scrubAddresses(text.slice(from, url.index)) + url[0];
+    from = url.index + url[0].length;
+  }
+  return masked + scrubAddresses(text.slice(from));
 }
 
 /**

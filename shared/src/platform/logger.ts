@@ -1,5 +1,5 @@
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
-import { redactSecrets, redactUrl, serializeError } from './log-redaction.js';
+import { redactErrorText, redactSecrets, redactUrl, serializeError } from './log-redaction.js';
 
 export { REDACTED, redactSecrets, redactUrl, serializeError } from './log-redaction.js';
 export type { Logger };
@@ -41,14 +41,14 @@ const redactText = (text: string) => (MAY_HOLD_PASSWORD.test(text) ? redactUrl(t
  * The line's message is no field, so `formatters.log` never sees it: a message written with a URL
  * in it goes through redactUrl here. And a line logged with an `err` and no message gets the
  * error's own message as its `msg` from pino (a driver's 'connect failed to amqp://user:pw@...'):
- * it is given that message, redacted, first.
+ * it is given that message, redacted as the error serializer redacts it, first.
  */
 function withRedactedMessage(this: Logger, args: unknown[], method: (...args: unknown[]) => void): void {
   const [first] = args;
   const err = first instanceof Error ? first : (first as { err?: unknown } | null)?.err;
   const redacted =
     args.length === 1 && err instanceof Error
-      ? [first, redactText(err.message)]
+      ? [first, redactErrorText(err.message)]
       : args.map((arg) => (typeof arg === 'string' ? redactText(arg) : arg));
   method.apply(this, redacted);
 }

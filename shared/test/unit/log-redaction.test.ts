@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { REDACTED, redactSecrets, redactUrl } from '../../src/platform/log-redaction.js';
+import { REDACTED, redactSecrets, redactUrl, serializeError } from '../../src/platform/log-redaction.js';
 
 describe('redactSecrets', () => {
   it('When a secret is named at the top, two levels down or in an array, then its value is [redacted]', () => {
@@ -100,5 +100,51 @@ describe('redactSecrets', () => {
     loop.self = loop;
     const text = JSON.stringify(redactSecrets({ loop }));
     expect(text).toContain('nested too deep');
+  });
+});
+
+describe('serializeError', () => {
+  const frames = [
+    '    at send (file:///app/node_modules/@notify/shared/dist/platform/database.js:10:5)',
+    '    at async handle (/home/ci/node_modules/@sendgrid/client/src/classes/client.js:2:1)',
+  ].join('\n');
+
+  it('When the message quotes addresses, then they are masked in the message and the stack head, and the frames keep their paths', () => {
+    const message = 'recipient ada@example.com refused\nsender bob@example.org unknown';
+    const error = Object.assign(new Error(message), { stack: `Error: ${message}\n${frames}` });
+
+    const masked = 'recipient a***@e***.com refused\nsender b***@e***.org unknown';
+    expect(serializeError(error)).toMatchObject({ message: masked, stack: `Error: ${masked}\n${frames}` });
+  });
+
+  it('When the address is in a cause, in a nested error or in a thrown string, then it is masked there too', () => {
+    const error = new Error('send failed', { cause: new Error('ada@example.com: mailbox full') });
+
+    expect(serializeError(error)).toMatchObject({ cause: { message: 'a***@e***.com: mailbox full' } });
+    expect(redactSecrets({ result: { error } })).toMatchObject({
+      result: { error: { cause: { message: 'a***@e***.com: mailbox full' } } },
+    });
+    expect(serializeError('ada@example.com')).toEqual({ message: 'a***@e***.com' });
+  });
+
+  it('When the message holds a URL with a user, then the user and host stay, and only its password is hidden', () => {
+    expect(serializeError(new Error('connect failed to amqp://svc:hunter2@rabbit:5672/')).message).toBe(
+      'connect failed to amqp://svc:***@rabbit:5672/',
+    );
+    expect(serializeError(new Error('connecting to postgres://root@db/app')).message).toBe(
+      'connecting to postgres://root@db/app',
+    );
+  });
+
+  it('When a URL’s user is itself an address, then it is masked all the same', () => {
+    const { message } = serializeError(new Error('login refused at smtp://ada@example.com:pw@mail.example.net/'));
+
+    expect(message).not.toContain('ada@');
+  });
+
+  it('When the stack has no frames, then the whole of it is masked', () => {
+    const error = Object.assign(new Error('for ada@example.com'), { stack: 'Error: for ada@example.com' });
+
+    expect(serializeError(error).stack).toBe('Error: for a***@e***.com');
   });
 });

@@ -49,4 +49,13 @@ describe('the loggers’ messages', () => {
     ]);
     expect(JSON.stringify(logs.lines)).not.toContain('hunter2');
   });
+
+  it('When an error quoting an address is logged without a message, then the line’s msg has the address masked', () => {
+    const logs = captureLogs();
+
+    logs.log.error({ err: new Error('mailbox of ada@example.com is full') });
+
+    expect(logs.lines.map((line) => line.msg)).toEqual(['mailbox of a***@e***.com is full']);
+    expect(JSON.stringify(logs.lines)).not.toContain('ada@example.com');
+  });
 });
