@@ -61,6 +61,8 @@ function renderFiltered(res: ServerResponse, query: URLSearchParams, store: Mess
   const messages = store.list(filterOf(query)).reverse();
   const shown = messages.slice(0, Number.isInteger(limit) && limit > 0 ? limit : DEFAULT_INBOX_LIMIT);
   res.setHeader('Content-Security-Policy', INBOX_CSP);
+  // frame-ancestors says the same, but browsers from before CSP level 2 read only this one.
+  res.setHeader('X-Frame-Options', 'DENY');
   res.setHeader('X-Content-Type-Options', 'nosniff');
   res.setHeader('Cache-Control', 'no-store');
   answerText(res, 200, renderInbox(shown, messages.length), 'text/html; charset=utf-8');

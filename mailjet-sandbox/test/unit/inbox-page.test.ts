@@ -29,6 +29,7 @@ describe('GET / (the inbox page)', () => {
     expect(page.status).toBe(200);
     expect(page.headers.get('content-type')).toMatch(/^text\/html/);
     expect(page.headers.get('content-security-policy')).toContain("default-src 'none'");
+    expect(page.headers.get('x-frame-options')).toBe('DENY');
     expect(page.text).not.toContain('<script');
     expect(page.text).not.toContain('<img');
     expect(page.text).toContain(`<h2>${escapeHtml(HOSTILE)}</h2>`);

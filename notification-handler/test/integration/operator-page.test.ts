@@ -57,7 +57,7 @@ describe('operator page (pages, replays, dead letters)', () => {
     await new Promise((resolve) => metrics?.close(resolve));
   });
 
-  it('When a customer name holds markup, then the list and the detail show it escaped, under a strict CSP', async () => {
+  it('When a customer name holds markup, then the list and the detail show it escaped, under a strict CSP, never framed', async () => {
     const message = buildMessage();
     const hostile = { ...message, recipient: { ...message.recipient, name: '<script>alert(1)</script> & "Ada"' } };
     await send(hostile);
@@ -68,6 +68,7 @@ describe('operator page (pages, replays, dead letters)', () => {
     for (const answer of [list, detail]) {
       expect(answer.status).toBe(200);
       expect(answer.headers.get('content-security-policy')).toBe(PAGE_CSP);
+      expect(answer.headers.get('x-frame-options')).toBe('DENY');
       expect(answer.text).toContain('&lt;script&gt;alert(1)&lt;/script&gt; &amp; &quot;Ada&quot;');
       expect(answer.text).not.toMatch(/<script/i);
     }

@@ -42,6 +42,8 @@ export function sendPage(
     .status(status)
     .set({
       'Content-Security-Policy': PAGE_CSP,
+      // frame-ancestors says the same, but browsers from before CSP level 2 read only this one.
+      'X-Frame-Options': 'DENY',
       'X-Content-Type-Options': 'nosniff',
       'Referrer-Policy': 'no-referrer',
       'Cache-Control': 'no-store',
