@@ -7,12 +7,12 @@ import {
   metricsRoutes,
   notFound,
   parseRequest,
+  rejectWhileDraining,
   requestLogger,
   traceRequests,
 } from '@notify/shared/platform';
 import express, { type Request, type RequestHandler, type Response, Router } from 'express';
 import { Registry } from 'prom-client';
-import { rejectWhileDraining } from '../../ticketing-service/src/http/draining.js';
 import { shedWhenQueued } from '../../ticketing-service/src/http/load-shedding.js';
 import { AddTicketBody, CartParams, CreateCartBody } from '../../ticketing-service/src/http/request-schemas.js';
 

@@ -4,6 +4,7 @@ import {
   measureRequests,
   metricsRoutes,
   notFound,
+  rejectWhileDraining,
   requestLogger,
 } from '@notify/shared/platform';
 import express, { type Express } from 'express';
@@ -23,7 +24,10 @@ export type AppDependencies = {
   pingDatabase: () => Promise<void>;
   /** The consumer's channel (consuming, or paused on purpose) and the publisher's are open. */
   isConnected: () => boolean;
+  /** The stop has begun: readiness fails, so that traffic goes elsewhere; the rest still answers. */
   isDraining: () => boolean;
+  /** The HTTP server is closing: a request still arriving on an open keep-alive connection gets a 503. */
+  isClosing: () => boolean;
   /** What the health answer shows: the provider's breaker, and why consumption is paused. */
   describeHealth: () => { breaker: Record<string, BreakerState>; pausedBy: string[] };
   requeue: ReplayDeps['requeue'];
@@ -49,6 +53,7 @@ export function createApp(deps: AppDependencies): Express {
   if (deps.trustProxy !== undefined) app.set('trust proxy', deps.trustProxy);
   app.use(measureRequests(deps.metrics));
   app.use(requestLogger(deps.log));
+  app.use(rejectWhileDraining(deps.isClosing));
   app.use(express.json({ limit: '16kb' }));
   app.use(healthRoutes(deps));
   app.use(metricsRoutes(deps.metrics));

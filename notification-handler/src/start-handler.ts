@@ -143,7 +143,11 @@ export async function startNotificationHandler(
 
     const requeue = replayPublisher((message) => publisher.publish(message), topology, APP_ID);
     const operator = operatorDependencies(config, topology, requeue, log);
+    // Two steps: readiness fails from the first moment of the stop, while the consumer drains (the
+    // liveness probe, /metrics and the API still answer: failing liveness would have the container
+    // killed mid-drain); requests are refused only once the server closes, at the end.
     let draining = false;
+    let closing = false;
     // /readyz asks through a pool of its own: a handler whose connections all carry statements is
     // busy, not down.
     const probePool = createProbePool(config.DATABASE_URL, APP_ID, log);
@@ -155,6 +159,7 @@ export async function startNotificationHandler(
       // to the queue unpublished.
       isConnected: () => consumer.isConnected() && publisher.isReady(),
       isDraining: () => draining,
+      isClosing: () => closing,
       describeHealth: () => ({ breaker: provider.breakerStates(), pausedBy: consumer.pausedBy() }),
       requeue,
       log,
@@ -165,7 +170,10 @@ export async function startNotificationHandler(
     // A quarter of the shutdown timeout for the requests under way; then their connections are cut.
     const closeGraceMs = Math.floor(config.SHUTDOWN_TIMEOUT_MS / 4);
     const server = await listen(app, { port: config.PORT, host: config.HOST, log, closeGraceMs });
-    closers.add('http server', server.close);
+    closers.add('http server', () => {
+      closing = true;
+      return server.close();
+    });
 
     const sampler = createQueueSampler({
       queues: [topology.queue, topology.deadLetterQueue],

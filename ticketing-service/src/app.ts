@@ -6,6 +6,7 @@ import {
   metricsRoutes,
   notFound,
   refuseNonJsonBodies,
+  rejectWhileDraining,
   requestLogger,
   traceRequests,
 } from '@notify/shared/platform';
@@ -16,7 +17,6 @@ import type { CartCache } from './domain/cart-cache.js';
 import type { OutboxTarget } from './domain/notifications.js';
 import { cartRoutes } from './http/cart-routes.js';
 import { catalogRoutes } from './http/catalog-routes.js';
-import { rejectWhileDraining } from './http/draining.js';
 import { healthRoutes } from './http/health-routes.js';
 import { shedWhenQueued } from './http/load-shedding.js';
 

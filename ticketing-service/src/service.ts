@@ -22,7 +22,6 @@ import type { Config } from './config.js';
 import { listenForOutboxRows } from './db/outbox-listener.js';
 import { TICKETING_TABLES, ticketingMaintenance } from './db/ticketing-maintenance.js';
 import { createCartCache } from './domain/cart-cache.js';
-import { closeConnectionsAfterResponse } from './http/draining.js';
 import { OutboxRelay } from './messaging/outbox-relay.js';
 import { registerCartCacheMetrics } from './metrics/cart-cache-metrics.js';
 import { registerLoadMetrics } from './metrics/load-metrics.js';
@@ -193,7 +192,6 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
   // A quarter of the shutdown timeout for the requests under way; then their connections are cut.
   const closeGraceMs = Math.floor(config.SHUTDOWN_TIMEOUT_MS / 4);
   const server = await listen(app, { port: config.PORT, host: config.HOST, log, closeGraceMs });
-  closeConnectionsAfterResponse(server.server, () => draining);
   closers.add('http server', async () => {
     draining = true;
     await server.close();

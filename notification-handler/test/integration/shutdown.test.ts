@@ -1,3 +1,5 @@
+import { randomUUID } from 'node:crypto';
+import { connect, type Socket } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { spawnService } from '@notify/test-support/child-service.js';
 import { buildMessage } from '@notify/test-support/messages.js';
@@ -109,6 +111,71 @@ describe('stop while a send waits out a 429', () => {
       expect(await harness.settled(message.trackingId)).toMatchObject({ status: 'sent' });
       expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
     } finally {
+      await harness.stop();
+    }
+  });
+});
+
+describe('stop with a keep-alive client', () => {
+  /** Whether the port still takes connections: not once the server's close has begun. */
+  const acceptsConnections = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const probe = connect(port, '127.0.0.1');
+      probe.once('connect', () => {
+        probe.destroy();
+        resolve(true);
+      });
+      probe.once('error', () => resolve(false));
+    });
+
+  it('When a keep-alive request is under way as the HTTP server closes, then its answer says Connection: close, its connection closes after it, and the stop does not wait out the grace', {
+    timeout: 15_000,
+  }, async () => {
+    // A quarter of it, 30 s, is the close's grace: twice this test's own timeout.
+    const harness = await startHarness(
+      'shutdown-keep-alive',
+      { SHUTDOWN_TIMEOUT_MS: '120000' },
+      // Its own database: the test locks the notifications table.
+      { ownDatabase: true },
+    );
+    const holder = await harness.db.connect();
+    try {
+      const port = Number(new URL(harness.handler.url).port);
+      // As a scrape or an operator's browser holds one: busy when the close comes.
+      await holder.query('BEGIN');
+      await holder.query('LOCK TABLE notifications.notifications IN ACCESS EXCLUSIVE MODE');
+      const client: Socket = connect(port, '127.0.0.1');
+      client.on('error', () => undefined);
+      let answer = '';
+      client.on('data', (chunk) => {
+        answer += chunk.toString();
+      });
+      const clientClosed = new Promise<void>((resolve) => client.once('close', () => resolve()));
+      client.write(
+        `GET /notifications/${randomUUID()} HTTP/1.1\r\nHost: localhost\r\n` +
+          `Authorization: Bearer ${harness.config.OPERATOR_TOKEN}\r\n\r\n`,
+      );
+      const { rows } = await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      await harness.waitFor(async () => {
+        const waiting = await harness.db.query<{ n: number }>(
+          'SELECT count(*)::int AS n FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))',
+          [rows[0]!.pid],
+        );
+        return waiting.rows[0]!.n > 0 ? true : undefined;
+      });
+
+      const stopped = harness.stopHandler();
+      await harness.waitFor(async () => ((await acceptsConnections(port)) ? undefined : true));
+      await holder.query('COMMIT');
+
+      await clientClosed;
+      await stopped;
+      expect(answer).toMatch(/^HTTP\/1\.1 404 Not Found\r\n/);
+      expect(answer).toMatch(/\r\nConnection: close\r\n/i);
+      expect(answer).toContain('"code":"not_found"');
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      holder.release();
       await harness.stop();
     }
   });

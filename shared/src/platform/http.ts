@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ErrorRequestHandler, Express, RequestHandler } from 'express';
 import type { z } from 'zod';
+import { closeConnectionsAfterAnswers } from './closing-connections.js';
 import { DEFAULT_HOST } from './config.js';
 import { classifyDatabaseError, hasSqlState } from './database-errors.js';
 import { createExpressServer } from './express-server.js';
@@ -108,7 +109,10 @@ export type RunningServer = {
   port: number;
   /** Where a client on this machine reaches it: a wildcard address is reached on loopback. */
   url: string;
-  /** Stops accepting, lets the requests under way finish (see `closeGraceMs`), drops idle keep-alives. */
+  /**
+   * Stops accepting, drops idle keep-alives, lets the requests under way finish (see `closeGraceMs`)
+   * and closes each of their connections after its answer.
+   */
   close: () => Promise<void>;
 };
 
@@ -139,7 +143,8 @@ export type ListenOptions = {
 };
 
 /**
- * Listens, and gives a close that lets in-flight requests finish and drops idle keep-alives.
+ * Listens, and gives a close that lets in-flight requests finish, then closes their connections,
+ * and drops idle keep-alives.
  */
 export function listen(
   app: Express,
@@ -149,6 +154,7 @@ export function listen(
     const server = createExpressServer(app, requestTimeouts.checkingIntervalMs);
     server.headersTimeout = requestTimeouts.headersMs;
     server.requestTimeout = requestTimeouts.requestMs;
+    const startClosing = closeConnectionsAfterAnswers(server);
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
@@ -161,6 +167,7 @@ export function listen(
         url: localUrl(address),
         close: () =>
           new Promise<void>((done, fail) => {
+            startClosing();
             const cut = setTimeout(() => server.closeAllConnections(), closeGraceMs ?? requestTimeouts.requestMs);
             server.close((closeError) => {
               clearTimeout(cut);

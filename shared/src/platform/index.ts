@@ -13,6 +13,7 @@ export {
 export { beforeDeadline, settledBefore } from './confirm-waits.js';
 export * from './database.js';
 export { classifyDatabaseError, type DatabaseFailure } from './database-errors.js';
+export { rejectWhileDraining } from './draining.js';
 export { createExpressServer } from './express-server.js';
 export * from './http.js';
 export * from './in-flight.js';

@@ -1,0 +1,131 @@
+import { connect, type Socket } from 'node:net';
+import { errorHandler, listen, type RunningServer, rejectWhileDraining } from '@notify/shared/platform';
+import { silentLogger } from '@notify/test-support/logger.js';
+import express from 'express';
+import { afterEach, describe, expect, it } from 'vitest';
+
+/** Far past this file's test timeout (5 s): a close that waited for it would fail the test. */
+const LONG_GRACE_MS = 30_000;
+
+/**
+ * Listens with the long grace. Node's own keep-alive timeout (5 s) would end an idle connection by
+ * itself, in about this file's test timeout; a client that keeps asking on its connection (a
+ * browser) never lets it, and this one stands for such a client.
+ */
+async function listenWithLongGrace(app: express.Express): Promise<RunningServer> {
+  const running = await listen(app, { port: 0, log: silentLogger, closeGraceMs: LONG_GRACE_MS });
+  running.server.keepAliveTimeout = LONG_GRACE_MS;
+  return running;
+}
+
+/** Holds a route's answer until the test releases it; `reached` resolves once a request waits. */
+function answerGate() {
+  let release: () => void = () => undefined;
+  let arrived: () => void = () => undefined;
+  const reached = new Promise<void>((resolve) => {
+    arrived = resolve;
+  });
+  const released = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const hold = async () => {
+    arrived();
+    await released;
+  };
+  return { hold, reached, release };
+}
+
+/** A raw keep-alive client: everything it read, and a promise for its connection's end. */
+async function keepAliveClient(port: number) {
+  const socket: Socket = connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  await new Promise((resolve) => socket.once('connect', resolve));
+  let read = '';
+  socket.on('data', (chunk) => {
+    read += chunk.toString();
+  });
+  const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  return { socket, read: () => read, closed };
+}
+
+describe('listen: closing with keep-alive clients', () => {
+  let running: RunningServer | undefined;
+  afterEach(() => {
+    // A failed test leaves the server holding the client until the grace; nothing to wait for.
+    running?.server.closeAllConnections();
+    running = undefined;
+  });
+
+  it('When a keep-alive request is under way as the server closes, then its answer says Connection: close, its connection closes after it, and the close ends without the grace', async () => {
+    const held = answerGate();
+    const app = express().get('/held', async (_req, res) => {
+      await held.hold();
+      res.json({ scraped: true });
+    });
+    running = await listenWithLongGrace(app);
+    const client = await keepAliveClient(running.port);
+    client.socket.write('GET /held HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    await held.reached;
+
+    const closed = running.close();
+    held.release();
+
+    await client.closed;
+    await closed;
+    expect(client.read()).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(client.read()).toMatch(/\r\nConnection: close\r\n/i);
+    expect(client.read()).toMatch(/\{"scraped":true\}$/);
+  });
+
+  it('When an answer had begun before the server closed, then its connection closes once that answer is out', async () => {
+    const held = answerGate();
+    const app = express().get('/begun', async (_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' });
+      res.write('first ');
+      await held.hold();
+      res.end('rest');
+    });
+    running = await listenWithLongGrace(app);
+    const client = await keepAliveClient(running.port);
+    client.socket.write('GET /begun HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    await held.reached;
+    await new Promise<void>((resolve) => client.socket.once('data', () => resolve()));
+
+    const closed = running.close();
+    held.release();
+
+    await client.closed;
+    await closed;
+    // Its headers had promised the connection for more requests: closing it is all that is left.
+    expect(client.read()).toMatch(/\r\nConnection: keep-alive\r\n/i);
+    expect(client.read()).toMatch(/\r\nrest\r\n0\r\n\r\n$/);
+  });
+});
+
+describe('rejectWhileDraining', () => {
+  it('When a request arrives while the service drains, then it gets the 503 shutting_down and a closed connection; before, it is served', async () => {
+    let draining = false;
+    const app = express()
+      .use(rejectWhileDraining(() => draining))
+      .get('/ping', (_req, res) => {
+        res.send('pong');
+      })
+      .use(errorHandler(silentLogger));
+    const running = await listen(app, { port: 0, log: silentLogger });
+    try {
+      expect(await (await fetch(`${running.url}/ping`)).text()).toBe('pong');
+
+      draining = true;
+      const refused = await fetch(`${running.url}/ping`);
+
+      expect(refused.status).toBe(503);
+      expect(refused.headers.get('connection')).toBe('close');
+      expect(refused.headers.get('retry-after')).toBe('1');
+      expect(await refused.json()).toEqual({
+        error: { code: 'shutting_down', message: 'the service is shutting down; retry' },
+      });
+    } finally {
+      await running.close();
+    }
+  });
+});
