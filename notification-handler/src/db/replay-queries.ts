@@ -6,11 +6,21 @@ import type { Queryable } from './notification-repository.js';
 export const REPLAYABLE_STATUSES = ['failed', 'retry_scheduled'] as const;
 export type ReplayableStatus = (typeof REPLAYABLE_STATUSES)[number];
 
+/**
+ * A replay is pending from its mark until the row changes again, as the consumer's claim of the
+ * replayed message changes it: until then another replay would only queue a second copy. The mark
+ * is the time the row was read before publishing (see `markReplayQueued`). Both replays, single and
+ * bulk, leave a pending one alone.
+ */
+const REPLAY_PENDING = 'replay_queued_at IS NOT NULL AND replay_queued_at >= updated_at';
+
 export type ReplayCandidate =
   /** `readAt`: the database's time when the row was read, what `markReplayQueued` records. */
   | { kind: 'replayable'; request: NotificationMessage; readAt: Date }
   | { kind: 'not_found' }
   | { kind: 'not_replayable'; status: string }
+  /** Queued again already, and not taken by the consumer yet. */
+  | { kind: 'replay_pending'; replayQueuedAt: Date }
   /** Its stored request was erased with the personal data: nothing is left to send. */
   | { kind: 'erased'; erasedAt: Date };
 
@@ -19,9 +29,12 @@ export async function findReplayCandidate(db: Queryable, trackingId: string): Pr
     status: string;
     request: NotificationMessage | null;
     erased_at: Date | null;
+    replay_queued_at: Date | null;
+    replay_pending: boolean;
     read_at: Date;
   }>(
-    `SELECT status, request, personal_data_erased_at AS erased_at, statement_timestamp() AS read_at
+    `SELECT status, request, personal_data_erased_at AS erased_at, replay_queued_at,
+            ${REPLAY_PENDING} AS replay_pending, statement_timestamp() AS read_at
      FROM notifications.notifications WHERE tracking_id = $1`,
     [trackingId],
   );
@@ -30,6 +43,8 @@ export async function findReplayCandidate(db: Queryable, trackingId: string): Pr
   if (row.erased_at || !row.request) return { kind: 'erased', erasedAt: row.erased_at ?? new Date(0) };
   if (!(REPLAYABLE_STATUSES as readonly string[]).includes(row.status))
     return { kind: 'not_replayable', status: row.status };
+  if (row.replay_pending && row.replay_queued_at)
+    return { kind: 'replay_pending', replayQueuedAt: row.replay_queued_at };
   return { kind: 'replayable', request: row.request, readAt: row.read_at };
 }
 
@@ -51,8 +66,7 @@ export type ReplayCandidates = {
 
 /**
  * The oldest notifications in the range (by creation), after `after` if given, whose replay is not
- * pending already: a replay is pending while it is newer than the row's last change. Served by the
- * (status, created_at) index.
+ * pending already (`REPLAY_PENDING`). Served by the (status, created_at) index.
  */
 export async function listReplayCandidates(
   db: Queryable,
@@ -71,7 +85,7 @@ export async function listReplayCandidates(
     `SELECT n.request, n.created_at::text AS created_at, n.tracking_id, statement_timestamp() AS read_at
        FROM notifications.notifications n
       WHERE n.status = $1 AND n.created_at >= $2 AND n.created_at < $3
-        AND (n.replay_queued_at IS NULL OR n.replay_queued_at < n.updated_at)
+        AND NOT (${REPLAY_PENDING})
         AND n.personal_data_erased_at IS NULL
         AND ($5::timestamptz IS NULL OR (n.created_at, n.tracking_id) > ($5, $6::uuid))
       ORDER BY n.created_at, n.tracking_id

@@ -19,6 +19,8 @@ export type ReplayOutcome =
   | { kind: 'queued' }
   | { kind: 'not_found' }
   | { kind: 'not_replayable'; status: string }
+  /** Queued again already and not taken yet: one more would be a second copy of the same message. */
+  | { kind: 'replay_pending'; replayQueuedAt: Date }
   | { kind: 'erased'; erasedAt: Date }
   /** Its stored request no longer passes the message schema (which may have grown stricter). */
   | { kind: 'invalid'; reason: string };
@@ -32,8 +34,7 @@ export class ReplayNotQueuedError extends Error {}
  */
 export async function replayNotification(trackingId: string, deps: ReplayDeps): Promise<ReplayOutcome> {
   const candidate = await findReplayCandidate(deps.db, trackingId);
-  if (candidate.kind === 'not_found') return candidate;
-  if (candidate.kind === 'not_replayable' || candidate.kind === 'erased') return candidate;
+  if (candidate.kind !== 'replayable') return candidate;
   const problem = schemaProblem(candidate.request);
   if (problem) return { kind: 'invalid', reason: problem };
   const result = await deps.requeue(candidate.request, new Date());

@@ -6,6 +6,7 @@ import type { AppDependencies } from '../app.js';
 import { findNotification, InvalidCursorError, listNotifications, STATUSES } from '../db/notification-queries.js';
 import { REPLAYABLE_STATUSES } from '../db/replay-queries.js';
 import { ReplayNotQueuedError, replayNotification, replayRange } from '../domain/replay-notification.js';
+import { replayRefusal } from './replay-refusal.js';
 
 const TrackingIdParams = z.object({ trackingId: z.uuid() });
 const ListQuery = z.object({
@@ -65,16 +66,7 @@ export function notificationRoutes({ db, requeue }: AppDependencies): Router {
   router.post('/notifications/:trackingId/retry', async (req, res) => {
     const { trackingId } = parseRequest(TrackingIdParams, req.params, 'params');
     const outcome = await withBroker(() => replayNotification(trackingId, { db, requeue }));
-    if (outcome.kind === 'not_found') throw new AppError(404, 'not_found', `no notification ${trackingId}`);
-    if (outcome.kind === 'erased')
-      throw new AppError(410, 'personal_data_erased', `notification ${trackingId} has no stored request any more`);
-    if (outcome.kind === 'invalid') throw new AppError(422, 'stored_request_invalid', outcome.reason);
-    if (outcome.kind === 'not_replayable')
-      throw new AppError(
-        409,
-        'not_replayable',
-        `notification ${trackingId} is ${outcome.status}; only failed or retry_scheduled ones replay`,
-      );
+    if (outcome.kind !== 'queued') throw replayRefusal(trackingId, outcome);
     res.status(202).json({ trackingId, replay: 'queued' });
   });
 

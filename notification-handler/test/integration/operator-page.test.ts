@@ -187,6 +187,34 @@ describe('operator page (pages, replays, dead letters)', () => {
     expect(await harness.settled(message.trackingId, ['sent'])).toMatchObject({ status: 'sent' });
   });
 
+  it('When a failed notification whose replay the handler has not taken yet is replayed again, then the page refuses with 409 replay_pending', async () => {
+    harness.sandbox.faults.set({ failRecipients: 'fail.example' });
+    const message = failing();
+    expect(await send(message)).toMatchObject({ status: 'failed' });
+    harness.sandbox.faults.clear();
+    // What a replay confirmed by the broker, and not yet claimed by the consumer, leaves on the row.
+    await harness.db.query(
+      'UPDATE notifications.notifications SET replay_queued_at = statement_timestamp() WHERE tracking_id = $1',
+      [message.trackingId],
+    );
+
+    const confirmation = await page(`/operator/notifications/${message.trackingId}/replay`);
+    // As a browser posts the form: it asks for a page.
+    const replayed = await client.postForm(
+      `/operator/notifications/${message.trackingId}/replay`,
+      cookie,
+      { csrf: csrfOf(confirmation.text) },
+      { accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8' },
+    );
+
+    expect(confirmation.status).toBe(200);
+    expect(replayed.status).toBe(409);
+    expect(replayed.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(replayed.text).toContain(`notification ${message.trackingId} was queued for replay at`);
+    expect(replayed.text).toContain('Code: replay_pending.');
+    expect((await harness.api(`/notifications/${message.trackingId}`)).body).toMatchObject({ status: 'failed' });
+  });
+
   it('When a failed notification whose personal data was erased is replayed, then the page refuses with 410 and offers no replay', async () => {
     harness.sandbox.faults.set({ failRecipients: 'fail.example' });
     const message = failing();

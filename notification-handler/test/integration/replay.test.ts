@@ -108,6 +108,44 @@ describe('replay (published messages, state, responses)', () => {
     expect(await harness.settled(trackingId, ['sent'])).toMatchObject({ status: 'sent' });
   });
 
+  it('When one notification is replayed again before the handler took its replay, then 409 replay_pending and one copy is queued; once taken, it replays again', async () => {
+    const [message] = await failedNotifications(1);
+    const trackingId = message!.trackingId;
+    const failedBefore = await harness.settled(trackingId, ['failed']);
+    const retry = () => harness.api(`/notifications/${trackingId}/retry`, { method: 'POST' });
+    // The replay stays in the queue, untaken, until consumption resumes.
+    harness.handler.consumer.pause('replay test');
+    await harness.waitFor(async () => {
+      const { consumerCount } = await harness.broker.channel.checkQueue(harness.topology.queue);
+      return consumerCount === 0 ? true : undefined;
+    });
+
+    const first = await retry();
+    // A client that asks again, its first answer lost to a timeout.
+    const second = await retry();
+    const queuedCopies = (await harness.broker.channel.checkQueue(harness.topology.queue)).messageCount;
+    // The cause is still there: the replay is taken and fails again.
+    harness.sandbox.faults.set({ failRecipients: 'bounce.example' });
+    harness.handler.consumer.resume('replay test');
+    await harness.waitFor(async () => {
+      const { body } = await harness.api(`/notifications/${trackingId}`);
+      return body.status === 'failed' && body.attemptCount > failedBefore.attemptCount ? body : undefined;
+    });
+    harness.sandbox.faults.clear();
+    const afterTaken = await retry();
+
+    expect(first).toEqual({ status: 202, body: { trackingId, replay: 'queued' } });
+    expect(second.status).toBe(409);
+    expect(second.body.error).toEqual({
+      code: 'replay_pending',
+      message: expect.stringMatching(new RegExp(`^notification ${trackingId} was queued for replay at \\S+Z and`)),
+    });
+    expect(queuedCopies).toBe(1);
+    expect(afterTaken).toEqual({ status: 202, body: { trackingId, replay: 'queued' } });
+    expect(await harness.settled(trackingId, ['sent'])).toMatchObject({ attemptCount: failedBefore.attemptCount + 2 });
+    expect(harness.emailsFor(trackingId)).toHaveLength(1);
+  });
+
   it('When the bulk replay body is wrong, then 400 names the field', async () => {
     const response = await harness.api('/notifications/retry', jsonPost({ status: 'sent', from: 'yesterday' }));
 

@@ -5,6 +5,7 @@ import type { AppDependencies } from '../../app.js';
 import { findNotification } from '../../db/notification-queries.js';
 import { ReplayNotQueuedError, replayNotification, replayRange } from '../../domain/replay-notification.js';
 import { guardPageForm } from '../operator-auth/operator-guards.js';
+import { replayRefusal } from '../replay-refusal.js';
 import { sendConfirmation } from './confirm-view.js';
 import { when } from './format.js';
 import { href, html } from './html.js';
@@ -44,12 +45,7 @@ export function replayPages({ db, requeue, operator }: AppDependencies): Router 
   router.post('/operator/notifications/:trackingId/replay', ...guardPageForm(access), async (req, res) => {
     const { trackingId } = parseRequest(TrackingIdParams, req.params, 'params');
     const outcome = await queued(() => replayNotification(trackingId, { db, requeue }));
-    if (outcome.kind === 'not_found') throw new AppError(404, 'not_found', `no notification ${trackingId}`);
-    if (outcome.kind === 'not_replayable')
-      throw new AppError(409, 'not_replayable', `it is ${outcome.status}; only failed or retry_scheduled ones replay`);
-    if (outcome.kind === 'erased')
-      throw new AppError(410, 'personal_data_erased', `notification ${trackingId} has no stored request any more`);
-    if (outcome.kind === 'invalid') throw new AppError(422, 'stored_request_invalid', outcome.reason);
+    if (outcome.kind !== 'queued') throw replayRefusal(trackingId, outcome);
     res.redirect(303, href(`/operator/notifications/${trackingId}`, { replay: 'queued' }));
   });
 
