@@ -13,6 +13,7 @@ import {
   listen,
   type Maintenance,
   migrate,
+  settledBefore,
   startMaintenance,
   warnIfAutovacuumOff,
 } from '@notify/shared/platform';
@@ -154,8 +155,14 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
   );
   closers.add('broker connection', () => broker.close());
   closers.add('publisher', () => publisher.close());
+  // Half the shutdown timeout, from the stop's first step, for the work under way: the commands,
+  // then the relay's batches. On a database gone silent each of them waits out a read timeout (11 s),
+  // and one after the other they overran the timeout; the other half is for the closers after them.
+  // Fixed by whichever of them runs first (the relay's, in a stop during start-up).
+  let workDeadline: number | undefined;
+  const stopWorkDeadline = () => (workDeadline ??= Date.now() + Math.floor(config.SHUTDOWN_TIMEOUT_MS / 2));
   relay.start();
-  closers.add('outbox relay', () => relay.stop());
+  closers.add('outbox relay', () => relay.stop(stopWorkDeadline()));
   // Other instances' commits wake this relay too (and this one's wake theirs); without the listener it polls.
   const listener = listenForOutboxRows(
     {
@@ -193,10 +200,17 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
   const closeGraceMs = Math.floor(config.SHUTDOWN_TIMEOUT_MS / 4);
   const server = await listen(app, { port: config.PORT, host: config.HOST, log, closeGraceMs });
   closers.add('http server', async () => {
+    const deadline = stopWorkDeadline();
     draining = true;
     await server.close();
     // The server counts connections: a command whose client left may still be about to commit.
-    await inFlight.settled();
+    // One still under way at the deadline is left behind, and loses nothing: its client has no
+    // answer (the server closed every connection), and whether it commits or not (its connection
+    // dropped when the pool ends), its outbox rows commit with it or not at all.
+    await settledBefore(inFlight.settled(), deadline);
+    if (inFlight.count() > 0) {
+      log.warn({ commands: inFlight.count() }, 'commands still under way at the stop deadline: left to the database');
+    }
   });
   log.info({ host: server.host, port: server.port, exchange }, 'ticketing service listening');
   return {

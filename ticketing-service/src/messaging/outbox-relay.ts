@@ -1,4 +1,10 @@
-import { inTransaction, type Logger, type OutgoingMessage, type PublishOutcome } from '@notify/shared/platform';
+import {
+  beforeDeadline,
+  inTransaction,
+  type Logger,
+  type OutgoingMessage,
+  type PublishOutcome,
+} from '@notify/shared/platform';
 import type pg from 'pg';
 import { claimDueRows, type OutboxRow, releaseUnpublished, type UnpublishedRow } from '../db/outbox-repository.js';
 
@@ -50,6 +56,8 @@ type BatchInFlight = { claimed: Promise<number>; settled: Promise<BatchSummary> 
 export class OutboxRelay {
   private loop: Promise<void> | undefined;
   private stopping = false;
+  /** Epoch ms: past it the stop waits for no batch and starts none. */
+  private stopDeadline = Number.POSITIVE_INFINITY;
   private woken = false;
   private wakeSleeper: () => void = () => undefined;
 
@@ -79,11 +87,25 @@ export class OutboxRelay {
    * stops. The last batch carries the rows that the last requests committed while the loop
    * lingered or slept, which would otherwise wait for the next start of some instance. Not after a
    * batch that failed: those rows wait for the next relay.
+   *
+   * Waits for batches until `deadline` (epoch ms) at most, if given: a database gone silent holds
+   * each statement for a whole read timeout, and a stop that waited for a batch stuck on it, then
+   * for a last batch stuck in turn, would overrun the service's shutdown bound. A batch left behind
+   * loses nothing. It commits only what the broker confirmed, as any batch does, or nothing once
+   * the pool's end drops its connection (the server rolls back its claim); its other rows stay
+   * pending for another relay or the next start, which publishes again any that this one sent:
+   * delivery is at least once, and consumers deduplicate by tracking id.
    */
-  async stop(): Promise<void> {
+  async stop(deadline?: number): Promise<void> {
     this.stopping = true;
+    if (deadline !== undefined) this.stopDeadline = deadline;
     this.wake();
-    await this.loop;
+    if (deadline === undefined) return this.loop;
+    const stopped = this.loop?.then(() => true) ?? Promise.resolve(true);
+    if (await beforeDeadline(stopped, deadline, false)) return;
+    this.deps.log.warn(
+      'outbox batches still under way at the stop deadline: left to roll back; their rows wait for the next relay',
+    );
   }
 
   /** One batch: claim, publish, await confirms, record. Exposed for tests and tools. */
@@ -157,6 +179,12 @@ export class OutboxRelay {
       this.deps.log.warn(
         'the last outbox batch failed: no last batch before stopping; its rows wait for the next relay',
       );
+      return;
+    }
+    // The stop's time for its work is spent (or stop() stopped waiting while the batches in
+    // flight settled): a batch started now would run on while the pools close.
+    if (Date.now() >= this.stopDeadline) {
+      this.deps.log.warn('no time left for a last outbox batch before stopping; pending rows wait for the next relay');
       return;
     }
     await this.relayBatch().catch((err: unknown) =>
