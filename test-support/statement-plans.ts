@@ -45,7 +45,7 @@ export function statementRecorder() {
 type Queryable = { query: (text: string, values?: unknown[]) => Promise<{ rows: any[] }> };
 
 /** A plan node as EXPLAIN (FORMAT JSON) gives it. */
-type PlanNode = Record<string, unknown> & { 'Node Type': string; Plans?: PlanNode[] };
+export type PlanNode = Record<string, unknown> & { 'Node Type': string; Plans?: PlanNode[] };
 
 /** Every index of these tables, with its table and the name of its leading column. */
 export async function readIndexes(db: Queryable, tables: readonly string[]): Promise<Map<string, IndexInfo>> {

@@ -16,8 +16,8 @@ export type OutboxMetrics = { countPublished: (rows: number) => void };
 
 /**
  * The outbox's metrics, read at scrape time rather than sampled: a scrape (every 15 s or so)
- * costs two index lookups on the partial index of pending rows (see readOutboxBacklog), never a
- * scan of the table, and the value is as fresh as the scrape with no timer to run or stop.
+ * walks the index of due rows as each relay claim does and reads the pending rows alone from the
+ * table (see readOutboxBacklog), and the value is as fresh as the scrape with no timer to run or stop.
  * The query is bounded by its own statement_timeout; when the database does not answer in time
  * the gauges read NaN: a stale value would look healthy, and 0 would say "nothing pending".
  */

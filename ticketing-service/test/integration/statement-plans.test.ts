@@ -23,7 +23,7 @@ import {
   saveIdempotentResponse,
 } from '../../src/db/idempotency-key-repository.js';
 import { placeOrderWithNotification } from '../../src/db/order-repository.js';
-import { claimDueRows, purgePublished, releaseUnpublished } from '../../src/db/outbox-repository.js';
+import { claimDueRows, purgePublished, readOutboxBacklog, releaseUnpublished } from '../../src/db/outbox-repository.js';
 import { migrateTicketingDatabase } from '../../src/service.js';
 import { TICKET_TYPES } from '../support/harness.js';
 
@@ -38,8 +38,8 @@ const HISTORY_ROWS = 200_000;
 const EXCHANGE = 'ticketing.events';
 
 /**
- * The statements of a checkout flow with an Idempotency-Key, of the relay's batch of 200, and of
- * the maintenance job's batches.
+ * The statements of a checkout flow with an Idempotency-Key, of the relay's batch of 200, of a
+ * metrics scrape, and of the maintenance job's batches.
  */
 async function recordHotStatements() {
   const recorder = statementRecorder();
@@ -106,6 +106,7 @@ async function recordHotStatements() {
       30_000,
     ),
   );
+  await recorder.record('outbox backlog of a scrape', () => readOutboxBacklog(db, EXCHANGE, 100_000));
   await recorder.record('purge published outbox rows', () => purgePublished(db, 24, 1_000));
   await recorder.record('purge expired keys', () => purgeExpiredKeys(db, 24, 1_000));
   // And with a retention every history row is past: a full batch to take, as after a long pause.
