@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { envInt, envMs } from './config.js';
+import { beforeDeadline } from './confirm-waits.js';
 import { endClient, SESSION_OPTIONS } from './database.js';
 import type { Logger } from './logger.js';
 
@@ -59,7 +60,10 @@ export type MaintenanceRun =
 export type Maintenance = {
   /** One run now (what the timer does every interval); tests call it directly. */
   runOnce: () => Promise<MaintenanceRun>;
-  /** Stops the timer; a run in progress has its statement cancelled, its connection closed, and is awaited. */
+  /**
+   * Stops the timer; a run in progress has its statement cancelled, its connection closed, and is
+   * awaited. Within about a second when the server does not answer: see CANCEL_WAIT_MS.
+   */
   stop: () => Promise<void>;
 };
 
@@ -67,6 +71,13 @@ export type Maintenance = {
 const BATCH_STATEMENT_TIMEOUT_MS = 30_000;
 const VACUUM_STATEMENT_TIMEOUT_MS = 30 * 60_000;
 const CONNECT_TIMEOUT_MS = 5_000;
+/**
+ * How long a stop waits for the server to take the cancel of the run's statement: a connection of
+ * its own and one statement, which a live server serves in milliseconds. A server gone silent
+ * never answers, and the stop, one of the closers that share SHUTDOWN_TIMEOUT_MS, waited out the
+ * cancel's connect timeout (5 s) for nothing: the cancel could not have reached it either.
+ */
+const CANCEL_WAIT_MS = 1_000;
 /** Past this share of a table's rows dead or new, it is vacuumed even above the row threshold. */
 const VACUUM_SCALE = 0.1;
 const VACUUM_COST_DELAY_MS = 2;
@@ -126,10 +137,14 @@ export function startMaintenance(settings: MaintenanceSettings): Maintenance {
       const finished = running.done.catch(() => undefined);
       const client = running.client();
       const processId = (client as { processID?: number } | undefined)?.processID;
-      if (processId !== undefined) await cancelBackend(settings.databaseUrl, processId).catch(() => undefined);
+      const cancelled = processId !== undefined && (await cancelBackend(settings.databaseUrl, processId));
       // A cancel that came between two statements cancelled nothing: the run would go on with the
-      // next one. Its connection closed, every further statement fails at once.
-      if (client) await endClient(client);
+      // next one. Its connection closed, every further statement fails at once. A server that did
+      // not take the cancel (silent, gone, or the run still connecting) would not answer a goodbye
+      // either: the socket is dropped at once, and the server ends the session when it notices.
+      // The run loses nothing that way: a purge batch rolled back and a VACUUM cut short are done
+      // again at the next run, and one the server finished before it noticed is simply done.
+      if (client) await endClient(client, cancelled ? undefined : 0);
       await finished;
     },
   };
@@ -298,17 +313,23 @@ function quoteTable(table: string): string {
     .join('.');
 }
 
-async function cancelBackend(databaseUrl: string, processId: number): Promise<void> {
+/** pg_cancel_backend on a connection of its own: true if the server answered within CANCEL_WAIT_MS. */
+async function cancelBackend(databaseUrl: string, processId: number): Promise<boolean> {
   const client = new pg.Client({
     connectionString: databaseUrl,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    query_timeout: 5_000,
+    connectionTimeoutMillis: CANCEL_WAIT_MS,
+    query_timeout: CANCEL_WAIT_MS,
   });
   client.on('error', () => undefined);
-  await client.connect();
-  try {
-    await client.query('SELECT pg_cancel_backend($1)', [processId]);
-  } finally {
-    await endClient(client);
-  }
+  const answered = client
+    .connect()
+    .then(() => client.query('SELECT pg_cancel_backend($1)', [processId]))
+    .then(
+      () => true,
+      () => false,
+    );
+  // One bound for the connection and the statement together: each of pg's timeouts bounds only its own step.
+  const confirmed = await beforeDeadline(answered, Date.now() + CANCEL_WAIT_MS, false);
+  await endClient(client, confirmed ? undefined : 0);
+  return confirmed;
 }

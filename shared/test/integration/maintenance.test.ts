@@ -240,6 +240,53 @@ describe('table maintenance (shared platform)', () => {
     }
   });
 
+  it('When the database goes silent during a purge, then the stop drops the connection without waiting out the cancel', async () => {
+    // The cancel's own connection, through a silent proxy, never gets an answer: waited for, it costs
+    // its connect timeout (5 s). The stop gives it 1 s, then drops the run's connection.
+    const stopLimitMs = 2_500;
+    const table = `${schema}.held_purge`;
+    await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
+    await db.query(`INSERT INTO ${table} VALUES (1)`);
+    const name = unique('job');
+    const purge = {
+      name: 'purge',
+      run: async (client: Pick<pg.Client, 'query'>) => {
+        // The job's lock_timeout (3 s) would otherwise end the wait if a loaded machine were slow to silence the proxy.
+        await client.query('SET lock_timeout = 0');
+        return (await client.query(`DELETE FROM ${table}`)).rowCount ?? 0;
+      },
+    };
+    const { proxy, url: viaProxy } = await proxyFor(inject('databaseUrl'));
+    const job = startMaintenance(settings({ name, tasks: [purge], databaseUrl: viaProxy }));
+    const locker = await db.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query(`SELECT id FROM ${table} FOR UPDATE`);
+      const run = job.runOnce();
+      run.catch(() => undefined);
+      await waitFor(
+        async () => {
+          const { rows } = await db.query(
+            `SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
+            [`${name} maintenance`],
+          );
+          return rows.length > 0 ? true : undefined;
+        },
+        { what: 'the purge to wait on the row lock' },
+      );
+      proxy.blackhole();
+      const startedAt = Date.now();
+
+      await job.stop();
+
+      expect(Date.now() - startedAt).toBeLessThan(stopLimitMs);
+      await expect(run).rejects.toThrow();
+    } finally {
+      await locker.query('ROLLBACK').finally(() => locker.release());
+      await proxy.close();
+    }
+  });
+
   it('When the server runs with autovacuum off, then the start-up check logs one warning naming the tables', async () => {
     const logs = captureLogs();
     const { rows } = await db.query('SHOW autovacuum');
