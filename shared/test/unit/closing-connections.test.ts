@@ -100,6 +100,40 @@ describe('listen: closing with keep-alive clients', () => {
     expect(client.read()).toMatch(/\r\nConnection: keep-alive\r\n/i);
     expect(client.read()).toMatch(/\r\nrest\r\n0\r\n\r\n$/);
   });
+
+  it('When a client pipelined a command behind a request under way as the server closes, then both are answered, the last saying Connection: close', async () => {
+    const held = answerGate();
+    const command = answerGate();
+    const app = express()
+      .get('/held', async (_req, res) => {
+        await held.hold();
+        res.json({ scraped: true });
+      })
+      .post('/command', async (_req, res) => {
+        await command.hold();
+        res.status(201).json({ committed: true });
+      });
+    running = await listenWithLongGrace(app);
+    const client = await keepAliveClient(running.port);
+    client.socket.write(
+      'GET /held HTTP/1.1\r\nHost: localhost\r\n\r\nPOST /command HTTP/1.1\r\nHost: localhost\r\nContent-Length: 0\r\n\r\n',
+    );
+    await held.reached;
+    await command.reached;
+
+    const closed = running.close();
+    command.release();
+    held.release();
+
+    await client.closed;
+    await closed;
+    const [first, second] = client.read().split(/(?=HTTP\/1\.1 )/);
+    expect(first).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*\{"scraped":true\}$/);
+    expect(first).toMatch(/\r\nConnection: keep-alive\r\n/i);
+    // The command ran: an answer dropped would have its client send it again.
+    expect(second).toMatch(/^HTTP\/1\.1 201 Created\r\n[\s\S]*\{"committed":true\}$/);
+    expect(second).toMatch(/\r\nConnection: close\r\n/i);
+  });
 });
 
 describe('rejectWhileDraining', () => {
