@@ -13,22 +13,29 @@ import type { Socket } from 'node:net';
  */
 export function closeConnectionsAfterAnswers(server: Server): () => void {
   let closing = false;
-  // By connection, in the order of its requests: a client may pipeline several on one.
+  // By connection, in the order of its requests: a client may pipeline several on one. Forgotten
+  // with the connection: the answer to a pipelined request waits in Node's queue for the one before
+  // it, and if its client leaves before its turn it never emits 'close'.
   const unansweredByConnection = new Map<Socket, Set<ServerResponse>>();
+  const unansweredOn = (connection: Socket): Set<ServerResponse> => {
+    let answers = unansweredByConnection.get(connection);
+    if (!answers) {
+      answers = new Set();
+      unansweredByConnection.set(connection, answers);
+      connection.once('close', () => unansweredByConnection.delete(connection));
+    }
+    return answers;
+  };
   // Before the app's own listener, so that the header is set before the app can answer.
   server.prependListener('request', (req: IncomingMessage, res: ServerResponse) => {
     const connection = req.socket;
     if (closing) res.setHeader('Connection', 'close');
-    else {
-      const answers = unansweredByConnection.get(connection) ?? new Set();
-      unansweredByConnection.set(connection, answers.add(res));
-    }
+    // A connection destroyed already may have emitted its 'close': this answer goes nowhere anyway.
+    else if (!connection.destroyed) unansweredOn(connection).add(res);
     // 'close' comes after Node has detached the answer from its connection: the connection is idle
     // by then, unless the client pipelined another request on it.
     res.once('close', () => {
-      const answers = unansweredByConnection.get(connection);
-      answers?.delete(res);
-      if (answers?.size === 0) unansweredByConnection.delete(connection);
+      unansweredByConnection.get(connection)?.delete(res);
       if (closing) server.closeIdleConnections();
     });
   });

@@ -1,8 +1,14 @@
 import { connect, type Socket } from 'node:net';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { errorHandler, listen, type RunningServer, rejectWhileDraining } from '@notify/shared/platform';
 import { silentLogger } from '@notify/test-support/logger.js';
 import express from 'express';
 import { afterEach, describe, expect, it } from 'vitest';
+
+// What a test needs to see that an object can be collected: V8 takes the flag after start-up too.
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc') as () => void;
 
 /** Far past this file's test timeout (5 s): a close that waited for it would fail the test. */
 const LONG_GRACE_MS = 30_000;
@@ -133,6 +139,44 @@ describe('listen: closing with keep-alive clients', () => {
     // The command ran: an answer dropped would have its client send it again.
     expect(second).toMatch(/^HTTP\/1\.1 201 Created\r\n[\s\S]*\{"committed":true\}$/);
     expect(second).toMatch(/\r\nConnection: close\r\n/i);
+  });
+
+  it('When a client leaves before the answer to its pipelined request had its turn, then the server keeps nothing of that answer', async () => {
+    const held = answerGate();
+    let queuedAnswer: WeakRef<object> | undefined;
+    let queuedRan: () => void = () => undefined;
+    const queued = new Promise<void>((resolve) => {
+      queuedRan = resolve;
+    });
+    let serverSideClosed: Promise<void> | undefined;
+    const app = express()
+      .get('/held', async (req, res) => {
+        serverSideClosed = new Promise((resolve) => req.socket.once('close', () => resolve()));
+        await held.hold();
+        res.json({ scraped: true });
+      })
+      .get('/queued', (_req, res) => {
+        queuedAnswer = new WeakRef(res);
+        // Queued behind /held's answer: Node never sends it, nor emits its 'close'.
+        res.json({ queued: true });
+        queuedRan();
+      });
+    running = await listenWithLongGrace(app);
+    const client = await keepAliveClient(running.port);
+    client.socket.write('GET /held HTTP/1.1\r\nHost: localhost\r\n\r\nGET /queued HTTP/1.1\r\nHost: localhost\r\n\r\n');
+    await held.reached;
+    await queued;
+
+    client.socket.destroy();
+    await serverSideClosed;
+    held.release();
+    // A WeakRef holds its object until the turn that made or read it ends.
+    for (let turn = 0; turn < 3; turn++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      collectGarbage();
+    }
+
+    expect(queuedAnswer?.deref()).toBeUndefined();
   });
 });
 
