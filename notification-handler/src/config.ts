@@ -13,6 +13,7 @@ import {
   unsetIfEmpty,
 } from '@notify/shared/platform';
 import { z } from 'zod';
+import { CLOCK_SKEW_ALLOWANCE_MS } from './domain/clock-skew.js';
 import { operatorTokenSetting, requireTokenOffLoopback } from './operator-settings.js';
 import { CLIENT_TIMEOUT_FIRST_MS } from './provider-guard/guarded-email-provider.js';
 import { trustProxySetting } from './trust-proxy-setting.js';
@@ -119,13 +120,16 @@ const schema = z
     path: ['PERSONAL_DATA_RETENTION_DAYS'],
     message: 'must not exceed NOTIFICATION_RETENTION_DAYS: rows are deleted by then',
   })
-  // A message older than the personal data retention is dead-lettered unsent, and an unfinished row
-  // that old is closed as failed: retries would stop there, before the deadline said, and say why
-  // wrongly.
-  .refine((env) => env.NOTIFICATION_DEADLINE_MS < env.PERSONAL_DATA_RETENTION_DAYS * 86_400_000, {
-    path: ['NOTIFICATION_DEADLINE_MS'],
-    message: 'must be shorter than PERSONAL_DATA_RETENTION_DAYS: older notifications are closed unsent',
-  })
+  // A message older than the personal data retention (less the clock skew allowed, counting from its
+  // occurredAt) is dead-lettered unsent, and an unfinished row that old is closed as failed: retries
+  // would stop there, before the deadline said, and say why wrongly.
+  .refine(
+    (env) => env.NOTIFICATION_DEADLINE_MS < env.PERSONAL_DATA_RETENTION_DAYS * 86_400_000 - CLOCK_SKEW_ALLOWANCE_MS,
+    {
+      path: ['NOTIFICATION_DEADLINE_MS'],
+      message: `must be shorter than PERSONAL_DATA_RETENTION_DAYS less the ${CLOCK_SKEW_ALLOWANCE_MS / 60_000} min of clock skew allowed: older notifications are closed unsent`,
+    },
+  )
   // A call in flight when the handler stops must be able to end within the drain: cut off, its
   // message goes back to the queue while its row keeps its lease, and an email the provider took
   // is sent again once the lease runs out.
