@@ -75,9 +75,10 @@ type ErrorLike = Error & { code?: unknown; statusCode?: unknown; cause?: unknown
 /**
  * Copies only known-safe fields. pino's standard serializer copies every enumerable property, and
  * some clients' errors carry their request config, credentials included (node-mailjet's `config`).
- * A message may quote an address (a constraint's detail, a provider's answer): it is masked there
- * and in the stack's head, which repeats the message. The frames are left as they are: a path such
- * as `node_modules/@notify/shared` has the shape of an address, and is what the stack is read for.
+ * A message may quote an address (a value the database refused, a provider's answer): it is masked
+ * there and in the stack's head, which repeats the message. The frames are left as they are: a path
+ * such as `node_modules/@notify/shared` has the shape of an address, and is what the stack is read
+ * for. A database error's `detail` (a constraint's key and its value) is not copied at all.
  */
 export function serializeError(error: unknown): Record<string, unknown> {
   if (!(error instanceof Error)) return { message: redactErrorText(String(error)) };
