@@ -30,7 +30,8 @@ export type AppDependencies = {
   isClosing: () => boolean;
   /** What the health answer shows: the provider's breaker, and why consumption is paused. */
   describeHealth: () => { breaker: Record<string, BreakerState>; pausedBy: string[] };
-  requeue: ReplayDeps['requeue'];
+  /** What the single and bulk replays need: the database, the requeue, and how long a replay stays pending. */
+  replay: ReplayDeps;
   log: Logger;
   /** The handler's metrics registry: request durations go in, `GET /metrics` reads it out. */
   metrics: Registry;

@@ -161,7 +161,7 @@ export async function startNotificationHandler(
       isDraining: () => draining,
       isClosing: () => closing,
       describeHealth: () => ({ breaker: provider.breakerStates(), pausedBy: consumer.pausedBy() }),
-      requeue,
+      replay: { db: pool, requeue, pendingForMs: config.NOTIFICATION_DEADLINE_MS },
       log,
       metrics,
       operator,

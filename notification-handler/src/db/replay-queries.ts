@@ -10,9 +10,16 @@ export type ReplayableStatus = (typeof REPLAYABLE_STATUSES)[number];
  * A replay is pending from its mark until the row changes again, as the consumer's claim of the
  * replayed message changes it: until then another replay would only queue a second copy. The mark
  * is the time the row was read before publishing (see `markReplayQueued`). Both replays, single and
- * bulk, leave a pending one alone.
+ * bulk, leave a pending one alone, for `pendingForMs` (the send deadline) at most: a replayed
+ * message still waiting by then can no longer be sent (its deadline counts from the replay), and
+ * one that never reaches the consumer (its queue purged, say) would otherwise leave the row pending
+ * for good, refused by every replay. A second copy queued after that is harmless: the claim takes
+ * the row once, and the other copy finds it settled.
  */
-const REPLAY_PENDING = 'replay_queued_at IS NOT NULL AND replay_queued_at >= updated_at';
+function replayPending(pendingForMsParam: string): string {
+  return `replay_queued_at IS NOT NULL AND replay_queued_at >= updated_at
+      AND replay_queued_at > statement_timestamp() - ${pendingForMsParam}::float8 * interval '1 millisecond'`;
+}
 
 export type ReplayCandidate =
   /** `readAt`: the database's time when the row was read, what `markReplayQueued` records. */
@@ -24,7 +31,11 @@ export type ReplayCandidate =
   /** Its stored request was erased with the personal data: nothing is left to send. */
   | { kind: 'erased'; erasedAt: Date };
 
-export async function findReplayCandidate(db: Queryable, trackingId: string): Promise<ReplayCandidate> {
+export async function findReplayCandidate(
+  db: Queryable,
+  trackingId: string,
+  pendingForMs: number,
+): Promise<ReplayCandidate> {
   const { rows } = await db.query<{
     status: string;
     request: NotificationMessage | null;
@@ -34,9 +45,9 @@ export async function findReplayCandidate(db: Queryable, trackingId: string): Pr
     read_at: Date;
   }>(
     `SELECT status, request, personal_data_erased_at AS erased_at, replay_queued_at,
-            ${REPLAY_PENDING} AS replay_pending, statement_timestamp() AS read_at
+            ${replayPending('$2')} AS replay_pending, statement_timestamp() AS read_at
      FROM notifications.notifications WHERE tracking_id = $1`,
-    [trackingId],
+    [trackingId, pendingForMs],
   );
   const row = rows[0];
   if (!row) return { kind: 'not_found' };
@@ -66,11 +77,12 @@ export type ReplayCandidates = {
 
 /**
  * The oldest notifications in the range (by creation), after `after` if given, whose replay is not
- * pending already (`REPLAY_PENDING`). Served by the (status, created_at) index.
+ * pending already (`replayPending`). Served by the (status, created_at) index.
  */
 export async function listReplayCandidates(
   db: Queryable,
   range: ReplayRange,
+  pendingForMs: number,
   after?: ReplayPosition,
 ): Promise<ReplayCandidates> {
   const { rows } = await db.query<{
@@ -85,12 +97,20 @@ export async function listReplayCandidates(
     `SELECT n.request, n.created_at::text AS created_at, n.tracking_id, statement_timestamp() AS read_at
        FROM notifications.notifications n
       WHERE n.status = $1 AND n.created_at >= $2 AND n.created_at < $3
-        AND NOT (${REPLAY_PENDING})
+        AND NOT (${replayPending('$7')})
         AND n.personal_data_erased_at IS NULL
         AND ($5::timestamptz IS NULL OR (n.created_at, n.tracking_id) > ($5, $6::uuid))
       ORDER BY n.created_at, n.tracking_id
       LIMIT $4`,
-    [range.status, range.from, range.to, range.limit, after?.createdAt ?? null, after?.trackingId ?? null],
+    [
+      range.status,
+      range.from,
+      range.to,
+      range.limit,
+      after?.createdAt ?? null,
+      after?.trackingId ?? null,
+      pendingForMs,
+    ],
   );
   const lastRow = rows.at(-1);
   return {

@@ -13,6 +13,8 @@ export type ReplayDeps = {
   db: Queryable;
   /** Publishes the stored message to the handler's own queue, marked as a replay, with confirms. */
   requeue: (message: NotificationMessage, requestedAt: Date) => Promise<PublishOutcome>;
+  /** How long a replay queued and not yet taken keeps others off: the send deadline. */
+  pendingForMs: number;
 };
 
 export type ReplayOutcome =
@@ -33,7 +35,7 @@ export class ReplayNotQueuedError extends Error {}
  * itself reopens the row when the consumer claims it (a replay may take a failed row).
  */
 export async function replayNotification(trackingId: string, deps: ReplayDeps): Promise<ReplayOutcome> {
-  const candidate = await findReplayCandidate(deps.db, trackingId);
+  const candidate = await findReplayCandidate(deps.db, trackingId, deps.pendingForMs);
   if (candidate.kind !== 'replayable') return candidate;
   const problem = schemaProblem(candidate.request);
   if (problem) return { kind: 'invalid', reason: problem };
@@ -72,7 +74,7 @@ export async function replayRange(range: ReplayRange, deps: ReplayDeps): Promise
   const outcome = (more: boolean) => ({ queued, notQueued: refused + invalid, invalid, more });
   for (;;) {
     const wanted = range.limit - queued - refused;
-    const page = await listReplayCandidates(deps.db, { ...range, limit: wanted }, after);
+    const page = await listReplayCandidates(deps.db, { ...range, limit: wanted }, deps.pendingForMs, after);
     read += page.messages.length;
     const messages = page.messages.filter((message) => schemaProblem(message) === undefined);
     invalid += page.messages.length - messages.length;

@@ -36,7 +36,7 @@ const BulkReplayBody = z
   })
   .transform((body) => ({ ...body, to: body.to ?? new Date() }));
 
-export function notificationRoutes({ db, requeue }: AppDependencies): Router {
+export function notificationRoutes({ db, replay }: AppDependencies): Router {
   const router = Router();
 
   router.get('/notifications/:trackingId', async (req, res) => {
@@ -60,12 +60,12 @@ export function notificationRoutes({ db, requeue }: AppDependencies): Router {
   // 400 about a missing `from` that the form did carry: the media type is what is wrong.
   router.post('/notifications/retry', refuseNonJsonBodies(), async (req, res) => {
     const range = parseRequest(BulkReplayBody, req.body ?? {}, 'body');
-    res.status(202).json(await withBroker(() => replayRange(range, { db, requeue })));
+    res.status(202).json(await withBroker(() => replayRange(range, replay)));
   });
 
   router.post('/notifications/:trackingId/retry', async (req, res) => {
     const { trackingId } = parseRequest(TrackingIdParams, req.params, 'params');
-    const outcome = await withBroker(() => replayNotification(trackingId, { db, requeue }));
+    const outcome = await withBroker(() => replayNotification(trackingId, replay));
     if (outcome.kind !== 'queued') throw replayRefusal(trackingId, outcome);
     res.status(202).json({ trackingId, replay: 'queued' });
   });

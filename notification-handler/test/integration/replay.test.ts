@@ -5,6 +5,7 @@ import { replayRange } from '../../src/domain/replay-notification.js';
 import { replayPublisher } from '../../src/messaging/replay-publisher.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
+const DEADLINE_MS = 600_000;
 const jsonPost = (body: unknown): RequestInit => ({
   method: 'POST',
   headers: { 'content-type': 'application/json' },
@@ -16,7 +17,9 @@ describe('replay (published messages, state, responses)', () => {
   let spyQueue: string;
 
   beforeAll(async () => {
-    harness = await startHarness('replay', {}, { ownDatabase: true });
+    // Long enough that a replay stays pending while a test asks again; these tests fail their
+    // notifications for good (Mailjet refuses the address), not by the deadline.
+    harness = await startHarness('replay', { NOTIFICATION_DEADLINE_MS: String(DEADLINE_MS) }, { ownDatabase: true });
     // Another subscriber of the public exchange: it must see each business event once, never a replay.
     spyQueue = `${harness.topology.queue}.spy`;
     await harness.broker.channel.assertQueue(spyQueue, { durable: false, autoDelete: true });
@@ -99,7 +102,10 @@ describe('replay (published messages, state, responses)', () => {
       return outcome;
     };
 
-    const first = await replayRange({ status: 'failed', from, to, limit: 10 }, { db: harness.db, requeue });
+    const first = await replayRange(
+      { status: 'failed', from, to, limit: 10 },
+      { db: harness.db, requeue, pendingForMs: DEADLINE_MS },
+    );
     harness.sandbox.faults.clear();
     const second = await harness.api('/notifications/retry', jsonPost({ status: 'failed', from, to }));
 
@@ -144,6 +150,27 @@ describe('replay (published messages, state, responses)', () => {
     expect(afterTaken).toEqual({ status: 202, body: { trackingId, replay: 'queued' } });
     expect(await harness.settled(trackingId, ['sent'])).toMatchObject({ attemptCount: failedBefore.attemptCount + 2 });
     expect(harness.emailsFor(trackingId)).toHaveLength(1);
+  });
+
+  it('When a replay was queued longer ago than the send deadline and never taken, then single and bulk replays queue it again', async () => {
+    const from = new Date(Date.now() - 1_000).toISOString();
+    const [single, bulk] = await failedNotifications(2);
+    const to = new Date(Date.now() + 1_000).toISOString();
+    // As a replay whose message was purged from the queue leaves its row: marked, and never taken.
+    await harness.db.query(
+      `UPDATE notifications.notifications
+          SET updated_at = now() - make_interval(secs => $2::float8 / 1000 + 120),
+              replay_queued_at = now() - make_interval(secs => $2::float8 / 1000 + 60)
+        WHERE tracking_id = ANY($1::uuid[])`,
+      [[single!.trackingId, bulk!.trackingId], DEADLINE_MS],
+    );
+
+    const singleReplay = await harness.api(`/notifications/${single!.trackingId}/retry`, { method: 'POST' });
+    const bulkReplay = await harness.api('/notifications/retry', jsonPost({ status: 'failed', from, to }));
+
+    expect(singleReplay).toEqual({ status: 202, body: { trackingId: single!.trackingId, replay: 'queued' } });
+    expect(bulkReplay).toEqual({ status: 202, body: { queued: 1, notQueued: 0, invalid: 0, more: false } });
+    expect(await harness.settled(bulk!.trackingId, ['sent'])).toMatchObject({ status: 'sent' });
   });
 
   it('When the bulk replay body is wrong, then 400 names the field', async () => {

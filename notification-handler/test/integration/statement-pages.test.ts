@@ -18,6 +18,7 @@ import { listReplayCandidates } from '../../src/db/replay-queries.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 const BATCH = 200;
+const DAY_MS = 86_400_000;
 const SETTLED_BETWEEN_VACUUMS = 100_000;
 
 /**
@@ -190,7 +191,7 @@ describe('a bulk replay and the operator overview after a long outage (pages rea
       to: new Date(),
       limit: PAGE,
     };
-    await recorder.record('candidates', () => listReplayCandidates(recorder.db, range));
+    await recorder.record('candidates', () => listReplayCandidates(recorder.db, range, DAY_MS));
     const [statement] = recorder.statements;
     if (!statement) throw new Error('no statement recorded');
 
@@ -237,7 +238,7 @@ describe('a bulk replay and the operator overview after a long outage (pages rea
     const seen: string[] = [];
     let after: Awaited<ReturnType<typeof listReplayCandidates>>['last'];
     do {
-      const page = await listReplayCandidates(pool, range, after);
+      const page = await listReplayCandidates(pool, range, DAY_MS, after);
       seen.push(...page.messages.map((message) => message.trackingId));
       after = page.last;
     } while (after);

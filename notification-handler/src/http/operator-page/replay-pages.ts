@@ -22,7 +22,7 @@ const Since = z.object({
     .refine((since) => since < new Date(), 'must be in the past'),
 });
 
-export function replayPages({ db, requeue, operator }: AppDependencies): Router {
+export function replayPages({ db, replay, operator }: AppDependencies): Router {
   const router = Router();
   const { access } = operator;
 
@@ -44,7 +44,7 @@ export function replayPages({ db, requeue, operator }: AppDependencies): Router 
 
   router.post('/operator/notifications/:trackingId/replay', ...guardPageForm(access), async (req, res) => {
     const { trackingId } = parseRequest(TrackingIdParams, req.params, 'params');
-    const outcome = await queued(() => replayNotification(trackingId, { db, requeue }));
+    const outcome = await queued(() => replayNotification(trackingId, replay));
     if (outcome.kind !== 'queued') throw replayRefusal(trackingId, outcome);
     res.redirect(303, href(`/operator/notifications/${trackingId}`, { replay: 'queued' }));
   });
@@ -66,7 +66,7 @@ remain, the result says so and you can replay again.</p>`,
   router.post('/operator/replay-failed', ...guardPageForm(access), async (req, res) => {
     const { since } = parseRequest(Since, req.body, 'body');
     const range = { status: 'failed' as const, from: since, to: new Date(), limit: BULK_LIMIT };
-    const result = await queued(() => replayRange(range, { db, requeue }));
+    const result = await queued(() => replayRange(range, replay));
     res.redirect(
       303,
       href('/operator/notifications', {
