@@ -78,6 +78,10 @@ const CONNECT_TIMEOUT_MS = 5_000;
  * cancel's connect timeout (5 s) for nothing: the cancel could not have reached it either.
  */
 const CANCEL_WAIT_MS = 1_000;
+/** How often the server checks, during a statement of the run, that the run's connection is still there. */
+const CONNECTION_CHECK_INTERVAL_MS = 1_000;
+/** SQLSTATE of a setting the server does not know. */
+const UNDEFINED_PARAMETER = '42704';
 /** Past this share of a table's rows dead or new, it is vacuumed even above the row threshold. */
 const VACUUM_SCALE = 0.1;
 const VACUUM_COST_DELAY_MS = 2;
@@ -196,6 +200,7 @@ async function maintainLocked(
   const context = { batchSize: settings.batchSize, deadline: startedAt + settings.intervalMs / 2 };
   await client.query(`SET statement_timeout = ${BATCH_STATEMENT_TIMEOUT_MS}`);
   await client.query(`SET lock_timeout = ${BATCH_STATEMENT_TIMEOUT_MS / 10}`);
+  await watchForDroppedConnection(client);
   const changed: Record<string, number> = {};
   const failed: string[] = [];
   for (const task of settings.tasks) {
@@ -224,6 +229,19 @@ async function maintainLocked(
   if (worked) settings.log.info(line, 'tables maintained');
   else settings.log.debug(line, 'tables maintained');
   return { ran: true, changed, vacuumed, failed };
+}
+
+/**
+ * A stop whose cancel the server did not take in time drops the run's connection, and a backend
+ * busy with a statement notices that only once the statement ends: a lock wait until the lock
+ * timeout, a VACUUM for up to its 30 minutes, holding the job's advisory lock all along, so that
+ * every instance skips its runs meanwhile. Checked every second, the server ends such a session
+ * during the statement. PostgreSQL before 14 does not know the setting: there it waits as before.
+ */
+async function watchForDroppedConnection(client: pg.Client): Promise<void> {
+  await client.query(`SET client_connection_check_interval = ${CONNECTION_CHECK_INTERVAL_MS}`).catch((error) => {
+    if ((error as { code?: unknown }).code !== UNDEFINED_PARAMETER) throw error;
+  });
 }
 
 /** Calls `batch` (one statement changing at most `batchSize` rows) until one comes back short or time is up. */

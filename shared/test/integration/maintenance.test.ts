@@ -240,7 +240,7 @@ describe('table maintenance (shared platform)', () => {
     }
   });
 
-  it('When the database goes silent during a purge, then the stop drops the connection without waiting out the cancel', async () => {
+  it('When the database goes silent during a purge, then the stop drops the connection without waiting out the cancel, and the server ends the session', async () => {
     // The cancel's own connection, through a silent proxy, never gets an answer: waited for, it costs
     // its connect timeout (5 s). The stop gives it 1 s, then drops the run's connection.
     const stopLimitMs = 2_500;
@@ -281,6 +281,17 @@ describe('table maintenance (shared platform)', () => {
 
       expect(Date.now() - startedAt).toBeLessThan(stopLimitMs);
       await expect(run).rejects.toThrow();
+      // The lock still held: a session left waiting on it would hold the job's advisory lock too,
+      // and every instance would skip its runs, until the lock came free.
+      await waitFor(
+        async () => {
+          const { rows } = await db.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = $1`, [
+            `${name} maintenance`,
+          ]);
+          return rows.length === 0 ? true : undefined;
+        },
+        { what: "the server to end the dropped run's session" },
+      );
     } finally {
       await locker.query('ROLLBACK').finally(() => locker.release());
       await proxy.close();
