@@ -11,10 +11,12 @@ export type ReplayableStatus = (typeof REPLAYABLE_STATUSES)[number];
  * replayed message changes it: until then another replay would only queue a second copy. The mark
  * is the time the row was read before publishing (see `markReplayQueued`). Both replays, single and
  * bulk, leave a pending one alone, for `pendingForMs` (the send deadline) at most: a replayed
- * message still waiting by then can no longer be sent (its deadline counts from the replay), and
- * one that never reaches the consumer (its queue purged, say) would otherwise leave the row pending
- * for good, refused by every replay. A second copy queued after that is harmless: the claim takes
- * the row once, and the other copy finds it settled.
+ * message that never reaches the consumer (its queue purged, say) would otherwise leave the row
+ * pending for good, refused by every replay, and one that waited in the queue that long is more
+ * likely lost than late. A late one is still sent when it comes (past the deadline a delivery
+ * gets no delayed retry, but it does get its calls), and a second copy queued after it is
+ * harmless: the claim takes the row once, and the other copy finds it sent (or, failed again,
+ * tries it once more).
  */
 function replayPending(pendingForMsParam: string): string {
   return `replay_queued_at IS NOT NULL AND replay_queued_at >= updated_at
