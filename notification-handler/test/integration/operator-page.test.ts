@@ -10,6 +10,7 @@ import { type Harness, startHarness } from './support/handler-harness.js';
 import { csrfOf, operatorClient } from './support/operator-client.js';
 
 const TOKEN = randomBytes(24).toString('hex');
+const BROWSER_ACCEPT = 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8';
 
 describe('operator page (pages, replays, dead letters)', () => {
   let harness: Harness;
@@ -17,6 +18,8 @@ describe('operator page (pages, replays, dead letters)', () => {
   let cookie: string;
   const client = operatorClient(() => harness.handler.url);
   const page = (path: string) => client.call(path, { headers: { cookie } });
+  /** As a browser asks for a page: an error comes as a page too. */
+  const browse = (path: string) => client.call(path, { headers: { cookie, accept: BROWSER_ACCEPT } });
   /** A confirmation page's form, posted as the browser would. */
   const confirm = async (path: string) => {
     const confirmation = await page(path);
@@ -187,32 +190,54 @@ describe('operator page (pages, replays, dead letters)', () => {
     expect(await harness.settled(message.trackingId, ['sent'])).toMatchObject({ status: 'sent' });
   });
 
-  it('When a failed notification whose replay the handler has not taken yet is replayed again, then the page refuses with 409 replay_pending', async () => {
+  it('When a failed notification whose replay the handler has not taken yet is opened or replayed again, then the page offers no Replay and refuses it with 409 replay_pending', async () => {
     harness.sandbox.faults.set({ failRecipients: 'fail.example' });
     const message = failing();
     expect(await send(message)).toMatchObject({ status: 'failed' });
     harness.sandbox.faults.clear();
+    const replayPath = `/operator/notifications/${message.trackingId}/replay`;
+    const offered = await page(`/operator/notifications/${message.trackingId}`);
     // What a replay confirmed by the broker, and not yet claimed by the consumer, leaves on the row.
     await harness.db.query(
       'UPDATE notifications.notifications SET replay_queued_at = statement_timestamp() WHERE tracking_id = $1',
       [message.trackingId],
     );
 
-    const confirmation = await page(`/operator/notifications/${message.trackingId}/replay`);
-    // As a browser posts the form: it asks for a page.
+    const detail = await page(`/operator/notifications/${message.trackingId}`);
+    const confirmation = await browse(replayPath);
+    // A form kept open from before the first replay, posted.
     const replayed = await client.postForm(
-      `/operator/notifications/${message.trackingId}/replay`,
+      replayPath,
       cookie,
-      { csrf: csrfOf(confirmation.text) },
-      { accept: 'text/html,application/xhtml+xml;q=0.9,*/*;q=0.8' },
+      { csrf: csrfOf(offered.text) },
+      { accept: BROWSER_ACCEPT },
     );
 
-    expect(confirmation.status).toBe(200);
-    expect(replayed.status).toBe(409);
-    expect(replayed.headers.get('content-type')).toMatch(/^text\/html/);
-    expect(replayed.text).toContain(`notification ${message.trackingId} was queued for replay at`);
-    expect(replayed.text).toContain('Code: replay_pending.');
+    expect(offered.text).toContain(`href="${replayPath}"`);
+    expect(detail.status).toBe(200);
+    expect(detail.text).not.toContain(replayPath);
+    expect(detail.text).toContain('replay queued, not taken by the handler yet');
+    for (const refused of [confirmation, replayed]) {
+      expect(refused.status).toBe(409);
+      expect(refused.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(refused.text).toContain(`notification ${message.trackingId} was queued for replay at`);
+      expect(refused.text).toContain('Code: replay_pending.');
+    }
     expect((await harness.api(`/notifications/${message.trackingId}`)).body).toMatchObject({ status: 'failed' });
+  });
+
+  it('When a sent notification is opened, then no Replay is offered and its confirmation page refuses with 409 not_replayable', async () => {
+    const message = buildMessage();
+    expect(await send(message)).toMatchObject({ status: 'sent' });
+    const replayPath = `/operator/notifications/${message.trackingId}/replay`;
+
+    const detail = await page(`/operator/notifications/${message.trackingId}`);
+    const confirmation = await browse(replayPath);
+
+    expect(detail.status).toBe(200);
+    expect(detail.text).not.toContain(replayPath);
+    expect(confirmation.status).toBe(409);
+    expect(confirmation.text).toContain('Code: not_replayable.');
   });
 
   it('When a failed notification whose personal data was erased is replayed, then the page refuses with 410 and offers no replay', async () => {

@@ -1,20 +1,22 @@
 import type { AttemptView, NotificationView } from '../../db/notification-queries.js';
-import { REPLAYABLE_STATUSES } from '../../db/replay-queries.js';
+import type { ReplayCandidate } from '../../db/replay-queries.js';
 import { statusBadge, when } from './format.js';
 import { html, type SafeHtml } from './html.js';
+
+/**
+ * `candidate`: what a replay of it would meet now, as the replay itself decides it. The page offers
+ * a Replay link only where the replay would queue it, never one that could only be refused.
+ */
+export type ReplayState = { justQueued: boolean; candidate: ReplayCandidate['kind'] };
 
 export function renderNotification(
   notification: NotificationView & { attempts: AttemptView[] },
   request: unknown,
-  replayQueued: boolean,
+  replay: ReplayState,
 ): SafeHtml {
   const n = notification;
-  // An erased notification has no stored request left to send: no link that could only fail.
-  const replayable = (REPLAYABLE_STATUSES as readonly string[]).includes(n.status) && n.personalDataErasedAt === null;
-  return html`${replayQueued ? html`<p class="done">Replay queued: the handler will send it again shortly.</p>` : ''}
-<dl><dt>Status</dt><dd>${statusBadge(n.status)}${
-    replayable ? html` <a href="/operator/notifications/${n.trackingId}/replay">Replay…</a>` : ''
-  }</dd>
+  return html`${replay.justQueued ? html`<p class="done">Replay queued: the handler will send it again shortly.</p>` : ''}
+<dl><dt>Status</dt><dd>${statusBadge(n.status)}${replayAction(n.trackingId, replay.candidate)}</dd>
 <dt>Tracking id</dt><dd>${n.trackingId}</dd><dt>Operation</dt><dd>${n.operation}</dd>
 <dt>Recipient</dt><dd>${n.recipient.name} &lt;${n.recipient.email}&gt;</dd>
 <dt>Occurred</dt><dd>${when(n.occurredAt)}</dd><dt>Received</dt><dd>${when(n.createdAt)}</dd>
@@ -25,6 +27,13 @@ export function renderNotification(
 ${n.attempts.length > 0 ? html`<ol class="timeline">${n.attempts.map(renderAttempt)}</ol>` : html`<p>None yet.</p>`}
 <h2>Message</h2>
 <pre>${JSON.stringify(request, null, 2)}</pre>`;
+}
+
+function replayAction(trackingId: string, candidate: ReplayCandidate['kind']): SafeHtml | string {
+  if (candidate === 'replayable') return html` <a href="/operator/notifications/${trackingId}/replay">Replay…</a>`;
+  if (candidate === 'replay_pending')
+    return html` <span class="note">replay queued, not taken by the handler yet</span>`;
+  return '';
 }
 
 function renderAttempt(attempt: AttemptView): SafeHtml {

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import type { AppDependencies } from '../../app.js';
 import { findNotification, InvalidCursorError, listNotifications, STATUSES } from '../../db/notification-queries.js';
 import { findStoredRequest } from '../../db/operator-queries.js';
+import { findReplayCandidate } from '../../db/replay-queries.js';
 import { layoutFor } from './layout-for.js';
 import { renderNotification } from './notification-detail-view.js';
 import { renderNotificationList } from './notification-list-view.js';
@@ -27,7 +28,7 @@ export const ListQuery = z.object({
 });
 const TrackingIdParams = z.object({ trackingId: z.uuid() });
 
-export function notificationPages({ db, operator }: AppDependencies): Router {
+export function notificationPages({ db, operator, replay }: AppDependencies): Router {
   const router = Router();
 
   router.get('/operator/notifications', async (req, res) => {
@@ -45,13 +46,18 @@ export function notificationPages({ db, operator }: AppDependencies): Router {
 
   router.get('/operator/notifications/:trackingId', async (req, res) => {
     const { trackingId } = parseRequest(TrackingIdParams, req.params, 'params');
-    const [notification, request] = await Promise.all([
+    const [notification, request, candidate] = await Promise.all([
       findNotification(db, trackingId),
       findStoredRequest(db, trackingId),
+      findReplayCandidate(db, trackingId, replay.pendingForMs),
     ]);
     if (!notification) throw new AppError(404, 'not_found', `no notification ${trackingId}`);
-    const replayQueued = req.query.replay === 'queued';
-    layoutFor(res, operator.access).send(200, 'Notification', renderNotification(notification, request, replayQueued));
+    const justQueued = req.query.replay === 'queued';
+    layoutFor(res, operator.access).send(
+      200,
+      'Notification',
+      renderNotification(notification, request, { justQueued, candidate: candidate.kind }),
+    );
   });
 
   return router;

@@ -3,6 +3,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import type { AppDependencies } from '../../app.js';
 import { findNotification } from '../../db/notification-queries.js';
+import { findReplayCandidate } from '../../db/replay-queries.js';
 import { ReplayNotQueuedError, replayNotification, replayRange } from '../../domain/replay-notification.js';
 import { guardPageForm } from '../operator-auth/operator-guards.js';
 import { replayRefusal } from '../replay-refusal.js';
@@ -28,10 +29,13 @@ export function replayPages({ db, replay, operator }: AppDependencies): Router {
 
   router.get('/operator/notifications/:trackingId/replay', async (req, res) => {
     const { trackingId } = parseRequest(TrackingIdParams, req.params, 'params');
-    const notification = await findNotification(db, trackingId);
+    const [notification, candidate] = await Promise.all([
+      findNotification(db, trackingId),
+      findReplayCandidate(db, trackingId, replay.pendingForMs),
+    ]);
     if (!notification) throw new AppError(404, 'not_found', `no notification ${trackingId}`);
-    if (notification.personalDataErasedAt !== null)
-      throw new AppError(410, 'personal_data_erased', `notification ${trackingId} has no stored request any more`);
+    // Refused here as its Replay button would be: no confirmation of a replay that cannot happen.
+    if (candidate.kind !== 'replayable') throw replayRefusal(trackingId, candidate);
     sendConfirmation(res, layoutFor(res, access).context, {
       title: 'Replay this notification?',
       details: html`<p>The email to ${notification.recipient.name} &lt;${notification.recipient.email}&gt;
