@@ -8,7 +8,7 @@ export function isTransientStatus(status: number): boolean {
   return status === 429 || status >= 500;
 }
 
-type MailjetError = { ErrorCode?: string; ErrorMessage?: string; StatusCode?: number; ErrorRelatedTo?: string[] };
+type MailjetError = { ErrorCode?: string; ErrorMessage?: string; StatusCode?: number; ErrorRelatedTo?: unknown };
 type MailjetEntry = {
   Status?: string;
   Errors?: MailjetError[];
@@ -42,7 +42,9 @@ function outcomeOf(entry: MailjetEntry, httpStatus: number): SendOutcome {
   }
   const error = entry?.Errors?.[0];
   const status = error?.StatusCode ?? httpStatus;
-  const related = error?.ErrorRelatedTo?.length ? ` (${error.ErrorRelatedTo.join(', ')})` : '';
+  // Read as the body came, not as documented: an answer that breaks the shape (a proxy's, an API
+  // change) must still become an outcome, never an exception that no outcome follows.
+  const related = relatedFields(error?.ErrorRelatedTo);
   const reason = mailjetReason(
     `${error?.ErrorCode ?? `HTTP ${status}`}: ${error?.ErrorMessage ?? 'message refused'}${related}`,
   );
@@ -137,6 +139,11 @@ export { parseRetryAfter };
  */
 function mailjetReason(text: string): string {
   return scrubAddresses(text);
+}
+
+function relatedFields(related: unknown): string {
+  const fields = Array.isArray(related) ? related : related === undefined || related === null ? [] : [related];
+  return fields.length > 0 ? ` (${fields.map(String).join(', ')})` : '';
 }
 
 function repeat(count: number, outcome: SendOutcome): SendOutcome[] {

@@ -32,6 +32,17 @@ describe('Mailjet outcome classification', () => {
     expect(outcomes[1]).toHaveProperty('reason', 'mj-0013: bad email (To[0].Email)');
   });
 
+  it('When an entry names its field as a string rather than a list, then it still becomes an outcome naming it', () => {
+    const data = {
+      Messages: [{ Status: 'error', Errors: [{ ErrorCode: 'mj-0013', StatusCode: 400, ErrorRelatedTo: 'To' }] }],
+    };
+
+    const [outcome] = outcomesFromError(httpError(400, { response: { data } }), 1);
+
+    expect(outcome).toMatchObject({ kind: 'failed', transient: false, errorCode: 'mj-0013' });
+    expect(outcome).toHaveProperty('reason', 'mj-0013: message refused (To)');
+  });
+
   it.each([
     [429, true],
     [500, true],
