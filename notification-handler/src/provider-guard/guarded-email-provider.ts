@@ -1,4 +1,4 @@
-import type { Logger } from '@notify/shared/platform';
+import { type Logger, scrubAddresses } from '@notify/shared/platform';
 import type { Email, GuardedEmailProvider, SendOutcome } from '../domain/email-provider.js';
 import { callWithin } from './call-deadline.js';
 import type { CallRateLimiter } from './call-rate-limiter.js';
@@ -59,7 +59,7 @@ export function guardEmailProvider(
       // Timed after the rate limiter's wait: the provider's own latency.
       const startedAt = performance.now();
       const outcomes = await callWithin(
-        inner(emails),
+        answerOf(inner, emails, deps),
         deps.callTimeoutMs + CLIENT_TIMEOUT_FIRST_MS,
         () => emails.map(() => noAnswer(deps.callTimeoutMs)),
         () =>
@@ -115,6 +115,30 @@ export function guardEmailProvider(
   function notMade(emails: readonly Email[], reason: string): SendOutcome[] {
     deps.onCall?.({ provider: deps.name, result: 'deferred', emails: emails.length });
     return emails.map(() => ({ kind: 'deferred', reason }));
+  }
+}
+
+/**
+ * The adapters turn every answer and every client error into outcomes; should one throw all the
+ * same (a body that breaks what its parser expects), the call still ends in outcomes. Without them
+ * the breaker would never hear of the call: a probe's would leave it half-open, refusing every
+ * call for good.
+ */
+async function answerOf(
+  inner: GuardedEmailProvider['send'],
+  emails: readonly Email[],
+  { name, log }: Pick<ProviderGuardDeps, 'name' | 'log'>,
+): Promise<SendOutcome[]> {
+  try {
+    return await inner(emails);
+  } catch (error) {
+    // A fault of ours, not the provider's: the stack says where.
+    log.error(
+      { err: error, provider: name, emails: emails.length },
+      "provider's adapter threw: its emails fail transiently",
+    );
+    const reason = scrubAddresses(`the provider's adapter failed: ${(error as Error)?.message ?? String(error)}`);
+    return emails.map(() => ({ kind: 'failed', transient: true, errorCode: 'adapter_error', reason }));
   }
 }
 

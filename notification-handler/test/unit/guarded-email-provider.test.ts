@@ -87,6 +87,41 @@ describe('guarded email provider', () => {
     expect(provider.breakerState()).toBe('closed');
   });
 
+  it("When the provider's adapter throws during a probe, then its emails fail transiently and the breaker opens again rather than staying half-open", async () => {
+    let now = 0;
+    const breaker = createCircuitBreaker({ failuresToOpen: 1, probeIntervalMs: 1_000, now: () => now });
+    let throwing = true;
+    const provider = guardEmailProvider(
+      async () => {
+        if (throwing) throw new TypeError('error.ErrorRelatedTo.join is not a function (ada@example.com)');
+        return [sent];
+      },
+      {
+        name: 'mailjet',
+        breaker,
+        limiter: createCallRateLimiter({ maxPerSecond: 1_000 }),
+        throttlePauseMs: 250,
+        maxThrottlePauseMs: 20_000,
+        callTimeoutMs: 10_000,
+        log: captureLogs().log,
+      },
+    );
+    await provider.send([email]);
+    now += 1_000;
+
+    const [probe] = await provider.send([email]);
+    const stateAfterProbe = provider.breakerState();
+    throwing = false;
+    now += 1_000;
+    const [nextProbe] = await provider.send([email]);
+
+    expect(probe).toMatchObject({ kind: 'failed', transient: true, errorCode: 'adapter_error', provider: 'mailjet' });
+    expect(probe).toHaveProperty('reason', expect.not.stringContaining('ada@example.com'));
+    expect(stateAfterProbe).toBe('open');
+    expect(nextProbe).toMatchObject({ kind: 'sent' });
+    expect(provider.breakerState()).toBe('closed');
+  });
+
   it('When the provider throttles, then calls pause for its Retry-After (or the default), the email spends no retry, and the breaker does not count it', async () => {
     const { provider, pauses } = guarded([throttled, { ...throttled, retryAfterMs: undefined }, throttled]);
 
