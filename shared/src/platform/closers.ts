@@ -11,10 +11,16 @@ export type CloseResult = { failed: string[] };
 export class Closers {
   private readonly stack: Closer[] = [];
   private closing: Promise<CloseResult> | undefined;
+  private closed = false;
 
   constructor(private readonly log: Logger) {}
 
   add(name: string, close: Closer['close']): void {
+    // Opened after the stop finished (a start still under way when it came): nothing else will close it.
+    if (this.closed) {
+      void this.closeOne({ name, close }, []);
+      return;
+    }
     this.stack.push({ name, close });
   }
 
@@ -26,16 +32,21 @@ export class Closers {
 
   private async replay(): Promise<CloseResult> {
     const failed: string[] = [];
-    for (const { name, close } of this.stack.reverse()) {
-      try {
-        await close();
-        this.log.debug({ resource: name }, 'closed');
-      } catch (err) {
-        failed.push(name);
-        this.log.error({ err, resource: name }, 'close failed');
-      }
-    }
+    // Taken from the top one at a time, not iterated over: a resource that opens while the stop
+    // runs (a signal during start-up) lands on top, and closes next, before what it depends on.
+    for (let closer = this.stack.pop(); closer; closer = this.stack.pop()) await this.closeOne(closer, failed);
+    this.closed = true;
     return { failed };
+  }
+
+  private async closeOne({ name, close }: Closer, failed: string[]): Promise<void> {
+    try {
+      await close();
+      this.log.debug({ resource: name }, 'closed');
+    } catch (err) {
+      failed.push(name);
+      this.log.error({ err, resource: name }, 'close failed');
+    }
   }
 }
 
