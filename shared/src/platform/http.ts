@@ -86,7 +86,20 @@ function toErrorBody(error: HttpError): { status: number; code: string; message:
   return { status: 500, code: 'internal', message: 'internal error' };
 }
 
-const CONNECTION_ERROR_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN']);
+// A socket's error names its failed system call (connect, read, write, getaddrinfo), whatever its
+// errno: a host or network out of reach (EHOSTUNREACH, ENETUNREACH) is as much "away" as a refused
+// connection. The codes cover errors that carry one without the call (Node's AggregateError of a
+// connection tried on several addresses).
+const CONNECTION_ERROR_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
 const DRIVER_UNAVAILABLE =
   /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/;
 
@@ -96,10 +109,11 @@ const DRIVER_UNAVAILABLE =
  * read-only standby during a failover, a statement timeout, too many connections: the same reading
  * as the handler's); an error without one, when it is a socket's or the driver's own.
  */
-function isUnavailable(error: HttpError & { code?: unknown }): boolean {
+function isUnavailable(error: HttpError & { code?: unknown; syscall?: unknown }): boolean {
   if (hasSqlState(error)) return classifyDatabaseError(error) === 'unavailable';
   const code = typeof error.code === 'string' ? error.code : '';
-  return CONNECTION_ERROR_CODES.has(code) || DRIVER_UNAVAILABLE.test(error.message);
+  if (typeof error.syscall === 'string' || CONNECTION_ERROR_CODES.has(code)) return true;
+  return DRIVER_UNAVAILABLE.test(error.message);
 }
 
 export type RunningServer = {
