@@ -86,10 +86,9 @@ function toErrorBody(error: HttpError): { status: number; code: string; message:
   return { status: 500, code: 'internal', message: 'internal error' };
 }
 
-// A socket's error names its failed system call (connect, read, write, getaddrinfo), whatever its
-// errno: a host or network out of reach (EHOSTUNREACH, ENETUNREACH) is as much "away" as a refused
-// connection. The codes cover errors that carry one without the call (Node's AggregateError of a
-// connection tried on several addresses).
+// What a socket to a dependency fails with when the dependency is away: a host or network out of
+// reach (EHOSTUNREACH, ENETUNREACH, during a failover) as much as a refused connection. A list, not
+// any error that names a system call: a file's ENOENT is a fault of ours, not a dependency away.
 const CONNECTION_ERROR_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -109,11 +108,10 @@ const DRIVER_UNAVAILABLE =
  * read-only standby during a failover, a statement timeout, too many connections: the same reading
  * as the handler's); an error without one, when it is a socket's or the driver's own.
  */
-function isUnavailable(error: HttpError & { code?: unknown; syscall?: unknown }): boolean {
+function isUnavailable(error: HttpError & { code?: unknown }): boolean {
   if (hasSqlState(error)) return classifyDatabaseError(error) === 'unavailable';
   const code = typeof error.code === 'string' ? error.code : '';
-  if (typeof error.syscall === 'string' || CONNECTION_ERROR_CODES.has(code)) return true;
-  return DRIVER_UNAVAILABLE.test(error.message);
+  return CONNECTION_ERROR_CODES.has(code) || DRIVER_UNAVAILABLE.test(error.message);
 }
 
 export type RunningServer = {
