@@ -47,22 +47,33 @@ function checkFrom(body: Json): SendGridError[] {
       'The from object must be provided for every email send. It is an object that requires the email parameter, but may also contain a name parameter.';
     return [sendGridError(text, 'from.email', 'message.from')];
   }
-  const errors = checkEmail(from.email, 'from.email', 'The from email does not contain a valid address.');
+  const errors = checkEmail(
+    from.email,
+    'from.email',
+    'message.from',
+    'The from email does not contain a valid address.',
+  );
   if (!isMissing(body.reply_to)) {
     const replyTo = isObject(body.reply_to) ? body.reply_to.email : undefined;
-    errors.push(...checkEmail(replyTo, 'reply_to.email', 'The reply_to email does not contain a valid address.'));
+    const text = 'The reply_to email does not contain a valid address.';
+    errors.push(...checkEmail(replyTo, 'reply_to.email', 'message.reply_to', text));
   }
   return [...errors, ...checkName(from.name, 'from.name')];
 }
 
-function checkEmail(email: unknown, field: string, message?: string): SendGridError[] {
+/** `anchor` is the section of SendGrid's errors page its `help` links to, as its real answers do. */
+function checkEmail(email: unknown, field: string, anchor: string, message?: string): SendGridError[] {
   const valid = typeof email === 'string' && email.length <= MAX_ADDRESS_LENGTH && EMAIL.test(email);
-  return valid ? [] : [invalidAddress(field, message)];
+  return valid ? [] : [invalidAddress(field, anchor, message)];
 }
 
-function invalidAddress(field: string, message = 'Does not contain a valid address.'): SendGridError {
-  return sendGridError(message, field, 'message.personalizations');
+function invalidAddress(field: string, anchor: string, message = 'Does not contain a valid address.'): SendGridError {
+  return sendGridError(message, field, anchor);
 }
+
+/** SendGrid's help for a bad `to` address links to `#message.personalizations.to`. */
+const recipientAnchor = (kind: SendGridRecipientKind) =>
+  kind === 'to' ? 'message.personalizations.to' : 'message.personalizations';
 
 /** A display name may not hold ';' or ',' (the separators of an address list). */
 function checkName(name: unknown, field: string): SendGridError[] {
@@ -121,10 +132,11 @@ function checkPersonalization(
       const field = `${path}.${kind}.${index}`;
       const email = isObject(recipient) ? recipient.email : undefined;
       const name = isObject(recipient) ? recipient.name : undefined;
-      errors.push(...checkEmail(email, `${field}.email`), ...checkName(name, `${field}.name`));
+      const anchor = recipientAnchor(kind);
+      errors.push(...checkEmail(email, `${field}.email`, anchor), ...checkName(name, `${field}.name`));
       if (typeof email !== 'string') return;
       // The fault stands for an address SendGrid refuses: the same answer as a malformed one.
-      if (failDomain !== null && inDomain(email, failDomain)) errors.push(invalidAddress(`${field}.email`));
+      if (failDomain !== null && inDomain(email, failDomain)) errors.push(invalidAddress(`${field}.email`, anchor));
       const key = email.toLowerCase();
       if (seen.has(key)) errors.push(duplicate(email, `${path}.${kind}`));
       seen.add(key);

@@ -204,7 +204,19 @@ describe('POST /v3/mail/send: refused (SendGrid through @sendgrid/client)', () =
       {
         message: 'Does not contain a valid address.',
         field: 'personalizations.0.to.0.email',
-        help: expect.any(String),
+        help: expect.stringMatching(/^http:\/\/sendgrid\.com\/docs\/.+#message\.personalizations\.to$/),
+      },
+    ]);
+  });
+
+  it('When the from address is invalid, then 400 on from.email with help at the from section, as SendGrid writes it', async () => {
+    const errors = await refusal(buildMailSendBody({ from: { email: 'not-an-address' } }));
+
+    expect(errors).toEqual([
+      {
+        message: 'The from email does not contain a valid address.',
+        field: 'from.email',
+        help: expect.stringMatching(/^http:\/\/sendgrid\.com\/docs\/.+#message\.from$/),
       },
     ]);
   });
