@@ -11,6 +11,7 @@ import type { SendStats } from './send-stats.js';
 import {
   contentTooLarge,
   internalServerError,
+  invalidUtf8,
   malformedBody,
   type SendGridErrorBody,
   tooManyRequests,
@@ -72,6 +73,7 @@ async function answerMailSend(
   if (fault.action === 'fail') return answerFault(res, fault);
   if (!deps.isAuthorized(req.headers.authorization)) return answerErrors(res, 401, unauthorized());
   if (!body.ok) return body.reason === 'too_large' ? answerErrors(res, 413, contentTooLarge()) : undefined;
+  if (!body.utf8) return answerErrors(res, 415, invalidUtf8());
 
   const parsed = parseJson(body.text);
   if (parsed === undefined) return answerErrors(res, 400, malformedBody());

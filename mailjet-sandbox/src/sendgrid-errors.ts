@@ -35,5 +35,8 @@ export const internalServerError = () => errorBody([sendGridError('internal serv
 /** SendGrid's 413 body is undocumented beyond its spec's example: this is the sandbox's wording. */
 export const contentTooLarge = () => errorBody([sendGridError('content too large', null)]);
 
+/** SendGrid's 415 for a body that is not valid UTF-8, in its documented words. */
+export const invalidUtf8 = () => errorBody([sendGridError('Invalid UTF8 in request', null)]);
+
 export const malformedBody = () =>
   errorBody([sendGridError('The request body is not valid JSON: it must be a JSON object.', null)]);

@@ -291,6 +291,25 @@ describe('POST /v3/mail/send: refused (SendGrid through @sendgrid/client)', () =
     expect(error.response?.body).toEqual({ errors: [{ message: 'content too large', field: null, help: null }] });
   });
 
+  it('When the body is not valid UTF-8, then 415 as SendGrid answers, and nothing kept', async () => {
+    const body = buildMailSendBody();
+    const latin1 = Buffer.from(JSON.stringify({ ...body, subject: 'Cafe' }), 'utf8');
+    // Latin-1 é (0xE9) where UTF-8 needs two bytes: what a client that mis-encodes its body sends.
+    latin1[latin1.indexOf('Cafe') + 3] = 0xe9;
+
+    const response = await fetch(`${sandbox.url}/v3/mail/send`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${sandbox.sendgridApiKey}` },
+      body: latin1,
+    });
+
+    expect(response.status).toBe(415);
+    expect(await response.json()).toEqual({
+      errors: [{ message: 'Invalid UTF8 in request', field: null, help: null }],
+    });
+    expect(sandbox.store.list({ trackingId: body.custom_args.trackingId })).toEqual([]);
+  });
+
   it('When the subject is missing but every personalization has one, then it is accepted', async () => {
     const body = buildMailSendBody({ personalizations: [{ to: [{ email: uniqueEmail() }], subject: 'Own' }] });
     delete body.subject;
