@@ -36,6 +36,7 @@ export function checkMailSend(body: unknown, failDomain: string | null): Checked
     ...(usesTemplate ? [] : checkContent(body.content)),
     ...checkCustomArgs(body.custom_args, 'custom_args'),
     ...checkCustomArgsSize(body),
+    ...checkHeaders(body.headers, 'headers'),
   ];
   return errors.length === 0 ? { ok: true, request: body as MailSendRequest } : { ok: false, errors };
 }
@@ -142,7 +143,11 @@ function checkPersonalization(
       seen.add(key);
     });
   }
-  return { errors: [...errors, ...checkCustomArgs(value.custom_args, `${path}.custom_args`)], recipients };
+  const own = [
+    ...checkCustomArgs(value.custom_args, `${path}.custom_args`),
+    ...checkHeaders(value.headers, `${path}.headers`),
+  ];
+  return { errors: [...errors, ...own], recipients };
 }
 
 function duplicate(email: string, field: string): SendGridError {
@@ -200,6 +205,44 @@ function checkCustomArgs(value: unknown, field: string): SendGridError[] {
   return valid
     ? []
     : [sendGridError('The custom_args must be an object of string values, not empty.', field, 'message.custom_args')];
+}
+
+/** The headers SendGrid sets itself, or takes from other fields: a request may not set them. */
+const RESERVED_HEADERS = new Set([
+  'x-sg-id',
+  'x-sg-eid',
+  'received',
+  'dkim-signature',
+  'content-type',
+  'content-transfer-encoding',
+  'to',
+  'from',
+  'subject',
+  'reply-to',
+  'cc',
+  'bcc',
+]);
+
+/** An object of string values with ASCII keys, none reserved nor given twice (in any case). */
+function checkHeaders(value: unknown, field: string): SendGridError[] {
+  if (isMissing(value)) return [];
+  const problem = !isObject(value)
+    ? 'The headers must be an object of string values.'
+    : headersProblem(Object.entries(value));
+  return problem === undefined ? [] : [sendGridError(problem, field, 'message.headers')];
+}
+
+function headersProblem(entries: Array<[string, unknown]>): string | undefined {
+  const seen = new Set<string>();
+  for (const [name, value] of entries) {
+    const key = name.toLowerCase();
+    if (typeof value !== 'string') return `The header ${name} must have a string value.`;
+    if (!/^[\x21-\x39\x3b-\x7e]+$/.test(name)) return `The header name ${name} must be printable ASCII without ':'.`;
+    if (RESERVED_HEADERS.has(key)) return `The header ${name} is reserved and may not be set in headers.`;
+    if (seen.has(key)) return `The header ${name} is given more than once.`;
+    seen.add(key);
+  }
+  return undefined;
 }
 
 /** Each personalization's custom_args, merged over the message's, must stay under 10,000 bytes. */

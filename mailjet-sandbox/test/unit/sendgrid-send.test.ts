@@ -284,6 +284,26 @@ describe('POST /v3/mail/send: refused (SendGrid through @sendgrid/client)', () =
     expect(errors.map((error) => error.field)).toEqual(['personalizations.0.to.0.name', 'custom_args']);
   });
 
+  it('When headers set a reserved header or a value that is not a string, then 400 naming each headers field', async () => {
+    const errors = await refusal(
+      buildMailSendBody({
+        personalizations: [{ to: [{ email: uniqueEmail() }], headers: { 'X-Count': 3 } }],
+        headers: { 'reply-to': 'someone@example.com', 'X-Ticket': 'T-1' },
+      }),
+    );
+
+    expect(errors.map((error) => error.field)).toEqual(['personalizations.0.headers', 'headers']);
+  });
+
+  it('When headers hold only custom string headers, then it is accepted and they are kept', async () => {
+    const body = buildMailSendBody({ headers: { 'X-Ticket': 'T-1', 'List-Unsubscribe': '<mailto:u@example.com>' } });
+
+    const { status } = await postMailSend(sandbox, body);
+
+    expect(status).toBe(202);
+    expect(sandbox.store.list({ trackingId: body.custom_args.trackingId })[0]).toMatchObject({ headers: body.headers });
+  });
+
   it('When the body is over the size limit, then 413 with an errors body', async () => {
     const error = await rejectionOf(sendThroughSendGrid(sandbox, buildSendGridMail({ text: 'x'.repeat(70 * 1024) })));
 
