@@ -37,6 +37,7 @@ export function checkMailSend(body: unknown, failDomain: string | null): Checked
     ...checkCustomArgs(body.custom_args, 'custom_args'),
     ...checkCustomArgsSize(body),
     ...checkHeaders(body.headers, 'headers'),
+    ...checkCategories(body.categories),
   ];
   return errors.length === 0 ? { ok: true, request: body as MailSendRequest } : { ok: false, errors };
 }
@@ -243,6 +244,21 @@ function headersProblem(entries: Array<[string, unknown]>): string | undefined {
     seen.add(key);
   }
   return undefined;
+}
+
+export const MAX_CATEGORIES = 10;
+export const MAX_CATEGORY_LENGTH = 255;
+
+/** At most 10 categories, each an ASCII string of at most 255 characters, none repeated. */
+function checkCategories(value: unknown): SendGridError[] {
+  if (isMissing(value)) return [];
+  const valid =
+    Array.isArray(value) &&
+    value.length <= MAX_CATEGORIES &&
+    new Set(value).size === value.length &&
+    value.every((c) => typeof c === 'string' && c.length <= MAX_CATEGORY_LENGTH && /^[ -~]*$/.test(c));
+  const text = `The categories must be at most ${MAX_CATEGORIES} unique printable ASCII strings of at most ${MAX_CATEGORY_LENGTH} characters each.`;
+  return valid ? [] : [sendGridError(text, 'categories', 'message.categories')];
 }
 
 /** Each personalization's custom_args, merged over the message's, must stay under 10,000 bytes. */

@@ -304,6 +304,22 @@ describe('POST /v3/mail/send: refused (SendGrid through @sendgrid/client)', () =
     expect(sandbox.store.list({ trackingId: body.custom_args.trackingId })[0]).toMatchObject({ headers: body.headers });
   });
 
+  it('When categories are more than 10, repeat one or are over 255 characters, then 400 on categories', async () => {
+    const eleven = Array.from({ length: 11 }, (_, index) => `c${index}`);
+
+    const tooMany = await refusal(buildMailSendBody({ categories: eleven }));
+    const repeated = await refusal(buildMailSendBody({ categories: ['tickets', 'tickets'] }));
+    const tooLong = await refusal(buildMailSendBody({ categories: ['x'.repeat(256)] }));
+    const accepted = await postMailSend(sandbox, buildMailSendBody({ categories: eleven.slice(0, 10) }));
+
+    expect([tooMany, repeated, tooLong].map((errors) => errors.map((error) => error.field))).toEqual([
+      ['categories'],
+      ['categories'],
+      ['categories'],
+    ]);
+    expect(accepted.status).toBe(202);
+  });
+
   it('When the body is over the size limit, then 413 with an errors body', async () => {
     const error = await rejectionOf(sendThroughSendGrid(sandbox, buildSendGridMail({ text: 'x'.repeat(70 * 1024) })));
 
