@@ -60,7 +60,25 @@ function checkFrom(body: Json): SendGridError[] {
     const text = 'The reply_to email does not contain a valid address.';
     errors.push(...checkEmail(replyTo, 'reply_to.email', 'message.reply_to', text));
   }
-  return [...errors, ...checkName(from.name, 'from.name')];
+  return [...errors, ...checkReplyToList(body), ...checkName(from.name, 'from.name')];
+}
+
+export const MAX_REPLY_TO_LIST = 1_000;
+
+/** reply_to_list: up to 1000 addresses, and never beside reply_to (one or the other). */
+function checkReplyToList(body: Json): SendGridError[] {
+  const list = body.reply_to_list;
+  if (isMissing(list)) return [];
+  if (!isMissing(body.reply_to)) {
+    return [sendGridError('The reply_to and reply_to_list fields cannot both be given.', 'reply_to_list')];
+  }
+  if (!Array.isArray(list) || list.length > MAX_REPLY_TO_LIST) {
+    const text = `The reply_to_list must be an array of at most ${MAX_REPLY_TO_LIST} email objects.`;
+    return [sendGridError(text, 'reply_to_list')];
+  }
+  return list.flatMap((entry: unknown, index) =>
+    checkEmail(isObject(entry) ? entry.email : undefined, `reply_to_list.${index}.email`, 'message.reply_to_list'),
+  );
 }
 
 /** `anchor` is the section of SendGrid's errors page its `help` links to, as its real answers do. */

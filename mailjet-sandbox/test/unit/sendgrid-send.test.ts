@@ -320,6 +320,18 @@ describe('POST /v3/mail/send: refused (SendGrid through @sendgrid/client)', () =
     expect(accepted.status).toBe(202);
   });
 
+  it('When reply_to and reply_to_list are both given, or the list holds a bad address, then 400 naming the field', async () => {
+    const both = await refusal(
+      buildMailSendBody({ reply_to: { email: uniqueEmail() }, reply_to_list: [{ email: uniqueEmail() }] }),
+    );
+    const badEntry = await refusal(buildMailSendBody({ reply_to_list: [{ email: uniqueEmail() }, { email: 'nope' }] }));
+    const accepted = await postMailSend(sandbox, buildMailSendBody({ reply_to_list: [{ email: uniqueEmail() }] }));
+
+    expect(both.map((error) => error.field)).toEqual(['reply_to_list']);
+    expect(badEntry.map((error) => error.field)).toEqual(['reply_to_list.1.email']);
+    expect(accepted.status).toBe(202);
+  });
+
   it('When the body is over the size limit, then 413 with an errors body', async () => {
     const error = await rejectionOf(sendThroughSendGrid(sandbox, buildSendGridMail({ text: 'x'.repeat(70 * 1024) })));
 
