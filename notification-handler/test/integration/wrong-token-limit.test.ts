@@ -101,6 +101,20 @@ describe('wrong operator tokens behind a trusted proxy', () => {
     expect((await rightTokenFrom('203.0.113.22')).status).toBe(200);
   });
 
+  it("When the proxy writes the client's port into X-Forwarded-For (203.0.113.31:40001), then each new connection still counts as the same client", async () => {
+    // Azure Application Gateway, for one, forwards `address:port`; a guesser opens a connection per guess.
+    for (let i = 0; i < LIMIT; i += 1)
+      expect((await from(`203.0.113.31:${40_001 + i}`, `wrong-${i}-${TOKEN}`)).status).toBe(401);
+    for (let i = 0; i < LIMIT; i += 1)
+      expect((await from(`[2001:db8::31]:${40_001 + i}`, `wrong-${i}-${TOKEN}`)).status).toBe(401);
+
+    expect((await from('203.0.113.31:40100', TOKEN)).status).toBe(429);
+    expect((await rightTokenFrom('203.0.113.31')).status).toBe(429);
+    expect((await from('[2001:db8::31]:40100', TOKEN)).status).toBe(429);
+    expect((await rightTokenFrom('2001:db8::31')).status).toBe(429);
+    expect((await from('203.0.113.32:40001', TOKEN)).status).toBe(200);
+  });
+
   it('When the sign-in form is posted to /Sign-In/ (Express routes any case and a trailing slash), then wrong tokens count as on /sign-in', async () => {
     const address = '203.0.113.23';
     const post = (path: string, token: string) =>

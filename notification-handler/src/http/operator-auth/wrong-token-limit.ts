@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { AppError, type Logger } from '@notify/shared/platform';
 import type { Request, RequestHandler } from 'express';
 import { ipKeyGenerator, MemoryStore, rateLimit } from 'express-rate-limit';
@@ -13,14 +14,14 @@ export type WrongTokenLimit = { attempts: number; windowMs: number };
  * within `windowMs`, every request from that address that presents a token gets 429 until its
  * window ends, the right token included: otherwise the answer would still tell a right guess from
  * a wrong one. Right tokens never count. The count is per process and per address as the handler
- * sees it (`req.ip`): behind a reverse proxy not named by TRUST_PROXY every client is the proxy's
- * address, and a guesser locks out the proxy's other clients for the window (the session cookie of
- * a signed-in browser still works).
+ * sees it (`req.ip`, less any port): behind a reverse proxy not named by TRUST_PROXY every client
+ * is the proxy's address, and a guesser locks out the proxy's other clients for the window (the
+ * session cookie of a signed-in browser still works).
  */
 export function limitWrongTokens(access: OperatorAccess, limit: WrongTokenLimit, log: Logger): RequestHandler {
   if (access.mode === 'open') return (_req, _res, next) => next();
   const store = new MemoryStore();
-  const keyOf = (req: Request) => ipKeyGenerator(req.ip ?? '');
+  const keyOf = (req: Request) => ipKeyGenerator(clientAddress(req));
   return rateLimit({
     windowMs: limit.windowMs,
     limit: limit.attempts,
@@ -49,7 +50,7 @@ export function limitWrongTokens(access: OperatorAccess, limit: WrongTokenLimit,
     handler: (req, res, next) => {
       if (firstRefusal(req, limit)) {
         log.warn(
-          { client: req.ip, wrongTokens: limit.attempts, windowMs: limit.windowMs },
+          { client: clientAddress(req), wrongTokens: limit.attempts, windowMs: limit.windowMs },
           'too many wrong operator tokens from one address: refusing its tokens until the window ends',
         );
       }
@@ -59,6 +60,21 @@ export function limitWrongTokens(access: OperatorAccess, limit: WrongTokenLimit,
       next(new AppError(429, 'too_many_wrong_tokens', problem));
     },
   });
+}
+
+// `203.0.113.7:51234`, `[2001:db8::7]:51234`, `[2001:db8::7]`.
+const WITH_PORT = /^(?:\[([^\]]+)\]|(\d{1,3}(?:\.\d{1,3}){3}))(?::\d{1,5})?$/;
+
+/**
+ * The client's address without a port. Some proxies (Azure Application Gateway) forward the
+ * client as `address:port` in X-Forwarded-For, and Express takes that entry whole: counted as it
+ * came, every new connection of a guesser would be a new client, and the limit would not bind.
+ */
+function clientAddress(req: Request): string {
+  const ip = req.ip ?? '';
+  const match = WITH_PORT.exec(ip);
+  const address = match?.[1] ?? match?.[2];
+  return address !== undefined && isIP(address) !== 0 ? address : ip;
 }
 
 function presentsToken(req: Request): boolean {
