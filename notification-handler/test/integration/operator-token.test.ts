@@ -106,6 +106,24 @@ describe('operator token (responses, cookies)', () => {
     expect(setCookie).not.toContain(TOKEN);
   });
 
+  it('When a browser on HTTPS signs in through a proxy TRUST_PROXY does not name, then its cookie is Secure all the same: its Origin says https', async () => {
+    const browserOnHttps = { origin: 'https://ops.example.com', 'sec-fetch-site': 'same-origin' };
+    const answer = await client.call('/sign-in', {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...browserOnHttps },
+      body: new URLSearchParams({ token: TOKEN }).toString(),
+    });
+    const setCookie = answer.headers.getSetCookie()[0] ?? '';
+    const cookie = setCookie.split(';')[0] ?? '';
+    const page = await client.call('/', { headers: { cookie } });
+    const signOut = await client.postForm('/sign-out', cookie, { csrf: csrfOf(page.text) }, browserOnHttps);
+
+    expect(answer.status).toBe(303);
+    expect(setCookie.split('; ')).toEqual(expect.arrayContaining(['HttpOnly', 'SameSite=Strict', 'Secure']));
+    expect(signOut.status).toBe(303);
+    expect((signOut.headers.getSetCookie()[0] ?? '').split('; ')).toContain('Secure');
+  });
+
   it('When a wrong token is posted to sign-in, then 401 and no cookie', async () => {
     const { setCookie, answer } = await client.signIn(`${TOKEN.slice(1)}0`);
 
