@@ -49,16 +49,27 @@ export function envPort(fallback: number) {
   return envInt(fallback, { min: 0, max: 65_535 });
 }
 
+/**
+ * A URL of one of `protocols` that starts with its scheme and `//`. The URL parser alone takes
+ * `amqp:rabbit:5672` and `postgres:db/app` too, as URLs with no host: the clients would connect to
+ * localhost (and take `rabbit:5672` for a vhost, `b/app` for a database) instead of refusing the start.
+ */
+function isUrlOf(value: string, protocols: readonly string[]): boolean {
+  if (!URL.canParse(value)) return false;
+  const { protocol } = new URL(value);
+  return protocols.includes(protocol) && value.slice(protocol.length, protocol.length + 2) === '//';
+}
+
+const urlOfMessage = (protocols: readonly string[]) =>
+  `must be a URL starting with ${protocols.map((protocol) => `${protocol}//`).join(' or ')}`;
+
 export function envUrl(fallback: string, protocols: readonly string[]) {
   return z.preprocess(
     unsetIfEmpty,
     z
       .string()
       .trim()
-      .refine(
-        (value) => URL.canParse(value) && protocols.includes(new URL(value).protocol),
-        `must be a URL starting with ${protocols.map((protocol) => `${protocol}//`).join(' or ')}`,
-      )
+      .refine((value) => isUrlOf(value, protocols), urlOfMessage(protocols))
       .optional()
       .default(fallback),
   );
@@ -69,12 +80,7 @@ export function envUrl(fallback: string, protocols: readonly string[]) {
  * its own, and a problem names its position (`AMQP_URL.1` is the second), never its text.
  */
 export function envUrlList(fallback: string, protocols: readonly string[]) {
-  const oneUrl = z
-    .string()
-    .refine(
-      (value) => URL.canParse(value) && protocols.includes(new URL(value).protocol),
-      `must be a URL starting with ${protocols.map((protocol) => `${protocol}//`).join(' or ')}`,
-    );
+  const oneUrl = z.string().refine((value) => isUrlOf(value, protocols), urlOfMessage(protocols));
   return z.preprocess(
     unsetIfEmpty,
     z

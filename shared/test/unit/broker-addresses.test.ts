@@ -41,6 +41,31 @@ describe('AMQP_URL', () => {
     ]);
     expect(problems.join('\n')).not.toContain('s3cret');
   });
+
+  it('When a URL lacks the // after its scheme, then it is refused instead of connecting to localhost', () => {
+    // `amqp:rabbit:5672` parses as a URL with no host: amqplib would connect to localhost, vhost `rabbit:5672`.
+    expect(problemsOf(() => parseAmqpUrl('amqp:rabbit:5672'))).toEqual([
+      'AMQP_URL.0: must be a URL starting with amqp:// or amqps://',
+    ]);
+  });
+});
+
+describe('DATABASE_URL', () => {
+  const parseDatabaseUrl = (value: string) => parseEnv(z.object(commonEnv), { DATABASE_URL: value }).DATABASE_URL;
+
+  it('When it is a postgres:// URL, or one for a Unix socket with an empty host, then it is taken as given', () => {
+    expect(parseDatabaseUrl('postgres://app@db:5432/notify')).toBe('postgres://app@db:5432/notify');
+    expect(parseDatabaseUrl('postgresql:///notify?host=/var/run/postgresql')).toBe(
+      'postgresql:///notify?host=/var/run/postgresql',
+    );
+  });
+
+  it('When it lacks the // after its scheme, then it is refused instead of connecting to the default host', () => {
+    // pg reads `postgres:db:5432/notify` as no host (localhost) and a database named `b:5432/notify`.
+    expect(problemsOf(() => parseDatabaseUrl('postgres:db:5432/notify'))).toEqual([
+      'DATABASE_URL: must be a URL starting with postgres:// or postgresql://',
+    ]);
+  });
 });
 
 describe('broker addresses', () => {
