@@ -139,6 +139,23 @@ export function isReadTimeout(error: unknown): error is Error {
   return error instanceof Error && error.message === 'Query read timeout';
 }
 
+/**
+ * Connects a client of our own (not a pooled one). pg's `connect()` never settles when the client
+ * is ended before its connection is established: `end()` marks the client ending, and the socket's
+ * close is then taken for the goodbye, not reported to the connect. Whoever awaits the connect (a
+ * maintenance run that a stop ends, say) would wait for ever; here it rejects once the client ends.
+ */
+export function connectClient(client: pg.Client): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const ended = () => reject(new Error('the connection was closed before it was established'));
+    client.once('end', ended);
+    client
+      .connect()
+      .then(() => resolve(), reject)
+      .finally(() => client.off('end', ended));
+  });
+}
+
 /** How long `endClient` waits for the server to see its session off before it drops the socket. */
 const END_WAIT_MS = 1_000;
 

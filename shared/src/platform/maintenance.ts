@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import pg from 'pg';
 import { envInt, envMs } from './config.js';
 import { beforeDeadline } from './confirm-waits.js';
-import { endClient, SESSION_OPTIONS } from './database.js';
+import { connectClient, endClient, SESSION_OPTIONS } from './database.js';
 import type { Logger } from './logger.js';
 
 /**
@@ -168,7 +168,7 @@ async function maintainOnce(
   });
   client.on('error', (err) => settings.log.debug({ err }, 'maintenance connection lost'));
   opened(client);
-  await client.connect();
+  await connectClient(client);
   try {
     const key = lockKey(settings.name);
     const { rows } = await client.query<{ locked: boolean }>('SELECT pg_try_advisory_lock($1::bigint) AS locked', [
@@ -339,8 +339,7 @@ async function cancelBackend(databaseUrl: string, processId: number): Promise<bo
     query_timeout: CANCEL_WAIT_MS,
   });
   client.on('error', () => undefined);
-  const answered = client
-    .connect()
+  const answered = connectClient(client)
     .then(() => client.query('SELECT pg_cancel_backend($1)', [processId]))
     .then(
       () => true,

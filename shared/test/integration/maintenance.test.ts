@@ -298,6 +298,26 @@ describe('table maintenance (shared platform)', () => {
     }
   });
 
+  it('When the job stops while its run is still connecting to a silent database, then the stop and the run both end', async () => {
+    const { proxy, url: viaProxy } = await proxyFor(inject('databaseUrl'));
+    const job = startMaintenance(settings({ databaseUrl: viaProxy }));
+    try {
+      proxy.blackhole();
+      const run = job.runOnce();
+      run.catch(() => undefined);
+      await waitFor(() => (proxy.acceptedConnections > 0 ? true : undefined), {
+        what: "the run's connection to reach the silent proxy",
+      });
+
+      // A run that never hears back from its connect would hold the stop, and the service's shutdown, for ever.
+      await job.stop();
+
+      await expect(run).rejects.toThrow();
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it('When the server runs with autovacuum off, then the start-up check logs one warning naming the tables', async () => {
     const logs = captureLogs();
     const { rows } = await db.query('SHOW autovacuum');
