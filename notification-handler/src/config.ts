@@ -107,7 +107,18 @@ const schema = z
     /** Proxies whose X-Forwarded-For names the client (a hop count, or their addresses); unset: none. */
     TRUST_PROXY: trustProxySetting,
     /** The ticketing service's /metrics, for the operator page's outbox backlog; unset: "unknown". */
-    TICKETING_METRICS_URL: z.preprocess(unsetIfEmpty, z.url({ protocol: /^https?$/ }).optional()),
+    TICKETING_METRICS_URL: z.preprocess(
+      unsetIfEmpty,
+      z
+        .url({ protocol: /^https?$/ })
+        // fetch refuses a URL with credentials, quoting it whole in its error: a reading that can
+        // only fail, with the password in the reason the operator page shows.
+        .refine((value) => {
+          const { username, password } = new URL(value);
+          return username === '' && password === '';
+        }, 'must not hold a user or password (the ticketing /metrics takes none)')
+        .optional(),
+    ),
     ...maintenanceEnv,
     /** Final notifications (sent, failed) and their attempts are deleted this long after creation. */
     NOTIFICATION_RETENTION_DAYS: envInt(90, { min: 1, max: 36_500 }),

@@ -177,6 +177,16 @@ describe('handler config: email providers', () => {
     },
   );
 
+  it('When TICKETING_METRICS_URL holds a user or password, then the start is refused naming it, without the password', () => {
+    const refusal = () => loadConfig({ TICKETING_METRICS_URL: 'http://scraper:s3cret@127.0.0.1:3000/metrics' });
+
+    expect(refusal).toThrow(/TICKETING_METRICS_URL: must not hold a user or password/);
+    expect(refusal).not.toThrow(/s3cret/);
+    expect(loadConfig({ TICKETING_METRICS_URL: 'http://127.0.0.1:3000/metrics' }).TICKETING_METRICS_URL).toBe(
+      'http://127.0.0.1:3000/metrics',
+    );
+  });
+
   it('When TRUST_PROXY is a hop count or a list of proxies, then it is read as such; unset, no proxy is trusted', () => {
     expect(loadConfig({}).TRUST_PROXY).toBeUndefined();
     expect(loadConfig({ TRUST_PROXY: '1' }).TRUST_PROXY).toBe(1);
