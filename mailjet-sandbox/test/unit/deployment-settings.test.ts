@@ -1,6 +1,6 @@
-import { composeEnvironment, envExampleNames } from '@notify/test-support/compose-file.js';
+import { composeEnvironment, composeServices, envExampleNames } from '@notify/test-support/compose-file.js';
 import { describe, expect, it } from 'vitest';
-import { SANDBOX_CREDENTIAL_NAMES, SANDBOX_SETTING_NAMES } from '../../src/config.js';
+import { loadConfig, SANDBOX_CREDENTIAL_NAMES, SANDBOX_SETTING_NAMES } from '../../src/config.js';
 
 const credentials: readonly string[] = SANDBOX_CREDENTIAL_NAMES;
 const settable = SANDBOX_SETTING_NAMES.filter((name) => !credentials.includes(name));
@@ -14,6 +14,13 @@ describe('the sandbox in docker compose and .env.example', () => {
   it('When docker compose starts the sandbox, then its credentials stay the defaults the handler sends with', () => {
     const passed = composeEnvironment('sandbox-env');
     expect(passed.filter((name) => credentials.includes(name))).toEqual([]);
+  });
+
+  it('When docker compose starts the sandbox with no .env, then it starts and listens for the other containers', () => {
+    const sandboxes = composeServices().filter((service) => service.dockerfile === 'mailjet-sandbox/Dockerfile');
+    expect(sandboxes.length).toBeGreaterThan(0);
+    for (const service of sandboxes)
+      expect(['0.0.0.0', '::']).toContain(loadConfig(service.environment, []).options.host);
   });
 
   it('When the sandbox reads a fault or store setting, then .env.example shows it', () => {

@@ -1,5 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { composeEnvironment, envExampleNames } from '@notify/test-support/compose-file.js';
+import {
+  composeEnvironment,
+  composeServices,
+  envExampleNames,
+  unreachable,
+} from '@notify/test-support/compose-file.js';
 import { describe, expect, it } from 'vitest';
 import { HANDLER_SETTING_NAMES, loadConfig } from '../../src/config.js';
 
@@ -16,6 +21,26 @@ describe('the service in docker compose and .env.example', () => {
     // PORT is fixed per service by npm start and compose, as .env.example says.
     expect(HANDLER_SETTING_NAMES.filter((name) => name !== 'PORT' && !shown.includes(name))).toEqual([]);
   });
+});
+
+describe('each handler docker compose starts', () => {
+  const services = composeServices();
+  const handlers = services.filter((service) => service.dockerfile === 'notification-handler/Dockerfile');
+
+  it('When docker-compose.yml is read, then it builds handlers from their Dockerfile', () => {
+    expect(handlers.length).toBeGreaterThan(0);
+  });
+
+  it.each(handlers.map((service) => [service.name, service] as const))(
+    'When docker compose starts %s with no .env, then it starts, listens for the other containers and reaches services of compose',
+    (_name, service) => {
+      // Throws, naming each variable, where the handler would exit at its start.
+      const config = loadConfig(service.environment);
+      expect(['0.0.0.0', '::']).toContain(config.HOST);
+      const urls = [...config.AMQP_URL, config.DATABASE_URL, config.TICKETING_METRICS_URL ?? ''].filter(Boolean);
+      expect(urls.map((url) => unreachable(url, service, services)).filter(Boolean)).toEqual([]);
+    },
+  );
 });
 
 describe('the brokers in docker compose', () => {
