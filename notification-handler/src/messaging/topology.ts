@@ -63,10 +63,12 @@ async function assertDelayQueue(channel: Channel, topology: Topology, delayMs: n
  * the broker's own at-least-once dead-lettering) until someone drains the dead-letter queue. Nothing
  * is lost; the queue of failures stops growing.
  *
- * A deployment whose dead-letter queue was declared before the bound has it without these arguments,
- * and RabbitMQ refuses (PRECONDITION_FAILED) a redeclaration that differs. That queue is then kept
- * as it is, and a warning gives the policy that bounds it the same way. Declared on a channel of its
- * own, since the refusal closes the channel.
+ * A deployment whose dead-letter queue was declared before the bound has it without these arguments
+ * (one whose DEAD_LETTER_MAX_MESSAGES changed, with another bound), and RabbitMQ refuses
+ * (PRECONDITION_FAILED) a redeclaration that differs. That queue is then kept as it is, and a warning
+ * gives the policy that bounds it the same way; where both a policy and the queue's own argument set
+ * a bound, RabbitMQ applies the smaller, so a policy can lower a bound but not raise it. Declared on
+ * a channel of its own, since the refusal closes the channel.
  */
 export async function assertDeadLetterQueue(
   model: ChannelModel,
@@ -86,7 +88,7 @@ export async function assertDeadLetterQueue(
     if ((error as { code?: number }).code !== 406) throw error;
     log.warn(
       { queue: topology.deadLetterQueue, maxMessages, policy: deadLetterPolicyCommand(topology, maxMessages) },
-      'the dead-letter queue was declared without a length bound; kept as it is: bound it with this policy',
+      'the dead-letter queue exists with other arguments (declared before its length bound, or with another DEAD_LETTER_MAX_MESSAGES); kept as it is: bound it with this policy',
     );
     return 'kept as declared';
   } finally {

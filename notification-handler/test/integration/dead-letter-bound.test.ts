@@ -114,7 +114,7 @@ describe('declaring the dead-letter queue (queues and logs)', () => {
 
     expect(outcome).toBe('kept as declared');
     const [warning] = logs.find(
-      'the dead-letter queue was declared without a length bound; kept as it is: bound it with this policy',
+      'the dead-letter queue exists with other arguments (declared before its length bound, or with another DEAD_LETTER_MAX_MESSAGES); kept as it is: bound it with this policy',
     );
     expect(warning).toMatchObject({ level: 40, queue: topology.deadLetterQueue, maxMessages: 5 });
     expect(warning?.policy).toBe(deadLetterPolicyCommand(topology, 5));
