@@ -67,9 +67,12 @@ export const RecipientSchema = z.object({
   name: singleLine(200),
 });
 
+/** The largest amount of money a message carries, in minor units (10,000,000,000.00). */
+export const MAX_AMOUNT_MINOR = 1_000_000_000_000;
+
 /** Money in integer minor units (cents): floats cannot hold prices exactly. */
 export const MoneySchema = z.object({
-  amountMinor: z.number().int().nonnegative().max(1_000_000_000_000),
+  amountMinor: z.number().int().nonnegative().max(MAX_AMOUNT_MINOR),
   currency: z.string().regex(/^[A-Z]{3}$/, 'must be an ISO 4217 code such as EUR'),
 });
 export type Money = z.infer<typeof MoneySchema>;

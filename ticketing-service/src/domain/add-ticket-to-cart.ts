@@ -5,9 +5,12 @@ import type { TicketTypeRow } from '../db/catalog-repository.js';
 import {
   type Cart,
   MAX_LINE_QUANTITY,
+  MAX_TOTAL_MINOR,
   quantityLimitError,
   ticketTypeNotFoundError,
   toCart,
+  totalLimitError,
+  totalMinorOf,
   withTicketsAdded,
 } from './cart.js';
 import { type CartSource, requireOpenCart, retryWhileCartChanges } from './load-cart.js';
@@ -36,6 +39,7 @@ export async function addTicketToCart(
     const ticketType = sellableTicketType(found.cart, found.ticketType, request.ticketTypeId);
     const items = withTicketsAdded(found.items, ticketType, request.quantity);
     if (!items) throw quantityLimitError('body.quantity');
+    if (totalMinorOf(items) > MAX_TOTAL_MINOR) throw totalLimitError('body.quantity');
     const updated = toCart(found.cart, items);
     const notification = prepareNotification(context, ticketAddedMessage(updated, new Date()));
     const added = await addCartItemWithNotification(

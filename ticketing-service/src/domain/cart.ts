@@ -1,4 +1,4 @@
-import type { Money, SummaryLine } from '@notify/shared';
+import { MAX_AMOUNT_MINOR, type Money, type SummaryLine } from '@notify/shared';
 import { AppError } from '@notify/shared/platform';
 import type { CartItemRow } from '../db/cart-item-repository.js';
 import type { CartRow, CartStatus } from '../db/cart-repository.js';
@@ -27,12 +27,18 @@ export type Cart = {
 /** The message schema caps a line at 1000 tickets. */
 export const MAX_LINE_QUANTITY = 1000;
 
+/**
+ * A message's money is at most MAX_AMOUNT_MINOR: a cart whose total went past it could be neither
+ * reported nor checked out (the message schema refuses it, after the change was worked out).
+ */
+export const MAX_TOTAL_MINOR = MAX_AMOUNT_MINOR;
+
 /** What a cart shows of its row: a cart about to be written has no version or creation time yet. */
 export type CartHeader = Pick<CartRow, 'cartId' | 'customerEmail' | 'customerName' | 'currency' | 'status'>;
 
 export function toCart(row: CartHeader, items: CartItemRow[]): Cart {
   const lines = items.map((item) => toLine(item, row.currency));
-  const amountMinor = lines.reduce((sum, line) => sum + line.lineTotal.amountMinor, 0);
+  const amountMinor = totalMinorOf(items);
   return {
     cartId: row.cartId,
     customer: { email: row.customerEmail, name: row.customerName },
@@ -65,6 +71,19 @@ export function withTicketsAdded(
     currency: ticketType.currency,
   };
   return existing ? items.map((item) => (item === existing ? line : item)) : [...items, line];
+}
+
+/** The cart's total in minor units: a few thousand lines of the largest price stay exact. */
+export function totalMinorOf(items: readonly CartItemRow[]): number {
+  return items.reduce((sum, item) => sum + item.unitPriceMinor * item.quantity, 0);
+}
+
+/** `field` names the quantity in the request, as a 400 would name it. */
+export function totalLimitError(field: string): AppError {
+  const message = `a cart's total is at most ${MAX_TOTAL_MINOR} minor units`;
+  return new AppError(409, 'total_limit', message, [
+    { field, message: `takes the cart's total past ${MAX_TOTAL_MINOR} minor units` },
+  ]);
 }
 
 /** `field` names the ticket type in the request, as a 400 would name it. */

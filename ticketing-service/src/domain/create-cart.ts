@@ -5,9 +5,12 @@ import { findTicketTypes, type TicketTypeRow } from '../db/catalog-repository.js
 import {
   type Cart,
   type Customer,
+  MAX_TOTAL_MINOR,
   quantityLimitError,
   ticketTypeNotFoundError,
   toCart,
+  totalLimitError,
+  totalMinorOf,
   withTicketsAdded,
 } from './cart.js';
 import { type CartSource, retryWhileCartChanges } from './load-cart.js';
@@ -121,6 +124,7 @@ function firstLines(
     }
     const added = withTicketsAdded(items, ticketType, quantity);
     if (!added) throw quantityLimitError(`body.tickets.${index}.quantity`);
+    if (totalMinorOf(added) > MAX_TOTAL_MINOR) throw totalLimitError(`body.tickets.${index}.quantity`);
     items = added;
   }
   // createCart comes here only with tickets: no currency would be a bug, not a cart without one.

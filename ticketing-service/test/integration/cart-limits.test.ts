@@ -1,0 +1,91 @@
+import { randomUUID } from 'node:crypto';
+import { uniquePrefix } from '@notify/test-support/broker.js';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TicketingService } from '../../src/service.js';
+import {
+  type ApiClient,
+  apiClient,
+  deleteTestTopology,
+  newCustomer,
+  ownDatabase,
+  startService,
+  TICKET_TYPES,
+  testConfig,
+} from '../support/harness.js';
+
+// A database of its own: these tests add ticket types that the shared catalog must not show.
+const database = ownDatabase('cart_limits');
+
+describe('Given ticket types that a message could not report in any number', () => {
+  const prefix = uniquePrefix('cart-limits');
+  let service: TicketingService;
+  let api: ApiClient;
+  let pool: pg.Pool;
+
+  beforeAll(async () => {
+    const url = await database.create();
+    pool = new pg.Pool({ connectionString: url, max: 2 });
+    service = await startService(testConfig(prefix, { DATABASE_URL: url }));
+    api = apiClient(service);
+  });
+
+  afterAll(async () => {
+    await service?.stop();
+    await pool?.end();
+    await database.drop();
+    await deleteTestTopology(prefix);
+  });
+
+  /** A ticket type of the jazz night at this price, in EUR. */
+  async function ticketType(priceMinor: number, name = `Type ${randomUUID()}`): Promise<string> {
+    const id = randomUUID();
+    await pool.query(
+      `INSERT INTO ticketing.ticket_types (id, event_id, name, price_minor, currency)
+       SELECT $1, event_id, $2, $3, 'EUR' FROM ticketing.ticket_types WHERE id = $4`,
+      [id, name, priceMinor, TICKET_TYPES.jazzStanding.id],
+    );
+    return id;
+  }
+
+  async function linesOf(cartId: string): Promise<Array<[string, number]>> {
+    const { body } = await api.get(`/carts/${cartId}`);
+    return body.lines.map((line: { ticketTypeId: string; quantity: number }) => [line.ticketTypeId, line.quantity]);
+  }
+
+  // A message's money is at most 10,000,000,000.00 (MoneySchema): 500 tickets at 20,000,000.00 is
+  // 10,000,000,000.00, one more hundred is past it.
+  it('When a ticket would take the total past what a message holds, then it answers 409 total_limit naming the quantity, and the cart keeps its lines', async () => {
+    const gold = await ticketType(2_000_000_000);
+    const { cartId } = await api.createCart();
+    for (let added = 0; added < 500; added += 100) expect((await api.addTicket(cartId, gold, 100)).status).toBe(201);
+
+    const refused = await api.addTicket(cartId, gold, 100);
+
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({
+      code: 'total_limit',
+      details: [expect.objectContaining({ field: 'body.quantity' })],
+    });
+    expect(await linesOf(cartId)).toEqual([[gold, 500]]);
+    expect((await api.checkout(cartId)).body.total).toEqual({ amountMinor: 1_000_000_000_000, currency: 'EUR' });
+  });
+
+  it('When a cart is created with tickets past that total, then it answers 409 total_limit naming the entry, and no cart is made', async () => {
+    const gold = await ticketType(2_000_000_000);
+    const customer = newCustomer();
+    const tickets = Array.from({ length: 6 }, () => ({ ticketTypeId: gold, quantity: 100 }));
+
+    const refused = await api.post('/carts', { customer, tickets });
+
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({
+      code: 'total_limit',
+      details: [expect.objectContaining({ field: 'body.tickets.5.quantity' })],
+    });
+    const { rows } = await pool.query('SELECT count(*)::int AS n FROM ticketing.carts WHERE customer_email = $1', [
+      customer.email,
+    ]);
+    expect(rows[0].n).toBe(0);
+  });
+});
