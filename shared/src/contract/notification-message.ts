@@ -85,10 +85,13 @@ export const SummaryLineSchema = z.object({
 });
 export type SummaryLine = z.infer<typeof SummaryLineSchema>;
 
+/** The most lines a message lists: a cart's, one per ticket type. */
+export const MAX_SUMMARY_LINES = 100;
+
 const contentFields = {
   cartId: z.uuid(),
   total: MoneySchema,
-  lines: z.array(SummaryLineSchema).min(1).max(100),
+  lines: z.array(SummaryLineSchema).min(1).max(MAX_SUMMARY_LINES),
 };
 
 // A notification reports something that just happened: a year far from now is a producer's bug.

@@ -4,7 +4,9 @@ import { type CartRow, type CartWithItems, findCartWithTicketType } from '../db/
 import type { TicketTypeRow } from '../db/catalog-repository.js';
 import {
   type Cart,
+  lineLimitError,
   MAX_LINE_QUANTITY,
+  MAX_LINES,
   MAX_TOTAL_MINOR,
   quantityLimitError,
   ticketTypeNotFoundError,
@@ -39,6 +41,7 @@ export async function addTicketToCart(
     const ticketType = sellableTicketType(found.cart, found.ticketType, request.ticketTypeId);
     const items = withTicketsAdded(found.items, ticketType, request.quantity);
     if (!items) throw quantityLimitError('body.quantity');
+    if (items.length > MAX_LINES) throw lineLimitError('body.ticketTypeId');
     if (totalMinorOf(items) > MAX_TOTAL_MINOR) throw totalLimitError('body.quantity');
     const updated = toCart(found.cart, items);
     const notification = prepareNotification(context, ticketAddedMessage(updated, new Date()));

@@ -1,4 +1,4 @@
-import { MAX_AMOUNT_MINOR, type Money, type SummaryLine } from '@notify/shared';
+import { MAX_AMOUNT_MINOR, MAX_SUMMARY_LINES, type Money, type SummaryLine } from '@notify/shared';
 import { AppError } from '@notify/shared/platform';
 import type { CartItemRow } from '../db/cart-item-repository.js';
 import type { CartRow, CartStatus } from '../db/cart-repository.js';
@@ -32,6 +32,9 @@ export const MAX_LINE_QUANTITY = 1000;
  * reported nor checked out (the message schema refuses it, after the change was worked out).
  */
 export const MAX_TOTAL_MINOR = MAX_AMOUNT_MINOR;
+
+/** A message lists at most MAX_SUMMARY_LINES lines: one per ticket type in the cart. */
+export const MAX_LINES = MAX_SUMMARY_LINES;
 
 /** What a cart shows of its row: a cart about to be written has no version or creation time yet. */
 export type CartHeader = Pick<CartRow, 'cartId' | 'customerEmail' | 'customerName' | 'currency' | 'status'>;
@@ -83,6 +86,13 @@ export function totalLimitError(field: string): AppError {
   const message = `a cart's total is at most ${MAX_TOTAL_MINOR} minor units`;
   return new AppError(409, 'total_limit', message, [
     { field, message: `takes the cart's total past ${MAX_TOTAL_MINOR} minor units` },
+  ]);
+}
+
+/** `field` names the ticket type in the request, as a 400 would name it. */
+export function lineLimitError(field: string): AppError {
+  return new AppError(409, 'line_limit', `a cart holds at most ${MAX_LINES} ticket types`, [
+    { field, message: `would be the cart's line number ${MAX_LINES + 1}` },
   ]);
 }
 

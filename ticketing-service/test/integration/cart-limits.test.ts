@@ -88,4 +88,22 @@ describe('Given ticket types that a message could not report in any number', () 
     ]);
     expect(rows[0].n).toBe(0);
   });
+
+  // A message lists at most 100 lines (its schema), one per ticket type in the cart.
+  it('When a 101st ticket type is added to a cart, then it answers 409 line_limit naming it, and the cart keeps its 100 lines', async () => {
+    const types = await Promise.all(Array.from({ length: 101 }, () => ticketType(100)));
+    const { cartId } = await api.createCart();
+    for (const type of types.slice(0, 100)) expect((await api.addTicket(cartId, type, 1)).status).toBe(201);
+
+    const refused = await api.addTicket(cartId, types[100] ?? '', 1);
+
+    expect(refused.status).toBe(409);
+    expect(refused.body.error).toMatchObject({
+      code: 'line_limit',
+      details: [expect.objectContaining({ field: 'body.ticketTypeId' })],
+    });
+    expect(await linesOf(cartId)).toHaveLength(100);
+    expect((await api.addTicket(cartId, types[0] ?? '', 1)).status).toBe(201);
+    expect((await api.checkout(cartId)).body.total).toEqual({ amountMinor: 101 * 100, currency: 'EUR' });
+  });
 });
