@@ -1,5 +1,5 @@
-import { parseRequest } from '@notify/shared/platform';
-import { Router } from 'express';
+import { AppError, parseRequest } from '@notify/shared/platform';
+import { type ErrorRequestHandler, Router } from 'express';
 import { addTicketToCart } from '../domain/add-ticket-to-cart.js';
 import { checkoutCart } from '../domain/checkout-cart.js';
 import { createCart } from '../domain/create-cart.js';
@@ -45,5 +45,20 @@ export function cartRoutes(deps: CommandDependencies): Router {
     respond(res, outcome);
   });
 
+  router.use(malformedCartId);
   return router;
 }
+
+/**
+ * Routing decodes `:cartId` before any handler runs, and a malformed percent-escape (`/carts/%ZZ`)
+ * fails there with a URIError that names no field: answered as it came, a 400 `bad_request`
+ * without the details every other wrong cart id gets. `cartId` is the only parameter of these routes.
+ */
+const malformedCartId: ErrorRequestHandler = (error, _req, _res, next) => {
+  if (!(error instanceof URIError)) return next(error);
+  next(
+    new AppError(400, 'validation_failed', 'invalid params: params.cartId', [
+      { field: 'params.cartId', message: 'is not valid percent-encoding' },
+    ]),
+  );
+};

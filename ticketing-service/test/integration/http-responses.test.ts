@@ -181,6 +181,22 @@ describe('ticketing HTTP API: responses', () => {
       expect(body.error.details).toEqual([{ field: 'params.cartId', message: expect.any(String) }]);
     });
 
+    it('When a cart id is not valid percent-encoding, then each cart route answers 400 validation_failed naming params.cartId', async () => {
+      const responses = await Promise.all([
+        api.get('/carts/%ZZ'),
+        api.addTicket('%E0%A4%A', TICKET_TYPES.jazzStanding.id, 1),
+        api.checkout('%ZZ'),
+      ]);
+
+      expect(responses.map((response) => response.status)).toEqual([400, 400, 400]);
+      for (const response of responses) {
+        expect(response.body.error).toMatchObject({
+          code: 'validation_failed',
+          details: [{ field: 'params.cartId', message: expect.any(String) }],
+        });
+      }
+    });
+
     it('When a cart does not exist, then reading, adding to and checking it out answer 404', async () => {
       const missing = randomUUID();
 
