@@ -169,6 +169,11 @@ export type Settlement = {
   nextAttemptAt?: Date | undefined;
 };
 
+// The attempt is recorded only for a row this statement settled. A delivery whose lease was taken
+// over numbers its calls from the same count as the one that took the row: its late attempt, written
+// first, would take that number, and the holder's own attempt (its `sent` one, say) would be dropped
+// as a repeat. RETURNING gives the rows as the UPDATE found them once it held their locks (a takeover
+// committed meanwhile is seen), where a read of the table in the statement's snapshot would not be.
 const SETTLE = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
@@ -176,35 +181,37 @@ WITH input AS (
     started_at timestamptz, finished_at timestamptz, outcome text, http_status integer, error_code text,
     message text, provider_message_id text, provider text, next_attempt_at timestamptz)
 ),
-attempts AS (
-  INSERT INTO notifications.notification_attempts
-    (tracking_id, attempt_number, started_at, finished_at, outcome, http_status, error_code, message, provider_message_id,
-     provider)
-  SELECT tracking_id, attempt_number, started_at, finished_at, outcome, http_status, error_code, message,
-         provider_message_id, provider
-  FROM input WHERE attempt_number IS NOT NULL
-  -- A repeated settlement (a statement that committed but timed out on our side) changes nothing.
-  ON CONFLICT (tracking_id, attempt_number) DO NOTHING
+settled AS (
+  UPDATE notifications.notifications n
+  SET status = i.status,
+      attempt_count = COALESCE(i.attempt_number, n.attempt_count),
+      last_error = CASE WHEN i.status = 'sent' THEN NULL ELSE COALESCE(i.last_error, n.last_error) END,
+      provider_message_id = COALESCE(i.provider_message_id, n.provider_message_id),
+      sent_at = CASE WHEN i.status = 'sent' THEN i.finished_at ELSE n.sent_at END,
+      next_attempt_at = i.next_attempt_at,
+      -- A failed attempt with a retry to follow: the handler is alive and at work, so its claim holds
+      -- for another lease (free retries, a 429's, are bounded by the deadline, not by the lease).
+      lease_expires_at = CASE WHEN i.status = 'in_progress'
+        THEN now() + make_interval(secs => $3::float8 / 1000) ELSE n.lease_expires_at END,
+      updated_at = now()
+  FROM input i
+  -- The rows are found by primary key from the ids ($2), never by joining the whole table to the
+  -- input: the planner guesses jsonb_to_recordset at 100 rows and may hash-join it against a scan.
+  -- A handler whose lease was taken over must not overwrite the outcome of the one that took it: the
+  -- row is settled only under the claim that holds it.
+  WHERE n.tracking_id = ANY($2::uuid[]) AND n.tracking_id = i.tracking_id AND ${IN_PROGRESS}
+    AND n.claim_token = i.claim_token
+  RETURNING n.tracking_id
 )
-UPDATE notifications.notifications n
-SET status = i.status,
-    attempt_count = COALESCE(i.attempt_number, n.attempt_count),
-    last_error = CASE WHEN i.status = 'sent' THEN NULL ELSE COALESCE(i.last_error, n.last_error) END,
-    provider_message_id = COALESCE(i.provider_message_id, n.provider_message_id),
-    sent_at = CASE WHEN i.status = 'sent' THEN i.finished_at ELSE n.sent_at END,
-    next_attempt_at = i.next_attempt_at,
-    -- A failed attempt with a retry to follow: the handler is alive and at work, so its claim holds
-    -- for another lease (free retries, a 429's, are bounded by the deadline, not by the lease).
-    lease_expires_at = CASE WHEN i.status = 'in_progress'
-      THEN now() + make_interval(secs => $3::float8 / 1000) ELSE n.lease_expires_at END,
-    updated_at = now()
-FROM input i
--- The rows are found by primary key from the ids ($2), never by joining the whole table to the
--- input: the planner guesses jsonb_to_recordset at 100 rows and may hash-join it against a scan.
--- A handler whose lease was taken over must not overwrite the outcome of the one that took it: the
--- row is settled only under the claim that holds it.
-WHERE n.tracking_id = ANY($2::uuid[]) AND n.tracking_id = i.tracking_id AND ${IN_PROGRESS}
-  AND n.claim_token = i.claim_token`;
+INSERT INTO notifications.notification_attempts
+  (tracking_id, attempt_number, started_at, finished_at, outcome, http_status, error_code, message, provider_message_id,
+   provider)
+SELECT i.tracking_id, i.attempt_number, i.started_at, i.finished_at, i.outcome, i.http_status, i.error_code, i.message,
+       i.provider_message_id, i.provider
+FROM input i JOIN settled s ON s.tracking_id = i.tracking_id
+WHERE i.attempt_number IS NOT NULL
+-- A repeated settlement (a statement that committed but timed out on our side) changes nothing.
+ON CONFLICT (tracking_id, attempt_number) DO NOTHING`;
 
 /**
  * Records a batch of settlements (for distinct notifications) in one statement; an `in_progress`

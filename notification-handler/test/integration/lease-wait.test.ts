@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { buildMessage } from '@notify/test-support/messages.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findNotification } from '../../src/db/notification-queries.js';
 import { claimNotifications, settleNotifications } from '../../src/db/notification-repository.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
 
@@ -100,6 +101,55 @@ describe('a redelivery waiting on another handler (state and decisions)', () => 
       [message.trackingId],
     );
     expect(rows[0]).toEqual({ status: 'sent', last_error: null });
+  });
+
+  it('When a claim lapsed and another delivery took the row over, then the first one’s late attempt takes no number from the second one’s attempts', async () => {
+    const message = buildMessage();
+    const [stale, current] = [randomUUID(), randomUUID()];
+    await claimNotifications(harness.db, [{ message, replay: false, claimToken: stale }], 1);
+    await harness.waitFor(async () => {
+      const { rows } = await harness.db.query(
+        'SELECT lease_expires_at < now() AS lapsed FROM notifications.notifications WHERE tracking_id = $1',
+        [message.trackingId],
+      );
+      return rows[0]?.lapsed ? true : undefined;
+    });
+    const [takeover] = await claimNotifications(harness.db, [{ message, replay: false, claimToken: current }], 60_000);
+    expect(takeover).toEqual({ kind: 'claimed', previousAttempts: 0 });
+    // Each delivery numbers its calls on from the attempts it was told of: both call theirs 1.
+    const attempt = (outcome: 'sent' | 'transient_error', provider: string) => ({
+      number: 1,
+      startedAt: new Date(),
+      finishedAt: new Date(),
+      outcome,
+      provider,
+      ...(outcome === 'sent' ? { providerMessageId: 'msg-current' } : { message: 'timed out' }),
+    });
+
+    // The stale delivery's call comes back after the takeover: a failure, recorded with a retry to follow.
+    await settleNotifications(
+      harness.db,
+      [
+        {
+          trackingId: message.trackingId,
+          claimToken: stale,
+          status: 'in_progress',
+          attempt: attempt('transient_error', 'sendgrid'),
+        },
+      ],
+      60_000,
+    );
+    await settleNotifications(
+      harness.db,
+      [{ trackingId: message.trackingId, claimToken: current, status: 'sent', attempt: attempt('sent', 'mailjet') }],
+      60_000,
+    );
+
+    const notification = await findNotification(harness.db, message.trackingId);
+    expect(notification).toMatchObject({ status: 'sent', attemptCount: 1, providerMessageId: 'msg-current' });
+    expect(notification?.attempts).toEqual([
+      expect.objectContaining({ number: 1, outcome: 'sent', provider: 'mailjet', providerMessageId: 'msg-current' }),
+    ]);
   });
 
   it('When a claim runs again after its first answer was lost, then it finds the row its own and holds it, while another claim still waits', async () => {
