@@ -124,8 +124,13 @@ export function listQuery(
   if (email) where.push(`lower(recipient_email) = lower(${bind(email)})`);
   if (after)
     where.push(`(created_at, tracking_id) < (${bind(after.createdAt)}::timestamptz, ${bind(after.trackingId)}::uuid)`);
+  // The cursor's time is PostgreSQL's JSON text of it, ISO 8601 with a numeric offset whatever the
+  // session's DateStyle: `created_at::text` follows DateStyle, and under SQL, German or Postgres it
+  // names the zone by an abbreviation (`05/12/2026 08:20:56.136959 IST`), which the cursor check
+  // refuses, and which PostgreSQL would read back by its own table of abbreviations (IST as
+  // Israel's +02, not India's +05:30).
   return {
-    text: `SELECT ${VIEW_COLUMNS}, created_at::text AS "cursorAt"
+    text: `SELECT ${VIEW_COLUMNS}, to_json(created_at) #>> '{}' AS "cursorAt"
      FROM notifications.notifications
      ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
      ORDER BY created_at DESC, tracking_id DESC

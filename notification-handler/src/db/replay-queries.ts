@@ -66,7 +66,9 @@ export type ReplayRange = { status: ReplayableStatus; from: Date; to: Date; limi
 /**
  * Where a page of candidates ended: the next page starts after it. `createdAt` is PostgreSQL's own
  * text for the timestamp: a Date would drop its microseconds, and the page would start again at
- * its own last row.
+ * its own last row. Its JSON text, ISO 8601 with a numeric offset: plain `::text` follows the
+ * session's DateStyle, which may name the zone by an abbreviation that reads back as another zone
+ * (IST, India's, read as Israel's), and the next page would skip hours of rows.
  */
 export type ReplayPosition = { createdAt: string; trackingId: string };
 
@@ -96,7 +98,7 @@ export async function listReplayCandidates(
     // ORDER BY names the table's columns: a bare `created_at` would be the text column of the
     // select list, which no index serves (every candidate in the range read and sorted per page)
     // and whose order, under a collation other than C, is not the timestamps'.
-    `SELECT n.request, n.created_at::text AS created_at, n.tracking_id, statement_timestamp() AS read_at
+    `SELECT n.request, to_json(n.created_at) #>> '{}' AS created_at, n.tracking_id, statement_timestamp() AS read_at
        FROM notifications.notifications n
       WHERE n.status = $1 AND n.created_at >= $2 AND n.created_at < $3
         AND NOT (${replayPending('$7')})
