@@ -161,7 +161,12 @@ export async function startNotificationHandler(
       isDraining: () => draining,
       isClosing: () => closing,
       describeHealth: () => ({ breaker: provider.breakerStates(), pausedBy: consumer.pausedBy() }),
-      replay: { db: pool, requeue, pendingForMs: config.NOTIFICATION_DEADLINE_MS },
+      replay: {
+        db: pool,
+        requeue,
+        pendingForMs: config.NOTIFICATION_DEADLINE_MS,
+        personalDataRetentionMs: config.PERSONAL_DATA_RETENTION_DAYS * 86_400_000,
+      },
       log,
       metrics,
       operator,

@@ -15,6 +15,11 @@ export type ReplayDeps = {
   requeue: (message: NotificationMessage, requestedAt: Date) => Promise<PublishOutcome>;
   /** How long a replay queued and not yet taken keeps others off: the send deadline. */
   pendingForMs: number;
+  /**
+   * PERSONAL_DATA_RETENTION_DAYS: a notification created longer ago has no stored request left, or
+   * its message would be refused as too old. A bulk replay starts its range no further back.
+   */
+  personalDataRetentionMs: number;
 };
 
 export type ReplayOutcome =
@@ -61,11 +66,16 @@ export type BulkReplayOutcome = {
 const MOST_ROWS_READ = 10_000;
 
 /**
- * Replays up to `range.limit` notifications of a status and creation-time range, oldest first,
- * skipping those whose replay is already queued: call again while `more` says so. Those the broker
- * does not confirm count against the limit and come first again next time.
+ * Replays up to `limit` notifications of a status and creation-time range (from no further back
+ * than the personal data retention), oldest first, skipping those whose replay is already queued:
+ * call again while `more` says so. Those the broker does not confirm count against the limit and
+ * come first again next time.
  */
-export async function replayRange(range: ReplayRange, deps: ReplayDeps): Promise<BulkReplayOutcome> {
+export async function replayRange(asked: ReplayRange, deps: ReplayDeps): Promise<BulkReplayOutcome> {
+  // Failures older than the retention stay, erased, until their purge: a range reaching back past
+  // it would read every one of them again on each page, before any it could replay.
+  const from = new Date(Math.max(asked.from.getTime(), Date.now() - deps.personalDataRetentionMs));
+  const range = { ...asked, from };
   let queued = 0;
   let refused = 0;
   let invalid = 0;

@@ -104,7 +104,7 @@ describe('replay (published messages, state, responses)', () => {
 
     const first = await replayRange(
       { status: 'failed', from, to, limit: 10 },
-      { db: harness.db, requeue, pendingForMs: DEADLINE_MS },
+      { db: harness.db, requeue, pendingForMs: DEADLINE_MS, personalDataRetentionMs: 30 * 86_400_000 },
     );
     harness.sandbox.faults.clear();
     const second = await harness.api('/notifications/retry', jsonPost({ status: 'failed', from, to }));

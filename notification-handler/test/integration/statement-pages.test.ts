@@ -15,6 +15,7 @@ import {
 } from '../../src/db/notification-repository.js';
 import { countByStatus, OVERVIEW_COUNT_CAP } from '../../src/db/operator-queries.js';
 import { listReplayCandidates } from '../../src/db/replay-queries.js';
+import { replayRange } from '../../src/domain/replay-notification.js';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('../../migrations', import.meta.url));
 const BATCH = 200;
@@ -250,4 +251,39 @@ describe('a bulk replay and the operator overview after a long outage (pages rea
     expect(seen).toEqual(rows.map((row) => row.tracking_id));
     expect(seen).toHaveLength(FAILED_IN_RANGE);
   });
+
+  // Last in this block: it adds rows older than the others' ranges.
+  it('When a bulk replay reaches back past the personal data retention, then a page reads about its own rows, not the erased failures of a month ago', async () => {
+    // A long outage's failures five to seven weeks ago, erased since and kept until the purge.
+    await pool.query(
+      `INSERT INTO notifications.notifications
+         (tracking_id, operation, status, lease_expires_at, occurred_at, created_at, updated_at,
+          personal_data_erased_at)
+       SELECT gen_random_uuid(), 'checkout.completed', 'failed', at, at, at, at, now()
+         FROM (SELECT now() - make_interval(days => 35) - make_interval(secs => n * 100) AS at
+                 FROM generate_series(1, $1) AS n) AS history`,
+      [FAILED_IN_RANGE],
+    );
+    await pool.query('VACUUM (ANALYZE) notifications.notifications');
+    const recorder = statementRecorder();
+    const range = { status: 'failed' as const, from: new Date(Date.now() - 80 * DAY_MS), to: new Date(), limit: PAGE };
+    // The broker confirms nothing: no row is marked, and the first page is the only one read.
+    const requeue = async () => ({ status: 'failed' as const, reason: 'not in this test' });
+
+    await recorder.record('bulk replay', () =>
+      replayRange(range, { db: recorder.db, requeue, pendingForMs: DAY_MS, personalDataRetentionMs: 30 * DAY_MS }),
+    );
+
+    const [candidates] = recorder.statements;
+    if (!candidates) throw new Error('no statement recorded');
+    const session = await pool.connect();
+    try {
+      for (const generic of [false, true]) {
+        const pages = pagesScanned(await explainRun(session, candidates, { generic }), 'notifications');
+        expect(pages, generic ? 'generic plan' : 'planned for its parameters').toBeLessThanOrEqual(PAGE / 4);
+      }
+    } finally {
+      session.release();
+    }
+  }, 60_000);
 });
