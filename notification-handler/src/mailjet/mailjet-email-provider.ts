@@ -6,6 +6,7 @@ import { type MailjetClientError, outcomesFromBody, outcomesFromError } from './
 
 /** What to check when Mailjet refuses us rather than an email, by HTTP status. */
 const CONFIGURATION_HINTS: Record<number, string> = {
+  400: 'Mailjet refused our sender: check MAIL_FROM_EMAIL and MAIL_FROM_NAME',
   401: 'Mailjet refused our credentials: check MAILJET_API_KEY and MAILJET_API_SECRET (and MAILJET_API_URL)',
   403: 'Mailjet refused our sender: validate MAIL_FROM_EMAIL (or its domain) as a sender of the Mailjet account',
 };

@@ -48,10 +48,11 @@ function outcomeOf(entry: MailjetEntry, httpStatus: number): SendOutcome {
   const reason = mailjetReason(
     `${error?.ErrorCode ?? `HTTP ${status}`}: ${error?.ErrorMessage ?? 'message refused'}${related}`,
   );
-  // A sender the account has not validated (send-0008): MAIL_FROM_EMAIL is every email's sender,
-  // so every email would be refused the same way until someone validates it. A configuration
-  // error, like a refused key, not a fault of this email.
-  if (status === 403) {
+  // A sender the account has not validated (send-0008), or an address it refuses as a sender (a
+  // 400 related to From): MAIL_FROM_EMAIL is every email's sender, so every email would be refused
+  // the same way until someone changes it. A configuration error, like a refused key, not a fault
+  // of this email.
+  if (status === 403 || (status === 400 && relatedList(error?.ErrorRelatedTo).some(isSenderField))) {
     return {
       kind: 'failed',
       transient: true,
@@ -142,9 +143,16 @@ function mailjetReason(text: string): string {
 }
 
 function relatedFields(related: unknown): string {
-  const fields = Array.isArray(related) ? related : related === undefined || related === null ? [] : [related];
-  return fields.length > 0 ? ` (${fields.map(String).join(', ')})` : '';
+  const fields = relatedList(related);
+  return fields.length > 0 ? ` (${fields.join(', ')})` : '';
 }
+
+function relatedList(related: unknown): string[] {
+  const fields = Array.isArray(related) ? related : related === undefined || related === null ? [] : [related];
+  return fields.map(String);
+}
+
+const isSenderField = (field: string) => /^From(\.|$)/.test(field);
 
 function repeat(count: number, outcome: SendOutcome): SendOutcome[] {
   return Array.from({ length: count }, () => ({ ...outcome }));

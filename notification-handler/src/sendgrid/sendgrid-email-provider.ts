@@ -6,6 +6,7 @@ import { outcomeFromError, outcomeFromResponse, type SendGridResponse } from './
 
 /** What to check when SendGrid refuses us rather than an email, by HTTP status. */
 const CONFIGURATION_HINTS: Record<number, string> = {
+  400: 'SendGrid refused our sender: check MAIL_FROM_EMAIL and MAIL_FROM_NAME',
   401: 'SendGrid refused our API key (or the account ran out of credits): check SENDGRID_API_KEY (and SENDGRID_API_URL)',
   403: 'SendGrid refused our sender: MAIL_FROM_EMAIL must be a verified Sender Identity, and SENDGRID_API_KEY needs the Mail Send permission',
 };

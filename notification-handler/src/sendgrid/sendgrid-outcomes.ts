@@ -36,9 +36,10 @@ export function outcomeFromResponse(response: SendGridResponse): SendOutcome {
 
 /**
  * 400, 413 and any other 4xx: permanent, the same email fails the same way. 401 (key refused, or
- * credits exhausted) and 403 (the sender is not a verified Sender Identity, or the key lacks the
- * Mail Send permission): a configuration error, transient for the email, since every email would
- * be refused the same way until someone changes the account or the settings.
+ * credits exhausted), 403 (the sender is not a verified Sender Identity, or the key lacks the
+ * Mail Send permission) and a 400 that refuses the sender's address: a configuration error,
+ * transient for the email, since every email would be refused the same way until someone changes
+ * the account or the settings.
  * 429 and 5xx: transient, with Retry-After (or X-RateLimit-Reset) when SendGrid gives one. No
  * answer: transient. An error the client raised before sending (it refused the request itself):
  * permanent.
@@ -68,7 +69,7 @@ export function outcomeFromError(error: unknown, now = Date.now()): FailedOutcom
 function outcomeOfStatus(status: number, error: SendGridClientError, now: number): FailedOutcome {
   const statusText = typeof error.message === 'string' ? error.message : '';
   const reason = sendGridReason(`HTTP ${status}: ${describeBody(error.response?.body, statusText)}`);
-  if (status === 401 || status === 403) {
+  if (status === 401 || status === 403 || (status === 400 && refusesSender(error.response?.body))) {
     return { kind: 'failed', transient: true, configurationError: true, httpStatus: status, reason };
   }
   if (status !== 429 && status < 500) return { kind: 'failed', transient: false, httpStatus: status, reason };
@@ -80,6 +81,18 @@ function outcomeOfStatus(status: number, error: SendGridClientError, now: number
     reason,
     ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
   };
+}
+
+/**
+ * A 400 that names the sender (`from`, `from.email`): MAIL_FROM_EMAIL is every email's sender, so
+ * every email would be refused the same way, whatever else the answer lists.
+ */
+function refusesSender(body: unknown): boolean {
+  const entries = (body as { errors?: unknown } | null | undefined)?.errors;
+  return (
+    Array.isArray(entries) &&
+    entries.some((entry: { field?: unknown }) => typeof entry?.field === 'string' && /^from(\.|$)/.test(entry.field))
+  );
 }
 
 /** Each `errors[]` entry with the field it names; a page that is not JSON, in one line. */

@@ -32,6 +32,29 @@ describe('Mailjet outcome classification', () => {
     expect(outcomes[1]).toHaveProperty('reason', 'mj-0013: bad email (To[0].Email)');
   });
 
+  it('When every entry is refused for its sender (400 related to From), then a configuration error, not each email failed for good', () => {
+    const refused = (field: string) => ({
+      Status: 'error',
+      Errors: [
+        { ErrorCode: 'mj-0013', StatusCode: 400, ErrorMessage: 'not a valid email address', ErrorRelatedTo: [field] },
+      ],
+    });
+
+    const [sender, name] = outcomesFromError(
+      httpError(400, { response: { data: { Messages: [refused('From.Email'), refused('From.Name')] } } }),
+      2,
+    );
+    const [recipient] = outcomesFromError(
+      httpError(400, { response: { data: { Messages: [refused('To[0].Email')] } } }),
+      1,
+    );
+
+    expect(sender).toMatchObject({ kind: 'failed', transient: true, configurationError: true, httpStatus: 400 });
+    expect(name).toMatchObject({ kind: 'failed', transient: true, configurationError: true });
+    expect(recipient).toMatchObject({ kind: 'failed', transient: false });
+    expect(recipient).not.toHaveProperty('configurationError');
+  });
+
   it('When an entry names its field as a string rather than a list, then it still becomes an outcome naming it', () => {
     const data = {
       Messages: [{ Status: 'error', Errors: [{ ErrorCode: 'mj-0013', StatusCode: 400, ErrorRelatedTo: 'To' }] }],

@@ -87,6 +87,25 @@ describe('SendGrid outcome classification', () => {
     );
   });
 
+  it('When a 400 refuses the sender address, then a configuration error: every email would be refused the same way', () => {
+    const body = {
+      errors: [
+        { message: 'The from email does not contain a valid address.', field: 'from.email', help: null },
+        { message: 'Does not contain a valid address.', field: 'personalizations.0.to.0.email', help: null },
+      ],
+    };
+
+    expect(outcomeFromError(responseError(400, body))).toMatchObject({
+      kind: 'failed',
+      transient: true,
+      configurationError: true,
+      httpStatus: 400,
+    });
+    // A recipient's address alone is this email's fault.
+    expect(outcomeFromError(responseError(400, { errors: [body.errors[1]] }))).toMatchObject({ transient: false });
+    expect(outcomeFromError(responseError(400, { errors: [body.errors[1]] }))).not.toHaveProperty('configurationError');
+  });
+
   it('When a 502 page is HTML, then the reason is its text in one line', () => {
     const page = '<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>';
 
