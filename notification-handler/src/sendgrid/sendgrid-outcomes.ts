@@ -88,20 +88,24 @@ function outcomeOfStatus(status: number, error: SendGridClientError, now: number
  * every email would be refused the same way, whatever else the answer lists.
  */
 function refusesSender(body: unknown): boolean {
+  return errorEntries(body).some((entry) => typeof entry?.field === 'string' && /^from(\.|$)/.test(entry.field));
+}
+
+type ErrorEntry = { message?: unknown; field?: unknown } | null | undefined;
+
+/** SendGrid's `errors[]`, or none when the body is not its JSON (a proxy's page, nothing). */
+function errorEntries(body: unknown): ErrorEntry[] {
   const entries = (body as { errors?: unknown } | null | undefined)?.errors;
-  return (
-    Array.isArray(entries) &&
-    entries.some((entry: { field?: unknown }) => typeof entry?.field === 'string' && /^from(\.|$)/.test(entry.field))
-  );
+  return Array.isArray(entries) ? entries : [];
 }
 
 /** Each `errors[]` entry with the field it names; a page that is not JSON, in one line. */
 function describeBody(body: unknown, statusText: string): string {
   if (typeof body === 'string' && body.trim() !== '') return summarizeBody(body);
-  const entries = (body as { errors?: unknown } | null | undefined)?.errors;
-  if (Array.isArray(entries) && entries.length > 0) {
+  const entries = errorEntries(body);
+  if (entries.length > 0) {
     const text = entries
-      .map((entry: { message?: unknown; field?: unknown }) =>
+      .map((entry) =>
         typeof entry?.field === 'string' && entry.field !== '' && entry.field !== 'null'
           ? `${String(entry.message)} (${entry.field})`
           : String(entry?.message),
