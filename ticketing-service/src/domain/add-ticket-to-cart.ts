@@ -1,3 +1,4 @@
+import { MAX_AMOUNT_MINOR, MAX_SUMMARY_LINES } from '@notify/shared';
 import { AppError } from '@notify/shared/platform';
 import { addCartItemWithNotification } from '../db/cart-item-repository.js';
 import { type CartRow, type CartWithItems, findCartWithTicketType } from '../db/cart-repository.js';
@@ -6,8 +7,6 @@ import {
   type Cart,
   lineLimitError,
   MAX_LINE_QUANTITY,
-  MAX_LINES,
-  MAX_TOTAL_MINOR,
   quantityLimitError,
   ticketTypeNotFoundError,
   toCart,
@@ -41,8 +40,8 @@ export async function addTicketToCart(
     const ticketType = sellableTicketType(found.cart, found.ticketType, request.ticketTypeId);
     const items = withTicketsAdded(found.items, ticketType, request.quantity);
     if (!items) throw quantityLimitError('body.quantity');
-    if (items.length > MAX_LINES) throw lineLimitError('body.ticketTypeId');
-    if (totalMinorOf(items) > MAX_TOTAL_MINOR) throw totalLimitError('body.quantity');
+    if (items.length > MAX_SUMMARY_LINES) throw lineLimitError('body.ticketTypeId');
+    if (totalMinorOf(items) > MAX_AMOUNT_MINOR) throw totalLimitError('body.quantity');
     const updated = toCart(found.cart, items);
     const notification = prepareNotification(context, ticketAddedMessage(updated, new Date()));
     const added = await addCartItemWithNotification(

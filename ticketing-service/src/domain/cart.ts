@@ -27,15 +27,6 @@ export type Cart = {
 /** The message schema caps a line at 1000 tickets. */
 export const MAX_LINE_QUANTITY = 1000;
 
-/**
- * A message's money is at most MAX_AMOUNT_MINOR: a cart whose total went past it could be neither
- * reported nor checked out (the message schema refuses it, after the change was worked out).
- */
-export const MAX_TOTAL_MINOR = MAX_AMOUNT_MINOR;
-
-/** A message lists at most MAX_SUMMARY_LINES lines: one per ticket type in the cart. */
-export const MAX_LINES = MAX_SUMMARY_LINES;
-
 /** What a cart shows of its row: a cart about to be written has no version or creation time yet. */
 export type CartHeader = Pick<CartRow, 'cartId' | 'customerEmail' | 'customerName' | 'currency' | 'status'>;
 
@@ -81,18 +72,25 @@ export function totalMinorOf(items: readonly CartItemRow[]): number {
   return items.reduce((sum, item) => sum + item.unitPriceMinor * item.quantity, 0);
 }
 
-/** `field` names the quantity in the request, as a 400 would name it. */
+/**
+ * A message's money is at most MAX_AMOUNT_MINOR: a cart whose total went past it could be neither
+ * reported nor checked out (the message schema refuses it, after the change was worked out).
+ * `field` names the quantity in the request, as a 400 would name it.
+ */
 export function totalLimitError(field: string): AppError {
-  const message = `a cart's total is at most ${MAX_TOTAL_MINOR} minor units`;
+  const message = `a cart's total is at most ${MAX_AMOUNT_MINOR} minor units`;
   return new AppError(409, 'total_limit', message, [
-    { field, message: `takes the cart's total past ${MAX_TOTAL_MINOR} minor units` },
+    { field, message: `takes the cart's total past ${MAX_AMOUNT_MINOR} minor units` },
   ]);
 }
 
-/** `field` names the ticket type in the request, as a 400 would name it. */
+/**
+ * A message lists at most MAX_SUMMARY_LINES lines, one per ticket type in the cart. `field` names
+ * the ticket type in the request, as a 400 would name it.
+ */
 export function lineLimitError(field: string): AppError {
-  return new AppError(409, 'line_limit', `a cart holds at most ${MAX_LINES} ticket types`, [
-    { field, message: `would be the cart's line number ${MAX_LINES + 1}` },
+  return new AppError(409, 'line_limit', `a cart holds at most ${MAX_SUMMARY_LINES} ticket types`, [
+    { field, message: `would be the cart's line number ${MAX_SUMMARY_LINES + 1}` },
   ]);
 }
 

@@ -1,3 +1,4 @@
+import { MAX_AMOUNT_MINOR } from '@notify/shared';
 import { AppError } from '@notify/shared/platform';
 import type { CartItemRow } from '../db/cart-item-repository.js';
 import { insertCart, insertCartWithLines } from '../db/cart-repository.js';
@@ -5,7 +6,6 @@ import { findTicketTypes, type TicketTypeRow } from '../db/catalog-repository.js
 import {
   type Cart,
   type Customer,
-  MAX_TOTAL_MINOR,
   quantityLimitError,
   ticketTypeNotFoundError,
   toCart,
@@ -124,7 +124,7 @@ function firstLines(
     }
     const added = withTicketsAdded(items, ticketType, quantity);
     if (!added) throw quantityLimitError(`body.tickets.${index}.quantity`);
-    if (totalMinorOf(added) > MAX_TOTAL_MINOR) throw totalLimitError(`body.tickets.${index}.quantity`);
+    if (totalMinorOf(added) > MAX_AMOUNT_MINOR) throw totalLimitError(`body.tickets.${index}.quantity`);
     items = added;
   }
   // createCart comes here only with tickets: no currency would be a bug, not a cart without one.
