@@ -53,6 +53,7 @@ export async function connectBroker(
   });
   const brokerLog = log.child({ brokers: addresses.describe() });
   let connected = false;
+  let closing = false;
   const connection = await amqp.connect(addresses.target, {
     timeout: settings.connectTimeoutMs ?? 5_000,
     clientProperties: { connection_name: settings.connectionName },
@@ -72,6 +73,13 @@ export async function connectBroker(
         // opens the next.
         const duringSetup = (err: Error) =>
           brokerLog.warn({ err, broker: addresses.current() }, 'broker connection error while setting up');
+        // And a connection whose stop came while its setup ran, amqplib never listens on: it
+        // closes it instead, and an error of its socket before the broker answers the close would
+        // end the process. This listener stays for the connection's life; on a connection in use,
+        // amqplib's own reports the error (as 'broker connection error').
+        model.on('error', (err: Error) => {
+          if (closing) brokerLog.debug({ err, broker: addresses.current() }, 'broker connection error while closing');
+        });
         // A setup that heard its channel close and carried on (the consumer logs a failed consume
         // and goes on) would resolve on a dead connection; amqplib would then listen for a close
         // that has already happened, report the connection up and never reconnect.
@@ -124,6 +132,9 @@ export async function connectBroker(
   return {
     connection,
     isConnected: () => connected,
-    close: () => beforeDeadline(connection.close(), Date.now() + CLOSE_WAIT_MS, undefined),
+    close: () => {
+      closing = true;
+      return beforeDeadline(connection.close(), Date.now() + CLOSE_WAIT_MS, undefined);
+    },
   };
 }

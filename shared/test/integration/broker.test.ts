@@ -166,4 +166,31 @@ describe('connectBroker', () => {
       await held.close();
     }
   });
+
+  it('When the service stops while setup runs, then an error of that connection while amqplib closes it is heard', async () => {
+    const { log, find } = captureLogs();
+    const held = await brokerWithHeldFirstSetup(log, async () => undefined);
+
+    try {
+      const model = await held.first;
+      // amqplib does not take up a connection stopped during its setup: it closes it, and listens
+      // for nothing on it meanwhile.
+      await held.broker.close();
+      // The broker never answers the close, and the socket then fails: a reset, as a broker that
+      // goes away at that moment gives (a missed heartbeat ends such a close the same way).
+      held.proxy.blackhole();
+      const closed = new Promise<void>((resolve) => model.once('close', () => resolve()));
+      held.release();
+      // Setup ends, and amqplib sends its close, within the microtasks after the release.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      held.proxy.cut();
+      // Unheard, the reset would have been thrown out of the socket's event handler, and the
+      // connection would never have closed.
+      await closed;
+
+      expect(find('broker connection error while closing')).toHaveLength(1);
+    } finally {
+      await held.close();
+    }
+  });
 });
