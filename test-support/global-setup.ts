@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { chooseInfrastructure } from './infrastructure.js';
+import { createDatabase, dropDatabase } from './system/database.js';
 import { stopLeftoverPostgresNodes } from './system/postgres-node.js';
 import { stopLeftoverNodes, TEST_NODE_MARKER_DIR } from './system/rabbitmq-node.js';
 import './provided-context.js';
@@ -10,11 +10,14 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const infrastructure = await chooseInfrastructure(process.env);
   const runId = `t${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
   const databaseName = `notify_${runId}`;
-  await adminQuery(infrastructure.adminDatabaseUrl, `CREATE DATABASE ${databaseName}`);
+  // Through test-support's admin client, which listens for its connection's errors: this runs in
+  // vitest's own process, where an unheard 'error' (the server ending the session, say) would end
+  // the run with exit code 1 after every test passed.
+  const databaseUrl = await createDatabase(infrastructure.adminDatabaseUrl, databaseName);
   console.log(`[integration] ${infrastructure.description}; run ${runId}, database ${databaseName}`);
 
   project.provide('amqpUrl', infrastructure.amqpUrl);
-  project.provide('databaseUrl', withDatabase(infrastructure.adminDatabaseUrl, databaseName));
+  project.provide('databaseUrl', databaseUrl);
   project.provide('runId', runId);
 
   return async () => {
@@ -22,25 +25,9 @@ export default async function setup(project: TestProject): Promise<() => Promise
       // Private servers (system/postgres-node.ts, system/rabbitmq-node.ts) a crashed test file left running.
       await stopLeftoverPostgresNodes();
       await stopLeftoverNodes(TEST_NODE_MARKER_DIR, { onlyOrphans: true });
-      await adminQuery(infrastructure.adminDatabaseUrl, `DROP DATABASE IF EXISTS ${databaseName} WITH (FORCE)`);
+      await dropDatabase(infrastructure.adminDatabaseUrl, databaseName);
     } finally {
       await infrastructure.stop();
     }
   };
-}
-
-function withDatabase(url: string, databaseName: string): string {
-  const parsed = new URL(url);
-  parsed.pathname = `/${databaseName}`;
-  return parsed.toString();
-}
-
-async function adminQuery(url: string, sql: string): Promise<void> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
-  }
 }
