@@ -1,9 +1,12 @@
+import { spawn } from 'node:child_process';
+import { openSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { spawnService } from '@notify/test-support/child-service.js';
 import { captureLogs } from '@notify/test-support/logger.js';
 import { describe, expect, it } from 'vitest';
 
 const fixture = fileURLToPath(new URL('./fixtures/log-then-crash.ts', import.meta.url));
+const failingStdoutFixture = fileURLToPath(new URL('./fixtures/log-to-failing-stdout.ts', import.meta.url));
 
 /** Runs the fixture to its kill -9 and returns the JSON lines it left on stdout. */
 async function runUntilKilled(lines: number): Promise<Array<Record<string, unknown>>> {
@@ -30,6 +33,34 @@ describe('createLogger (json)', () => {
     });
     expect(byMessage('child with a secret binding')).toMatchObject({ operatorToken: '[redacted]' });
     expect(JSON.stringify(output)).not.toContain('hunter2');
+  }, 20_000);
+});
+
+/** Runs the fixture with stdout on /dev/full, where every write fails with ENOSPC. */
+async function runOnFullDisk(lines: number): Promise<{ code: number | null; stderr: string }> {
+  const stdout = openSync('/dev/full', 'w');
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=source', failingStdoutFixture], {
+    env: { ...process.env, LINES: String(lines) },
+    stdio: ['ignore', stdout, 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  return { code, stderr };
+}
+
+describe('createLogger (json) on a stdout that refuses writes', () => {
+  it('When every write to stdout fails (a full disk), then logging neither throws nor crashes the process, says so once on stderr, and holds a bounded backlog', async () => {
+    const { code, stderr } = await runOnFullDisk(20_000);
+
+    expect(stderr).toContain('"msg":"still running"');
+    expect(code).toBe(0);
+    expect(stderr.match(/log lines cannot be written to stdout/g)).toHaveLength(1);
+    const report = JSON.parse(stderr.split('\n').find((line) => line.includes('still running')) ?? '{}');
+    // 20,000 lines of 1 kB each were logged: what waits for the disk is capped, not all of them.
+    expect(report.heldBytes).toBeLessThanOrEqual(17 * 1024 * 1024);
   }, 20_000);
 });
 
