@@ -8,8 +8,10 @@ export type OutboxListenerSettings = {
   /** Only notifications naming this exchange wake the relay: other topologies share the database. */
   exchange: string;
   reconnectDelayMs: number;
-  /** Bounds the connection attempt and the LISTEN statement. */
+  /** Bounds the connection attempt, the LISTEN statement and each check of the session. */
   timeoutMs?: number;
+  /** How often the listening session is asked to answer (see IDLE_CHECK_MS). */
+  idleCheckMs?: number;
 };
 
 export type OutboxListener = {
@@ -32,6 +34,15 @@ export type OutboxListener = {
 const ANNOUNCE_GAP_MS = 50;
 
 /**
+ * A listening session only receives: when its server or the network goes silent, nothing it sends
+ * meets the silence unless the instance announces a commit, and an instance that commits nothing
+ * would listen on a dead session until the kernel gave up on it (over two hours of TCP keepalive
+ * by default), its relay woken by no other instance meanwhile. A statement this often, bounded by
+ * the read timeout, finds the silence within one interval and a timeout.
+ */
+const IDLE_CHECK_MS = 30_000;
+
+/**
  * The instance's session on the outbox channel. It hears the other instances' announcements and
  * wakes this instance's relay, so that a second instance need not wait for its poll (when the
  * first one's relay cannot publish, say); and it announces this instance's commits, from this
@@ -50,6 +61,7 @@ export function listenForOutboxRows(
   const timeoutMs = settings.timeoutMs ?? 5_000;
   let latest: pg.Client | undefined;
   let retryTimer: NodeJS.Timeout | undefined;
+  let checkTimer: NodeJS.Timeout | undefined;
   let closed = false;
   let listenedBefore = false;
   let listening = false;
@@ -60,6 +72,7 @@ export function listenForOutboxRows(
     // Only the newest client may schedule: a late 'end' of an old one must not start a second.
     if (closed || failed !== latest || retryTimer) return;
     listening = false;
+    clearInterval(checkTimer);
     log.warn({ err }, 'outbox listener lost its database connection; relay polls until it is back');
     void endClient(failed);
     retryTimer = setTimeout(() => {
@@ -98,7 +111,20 @@ export function listenForOutboxRows(
     log.info({ channel: OUTBOX_CHANNEL, again: listenedBefore }, 'outbox listener listening');
     listenedBefore = true;
     listening = true;
+    checkWhileListening(client);
     onRows();
+  };
+
+  const checkWhileListening = (client: pg.Client) => {
+    clearInterval(checkTimer);
+    checkTimer = setInterval(() => {
+      if (closed || client !== latest || !listening) return;
+      // Any other failure ends the session through its 'error' or 'end', which retry already hears.
+      client.query('SELECT 1').catch((err: unknown) => {
+        if (isReadTimeout(err)) retry(client, err);
+      });
+    }, settings.idleCheckMs ?? IDLE_CHECK_MS);
+    checkTimer.unref();
   };
 
   const announce = () => {
@@ -132,6 +158,7 @@ export function listenForOutboxRows(
     close: async () => {
       closed = true;
       clearTimeout(retryTimer);
+      clearInterval(checkTimer);
       // A server gone silent would hold a plain end() until the kernel gave up on the socket, and
       // the service's stop with it: the relay and the broker, closed after this, never would be.
       if (latest) await endClient(latest);

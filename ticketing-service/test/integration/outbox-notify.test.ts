@@ -127,6 +127,32 @@ describe('ticketing outbox: instances wake each other', () => {
     }
   });
 
+  it('When the listening session goes silent while the instance announces nothing, then the listener finds out by itself and listens again on a new session', async () => {
+    const { log, find, waitFor: waitForLog } = captureLogs('info');
+    const { proxy, url: viaProxy } = await proxyFor(inject('databaseUrl'));
+    const settings = { applicationName: 'outbox-listener-quiet', exchange: `${prefix}quiet`, reconnectDelayMs: 100 };
+    const listener = listenForOutboxRows(
+      { ...settings, databaseUrl: viaProxy, timeoutMs: 300, idleCheckMs: 200 },
+      { log, onRows: () => undefined },
+    );
+    listeners.push(listener);
+    try {
+      await waitForLog('outbox listener listening');
+
+      // No commit on this instance: no announcement of its own would ever meet the silence.
+      proxy.blackhole();
+      await waitForLog('outbox listener lost its database connection; relay polls until it is back', 5_000);
+      proxy.restore();
+
+      await waitFor(() => (find('outbox listener listening').length === 2 ? true : undefined), {
+        what: 'the listener to listen on a new session',
+      });
+    } finally {
+      await listener.close();
+      await proxy.close();
+    }
+  });
+
   /** A session of the test's own on the outbox channel: what every other instance would hear. */
   async function overhear(exchange: string) {
     const client = new pg.Client({ connectionString: inject('databaseUrl') });
