@@ -40,7 +40,18 @@ export const SESSION_OPTIONS = '-c enable_seqscan=off';
 /** The one pool a service owns. Idle clients that lose their server emit 'error' on the pool. */
 export function createPool(settings: DatabaseSettings, log: Logger): pg.Pool {
   const statementTimeoutMs = settings.statementTimeoutMs ?? 10_000;
+  const clients = new Set<pg.Client>();
+  // From its creation, not from pg-pool's 'connect': a client still connecting to a server gone
+  // silent holds the pool's end until its connect timeout, and `endPool` must be able to drop it.
+  class TrackedClient extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super(config);
+      clients.add(this);
+      this.once('end', () => clients.delete(this));
+    }
+  }
   const pool = new pg.Pool({
+    Client: TrackedClient,
     connectionString: settings.url,
     application_name: settings.applicationName,
     max: settings.maxConnections ?? 10,
@@ -53,14 +64,11 @@ export function createPool(settings: DatabaseSettings, log: Logger): pg.Pool {
     options: SESSION_OPTIONS,
   });
   pool.on('error', (err) => log.warn({ err }, 'idle database client lost its connection'));
-  const clients = new Set<pg.Client>();
-  pool.on('connect', (client) => clients.add(client));
-  pool.on('remove', (client) => clients.delete(client));
   clientsOfPool.set(pool, clients);
   return pool;
 }
 
-/** Each pool's clients, kept from pg-pool's 'connect' and 'remove' events: what `endPool` may have to drop. */
+/** Each pool's clients, connected or still connecting, until their connection ends: what `endPool` may have to drop. */
 const clientsOfPool = new WeakMap<pg.Pool, Set<pg.Client>>();
 
 /** A readiness probe answers quickly or says down. */
@@ -187,9 +195,10 @@ export async function endClient(client: pg.Client, waitMs = END_WAIT_MS): Promis
  * Ends a pool within about twice `waitMs`, for a stop. pg's `end()` waits for every client still checked
  * out to come back, and for the goodbye of each one that comes back meanwhile: on a server gone
  * silent, a statement under way holds it until its read timeout (statement timeout + 1 s, 11 s by
- * default), and a goodbye for ever. Past `waitMs` the sockets of the clients the pool had when the
- * stop began are destroyed: their statements fail at once (the work they belonged to was given up
- * by the stop's earlier steps), and each client goes back to the pool and out of it. Rejects if the
+ * default), and a goodbye for ever; a connection still being opened holds it until its connect
+ * timeout. Past `waitMs` the sockets of the clients the pool had when the stop began are destroyed:
+ * their statements fail at once (the work they belonged to was given up by the stop's earlier
+ * steps), and each client goes back to the pool and out of it. Rejects if the
  * pool still has not ended `waitMs` after that.
  */
 export async function endPool(pool: pg.Pool, waitMs = POOL_END_WAIT_MS): Promise<void> {

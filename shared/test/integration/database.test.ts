@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { createPool, inTransaction, withClient } from '@notify/shared/platform';
+import { createPool, endPool, inTransaction, withClient } from '@notify/shared/platform';
 import { silentLogger } from '@notify/test-support/logger.js';
 import { proxyFor, type TcpProxy } from '@notify/test-support/tcp-proxy.js';
 import pg from 'pg';
@@ -116,5 +116,25 @@ describe('a transaction whose client went silent', () => {
     expect(await takeFree()).toEqual([{ id: 1 }]);
     silent.release(new Error('ended by the server'));
     await pool.end();
+  });
+});
+
+describe('endPool', () => {
+  it('When a connection is still being opened to a server gone silent, then the stop drops it and the pool ends within its bound', async () => {
+    const { proxy, url } = await proxyFor(inject('databaseUrl'));
+    const pool = createPool({ url, applicationName: 'end-pool-connecting' }, silentLogger);
+    try {
+      proxy.blackhole();
+      // A probe, say: no idle connection to take, so the pool opens one, which the server never answers.
+      const statement = pool.query('SELECT 1').catch((error: unknown) => error);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+
+      const startedAt = Date.now();
+      await expect(endPool(pool)).resolves.toBeUndefined();
+      expect(Date.now() - startedAt).toBeLessThan(1_000);
+      expect(await statement).toBeInstanceOf(Error);
+    } finally {
+      await proxy.close();
+    }
   });
 });
