@@ -45,6 +45,11 @@ export function createCircuitBreaker(settings: BreakerSettings) {
     consecutiveFailures: () => consecutiveFailures,
     onChange: (listener: (state: BreakerState, previous: BreakerState) => void) => events.on('change', listener),
 
+    /** Whether `admit` would refuse a call now; changes nothing (a probe due stays due). */
+    refuses(): boolean {
+      return state === 'half_open' || (state === 'open' && probeDueIn() > 0);
+    },
+
     /** Whether a call may go now: as an ordinary call, as the probe, or not at all. */
     admit(): 'call' | 'probe' | 'refuse' {
       if (state === 'closed') return 'call';

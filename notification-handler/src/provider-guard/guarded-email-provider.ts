@@ -103,6 +103,10 @@ export function guardEmailProvider(
     whenCallable: (signal) => breaker.whenCallable(signal),
     breakerState: () => breaker.state(),
     takeCallSlot: async () => {
+      // A batch the breaker will refuse makes no call, so it takes no slot: with other providers to
+      // fail over to, its emails would otherwise wait out this provider's pace, or a Retry-After
+      // pause of up to half a lease, only to be refused and go to the next provider then.
+      if (breaker.refuses()) return;
       await limiter.take();
     },
     stopCalls: () => limiter.stop(),
