@@ -57,7 +57,10 @@ export type AttemptRecord = {
 // One statement for a whole batch: insert each new row as in_progress, or take over a row that may
 // be sent now: an in_progress row whose lease ran out (its handler died mid-send), a row waiting for
 // its delayed retry (its message is here), or a failed row when a replay asks for it and retention has
-// not erased its personal data. A sent row, any other failed one, or a live lease, is left alone and
+// not erased its personal data. An in_progress row under this very claim's token is taken again too,
+// with a whole lease: an earlier run of the same claim committed and its answer was lost with the
+// connection (the claim runs again once a database outage ends), and the lease that run took has
+// been running down through the outage, while the delivery counts on a whole one from its claim. A sent row, any other failed one, or a live lease, is left alone and
 // read back instead. That read uses the statement's snapshot, so it cannot see a row a concurrent
 // insert just made: such an id comes back missing, and counts as busy. Rows are taken in id order, so
 // that two handlers claiming overlapping batches cannot deadlock. The read-back probes the primary
@@ -79,20 +82,18 @@ claimed AS (
   ON CONFLICT (tracking_id) DO UPDATE
     SET status = 'in_progress', lease_expires_at = EXCLUDED.lease_expires_at, next_attempt_at = NULL,
         claim_token = EXCLUDED.claim_token, updated_at = now()
-    WHERE (n.status = 'in_progress' AND n.lease_expires_at < now())
+    WHERE (n.status = 'in_progress' AND (n.lease_expires_at < now() OR n.claim_token = EXCLUDED.claim_token))
        OR n.status = 'retry_scheduled'
        OR (n.status = 'failed' AND n.personal_data_erased_at IS NULL
            AND EXCLUDED.tracking_id IN (SELECT tracking_id FROM input WHERE replay))
   RETURNING n.tracking_id, n.attempt_count
 )
 SELECT tracking_id, 'claimed' AS status, attempt_count, NULL::timestamptz AS lease_expires_at, NULL AS last_error,
-       false AS erased, false AS held_by_caller
+       false AS erased
 FROM claimed
 UNION ALL
 SELECT n.tracking_id, n.status, n.attempt_count, n.lease_expires_at, n.last_error,
-       n.personal_data_erased_at IS NOT NULL AS erased,
-       n.status = 'in_progress' AND n.claim_token = (SELECT claim_token FROM input i WHERE i.tracking_id = n.tracking_id)
-         AS held_by_caller
+       n.personal_data_erased_at IS NOT NULL AS erased
 FROM notifications.notifications n
 WHERE n.tracking_id = ANY($3::uuid[]) AND n.tracking_id NOT IN (SELECT tracking_id FROM claimed)`;
 
@@ -103,13 +104,6 @@ type ClaimRow = {
   lease_expires_at: Date | null;
   last_error: string | null;
   erased: boolean;
-  /**
-   * The row is in progress under this very claim's token: an earlier run of the same claim
-   * committed, and its answer was lost with the connection (the claim runs again after a database
-   * outage). The caller holds the lease already; without this it would wait for its own lease to
-   * lapse.
-   */
-  held_by_caller: boolean | null;
 };
 
 /** Claims a batch of distinct messages; one result per message, in order. */
@@ -146,7 +140,7 @@ const ERASED_REASON = 'personal data erased after its retention period: not sent
 
 function toClaimResult(row: ClaimRow | undefined): ClaimResult {
   if (!row) return { kind: 'busy', leaseExpiresAt: undefined };
-  if (row.status === 'claimed' || row.held_by_caller) return { kind: 'claimed', previousAttempts: row.attempt_count };
+  if (row.status === 'claimed') return { kind: 'claimed', previousAttempts: row.attempt_count };
   if (row.status === 'sent') return { kind: 'sent' };
   if (row.status === 'failed')
     return { kind: 'failed', lastError: row.erased ? ERASED_REASON : (row.last_error ?? undefined) };

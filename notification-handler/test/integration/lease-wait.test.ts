@@ -168,4 +168,28 @@ describe('a redelivery waiting on another handler (state and decisions)', () => 
     expect(again).toEqual({ kind: 'claimed', previousAttempts: 0 });
     expect(other).toMatchObject({ kind: 'busy' });
   });
+
+  it('When a claim runs again after a database outage took its first answer, then the row gets a whole lease from the second run', async () => {
+    const message = buildMessage();
+    const token = randomUUID();
+    const leaseMs = 600_000;
+    await claimNotifications(harness.db, [{ message, replay: false, claimToken: token }], leaseMs);
+    // The outage lasted most of the lease the first run took: a few seconds of it are left.
+    await harness.db.query(
+      `UPDATE notifications.notifications SET lease_expires_at = now() + interval '3 seconds' WHERE tracking_id = $1`,
+      [message.trackingId],
+    );
+
+    const [again] = await claimNotifications(harness.db, [{ message, replay: false, claimToken: token }], leaseMs);
+    const { rows } = await harness.db.query<{ left_ms: number }>(
+      `SELECT EXTRACT(EPOCH FROM lease_expires_at - now()) * 1000 AS left_ms
+       FROM notifications.notifications WHERE tracking_id = $1`,
+      [message.trackingId],
+    );
+
+    expect(again).toEqual({ kind: 'claimed', previousAttempts: 0 });
+    // The delivery counts on a whole lease from its claim (the longest send it may make): with a
+    // few seconds, another delivery of the same message could take the row over mid-send and send too.
+    expect(Number(rows[0]?.left_ms)).toBeGreaterThan(leaseMs - 60_000);
+  });
 });
