@@ -6,7 +6,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { type System, startLoad, startSystem, verifySystem } from '@notify/test-support/system/index.js';
+import { loadProblems, type System, startLoad, startSystem, verifySystem } from '@notify/test-support/system/index.js';
 import { buildIfNeeded, sourceVersion } from './lib/build.js';
 import { parseCommandLine } from './lib/cli.js';
 import { type Components, cpuBetween, snapshotCpu } from './lib/cpu-accounting.js';
@@ -104,6 +104,7 @@ async function main(): Promise<number> {
       deadlineMs: 600_000,
       checkEmails: false,
     });
+    report.problems.push(...loadProblems(load.stats));
     // Final figures: every notification has had the time to be sent by now.
     for (const sample of samples) {
       Object.assign(

@@ -42,6 +42,13 @@ export type LoadStats = {
   skipped: number;
   /** Failures by step and cause: `checkout: 503`, `cart: ECONNREFUSED`... */
   errors: Record<string, number>;
+  /**
+   * 201 answers to a change that must send an email but named no `notification.trackingId`: the
+   * API took the change, yet nothing here can follow its email. See `loadProblems`.
+   */
+  untracked: number;
+  /** Tracking ids the API answered for two changes: one of the two notifications cannot be followed. */
+  reusedTrackingIds: string[];
 };
 
 export type LoadRun = {
@@ -49,6 +56,8 @@ export type LoadRun = {
   /** Filled as answers arrive: only tracking ids the API answered 201 for. */
   accepted: Map<string, AcceptedNotification>;
   stats: LoadStats;
+  /** true until the schedule ran out or `stop()` was called: flows are still being started. */
+  readonly running: boolean;
   /** Resolves once at least `count` checkouts completed (a point in the load to inject a fault at). */
   untilCompleted: (count: number, timeoutMs?: number) => Promise<void>;
   /** Stops starting flows; resolves once the ones in progress ended. */
@@ -71,7 +80,15 @@ export type LoadResult = {
  */
 export function startLoad(options: LoadOptions): LoadRun {
   const accepted = new Map<string, AcceptedNotification>();
-  const stats: LoadStats = { started: 0, completed: 0, failed: 0, skipped: 0, errors: {} };
+  const stats: LoadStats = {
+    started: 0,
+    completed: 0,
+    failed: 0,
+    skipped: 0,
+    errors: {},
+    untracked: 0,
+    reusedTrackingIds: [],
+  };
   const inFlight = new Set<Promise<void>>();
   const startedAt = Date.now();
   const intervalMs = 1_000 / options.ratePerSecond;
@@ -89,7 +106,8 @@ export function startLoad(options: LoadOptions): LoadRun {
   const post = async (base: string, step: string, path: string, body?: unknown) => {
     try {
       const answer = await client.post(path, body, { timeoutMs: options.requestTimeoutMs ?? 10_000, baseUrl: base });
-      if (answer.status === 201) return answer.body as any;
+      // An empty 201 still is a 201: `accept` must see it to count it as untracked.
+      if (answer.status === 201) return (answer.body ?? {}) as any;
       count(`${step}: ${answer.status}`);
     } catch (error) {
       count(`${step}: ${causeOf(error)}`);
@@ -100,8 +118,20 @@ export function startLoad(options: LoadOptions): LoadRun {
     stats.errors[key] = (stats.errors[key] ?? 0) + 1;
   };
   const accept = (body: any, operation: AcceptedNotification['operation'], cartId: string) => {
-    const trackingId = body?.notification?.trackingId;
-    if (typeof trackingId !== 'string') return false;
+    if (body === undefined) return false; // not a 201: counted by post
+    const trackingId = body.notification?.trackingId;
+    if (typeof trackingId !== 'string') {
+      stats.untracked += 1;
+      count(`${operation}: 201 without notification.trackingId`);
+      return false;
+    }
+    // Kept apart rather than overwritten: a Map keyed by tracking id would fold two accepted
+    // notifications into one, and the one that never gets an email would not count as lost.
+    if (accepted.has(trackingId)) {
+      stats.reusedTrackingIds.push(trackingId);
+      count(`${operation}: 201 with a tracking id already answered`);
+      return false;
+    }
     accepted.set(trackingId, { trackingId, operation, acceptedAt: Date.now(), cartId, orderId: body.orderId });
     return true;
   };
@@ -158,6 +188,9 @@ export function startLoad(options: LoadOptions): LoadRun {
     startedAt,
     accepted,
     stats,
+    get running() {
+      return !stopped;
+    },
     untilCompleted: (target, timeoutMs = 60_000) =>
       waitFor(
         () => (stats.completed >= target ? true : stopped && inFlight.size === 0 ? fail(target, stats) : undefined),
@@ -173,6 +206,22 @@ export function startLoad(options: LoadOptions): LoadRun {
     },
     done,
   };
+}
+
+/**
+ * What the load itself saw that breaks the promise, whatever the checks on the system find: 201
+ * answers whose notification cannot be followed. Empty when there were none.
+ */
+export function loadProblems(stats: LoadStats): string[] {
+  const problems: string[] = [];
+  if (stats.untracked > 0)
+    problems.push(`${stats.untracked} change(s) answered 201 without a notification tracking id`);
+  if (stats.reusedTrackingIds.length > 0) {
+    problems.push(
+      `${stats.reusedTrackingIds.length} tracking id(s) answered for two changes: ${stats.reusedTrackingIds.slice(0, 5).join(', ')}`,
+    );
+  }
+  return problems;
 }
 
 function fail(target: number, stats: LoadStats): never {

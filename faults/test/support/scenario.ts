@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type LoadResult, type LoadRun, startLoad } from '@notify/test-support/system/load-generator.js';
+import { type LoadResult, type LoadRun, loadProblems, startLoad } from '@notify/test-support/system/load-generator.js';
 import { createRabbitNode, type RabbitNode } from '@notify/test-support/system/rabbitmq-node.js';
 import { toResultRow } from '@notify/test-support/system/results-table.js';
 import { type System, type SystemOptions, startSystem } from '@notify/test-support/system/system.js';
@@ -81,6 +81,15 @@ export async function loadWithFault(
       const logs = system.ticketings.map((ticketing) => `${ticketing.name}'s last lines:\n${ticketing.tail(20)}`);
       throw new Error(`${error.message}\n${logs.join('\n')}`, { cause: error });
     });
+    // On a slow host the load can start its last checkout before FAULT_AFTER_CHECKOUTS completed:
+    // a fault struck then meets no load, and the scenario would pass without testing what it names.
+    if (!load.running) {
+      const { started, completed } = load.stats;
+      throw new Error(
+        `the load had started its last checkout (${started} started, ${completed} completed) before the fault: ` +
+          'it would strike without load',
+      );
+    }
     const faultEndedAt = (await fault(load)) ?? Date.now();
     return { load: await load.done, faultEndedAt };
   } finally {
@@ -89,8 +98,10 @@ export async function loadWithFault(
 }
 
 /**
- * Hands the scenario's row to the summary reporter (before any assertion, so that a failing
- * scenario is still in the table), prints the report and keeps it next to the processes' logs.
+ * Adds what the load itself saw to the report's problems (`loadProblems`: 201 answers whose
+ * notification cannot be followed, which no check on the system can see), then hands the
+ * scenario's row to the summary reporter (before any assertion, so that a failing scenario is
+ * still in the table), prints the report and keeps it next to the processes' logs.
  */
 export function record(
   context: TestContext,
@@ -100,6 +111,7 @@ export function record(
   load: LoadResult,
   duplicateBound = 0,
 ): void {
+  report.problems.push(...loadProblems(load.stats));
   context.task.meta.faultRow = toResultRow(scenario, report, duplicateBound);
   const { deadLetters, ...rest } = report;
   const summary = {
