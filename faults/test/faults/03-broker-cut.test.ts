@@ -2,7 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { System } from '@notify/test-support/system/system.js';
 import { verifySystem } from '@notify/test-support/system/verifier.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { loadWithFault, record, SETTLE_DEADLINE_MS, startScenarioSystem } from '../support/scenario.js';
+import { loadWithFault, notReachedBy, record, SETTLE_DEADLINE_MS, startScenarioSystem } from '../support/scenario.js';
 
 const SCENARIO = '3. broker connection cut 10 s';
 const CUT_MS = 10_000;
@@ -27,6 +27,7 @@ describe(SCENARIO, () => {
     });
 
     const report = await verifySystem(sut, { accepted: load.accepted, faultEndedAt, deadlineMs: SETTLE_DEADLINE_MS });
+    report.problems.push(...notReachedBy([sut.handler, sut.ticketing], 'broker connection lost; reconnecting', 'cut'));
     record(context, sut, SCENARIO, report, load);
 
     expect(report.problems).toEqual([]);

@@ -1,6 +1,12 @@
 import { verifySystem } from '@notify/test-support/system/verifier.js';
 import { describe, expect, test } from 'vitest';
-import { loadWithFault, record, SETTLE_DEADLINE_MS, scenarioOnOwnRabbitNode } from '../support/scenario.js';
+import {
+  loadWithFault,
+  notReachedBy,
+  record,
+  SETTLE_DEADLINE_MS,
+  scenarioOnOwnRabbitNode,
+} from '../support/scenario.js';
 
 const SCENARIO = '4. RabbitMQ node restart';
 
@@ -24,6 +30,9 @@ describe(SCENARIO, () => {
     );
 
     const report = await verifySystem(sut, { accepted: load.accepted, faultEndedAt, deadlineMs: SETTLE_DEADLINE_MS });
+    report.problems.push(
+      ...notReachedBy([sut.handler, sut.ticketing], 'broker connection lost; reconnecting', 'restart'),
+    );
     record(context, sut, SCENARIO, report, load);
 
     expect(report.problems).toEqual([]);

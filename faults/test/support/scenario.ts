@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { type LoadResult, type LoadRun, loadProblems, startLoad } from '@notify/test-support/system/load-generator.js';
 import { createRabbitNode, type RabbitNode } from '@notify/test-support/system/rabbitmq-node.js';
 import { toResultRow } from '@notify/test-support/system/results-table.js';
+import type { ServiceProcess } from '@notify/test-support/system/service-process.js';
 import { type System, type SystemOptions, startSystem } from '@notify/test-support/system/system.js';
 import type { VerifyReport } from '@notify/test-support/system/verifier.js';
 import { afterAll, beforeAll, inject, type TestContext } from 'vitest';
@@ -94,6 +95,45 @@ export async function loadWithFault(
     return { load: await load.done, faultEndedAt };
   } finally {
     await load.stop();
+  }
+}
+
+/**
+ * One problem per service that never logged `msg` (a line each service writes when the fault
+ * reaches it): a fault aimed at the wrong process, port or proxy would otherwise leave a scenario
+ * green without having tested anything.
+ */
+export function notReachedBy(services: ServiceProcess[], msg: string, fault: string): string[] {
+  return services
+    .filter((service) => service.find(msg).length === 0)
+    .map((service) => `${service.name} never logged "${msg}": the ${fault} did not reach it`);
+}
+
+/**
+ * Polls each ticketing and handler instance's /readyz until every one of them has answered
+ * `database: 'down'` at least once, or `timeoutMs` passed; resolves with the names that never did.
+ */
+export async function databaseDownNotSeenBy(system: System, timeoutMs: number): Promise<string[]> {
+  const instances = [...system.ticketings, ...system.handlers].map((service) => service.name);
+  const pending = new Set(instances);
+  const deadline = Date.now() + timeoutMs;
+  while (pending.size > 0 && Date.now() < deadline) {
+    await Promise.all(
+      [...pending].map(async (name) => {
+        if ((await databaseState(system.urls[name] as string)) === 'down') pending.delete(name);
+      }),
+    );
+    if (pending.size > 0) await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  return [...pending];
+}
+
+async function databaseState(url: string): Promise<string | undefined> {
+  try {
+    const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(2_000) });
+    return ((await response.json()) as { database?: string }).database;
+  } catch {
+    return undefined;
   }
 }
 
