@@ -70,8 +70,8 @@ export type VerifyReport = {
   p99LatencyMs: number | null;
   /** How the services ended on the final SIGTERM. */
   finalExits: Record<string, ProcessExit | undefined>;
-  /** Each process: starts and unexpected exits. */
-  processes: Record<string, { starts: number; unexpectedExits: number }>;
+  /** Each process: starts, exits before the final stop (asked for or not) and unexpected exits. */
+  processes: Record<string, { starts: number; exits: number; unexpectedExits: number }>;
   /** Services answering /readyz before the final stop, without any manual restart. */
   readyAtEnd: Record<string, boolean>;
   /**
@@ -149,6 +149,8 @@ export async function verifySystem(system: System, options: VerifyOptions): Prom
       handlerOutcomes[outcome] = (handlerOutcomes[outcome] ?? 0) + count;
   }
 
+  // Before the final stop below adds an exit to every service.
+  const exitsDuringRun = new Map(system.processes.map((p) => [p.name, p.exits.length]));
   const finalExits: Record<string, ProcessExit | undefined> = {};
   for (const service of services) {
     if (!service.running) {
@@ -179,7 +181,10 @@ export async function verifySystem(system: System, options: VerifyOptions): Prom
     failureReasons[row.last_error ?? '(none)'] = (failureReasons[row.last_error ?? '(none)'] ?? 0) + 1;
   const timing = timings(options, byId);
   const processes = Object.fromEntries(
-    system.processes.map((p) => [p.name, { starts: p.starts, unexpectedExits: p.unexpectedExits.length }]),
+    system.processes.map((p) => [
+      p.name,
+      { starts: p.starts, exits: exitsDuringRun.get(p.name) ?? 0, unexpectedExits: p.unexpectedExits.length },
+    ]),
   );
 
   const report: VerifyReport = {
@@ -210,7 +215,7 @@ export async function verifySystem(system: System, options: VerifyOptions): Prom
     handlerOutcomes,
     problems,
   };
-  judge(report, options, note);
+  for (const problem of judge(report, options)) note(problem);
   return report;
 }
 
@@ -226,7 +231,16 @@ async function outcomesCounted(handlerUrl: string): Promise<Record<string, numbe
   return outcomes;
 }
 
-function judge(report: VerifyReport, options: VerifyOptions, note: (what: string) => void): void {
+/**
+ * Every expectation the counts of `report` do not meet, one line each. Exported for its unit test:
+ * each check must be able to fail.
+ */
+export function judge(
+  report: Omit<VerifyReport, 'problems'>,
+  options: Pick<VerifyOptions, 'allowFailed' | 'maxDuplicates' | 'expectedDeadLetters' | 'restarted' | 'retired'>,
+): string[] {
+  const problems: string[] = [];
+  const note = (what: string) => problems.push(what);
   if (report.accepted === 0) note('the API accepted nothing: the scenario proves nothing');
   if (report.lost > 0) note(`${report.lost} accepted notification(s) lost: ${report.lostIds.slice(0, 5).join(', ')}`);
   if (report.notFinal > 0) note(`${report.notFinal} row(s) still in_progress`);
@@ -244,17 +258,27 @@ function judge(report: VerifyReport, options: VerifyOptions, note: (what: string
       `${report.duplicates} duplicate email(s), over the bound of ${maxDuplicates}: ${report.duplicateIds.slice(0, 5).join(', ')}`,
     );
   }
+  // A queue that is not there reads as empty: the depth checks below would pass on a topology
+  // nobody used, whatever the services did with their messages.
+  for (const queue of [report.mainQueue, report.deadLetterQueue])
+    if (!queue.exists) note(`queue ${queue.queue} does not exist: its depth proves nothing`);
   if (report.mainQueue.messages !== 0) note(`main queue holds ${report.mainQueue.messages} message(s) at the end`);
   const expected = options.expectedDeadLetters === 'failed' ? report.failed : (options.expectedDeadLetters ?? 0);
   if (report.deadLetterQueue.messages !== expected) {
     note(`dead-letter queue holds ${report.deadLetterQueue.messages} message(s), expected ${expected}`);
   }
   const restarted = new Set([...(options.restarted ?? []), ...(options.retired ?? [])]);
-  for (const [name, { starts, unexpectedExits }] of Object.entries(report.processes)) {
+  for (const [name, { starts, exits, unexpectedExits }] of Object.entries(report.processes)) {
     if (unexpectedExits > 0) note(`${name} exited ${unexpectedExits} time(s) on its own`);
     if (!restarted.has(name) && starts !== 1)
       note(`${name} was started ${starts} times (only the faulted process may be)`);
+    // Exempt from the check above because the scenario says it stopped it: make sure it did.
+    if (restarted.has(name) && exits === 0)
+      note(`${name} is named as stopped or killed by the scenario, but never exited: the fault did not reach it`);
   }
+  for (const name of restarted)
+    if (!(name in report.processes)) note(`${name} is named as faulted, but no process has that name`);
+  return problems;
 }
 
 function timings(options: VerifyOptions, byId: Map<string, Row>) {
