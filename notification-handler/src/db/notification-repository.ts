@@ -60,11 +60,12 @@ export type AttemptRecord = {
 // not erased its personal data. An in_progress row under this very claim's token is taken again too,
 // with a whole lease: an earlier run of the same claim committed and its answer was lost with the
 // connection (the claim runs again once a database outage ends), and the lease that run took has
-// been running down through the outage, while the delivery counts on a whole one from its claim. A sent row, any other failed one, or a live lease, is left alone and
-// read back instead. That read uses the statement's snapshot, so it cannot see a row a concurrent
-// insert just made: such an id comes back missing, and counts as busy. Rows are taken in id order, so
-// that two handlers claiming overlapping batches cannot deadlock. The read-back probes the primary
-// key (= ANY), whatever the statistics say.
+// been running down through the outage, while the delivery counts on a whole one from its claim. A
+// sent row, any other failed one, or a live lease, is left alone and read back instead. That read
+// uses the statement's snapshot, so it cannot see a row a concurrent insert just made: such an id
+// comes back missing, and counts as busy. Rows are taken in id order, so that two handlers claiming
+// overlapping batches cannot deadlock. The read-back probes the primary key (= ANY), whatever the
+// statistics say.
 const CLAIM = `
 WITH input AS (
   SELECT * FROM jsonb_to_recordset($1::jsonb) AS x(
