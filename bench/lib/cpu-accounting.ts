@@ -1,10 +1,23 @@
 import { readdir, readFile, readlink } from 'node:fs/promises';
 import type pg from 'pg';
 
-const POSTGRES_CLIENTS: Record<string, string> = {
-  'ticketing-service': 'ticketing',
-  'notification-handler': 'handler',
-};
+/**
+ * Each service names all its connections after itself: its pools by its name alone, the others
+ * with a suffix (`ticketing-service maintenance`, `… metrics`, `… probe`). The maintenance
+ * connection runs the service's purges and VACUUMs: its CPU is the service's database work too.
+ */
+const POSTGRES_CLIENTS: Array<[applicationName: string, component: string]> = [
+  ['ticketing-service', 'ticketing'],
+  ['notification-handler', 'handler'],
+];
+
+/** The CPU table's row for a backend of the run database, from the client's application_name. */
+export function backendComponent(applicationName: string): string {
+  const client = POSTGRES_CLIENTS.find(
+    ([service]) => applicationName === service || applicationName.startsWith(`${service} `),
+  );
+  return `postgresql ← ${client?.[1] ?? 'bench checks'}`;
+}
 
 /** Linux reports process CPU in clock ticks; 100 per second on every common configuration. */
 const TICKS_PER_SECOND = 100;
@@ -74,10 +87,7 @@ export async function runBackends(components: Components): Promise<Array<{ pid: 
     'SELECT pid, application_name FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
     [components.databaseName],
   );
-  return rows.map(({ pid, application_name: app }) => ({
-    pid,
-    component: `postgresql ← ${POSTGRES_CLIENTS[app] ?? 'bench checks'}`,
-  }));
+  return rows.map(({ pid, application_name: app }) => ({ pid, component: backendComponent(app) }));
 }
 
 /** CPU time of our children, the broker, the run database's backends, this process, and the whole machine. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { type CpuSnapshot, cpuBetween } from '../../lib/cpu-accounting.js';
+import { backendComponent, type CpuSnapshot, cpuBetween } from '../../lib/cpu-accounting.js';
 
 function snapshot(at: number, ticketing: [number, number], backend: [number, number] | undefined): CpuSnapshot {
   return {
@@ -29,5 +29,21 @@ describe('cpuBetween', () => {
 
     expect(use.componentMs['postgresql ← ticketing']).toBe(200);
     expect(use.componentKernelMs?.['postgresql ← ticketing']).toBe(80);
+  });
+});
+
+describe('backendComponent', () => {
+  it('When a service’s maintenance, metrics or probe connection is seen, then its CPU counts for that service', () => {
+    expect(backendComponent('ticketing-service')).toBe('postgresql ← ticketing');
+    expect(backendComponent('ticketing-service maintenance')).toBe('postgresql ← ticketing');
+    expect(backendComponent('ticketing-service metrics')).toBe('postgresql ← ticketing');
+    expect(backendComponent('notification-handler')).toBe('postgresql ← handler');
+    expect(backendComponent('notification-handler maintenance')).toBe('postgresql ← handler');
+    expect(backendComponent('notification-handler probe')).toBe('postgresql ← handler');
+  });
+
+  it('When a connection names no service, then it is the bench’s own', () => {
+    expect(backendComponent('')).toBe('postgresql ← bench checks');
+    expect(backendComponent('ticketing-service-other')).toBe('postgresql ← bench checks');
   });
 });
