@@ -27,7 +27,7 @@ export type CpuSnapshot = {
   byComponent: Record<string, number>;
   /** Of that, the time spent in the kernel (system time): system calls, the network stack. */
   kernelByComponent: Record<string, number>;
-  /** PostgreSQL backends one by one (component, CPU ms): connections come and go between snapshots. */
+  /** PostgreSQL processes one by one (component, CPU ms): connections come and go between snapshots. */
   backends: Map<number, { component: string } & ProcessCpu>;
   machineBusyMs: number;
 };
@@ -90,7 +90,34 @@ export async function runBackends(components: Components): Promise<Array<{ pid: 
   return rows.map(({ pid, application_name: app }) => ({ pid, component: backendComponent(app) }));
 }
 
-/** CPU time of our children, the broker, the run database's backends, this process, and the whole machine. */
+/** The row of PostgreSQL's own processes in the CPU table. */
+export const POSTGRES_SERVER = 'postgresql (server processes)';
+
+/**
+ * PostgreSQL's own processes: the postmaster and every process that is not a client's connection
+ * (WAL writer, checkpointer, background writer, autovacuum and the launchers). They write out
+ * what the run's transactions dirtied, as RabbitMQ's node does for its messages, and like it
+ * they are shared with anyone else using the server.
+ */
+export async function postgresServerPids(db: pg.Pool): Promise<number[]> {
+  const { rows } = await db.query<{ pid: number }>(
+    "SELECT pid FROM pg_stat_activity WHERE backend_type <> 'client backend'",
+  );
+  const pids = rows.map((row) => row.pid);
+  // The postmaster is nobody's backend: it is the parent of them all.
+  const postmaster = await parentPid(pids[0]);
+  return postmaster ? [postmaster, ...pids] : pids;
+}
+
+async function parentPid(pid: number | undefined): Promise<number | undefined> {
+  if (pid === undefined) return undefined;
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => '');
+  // After the command name: state, then ppid.
+  const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+  return ppid > 1 ? ppid : undefined;
+}
+
+/** CPU time of our children, the broker, the run database's backends, PostgreSQL's own processes, this process, and the whole machine. */
 export async function snapshotCpu(components: Components): Promise<CpuSnapshot> {
   const byComponent: Record<string, number> = {};
   const kernelByComponent: Record<string, number> = {};
@@ -107,6 +134,9 @@ export async function snapshotCpu(components: Components): Promise<CpuSnapshot> 
   const backends = new Map<number, { component: string } & ProcessCpu>();
   for (const { pid, component } of await runBackends(components))
     backends.set(pid, { component, ...(await processCpu(pid)) });
+  // Kept one by one too: an autovacuum worker comes and goes.
+  for (const pid of await postgresServerPids(components.db))
+    backends.set(pid, { component: POSTGRES_SERVER, ...(await processCpu(pid)) });
   return { at: Date.now(), byComponent, kernelByComponent, backends, machineBusyMs: await machineBusyMs() };
 }
 

@@ -1,5 +1,6 @@
 import { type PostgresBaseline, pairsAtHandlerPool, type RabbitBaseline } from './baseline.js';
 import type { BenchOptions } from './cli.js';
+import { POSTGRES_SERVER } from './cpu-accounting.js';
 import { hostSpeed, type ScaledFigure, scaleToTargetsHost, TARGETS_HOST } from './host-speed.js';
 import type { MachineInfo } from './machine.js';
 import { POSTGRES_BACKENDS } from './memory.js';
@@ -396,6 +397,7 @@ const COMPONENT_ORDER = [
   'postgresql ← handler',
   'postgresql ← ticketing',
   'postgresql ← bench checks',
+  POSTGRES_SERVER,
 ];
 
 function inComponentOrder(names: Iterable<string>): string[] {
@@ -414,8 +416,9 @@ function renderCpu(scenarios: ScenarioResult[], cores: number): string[] {
     '',
     '## CPU per notification (ms, from /proc: first request → last settled; drains: the drain only)',
     '',
-    '“ours” adds up the pipeline’s processes, the load generator and the run’s PostgreSQL backends; “other” is the',
-    'rest of the machine’s busy time (other people’s work on the same cores); “ceiling” is what “ours” would allow',
+    '“ours” adds up the pipeline’s processes, the load generator, the run’s PostgreSQL backends and PostgreSQL’s own processes; “other” is the',
+    'rest of the machine’s busy time (other people’s work on the same cores, and database connections that closed',
+    'within the window); “ceiling” is what “ours” would allow',
     `if the ${cores} cores were the pipeline’s alone.`,
     '',
     `| scenario | ${names.join(' | ')} | ours | other | ceiling /s | machine busy % |`,
