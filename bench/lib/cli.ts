@@ -52,7 +52,8 @@ export type BenchOptions = {
   profile: boolean;
   /**
    * Each scenario runs twice: on empty tables, then on a preloaded history of this many
-   * notifications (with attempts), published outbox rows and idempotency keys. 0: empty only.
+   * notifications (with attempts), published outbox rows, idempotency keys and carts (with their
+   * lines and orders). 0: empty only.
    */
   history: number;
   /** The whole run stops (children killed, databases dropped) past this. */
@@ -104,7 +105,8 @@ export const USAGE = `npm run bench -- [options]
   --baseline-count N   messages / row pairs per baseline measurement (default: --count; 0 to skip)
   --profile            node --cpu-prof on the handler and ticketing service; summaries in the results
   --history N          run each scenario again on a preloaded history: N notifications with their attempts,
-                       N published outbox rows, N idempotency keys (e.g. 1000000; default 0: empty tables only)
+                       N published outbox rows, N idempotency keys, N carts with their lines and orders
+                       (e.g. 1000000; default 0: empty tables only)
   --warm-up N          notifications through each closed- and open-loop scenario's services before it is
                        measured, all settled and left out of every figure (default 2000; 0: measure cold)
   --timeout S          global bound on the run in seconds (default 900)

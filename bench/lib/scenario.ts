@@ -11,6 +11,7 @@ import pg from 'pg';
 import type { SampleMessage } from './baseline.js';
 import { brokerPids, type CpuSnapshot, type CpuUse, cpuBetween, processCpu, snapshotCpu } from './cpu-accounting.js';
 import { type ProfileSummary, summarizeProfilesIn } from './cpu-profile.js';
+import { HISTORY_VACUUM, historySize } from './history.js';
 import { AMQP_URL } from './infrastructure.js';
 import { type FlowKind, type LoadResult, runClosedLoop, runOpenLoop } from './load.js';
 import { type MemoryUse, sampleMemory, sampleMemoryEvery } from './memory.js';
@@ -36,7 +37,7 @@ export type ScenarioSpec = {
   profile: boolean;
   /**
    * Rows of past traffic loaded before the run (--history): this many notifications with their
-   * attempts, published outbox rows and idempotency keys. 0 or absent: empty tables.
+   * attempts, published outbox rows, idempotency keys and carts (`historySize`). 0 or absent: empty tables.
    */
   historyRows?: number;
   /** How a checkout flow goes through the API (load.ts); three requests unless set. */
@@ -325,16 +326,16 @@ async function readSamples(db: pg.Pool, run: RunRows): Promise<SampleMessage[]> 
  */
 async function loadHistory(system: System, rows: number, context: ScenarioContext): Promise<void> {
   const startedAt = Date.now();
-  context.log(`  preloading a history: ${rows} notifications with attempts, published outbox rows, idempotency keys`);
+  context.log(
+    `  preloading a history: ${rows} notifications with attempts, published outbox rows, idempotency keys, carts with their lines and orders`,
+  );
   // A client of its own: a chunk of the load or the VACUUM takes longer than the checks pool allows.
   const client = new pg.Client({ connectionString: system.databaseUrl, query_timeout: 1_800_000 });
   client.on('error', () => undefined);
   await client.connect();
   try {
-    await preloadHistory(client, { notifications: rows, outbox: rows, idempotencyKeys: rows });
-    await client.query(
-      'VACUUM (ANALYZE) notifications.notifications, notifications.notification_attempts, ticketing.outbox, ticketing.idempotency_keys',
-    );
+    await preloadHistory(client, historySize(rows));
+    await client.query(HISTORY_VACUUM);
   } finally {
     await client.end().catch(() => undefined);
   }
