@@ -24,6 +24,7 @@ import {
   runBenchMain,
 } from './lib/infrastructure.js';
 import { describeMachine } from './lib/machine.js';
+import { backlogDeliveryProblem } from './lib/verify.js';
 
 const USAGE = `npm run bench:relay -- [options]
   --rows N          pending outbox rows per drain (default 20000)
@@ -121,7 +122,8 @@ async function drainOnce(runId: string, label: string, inFlight: number, options
       );
       const seconds = rows[0]?.seconds ?? Number.NaN;
       const delivered = (await channel.checkQueue(queue)).messageCount;
-      if (delivered < options.rows) throw new Error(`${delivered} of ${options.rows} rows reached the queue`);
+      const problem = backlogDeliveryProblem(delivered, options.rows);
+      if (problem) throw new Error(problem);
       return { inFlight, rows: options.rows, seconds, rowsPerSecond: options.rows / seconds };
     } finally {
       await service.stop();

@@ -103,3 +103,14 @@ function countAtProvider(seen: Map<string, number>, accepted: Set<string>) {
   for (const [id, times] of seen) if (!accepted.has(id)) providerUnexpected += times;
   return { providerOnce, providerMissing, providerDuplicated, providerUnexpected };
 }
+
+/**
+ * The relay bench's check: its queue must hold each pending row once. More than the rows is a
+ * row published twice, which "at least" would let through.
+ */
+export function backlogDeliveryProblem(delivered: number, rows: number): string | undefined {
+  if (delivered < rows) return `${delivered} of ${rows} rows reached the queue`;
+  if (delivered > rows)
+    return `${delivered} messages reached the queue for ${rows} rows: ${delivered - rows} published twice`;
+  return undefined;
+}
