@@ -9,14 +9,14 @@ function baseline(publishesPerSec: number | undefined, pairs: Array<{ pool: numb
         ? undefined
         : {
             queueType: 'quorum',
-            messages: 1_000,
+            messages: TARGETS_HOST.messages,
             messageBytes: 480,
             confirmBatch: 200,
             prefetch: 500,
             publishConfirmPerSec: publishesPerSec,
             consumeAckPerSec: 50_000,
           },
-    postgres: pairs.map((entry) => ({ pairs: 1_000, ...entry })),
+    postgres: pairs.map((entry) => ({ pairs: TARGETS_HOST.pairs, ...entry })),
   };
 }
 
@@ -44,6 +44,17 @@ describe('host speed against the host the targets were set on', () => {
     expect(hostSpeed(baseline(undefined, [{ pool: 20, pairsPerSec: 4_000 }]))).toBeUndefined();
     expect(hostSpeed(baseline(20_000, [{ pool: 10, pairsPerSec: 4_000 }]))).toBeUndefined();
     expect(hostSpeed(baseline(20_000, [{ pool: 20, pairsPerSec: 0 }]))).toBeUndefined();
+  });
+
+  it('When a baseline ran at other sizes than the targets’ baselines, then there is no speed to compare', () => {
+    const { publishesPerSec, postgresPairsPerSec } = TARGETS_HOST;
+    const full = baseline(publishesPerSec, [{ pool: 20, pairsPerSec: postgresPairsPerSec }]);
+    const rabbitmq = full.rabbitmq as NonNullable<Baseline['rabbitmq']>;
+    expect(hostSpeed({ ...full, rabbitmq: { ...rabbitmq, messages: 4_000 } })).toBeUndefined();
+    expect(hostSpeed({ ...full, rabbitmq: { ...rabbitmq, confirmBatch: 50 } })).toBeUndefined();
+    expect(
+      hostSpeed({ ...full, postgres: [{ pool: 20, pairs: 4_000, pairsPerSec: postgresPairsPerSec }] }),
+    ).toBeUndefined();
   });
 
   it('When figures are scaled to a host half as fast, then rates halve and CPU costs double', () => {

@@ -216,14 +216,14 @@ describe('bench targets', () => {
     const fast = {
       rabbitmq: {
         queueType: 'quorum' as const,
-        messages: 1_000,
+        messages: TARGETS_HOST.messages,
         messageBytes: 480,
         confirmBatch: 200,
         prefetch: 500,
         publishConfirmPerSec: 2 * TARGETS_HOST.publishesPerSec,
         consumeAckPerSec: 50_000,
       },
-      postgres: [{ pairs: 1_000, pool: 20, pairsPerSec: 2 * TARGETS_HOST.postgresPairsPerSec }],
+      postgres: [{ pairs: TARGETS_HOST.pairs, pool: 20, pairsPerSec: 2 * TARGETS_HOST.postgresPairsPerSec }],
     };
     const scenarios = [result(closed(0), { perSec: 1_600, cpuMs: { ticketing: 0.5, handler: 0.1 } })];
 
