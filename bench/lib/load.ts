@@ -14,7 +14,10 @@ export type LoadResult = {
   latencies: number[];
   /** Open loop only: from a flow's scheduled start to its checkout answered, ms. */
   flowLatencies: number[];
-  /** Open loop only: flows that could not start because too many were already in flight. */
+  /**
+   * Open loop only: flows that could not start because too many were already in flight, or
+   * because the run's deadline came before their scheduled start.
+   */
   flowsNotStarted: number;
   flowsCompleted: number;
   /** Every notification the API accepted (the answers that carry a tracking id). */
@@ -155,6 +158,8 @@ export async function runOpenLoop(
       const nextAt = begin + (started * 1_000) / rate;
       await new Promise((resolve) => setTimeout(resolve, Math.max(1, nextAt - performance.now())));
     }
+    // Offered all the same: left out, they would vanish from the count of flows offered.
+    driver.result.flowsNotStarted += total - started;
     await Promise.all(inFlight);
     return driver.result;
   } finally {

@@ -281,10 +281,14 @@ export function renderMarkdown(run: RunResult): string {
   for (const s of run.scenarios) {
     if (s.spec.mode !== 'open' || !s.ingest.flowLatencyMs) continue;
     const flows = s.spec.checkoutsPerSecond * s.spec.seconds;
+    const notStarted = s.ingest.flowsNotStarted ?? 0;
+    const answered = s.ingest.flowLatencyMs.count;
     lines.push(
       '',
-      `${s.spec.name}: ${n(flows)} checkout flows offered over ${s.spec.seconds} s, ${n(s.ingest.flowsNotStarted ?? 0)} not started ` +
-        `(512 already in flight); scheduled start → checkout answered p50 / p99 ${p(s.ingest.flowLatencyMs, 'p50', 'p99')} ms.`,
+      `${s.spec.name}: ${n(flows)} checkout flows offered over ${s.spec.seconds} s, ${n(notStarted)} not started ` +
+        `(512 already in flight, or past the run's deadline), ${n(flows - notStarted - answered)} failed (a request ` +
+        `refused or in error), ${n(answered)} answered; scheduled start → checkout answered p50 / p99 ` +
+        `${p(s.ingest.flowLatencyMs, 'p50', 'p99')} ms (of the answered flows).`,
     );
   }
   const warmed = run.scenarios.filter((s) => s.spec.warmUpNotifications);

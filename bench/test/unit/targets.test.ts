@@ -107,6 +107,19 @@ const byTarget = (targets: TargetCheck[], words: string) => {
 };
 
 describe('bench targets', () => {
+  it('When some open-loop flows failed, then the report counts them apart and says whose latency it gives', () => {
+    const open500 = result(open(500));
+    // 5,000 offered: 100 not started, 4,850 answered, so 50 failed.
+    open500.ingest = { ...open500.ingest, flowsNotStarted: 100, flowLatencyMs: summarize(Array(4_850).fill(20)) };
+
+    const markdown = renderRun([open500]);
+
+    expect(markdown).toContain('5,000 checkout flows offered over 10 s, 100 not started');
+    expect(markdown).toContain('50 failed');
+    expect(markdown).toContain('4,850 answered');
+    expect(markdown).toContain('(of the answered flows)');
+  });
+
   it('When no scenario ran, then every target says "not run"', () => {
     const targets = checkTargets([], HANDLER);
     expect(targets).toHaveLength(6);
