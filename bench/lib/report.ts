@@ -1,6 +1,6 @@
 import { type PostgresBaseline, pairsAtHandlerPool, type RabbitBaseline } from './baseline.js';
 import type { BenchOptions } from './cli.js';
-import { POSTGRES_SERVER } from './cpu-accounting.js';
+import { BENCH_CHECKS, POSTGRES_SERVER } from './cpu-accounting.js';
 import { hostSpeed, type ScaledFigure, scaleToTargetsHost, TARGETS_HOST } from './host-speed.js';
 import type { MachineInfo } from './machine.js';
 import { POSTGRES_BACKENDS } from './memory.js';
@@ -218,9 +218,12 @@ function hostSpeedLines(run: RunResult): string[] {
 }
 
 /** Names of the CPU table that are not one of our processes. */
-const NOT_OURS = new Set(['other work on the machine', 'machine total']);
+const NOT_OURS = new Set(['other work on the machine', 'machine total', BENCH_CHECKS]);
 
-/** The CPU table's “ours”: the pipeline's processes, the load generator and the run's PostgreSQL backends. */
+/**
+ * The CPU table's “ours”: the pipeline's processes, the load generator, the services' PostgreSQL
+ * backends and PostgreSQL's own processes; not the bench's polling and checks.
+ */
 export function oursPerNotificationMs(s: ScenarioResult): number {
   return Object.entries(s.cpu.perNotificationMs)
     .filter(([name]) => !NOT_OURS.has(name))
@@ -400,7 +403,7 @@ const COMPONENT_ORDER = [
   'rabbitmq',
   'postgresql ← handler',
   'postgresql ← ticketing',
-  'postgresql ← bench checks',
+  BENCH_CHECKS,
   POSTGRES_SERVER,
 ];
 
@@ -420,7 +423,8 @@ function renderCpu(scenarios: ScenarioResult[], cores: number): string[] {
     '',
     '## CPU per notification (ms, from /proc: first request → last settled; drains: the drain only)',
     '',
-    '“ours” adds up the pipeline’s processes, the load generator, the run’s PostgreSQL backends and PostgreSQL’s own processes; “other” is the',
+    '“ours” adds up the pipeline’s processes, the load generator, the services’ PostgreSQL backends and PostgreSQL’s own processes',
+    '(not the bench’s own checks, shown apart); “other” is the',
     'rest of the machine’s busy time (other people’s work on the same cores, and database connections that closed',
     'within the window); “ceiling” is what “ours” would allow',
     `if the ${cores} cores were the pipeline’s alone.`,

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { AcceptedNotification, System } from '@notify/test-support/system/index.js';
 import type pg from 'pg';
+import { BENCH_CHECKS } from './cpu-accounting.js';
 import { type LatencySummary, summarize } from './stats.js';
 import type { TableRows } from './table-rows.js';
 
@@ -35,9 +36,14 @@ export function cpuPerNotification(sample: MinuteSample, component?: string): nu
   return ms === undefined || sample.accepted === 0 ? undefined : ms / sample.accepted;
 }
 
-/** CPU ms of every component in the minute; undefined where it was not measured. */
+/** CPU ms of every component in the minute but the soak's own checks; undefined where it was not measured. */
 export function cpuMs(sample: MinuteSample): number | undefined {
-  return sample.cpuMs && Object.values(sample.cpuMs).reduce((sum, value) => sum + value, 0);
+  return (
+    sample.cpuMs &&
+    Object.entries(sample.cpuMs)
+      .filter(([name]) => name !== BENCH_CHECKS)
+      .reduce((sum, [, value]) => sum + value, 0)
+  );
 }
 
 /**

@@ -3,7 +3,7 @@ import pg from 'pg';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import '@notify/test-support/provided-context.js';
 import { withDatabase } from '@notify/test-support/system/database.js';
-import { POSTGRES_SERVER, snapshotCpu } from '../../lib/cpu-accounting.js';
+import { BENCH_CHECKS, POSTGRES_SERVER, runBackends, snapshotCpu } from '../../lib/cpu-accounting.js';
 
 describe('snapshotCpu', () => {
   const db = new pg.Pool({ connectionString: withDatabase(inject('databaseUrl'), 'postgres'), max: 1 });
@@ -22,5 +22,20 @@ describe('snapshotCpu', () => {
     const server = [...snapshot.backends].filter(([, entry]) => entry.component === POSTGRES_SERVER);
     expect(server.map(([pid]) => pid)).toEqual(expect.arrayContaining([postmaster, ...rows.map((row) => row.pid)]));
     expect(rows).toHaveLength(2);
+  });
+});
+
+describe('runBackends', () => {
+  it('When the bench’s own connection asks, then it counts itself too: the same polling is counted at every snapshot', async () => {
+    const db = new pg.Pool({ connectionString: withDatabase(inject('databaseUrl'), 'postgres'), max: 1 });
+    try {
+      const { rows } = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+
+      const backends = await runBackends({ processes: [], db, databaseName: 'postgres', brokerPorts: [] });
+
+      expect(backends).toContainEqual({ pid: rows[0]?.pid, component: BENCH_CHECKS });
+    } finally {
+      await db.end();
+    }
   });
 });

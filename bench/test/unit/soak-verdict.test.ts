@@ -24,6 +24,14 @@ const minute = (n: number, handlerMiB: number, cpuMsPerNotification?: number): M
 });
 const latencies = (p99: number) => summarize([...Array(90).fill(40), ...Array(10).fill(p99)]);
 
+describe('cpuPerNotification', () => {
+  it('When the soak’s own checks used CPU in a minute, then it is not part of what the notifications cost', () => {
+    const sample = minute(6, 150, 1);
+    const withChecks = { ...sample, cpuMs: { ...sample.cpuMs, 'postgresql ← bench checks': 9_000 } };
+    expect(cpuPerNotification(withChecks)).toBe(1);
+  });
+});
+
 describe('judgeSoak', () => {
   it('When the last window p99 grew by a fifth or less and memory held after the warm-up, then the soak is flat', () => {
     // Growth during the warm-up (minutes 1-5) is allowed; a saw-tooth after it is not growth.

@@ -207,11 +207,13 @@ describe('bench targets', () => {
     expect(judged.measured).toContain('4,758 of 10,000 offered accepted');
   });
 
-  it('When the closed 0 ms scenario’s processes add up to 1.2 ms of CPU, then the CPU target is met; other work does not count', () => {
+  it('When the closed 0 ms scenario’s processes add up to 1.2 ms of CPU, then the CPU target is met; other work and the bench’s checks do not count', () => {
     const cpu = (handler: number) => ({
       handler,
       ticketing: 0.5,
       'postgresql ← ticketing': 0.2,
+      // The bench's polling: measured, not a notification's cost.
+      'postgresql ← bench checks': 0.3,
       'other work on the machine': 5,
       'machine total': 6.2,
     });
