@@ -1,18 +1,64 @@
+import { readFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
 
+/** Linux's default, for a system that does not say. */
+const DEFAULT_EPHEMERAL_LOW = 32768;
+const LOWEST_PORT = 10000;
+/** Vitest workers run side by side (VITEST_POOL_ID 1, 2, ...); the main process and others are 0. */
+const SLOTS = 8;
+
 /**
- * A port that was free a moment ago on the loopback interface: listens on port 0, reads the port
- * the kernel chose, closes. Another process could take it in between; in practice it does not.
+ * Ports below the kernel's ephemeral range, one share per vitest worker. A port the kernel hands
+ * out by itself (a listen on port 0, the local end of every outgoing connection) comes from the
+ * ephemeral range: a server stopped for minutes under load (the fault suite's PostgreSQL and
+ * RabbitMQ nodes, a killed service) found its port taken when it started again. Below that range
+ * only an explicit bind takes a port, and workers that run at the same time never share a share.
  */
-export function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
+export function portShare(
+  poolId: number,
+  ephemeralLow = ephemeralRangeLow(),
+): {
+  first: number;
+  size: number;
+} {
+  const size = Math.floor((ephemeralLow - LOWEST_PORT) / SLOTS);
+  if (size < 16) throw new Error(`the ephemeral port range starts at ${ephemeralLow}: no room below it`);
+  return { first: LOWEST_PORT + (poolId % SLOTS) * size, size };
+}
+
+function ephemeralRangeLow(): number {
+  try {
+    const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+    return Number.isInteger(low) && low > LOWEST_PORT ? low : DEFAULT_EPHEMERAL_LOW;
+  } catch {
+    return DEFAULT_EPHEMERAL_LOW;
+  }
+}
+
+let share: { first: number; size: number } | undefined;
+let next: number | undefined;
+
+/**
+ * A port of this process's share that was free a moment ago on the loopback interface, and that
+ * this process has not handed out before (until the share wraps round): a stopped server's port is
+ * not given to another of its own servers meanwhile.
+ */
+export async function freePort(host = '127.0.0.1'): Promise<number> {
+  share ??= portShare(Number(process.env.VITEST_POOL_ID ?? 0));
+  // A random start: two runs in one slot at once (a bench beside a test run) rarely meet.
+  next ??= Math.floor(Math.random() * share.size);
+  for (let tried = 0; tried < share.size; tried++) {
+    const port = share.first + (next++ % share.size);
+    if (await canListen(port, host)) return port;
+  }
+  throw new Error(`no free port from ${share.first} to ${share.first + share.size - 1}`);
+}
+
+function canListen(port: number, host: string): Promise<boolean> {
+  return new Promise((resolve) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => (port > 0 ? resolve(port) : reject(new Error('no port was assigned'))));
-    });
+    server.once('error', () => resolve(false));
+    server.listen(port, host, () => server.close(() => resolve(true)));
   });
 }
 
