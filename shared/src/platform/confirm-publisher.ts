@@ -4,7 +4,7 @@ import type { Logger } from './logger.js';
 import { type PublishOutcome, returnKey } from './publish-outcomes.js';
 import {
   type ExchangeToAssert,
-  earlierAnswered,
+  earlierCopy,
   handOver,
   type OutgoingMessage,
   openPublisherChannel,
@@ -25,6 +25,7 @@ export type PublisherSettings = {
 };
 
 const TIMED_OUT: PublishOutcome = { status: 'failed', reason: 'no confirm before the timeout' };
+const BLOCKED = 'the broker blocks publishing (a memory or disk alarm)';
 
 /**
  * Publishes with confirms on a channel of its own, so that a publish the broker rejects by closing
@@ -37,7 +38,11 @@ export class ConfirmPublisher {
   private model: ChannelModel | undefined;
   private reopenTimer: NodeJS.Timeout | undefined;
   private closed = false;
+  /** The broker said connection.blocked: it reads nothing this connection sends until unblocked. */
+  private blocked = false;
   private readonly readyListeners: Array<() => void> = [];
+  /** Callers of `whenPublishable` waiting now. */
+  private readonly waiters = new Set<() => void>();
 
   constructor(
     private readonly log: Logger,
@@ -48,15 +53,52 @@ export class ConfirmPublisher {
     return this.current !== undefined;
   }
 
-  /** Called each time a channel opens: after every (re)connect and every reopen. */
+  /**
+   * Ready and not blocked by a resource alarm: a publish now reaches the broker. While blocked,
+   * publishes are refused unsent: written anyway, they would wait in a socket the broker does not
+   * read, time out, and go out after the alarm beside the copy that replaced them.
+   */
+  canPublish(): boolean {
+    return this.current !== undefined && !this.blocked;
+  }
+
+  /** Called each time publishing becomes possible: a channel opened (every (re)connect and reopen), or the broker unblocked. */
   onReady(listener: () => void): void {
     this.readyListeners.push(listener);
+  }
+
+  /**
+   * Resolves once a publish can reach the broker (at once if it can now), when the publisher
+   * closes, when `signal` aborts, or after `timeoutMs`.
+   */
+  async whenPublishable(signal: AbortSignal, timeoutMs = Number.POSITIVE_INFINITY): Promise<void> {
+    if (this.canPublish() || this.closed || signal.aborted) return;
+    let wake: () => void = () => undefined;
+    let timer: NodeJS.Timeout | undefined;
+    await new Promise<void>((resolve) => {
+      wake = resolve;
+      this.waiters.add(wake);
+      signal.addEventListener('abort', wake, { once: true });
+      if (Number.isFinite(timeoutMs)) timer = setTimeout(wake, timeoutMs);
+    });
+    clearTimeout(timer);
+    this.waiters.delete(wake);
+    signal.removeEventListener('abort', wake);
   }
 
   async attach(model: ChannelModel): Promise<void> {
     if (this.closed) return;
     this.model = model;
+    this.blocked = false;
     model.on('error', (err: Error) => this.log.debug({ err }, 'publisher connection error'));
+    model.on('blocked', () => {
+      if (this.model === model) this.blocked = true;
+    });
+    model.on('unblocked', () => {
+      if (this.model !== model || !this.blocked) return;
+      this.blocked = false;
+      if (this.current) this.announceReady();
+    });
     model.once('close', () => {
       if (this.model === model) this.model = undefined;
     });
@@ -68,6 +110,7 @@ export class ConfirmPublisher {
     this.closed = true;
     this.current = undefined;
     clearTimeout(this.reopenTimer);
+    for (const wake of [...this.waiters]) wake();
   }
 
   async publish(message: OutgoingMessage): Promise<PublishOutcome> {
@@ -79,6 +122,7 @@ export class ConfirmPublisher {
   async publishBatch(messages: OutgoingMessage[]): Promise<PublishOutcome[]> {
     const current = this.current;
     if (!current) return messages.map(() => ({ status: 'not_sent', reason: 'no broker channel' }));
+    if (this.blocked) return messages.map(() => ({ status: 'not_sent', reason: BLOCKED }));
     const deadline = Date.now() + this.settings.confirmTimeoutMs;
     const confirms: Promise<PublishOutcome>[] = [];
     let unsent: PublishOutcome = { status: 'not_sent', reason: 'no outcome' };
@@ -86,9 +130,13 @@ export class ConfirmPublisher {
       const key = returnKey(message.exchange, message.routingKey, message.properties?.messageId);
       // Checked again after every wait, with no await between the check and the hand-over: several
       // publishes of one key wake together when the earlier one is answered, and only one may go.
-      let keyFree = true;
-      while (keyFree && current.unconfirmed.has(key)) keyFree = await earlierAnswered(current, key, deadline);
-      if (!keyFree) {
+      let earlier: Awaited<ReturnType<typeof earlierCopy>> = 'free';
+      while (earlier === 'free' && current.unconfirmed.has(key)) earlier = await earlierCopy(current, key, deadline);
+      if (earlier === 'published') {
+        confirms.push(Promise.resolve({ status: 'published' }));
+        continue;
+      }
+      if (earlier === 'timed out') {
         unsent = { status: 'not_sent', reason: 'the same message sent earlier is still unconfirmed' };
         break;
       }
@@ -118,7 +166,12 @@ export class ConfirmPublisher {
     });
     if (this.closed) return;
     this.current = current;
+    this.announceReady();
+  }
+
+  private announceReady(): void {
     for (const listener of this.readyListeners) listener();
+    for (const wake of [...this.waiters]) wake();
   }
 
   private onChannelClosed(current: PublisherChannel): void {

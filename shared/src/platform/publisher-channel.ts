@@ -23,7 +23,7 @@ type Unconfirmed = { exchange: string; returned: string | undefined; answered: P
 /** One confirm channel and the publishes on it still waiting for the broker's answer. */
 export type PublisherChannel = {
   channel: ConfirmChannel;
-  /** By `returnKey`: at most one publish per key is unconfirmed at a time (see `earlierAnswered`). */
+  /** By `returnKey`: at most one publish per key is unconfirmed at a time (see `earlierCopy`). */
   unconfirmed: Map<string, Unconfirmed>;
   /** Set by the channel's 'error', which amqplib emits before 'close' and the failed confirms. */
   closedBecause: Error | undefined;
@@ -61,13 +61,22 @@ export async function openPublisherChannel(
 /**
  * basic.return names no delivery tag, so returns are matched by exchange, routing key and
  * messageId. Two publishes with the same three (a message sent twice at once) could not be told
- * apart: the second waits until the broker answered the first, and then the key is unique again.
+ * apart: the second waits until the broker answered the first. Routed, the first is the second's
+ * copy too (`published`: a caller that timed out on it and tries again, say, once a blocked
+ * connection is read again, must not leave a second copy); answered otherwise, the key is free
+ * for a copy of its own (`free`). `timed out`: no answer before `deadline`.
  */
-export async function earlierAnswered(current: PublisherChannel, key: string, deadline: number): Promise<boolean> {
+export async function earlierCopy(
+  current: PublisherChannel,
+  key: string,
+  deadline: number,
+): Promise<'published' | 'free' | 'timed out'> {
   for (let earlier = current.unconfirmed.get(key); earlier; earlier = current.unconfirmed.get(key)) {
-    if ((await beforeDeadline(earlier.answered, deadline, undefined)) === undefined) return false;
+    const outcome = await beforeDeadline(earlier.answered, deadline, undefined);
+    if (outcome === undefined) return 'timed out';
+    if (outcome.status === 'published') return 'published';
   }
-  return true;
+  return 'free';
 }
 
 /** Undefined when the channel closed under us: the message was never handed to the broker. */

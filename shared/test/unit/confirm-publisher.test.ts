@@ -203,7 +203,7 @@ describe('ConfirmPublisher', () => {
     expect(await reschedule).toEqual({ status: 'refused', reason: 'returned: 312 NO_ROUTE' });
   });
 
-  it('When the very same message is published twice at once, then the second is handed over once the first is answered', async () => {
+  it('When the very same message is published twice at once and the first is routed, then the first copy answers both: one copy on the broker', async () => {
     const channel = new FakeChannel(() => 'hold');
     const publisher = await attachedPublisher([channel]);
 
@@ -211,30 +211,56 @@ describe('ConfirmPublisher', () => {
     const second = publisher.publish(message(0));
     expect(channel.published).toHaveLength(1);
     channel.respond(0, 'ack');
-    await waitFor(() => (channel.published.length === 2 ? true : undefined), { what: 'the second publish' });
-    channel.respond(1, 'return');
 
     expect(await first).toEqual({ status: 'published' });
-    expect(await second).toEqual({ status: 'refused', reason: 'returned: 312 NO_ROUTE' });
+    expect(await second).toEqual({ status: 'published' });
+    expect(channel.published).toHaveLength(1);
   });
 
-  it('When the very same message is published three times at once, then only one copy is unconfirmed at a time, and a return refuses the copy returned', async () => {
+  it('When the very same message is published twice at once and the first comes back, then the second is handed over once the first is answered', async () => {
+    const channel = new FakeChannel(() => 'hold');
+    const publisher = await attachedPublisher([channel]);
+
+    const first = publisher.publish(message(0));
+    const second = publisher.publish(message(0));
+    expect(channel.published).toHaveLength(1);
+    channel.respond(0, 'return');
+    await waitFor(() => (channel.published.length === 2 ? true : undefined), { what: 'the second publish' });
+    channel.respond(1, 'ack');
+
+    expect(await first).toEqual({ status: 'refused', reason: 'returned: 312 NO_ROUTE' });
+    expect(await second).toEqual({ status: 'published' });
+  });
+
+  it('When the very same message is published three times at once, then only one copy is unconfirmed at a time, and the first routed copy answers the rest', async () => {
     const channel = new FakeChannel(() => 'hold');
     const publisher = await attachedPublisher([channel]);
 
     const [first, second, third] = [0, 1, 2].map(() => publisher.publish(message(0)));
-    channel.respond(0, 'ack');
+    channel.respond(0, 'return');
     await waitFor(() => (channel.published.length === 2 ? true : undefined), { what: 'the second publish' });
     // Both waiters saw the first answered; only one of them may take the key.
     await new Promise((resolve) => setImmediate(resolve));
     expect(channel.published).toHaveLength(2);
-    channel.respond(1, 'return');
-    await waitFor(() => (channel.published.length === 3 ? true : undefined), { what: 'the third publish' });
-    channel.respond(2, 'ack');
+    channel.respond(1, 'ack');
 
-    expect(await first).toEqual({ status: 'published' });
-    expect(await second).toEqual({ status: 'refused', reason: 'returned: 312 NO_ROUTE' });
+    expect(await first).toEqual({ status: 'refused', reason: 'returned: 312 NO_ROUTE' });
+    expect(await second).toEqual({ status: 'published' });
     expect(await third).toEqual({ status: 'published' });
+    expect(channel.published).toHaveLength(2);
+  });
+
+  it('When a publish timed out waiting for its confirm and the same message is published again, then the late confirm of the first copy answers the second: no second copy', async () => {
+    const channel = new FakeChannel(() => 'hold');
+    const publisher = await attachedPublisher([channel], { confirmTimeoutMs: 30 });
+
+    const first = await publisher.publish(message(0));
+    const again = publisher.publish(message(0));
+    channel.respond(0, 'ack');
+
+    expect(first).toEqual({ status: 'failed', reason: 'no confirm before the timeout' });
+    expect(await again).toEqual({ status: 'published' });
+    expect(channel.published).toHaveLength(1);
   });
 
   it('When the socket buffer is full, then the next message waits for drain', async () => {
@@ -294,5 +320,67 @@ describe('ConfirmPublisher', () => {
     } finally {
       vi.useRealTimers();
     }
+  });
+
+  it('When the broker blocks the connection, then publishes are refused unsent until it unblocks, and waiters and ready listeners hear the unblock', async () => {
+    const channel = new FakeChannel(() => 'ack');
+    const model = fakeModel(channel);
+    const publisher = new ConfirmPublisher(silentLogger, SETTINGS);
+    await publisher.attach(model);
+    const readyCalls = vi.fn();
+    publisher.onReady(readyCalls);
+
+    model.emit('blocked', 'low on memory');
+    const whileBlocked = await publisher.publishBatch(messages(2));
+    let waited = false;
+    const waiting = publisher.whenPublishable(new AbortController().signal).then(() => {
+      waited = true;
+    });
+    await new Promise((resolve) => setImmediate(resolve));
+    const waitedBeforeUnblock = waited;
+    model.emit('unblocked');
+    await waiting;
+
+    expect(whileBlocked).toEqual(
+      Array(2).fill({ status: 'not_sent', reason: 'the broker blocks publishing (a memory or disk alarm)' }),
+    );
+    expect(waitedBeforeUnblock).toBe(false);
+    expect(readyCalls).toHaveBeenCalledTimes(1);
+    expect(publisher.isReady()).toBe(true);
+    expect(publisher.canPublish()).toBe(true);
+    expect(await publisher.publish(message(0))).toEqual({ status: 'published' });
+    expect(channel.published).toHaveLength(1);
+  });
+
+  it('When the connection that was blocked is replaced by a new one, then the new one publishes', async () => {
+    const first = fakeModel(new FakeChannel(() => 'ack'));
+    const publisher = new ConfirmPublisher(silentLogger, SETTINGS);
+    await publisher.attach(first);
+    first.emit('blocked', 'low on disk');
+    expect(publisher.canPublish()).toBe(false);
+
+    first.emit('close');
+    await publisher.attach(fakeModel(new FakeChannel(() => 'ack')));
+
+    expect(publisher.canPublish()).toBe(true);
+    expect(await publisher.publish(message(0))).toEqual({ status: 'published' });
+  });
+
+  it('When nothing can be published, then a wait for it ends at its timeout, on abort, or when the publisher closes', async () => {
+    const publisher = new ConfirmPublisher(silentLogger, SETTINGS);
+    const started = Date.now();
+    await publisher.whenPublishable(new AbortController().signal, 30);
+    const timedOutAfter = Date.now() - started;
+
+    const aborting = new AbortController();
+    const aborted = publisher.whenPublishable(aborting.signal);
+    aborting.abort();
+    await aborted;
+    const closing = publisher.whenPublishable(new AbortController().signal);
+    publisher.close();
+    await closing;
+
+    expect(timedOutAfter).toBeGreaterThanOrEqual(25);
+    expect(publisher.canPublish()).toBe(false);
   });
 });

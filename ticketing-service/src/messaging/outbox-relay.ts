@@ -9,7 +9,8 @@ import type pg from 'pg';
 import { claimDueRows, type OutboxRow, releaseUnpublished, type UnpublishedRow } from '../db/outbox-repository.js';
 
 export type BatchPublisher = {
-  isReady: () => boolean;
+  /** False while no channel is open or the broker blocks publishing: the relay then claims nothing. */
+  canPublish: () => boolean;
   publishBatch: (messages: OutgoingMessage[]) => Promise<PublishOutcome[]>;
 };
 
@@ -121,7 +122,7 @@ export class OutboxRelay {
     });
     const settled = (async () => {
       try {
-        if (!publisher.isReady()) return NOTHING_CLAIMED;
+        if (!publisher.canPublish()) return NOTHING_CLAIMED;
         const summary = await inTransaction(pool, async (client) => {
           const rows = await claimDueRows(client, this.settings.exchange, this.settings.batchSize);
           reportClaimed(rows.length);

@@ -62,7 +62,7 @@ describe('ticketing outbox relay: batches in flight', () => {
         for (const release of releases.splice(0)) release();
       },
       publisher: {
-        isReady: () => true,
+        canPublish: () => true,
         publishBatch: async (messages: OutgoingMessage[]): Promise<PublishOutcome[]> => {
           batches.push(messages);
           if (held) await new Promise<void>((resolve) => releases.push(resolve));
@@ -162,7 +162,7 @@ describe('ticketing outbox relay: batches in flight', () => {
         pool,
         log: silentLogger,
         publisher: {
-          isReady: () => true,
+          canPublish: () => true,
           publishBatch: async (messages) => {
             calls += 1;
             if (calls === 1) return messages.map(() => ({ status: 'failed', reason: 'confirm timed out' }));
