@@ -113,6 +113,7 @@ export async function startNotificationHandler(
       requeueDelayMs: overrides.requeueDelayMs,
       deadLetterMaxMessages: config.DEAD_LETTER_MAX_MESSAGES,
       publish: (message) => publisher.publish(message),
+      whenPublishable: (signal, timeoutMs) => publisher.whenPublishable(signal, timeoutMs),
       handle: (delivery, signal) =>
         sendNotification(
           delivery,

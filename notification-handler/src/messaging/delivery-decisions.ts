@@ -14,6 +14,16 @@ export type DeliveryDecisionDeps = {
   handle: (delivery: NotificationDelivery, signal: AbortSignal) => Promise<SendNotificationOutcome>;
   /** Confirmed publishing on a channel of its own (dead letters, delayed retries). */
   publish: (message: OutgoingMessage) => Promise<PublishOutcome>;
+  /**
+   * Resolves once a publish can reach the broker again (its channel open, no resource alarm), on
+   * abort, or after `timeoutMs`.
+   */
+  whenPublishable: (signal: AbortSignal, timeoutMs: number) => Promise<void>;
+  /**
+   * How long a delivery may be held, from its arrival, while its copy waits for the publisher;
+   * short of the broker's consumer timeout, which would take back every delivery of the channel.
+   */
+  holdLimitMs: number;
   log: Logger;
   /** How long to hold a message whose handling threw before requeueing it. */
   requeueDelayMs: number;
@@ -29,8 +39,11 @@ export type DeliveryDecisionDeps = {
  */
 export type DeliveryChannel = { channel: Channel; closed: AbortSignal; stopWork: AbortSignal };
 
-/** The delivery a decision is about, and the logger whose lines carry its trace id. */
-type Subject = { trackingId: string | undefined; operation: Operation | undefined; log: Logger };
+/**
+ * The delivery a decision is about, the logger whose lines carry its trace id, and until when it
+ * may wait for the publisher.
+ */
+type Subject = { trackingId: string | undefined; operation: Operation | undefined; log: Logger; holdUntil: number };
 
 /**
  * decode → validate → hand to the use case → map its outcome to ack, dead-letter, delayed retry
@@ -41,18 +54,19 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
   const { log, topology } = deps;
 
   async function decide(on: DeliveryChannel, delivery: ConsumeMessage): Promise<void> {
+    const holdUntil = Date.now() + deps.holdLimitMs;
     const traceId = readTraceId(delivery);
     const deliveryLog = traceId ? log.child({ traceId }) : log;
     const decoded = decodeDelivery(delivery);
     const subject: Subject = decoded.ok
-      ? { trackingId: decoded.message.trackingId, operation: decoded.message.operation, log: deliveryLog }
-      : { trackingId: decoded.error.trackingId, operation: undefined, log: deliveryLog };
+      ? { trackingId: decoded.message.trackingId, operation: decoded.message.operation, log: deliveryLog, holdUntil }
+      : { trackingId: decoded.error.trackingId, operation: undefined, log: deliveryLog, holdUntil };
     // Every step is awaited inside the try: a dead-letter copy or a reschedule that throws must reach
     // the catch and go back to the queue, not leave the delivery unacked on the channel until it closes.
     try {
       if (!decoded.ok) return await deadLetterInvalid(on, delivery, decoded.error, subject);
       const { trackingId, operation, occurredAt } = decoded.message;
-      const known = { trackingId, operation, log: deliveryLog };
+      const known = { trackingId, operation, log: deliveryLog, holdUntil };
       const notification = readDelivery(decoded.message, delivery);
       const outcome = await deps.handle(notification, on.stopWork);
       if (outcome.kind === 'failed') return await deadLetter(on, delivery, known, outcome.reason, 'send_failed');
@@ -96,7 +110,12 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
     // The last door out: whatever a reason quotes, no address leaves in clear with the copy.
     const scrubbed = scrubAddresses(reason);
     const copy = deadLetterCopy(delivery, scrubbed);
-    const result = await deps.publish({ exchange: topology.deadLetterExchange, ...copy, properties: copy.options });
+    const result = await publishHolding(
+      on,
+      { exchange: topology.deadLetterExchange, ...copy, properties: copy.options },
+      subject,
+      'dead-letter copy',
+    );
     if (result.status !== 'published') {
       subject.log.error({ trackingId, reason: result.reason }, 'dead-lettering failed; the message stays on the queue');
       // A full dead-letter queue refuses for as long as nobody drains it: no hot loop meanwhile.
@@ -113,17 +132,18 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
     subject: Subject & { trackingId: string; operation: Operation },
     outcome: Extract<SendNotificationOutcome, { kind: 'rescheduled' }>,
   ) {
-    const result = await deps.publish({
+    const message = {
       exchange: '',
       routingKey: delayQueueName(topology, outcome.delayMs),
       content: delivery.content,
       properties: delayedCopyProperties(delivery, outcome.redeliveries),
-    });
+    };
+    const result = await publishHolding(on, message, subject, 'delayed copy');
     if (result.status !== 'published') {
       subject.log.error({ reason: result.reason }, 'rescheduling failed; the message goes back to the queue');
-      // Requeued instead, the row (retry_scheduled) is claimed again at once: an early attempt, no
-      // loss. Not at once, though: a publisher that cannot publish now (its channel reopening) would
-      // otherwise turn each requeue into another round of provider calls and a delivery spent.
+      // Requeued instead (refused, a stop, or held to its limit), the row (retry_scheduled) is
+      // claimed again at once: an early attempt, no loss. Not at once, though: no hot loop of
+      // provider calls while the broker refuses.
       await abortableSleep(deps.requeueDelayMs, deps.shutdown);
       return requeue(on, delivery, subject, `rescheduling failed: ${result.reason}`);
     }
@@ -134,6 +154,40 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
       delayMs: outcome.delayMs,
       nextAttemptAt: outcome.nextAttemptAt,
     });
+  }
+
+  /**
+   * Publishes a copy the delivery's ack waits for. A publisher that cannot publish now (no channel,
+   * a resource alarm, no confirm in time) is an outage of our own, like the database's: the
+   * delivery waits for it, held, rather than going back to the queue, where each round would spend
+   * one of its deliveries (past the limit the broker dead-letters it, its row still waiting for a
+   * retry) and, for a retry, a round of provider calls. A refusal is answered at once; the wait ends
+   * on a stop, when the channel closes, or at the hold limit, and the last outcome is returned.
+   */
+  async function publishHolding(
+    on: DeliveryChannel,
+    message: OutgoingMessage,
+    subject: Subject,
+    copy: string,
+  ): Promise<PublishOutcome> {
+    let result = await deps.publish(message);
+    let attempts = 1;
+    while (result.status === 'failed' || result.status === 'not_sent') {
+      if (on.stopWork.aborted || Date.now() >= subject.holdUntil) return result;
+      const line = { trackingId: subject.trackingId, reason: result.reason, attempts };
+      if (attempts === 1)
+        subject.log.warn(line, `${copy} not published; holding the delivery until the broker takes it`);
+      else subject.log.debug(line, `${copy} still not published`);
+      // After a lost channel or a confirm timeout the publisher may look able again at once: a
+      // pause keeps held deliveries from turning into a loop of publishes.
+      await abortableSleep(deps.requeueDelayMs, on.stopWork);
+      await deps.whenPublishable(on.stopWork, Math.max(0, subject.holdUntil - Date.now()));
+      if (on.stopWork.aborted || Date.now() >= subject.holdUntil) return result;
+      result = await deps.publish(message);
+      attempts += 1;
+    }
+    if (attempts > 1) subject.log.info({ trackingId: subject.trackingId, attempts }, `${copy} published after a wait`);
+    return result;
   }
 
   function ack(on: DeliveryChannel, delivery: ConsumeMessage, decision: Decision): void {

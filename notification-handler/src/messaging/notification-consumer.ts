@@ -9,7 +9,7 @@ import { assertDeadLetterQueue, assertNotificationTopology } from './topology.js
 
 export type { DeadLetterCause, Decision } from './decisions.js';
 
-export type ConsumerDeps = Pick<DeliveryDecisionDeps, 'topology' | 'handle' | 'publish' | 'log'> &
+export type ConsumerDeps = Pick<DeliveryDecisionDeps, 'topology' | 'handle' | 'publish' | 'whenPublishable' | 'log'> &
   Partial<Pick<DeliveryDecisionDeps, 'requeueDelayMs'>> & {
     prefetch: number;
     /** Asked of the broker for each consumer: longer than any delivery is held. */
@@ -51,6 +51,9 @@ function heldDeliveries() {
   };
 }
 
+/** Of the broker's consumer timeout, how much a delivery may spend waiting for the publisher. */
+const HOLD_SHARE_OF_CONSUMER_TIMEOUT = 0.9;
+
 /** How long a stop waits for the broker's answer to its cancel, and to its close of the channel. */
 const BROKER_ANSWER_WAIT_MS = 1_000;
 
@@ -77,6 +80,9 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
     topology,
     handle: deps.handle,
     publish: deps.publish,
+    whenPublishable: deps.whenPublishable,
+    // Past the consumer timeout the broker closes the channel and takes back every delivery on it.
+    holdLimitMs: Math.floor(deps.consumerTimeoutMs * HOLD_SHARE_OF_CONSUMER_TIMEOUT),
     log,
     requeueDelayMs: deps.requeueDelayMs ?? 2_000,
     shutdown: shutdown.signal,

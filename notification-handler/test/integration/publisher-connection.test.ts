@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { buildMessage } from '@notify/test-support/messages.js';
 import { createRabbitNode, type RabbitNode, TEST_NODE_MARKER_DIR } from '@notify/test-support/system/rabbitmq-node.js';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
@@ -13,11 +14,11 @@ describe("the publisher's connection of its own", () => {
   let node: RabbitNode;
   let harness: Harness;
 
-  /** Ready and unacknowledged: what the broker still holds of the work queue. */
-  const queueHolds = async () => {
+  /** Ready and unacknowledged: what the broker still holds of a queue (the work queue unless named). */
+  const queueHolds = async (queue = harness.topology.queue) => {
     const line = (await node.ctl('list_queues', '--quiet', '--no-table-headers', 'name', 'messages'))
       .split('\n')
-      .find((row) => row.startsWith(`${harness.topology.queue}\t`));
+      .find((row) => row.startsWith(`${queue}\t`));
     return Number(line?.split('\t')[1]);
   };
 
@@ -82,7 +83,53 @@ describe("the publisher's connection of its own", () => {
     expect(String(deadLetter.properties.headers?.['x-failure-reason'])).toMatch(/json/i);
     await harness.waitFor(async () => ((await queueHolds()) === 0 ? true : undefined));
     for (const message of backlog) expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
+    // One copy: the dead letter's publish that waited out the alarm and the one that replaced it are one.
+    expect(await queueHolds(harness.topology.deadLetterQueue)).toBe(0);
   });
+
+  it('When a retry cannot be rescheduled for as long as the alarm stands, then its delivery is held, not requeued round after round (nor dead-lettered by the broker past its delivery limit), and the retry goes through once the alarm clears', async () => {
+    await harness.stopHandler();
+    const message = buildMessage();
+    harness.publish(message);
+    await harness.waitFor(async () => ((await queueHolds()) === 1 ? true : undefined));
+    await node.raiseMemoryAlarm();
+    await harness.waitFor(async () => ((await node.memoryAlarmRaised()) ? true : undefined));
+    harness.sandbox.faults.set({ failRate: 1, status: 503 });
+    harness.sandbox.stats.reset();
+    // One call, no immediate retry, then a delayed retry, well within its deadline. Requeued after
+    // each 200 ms confirm timeout and the harness's 50 ms requeue delay, the message would spend
+    // the work queue's 20 deliveries in about six seconds.
+    await harness.restartHandler({
+      RETRY_MAX_RETRIES: '0',
+      NOTIFICATION_DEADLINE_MS: '600000',
+      PUBLISH_CONFIRM_TIMEOUT_MS: '200',
+    });
+
+    await harness.waitFor(() =>
+      harness.logs.find('delayed copy not published; holding the delivery until the broker takes it').length > 0
+        ? true
+        : undefined,
+    );
+    await sleep(8_000);
+    const callsDuringTheAlarm = harness.sandbox.stats.current('mailjet').calls.total;
+    const requeued = harness.decisions.filter((d) => d.kind === 'requeued' && d.trackingId === message.trackingId);
+    const heldOnTheQueue = await queueHolds();
+    const deadLettered = await queueHolds(harness.topology.deadLetterQueue);
+    harness.sandbox.faults.clear();
+    await node.clearMemoryAlarm();
+
+    expect({ callsDuringTheAlarm, requeued, heldOnTheQueue, deadLettered }).toEqual({
+      callsDuringTheAlarm: 1,
+      requeued: [],
+      heldOnTheQueue: 1,
+      deadLettered: 0,
+    });
+    expect(await harness.settled(message.trackingId)).toMatchObject({ status: 'sent' });
+    expect(harness.emailsFor(message.trackingId)).toHaveLength(1);
+    expect(harness.logs.find('delayed copy published after a wait').length).toBeGreaterThan(0);
+    await harness.waitFor(async () => ((await queueHolds()) === 0 ? true : undefined));
+    expect(await queueHolds(harness.topology.deadLetterQueue)).toBe(0);
+  }, 60_000);
 
   it('When the publisher loses its connection, then readiness says the broker is down while sending goes on, and ready again once it reconnects', async () => {
     expect(await readiness()).toEqual({ status: 200, broker: 'up' });

@@ -28,6 +28,8 @@ type Overrides = {
   requeueDelayMs?: number;
   shutdown?: AbortSignal;
   handle?: () => Promise<SendNotificationOutcome>;
+  whenPublishable?: (signal: AbortSignal, timeoutMs: number) => Promise<void>;
+  holdLimitMs?: number;
 };
 
 function setUp(
@@ -38,19 +40,23 @@ function setUp(
   const logs = captureLogs();
   const ack = vi.fn();
   const nack = vi.fn();
+  const shutdown = overrides.shutdown ?? new AbortController().signal;
   const on: DeliveryChannel = {
     channel: { ack, nack } as unknown as Channel,
     closed: new AbortController().signal,
-    stopWork: new AbortController().signal,
+    // As in the consumer: work on a delivery stops on shutdown (or when its channel closes).
+    stopWork: shutdown,
   };
   const decisions: Decision[] = [];
   const decide = createDeliveryDecisions({
     topology,
     handle: overrides.handle ?? (async () => outcome),
     publish,
+    whenPublishable: overrides.whenPublishable ?? (async () => undefined),
+    holdLimitMs: overrides.holdLimitMs ?? 3_600_000,
     log: logs.log,
     requeueDelayMs: overrides.requeueDelayMs ?? 0,
-    shutdown: overrides.shutdown ?? new AbortController().signal,
+    shutdown,
     decided: overrides.decided ?? ((decision) => decisions.push(decision)),
   });
   return { decide, on, ack, nack, decisions, logs };
@@ -60,26 +66,134 @@ const publishThrows = async (): Promise<PublishOutcome> => {
   throw new Error('channel closed while publishing');
 };
 
+const rescheduled: SendNotificationOutcome = {
+  kind: 'rescheduled',
+  reason: 'HTTP 503',
+  delayMs: 1_000,
+  nextAttemptAt: new Date(),
+  redeliveries: 1,
+};
+
+/** A publisher that answers each publish with the next outcome given, then `published`. */
+function publishAnswering(...outcomes: PublishOutcome[]) {
+  const published: OutgoingMessage[] = [];
+  const publish = async (message: OutgoingMessage): Promise<PublishOutcome> => {
+    published.push(message);
+    return outcomes.shift() ?? { status: 'published' };
+  };
+  return { publish, published };
+}
+
 describe('delivery decisions when the broker does not take a copy', () => {
-  it('When the delayed copy of a rescheduled notification is not published, then the delivery goes back to the queue only after the requeue delay', async () => {
-    const stopping = new AbortController();
-    const { decide, on, ack, nack, decisions, logs } = setUp(
-      { kind: 'rescheduled', reason: 'HTTP 503', delayMs: 1_000, nextAttemptAt: new Date(), redeliveries: 1 },
-      async () => ({ status: 'not_sent', reason: 'no broker channel' }),
-      { requeueDelayMs: 60_000, shutdown: stopping.signal },
+  it('When the delayed copy cannot be published for a while, then the delivery is held, not requeued, and acked once the broker takes the copy', async () => {
+    const { publish, published } = publishAnswering(
+      { status: 'not_sent', reason: 'the broker blocks publishing (a memory or disk alarm)' },
+      { status: 'failed', reason: 'no confirm before the timeout' },
     );
+    let publishable: () => void = () => undefined;
+    const waits: number[] = [];
+    const { decide, on, ack, nack, decisions, logs } = setUp(rescheduled, publish, {
+      whenPublishable: (_signal, timeoutMs) => {
+        waits.push(timeoutMs);
+        return new Promise((resolve) => {
+          publishable = resolve;
+        });
+      },
+    });
 
     const decided = decide(on, validDelivery());
-    await new Promise((resolve) => setImmediate(resolve));
-    const nackedBeforeTheDelay = nack.mock.calls.length;
+    await vi.waitFor(() => expect(waits).toHaveLength(1));
+    publishable();
+    await vi.waitFor(() => expect(waits).toHaveLength(2));
+    expect(nack).not.toHaveBeenCalled();
+    publishable();
+    await decided;
+
+    expect(published).toHaveLength(3);
+    expect(new Set(published.map((message) => message.routingKey)).size).toBe(1);
+    expect(nack).not.toHaveBeenCalled();
+    expect(ack).toHaveBeenCalledTimes(1);
+    expect(decisions).toMatchObject([{ kind: 'rescheduled' }]);
+    // The wait for the publisher is bounded by the hold limit, an hour here.
+    expect(waits[0]).toBeGreaterThan(3_590_000);
+    expect(waits[0]).toBeLessThanOrEqual(3_600_000);
+    expect(logs.find('delayed copy not published; holding the delivery until the broker takes it')).toHaveLength(1);
+    expect(logs.find('delayed copy published after a wait')).toMatchObject([{ attempts: 3 }]);
+  });
+
+  it('When the dead-letter copy of a failed notification cannot be published for a while, then the delivery is held and acked once it is', async () => {
+    const { publish, published } = publishAnswering({ status: 'not_sent', reason: 'no broker channel' });
+    const { decide, on, ack, nack, decisions } = setUp({ kind: 'failed', reason: 'rejected', attempts: 4 }, publish);
+
+    await decide(on, validDelivery());
+
+    expect(published).toMatchObject([
+      { exchange: topology.deadLetterExchange },
+      { exchange: topology.deadLetterExchange },
+    ]);
+    expect(nack).not.toHaveBeenCalled();
+    expect(ack).toHaveBeenCalledTimes(1);
+    expect(decisions).toMatchObject([{ kind: 'dead-lettered', cause: 'send_failed' }]);
+  });
+
+  it('When the handler stops while a copy waits for the publisher, then the delivery goes back to the queue at once', async () => {
+    const stopping = new AbortController();
+    const { publish, published } = publishAnswering(
+      { status: 'not_sent', reason: 'no broker channel' },
+      { status: 'not_sent', reason: 'no broker channel' },
+    );
+    const { decide, on, ack, nack, decisions, logs } = setUp(rescheduled, publish, {
+      requeueDelayMs: 60_000,
+      shutdown: stopping.signal,
+      whenPublishable: (signal) =>
+        new Promise((resolve) => {
+          if (signal.aborted) resolve();
+          signal.addEventListener('abort', () => resolve());
+        }),
+    });
+
+    const decided = decide(on, validDelivery());
+    await vi.waitFor(() =>
+      expect(logs.find('delayed copy not published; holding the delivery until the broker takes it')).toHaveLength(1),
+    );
     stopping.abort();
     await decided;
 
-    expect(nackedBeforeTheDelay).toBe(0);
+    expect(published).toHaveLength(1);
     expect(ack).not.toHaveBeenCalled();
     expect(nack).toHaveBeenCalledWith(expect.anything(), false, true);
     expect(decisions).toMatchObject([{ kind: 'requeued', reason: 'rescheduling failed: no broker channel' }]);
     expect(logs.find('rescheduling failed; the message goes back to the queue')).toHaveLength(1);
+  });
+
+  it('When the hold limit passes before the publisher can publish, then the delivery goes back to the queue', async () => {
+    const publish = async (): Promise<PublishOutcome> => ({ status: 'not_sent', reason: 'no broker channel' });
+    const { decide, on, ack, nack, decisions } = setUp(rescheduled, publish, {
+      holdLimitMs: 50,
+      whenPublishable: (_signal, timeoutMs) => new Promise((resolve) => setTimeout(resolve, timeoutMs)),
+    });
+
+    const started = Date.now();
+    await decide(on, validDelivery());
+
+    expect(Date.now() - started).toBeGreaterThanOrEqual(45);
+    expect(ack).not.toHaveBeenCalled();
+    expect(nack).toHaveBeenCalledWith(expect.anything(), false, true);
+    expect(decisions).toMatchObject([{ kind: 'requeued', reason: 'rescheduling failed: no broker channel' }]);
+  });
+
+  it('When the broker refuses the delayed copy, then nothing is held: the delivery goes back to the queue after the requeue delay', async () => {
+    const { publish, published } = publishAnswering({ status: 'refused', reason: 'returned: 312 NO_ROUTE' });
+    const whenPublishable = vi.fn(async () => undefined);
+    const { decide, on, ack, nack, decisions } = setUp(rescheduled, publish, { whenPublishable });
+
+    await decide(on, validDelivery());
+
+    expect(published).toHaveLength(1);
+    expect(whenPublishable).not.toHaveBeenCalled();
+    expect(ack).not.toHaveBeenCalled();
+    expect(nack).toHaveBeenCalledWith(expect.anything(), false, true);
+    expect(decisions).toMatchObject([{ kind: 'requeued', reason: 'rescheduling failed: returned: 312 NO_ROUTE' }]);
   });
 });
 
