@@ -170,6 +170,8 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
     subject: Subject,
     copy: string,
   ): Promise<PublishOutcome> {
+    // The broker gives the delivery back with its channel: a copy published now would be one more.
+    if (on.closed.aborted) return { status: 'not_sent', reason: "the delivery's channel closed" };
     let result = await deps.publish(message);
     let attempts = 1;
     while (result.status === 'failed' || result.status === 'not_sent') {

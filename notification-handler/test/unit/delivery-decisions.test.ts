@@ -182,6 +182,19 @@ describe('delivery decisions when the broker does not take a copy', () => {
     expect(decisions).toMatchObject([{ kind: 'requeued', reason: 'rescheduling failed: no broker channel' }]);
   });
 
+  it('When the channel of the delivery closed while it was handled, then no copy is published: the broker gives the delivery back anyway', async () => {
+    const { publish, published } = publishAnswering();
+    const { decide, on, ack, nack } = setUp(rescheduled, publish);
+    const closed = new AbortController();
+    closed.abort();
+
+    await decide({ ...on, closed: closed.signal, stopWork: closed.signal }, validDelivery());
+
+    expect(published).toEqual([]);
+    expect(ack).not.toHaveBeenCalled();
+    expect(nack).not.toHaveBeenCalled();
+  });
+
   it('When the broker refuses the delayed copy, then nothing is held: the delivery goes back to the queue after the requeue delay', async () => {
     const { publish, published } = publishAnswering({ status: 'refused', reason: 'returned: 312 NO_ROUTE' });
     const whenPublishable = vi.fn(async () => undefined);

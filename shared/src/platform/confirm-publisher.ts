@@ -131,7 +131,8 @@ export class ConfirmPublisher {
       // Checked again after every wait, with no await between the check and the hand-over: several
       // publishes of one key wake together when the earlier one is answered, and only one may go.
       let earlier: Awaited<ReturnType<typeof earlierCopy>> = 'free';
-      while (earlier === 'free' && current.unconfirmed.has(key)) earlier = await earlierCopy(current, key, deadline);
+      while (earlier === 'free' && current.unconfirmed.has(key))
+        earlier = await earlierCopy(current, message, key, deadline);
       if (earlier === 'published') {
         confirms.push(Promise.resolve({ status: 'published' }));
         continue;

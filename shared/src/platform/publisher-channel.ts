@@ -18,7 +18,12 @@ export type ExchangeToAssert = {
   options?: Options.AssertExchange;
 };
 
-type Unconfirmed = { exchange: string; returned: string | undefined; answered: Promise<PublishOutcome> };
+type Unconfirmed = {
+  exchange: string;
+  content: Buffer;
+  returned: string | undefined;
+  answered: Promise<PublishOutcome>;
+};
 
 /** One confirm channel and the publishes on it still waiting for the broker's answer. */
 export type PublisherChannel = {
@@ -61,20 +66,24 @@ export async function openPublisherChannel(
 /**
  * basic.return names no delivery tag, so returns are matched by exchange, routing key and
  * messageId. Two publishes with the same three (a message sent twice at once) could not be told
- * apart: the second waits until the broker answered the first. Routed, the first is the second's
- * copy too (`published`: a caller that timed out on it and tries again, say, once a blocked
- * connection is read again, must not leave a second copy); answered otherwise, the key is free
- * for a copy of its own (`free`). `timed out`: no answer before `deadline`.
+ * apart: the second waits until the broker answered the first. When the first was routed and is
+ * the very same message (a messageId, the same bytes), it is the second's copy too (`published`):
+ * a caller that timed out on it and tries again, once a blocked connection is read again say, must
+ * not leave a second copy. Otherwise the key is free for a copy of its own (`free`); messages
+ * without a messageId share their key with every other one to that destination, and are never
+ * taken for each other. `timed out`: no answer before `deadline`.
  */
 export async function earlierCopy(
   current: PublisherChannel,
+  message: OutgoingMessage,
   key: string,
   deadline: number,
 ): Promise<'published' | 'free' | 'timed out'> {
+  const identified = message.properties?.messageId !== undefined;
   for (let earlier = current.unconfirmed.get(key); earlier; earlier = current.unconfirmed.get(key)) {
     const outcome = await beforeDeadline(earlier.answered, deadline, undefined);
     if (outcome === undefined) return 'timed out';
-    if (outcome.status === 'published') return 'published';
+    if (outcome.status === 'published' && identified && earlier.content.equals(message.content)) return 'published';
   }
   return 'free';
 }
@@ -86,7 +95,7 @@ export function handOver(current: PublisherChannel, message: OutgoingMessage, ke
   const answered = new Promise<PublishOutcome>((resolve) => {
     answer = resolve;
   });
-  const sent: Unconfirmed = { exchange, returned: undefined, answered };
+  const sent: Unconfirmed = { exchange, content, returned: undefined, answered };
   const onConfirm = (err: Error | null) => {
     if (current.unconfirmed.get(key) === sent) current.unconfirmed.delete(key);
     answer(confirmOutcome(err, sent, current.closedBecause));

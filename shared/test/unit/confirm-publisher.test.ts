@@ -217,6 +217,36 @@ describe('ConfirmPublisher', () => {
     expect(channel.published).toHaveLength(1);
   });
 
+  it('When two messages without a messageId go to one destination at once, then each is its own copy, even with the same bytes', async () => {
+    const channel = new FakeChannel(() => 'hold');
+    const publisher = await attachedPublisher([channel]);
+    const anonymous = message(0, { properties: { persistent: true } });
+
+    const first = publisher.publish(anonymous);
+    const second = publisher.publish({ ...anonymous });
+    channel.respond(0, 'ack');
+    await waitFor(() => (channel.published.length === 2 ? true : undefined), { what: 'the second publish' });
+    channel.respond(1, 'ack');
+
+    expect(await first).toEqual({ status: 'published' });
+    expect(await second).toEqual({ status: 'published' });
+    expect(channel.published).toHaveLength(2);
+  });
+
+  it('When a message with the same messageId but other bytes follows one that was routed, then it is a copy of its own', async () => {
+    const channel = new FakeChannel(() => 'hold');
+    const publisher = await attachedPublisher([channel]);
+
+    const first = publisher.publish(message(0));
+    const second = publisher.publish(message(0, { content: Buffer.from('{"n":"other"}') }));
+    channel.respond(0, 'ack');
+    await waitFor(() => (channel.published.length === 2 ? true : undefined), { what: 'the second publish' });
+    channel.respond(1, 'ack');
+
+    expect(await first).toEqual({ status: 'published' });
+    expect(await second).toEqual({ status: 'published' });
+  });
+
   it('When the very same message is published twice at once and the first comes back, then the second is handed over once the first is answered', async () => {
     const channel = new FakeChannel(() => 'hold');
     const publisher = await attachedPublisher([channel]);
