@@ -220,7 +220,8 @@ export function loadConfig(env: Record<string, string | undefined>) {
     leaseMs,
     // The broker takes back a delivery unacked this long (30 minutes by default) by closing the
     // channel: every message held then goes back to the queue and spends a delivery. A delivery
-    // waits for an open breaker until its deadline, then settles within a lease.
-    consumerTimeoutMs: Math.min(parsed.NOTIFICATION_DEADLINE_MS + 2 * leaseMs, MAX_TIMER_MS),
+    // waits for an open breaker until its deadline, then settles within a lease; the deadline
+    // counts from occurredAt, which may be up to the clock skew allowed ahead of our clock.
+    consumerTimeoutMs: Math.min(parsed.NOTIFICATION_DEADLINE_MS + CLOCK_SKEW_ALLOWANCE_MS + 2 * leaseMs, MAX_TIMER_MS),
   };
 }

@@ -65,9 +65,9 @@ describe('handler config', () => {
     expect(loadConfig({ SHUTDOWN_TIMEOUT_MS: '2147483647' }).SHUTDOWN_TIMEOUT_MS).toBe(2_147_483_647);
   });
 
-  it('When the deadline is set, then the consumer timeout asked of the broker outlasts it by two leases, within what a timer takes', () => {
+  it('When the deadline is set, then the consumer timeout asked of the broker outlasts it by the clock skew allowed (an occurredAt ahead of our clock) and two leases, within what a timer takes', () => {
     const config = loadConfig({ NOTIFICATION_DEADLINE_MS: '3600000' });
-    expect(config.consumerTimeoutMs).toBe(3_600_000 + 2 * config.leaseMs);
+    expect(config.consumerTimeoutMs).toBe(3_600_000 + 5 * 60_000 + 2 * config.leaseMs);
     expect(loadConfig({}).consumerTimeoutMs).toBeGreaterThan(86_400_000);
     expect(loadConfig({ NOTIFICATION_DEADLINE_MS: String(7 * 86_400_000) }).consumerTimeoutMs).toBeLessThanOrEqual(
       2_147_483_647,
