@@ -25,10 +25,12 @@ export type DeliveryDecisionDeps = {
    */
   holdLimitMs: number;
   log: Logger;
-  /** How long to hold a message whose handling threw before requeueing it. */
+  /**
+   * How long to hold a message whose handling threw, or whose copy the broker refused, before
+   * requeueing it. The wait ends with the delivery's `stopWork`: on shutdown the message goes back
+   * at once; with its channel closed the broker has it back already.
+   */
   requeueDelayMs: number;
-  /** Ends the waits before a requeue: on shutdown the message goes back at once. */
-  shutdown: AbortSignal;
   /** Told of every ack and requeue that reached the broker. */
   decided: (decision: Decision) => void;
 };
@@ -81,7 +83,7 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
       ack(on, delivery, { kind: 'acked', trackingId, operation, outcome: outcome.kind, occurredAt, replay });
     } catch (err) {
       deliveryLog.error({ err, trackingId: subject.trackingId }, 'notification not processed; back to the queue');
-      await abortableSleep(deps.requeueDelayMs, deps.shutdown);
+      await abortableSleep(deps.requeueDelayMs, on.stopWork);
       requeue(on, delivery, subject, (err as Error).message);
     }
   }
@@ -117,9 +119,10 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
       'dead-letter copy',
     );
     if (result.status !== 'published') {
+      if (givenBack(on, subject)) return;
       subject.log.error({ trackingId, reason: result.reason }, 'dead-lettering failed; the message stays on the queue');
       // A full dead-letter queue refuses for as long as nobody drains it: no hot loop meanwhile.
-      await abortableSleep(deps.requeueDelayMs, deps.shutdown);
+      await abortableSleep(deps.requeueDelayMs, on.stopWork);
       return requeue(on, delivery, subject, `dead-lettering failed: ${result.reason}`);
     }
     ack(on, delivery, { kind: 'dead-lettered', trackingId, operation, reason: scrubbed, cause });
@@ -140,11 +143,12 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
     };
     const result = await publishHolding(on, message, subject, 'delayed copy');
     if (result.status !== 'published') {
+      if (givenBack(on, subject)) return;
       subject.log.error({ reason: result.reason }, 'rescheduling failed; the message goes back to the queue');
       // Requeued instead (refused, a stop, or held to its limit), the row (retry_scheduled) is
       // claimed again at once: an early attempt, no loss. Not at once, though: no hot loop of
       // provider calls while the broker refuses.
-      await abortableSleep(deps.requeueDelayMs, deps.shutdown);
+      await abortableSleep(deps.requeueDelayMs, on.stopWork);
       return requeue(on, delivery, subject, `rescheduling failed: ${result.reason}`);
     }
     ack(on, delivery, {
@@ -190,6 +194,17 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
     }
     if (attempts > 1) subject.log.info({ trackingId: subject.trackingId, attempts }, `${copy} published after a wait`);
     return result;
+  }
+
+  /**
+   * The delivery's channel closed while its copy waited: the broker has given it back already, so
+   * there is no requeue to pause for nor an error to report. A channel closing under a full window
+   * of held deliveries would otherwise log a line for each.
+   */
+  function givenBack(on: DeliveryChannel, subject: Subject): boolean {
+    if (!on.closed.aborted) return false;
+    subject.log.debug({ trackingId: subject.trackingId }, "copy not published: the delivery's channel closed");
+    return true;
   }
 
   function ack(on: DeliveryChannel, delivery: ConsumeMessage, decision: Decision): void {

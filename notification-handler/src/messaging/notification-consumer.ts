@@ -85,7 +85,6 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
     holdLimitMs: Math.floor(deps.consumerTimeoutMs * HOLD_SHARE_OF_CONSUMER_TIMEOUT),
     log,
     requeueDelayMs: deps.requeueDelayMs ?? 2_000,
-    shutdown: shutdown.signal,
     decided: (decision) => events.emit('decided', decision),
   });
   let live: Live | undefined;

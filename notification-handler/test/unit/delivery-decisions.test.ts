@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import { encodeNotification, topologyNames } from '@notify/shared';
 import type { OutgoingMessage, PublishOutcome } from '@notify/shared/platform';
 import { captureLogs } from '@notify/test-support/logger.js';
@@ -56,7 +57,6 @@ function setUp(
     holdLimitMs: overrides.holdLimitMs ?? 3_600_000,
     log: logs.log,
     requeueDelayMs: overrides.requeueDelayMs ?? 0,
-    shutdown,
     decided: overrides.decided ?? ((decision) => decisions.push(decision)),
   });
   return { decide, on, ack, nack, decisions, logs };
@@ -193,6 +193,58 @@ describe('delivery decisions when the broker does not take a copy', () => {
     expect(published).toEqual([]);
     expect(ack).not.toHaveBeenCalled();
     expect(nack).not.toHaveBeenCalled();
+  });
+
+  it('When the channel closes while many deliveries are held, then each lets go at once: no pause on the shutdown signal (no listener warning), no error line each', async () => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error) => warnings.push(warning);
+    process.on('warning', onWarning);
+    try {
+      const shutdown = new AbortController();
+      const closed = new AbortController();
+      // As the consumer makes it: one per channel, listened to by every delivery on it.
+      const stopWork = AbortSignal.any([shutdown.signal, closed.signal]);
+      setMaxListeners(0, stopWork);
+      const publish = async (): Promise<PublishOutcome> => ({
+        status: 'not_sent',
+        reason: 'the broker blocks publishing (a memory or disk alarm)',
+      });
+      const { decide, on, ack, nack, decisions, logs } = setUp(rescheduled, publish, {
+        shutdown: shutdown.signal,
+        requeueDelayMs: 3_600_000,
+        whenPublishable: (signal) =>
+          new Promise((resolve) => {
+            if (signal.aborted) resolve();
+            signal.addEventListener('abort', () => resolve(), { once: true });
+          }),
+      });
+      const held = { ...on, closed: closed.signal, stopWork };
+      let settled = 0;
+      const deliveries = Array.from({ length: 12 }, () =>
+        decide(held, validDelivery()).finally(() => {
+          settled += 1;
+        }),
+      );
+      await vi.waitFor(() =>
+        expect(logs.find('delayed copy not published; holding the delivery until the broker takes it')).toHaveLength(
+          12,
+        ),
+      );
+
+      closed.abort();
+      // The broker gives every one of them back with the channel: nothing is left to wait for.
+      await vi.waitFor(() => expect(settled).toBe(12));
+      await Promise.all(deliveries);
+      await new Promise((resolve) => setImmediate(resolve));
+
+      expect(ack).not.toHaveBeenCalled();
+      expect(nack).not.toHaveBeenCalled();
+      expect(decisions).toEqual([]);
+      expect(logs.find('rescheduling failed; the message goes back to the queue')).toEqual([]);
+      expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual([]);
+    } finally {
+      process.off('warning', onWarning);
+    }
   });
 
   it('When the broker refuses the delayed copy, then nothing is held: the delivery goes back to the queue after the requeue delay', async () => {
