@@ -110,7 +110,8 @@ describe('delivery decisions when the broker does not take a copy', () => {
     await decided;
 
     expect(published).toHaveLength(3);
-    expect(new Set(published.map((message) => message.routingKey)).size).toBe(1);
+    // The very same message each time: the publisher answers a retry by its own copy confirmed late.
+    expect(new Set(published).size).toBe(1);
     expect(nack).not.toHaveBeenCalled();
     expect(ack).toHaveBeenCalledTimes(1);
     expect(decisions).toMatchObject([{ kind: 'rescheduled' }]);

@@ -43,6 +43,11 @@ export class ConfirmPublisher {
   private readonly readyListeners: Array<() => void> = [];
   /** Callers of `whenPublishable` waiting now. */
   private readonly waiters = new Set<() => void>();
+  /**
+   * The broker's answer, once it comes, to each copy whose publish timed out, by the message its
+   * caller handed over: a caller that tries that same message again is answered by this copy.
+   */
+  private readonly lateAnswers = new WeakMap<OutgoingMessage, { outcome: PublishOutcome | undefined }>();
 
   constructor(
     private readonly log: Logger,
@@ -118,7 +123,14 @@ export class ConfirmPublisher {
     return outcome ?? { status: 'not_sent', reason: 'no outcome' };
   }
 
-  /** Publishes every message in order, then waits for all confirms; one deadline for the batch. */
+  /**
+   * Publishes every message in order, then waits for all confirms; one deadline for the batch.
+   * A message (the very object) whose earlier publish timed out and whose copy the broker has since
+   * routed is `published` without a second copy: a caller that holds its work until the broker
+   * takes the message, through a resource alarm say, retries with the same object, and the copy
+   * that timed out may be confirmed while it pauses. Only that caller's own copy answers so: another
+   * message with the same bytes (a replay asked for again) is a copy of its own.
+   */
   async publishBatch(messages: OutgoingMessage[]): Promise<PublishOutcome[]> {
     const current = this.current;
     if (!current) return messages.map(() => ({ status: 'not_sent', reason: 'no broker channel' }));
@@ -127,6 +139,12 @@ export class ConfirmPublisher {
     const confirms: Promise<PublishOutcome>[] = [];
     let unsent: PublishOutcome = { status: 'not_sent', reason: 'no outcome' };
     for (const message of messages) {
+      const late = this.lateAnswers.get(message);
+      if (late?.outcome?.status === 'published') {
+        confirms.push(Promise.resolve(late.outcome));
+        continue;
+      }
+      if (late?.outcome) this.lateAnswers.delete(message);
       const key = returnKey(message.exchange, message.routingKey, message.properties?.messageId);
       // Checked again after every wait, with no await between the check and the hand-over: several
       // publishes of one key wake together when the earlier one is answered, and only one may go.
@@ -156,7 +174,20 @@ export class ConfirmPublisher {
       }
     }
     const outcomes = await allBeforeDeadline(confirms, deadline, TIMED_OUT);
+    outcomes.forEach((outcome, index) => {
+      const message = messages[index];
+      const answered = confirms[index];
+      if (outcome === TIMED_OUT && message && answered) this.awaitLateAnswer(message, answered);
+    });
     return messages.map((_, index) => outcomes[index] ?? unsent);
+  }
+
+  private awaitLateAnswer(message: OutgoingMessage, answered: Promise<PublishOutcome>): void {
+    const late: { outcome: PublishOutcome | undefined } = { outcome: undefined };
+    this.lateAnswers.set(message, late);
+    void answered.then((outcome) => {
+      late.outcome = outcome;
+    });
   }
 
   private async openChannel(model: ChannelModel): Promise<void> {

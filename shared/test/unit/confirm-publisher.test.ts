@@ -293,6 +293,51 @@ describe('ConfirmPublisher', () => {
     expect(channel.published).toHaveLength(1);
   });
 
+  it('When a publish timed out and its late confirm came before the caller tried that same message again, then the retry is answered by that copy: no second copy', async () => {
+    const channel = new FakeChannel(() => 'hold');
+    const publisher = await attachedPublisher([channel], { confirmTimeoutMs: 30 });
+    const held = message(0);
+
+    const first = await publisher.publish(held);
+    // The alarm clears while the caller pauses before its retry: the first copy is confirmed now.
+    channel.respond(0, 'ack');
+    await new Promise((resolve) => setImmediate(resolve));
+    const again = await publisher.publish(held);
+
+    expect(first).toEqual({ status: 'failed', reason: 'no confirm before the timeout' });
+    expect(again).toEqual({ status: 'published' });
+    expect(channel.published).toHaveLength(1);
+  });
+
+  it('When a publish timed out and was confirmed late, then another message with the same destination, id and bytes (a replay asked again) is a copy of its own', async () => {
+    const channel = new FakeChannel(() => 'hold');
+    const publisher = await attachedPublisher([channel], { confirmTimeoutMs: 30 });
+
+    expect(await publisher.publish(message(0))).toEqual({ status: 'failed', reason: 'no confirm before the timeout' });
+    channel.respond(0, 'ack');
+    await new Promise((resolve) => setImmediate(resolve));
+    const other = publisher.publish(message(0));
+    await waitFor(() => (channel.published.length === 2 ? true : undefined), { what: 'the second publish' });
+    channel.respond(1, 'ack');
+
+    expect(await other).toEqual({ status: 'published' });
+  });
+
+  it('When a publish timed out and the broker refused it late, then a retry of that message is a copy of its own', async () => {
+    const channel = new FakeChannel(() => 'hold');
+    const publisher = await attachedPublisher([channel], { confirmTimeoutMs: 30 });
+    const held = message(0);
+
+    await publisher.publish(held);
+    channel.respond(0, 'nack');
+    await new Promise((resolve) => setImmediate(resolve));
+    const again = publisher.publish(held);
+    await waitFor(() => (channel.published.length === 2 ? true : undefined), { what: 'the retry' });
+    channel.respond(1, 'ack');
+
+    expect(await again).toEqual({ status: 'published' });
+  });
+
   it('When the socket buffer is full, then the next message waits for drain', async () => {
     const channel = new FakeChannel(
       () => 'ack',
