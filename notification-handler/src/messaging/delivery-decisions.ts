@@ -120,7 +120,10 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
     );
     if (result.status !== 'published') {
       if (givenBack(on, subject)) return;
-      subject.log.error({ trackingId, reason: result.reason }, 'dead-lettering failed; the message stays on the queue');
+      levelOf(on, subject)(
+        { trackingId, reason: result.reason },
+        'dead-lettering failed; the message stays on the queue',
+      );
       // A full dead-letter queue refuses for as long as nobody drains it: no hot loop meanwhile.
       await abortableSleep(deps.requeueDelayMs, on.stopWork);
       return requeue(on, delivery, subject, `dead-lettering failed: ${result.reason}`);
@@ -144,7 +147,7 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
     const result = await publishHolding(on, message, subject, 'delayed copy');
     if (result.status !== 'published') {
       if (givenBack(on, subject)) return;
-      subject.log.error({ reason: result.reason }, 'rescheduling failed; the message goes back to the queue');
+      levelOf(on, subject)({ reason: result.reason }, 'rescheduling failed; the message goes back to the queue');
       // Requeued instead (refused, a stop, or held to its limit), the row (retry_scheduled) is
       // claimed again at once: an early attempt, no loss. Not at once, though: no hot loop of
       // provider calls while the broker refuses.
@@ -205,6 +208,15 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
     if (!on.closed.aborted) return false;
     subject.log.debug({ trackingId: subject.trackingId }, "copy not published: the delivery's channel closed");
     return true;
+  }
+
+  /**
+   * A copy left unpublished is an error, but for a stop: a graceful stop during an alarm hands back
+   * every delivery it held, as a stop does, and a window of error lines would read as a failure.
+   */
+  function levelOf(on: DeliveryChannel, subject: Subject) {
+    const log = subject.log;
+    return on.stopWork.aborted ? log.warn.bind(log) : log.error.bind(log);
   }
 
   function ack(on: DeliveryChannel, delivery: ConsumeMessage, decision: Decision): void {

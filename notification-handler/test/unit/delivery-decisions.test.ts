@@ -164,7 +164,8 @@ describe('delivery decisions when the broker does not take a copy', () => {
     expect(ack).not.toHaveBeenCalled();
     expect(nack).toHaveBeenCalledWith(expect.anything(), false, true);
     expect(decisions).toMatchObject([{ kind: 'requeued', reason: 'rescheduling failed: no broker channel' }]);
-    expect(logs.find('rescheduling failed; the message goes back to the queue')).toHaveLength(1);
+    // A stop hands back what it held: a warning, not an error line per delivery.
+    expect(logs.find('rescheduling failed; the message goes back to the queue')).toMatchObject([{ level: 40 }]);
   });
 
   it('When the hold limit passes before the publisher can publish, then the delivery goes back to the queue', async () => {
@@ -251,7 +252,7 @@ describe('delivery decisions when the broker does not take a copy', () => {
   it('When the broker refuses the delayed copy, then nothing is held: the delivery goes back to the queue after the requeue delay', async () => {
     const { publish, published } = publishAnswering({ status: 'refused', reason: 'returned: 312 NO_ROUTE' });
     const whenPublishable = vi.fn(async () => undefined);
-    const { decide, on, ack, nack, decisions } = setUp(rescheduled, publish, { whenPublishable });
+    const { decide, on, ack, nack, decisions, logs } = setUp(rescheduled, publish, { whenPublishable });
 
     await decide(on, validDelivery());
 
@@ -260,6 +261,7 @@ describe('delivery decisions when the broker does not take a copy', () => {
     expect(ack).not.toHaveBeenCalled();
     expect(nack).toHaveBeenCalledWith(expect.anything(), false, true);
     expect(decisions).toMatchObject([{ kind: 'requeued', reason: 'rescheduling failed: returned: 312 NO_ROUTE' }]);
+    expect(logs.find('rescheduling failed; the message goes back to the queue')).toMatchObject([{ level: 50 }]);
   });
 });
 
