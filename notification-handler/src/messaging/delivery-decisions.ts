@@ -118,16 +118,17 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
       subject,
       'dead-letter copy',
     );
-    if (result.status !== 'published') {
-      if (givenBack(on, subject)) return;
-      levelOf(on, subject)(
-        { trackingId, reason: result.reason },
-        'dead-lettering failed; the message stays on the queue',
+    // A full dead-letter queue refuses for as long as nobody drains it: the original waits on the
+    // work queue meanwhile.
+    if (result.status !== 'published')
+      return requeueUnpublished(
+        on,
+        delivery,
+        subject,
+        result.reason,
+        'dead-lettering failed',
+        'the message stays on the queue',
       );
-      // A full dead-letter queue refuses for as long as nobody drains it: no hot loop meanwhile.
-      await abortableSleep(deps.requeueDelayMs, on.stopWork);
-      return requeue(on, delivery, subject, `dead-lettering failed: ${result.reason}`);
-    }
     ack(on, delivery, { kind: 'dead-lettered', trackingId, operation, reason: scrubbed, cause });
   }
 
@@ -145,15 +146,17 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
       properties: delayedCopyProperties(delivery, outcome.redeliveries),
     };
     const result = await publishHolding(on, message, subject, 'delayed copy');
-    if (result.status !== 'published') {
-      if (givenBack(on, subject)) return;
-      levelOf(on, subject)({ reason: result.reason }, 'rescheduling failed; the message goes back to the queue');
-      // Requeued instead (refused, a stop, or held to its limit), the row (retry_scheduled) is
-      // claimed again at once: an early attempt, no loss. Not at once, though: no hot loop of
-      // provider calls while the broker refuses.
-      await abortableSleep(deps.requeueDelayMs, on.stopWork);
-      return requeue(on, delivery, subject, `rescheduling failed: ${result.reason}`);
-    }
+    // Requeued instead (refused, a stop, or held to its limit), the row (retry_scheduled) is claimed
+    // again when it comes back: an early attempt, no loss.
+    if (result.status !== 'published')
+      return requeueUnpublished(
+        on,
+        delivery,
+        subject,
+        result.reason,
+        'rescheduling failed',
+        'the message goes back to the queue',
+      );
     ack(on, delivery, {
       kind: 'rescheduled',
       trackingId: subject.trackingId,
@@ -200,23 +203,25 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
   }
 
   /**
-   * The delivery's channel closed while its copy waited: the broker has given it back already, so
-   * there is no requeue to pause for nor an error to report. A channel closing under a full window
-   * of held deliveries would otherwise log a line for each.
+   * A copy the broker did not take: the delivery goes back to the queue after the requeue delay, so
+   * that a broker refusing it meets no hot loop (of provider calls, for a retry). Not when its channel
+   * closed: the broker has it back already, and a window of held deliveries would each log a line.
+   * An error, but for a stop: a graceful stop hands back what it held, as any stop does.
    */
-  function givenBack(on: DeliveryChannel, subject: Subject): boolean {
-    if (!on.closed.aborted) return false;
-    subject.log.debug({ trackingId: subject.trackingId }, "copy not published: the delivery's channel closed");
-    return true;
-  }
-
-  /**
-   * A copy left unpublished is an error, but for a stop: a graceful stop during an alarm hands back
-   * every delivery it held, as a stop does, and a window of error lines would read as a failure.
-   */
-  function levelOf(on: DeliveryChannel, subject: Subject) {
-    const log = subject.log;
-    return on.stopWork.aborted ? log.warn.bind(log) : log.error.bind(log);
+  async function requeueUnpublished(
+    on: DeliveryChannel,
+    delivery: ConsumeMessage,
+    subject: Subject,
+    reason: string,
+    failure: 'dead-lettering failed' | 'rescheduling failed',
+    consequence: string,
+  ): Promise<void> {
+    const fields = { trackingId: subject.trackingId, reason };
+    if (on.closed.aborted) return subject.log.debug(fields, "copy not published: the delivery's channel closed");
+    if (on.stopWork.aborted) subject.log.warn(fields, `${failure}; ${consequence}`);
+    else subject.log.error(fields, `${failure}; ${consequence}`);
+    await abortableSleep(deps.requeueDelayMs, on.stopWork);
+    requeue(on, delivery, subject, `${failure}: ${reason}`);
   }
 
   function ack(on: DeliveryChannel, delivery: ConsumeMessage, decision: Decision): void {
