@@ -1,9 +1,12 @@
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrate } from '@notify/shared/platform';
-import { silentLogger } from '@notify/test-support/logger.js';
+import { captureLogs, silentLogger } from '@notify/test-support/logger.js';
 import { proxyFor } from '@notify/test-support/tcp-proxy.js';
 import pg from 'pg';
-import { afterAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
 
 const dir = fileURLToPath(new URL('./fixtures/migrations', import.meta.url));
 
@@ -42,5 +45,77 @@ describe('migrate', () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  describe('when a table it alters is held by a long transaction', () => {
+    const lockedSchema = `${schema}_locked`;
+    let firstOnly: string;
+    let blocker: pg.Client;
+
+    /** The schema at 001, the folder with 002 added, and a transaction holding a lock on the table 002 alters. */
+    async function holdWidgets(): Promise<{ settings: Parameters<typeof migrate>[0] }> {
+      firstOnly = await mkdtemp(join(tmpdir(), 'migrations-'));
+      await copyFile(join(dir, '001_widgets.sql'), join(firstOnly, '001_widgets.sql'));
+      const settings = { databaseUrl, dir: firstOnly, schema: lockedSchema };
+      await migrate(settings, silentLogger);
+      await copyFile(join(dir, '002_widget_colour.sql'), join(firstOnly, '002_widget_colour.sql'));
+      blocker = new pg.Client({ connectionString: databaseUrl, application_name: 'long report' });
+      await blocker.connect();
+      await blocker.query('BEGIN');
+      await blocker.query(`SELECT count(*) FROM ${lockedSchema}.widgets`);
+      return { settings };
+    }
+
+    afterEach(async () => {
+      await blocker?.end().catch(() => undefined);
+      await pool.query(`DROP SCHEMA IF EXISTS ${lockedSchema} CASCADE`);
+      if (firstOnly) await rm(firstOnly, { recursive: true, force: true });
+    });
+
+    it('Then the table stays writable while the migration waits, and the migration applies once the lock is free', async () => {
+      const { settings } = await holdWidgets();
+      const logs = captureLogs();
+
+      const migrating = migrate({ ...settings, lockTimeoutMs: 200, lockRetryDelayMs: 300 }, logs.log);
+      await logs.waitFor('migration waited too long for a lock: rolled back, trying again');
+
+      // Without a lock timeout, the ALTER's queued lock would hold this insert until the report ended.
+      const writer = new pg.Client({ connectionString: databaseUrl, statement_timeout: 3_000 });
+      await writer.connect();
+      try {
+        await writer.query(`INSERT INTO ${lockedSchema}.widgets (id, label) VALUES (1, 'written while migrating')`);
+      } finally {
+        await writer.end();
+      }
+      const retry = logs.find('migration waited too long for a lock: rolled back, trying again')[0];
+      expect(retry).toMatchObject({ schema: lockedSchema, lockTimeoutMs: 200 });
+      expect(retry?.holders).toEqual(
+        expect.arrayContaining([expect.objectContaining({ applicationName: 'long report' })]),
+      );
+
+      await blocker.query('COMMIT');
+      await migrating;
+      const columns = await pool.query(
+        `SELECT column_name FROM information_schema.columns WHERE table_schema = $1 AND table_name = 'widgets' ORDER BY ordinal_position`,
+        [lockedSchema],
+      );
+      expect(columns.rows.map((row) => row.column_name)).toEqual(['id', 'label', 'colour']);
+    });
+
+    it('Then migrate gives up past its retry period, applies nothing, and lets the next instance migrate', async () => {
+      const { settings } = await holdWidgets();
+
+      await expect(
+        migrate({ ...settings, lockTimeoutMs: 100, lockRetryDelayMs: 100, lockRetryForMs: 500 }, silentLogger),
+      ).rejects.toThrow(/lock timeout/i);
+
+      const applied = await pool.query(`SELECT name FROM ${lockedSchema}.schema_migrations ORDER BY id`);
+      expect(applied.rows.map((row) => row.name)).toEqual(['001_widgets']);
+      await blocker.query('COMMIT');
+      // The advisory lock was released: with it still held, this one would wait for ever.
+      await migrate({ ...settings, lockTimeoutMs: 200 }, silentLogger);
+      const after = await pool.query(`SELECT name FROM ${lockedSchema}.schema_migrations ORDER BY id`);
+      expect(after.rows.map((row) => row.name)).toEqual(['001_widgets', '002_widget_colour']);
+    });
   });
 });
