@@ -10,15 +10,34 @@ export type DatabaseAvailability = ReturnType<typeof createDatabaseAvailability>
 const TRIES_WHILE_STOPPING = 3;
 
 /**
- * The probe after an outage asks whether the database takes writes, since that is what the
- * statements that found it away need: a standby answering during a failover, or a server set
- * read-only, answers `SELECT 1` while every claim still fails.
+ * What the consumer's statements need of the handler's tables: claims read, insert and update
+ * notifications; settlements add their attempts.
+ */
+const CONSUMER_GRANTS: ReadonlyArray<readonly [table: string, privilege: string]> = [
+  ['notifications.notifications', 'SELECT'],
+  ['notifications.notifications', 'INSERT'],
+  ['notifications.notifications', 'UPDATE'],
+  ['notifications.notification_attempts', 'INSERT'],
+];
+
+/**
+ * The probe after an outage asks whether the database takes the consumer's writes, since that is
+ * what the statements that found it away need: a standby answering during a failover, or a server
+ * set read-only, answers `SELECT 1` while every claim still fails; so does one whose tables a
+ * restore has not brought back yet (the probe fails on the missing table too), or whose grants
+ * were taken from the handler's role.
  */
 export async function probeWritable(db: Pick<pg.Pool, 'query'>): Promise<void> {
-  const { rows } = await db.query<{ writable: boolean }>(
-    "SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AS writable",
+  const { rows } = await db.query<{ writable: boolean; granted: boolean }>(
+    `SELECT NOT pg_is_in_recovery() AND current_setting('transaction_read_only') = 'off' AS writable,
+            bool_and(has_table_privilege(g.tbl, g.privilege)) AS granted
+       FROM unnest($1::text[], $2::text[]) AS g(tbl, privilege)`,
+    [CONSUMER_GRANTS.map(([table]) => table), CONSUMER_GRANTS.map(([, privilege]) => privilege)],
   );
   if (!rows[0]?.writable) throw new Error('the database answers but takes no writes (read-only or a standby)');
+  if (!rows[0].granted) {
+    throw new Error("the database answers but the handler's role lacks a grant on its tables (SELECT, INSERT, UPDATE)");
+  }
 }
 
 type Events = { change: [up: boolean] };

@@ -12,10 +12,13 @@ export type DatabaseFailure = 'unavailable' | 'conflict' | 'refused';
 // has five letters, like a SQLSTATE).
 const SQLSTATE = /^[0-9A-DF-Z][0-9A-Z]{4}$/;
 // 08 connection exception, 28 invalid authorization (a rotated password), 3D invalid catalog
-// (the database not there yet), 53 insufficient resources, 57 operator intervention (shutdown,
-// cancel, statement timeout), 58 system error; and 25006, a read-only transaction (a standby
-// answering while a failover promotes another): all about the server's state, none about our data.
-const UNAVAILABLE_CLASSES = new Set(['08', '28', '3D', '53', '57', '58']);
+// (the database not there yet), 42 a statement the database cannot run as it stands (a grant
+// revoked, a table or column missing while a restore runs: our statements are fixed texts with
+// the data in parameters, so every message would fail alike), 53 insufficient resources, 57
+// operator intervention (shutdown, cancel, statement timeout), 58 system error; and 25006, a
+// read-only transaction (a standby answering while a failover promotes another): all about the
+// server's state, none about our data.
+const UNAVAILABLE_CLASSES = new Set(['08', '28', '3D', '42', '53', '57', '58']);
 const UNAVAILABLE_CODES = new Set(['25006']);
 const CONFLICT_CODES = new Set(['40001', '40P01']);
 

@@ -15,6 +15,9 @@ describe('database error classification', () => {
     ['a read-only standby (a failover under way)', withCode('25006')],
     ['a password no longer accepted', withCode('28P01')],
     ['a database that does not exist (yet)', withCode('3D000')],
+    ['a grant revoked', withCode('42501')],
+    ['a table not there (a restore under way)', withCode('42P01')],
+    ['a column not there', withCode('42703')],
   ])('When the error is %s, then the database counts as away', (_, error) => {
     expect(classifyDatabaseError(error)).toBe('unavailable');
   });

@@ -75,6 +75,7 @@ describe('HTTP error shape', () => {
     ['a statement timeout', '57014'],
     ['too many connections', '53300'],
     ['a password no longer accepted', '28P01'],
+    ['a grant taken from the service', '42501'],
   ])('When the database answers with %s, then 503 with Retry-After, not 500', async (_, code) => {
     const response = await call(`/database-state/${code}`);
     expect(response).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
