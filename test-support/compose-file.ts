@@ -44,6 +44,8 @@ export type ComposeService = {
   ports: string[];
   healthcheck: string[];
   command: string[];
+  /** Bind mounts and volumes as written, e.g. `./observability/prometheus.yml:/etc/prometheus/prometheus.yml:ro`. */
+  volumes: string[];
 };
 
 type RawService = {
@@ -55,6 +57,7 @@ type RawService = {
   ports?: string[];
   healthcheck?: { test?: string[] };
   command?: string[];
+  volumes?: string[];
 };
 
 /** Compose's interpolation: `$$` is a literal `$`; `${NAME:-default}` and `${NAME}` read `env`. */
@@ -79,6 +82,7 @@ export function composeServices(env: Record<string, string> = {}): ComposeServic
     ports: (raw.ports ?? []).map(text),
     healthcheck: (raw.healthcheck?.test ?? []).map(text),
     command: (raw.command ?? []).map(text),
+    volumes: (raw.volumes ?? []).map(text),
   }));
 }
 

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { composeServices, containerPort, unreachable } from '../../compose-file.js';
+import { type ComposeService, composeServices, containerPort, unreachable } from '../../compose-file.js';
 
 const services = composeServices();
 const listening = services.filter((service) => containerPort(service) !== undefined);
-const byName = (name: string) => services.find((service) => service.name === name);
 
 // No Docker engine runs docker-compose.yml in CI: these are the mistakes `docker compose up` would show.
 describe('docker-compose.yml', () => {
@@ -38,17 +37,42 @@ describe('docker-compose.yml', () => {
     expect(problems).toEqual([]);
   });
 
-  it('When Prometheus scrapes, then each target is a service of its profile on the port it listens on', () => {
-    const prometheus = byName('prometheus');
-    const config = parseYaml(
-      readFileSync(new URL('../../../observability/prometheus.yml', import.meta.url), 'utf8'),
-    ) as {
+  const prometheusServices = services.filter((service) => service.image?.startsWith('prom/prometheus'));
+  /** The targets of the config file a Prometheus service of compose mounts as its own. */
+  const scrapedBy = (prometheus: ComposeService): string[] => {
+    const mount = prometheus.volumes.find((volume) => volume.split(':')[1] === '/etc/prometheus/prometheus.yml');
+    if (!mount) throw new Error(`${prometheus.name} mounts no /etc/prometheus/prometheus.yml`);
+    const config = parseYaml(readFileSync(new URL(`../../../${mount.split(':')[0]}`, import.meta.url), 'utf8')) as {
       scrape_configs: Array<{ static_configs: Array<{ targets: string[] }> }>;
     };
-    const targets = config.scrape_configs.flatMap((job) => job.static_configs.flatMap((group) => group.targets));
-    expect(prometheus).toBeDefined();
-    expect(targets.length).toBeGreaterThan(0);
-    const problems = targets.map((target) => unreachable(`http://${target}/metrics`, prometheus!, services));
-    expect(problems.filter((problem) => problem !== undefined)).toEqual([]);
+    return config.scrape_configs.flatMap((job) => job.static_configs.flatMap((group) => group.targets));
+  };
+
+  it.each(prometheusServices.map((service) => [service.name, service] as const))(
+    'When %s scrapes, then each target is a service of its profile on the port it listens on',
+    (_name, prometheus) => {
+      const targets = scrapedBy(prometheus);
+      expect(targets.length).toBeGreaterThan(0);
+      const problems = targets.map((target) => unreachable(`http://${target}/metrics`, prometheus, services));
+      expect(problems.filter((problem) => problem !== undefined)).toEqual([]);
+    },
+  );
+
+  it('When a service of ours serves /metrics, then exactly one Prometheus scrapes it, so that no alert adds up two systems', () => {
+    const ours = services.filter((service) =>
+      /^(ticketing-service|notification-handler)\//.test(service.dockerfile ?? ''),
+    );
+    const scrapers = (service: ComposeService) =>
+      prometheusServices
+        .filter((prometheus) => scrapedBy(prometheus).includes(`${service.name}:${containerPort(service)}`))
+        .map((prometheus) => prometheus.name);
+    expect(ours.length).toBeGreaterThanOrEqual(6);
+    expect(Object.fromEntries(ours.map((service) => [service.name, scrapers(service)]))).toEqual(
+      Object.fromEntries(ours.map((service) => [service.name, [expect.any(String)]])),
+    );
+    // The two systems' instances never share one.
+    const defaultScrapers = new Set(ours.filter((s) => s.profiles.length === 0).flatMap(scrapers));
+    const clusterScrapers = new Set(ours.filter((s) => s.profiles.includes('cluster')).flatMap(scrapers));
+    expect([...defaultScrapers].filter((name) => clusterScrapers.has(name))).toEqual([]);
   });
 });
