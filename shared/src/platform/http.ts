@@ -62,7 +62,12 @@ export function errorHandler(serviceLog: Logger): ErrorRequestHandler {
       // A refusal the service chose (shutting down, overloaded) is in the request line already,
       // and under overload one more line per refused request would cost what is short.
       if (!(error instanceof AppError))
-        requestLog(serviceLog, req, res).warn({ err: error }, 'request refused: a dependency is unavailable');
+        requestLog(serviceLog, req, res).warn(
+          { err: error },
+          body.code === CONCURRENT_CHANGE
+            ? 'request refused: it collided with a concurrent one'
+            : 'request refused: a dependency is unavailable',
+        );
     } else if (body.status >= 500) {
       requestLog(serviceLog, req, res).error({ err: error }, 'request failed');
     }
@@ -70,8 +75,15 @@ export function errorHandler(serviceLog: Logger): ErrorRequestHandler {
   };
 }
 
+const CONCURRENT_CHANGE = 'concurrent_change';
+
 function toErrorBody(error: HttpError): { status: number; code: string; message: string; details?: ErrorDetail[] } {
   if (error instanceof AppError) return error;
+  // A deadlock or a serialization failure rolled the statement back: the same request, sent
+  // again, meets no such collision, and a 500 would tell the client not to retry.
+  if (hasSqlState(error) && classifyDatabaseError(error) === 'conflict') {
+    return { status: 503, code: CONCURRENT_CHANGE, message: 'the request met a concurrent change; try again' };
+  }
   if (isUnavailable(error)) {
     return { status: 503, code: 'unavailable', message: 'a dependency is unavailable; try again shortly' };
   }

@@ -82,6 +82,20 @@ describe('HTTP error shape', () => {
     expect(response.headers.get('retry-after')).toBe('1');
   });
 
+  it.each([
+    ['a deadlock', '40P01'],
+    ['a serialization failure', '40001'],
+  ])(
+    'When the statement met a concurrent one (%s), then 503 asking to try again, logged at warn, not 500',
+    async (_, code) => {
+      const before = logs.find('request refused: it collided with a concurrent one').length;
+      const response = await call(`/database-state/${code}`);
+      expect(response).toMatchObject({ status: 503, body: { error: { code: 'concurrent_change' } } });
+      expect(response.headers.get('retry-after')).toBe('1');
+      expect(logs.find('request refused: it collided with a concurrent one')).toHaveLength(before + 1);
+    },
+  );
+
   it('When a statement outlives the client read timeout, then 503', async () => {
     expect(await call('/query-timeout')).toMatchObject({ status: 503, body: { error: { code: 'unavailable' } } });
   });
