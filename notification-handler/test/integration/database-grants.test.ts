@@ -35,12 +35,7 @@ describe("a database that answers but cannot run the handler's statements (a tab
 
     await harness.waitFor(() => (harness.handler.consumer.pausedBy().includes('database') ? true : undefined));
     // Twenty probes' time: a probe that did not look for the table would resume after each one.
-    let mostHeld = 0;
-    const watchUntil = Date.now() + 20 * PROBE_MS;
-    while (Date.now() < watchUntil) {
-      mostHeld = Math.max(mostHeld, harness.handler.consumer.inFlightCount());
-      await new Promise((resolve) => setTimeout(resolve, PROBE_MS / 4));
-    }
+    const mostHeld = await harness.mostHeldDuring(20 * PROBE_MS, PROBE_MS / 4);
 
     expect(mostHeld).toBeLessThanOrEqual(PREFETCH);
     expect(harness.handler.consumer.pausedBy()).toContain('database');

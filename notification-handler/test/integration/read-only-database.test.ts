@@ -46,12 +46,7 @@ describe('a database that answers but takes no writes (state, consumption, logs)
     await harness.waitFor(() => (harness.handler.consumer.pausedBy().includes('database') ? true : undefined));
     // Twenty probes' time: a probe that only asked `SELECT 1` would resume after each one, and
     // every resume took a new window of PREFETCH on top of the deliveries still held.
-    let mostHeld = 0;
-    const watchUntil = Date.now() + 20 * PROBE_MS;
-    while (Date.now() < watchUntil) {
-      mostHeld = Math.max(mostHeld, harness.handler.consumer.inFlightCount());
-      await new Promise((resolve) => setTimeout(resolve, PROBE_MS / 4));
-    }
+    const mostHeld = await harness.mostHeldDuring(20 * PROBE_MS, PROBE_MS / 4);
     const resumedMeanwhile = harness.logs.find('database answers again: resuming').length;
     const { messageCount } = await harness.broker.channel.checkQueue(harness.topology.queue);
 

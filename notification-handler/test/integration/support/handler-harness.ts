@@ -145,6 +145,16 @@ export async function startHarness(
       );
     },
     waitFor: <T>(probe: () => T | undefined, timeoutMs = 15_000) => waitFor(probe, { timeoutMs }),
+    /** The most deliveries the consumer held at once over `ms`, sampled every `sampleMs`. */
+    async mostHeldDuring(ms: number, sampleMs: number): Promise<number> {
+      let mostHeld = 0;
+      const until = Date.now() + ms;
+      while (Date.now() < until) {
+        if (handler) mostHeld = Math.max(mostHeld, handler.consumer.inFlightCount());
+        await new Promise((resolve) => setTimeout(resolve, sampleMs));
+      }
+      return mostHeld;
+    },
     /** Waits until the consumer made a decision of this kind about this notification. */
     decided<Kind extends Decision['kind']>(trackingId: string | undefined, kind: Kind, timeoutMs = 15_000) {
       return waitFor(
