@@ -68,7 +68,8 @@ export async function migrate(
         break;
       } catch (error) {
         if ((error as { code?: unknown }).code !== SQLSTATE_LOCK_NOT_AVAILABLE) throw error;
-        const holders = await oldestLockHolders(client, schema);
+        // Only to say what it waits for: a failure to tell must not hide the lock timeout.
+        const holders = await oldestLockHolders(client, schema).catch(() => []);
         if (Date.now() + lockRetryDelayMs > giveUpAt) {
           log.error({ schema, attempt, lockRetryForMs, holders }, 'migration gave up waiting for a lock');
           throw error;
