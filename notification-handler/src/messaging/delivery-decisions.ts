@@ -41,6 +41,13 @@ export type DeliveryDecisionDeps = {
  */
 export type DeliveryChannel = { channel: Channel; closed: AbortSignal; stopWork: AbortSignal };
 
+/** What the broker not taking each kind of copy means for its delivery, as the log says it. */
+const WHEN_NOT_TAKEN = {
+  'dead-letter copy': { failure: 'dead-lettering failed', consequence: 'the message stays on the queue' },
+  'delayed copy': { failure: 'rescheduling failed', consequence: 'the message goes back to the queue' },
+} as const;
+type Copy = keyof typeof WHEN_NOT_TAKEN;
+
 /**
  * The delivery a decision is about, the logger whose lines carry its trace id, and until when it
  * may wait for the publisher.
@@ -68,7 +75,7 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
     try {
       if (!decoded.ok) return await deadLetterInvalid(on, delivery, decoded.error, subject);
       const { trackingId, operation, occurredAt } = decoded.message;
-      const known = { trackingId, operation, log: deliveryLog, holdUntil };
+      const known = { ...subject, trackingId, operation };
       const notification = readDelivery(decoded.message, delivery);
       const outcome = await deps.handle(notification, on.stopWork);
       if (outcome.kind === 'failed') return await deadLetter(on, delivery, known, outcome.reason, 'send_failed');
@@ -112,23 +119,10 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
     // The last door out: whatever a reason quotes, no address leaves in clear with the copy.
     const scrubbed = scrubAddresses(reason);
     const copy = deadLetterCopy(delivery, scrubbed);
-    const result = await publishHolding(
-      on,
-      { exchange: topology.deadLetterExchange, ...copy, properties: copy.options },
-      subject,
-      'dead-letter copy',
-    );
     // A full dead-letter queue refuses for as long as nobody drains it: the original waits on the
     // work queue meanwhile.
-    if (result.status !== 'published')
-      return requeueUnpublished(
-        on,
-        delivery,
-        subject,
-        result.reason,
-        'dead-lettering failed',
-        'the message stays on the queue',
-      );
+    const message = { exchange: topology.deadLetterExchange, ...copy, properties: copy.options };
+    if (!(await publishOrRequeue(on, delivery, message, subject, 'dead-letter copy'))) return;
     ack(on, delivery, { kind: 'dead-lettered', trackingId, operation, reason: scrubbed, cause });
   }
 
@@ -145,18 +139,9 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
       content: delivery.content,
       properties: delayedCopyProperties(delivery, outcome.redeliveries),
     };
-    const result = await publishHolding(on, message, subject, 'delayed copy');
     // Requeued instead (refused, a stop, or held to its limit), the row (retry_scheduled) is claimed
     // again when it comes back: an early attempt, no loss.
-    if (result.status !== 'published')
-      return requeueUnpublished(
-        on,
-        delivery,
-        subject,
-        result.reason,
-        'rescheduling failed',
-        'the message goes back to the queue',
-      );
+    if (!(await publishOrRequeue(on, delivery, message, subject, 'delayed copy'))) return;
     ack(on, delivery, {
       kind: 'rescheduled',
       trackingId: subject.trackingId,
@@ -167,7 +152,24 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
   }
 
   /**
-   * Publishes a copy the delivery's ack waits for. A publisher that cannot publish now (no channel,
+   * Publishes the copy the delivery's ack waits for; true once the broker took it. Otherwise the
+   * delivery has gone back to the queue (or, its channel closed, to the broker already).
+   */
+  async function publishOrRequeue(
+    on: DeliveryChannel,
+    delivery: ConsumeMessage,
+    message: OutgoingMessage,
+    subject: Subject,
+    copy: Copy,
+  ): Promise<boolean> {
+    const result = await publishHolding(on, message, subject, copy);
+    if (result.status === 'published') return true;
+    await requeueUnpublished(on, delivery, subject, result.reason, copy);
+    return false;
+  }
+
+  /**
+   * A copy the delivery's ack waits for. A publisher that cannot publish now (no channel,
    * a resource alarm, no confirm in time) is an outage of our own, like the database's: the
    * delivery waits for it, held, rather than going back to the queue, where each round would spend
    * one of its deliveries (past the limit the broker dead-letters it, its row still waiting for a
@@ -178,7 +180,7 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
     on: DeliveryChannel,
     message: OutgoingMessage,
     subject: Subject,
-    copy: string,
+    copy: Copy,
   ): Promise<PublishOutcome> {
     // The broker gives the delivery back with its channel: a copy published now would be one more.
     if (on.closed.aborted) return { status: 'not_sent', reason: "the delivery's channel closed" };
@@ -213,9 +215,9 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
     delivery: ConsumeMessage,
     subject: Subject,
     reason: string,
-    failure: 'dead-lettering failed' | 'rescheduling failed',
-    consequence: string,
+    copy: Copy,
   ): Promise<void> {
+    const { failure, consequence } = WHEN_NOT_TAKEN[copy];
     const fields = { trackingId: subject.trackingId, reason };
     if (on.closed.aborted) return subject.log.debug(fields, "copy not published: the delivery's channel closed");
     if (on.stopWork.aborted) subject.log.warn(fields, `${failure}; ${consequence}`);
