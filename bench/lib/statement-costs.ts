@@ -10,7 +10,11 @@ import {
   insertCart,
 } from '../../ticketing-service/src/db/cart-repository.js';
 import { placeOrderWithNotification } from '../../ticketing-service/src/db/order-repository.js';
-import { claimDueRows, type OutboxInsert } from '../../ticketing-service/src/db/outbox-repository.js';
+import {
+  claimDueRows,
+  type OutboxInsert,
+  outboxInsertValues,
+} from '../../ticketing-service/src/db/outbox-repository.js';
 import { processCpu } from './cpu-accounting.js';
 
 /** Seeded by the ticketing migrations (001_catalog.sql). */
@@ -18,6 +22,13 @@ const TICKET_TYPE = { id: 'a1000000-0000-4000-8000-000000000001', priceMinor: 4_
 const EXCHANGE = 'bench.statements';
 /** The relay's claim size under load: it takes what a few milliseconds of commits wrote. */
 const CLAIM_BATCH = 10;
+/** Rows of the outbox written by the "gathered" phases, kept apart from the flow's. */
+export const GATHERED_EXCHANGE = 'bench.statements.gathered';
+/**
+ * What an API that gathered concurrent commands could write at once: closed-0ms keeps about 40
+ * requests in flight, so a few milliseconds of them is of this order.
+ */
+const GATHERED = 16;
 
 export type StatementCost = {
   statement: string;
@@ -46,6 +57,8 @@ type Phase = {
   expected: number;
   /** Once per cart; or, with `untilEmpty`, again and again until it answers 0. */
   untilEmpty?: boolean;
+  /** Carts a call takes (default 1): call `index` takes carts from `index × perCall`. */
+  perCall?: number;
   /** Runs item `index` on `client`; answers how many it counts for (claims: rows). */
   run: (client: pg.Client, index: number) => Promise<number>;
 };
@@ -76,7 +89,7 @@ export async function measureStatementCosts(
     );
     const cartIds = Array.from({ length: carts }, () => randomUUID());
     const costs: StatementCost[] = [];
-    for (const phase of checkoutFlowPhases(cartIds)) {
+    for (const phase of [...checkoutFlowPhases(cartIds), ...gatheredOutboxPhases(carts)]) {
       costs.push(await measurePhase(phase, clients, pids as number[]));
     }
     return costs;
@@ -183,6 +196,59 @@ function checkoutFlowPhases(cartIds: string[]): Phase[] {
   ];
 }
 
+/**
+ * One outbox row per cart three ways: a statement and a commit each, as the API writes them now;
+ * GATHERED statements in one transaction (their commits gathered); one statement of GATHERED rows
+ * (their statements gathered too). Not the flow's statements: they bound what a command batcher
+ * in the API could save on the row every notification writes, before anyone builds one.
+ */
+function gatheredOutboxPhases(carts: number): Phase[] {
+  const rowsOfCall = (index: number) => Math.min(GATHERED, carts - index * GATHERED);
+  const gathered = { inFlow: false, expected: carts, perCall: GATHERED };
+  return [
+    {
+      statement: 'an outbox row alone: its own statement and commit (per row)',
+      inFlow: false,
+      expected: carts,
+      run: async (client) => insertOutboxRows(client, [gatheredRow()]),
+    },
+    {
+      statement: `outbox rows, ${GATHERED} statements in one transaction (per row)`,
+      ...gathered,
+      run: async (client, index) => {
+        await client.query('BEGIN');
+        let written = 0;
+        for (let row = 0; row < rowsOfCall(index); row++) written += await insertOutboxRows(client, [gatheredRow()]);
+        await client.query('COMMIT');
+        return written;
+      },
+    },
+    {
+      statement: `outbox rows, ${GATHERED} in one statement (per row)`,
+      ...gathered,
+      run: async (client, index) => insertOutboxRows(client, Array.from({ length: rowsOfCall(index) }, gatheredRow)),
+    },
+  ];
+}
+
+/** The API's outbox insert (outboxInsertValues' columns), for one row or several in one statement. */
+async function insertOutboxRows(client: pg.Client, rows: OutboxInsert[]): Promise<number> {
+  const values = rows.map(outboxInsertValues);
+  const column = (i: number) => values.map((row) => row[i]);
+  const result = await client.query({
+    name: 'bench.gathered-outbox-rows',
+    text: `INSERT INTO ticketing.outbox (tracking_id, exchange, routing_key, content, properties, trace_id)
+           SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::jsonb[], $6::text[])`,
+    values: [0, 1, 2, 3, 4, 5].map(column),
+  });
+  if (result.rowCount !== rows.length) throw new Error(`outbox insert: ${result.rowCount} of ${rows.length} rows`);
+  return rows.length;
+}
+
+function gatheredRow(): OutboxInsert {
+  return { exchange: GATHERED_EXCHANGE, encoded: encodeNotification(buildMessage(), 'bench-statements') };
+}
+
 async function measurePhase(phase: Phase, clients: pg.Client[], pids: number[]): Promise<StatementCost> {
   const before = await Promise.all(pids.map(processCpu));
   const startedAt = performance.now();
@@ -193,7 +259,7 @@ async function measurePhase(phase: Phase, clients: pg.Client[], pids: number[]):
       for (;;) {
         const index = next;
         next += 1;
-        if (!phase.untilEmpty && index >= phase.expected) return;
+        if (!phase.untilEmpty && index * (phase.perCall ?? 1) >= phase.expected) return;
         const counted = await phase.run(client, index);
         if (phase.untilEmpty && counted === 0) return;
         count += counted;

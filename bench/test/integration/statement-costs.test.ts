@@ -4,7 +4,7 @@ import { afterEach, describe, expect, inject, it } from 'vitest';
 import '@notify/test-support/provided-context.js';
 import { createDatabase, dropDatabase, withDatabase } from '@notify/test-support/system/database.js';
 import { migrateTicketingDatabase } from '../../../ticketing-service/src/service.js';
-import { measureStatementCosts } from '../../lib/statement-costs.js';
+import { GATHERED_EXCHANGE, measureStatementCosts } from '../../lib/statement-costs.js';
 
 const CARTS = 30;
 
@@ -37,6 +37,9 @@ describe('bench:statements', () => {
       ['read', CARTS],
       ['place', CARTS],
       ['relay:', 2 * CARTS],
+      ['an', CARTS],
+      ['outbox', CARTS],
+      ['outbox', CARTS],
     ]);
     for (const cost of costs) {
       expect(cost.backendMicros).toBeGreaterThanOrEqual(cost.kernelMicros);
@@ -50,9 +53,18 @@ describe('bench:statements', () => {
         `SELECT (SELECT count(*)::int FROM ticketing.carts WHERE status = 'checked_out' AND version = 2) AS "checkedOut",
                 (SELECT count(*)::int FROM ticketing.orders) AS orders,
                 (SELECT count(*)::int FROM ticketing.outbox WHERE published_at IS NOT NULL) AS published,
-                (SELECT count(*)::int FROM ticketing.outbox) AS outbox`,
+                (SELECT count(*)::int FROM ticketing.outbox WHERE exchange <> $1) AS outbox,
+                (SELECT count(DISTINCT tracking_id)::int FROM ticketing.outbox WHERE exchange = $1) AS gathered`,
+        [GATHERED_EXCHANGE],
       );
-      expect(rows[0]).toEqual({ checkedOut: CARTS, orders: CARTS, published: 2 * CARTS, outbox: 2 * CARTS });
+      // The gathered phases write a row per cart each, none of them the flow's.
+      expect(rows[0]).toEqual({
+        checkedOut: CARTS,
+        orders: CARTS,
+        published: 2 * CARTS,
+        outbox: 2 * CARTS,
+        gathered: 3 * CARTS,
+      });
     } finally {
       await db.end();
     }
