@@ -28,4 +28,5 @@ export { takeRandomBytes } from './random-pool.js';
 export * from './request-logger.js';
 export * from './request-trace.js';
 export { scrubAddresses } from './scrub-addresses.js';
+export * from './table-vacuum.js';
 export * from './trace-context.js';
