@@ -2,6 +2,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { PG_MIGRATE_LOCK_ID, runner } from 'node-pg-migrate';
 import pg from 'pg';
 import { endClient } from './database.js';
+import { redactUrl } from './log-redaction.js';
 import type { Logger } from './logger.js';
 
 export type MigrationSettings = {
@@ -58,7 +59,13 @@ export async function migrate(
   });
   client.on('error', (err) => log.warn({ err, schema }, 'migration connection lost'));
   try {
-    await client.connect();
+    await client.connect().catch((error: Error) => {
+      // The first connection a service opens: what fails here (a refused TLS certificate, a wrong
+      // password, a database that does not exist) says nothing of which server it was.
+      throw new Error(`could not connect to PostgreSQL at ${redactUrl(databaseUrl)}: ${error.message}`, {
+        cause: error,
+      });
+    });
     await client.query(`SELECT pg_advisory_lock(${PG_MIGRATE_LOCK_ID})`);
     await client.query(`SET lock_timeout = ${Math.round(lockTimeoutMs)}`);
     const giveUpAt = Date.now() + lockRetryForMs;

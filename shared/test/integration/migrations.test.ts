@@ -47,6 +47,24 @@ describe('migrate', () => {
     }
   });
 
+  it('When the database refuses the connection, then migrate fails naming the database it tried, its password hidden', async () => {
+    const refusing = new URL(databaseUrl);
+    refusing.password = 'not-for-the-logs';
+    refusing.pathname = `/${schema}_missing`;
+
+    const failure = await migrate({ databaseUrl: refusing.href, dir, schema }, silentLogger).catch(
+      (error: Error) => error,
+    );
+
+    expect(failure).toBeInstanceOf(Error);
+    const { message } = failure as Error;
+    expect(message).toContain(
+      `could not connect to PostgreSQL at postgres://${refusing.username}:***@${refusing.host}/`,
+    );
+    expect(message).toContain(`database "${schema}_missing" does not exist`);
+    expect(message).not.toContain('not-for-the-logs');
+  });
+
   describe('when a table it alters is held by a long transaction', () => {
     const lockedSchema = `${schema}_locked`;
     let firstOnly: string;
