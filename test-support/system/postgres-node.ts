@@ -1,6 +1,8 @@
 import { execFile } from 'node:child_process';
 import {
   appendFileSync,
+  chmodSync,
+  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -16,6 +18,7 @@ import { promisify } from 'node:util';
 import { databaseAnswers } from '../infrastructure.js';
 import { waitFor } from '../wait.js';
 import { freePort, portAnswers } from './ports.js';
+import type { TestCertificates } from './tls-certificates.js';
 
 const run = promisify(execFile);
 
@@ -36,6 +39,8 @@ export type PostgresNodeOptions = {
   /** Where a marker is kept while the node exists, for `stopLeftoverPostgresNodes`. */
   markerDir?: string;
   startTimeoutMs?: number;
+  /** The server also takes TLS connections, with this certificate (`sslmode=verify-full` works for `localhost`). */
+  tls?: Pick<TestCertificates, 'certFile' | 'keyFile'>;
 };
 
 export type PostgresNode = {
@@ -127,6 +132,7 @@ export async function startPostgresNode(options: PostgresNodeOptions = {}): Prom
       dir,
     );
     configure(dataDir, dir, port);
+    if (options.tls) await configureTls(dataDir, dir, options.tls);
     await start();
   } catch (error) {
     await dispose().catch(() => undefined);
@@ -223,6 +229,25 @@ function configure(dataDir: string, socketDir: string, port: number): void {
   writeFileSync(
     join(dataDir, 'pg_hba.conf'),
     ['local all all trust', 'host all all 127.0.0.1/32 trust', ''].join('\n'),
+  );
+}
+
+/** The server reads its key only if it owns it and nobody else may read it. */
+async function configureTls(
+  dataDir: string,
+  dir: string,
+  { certFile, keyFile }: Pick<TestCertificates, 'certFile' | 'keyFile'>,
+): Promise<void> {
+  const cert = join(dir, 'server.pem');
+  const key = join(dir, 'server.key');
+  copyFileSync(certFile, cert);
+  copyFileSync(keyFile, key);
+  chmodSync(key, 0o600);
+  await giveToPostgresUser(dir);
+  const quoted = (value: string) => `'${value.replace(/'/g, "''")}'`;
+  appendFileSync(
+    join(dataDir, 'postgresql.conf'),
+    ['ssl = on', `ssl_cert_file = ${quoted(cert)}`, `ssl_key_file = ${quoted(key)}`, ''].join('\n'),
   );
 }
 

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -7,6 +7,7 @@ import { promisify } from 'node:util';
 import amqp from 'amqplib';
 import { waitFor } from '../wait.js';
 import { freePort, portAnswers } from './ports.js';
+import type { TestCertificates } from './tls-certificates.js';
 
 const run = promisify(execFile);
 const SERVER_BIN = '/usr/lib/rabbitmq/bin';
@@ -35,12 +36,19 @@ export type RabbitNodeOptions = {
    * with su, and su resets HOME). Set: the tools run as the rabbitmq user with this HOME.
    */
   cookieHome?: string;
+  /**
+   * A TLS listener too, on a port of its own, with this certificate: `amqpsUrl`. The plain one
+   * stays, for the harness's own checks.
+   */
+  tls?: TestCertificates;
 };
 
 export type RabbitNode = {
   nodeName: string;
   port: number;
   amqpUrl: string;
+  /** With `tls`: amqps://guest:guest@localhost:<its TLS port> (the certificate names localhost). */
+  amqpsUrl?: string;
   /** Kept between stop and start: a quorum queue survives a restart only with its data. */
   dataDir: string;
   readonly running: boolean;
@@ -78,7 +86,10 @@ export async function createRabbitNode(options: RabbitNodeOptions = {}): Promise
   const distPort = options.distPort ?? (await freePort());
   const dataDir = mkdtempSync(join(tmpdir(), 'notify-rabbit-'));
   // The machine's own rabbitmq.conf may name a listener (127.0.0.1:5672): ours must win.
-  writeFileSync(join(dataDir, 'rabbitmq.conf'), `listeners.tcp.local = 127.0.0.1:${port}\n`);
+  const listeners = [`listeners.tcp.local = 127.0.0.1:${port}`];
+  const tlsPort = options.tls ? await freePort() : undefined;
+  if (options.tls && tlsPort !== undefined) listeners.push(...tlsListener(options.tls, dataDir, tlsPort));
+  writeFileSync(join(dataDir, 'rabbitmq.conf'), `${listeners.join('\n')}\n`);
   writeFileSync(join(dataDir, 'enabled_plugins'), '[].\n');
   await run('chown', ['-R', 'rabbitmq:rabbitmq', dataDir]).catch((error: Error) => {
     throw new Error(`could not give ${dataDir} to the rabbitmq user (${error.message}); run as root`);
@@ -98,6 +109,7 @@ export async function createRabbitNode(options: RabbitNodeOptions = {}): Promise
     RABBITMQ_PID_FILE: pidFile,
   };
   const amqpUrl = `amqp://guest:guest@127.0.0.1:${port}`;
+  const amqpsUrl = tlsPort === undefined ? undefined : `amqps://guest:guest@localhost:${tlsPort}`;
   let running = false;
 
   const tool = async (name: RabbitTool, args: string[], timeoutMs = 90_000) => {
@@ -126,6 +138,7 @@ export async function createRabbitNode(options: RabbitNodeOptions = {}): Promise
     nodeName,
     port,
     amqpUrl,
+    amqpsUrl,
     dataDir,
     get running() {
       return running;
@@ -176,6 +189,24 @@ export async function createRabbitNode(options: RabbitNodeOptions = {}): Promise
       }
     },
   };
+}
+
+/** The node's copies of the certificate files (the node reads them as the rabbitmq user), and its TLS listener. */
+function tlsListener(tls: TestCertificates, dataDir: string, tlsPort: number): string[] {
+  const copy = (file: string, name: string) => {
+    const target = join(dataDir, name);
+    copyFileSync(file, target);
+    return target;
+  };
+  return [
+    `listeners.ssl.default = 127.0.0.1:${tlsPort}`,
+    `ssl_options.cacertfile = ${copy(tls.caFile, 'ca.pem')}`,
+    `ssl_options.certfile = ${copy(tls.certFile, 'server.pem')}`,
+    `ssl_options.keyfile = ${copy(tls.keyFile, 'server.key')}`,
+    // The clients prove nothing with a certificate of their own: they sign in with a password.
+    'ssl_options.verify = verify_none',
+    'ssl_options.fail_if_no_peer_cert = false',
+  ];
 }
 
 /** The last lines of a node's log, for an error that outlives its folder. */

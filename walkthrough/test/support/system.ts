@@ -19,9 +19,21 @@ export type RunningSystem = {
   sandboxUrl: string;
   /** Every message the three processes logged so far. */
   loggedMessages: () => string[];
+  /** Every line the three processes wrote so far, as written. */
+  loggedText: () => string;
   /** The last lines of each process, for a failure message. */
   recentLogs: () => string;
   stop: () => Promise<void>;
+};
+
+export type SystemOptions = {
+  /** The services' broker and database: this run's by default. */
+  amqpUrl?: string;
+  databaseUrl?: string;
+  /** Where the topology is deleted at the end (a URL this process can use): `amqpUrl` by default. */
+  cleanupAmqpUrl?: string;
+  /** More settings of both services. */
+  env?: Record<string, string>;
 };
 
 /**
@@ -29,8 +41,9 @@ export type RunningSystem = {
  * this run's database and a topology prefix of their own. Settings the README relies on keep
  * their defaults, except the retry delay, shortened so that the outage step takes no 6 s.
  */
-export async function startSystem(): Promise<RunningSystem> {
+export async function startSystem(options: SystemOptions = {}): Promise<RunningSystem> {
   const prefix = uniquePrefix('walkthrough');
+  const amqpUrl = options.amqpUrl ?? inject('amqpUrl');
   const noMailjetKey = { MAILJET_API_KEY: '', MAILJET_API_SECRET: '' };
   const sandbox = spawnService(entry('mailjet-sandbox'), {
     ...noMailjetKey,
@@ -40,15 +53,16 @@ export async function startSystem(): Promise<RunningSystem> {
     SANDBOX_API_SECRET: '',
   });
   const processes: Record<string, ChildService> = { sandbox };
-  const system = describeSystem(processes, prefix);
+  const system = describeSystem(processes, prefix, options.cleanupAmqpUrl ?? amqpUrl);
   try {
     const sandboxUrl = await started(sandbox, 'sandbox', (line) => LISTENING.exec(String(line.msg))?.[1]);
     const common = {
-      AMQP_URL: inject('amqpUrl'),
-      DATABASE_URL: inject('databaseUrl'),
+      AMQP_URL: amqpUrl,
+      DATABASE_URL: options.databaseUrl ?? inject('databaseUrl'),
       TOPOLOGY_PREFIX: prefix,
       PORT: '0',
       LOG_LEVEL: 'info',
+      ...options.env,
     };
     processes.ticketing = spawnService(entry('ticketing-service'), common);
     processes.handler = spawnService(entry('notification-handler'), {
@@ -77,16 +91,20 @@ export async function startSystem(): Promise<RunningSystem> {
   }
 }
 
-function describeSystem(processes: Record<string, ChildService>, prefix: string) {
+function describeSystem(processes: Record<string, ChildService>, prefix: string, cleanupAmqpUrl: string) {
   return {
     loggedMessages: () => Object.values(processes).flatMap((service) => service.lines.map((line) => String(line.msg))),
+    loggedText: () =>
+      Object.values(processes)
+        .flatMap((service) => service.lines.map((line) => JSON.stringify(line)))
+        .join('\n'),
     recentLogs: () =>
       Object.entries(processes)
         .flatMap(([name, service]) => service.lines.slice(-15).map((line) => `${name} | ${JSON.stringify(line)}`))
         .join('\n'),
     stop: async () => {
       await Promise.all(Object.values(processes).map(stopProcess));
-      await deleteTopology(inject('amqpUrl'), topologyNames(prefix));
+      await deleteTopology(cleanupAmqpUrl, topologyNames(prefix));
     },
   };
 }
