@@ -126,7 +126,7 @@ export async function connectBroker(
 
   if (settings.awaitFirstConnection !== false) {
     await connection.waitForConnect().catch((error: unknown) => {
-      throw new Error(`RabbitMQ did not answer at ${addresses.describe()}: ${(error as Error).message}`);
+      throw new Error(`could not connect to RabbitMQ at ${addresses.describe()}: ${(error as Error).message}`);
     });
   }
   return {

@@ -33,7 +33,7 @@ describe('connectBroker', () => {
       async () => undefined,
     );
 
-    await expect(attempt).rejects.toThrow('RabbitMQ did not answer at amqp://guest:***@127.0.0.1:1');
+    await expect(attempt).rejects.toThrow('could not connect to RabbitMQ at amqp://guest:***@127.0.0.1:1');
     expect(JSON.stringify(lines)).not.toContain('hunter2');
   });
 

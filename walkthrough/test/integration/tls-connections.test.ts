@@ -15,6 +15,7 @@ import { type RunningSystem, startSystem } from '../support/system.js';
 /** Never asked for (the node trusts loopback), so it shows only if something logs the URL whole. */
 const DATABASE_PASSWORD = 'tls-test-database-password';
 const TICKET_TYPE_ID = 'a1000000-0000-4000-8000-000000000001';
+const handlerEntry = fileURLToPath(new URL('../../../notification-handler/src/main.ts', import.meta.url));
 
 describe('TLS to PostgreSQL and RabbitMQ (a CA of our own, given as NODE_EXTRA_CA_CERTS)', () => {
   let dir: string;
@@ -22,6 +23,7 @@ describe('TLS to PostgreSQL and RabbitMQ (a CA of our own, given as NODE_EXTRA_C
   let database: PostgresNode | undefined;
   let broker: RabbitNode | undefined;
   let databaseUrl: string;
+  let brokerUrl: string;
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'notify-tls-'));
@@ -33,6 +35,8 @@ describe('TLS to PostgreSQL and RabbitMQ (a CA of our own, given as NODE_EXTRA_C
       tls: certificates,
     });
     await broker.start();
+    if (!broker.amqpsUrl) throw new Error('the RabbitMQ node has no TLS listener');
+    brokerUrl = broker.amqpsUrl;
     databaseUrl = `postgres://postgres:${DATABASE_PASSWORD}@localhost:${database.port}/postgres?sslmode=verify-full`;
   }, 120_000);
   afterAll(async () => {
@@ -46,7 +50,7 @@ describe('TLS to PostgreSQL and RabbitMQ (a CA of our own, given as NODE_EXTRA_C
 
     beforeAll(async () => {
       system = await startSystem({
-        amqpUrl: broker?.amqpsUrl,
+        amqpUrl: brokerUrl,
         cleanupAmqpUrl: broker?.amqpUrl,
         databaseUrl,
         env: { NODE_EXTRA_CA_CERTS: certificates.caFile },
@@ -89,9 +93,8 @@ describe('TLS to PostgreSQL and RabbitMQ (a CA of our own, given as NODE_EXTRA_C
   });
 
   it('When the handler is not given the CA, then it exits at once, naming the database and the certificate it could not verify, its password hidden', async () => {
-    const entry = fileURLToPath(new URL('../../../notification-handler/src/main.ts', import.meta.url));
-    const handler = spawnService(entry, {
-      AMQP_URL: broker?.amqpsUrl as string,
+    const handler = spawnService(handlerEntry, {
+      AMQP_URL: brokerUrl,
       DATABASE_URL: databaseUrl,
       PORT: '0',
       OPERATOR_TOKEN: LOCAL_OPERATOR_TOKEN,
@@ -104,6 +107,23 @@ describe('TLS to PostgreSQL and RabbitMQ (a CA of our own, given as NODE_EXTRA_C
     );
     expect(failure?.err?.message).toMatch(/certificate/);
     expect(JSON.stringify(handler.lines)).not.toContain(DATABASE_PASSWORD);
+  }, 30_000);
+
+  it('When the handler is given the CA for PostgreSQL alone (sslrootcert), then it gets past PostgreSQL, and exits naming the broker whose certificate it could not verify', async () => {
+    const handler = spawnService(handlerEntry, {
+      AMQP_URL: brokerUrl,
+      DATABASE_URL: `${databaseUrl}&sslrootcert=${encodeURIComponent(certificates.caFile)}`,
+      PORT: '0',
+      OPERATOR_TOKEN: LOCAL_OPERATOR_TOKEN,
+    });
+
+    expect(await handler.exited).toBe(1);
+    // The broker is connected to after the migrations: a failure there means PostgreSQL took the CA.
+    const failure = handler.lines.find((line) => line.msg === 'notification handler failed to start');
+    expect(failure?.err?.message).toContain(
+      `could not connect to RabbitMQ at ${brokerUrl.replace(':guest@', ':***@')}`,
+    );
+    expect(failure?.err?.message).toMatch(/certificate/);
   }, 30_000);
 });
 
