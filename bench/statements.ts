@@ -19,7 +19,13 @@ import {
   runBenchMain,
 } from './lib/infrastructure.js';
 import { describeMachine } from './lib/machine.js';
-import { backendMicrosPerFlow, measureStatementCosts, type StatementCost } from './lib/statement-costs.js';
+import {
+  backendMicrosPerFlow,
+  type FlowWrite,
+  measureStatementCosts,
+  type StatementCost,
+  writeMicrosPerFlow,
+} from './lib/statement-costs.js';
 
 const USAGE = `npm run bench:statements -- [options]
   --carts N         checkout flows' worth of each statement per run (default 4000)
@@ -115,6 +121,15 @@ function printTable(runs: Run[], options: Options): void {
       .map((run) => backendMicrosPerFlow(run.costs, options.carts).toFixed(0))
       .join(', ');
   console.log(`| **a checkout flow** (2 notifications) | ${options.connections.map(perFlow).join(' | ')} |`);
+  const writes = (write: FlowWrite) => (connections: number) =>
+    runs
+      .filter((run) => run.connections === connections)
+      .map((run) => writeMicrosPerFlow(run.costs, write).toFixed(0))
+      .join(', ');
+  console.log(`| its three writes, one statement each | ${options.connections.map(writes('alone')).join(' | ')} |`);
+  console.log(
+    `| the same writes, gathered (sum of the three "to a statement" rows) | ${options.connections.map(writes('gathered')).join(' | ')} |`,
+  );
 }
 
 runBenchMain(main);

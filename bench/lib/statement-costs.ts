@@ -10,12 +10,14 @@ import {
   insertCart,
 } from '../../ticketing-service/src/db/cart-repository.js';
 import { placeOrderWithNotification } from '../../ticketing-service/src/db/order-repository.js';
-import {
-  claimDueRows,
-  type OutboxInsert,
-  outboxInsertValues,
-} from '../../ticketing-service/src/db/outbox-repository.js';
+import { claimDueRows, type OutboxInsert } from '../../ticketing-service/src/db/outbox-repository.js';
 import { processCpu } from './cpu-accounting.js';
+import {
+  addCartItemsGathered,
+  insertCartsGathered,
+  outboxColumns,
+  placeOrdersGathered,
+} from './gathered-statements.js';
 
 /** Seeded by the ticketing migrations (001_catalog.sql). */
 const TICKET_TYPE = { id: 'a1000000-0000-4000-8000-000000000001', priceMinor: 4_500, currency: 'EUR' };
@@ -30,10 +32,14 @@ export const GATHERED_EXCHANGE = 'bench.statements.gathered';
  */
 const GATHERED = 16;
 
+export type FlowWrite = 'alone' | 'gathered';
+
 export type StatementCost = {
   statement: string;
   /** One of the checkout flow's own statements (the round-trip floor is not). */
   inFlow: boolean;
+  /** One of the flow's three writes, as the API sends them (`alone`) or many carts to a statement (`gathered`). */
+  write?: FlowWrite;
   /** Statements run (claims: rows claimed, the figure is per row). */
   count: number;
   /** CPU of the PostgreSQL backends per statement (or row), µs, and the part in the kernel. */
@@ -50,9 +56,15 @@ export function backendMicrosPerFlow(costs: StatementCost[], carts: number): num
     .reduce((total, cost) => total + (cost.backendMicros * cost.count) / carts, 0);
 }
 
+/** The backends' CPU for a flow's three writes (insert the cart, add its line, place its order), µs. */
+export function writeMicrosPerFlow(costs: StatementCost[], write: FlowWrite): number {
+  return costs.filter((cost) => cost.write === write).reduce((total, cost) => total + cost.backendMicros, 0);
+}
+
 type Phase = {
   statement: string;
   inFlow: boolean;
+  write?: FlowWrite;
   /** What `run` must add up to over the phase: one per cart, or (claims) two rows per cart. */
   expected: number;
   /** Once per cart; or, with `untilEmpty`, again and again until it answers 0. */
@@ -87,9 +99,14 @@ export async function measureStatementCosts(
         async (client) => (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]?.pid,
       ),
     );
-    const cartIds = Array.from({ length: carts }, () => randomUUID());
+    const newCartIds = () => Array.from({ length: carts }, () => randomUUID());
+    const phases = [
+      ...checkoutFlowPhases(newCartIds()),
+      ...gatheredOutboxPhases(carts),
+      ...gatheredWritePhases(newCartIds()),
+    ];
     const costs: StatementCost[] = [];
-    for (const phase of [...checkoutFlowPhases(cartIds), ...gatheredOutboxPhases(carts)]) {
+    for (const phase of phases) {
       costs.push(await measurePhase(phase, clients, pids as number[]));
     }
     return costs;
@@ -119,6 +136,7 @@ function checkoutFlowPhases(cartIds: string[]): Phase[] {
     {
       statement: 'insert the cart',
       ...perCart,
+      write: 'alone',
       run: async (client, index) => {
         await insertCart(client, {
           cartId: cartAt(index),
@@ -137,6 +155,7 @@ function checkoutFlowPhases(cartIds: string[]): Phase[] {
     {
       statement: 'add the line, the version, the outbox row',
       ...perCart,
+      write: 'alone',
       run: async (client, index) =>
         done(
           await addCartItemWithNotification(
@@ -164,6 +183,7 @@ function checkoutFlowPhases(cartIds: string[]): Phase[] {
     {
       statement: 'place the order, close the cart, the outbox row',
       ...perCart,
+      write: 'alone',
       run: async (client, index) =>
         done(
           await placeOrderWithNotification(
@@ -231,15 +251,72 @@ function gatheredOutboxPhases(carts: number): Phase[] {
   ];
 }
 
+/**
+ * The flow's three writes for other carts, GATHERED carts to a statement (bench/lib/gathered-statements.ts):
+ * what a command batcher in the API would send. Their rows go to GATHERED_EXCHANGE.
+ */
+function gatheredWritePhases(cartIds: string[]): Phase[] {
+  const carts = cartIds.length;
+  const cartsOfCall = (index: number) => cartIds.slice(index * GATHERED, (index + 1) * GATHERED);
+  const written = (count: number, expected: number, what: string) => {
+    if (count !== expected) throw new Error(`${what}: ${count} of ${expected} carts written`);
+    return count;
+  };
+  const gathered = { inFlow: false, write: 'gathered' as const, expected: carts, perCall: GATHERED };
+  return [
+    {
+      statement: `insert the carts, ${GATHERED} to a statement (per cart)`,
+      ...gathered,
+      run: async (client, index) => {
+        const batch = cartsOfCall(index).map((cartId) => ({
+          cartId,
+          customerEmail: 'bench@example.com',
+          customerName: 'Bench',
+        }));
+        return written(await insertCartsGathered(client, batch), batch.length, 'gathered insert');
+      },
+    },
+    {
+      statement: `add the lines, the versions, the outbox rows, ${GATHERED} carts to a statement (per cart)`,
+      ...gathered,
+      run: async (client, index) => {
+        const batch = cartsOfCall(index).map((cartId) => ({
+          cartId,
+          cartVersion: 0,
+          ticketTypeId: TICKET_TYPE.id,
+          quantity: 1,
+          unitPriceMinor: TICKET_TYPE.priceMinor,
+          currency: TICKET_TYPE.currency,
+          notification: gatheredRow(),
+        }));
+        return written(await addCartItemsGathered(client, batch, 10), batch.length, 'gathered add');
+      },
+    },
+    {
+      statement: `place the orders, close the carts, the outbox rows, ${GATHERED} carts to a statement (per cart)`,
+      ...gathered,
+      run: async (client, index) => {
+        const batch = cartsOfCall(index).map((cartId) => ({
+          orderId: randomUUID(),
+          cartId,
+          cartVersion: 1,
+          totalMinor: TICKET_TYPE.priceMinor,
+          currency: TICKET_TYPE.currency,
+          notification: gatheredRow(),
+        }));
+        return written(await placeOrdersGathered(client, batch), batch.length, 'gathered checkout');
+      },
+    },
+  ];
+}
+
 /** The API's outbox insert (outboxInsertValues' columns), for one row or several in one statement. */
 async function insertOutboxRows(client: pg.Client, rows: OutboxInsert[]): Promise<number> {
-  const values = rows.map(outboxInsertValues);
-  const column = (i: number) => values.map((row) => row[i]);
   const result = await client.query({
     name: 'bench.gathered-outbox-rows',
     text: `INSERT INTO ticketing.outbox (tracking_id, exchange, routing_key, content, properties, trace_id)
            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::jsonb[], $6::text[])`,
-    values: [0, 1, 2, 3, 4, 5].map(column),
+    values: outboxColumns(rows),
   });
   if (result.rowCount !== rows.length) throw new Error(`outbox insert: ${result.rowCount} of ${rows.length} rows`);
   return rows.length;
@@ -274,6 +351,7 @@ async function measurePhase(phase: Phase, clients: pg.Client[], pids: number[]):
   return {
     statement: phase.statement,
     inFlow: phase.inFlow,
+    write: phase.write,
     count,
     backendMicros: (sum('ms') * 1_000) / count,
     kernelMicros: (sum('kernelMs') * 1_000) / count,

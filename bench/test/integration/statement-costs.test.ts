@@ -1,9 +1,13 @@
+import { randomUUID } from 'node:crypto';
+import { encodeNotification } from '@notify/shared';
 import { silentLogger } from '@notify/test-support/logger.js';
+import { buildMessage } from '@notify/test-support/messages.js';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import '@notify/test-support/provided-context.js';
 import { createDatabase, dropDatabase, withDatabase } from '@notify/test-support/system/database.js';
 import { migrateTicketingDatabase } from '../../../ticketing-service/src/service.js';
+import { addCartItemsGathered, insertCartsGathered } from '../../lib/gathered-statements.js';
 import { GATHERED_EXCHANGE, measureStatementCosts } from '../../lib/statement-costs.js';
 
 const CARTS = 30;
@@ -40,6 +44,19 @@ describe('bench:statements', () => {
       ['an', CARTS],
       ['outbox', CARTS],
       ['outbox', CARTS],
+      ['insert', CARTS],
+      ['add', CARTS],
+      ['place', CARTS],
+    ]);
+    expect(costs.filter((cost) => cost.write === 'alone').map((cost) => cost.statement.split(' ')[0])).toEqual([
+      'insert',
+      'add',
+      'place',
+    ]);
+    expect(costs.filter((cost) => cost.write === 'gathered').map((cost) => cost.statement.split(' ')[0])).toEqual([
+      'insert',
+      'add',
+      'place',
     ]);
     for (const cost of costs) {
       expect(cost.backendMicros).toBeGreaterThanOrEqual(cost.kernelMicros);
@@ -51,20 +68,71 @@ describe('bench:statements', () => {
     try {
       const { rows } = await db.query(
         `SELECT (SELECT count(*)::int FROM ticketing.carts WHERE status = 'checked_out' AND version = 2) AS "checkedOut",
+                (SELECT count(*)::int FROM ticketing.carts) AS carts,
+                (SELECT count(*)::int FROM ticketing.cart_items WHERE quantity = 1) AS lines,
                 (SELECT count(*)::int FROM ticketing.orders) AS orders,
                 (SELECT count(*)::int FROM ticketing.outbox WHERE published_at IS NOT NULL) AS published,
                 (SELECT count(*)::int FROM ticketing.outbox WHERE exchange <> $1) AS outbox,
                 (SELECT count(DISTINCT tracking_id)::int FROM ticketing.outbox WHERE exchange = $1) AS gathered`,
         [GATHERED_EXCHANGE],
       );
-      // The gathered phases write a row per cart each, none of them the flow's.
+      // The flow's carts, then as many again through the gathered writes, each checked out once.
+      // The gathered outbox rows: a row per cart in each of three phases, then two per gathered cart.
       expect(rows[0]).toEqual({
-        checkedOut: CARTS,
-        orders: CARTS,
+        checkedOut: 2 * CARTS,
+        carts: 2 * CARTS,
+        lines: 2 * CARTS,
+        orders: 2 * CARTS,
         published: 2 * CARTS,
         outbox: 2 * CARTS,
-        gathered: 3 * CARTS,
+        gathered: 5 * CARTS,
       });
+    } finally {
+      await db.end();
+    }
+  });
+
+  it('When a gathered write holds one cart at a version it no longer has, then that cart alone is left unwritten', async () => {
+    const url = await migratedDatabase('gathered');
+    const db = new pg.Client({ connectionString: url });
+    await db.connect();
+    try {
+      const carts = [randomUUID(), randomUUID(), randomUUID()];
+      const stale = carts[1] as string;
+      await insertCartsGathered(
+        db,
+        carts.map((cartId) => ({ cartId, customerEmail: 'gathered@example.com', customerName: 'Gathered' })),
+      );
+      await db.query('UPDATE ticketing.carts SET version = 5 WHERE id = $1', [stale]);
+
+      const written = await addCartItemsGathered(
+        db,
+        carts.map((cartId) => ({
+          cartId,
+          cartVersion: 0,
+          ticketTypeId: 'a1000000-0000-4000-8000-000000000001',
+          quantity: 1,
+          unitPriceMinor: 4_500,
+          currency: 'EUR',
+          notification: { exchange: GATHERED_EXCHANGE, encoded: encodeNotification(buildMessage(), 'test') },
+        })),
+        10,
+      );
+
+      expect(written).toBe(2);
+      const { rows } = await db.query(
+        `SELECT c.id, c.version, count(i.cart_id)::int AS lines
+           FROM ticketing.carts c LEFT JOIN ticketing.cart_items i ON i.cart_id = c.id
+          WHERE c.id = ANY($1::uuid[]) GROUP BY c.id, c.version`,
+        [carts],
+      );
+      expect(Object.fromEntries(rows.map((row) => [row.id, [row.version, row.lines]]))).toEqual({
+        [carts[0] as string]: [1, 1],
+        [stale]: [5, 0],
+        [carts[2] as string]: [1, 1],
+      });
+      const outbox = await db.query('SELECT count(*)::int AS n FROM ticketing.outbox');
+      expect(outbox.rows[0].n).toBe(2);
     } finally {
       await db.end();
     }
