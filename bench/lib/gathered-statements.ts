@@ -13,9 +13,9 @@ import { type OutboxInsert, outboxInsertValues } from '../../ticketing-service/s
  * Each answers how many carts it wrote.
  */
 
-/** The outbox columns of outboxInsertValues, as the statements' last six arrays. */
-const OUTBOX_ARRAYS = `$a::uuid[], $b::text[], $c::text[], $d::bytea[], $e::jsonb[], $f::text[]`;
+/** The outbox columns of outboxInsertValues, in its order, and their types. */
 const OUTBOX_COLUMNS = 'tracking_id, exchange, routing_key, content, properties, trace_id';
+const OUTBOX_TYPES = ['uuid', 'text', 'text', 'bytea', 'jsonb', 'text'];
 
 export async function insertCartsGathered(
   client: pg.Client,
@@ -28,6 +28,16 @@ export async function insertCartsGathered(
            RETURNING id AS "cartId", customer_email AS "customerEmail", customer_name AS "customerName",
                      currency, status, created_at AS "createdAt", version`,
     values: columnsOf(carts, ['cartId', 'customerEmail', 'customerName']),
+  });
+  return result.rowCount ?? 0;
+}
+
+/** Outbox rows alone, as many as given, in one statement: what every command writes besides its change. */
+export async function insertOutboxRowsGathered(client: pg.Client, rows: readonly OutboxInsert[]): Promise<number> {
+  const result = await client.query({
+    name: 'bench.gathered-outbox-rows',
+    text: `INSERT INTO ticketing.outbox (${OUTBOX_COLUMNS}) SELECT * FROM unnest(${outboxArrays(1)})`,
+    values: outboxColumns(rows),
   });
   return result.rowCount ?? 0;
 }
@@ -97,11 +107,9 @@ export async function placeOrdersGathered(client: pg.Client, orders: readonly Ga
   return result.rowCount ?? 0;
 }
 
+/** The outbox columns' array parameters, numbered from `$first`. */
 function outboxArrays(first: number): string {
-  return ['a', 'b', 'c', 'd', 'e', 'f'].reduce(
-    (text, letter, offset) => text.replace(`$${letter}`, `$${first + offset}`),
-    OUTBOX_ARRAYS,
-  );
+  return OUTBOX_TYPES.map((type, offset) => `$${first + offset}::${type}[]`).join(', ');
 }
 
 /** The closing CTE, as outboxInsertAfter's: an outbox row for each cart the CTE `after` wrote. */
@@ -122,7 +130,7 @@ function columnsOf<Row>(rows: readonly Row[], keys: ReadonlyArray<keyof Row>): u
 }
 
 /** One array per outbox column, in outboxInsertValues' order. */
-export function outboxColumns(notifications: readonly OutboxInsert[]): unknown[][] {
+function outboxColumns(notifications: readonly OutboxInsert[]): unknown[][] {
   const rows = notifications.map(outboxInsertValues);
-  return [0, 1, 2, 3, 4, 5].map((column) => rows.map((row) => row[column]));
+  return OUTBOX_TYPES.map((_, column) => rows.map((row) => row[column]));
 }

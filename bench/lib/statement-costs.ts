@@ -15,7 +15,7 @@ import { processCpu } from './cpu-accounting.js';
 import {
   addCartItemsGathered,
   insertCartsGathered,
-  outboxColumns,
+  insertOutboxRowsGathered,
   placeOrdersGathered,
 } from './gathered-statements.js';
 
@@ -224,29 +224,31 @@ function checkoutFlowPhases(cartIds: string[]): Phase[] {
  */
 function gatheredOutboxPhases(carts: number): Phase[] {
   const rowsOfCall = (index: number) => Math.min(GATHERED, carts - index * GATHERED);
+  const insertRows = async (client: pg.Client, count: number) =>
+    written(await insertOutboxRowsGathered(client, Array.from({ length: count }, gatheredRow)), count, 'outbox insert');
   const gathered = { inFlow: false, expected: carts, perCall: GATHERED };
   return [
     {
       statement: 'an outbox row alone: its own statement and commit (per row)',
       inFlow: false,
       expected: carts,
-      run: async (client) => insertOutboxRows(client, [gatheredRow()]),
+      run: async (client) => insertRows(client, 1),
     },
     {
       statement: `outbox rows, ${GATHERED} statements in one transaction (per row)`,
       ...gathered,
       run: async (client, index) => {
         await client.query('BEGIN');
-        let written = 0;
-        for (let row = 0; row < rowsOfCall(index); row++) written += await insertOutboxRows(client, [gatheredRow()]);
+        let rows = 0;
+        for (let row = 0; row < rowsOfCall(index); row++) rows += await insertRows(client, 1);
         await client.query('COMMIT');
-        return written;
+        return rows;
       },
     },
     {
       statement: `outbox rows, ${GATHERED} in one statement (per row)`,
       ...gathered,
-      run: async (client, index) => insertOutboxRows(client, Array.from({ length: rowsOfCall(index) }, gatheredRow)),
+      run: async (client, index) => insertRows(client, rowsOfCall(index)),
     },
   ];
 }
@@ -258,10 +260,6 @@ function gatheredOutboxPhases(carts: number): Phase[] {
 function gatheredWritePhases(cartIds: string[]): Phase[] {
   const carts = cartIds.length;
   const cartsOfCall = (index: number) => cartIds.slice(index * GATHERED, (index + 1) * GATHERED);
-  const written = (count: number, expected: number, what: string) => {
-    if (count !== expected) throw new Error(`${what}: ${count} of ${expected} carts written`);
-    return count;
-  };
   const gathered = { inFlow: false, write: 'gathered' as const, expected: carts, perCall: GATHERED };
   return [
     {
@@ -310,16 +308,10 @@ function gatheredWritePhases(cartIds: string[]): Phase[] {
   ];
 }
 
-/** The API's outbox insert (outboxInsertValues' columns), for one row or several in one statement. */
-async function insertOutboxRows(client: pg.Client, rows: OutboxInsert[]): Promise<number> {
-  const result = await client.query({
-    name: 'bench.gathered-outbox-rows',
-    text: `INSERT INTO ticketing.outbox (tracking_id, exchange, routing_key, content, properties, trace_id)
-           SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::bytea[], $5::jsonb[], $6::text[])`,
-    values: outboxColumns(rows),
-  });
-  if (result.rowCount !== rows.length) throw new Error(`outbox insert: ${result.rowCount} of ${rows.length} rows`);
-  return rows.length;
+/** Stops the run when a gathered write changed fewer rows than it was given. */
+function written(count: number, expected: number, what: string): number {
+  if (count !== expected) throw new Error(`${what}: ${count} of ${expected} rows written`);
+  return count;
 }
 
 function gatheredRow(): OutboxInsert {
