@@ -9,15 +9,17 @@ import {
   findCartWithTicketType,
   insertCart,
 } from '../../ticketing-service/src/db/cart-repository.js';
+import {
+  addCartItems,
+  insertCarts,
+  OUTBOX_COLUMNS,
+  outboxArrays,
+  outboxColumns,
+  placeOrders,
+} from '../../ticketing-service/src/db/gathered-writes.js';
 import { placeOrderWithNotification } from '../../ticketing-service/src/db/order-repository.js';
 import { claimDueRows, type OutboxInsert } from '../../ticketing-service/src/db/outbox-repository.js';
 import { processCpu } from './cpu-accounting.js';
-import {
-  addCartItemsGathered,
-  insertCartsGathered,
-  insertOutboxRowsGathered,
-  placeOrdersGathered,
-} from './gathered-statements.js';
 
 /** Seeded by the ticketing migrations (001_catalog.sql). */
 const TICKET_TYPE = { id: 'a1000000-0000-4000-8000-000000000001', priceMinor: 4_500, currency: 'EUR' };
@@ -26,10 +28,7 @@ const EXCHANGE = 'bench.statements';
 const CLAIM_BATCH = 10;
 /** Rows of the outbox written by the "gathered" phases, kept apart from the flow's. */
 export const GATHERED_EXCHANGE = 'bench.statements.gathered';
-/**
- * What an API that gathered concurrent commands could write at once: closed-0ms keeps about 40
- * requests in flight, so a few milliseconds of them is of this order.
- */
+/** The API's most commands to a statement at its defaults (WRITE_BATCH_SIZE). */
 const GATHERED = 16;
 
 export type FlowWrite = 'alone' | 'gathered';
@@ -254,8 +253,8 @@ function gatheredOutboxPhases(carts: number): Phase[] {
 }
 
 /**
- * The flow's three writes for other carts, GATHERED carts to a statement (bench/lib/gathered-statements.ts):
- * what a command batcher in the API would send. Their rows go to GATHERED_EXCHANGE.
+ * The flow's three writes for other carts, GATHERED carts to a statement, as the API writes
+ * concurrent commands (ticketing-service/src/db/gathered-writes.ts). Their rows go to GATHERED_EXCHANGE.
  */
 function gatheredWritePhases(cartIds: string[]): Phase[] {
   const carts = cartIds.length;
@@ -271,7 +270,7 @@ function gatheredWritePhases(cartIds: string[]): Phase[] {
           customerEmail: 'bench@example.com',
           customerName: 'Bench',
         }));
-        return written(await insertCartsGathered(client, batch), batch.length, 'gathered insert');
+        return written((await insertCarts(client, batch)).length, batch.length, 'gathered insert');
       },
     },
     {
@@ -287,7 +286,7 @@ function gatheredWritePhases(cartIds: string[]): Phase[] {
           currency: TICKET_TYPE.currency,
           notification: gatheredRow(),
         }));
-        return written(await addCartItemsGathered(client, batch, 10), batch.length, 'gathered add');
+        return written((await addCartItems(client, batch, 10)).size, batch.length, 'gathered add');
       },
     },
     {
@@ -302,10 +301,20 @@ function gatheredWritePhases(cartIds: string[]): Phase[] {
           currency: TICKET_TYPE.currency,
           notification: gatheredRow(),
         }));
-        return written(await placeOrdersGathered(client, batch), batch.length, 'gathered checkout');
+        return written((await placeOrders(client, batch)).size, batch.length, 'gathered checkout');
       },
     },
   ];
+}
+
+/** Outbox rows alone, as many as given, in one statement: what every command writes besides its change. */
+async function insertOutboxRowsGathered(client: pg.Client, rows: readonly OutboxInsert[]): Promise<number> {
+  const result = await client.query({
+    name: 'bench.gathered-outbox-rows',
+    text: `INSERT INTO ticketing.outbox (${OUTBOX_COLUMNS}) SELECT * FROM unnest(${outboxArrays(1)})`,
+    values: outboxColumns(rows),
+  });
+  return result.rowCount ?? 0;
 }
 
 /** Stops the run when a gathered write changed fewer rows than it was given. */

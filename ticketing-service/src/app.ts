@@ -14,6 +14,7 @@ import express, { type Express } from 'express';
 import type pg from 'pg';
 import type { Registry } from 'prom-client';
 import type { CartCache } from './domain/cart-cache.js';
+import type { GatheredCartWrites } from './domain/cart-writes.js';
 import type { OutboxTarget } from './domain/notifications.js';
 import { cartRoutes } from './http/cart-routes.js';
 import { catalogRoutes } from './http/catalog-routes.js';
@@ -37,7 +38,9 @@ export type AppDependencies = {
   idempotencyKeyTtlHours: number;
   /** What /readyz asks: a small pool of its own with short timeouts (see check-readiness.ts). */
   probePool: pg.Pool;
-  /** Requests waiting for a connection of `pool` past which the next ones are refused (503). */
+  /** How commands without an Idempotency-Key write: gathered with concurrent ones, on `pool`. */
+  writes: GatheredCartWrites;
+  /** Requests waiting for the database (`pool`'s connections, `writes`' statements) past which the next ones are refused (503). */
   shedding: { maxWaiting: number; onShed: () => void };
   /** The commands under way, which a stop waits for after the server closed. */
   inFlight: InFlight;
@@ -63,7 +66,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(healthRoutes({ probePool: deps.probePool, brokerReady: deps.brokerReady }));
   app.use(metricsRoutes(deps.metrics));
   // After the probes and metrics, which must answer however busy the API is.
-  app.use(shedWhenQueued(deps.pool, deps.shedding));
+  app.use(shedWhenQueued(() => deps.pool.waitingCount + deps.writes.waiting(), deps.shedding));
   app.use(catalogRoutes(deps));
   app.use(cartRoutes(deps));
   app.use(notFound);

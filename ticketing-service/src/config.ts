@@ -24,7 +24,15 @@ const ConfigSchema = z.object({
    */
   DATABASE_POOL_SIZE: envInt(10, { min: 1, max: 200 }),
   /**
-   * Requests waiting for a database connection past which new ones get 503 at once: about a
+   * Concurrent commands of one kind (a new cart, an added ticket, a checkout) written in one
+   * statement at most; 1 writes each in its own. A statement of 16 costs PostgreSQL about a third
+   * of what 16 of their own do (bench/README.md, "What gathering commands could save").
+   */
+  WRITE_BATCH_SIZE: envInt(16, { min: 1, max: 1_000 }),
+  /** Statements of one kind under way at once: commands that come while they run wait and go together. */
+  WRITE_BATCHES_IN_FLIGHT: envInt(2, { min: 1, max: 64 }),
+  /**
+   * Requests waiting for the database (a connection, or their write's statement) past which new ones get 503 at once: about a
    * second of what the API serves on two cores. Lower, it refuses while the service's own CPU is
    * the limit, where a refusal costs CPU too and a checkout refused halfway wastes its first steps.
    */

@@ -23,10 +23,12 @@ import type { Config } from './config.js';
 import { listenForOutboxRows } from './db/outbox-listener.js';
 import { TICKETING_TABLES, ticketingMaintenance } from './db/ticketing-maintenance.js';
 import { createCartCache } from './domain/cart-cache.js';
+import { gatheredCartWrites } from './domain/cart-writes.js';
 import { OutboxRelay } from './messaging/outbox-relay.js';
 import { registerCartCacheMetrics } from './metrics/cart-cache-metrics.js';
 import { registerLoadMetrics } from './metrics/load-metrics.js';
 import { registerOutboxMetrics } from './metrics/outbox-metrics.js';
+import { registerWriteMetrics } from './metrics/write-metrics.js';
 
 export const SERVICE_NAME = 'ticketing-service';
 export const DATABASE_SCHEMA = 'ticketing';
@@ -128,7 +130,13 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
     { pool: metricsPool, exchange, log },
     { queryTimeoutMs: METRICS_QUERY_TIMEOUT_MS },
   );
-  const loadMetrics = registerLoadMetrics(metrics, pool);
+  // Commands without an Idempotency-Key hold no connection: they wait here for their write instead.
+  const writes = gatheredCartWrites(pool, {
+    maxPerStatement: config.WRITE_BATCH_SIZE,
+    statementsInFlight: config.WRITE_BATCHES_IN_FLIGHT,
+    onStatement: registerWriteMetrics(metrics),
+  });
+  const loadMetrics = registerLoadMetrics(metrics, () => pool.waitingCount + writes.waiting());
 
   const publisher = new ConfirmPublisher(log, {
     confirmTimeoutMs: config.OUTBOX_CONFIRM_TIMEOUT_MS,
@@ -180,6 +188,7 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
   const app = createApp({
     log,
     pool,
+    writes,
     outbox: { exchange, appId: SERVICE_NAME },
     carts: createCartCache(config.CART_CACHE_MAX_CARTS, registerCartCacheMetrics(metrics)),
     // This relay at once; the other instances' through the listener's announcement, sent after

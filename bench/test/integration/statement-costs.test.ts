@@ -1,13 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import { encodeNotification } from '@notify/shared';
 import { silentLogger } from '@notify/test-support/logger.js';
-import { buildMessage } from '@notify/test-support/messages.js';
 import pg from 'pg';
 import { afterEach, describe, expect, inject, it } from 'vitest';
 import '@notify/test-support/provided-context.js';
 import { createDatabase, dropDatabase, withDatabase } from '@notify/test-support/system/database.js';
 import { migrateTicketingDatabase } from '../../../ticketing-service/src/service.js';
-import { addCartItemsGathered, insertCartsGathered } from '../../lib/gathered-statements.js';
 import { GATHERED_EXCHANGE, measureStatementCosts } from '../../lib/statement-costs.js';
 
 const CARTS = 30;
@@ -87,52 +83,6 @@ describe('bench:statements', () => {
         outbox: 2 * CARTS,
         gathered: 5 * CARTS,
       });
-    } finally {
-      await db.end();
-    }
-  });
-
-  it('When a gathered write holds one cart at a version it no longer has, then that cart alone is left unwritten', async () => {
-    const url = await migratedDatabase('gathered');
-    const db = new pg.Client({ connectionString: url });
-    await db.connect();
-    try {
-      const carts = [randomUUID(), randomUUID(), randomUUID()];
-      const stale = carts[1] as string;
-      await insertCartsGathered(
-        db,
-        carts.map((cartId) => ({ cartId, customerEmail: 'gathered@example.com', customerName: 'Gathered' })),
-      );
-      await db.query('UPDATE ticketing.carts SET version = 5 WHERE id = $1', [stale]);
-
-      const written = await addCartItemsGathered(
-        db,
-        carts.map((cartId) => ({
-          cartId,
-          cartVersion: 0,
-          ticketTypeId: 'a1000000-0000-4000-8000-000000000001',
-          quantity: 1,
-          unitPriceMinor: 4_500,
-          currency: 'EUR',
-          notification: { exchange: GATHERED_EXCHANGE, encoded: encodeNotification(buildMessage(), 'test') },
-        })),
-        10,
-      );
-
-      expect(written).toBe(2);
-      const { rows } = await db.query(
-        `SELECT c.id, c.version, count(i.cart_id)::int AS lines
-           FROM ticketing.carts c LEFT JOIN ticketing.cart_items i ON i.cart_id = c.id
-          WHERE c.id = ANY($1::uuid[]) GROUP BY c.id, c.version`,
-        [carts],
-      );
-      expect(Object.fromEntries(rows.map((row) => [row.id, [row.version, row.lines]]))).toEqual({
-        [carts[0] as string]: [1, 1],
-        [stale]: [5, 0],
-        [carts[2] as string]: [1, 1],
-      });
-      const outbox = await db.query('SELECT count(*)::int AS n FROM ticketing.outbox');
-      expect(outbox.rows[0].n).toBe(2);
     } finally {
       await db.end();
     }

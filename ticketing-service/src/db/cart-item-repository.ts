@@ -10,6 +10,16 @@ export type CartItemRow = {
   currency: string;
 };
 
+/** A line to add, at the cart version and catalog price its caller read. */
+export type CartItemLine = {
+  cartId: string;
+  cartVersion: number;
+  ticketTypeId: string;
+  quantity: number;
+  unitPriceMinor: number;
+  currency: string;
+};
+
 /**
  * Adding a ticket type already in the cart raises its quantity; the line then takes the catalog's
  * current price, so a line never mixes two prices. One statement writes the line, the cart's next
@@ -22,14 +32,7 @@ export type CartItemRow = {
  */
 export async function addCartItemWithNotification(
   db: Db,
-  item: {
-    cartId: string;
-    cartVersion: number;
-    ticketTypeId: string;
-    quantity: number;
-    unitPriceMinor: number;
-    currency: string;
-  },
+  item: CartItemLine,
   maxQuantity: number,
   notification: OutboxInsert,
 ): Promise<boolean> {

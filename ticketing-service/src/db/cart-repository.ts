@@ -19,7 +19,7 @@ export type CartRow = {
 /** A cart with its lines in the order they were first added, read in one round trip. */
 export type CartWithItems = { cart: CartRow; items: CartItemRow[] };
 
-const CART_COLUMNS = `id AS "cartId", customer_email AS "customerEmail", customer_name AS "customerName",
+export const CART_COLUMNS = `id AS "cartId", customer_email AS "customerEmail", customer_name AS "customerName",
   currency, status, created_at AS "createdAt", version`;
 
 // The lines as one JSON array beside the cart's columns: a cart and its lines cost one statement

@@ -1,6 +1,15 @@
 import { type OutboxInsert, outboxInsertAfter, outboxInsertValues } from './outbox-repository.js';
 import type { Db } from './queryable.js';
 
+/** An order for a cart, at the cart version its caller read. */
+export type PlacedOrder = {
+  orderId: string;
+  cartId: string;
+  cartVersion: number;
+  totalMinor: number;
+  currency: string;
+};
+
 /**
  * One statement for a checkout: the cart marked checked out, the order, and the notification in
  * the outbox, only if the cart is still open at the version the caller read (`cartVersion`).
@@ -9,7 +18,7 @@ import type { Db } from './queryable.js';
  */
 export async function placeOrderWithNotification(
   db: Db,
-  order: { orderId: string; cartId: string; cartVersion: number; totalMinor: number; currency: string },
+  order: PlacedOrder,
   notification: OutboxInsert,
 ): Promise<boolean> {
   const result = await db.query({

@@ -1,12 +1,10 @@
 import { MAX_AMOUNT_MINOR, MAX_SUMMARY_LINES } from '@notify/shared';
 import { AppError } from '@notify/shared/platform';
-import { addCartItemWithNotification } from '../db/cart-item-repository.js';
 import { type CartRow, type CartWithItems, findCartWithTicketType } from '../db/cart-repository.js';
 import type { TicketTypeRow } from '../db/catalog-repository.js';
 import {
   type Cart,
   lineLimitError,
-  MAX_LINE_QUANTITY,
   quantityLimitError,
   ticketTypeNotFoundError,
   toCart,
@@ -44,8 +42,7 @@ export async function addTicketToCart(
     if (totalMinorOf(items) > MAX_AMOUNT_MINOR) throw totalLimitError('body.quantity');
     const updated = toCart(found.cart, items);
     const notification = prepareNotification(context, ticketAddedMessage(updated, new Date()));
-    const added = await addCartItemWithNotification(
-      context.client,
+    const added = await context.writes.addCartItem(
       {
         cartId,
         cartVersion: found.cart.version,
@@ -55,7 +52,6 @@ export async function addTicketToCart(
         unitPriceMinor: ticketType.priceMinor,
         currency: ticketType.currency,
       },
-      MAX_LINE_QUANTITY,
       notification.row,
     );
     if (!added) return undefined;

@@ -1,7 +1,6 @@
 import type { Money } from '@notify/shared';
 import { AppError } from '@notify/shared/platform';
 import { findCartWithItems } from '../db/cart-repository.js';
-import { placeOrderWithNotification } from '../db/order-repository.js';
 import { toCart } from './cart.js';
 import { requireOpenCart, retryWhileCartChanges } from './load-cart.js';
 import { newId } from './new-id.js';
@@ -33,8 +32,7 @@ export async function checkoutCart(context: CommandContext, cartId: string): Pro
 
     const orderId = newId();
     const notification = prepareNotification(context, checkoutCompletedMessage(cart, orderId, new Date()));
-    const placed = await placeOrderWithNotification(
-      context.client,
+    const placed = await context.writes.placeOrder(
       {
         orderId,
         cartId,

@@ -1,7 +1,7 @@
 import { MAX_AMOUNT_MINOR } from '@notify/shared';
 import { AppError } from '@notify/shared/platform';
 import type { CartItemRow } from '../db/cart-item-repository.js';
-import { insertCart, insertCartWithLines } from '../db/cart-repository.js';
+import { insertCartWithLines } from '../db/cart-repository.js';
 import { findTicketTypes, type TicketTypeRow } from '../db/catalog-repository.js';
 import {
   type Cart,
@@ -27,7 +27,7 @@ export async function createCart(
   tickets: readonly TicketRequest[] = [],
 ): Promise<CreateCartResult> {
   if (tickets.length > 0) return createCartWithTickets(context, customer, tickets);
-  const row = await insertCart(context.client, {
+  const row = await context.writes.insertCart({
     cartId: newId(),
     customerEmail: customer.email,
     customerName: customer.name,

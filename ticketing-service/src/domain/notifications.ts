@@ -1,20 +1,23 @@
 import { encodeNotification, type NotificationMessageInput } from '@notify/shared';
 import { formatTraceparent, type TraceContext } from '@notify/shared/platform';
-import type { PoolClient } from 'pg';
 import type { OutboxInsert } from '../db/outbox-repository.js';
+import type { Db } from '../db/queryable.js';
 import { type Cart, summaryLines } from './cart.js';
 import type { CartCache } from './cart-cache.js';
+import type { CartWrites } from './cart-writes.js';
 import { newId } from './new-id.js';
 
 /** Where this instance addresses its messages; stored on each outbox row. */
 export type OutboxTarget = { exchange: string; appId: string };
 
 /**
- * What a use case gets: its connection (in a transaction when the request has an Idempotency-Key),
- * where its notifications go, the request's trace, and the carts this instance remembers.
+ * What a use case gets: where it reads and how it writes (both in one transaction when the request
+ * has an Idempotency-Key; otherwise reads from the pool and writes gathered with concurrent
+ * commands'), where its notifications go, the request's trace, and the carts this instance remembers.
  */
 export type CommandContext = {
-  client: PoolClient;
+  client: Db;
+  writes: CartWrites;
   outbox: OutboxTarget;
   trace: TraceContext;
   carts: CartCache;

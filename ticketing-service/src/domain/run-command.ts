@@ -1,7 +1,9 @@
-import { AppError, type InFlight, inTransaction, type TraceContext, withClient } from '@notify/shared/platform';
+import { AppError, type InFlight, inTransaction, type TraceContext } from '@notify/shared/platform';
 import type pg from 'pg';
 import { claimIdempotencyKey, findIdempotencyKey, saveIdempotentResponse } from '../db/idempotency-key-repository.js';
+import type { Db } from '../db/queryable.js';
 import type { CartCache } from './cart-cache.js';
+import { type CartWrites, cartWritesOn } from './cart-writes.js';
 import type { CommandContext, OutboxTarget } from './notifications.js';
 
 export type CommandResponse = { status: number; body: unknown };
@@ -15,6 +17,8 @@ export type CommandRequest = { idempotency: IdempotencyRequest | undefined; trac
 
 export type CommandDependencies = {
   pool: pg.Pool;
+  /** How commands without an Idempotency-Key write: gathered with concurrent ones (cart-writes.ts). */
+  writes: CartWrites;
   outbox: OutboxTarget;
   carts: CartCache;
   /** Called after a commit that may have written outbox rows: the relay publishes them at once. */
@@ -31,8 +35,9 @@ const KEY_WAIT = '5s';
 /**
  * Runs a command. Every command writes in one statement, atomic on its own (what it read before
  * is checked in that statement: see migrations/007_cart_version.sql), so without an
- * Idempotency-Key it needs no transaction: no BEGIN and COMMIT round trips. With a key it runs in
- * one transaction with its idempotency record. Only successful responses are stored: a command
+ * Idempotency-Key it needs no transaction: no BEGIN and COMMIT round trips, and no connection of
+ * its own (a read takes one from the pool for its statement; the write goes with those of
+ * concurrent commands). With a key it runs in one transaction with its idempotency record. Only successful responses are stored: a command
  * that failed changed nothing, so the client may retry it with the same key.
  */
 export function runCommand(
@@ -49,8 +54,9 @@ async function runTracked(
   work: (context: CommandContext) => Promise<CommandResponse>,
 ): Promise<CommandOutcome> {
   const committedEffects: Array<() => void> = [];
-  const contextOn = (client: pg.PoolClient): CommandContext => ({
+  const contextOn = (client: Db, writes: CartWrites): CommandContext => ({
     client,
+    writes,
     outbox: deps.outbox,
     trace,
     carts: deps.carts,
@@ -61,14 +67,14 @@ async function runTracked(
     deps.onCommitted();
   };
   if (!idempotency) {
-    const response = await withClient(deps.pool, (client) => work(contextOn(client)));
+    const response = await work(contextOn(deps.pool, deps.writes));
     committed();
     return { ...response, replayed: false };
   }
   const outcome = await inTransaction(deps.pool, async (client): Promise<CommandOutcome> => {
     const previous = idempotency && (await claimOrReplay(client, idempotency, deps.idempotencyKeyTtlHours));
     if (previous) return { ...previous, replayed: true };
-    const response = await work(contextOn(client));
+    const response = await work(contextOn(client, cartWritesOn(client)));
     if (idempotency) await saveIdempotentResponse(client, idempotency.key, response.status, response.body);
     return { ...response, replayed: false };
   });

@@ -1,19 +1,18 @@
-import type pg from 'pg';
 import { Counter, Gauge, type Registry } from 'prom-client';
 
 export type LoadMetrics = { countShed: () => void };
 
 /**
- * How close the API is to refusing work: the requests waiting for a database connection, read at
+ * How close the API is to refusing work: the requests waiting for the database, read at
  * scrape time, and the requests refused because too many were waiting (see load-shedding.ts).
  */
-export function registerLoadMetrics(registry: Registry, pool: Pick<pg.Pool, 'waitingCount'>): LoadMetrics {
+export function registerLoadMetrics(registry: Registry, waitingForDatabase: () => number): LoadMetrics {
   new Gauge({
     name: 'notify_api_requests_waiting_for_database',
-    help: 'Requests waiting for a connection of the API pool at the scrape.',
+    help: 'Requests waiting for a connection of the API pool, or for the statement that writes them with others, at the scrape.',
     registers: [registry],
     collect() {
-      this.set(pool.waitingCount);
+      this.set(waitingForDatabase());
     },
   });
   const shed = new Counter({

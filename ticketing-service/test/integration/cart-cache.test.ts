@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { addTicketToCart } from '../../src/domain/add-ticket-to-cart.js';
 import { type CartCacheOutcome, createCartCache } from '../../src/domain/cart-cache.js';
+import { gatheredCartWrites } from '../../src/domain/cart-writes.js';
 import { checkoutCart } from '../../src/domain/checkout-cart.js';
 import { createCart, type TicketRequest } from '../../src/domain/create-cart.js';
 import { getCart } from '../../src/domain/load-cart.js';
@@ -32,7 +33,8 @@ afterEach(() => {
 function instance(maxCarts = 100) {
   const outcomes: CartCacheOutcome[] = [];
   const carts = createCartCache(maxCarts, (outcome) => outcomes.push(outcome));
-  const deps = { pool, outbox: { exchange: 'cart-cache-test', appId: 'test' }, carts, onCommitted: () => {} };
+  const writes = gatheredCartWrites(pool, { maxPerStatement: 16, statementsInFlight: 2 });
+  const deps = { pool, writes, outbox: { exchange: 'cart-cache-test', appId: 'test' }, carts, onCommitted: () => {} };
   const run = <T>(work: (context: CommandContext) => Promise<T>, idempotencyKey?: string) =>
     runCommand(
       { ...deps, idempotencyKeyTtlHours: 24, inFlight: createInFlight() },

@@ -212,11 +212,12 @@ describe('ticketing outbox relay: connections of its own', () => {
   });
 
   it('When every connection of the API is taken by requests that wait, then the relay still publishes the outbox', async () => {
-    const service = await startService(testConfig(prefix, { DATABASE_URL: url }));
+    // As many statements of new carts at once as the API has connections (10 by default), each alone.
+    const service = await startService(testConfig(prefix, { DATABASE_URL: url, WRITE_BATCHES_IN_FLIGHT: '10' }));
     const api = apiClient(service);
     const carts = await lockCarts(url);
     try {
-      // More requests than the API has connections: ten wait on the lock, the rest for a connection.
+      // More requests than the API has connections: ten wait on the lock, the rest for their statement.
       const requests = Array.from({ length: 14 }, () => api.createCart().then(() => 'created'));
       await carts.waitForWaiters(10);
 

@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app.js';
 import { createCartCache } from '../../src/domain/cart-cache.js';
+import { gatheredCartWrites } from '../../src/domain/cart-writes.js';
 
 /**
  * A socket whose connect fails as the kernel fails it when the database's host or network cannot be
@@ -55,6 +56,7 @@ describe('ticketing API while the database host cannot be reached', () => {
     const app = createApp({
       log: silentLogger,
       pool,
+      writes: gatheredCartWrites(pool, { maxPerStatement: 16, statementsInFlight: 2 }),
       outbox: { exchange: 'unreachable.ticketing.events', appId: 'ticketing-service' },
       carts: createCartCache(10),
       onCommitted: () => undefined,

@@ -1,57 +1,48 @@
-import type pg from 'pg';
-import type { addCartItemWithNotification } from '../../ticketing-service/src/db/cart-item-repository.js';
-import type { placeOrderWithNotification } from '../../ticketing-service/src/db/order-repository.js';
-import { type OutboxInsert, outboxInsertValues } from '../../ticketing-service/src/db/outbox-repository.js';
+import type { CartItemLine } from './cart-item-repository.js';
+import { CART_COLUMNS, type CartRow } from './cart-repository.js';
+import type { PlacedOrder } from './order-repository.js';
+import { type OutboxInsert, outboxInsertValues } from './outbox-repository.js';
+import type { Db } from './queryable.js';
 
 /**
- * The checkout flow's three writes as a command batcher in the API would send them: one statement
- * for many carts, each cart's conditions (its version, its status, the catalog's price) checked on
- * its own row, `unnest` of one array per column. Written for `npm run bench:statements` only, to
- * measure what gathering would save before anyone builds it: the API's own statements are in
- * ticketing-service/src/db, and these mirror them (cart-repository's insertCart,
- * cart-item-repository's addCartItemWithNotification, order-repository's placeOrderWithNotification).
- * Each answers how many carts it wrote.
+ * The checkout flow's three writes for many carts in one statement each: what the API sends when
+ * concurrent commands of one kind wait for the database (write-gatherer.ts). Each mirrors its
+ * one-cart statement in cart-repository.ts, cart-item-repository.ts and order-repository.ts, with
+ * `unnest` of one array per column: each cart's conditions (its version, its status, the catalog's
+ * price) are checked on its own row, and a cart whose conditions fail is left unwritten while the
+ * others are written. Each statement answers which carts it wrote. A cart must appear at most
+ * once in a statement: an UPDATE joined to two input rows of one cart changes it once, and both
+ * rows would then insert.
  */
 
 /** The outbox columns of outboxInsertValues, in its order, and their types. */
-const OUTBOX_COLUMNS = 'tracking_id, exchange, routing_key, content, properties, trace_id';
+export const OUTBOX_COLUMNS = 'tracking_id, exchange, routing_key, content, properties, trace_id';
 const OUTBOX_TYPES = ['uuid', 'text', 'text', 'bytea', 'jsonb', 'text'];
 
-export async function insertCartsGathered(
-  client: pg.Client,
-  carts: ReadonlyArray<{ cartId: string; customerEmail: string; customerName: string }>,
-): Promise<number> {
-  const result = await client.query({
-    name: 'bench.gathered-insert-carts',
+export type NewCart = { cartId: string; customerEmail: string; customerName: string };
+
+/** The new carts, as insertCart returns each. */
+export async function insertCarts(db: Db, carts: readonly NewCart[]): Promise<CartRow[]> {
+  const result = await db.query<CartRow>({
+    name: 'ticketing.insert-carts',
     text: `INSERT INTO ticketing.carts (id, customer_email, customer_name)
            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])
-           RETURNING id AS "cartId", customer_email AS "customerEmail", customer_name AS "customerName",
-                     currency, status, created_at AS "createdAt", version`,
+           RETURNING ${CART_COLUMNS}`,
     values: columnsOf(carts, ['cartId', 'customerEmail', 'customerName']),
   });
-  return result.rowCount ?? 0;
+  return result.rows;
 }
 
-/** Outbox rows alone, as many as given, in one statement: what every command writes besides its change. */
-export async function insertOutboxRowsGathered(client: pg.Client, rows: readonly OutboxInsert[]): Promise<number> {
-  const result = await client.query({
-    name: 'bench.gathered-outbox-rows',
-    text: `INSERT INTO ticketing.outbox (${OUTBOX_COLUMNS}) SELECT * FROM unnest(${outboxArrays(1)})`,
-    values: outboxColumns(rows),
-  });
-  return result.rowCount ?? 0;
-}
+export type LineWithNotification = CartItemLine & { notification: OutboxInsert };
 
-/** A command's line as the API's repository takes it, and its notification. */
-export type GatheredLine = Parameters<typeof addCartItemWithNotification>[1] & { notification: OutboxInsert };
-
-export async function addCartItemsGathered(
-  client: pg.Client,
-  lines: readonly GatheredLine[],
+/** addCartItemWithNotification for each line, one per cart: the ids of the carts written. */
+export async function addCartItems(
+  db: Db,
+  lines: readonly LineWithNotification[],
   maxQuantity: number,
-): Promise<number> {
-  const result = await client.query({
-    name: 'bench.gathered-add-cart-items',
+): Promise<Set<string>> {
+  const result = await db.query<{ cartId: string }>({
+    name: 'ticketing.add-cart-items',
     text: `WITH input AS (
              SELECT * FROM unnest($1::uuid[], $2::integer[], $3::uuid[], $4::integer[], $5::integer[], $6::text[],
                                   ${outboxArrays(7)})
@@ -78,14 +69,15 @@ export async function addCartItemsGathered(
       maxQuantity,
     ],
   });
-  return result.rowCount ?? 0;
+  return new Set(result.rows.map((row) => row.cartId));
 }
 
-export type GatheredOrder = Parameters<typeof placeOrderWithNotification>[1] & { notification: OutboxInsert };
+export type OrderWithNotification = PlacedOrder & { notification: OutboxInsert };
 
-export async function placeOrdersGathered(client: pg.Client, orders: readonly GatheredOrder[]): Promise<number> {
-  const result = await client.query({
-    name: 'bench.gathered-place-orders',
+/** placeOrderWithNotification for each order, one per cart: the ids of the carts written. */
+export async function placeOrders(db: Db, orders: readonly OrderWithNotification[]): Promise<Set<string>> {
+  const result = await db.query<{ cartId: string }>({
+    name: 'ticketing.place-orders',
     text: `WITH input AS (
              SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::integer[], $4::bigint[], $5::text[], ${outboxArrays(6)})
                AS i(order_id, cart_id, cart_version, total_minor, currency, ${OUTBOX_COLUMNS})),
@@ -104,15 +96,25 @@ export async function placeOrdersGathered(client: pg.Client, orders: readonly Ga
       ...outboxColumns(orders.map((order) => order.notification)),
     ],
   });
-  return result.rowCount ?? 0;
+  return new Set(result.rows.map((row) => row.cartId));
 }
 
 /** The outbox columns' array parameters, numbered from `$first`. */
-function outboxArrays(first: number): string {
+export function outboxArrays(first: number): string {
   return OUTBOX_TYPES.map((type, offset) => `$${first + offset}::${type}[]`).join(', ');
 }
 
-/** The closing CTE, as outboxInsertAfter's: an outbox row for each cart the CTE `after` wrote. */
+/** One array per outbox column, in outboxInsertValues' order. */
+export function outboxColumns(notifications: readonly OutboxInsert[]): unknown[][] {
+  const rows = notifications.map(outboxInsertValues);
+  return OUTBOX_TYPES.map((_, column) => rows.map((row) => row[column]));
+}
+
+/**
+ * The closing CTE and answer: an outbox row for each cart the CTE `after` wrote, and the ids of
+ * those carts, read from the rows the outbox took (a cart is written if and only if its
+ * notification is).
+ */
 function outboxRowsAfter(after: string): string {
   const fromInput = OUTBOX_COLUMNS.split(', ')
     .map((column) => `i.${column}`)
@@ -120,17 +122,11 @@ function outboxRowsAfter(after: string): string {
   return `outbox_row AS (
       INSERT INTO ticketing.outbox (${OUTBOX_COLUMNS})
       SELECT ${fromInput} FROM input i JOIN ${after} ON ${after}.cart_id = i.cart_id
-      RETURNING exchange)
-    SELECT exchange FROM outbox_row`;
+      RETURNING tracking_id)
+    SELECT i.cart_id AS "cartId" FROM input i JOIN outbox_row o ON o.tracking_id = i.tracking_id`;
 }
 
 /** One array per key, for `unnest`: the statement's rows, column by column. */
 function columnsOf<Row>(rows: readonly Row[], keys: ReadonlyArray<keyof Row>): unknown[][] {
   return keys.map((key) => rows.map((row) => row[key]));
-}
-
-/** One array per outbox column, in outboxInsertValues' order. */
-function outboxColumns(notifications: readonly OutboxInsert[]): unknown[][] {
-  const rows = notifications.map(outboxInsertValues);
-  return OUTBOX_TYPES.map((_, column) => rows.map((row) => row[column]));
 }

@@ -1,0 +1,29 @@
+import { Counter, Histogram, type Registry } from 'prom-client';
+import type { WriteKind } from '../domain/cart-writes.js';
+
+/**
+ * How the commands' writes reach PostgreSQL (cart-writes.ts): commands per statement, by kind
+ * (its mean is `_sum / _count`; near 1 under a light load, larger as the API gets busier), and
+ * the gathered statements that failed as a whole and were written again one command at a time.
+ * Many of those mean a fault the single statements would have met too, or, with several
+ * instances, their statements deadlocking on the same carts.
+ */
+export function registerWriteMetrics(registry: Registry): (kind: WriteKind, writes: number, failed: boolean) => void {
+  const commands = new Histogram({
+    name: 'notify_api_write_statement_commands',
+    help: 'Commands written by one statement, by kind of write (insertCart, addCartItem, placeOrder).',
+    labelNames: ['kind'],
+    buckets: [1, 2, 4, 8, 16, 32, 64, 128],
+    registers: [registry],
+  });
+  const failed = new Counter({
+    name: 'notify_api_write_statements_failed_total',
+    help: 'Statements of several commands that failed as a whole; each of their commands was then written alone.',
+    labelNames: ['kind'],
+    registers: [registry],
+  });
+  return (kind, writes, wasFailed) => {
+    if (wasFailed) failed.labels(kind).inc();
+    else commands.labels(kind).observe(writes);
+  };
+}

@@ -1,0 +1,247 @@
+import { randomUUID } from 'node:crypto';
+import { encodeNotification } from '@notify/shared';
+import { uniquePrefix } from '@notify/test-support/broker.js';
+import { buildMessage } from '@notify/test-support/messages.js';
+import { waitFor } from '@notify/test-support/wait.js';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addCartItems, insertCarts, placeOrders } from '../../src/db/gathered-writes.js';
+import type { OutboxInsert } from '../../src/db/outbox-repository.js';
+import type { TicketingService } from '../../src/service.js';
+import {
+  type ApiClient,
+  apiClient,
+  deleteTestTopology,
+  lockCarts,
+  ownDatabase,
+  startService,
+  TICKET_TYPES,
+  testConfig,
+} from '../support/harness.js';
+
+const STANDING = TICKET_TYPES.jazzStanding;
+/** WRITE_BATCHES_IN_FLIGHT's default: this many statements of a kind start at once, alone. */
+const STATEMENTS_IN_FLIGHT = 2;
+
+describe('ticketing API: concurrent commands written together', () => {
+  const prefix = uniquePrefix('ticketing-gathered');
+  const database = ownDatabase('gathered');
+  let url: string;
+  let db: pg.Client;
+  let service: TicketingService;
+  let api: ApiClient;
+
+  beforeAll(async () => {
+    url = await database.create();
+    db = new pg.Client({ connectionString: url });
+    await db.connect();
+    service = await startService(testConfig(prefix, { DATABASE_URL: url }));
+    api = apiClient(service);
+  });
+  afterAll(async () => {
+    await service?.stop();
+    await db?.end();
+    await deleteTestTopology(prefix);
+    await database.drop();
+  });
+
+  function notification(): OutboxInsert {
+    return { exchange: 'gathered-test', encoded: encodeNotification(buildMessage(), 'test') };
+  }
+
+  async function newCarts(count: number): Promise<string[]> {
+    const rows = await insertCarts(
+      db,
+      Array.from({ length: count }, () => ({
+        cartId: randomUUID(),
+        customerEmail: 'gathered@example.com',
+        customerName: 'Gathered',
+      })),
+    );
+    return rows.map((row) => row.cartId);
+  }
+
+  /** Commands per statement so far, by kind, from the service's histogram: [statements, commands]. */
+  async function statementsOf(kind: string): Promise<[number, number]> {
+    const text = await (await fetch(`${service.url}/metrics`)).text();
+    const value = (suffix: string) =>
+      Number(
+        text
+          .split('\n')
+          .find((line) => line.startsWith(`notify_api_write_statement_commands_${suffix}{kind="${kind}"}`))
+          ?.split(' ')[1] ?? 0,
+      );
+    return [value('count'), value('sum')];
+  }
+
+  async function metric(name: string): Promise<number> {
+    const text = await (await fetch(`${service.url}/metrics`)).text();
+    return Number(
+      text
+        .split('\n')
+        .find((line) => line.startsWith(`${name} `))
+        ?.split(' ')[1],
+    );
+  }
+
+  /**
+   * Holds the carts table while `send` starts its requests: the first STATEMENTS_IN_FLIGHT start
+   * their statements and wait on the lock, the others wait for theirs; then lets them all through.
+   */
+  async function sentTogether<T>(send: () => Promise<T>[]): Promise<T[]> {
+    const carts = await lockCarts(url);
+    try {
+      const requests = send();
+      await carts.waitForWaiters(STATEMENTS_IN_FLIGHT);
+      await waitFor(
+        async () =>
+          (await metric('notify_api_requests_waiting_for_database')) >= requests.length - STATEMENTS_IN_FLIGHT
+            ? true
+            : undefined,
+        { timeoutMs: 3_000, what: 'the other requests waiting for their statement' },
+      );
+      await carts.release();
+      return await Promise.all(requests);
+    } finally {
+      await carts.close();
+    }
+  }
+
+  it('When one statement adds lines to carts of which one changed since it was read, then only that cart is left unwritten, with no notification', async () => {
+    const carts = await newCarts(3);
+    const stale = carts[1] as string;
+    await db.query('UPDATE ticketing.carts SET version = 5 WHERE id = $1', [stale]);
+    const lines = carts.map((cartId) => ({
+      cartId,
+      cartVersion: 0,
+      ticketTypeId: STANDING.id,
+      quantity: 1,
+      unitPriceMinor: STANDING.priceMinor,
+      currency: 'EUR',
+      notification: notification(),
+    }));
+
+    const written = await addCartItems(db, lines, 10);
+
+    expect([...written].sort()).toEqual([carts[0], carts[2]].sort());
+    const { rows } = await db.query(
+      `SELECT c.id, c.version, count(i.cart_id)::int AS lines
+         FROM ticketing.carts c LEFT JOIN ticketing.cart_items i ON i.cart_id = c.id
+        WHERE c.id = ANY($1::uuid[]) GROUP BY c.id, c.version`,
+      [carts],
+    );
+    expect(Object.fromEntries(rows.map((row) => [row.id, [row.version, row.lines]]))).toEqual({
+      [carts[0] as string]: [1, 1],
+      [stale]: [5, 0],
+      [carts[2] as string]: [1, 1],
+    });
+    const outbox = await db.query('SELECT tracking_id FROM ticketing.outbox WHERE tracking_id = ANY($1::uuid[])', [
+      lines.map((line) => line.notification.encoded.properties.messageId),
+    ]);
+    expect(outbox.rowCount).toBe(2);
+  });
+
+  it('When one statement places orders for carts of which one is checked out already, then only the open ones become orders', async () => {
+    const carts = await newCarts(3);
+    const closed = carts[2] as string;
+    await db.query(`UPDATE ticketing.carts SET status = 'checked_out' WHERE id = $1`, [closed]);
+
+    const written = await placeOrders(
+      db,
+      carts.map((cartId) => ({
+        orderId: randomUUID(),
+        cartId,
+        cartVersion: 0,
+        totalMinor: 4_500,
+        currency: 'EUR',
+        notification: notification(),
+      })),
+    );
+
+    expect([...written].sort()).toEqual([carts[0], carts[1]].sort());
+    const orders = await db.query('SELECT cart_id FROM ticketing.orders WHERE cart_id = ANY($1::uuid[])', [carts]);
+    expect(orders.rows.map((row) => row.cart_id).sort()).toEqual([carts[0], carts[1]].sort());
+  });
+
+  it('When many checkouts add tickets at once, then their writes share statements, and each cart gets its line, its version and one notification', async () => {
+    const created = await Promise.all(Array.from({ length: 8 }, () => api.createCart()));
+    // So that the instance remembers the ticket type, and each command goes straight to its write.
+    expect((await api.addTicket((await api.createCart()).cartId, STANDING.id, 1)).status).toBe(201);
+    const [first, second, ...others] = created.map((cart) => cart.cartId);
+    // Another instance's write: this one's memory of the cart is now stale, and the statement must leave it unwritten.
+    await db.query('UPDATE ticketing.carts SET version = version + 1 WHERE id = $1', [others[0]]);
+    const [statementsBefore, commandsBefore] = await statementsOf('addCartItem');
+
+    const answers = await sentTogether(() => [
+      api.addTicket(first as string, STANDING.id, 1),
+      api.addTicket(second as string, STANDING.id, 1),
+      ...others.map((cartId) => api.addTicket(cartId, STANDING.id, 2)),
+      // A second command on one cart waits for a later statement than the first's.
+      api.addTicket(others[1] as string, STANDING.id, 3),
+    ]);
+
+    expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 201));
+    const [statements, commands] = await statementsOf('addCartItem');
+    // Each command once, and two again after their first write found another version: the stale
+    // cart's, and the second command on one cart (both of its commands started from the version it had).
+    expect(commands - commandsBefore).toBe(answers.length + 2);
+    // Two alone, then the other six carts' in one; the second command on a cart in one of its own,
+    // and the two written again, together or not: at most 6 statements where each alone took 11.
+    expect(statements - statementsBefore).toBeLessThanOrEqual(6);
+    const { rows } = await db.query(
+      `SELECT c.id, c.version, i.quantity FROM ticketing.carts c JOIN ticketing.cart_items i ON i.cart_id = c.id
+        WHERE c.id = ANY($1::uuid[])`,
+      [[first, second, ...others]],
+    );
+    const byCart = Object.fromEntries(rows.map((row) => [row.id, [row.version, row.quantity]]));
+    expect(byCart).toEqual({
+      [first as string]: [1, 1],
+      [second as string]: [1, 1],
+      [others[0] as string]: [2, 2],
+      [others[1] as string]: [2, 5],
+      ...Object.fromEntries(others.slice(2).map((cartId) => [cartId, [1, 2]])),
+    });
+    const trackingIds = answers.map((answer) => answer.body.notification.trackingId);
+    const outbox = await db.query('SELECT tracking_id FROM ticketing.outbox WHERE tracking_id = ANY($1::uuid[])', [
+      trackingIds,
+    ]);
+    expect(outbox.rowCount).toBe(answers.length);
+  });
+
+  it('When many carts check out at once, then their orders share statements, and each cart becomes one order with one notification', async () => {
+    const carts = await Promise.all(Array.from({ length: 6 }, () => api.createCart()));
+    for (const cart of carts) expect((await api.addTicket(cart.cartId, STANDING.id, 1)).status).toBe(201);
+    const [statementsBefore, commandsBefore] = await statementsOf('placeOrder');
+
+    const answers = await sentTogether(() => carts.map((cart) => api.post(`/carts/${cart.cartId}/checkout`)));
+
+    expect(answers.map((answer) => answer.status)).toEqual(answers.map(() => 201));
+    const [statements, commands] = await statementsOf('placeOrder');
+    expect([statements - statementsBefore, commands - commandsBefore]).toEqual([3, 6]);
+    const orders = await db.query('SELECT id, cart_id FROM ticketing.orders WHERE cart_id = ANY($1::uuid[])', [
+      carts.map((cart) => cart.cartId),
+    ]);
+    expect(Object.fromEntries(orders.rows.map((row) => [row.cart_id, row.id]))).toEqual(
+      Object.fromEntries(answers.map((answer) => [answer.body.cartId, answer.body.orderId])),
+    );
+    const outbox = await db.query('SELECT tracking_id FROM ticketing.outbox WHERE tracking_id = ANY($1::uuid[])', [
+      answers.map((answer) => answer.body.notification.trackingId),
+    ]);
+    expect(outbox.rowCount).toBe(carts.length);
+  });
+
+  it('When new carts come at once, then they are inserted together and each answers its own cart', async () => {
+    const [statementsBefore, commandsBefore] = await statementsOf('insertCart');
+
+    const created = await sentTogether(() => Array.from({ length: 7 }, () => api.createCart()));
+
+    const [statements, commands] = await statementsOf('insertCart');
+    expect([statements - statementsBefore, commands - commandsBefore]).toEqual([3, 7]);
+    const { rows } = await db.query('SELECT id, customer_email FROM ticketing.carts WHERE id = ANY($1::uuid[])', [
+      created.map((cart) => cart.cartId),
+    ]);
+    expect(Object.fromEntries(rows.map((row) => [row.id, row.customer_email]))).toEqual(
+      Object.fromEntries(created.map((cart) => [cart.cartId, cart.customer.email])),
+    );
+  });
+});
