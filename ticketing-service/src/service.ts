@@ -134,7 +134,7 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
   const writes = gatheredCartWrites(pool, {
     maxPerStatement: config.WRITE_BATCH_SIZE,
     statementsInFlight: config.WRITE_BATCHES_IN_FLIGHT,
-    onStatement: registerWriteMetrics(metrics),
+    observer: registerWriteMetrics(metrics),
   });
   const loadMetrics = registerLoadMetrics(metrics, () => pool.waitingCount + writes.waiting());
 

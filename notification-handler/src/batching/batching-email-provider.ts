@@ -1,5 +1,5 @@
+import { createMicroBatcher } from '@notify/shared/platform';
 import type { Email, GuardedEmailProvider, SendOutcome } from '../domain/email-provider.js';
-import { createMicroBatcher } from './micro-batcher.js';
 
 /** Mailjet's bound: 50 messages (and recipients) per call. */
 export const MAX_EMAILS_PER_CALL = 50;

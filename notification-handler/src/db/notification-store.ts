@@ -1,5 +1,5 @@
 import { EventEmitter, once } from 'node:events';
-import { createMicroBatcher } from '../batching/micro-batcher.js';
+import { createMicroBatcher } from '@notify/shared/platform';
 import { withTimeout } from '../domain/abortable-sleep.js';
 import type { DatabaseAvailability } from './database-availability.js';
 import { DatabaseRefusal } from './database-errors.js';

@@ -22,6 +22,7 @@ export * from './logger.js';
 export * from './maintenance.js';
 export { maskEmail } from './mask-email.js';
 export * from './metrics.js';
+export * from './micro-batcher.js';
 export * from './migrations.js';
 export { SERVICE_NODE_FLAGS } from './node-flags.js';
 export { takeRandomBytes } from './random-pool.js';

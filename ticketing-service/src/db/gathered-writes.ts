@@ -6,7 +6,7 @@ import type { Db } from './queryable.js';
 
 /**
  * The checkout flow's three writes for many carts in one statement each: what the API sends when
- * concurrent commands of one kind wait for the database (write-gatherer.ts). Each mirrors its
+ * concurrent commands of one kind wait for the database (domain/cart-writes.ts). Each mirrors its
  * one-cart statement in cart-repository.ts, cart-item-repository.ts and order-repository.ts, with
  * `unnest` of one array per column: each cart's conditions (its version, its status, the catalog's
  * price) are checked on its own row, and a cart whose conditions fail is left unwritten while the

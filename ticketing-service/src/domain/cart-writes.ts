@@ -1,10 +1,17 @@
+import { createMicroBatcher } from '@notify/shared/platform';
 import { addCartItemWithNotification, type CartItemLine } from '../db/cart-item-repository.js';
 import { type CartRow, insertCart } from '../db/cart-repository.js';
-import { addCartItems, insertCarts, type NewCart, placeOrders } from '../db/gathered-writes.js';
+import {
+  addCartItems,
+  insertCarts,
+  type LineWithNotification,
+  type NewCart,
+  type OrderWithNotification,
+  placeOrders,
+} from '../db/gathered-writes.js';
 import { type PlacedOrder, placeOrderWithNotification } from '../db/order-repository.js';
 import type { OutboxInsert } from '../db/outbox-repository.js';
 import type { Db } from '../db/queryable.js';
-import { createWriteGatherer } from '../db/write-gatherer.js';
 import { MAX_LINE_QUANTITY } from './cart.js';
 
 /**
@@ -18,6 +25,13 @@ export type CartWrites = {
 };
 
 export type WriteKind = keyof CartWrites;
+
+export type WriteObserver = {
+  /** A statement about to run, with the commands it holds. */
+  statement: (kind: WriteKind, commands: number) => void;
+  /** A statement of several failed; each of its commands is written again alone. */
+  failed: (kind: WriteKind) => void;
+};
 
 /** Each write in a statement of its own on `db`: how a command with an Idempotency-Key writes, in its transaction. */
 export function cartWritesOn(db: Db): CartWrites {
@@ -33,7 +47,8 @@ export type GatheringOptions = {
   maxPerStatement: number;
   /** Statements of one kind running at once; commands beyond them wait and go together. */
   statementsInFlight: number;
-  onStatement?: (kind: WriteKind, writes: number, failed: boolean) => void;
+  /** Told of each statement and of each statement of several that failed as a whole. */
+  observer?: WriteObserver;
 };
 
 export type GatheredCartWrites = CartWrites & {
@@ -42,48 +57,65 @@ export type GatheredCartWrites = CartWrites & {
 };
 
 /**
- * The writes of concurrent commands without an Idempotency-Key, gathered by kind into one
- * statement each (write-gatherer.ts) on `pool`, one command per cart in a statement.
+ * The writes of concurrent commands without an Idempotency-Key, gathered by kind (the shared
+ * micro-batcher): a write starts at once while fewer than `statementsInFlight` statements of its
+ * kind run; those that come meanwhile go together in the next, up to `maxPerStatement`, one per
+ * cart (gathered-writes.ts), and a statement of one runs as the single one does. A cart the
+ * statement left unwritten answers as its own statement would (false: the command reads again).
+ * A statement of several that fails as a whole (a deadlock with another instance's, a lost
+ * connection) fails every row of it, though the fault may be one row's: each of its writes is then
+ * run alone, so that each command gets its own outcome, the error included.
  */
 export function gatheredCartWrites(pool: Db, options: GatheringOptions): GatheredCartWrites {
   const alone = cartWritesOn(pool);
-  const shared = (kind: WriteKind) => ({
-    maxPerStatement: options.maxPerStatement,
-    statementsInFlight: options.statementsInFlight,
-    onStatement: (writes: number, failed: boolean) => options.onStatement?.(kind, writes, failed),
-  });
-  const carts = createWriteGatherer<NewCart, CartRow>({
-    ...shared('insertCart'),
-    keyOf: (cart) => cart.cartId,
-    writeOne: (cart) => alone.insertCart(cart),
-    writeMany: async (newCarts) => new Map((await insertCarts(pool, newCarts)).map((row) => [row.cartId, row])),
-  });
-  type Line = CartItemLine & { notification: OutboxInsert };
-  const lines = createWriteGatherer<Line, true>({
-    ...shared('addCartItem'),
-    keyOf: (line) => line.cartId,
-    writeOne: async (line) => (await alone.addCartItem(line, line.notification)) || undefined,
-    writeMany: async (many) => writtenCarts(await addCartItems(pool, many, MAX_LINE_QUANTITY)),
-  });
-  type Order = PlacedOrder & { notification: OutboxInsert };
-  const orders = createWriteGatherer<Order, true>({
-    ...shared('placeOrder'),
-    keyOf: (order) => order.cartId,
-    writeOne: async (order) => (await alone.placeOrder(order, order.notification)) || undefined,
-    writeMany: async (many) => writtenCarts(await placeOrders(pool, many)),
-  });
-  return {
-    insertCart: async (cart) => {
-      const row = await carts.write(cart);
-      if (!row) throw new Error(`cart ${cart.cartId} was not inserted`);
+  const gathered = <In extends { cartId: string }, Out>(
+    kind: WriteKind,
+    writeOne: (input: In) => Promise<Out>,
+    writeMany: (inputs: In[]) => Promise<Out[]>,
+  ) =>
+    createMicroBatcher<In, Out>(
+      (inputs) => {
+        options.observer?.statement(kind, inputs.length);
+        const [only] = inputs;
+        return only && inputs.length === 1 ? writeOne(only).then((out) => [out]) : writeMany(inputs);
+      },
+      {
+        maxBatchSize: options.maxPerStatement,
+        maxConcurrentBatches: options.statementsInFlight,
+        keyOf: (input) => input.cartId,
+        // Whatever failed a statement of several is decided again per command.
+        isolate: () => {
+          options.observer?.failed(kind);
+          return true;
+        },
+      },
+    );
+  const carts = gathered<NewCart, CartRow>('insertCart', alone.insertCart, async (newCarts) => {
+    const rows = new Map((await insertCarts(pool, newCarts)).map((row) => [row.cartId, row]));
+    return newCarts.map(({ cartId }) => {
+      const row = rows.get(cartId);
+      if (!row) throw new Error(`cart ${cartId} was not inserted`);
       return row;
-    },
-    addCartItem: async (line, notification) => (await lines.write({ ...line, notification })) === true,
-    placeOrder: async (order, notification) => (await orders.write({ ...order, notification })) === true,
-    waiting: () => carts.waiting() + lines.waiting() + orders.waiting(),
+    });
+  });
+  const lines = gathered<LineWithNotification, boolean>(
+    'addCartItem',
+    (line) => alone.addCartItem(line, line.notification),
+    async (many) => writtenOf(many, await addCartItems(pool, many, MAX_LINE_QUANTITY)),
+  );
+  const orders = gathered<OrderWithNotification, boolean>(
+    'placeOrder',
+    (order) => alone.placeOrder(order, order.notification),
+    async (many) => writtenOf(many, await placeOrders(pool, many)),
+  );
+  return {
+    insertCart: carts,
+    addCartItem: (line, notification) => lines({ ...line, notification }),
+    placeOrder: (order, notification) => orders({ ...order, notification }),
+    waiting: () => carts.queued() + lines.queued() + orders.queued(),
   };
 }
 
-function writtenCarts(cartIds: ReadonlySet<string>): Map<string, true> {
-  return new Map([...cartIds].map((cartId) => [cartId, true]));
+function writtenOf(inputs: ReadonlyArray<{ cartId: string }>, written: ReadonlySet<string>): boolean[] {
+  return inputs.map(({ cartId }) => written.has(cartId));
 }

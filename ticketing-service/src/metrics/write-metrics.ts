@@ -1,5 +1,5 @@
 import { Counter, Histogram, type Registry } from 'prom-client';
-import type { WriteKind } from '../domain/cart-writes.js';
+import type { WriteObserver } from '../domain/cart-writes.js';
 
 /**
  * How the commands' writes reach PostgreSQL (cart-writes.ts): commands per statement, by kind
@@ -8,7 +8,7 @@ import type { WriteKind } from '../domain/cart-writes.js';
  * Many of those mean a fault the single statements would have met too, or, with several
  * instances, their statements deadlocking on the same carts.
  */
-export function registerWriteMetrics(registry: Registry): (kind: WriteKind, writes: number, failed: boolean) => void {
+export function registerWriteMetrics(registry: Registry): WriteObserver {
   const commands = new Histogram({
     name: 'notify_api_write_statement_commands',
     help: 'Commands written by one statement, by kind of write (insertCart, addCartItem, placeOrder).',
@@ -22,8 +22,8 @@ export function registerWriteMetrics(registry: Registry): (kind: WriteKind, writ
     labelNames: ['kind'],
     registers: [registry],
   });
-  return (kind, writes, wasFailed) => {
-    if (wasFailed) failed.labels(kind).inc();
-    else commands.labels(kind).observe(writes);
+  return {
+    statement: (kind, count) => commands.labels(kind).observe(count),
+    failed: (kind) => failed.labels(kind).inc(),
   };
 }

@@ -29,6 +29,7 @@ describe('ticketing API: load shedding', () => {
         DATABASE_URL: url,
         DATABASE_POOL_SIZE: String(POOL_SIZE),
         // Each held request in a statement of its own, so that they take every connection.
+        WRITE_BATCH_SIZE: '1',
         WRITE_BATCHES_IN_FLIGHT: String(POOL_SIZE),
         MAX_WAITING_REQUESTS: String(MAX_WAITING),
       }),

@@ -212,8 +212,10 @@ describe('ticketing outbox relay: connections of its own', () => {
   });
 
   it('When every connection of the API is taken by requests that wait, then the relay still publishes the outbox', async () => {
-    // As many statements of new carts at once as the API has connections (10 by default), each alone.
-    const service = await startService(testConfig(prefix, { DATABASE_URL: url, WRITE_BATCHES_IN_FLIGHT: '10' }));
+    // Each new cart in a statement of its own, as many at once as the API has connections (10 by default).
+    const service = await startService(
+      testConfig(prefix, { DATABASE_URL: url, WRITE_BATCH_SIZE: '1', WRITE_BATCHES_IN_FLIGHT: '10' }),
+    );
     const api = apiClient(service);
     const carts = await lockCarts(url);
     try {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createMicroBatcher } from '../../src/batching/micro-batcher.js';
+import { createMicroBatcher } from '../../src/platform/micro-batcher.js';
 
 /** A batch runner whose batches the test releases by hand, recording what each contained. */
 function controlledRunner() {
@@ -57,6 +57,32 @@ describe('micro-batcher', () => {
 
     expect(await Promise.all(later)).toEqual(['result 2', 'result 3', 'result 4']);
     expect(runner.batches).toEqual([[1], [2, 3, 4]]);
+  });
+
+  it('When items of one key wait together, then each batch takes one of them and the rest keep their place', async () => {
+    const batches: string[][] = [];
+    const releases: Array<() => void> = [];
+    const submit = createMicroBatcher(
+      (items: string[]) => {
+        batches.push(items);
+        return new Promise<string[]>((resolve) => releases.push(() => resolve(items)));
+      },
+      { maxBatchSize: 10, maxConcurrentBatches: 1, keyOf: (item: string) => item.split('-')[0] as string },
+    );
+
+    const results = ['a-1', 'b-1', 'a-2', 'c-1', 'a-3'].map(submit);
+    expect(submit.queued()).toBe(5);
+    await tick();
+    expect(submit.queued()).toBe(2);
+    while (batches.length < 3) {
+      releases.shift()?.();
+      await tick();
+    }
+    releases.shift()?.();
+
+    expect(await Promise.all(results)).toEqual(['a-1', 'b-1', 'a-2', 'c-1', 'a-3']);
+    expect(batches).toEqual([['a-1', 'b-1', 'c-1'], ['a-2'], ['a-3']]);
+    expect(submit.queued()).toBe(0);
   });
 
   it('When a batch fails, then its items reject and the next batch still runs', async () => {

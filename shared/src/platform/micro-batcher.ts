@@ -1,6 +1,6 @@
 export type BatchRun<In, Out> = (items: In[]) => Promise<Out[]>;
 
-export type MicroBatcherOptions = {
+export type MicroBatcherOptions<In> = {
   maxBatchSize: number;
   /** Batches in flight at once. While they run, new items gather into the next batch. */
   maxConcurrentBatches: number;
@@ -14,7 +14,15 @@ export type MicroBatcherOptions = {
    * wait, so a paced provider gets full calls instead of many small ones queued behind its pace.
    */
   beforeBatch?: () => Promise<void>;
+  /**
+   * Items of one key go one per batch: one with a key already in the batch keeps its place for a
+   * later one (a statement that may not touch one row twice).
+   */
+  keyOf?: (item: In) => string;
 };
+
+/** Submits an item; `queued()` counts the items not yet in a batch. */
+export type MicroBatcher<In, Out> = ((item: In) => Promise<Out>) & { queued: () => number };
 
 type Pending<In, Out> = { item: In; resolve: (out: Out) => void; reject: (error: unknown) => void };
 
@@ -27,8 +35,8 @@ type Pending<In, Out> = { item: In; resolve: (out: Out) => void; reject: (error:
  */
 export function createMicroBatcher<In, Out>(
   run: BatchRun<In, Out>,
-  { maxBatchSize, maxConcurrentBatches, isolate, beforeBatch }: MicroBatcherOptions,
-): (item: In) => Promise<Out> {
+  { maxBatchSize, maxConcurrentBatches, isolate, beforeBatch, keyOf }: MicroBatcherOptions<In>,
+): MicroBatcher<In, Out> {
   let queue: Pending<In, Out>[] = [];
   let running = 0;
   /** Batches waiting for `beforeBatch`: each will take up to maxBatchSize of the queue. */
@@ -58,13 +66,32 @@ export function createMicroBatcher<In, Out>(
   }
 
   function startBatch(): void {
-    const batch = queue.slice(0, maxBatchSize);
-    queue = queue.slice(batch.length);
+    const batch = takeBatch();
     const done = batch.length > 0 ? runBatch(batch) : Promise.resolve();
     done.finally(() => {
       running -= 1;
       if (queue.length > 0) scheduleFlush();
     });
+  }
+
+  function takeBatch(): Pending<In, Out>[] {
+    if (!keyOf) {
+      const batch = queue.slice(0, maxBatchSize);
+      queue = queue.slice(batch.length);
+      return batch;
+    }
+    const keys = new Set<string>();
+    const batch: Pending<In, Out>[] = [];
+    const left: Pending<In, Out>[] = [];
+    for (const pending of queue) {
+      const key = keyOf(pending.item);
+      if (batch.length < maxBatchSize && !keys.has(key)) {
+        keys.add(key);
+        batch.push(pending);
+      } else left.push(pending);
+    }
+    queue = left;
+    return batch;
   }
 
   async function runBatch(batch: Pending<In, Out>[]): Promise<void> {
@@ -80,9 +107,10 @@ export function createMicroBatcher<In, Out>(
     }
   }
 
-  return (item) =>
+  const submit = (item: In) =>
     new Promise<Out>((resolve, reject) => {
       queue.push({ item, resolve, reject });
       scheduleFlush();
     });
+  return Object.assign(submit, { queued: () => queue.length });
 }
