@@ -12,7 +12,8 @@ import type { Db } from './queryable.js';
  * price) are checked on its own row, and a cart whose conditions fail is left unwritten while the
  * others are written. Each statement answers which carts it wrote. A cart must appear at most
  * once in a statement: an UPDATE joined to two input rows of one cart changes it once, and both
- * rows would then insert.
+ * rows would then insert. The carts are also named by `id = ANY(...)`: joined to the input alone,
+ * a plan made on small tables walks the whole primary key (statement-plans.test.ts).
  */
 
 /** The outbox columns of outboxInsertValues, in its order, and their types. */
@@ -50,7 +51,7 @@ export async function addCartItems(
            changed AS (
              UPDATE ticketing.carts c SET version = c.version + 1
                FROM input i
-              WHERE c.id = i.cart_id AND c.version = i.cart_version AND c.status = 'open'
+              WHERE c.id = ANY($1::uuid[]) AND c.id = i.cart_id AND c.version = i.cart_version AND c.status = 'open'
                 AND EXISTS (SELECT FROM ticketing.ticket_types t
                              WHERE t.id = i.ticket_type_id AND t.price_minor = i.unit_price_minor
                                AND t.currency = i.currency AND c.currency = i.currency)
@@ -84,7 +85,7 @@ export async function placeOrders(db: Db, orders: readonly OrderWithNotification
            changed AS (
              UPDATE ticketing.carts c SET status = 'checked_out', version = c.version + 1
                FROM input i
-              WHERE c.id = i.cart_id AND c.version = i.cart_version AND c.status = 'open'
+              WHERE c.id = ANY($2::uuid[]) AND c.id = i.cart_id AND c.version = i.cart_version AND c.status = 'open'
              RETURNING c.id),
            placed AS (
              INSERT INTO ticketing.orders (id, cart_id, total_minor, currency)

@@ -16,6 +16,7 @@ import {
   insertCartWithLines,
 } from '../../src/db/cart-repository.js';
 import { findTicketTypes } from '../../src/db/catalog-repository.js';
+import { addCartItems, insertCarts, placeOrders } from '../../src/db/gathered-writes.js';
 import {
   claimIdempotencyKey,
   findIdempotencyKey,
@@ -38,7 +39,7 @@ const HISTORY_ROWS = 200_000;
 const EXCHANGE = 'ticketing.events';
 
 /**
- * The statements of a checkout flow with an Idempotency-Key, of the relay's batch of 200, of a
+ * The statements of a checkout flow, alone and gathered for several carts, with an Idempotency-Key, of the relay's batch of 200, of a
  * metrics scrape, and of the maintenance job's batches.
  */
 async function recordHotStatements() {
@@ -79,6 +80,42 @@ async function recordHotStatements() {
       db,
       { orderId: randomUUID(), cartId, cartVersion: 1, totalMinor: 9000, currency: 'EUR' },
       notification(),
+    ),
+  );
+  // The same three writes for several carts at once, as concurrent commands send them.
+  const gathered = [randomUUID(), randomUUID()];
+  await recorder.record('insert carts, gathered', () =>
+    insertCarts(
+      db,
+      gathered.map((id) => ({ cartId: id, customerEmail: 'ada@example.com', customerName: 'Ada' })),
+    ),
+  );
+  await recorder.record('add cart items with notifications, gathered', () =>
+    addCartItems(
+      db,
+      gathered.map((id) => ({
+        cartId: id,
+        cartVersion: 0,
+        ticketTypeId: TICKET_TYPES.jazzStanding.id,
+        quantity: 1,
+        unitPriceMinor: 4500,
+        currency: 'EUR',
+        notification: notification(),
+      })),
+      1000,
+    ),
+  );
+  await recorder.record('place orders with notifications, gathered', () =>
+    placeOrders(
+      db,
+      gathered.map((id) => ({
+        orderId: randomUUID(),
+        cartId: id,
+        cartVersion: 1,
+        totalMinor: 4500,
+        currency: 'EUR',
+        notification: notification(),
+      })),
     ),
   );
   await recorder.record('find ticket types', () =>
