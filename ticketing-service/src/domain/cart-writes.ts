@@ -58,8 +58,8 @@ export type GatheredCartWrites = CartWrites & {
 
 /**
  * The writes of concurrent commands without an Idempotency-Key, gathered by kind (the shared
- * micro-batcher): a write starts at once while fewer than `statementsInFlight` statements of its
- * kind run; those that come meanwhile go together in the next, up to `maxPerStatement`, one per
+ * micro-batcher): a write starts at once, with those of the same turn of the event loop, while
+ * fewer than `statementsInFlight` statements of its kind run; those that come meanwhile go together in the next, up to `maxPerStatement`, one per
  * cart (gathered-writes.ts), and a statement of one runs as the single one does. A cart the
  * statement left unwritten answers as its own statement would (false: the command reads again).
  * A statement of several that fails as a whole (a deadlock with another instance's, a lost
