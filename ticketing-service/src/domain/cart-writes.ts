@@ -1,4 +1,4 @@
-import { createMicroBatcher } from '@notify/shared/platform';
+import { classifyDatabaseError, createMicroBatcher } from '@notify/shared/platform';
 import { addCartItemWithNotification, type CartItemLine } from '../db/cart-item-repository.js';
 import { type CartRow, insertCart } from '../db/cart-repository.js';
 import {
@@ -47,7 +47,7 @@ export type GatheringOptions = {
   maxPerStatement: number;
   /** Statements of one kind running at once; commands beyond them wait and go together. */
   statementsInFlight: number;
-  /** Told of each statement and of each statement of several that failed as a whole. */
+  /** Told of each statement, and of each statement of several written again one command at a time. */
   observer?: WriteObserver;
 };
 
@@ -62,9 +62,11 @@ export type GatheredCartWrites = CartWrites & {
  * fewer than `statementsInFlight` statements of its kind run; those that come meanwhile go together in the next, up to `maxPerStatement`, one per
  * cart (gathered-writes.ts), and a statement of one runs as the single one does. A cart the
  * statement left unwritten answers as its own statement would (false: the command reads again).
- * A statement of several that fails as a whole (a deadlock with another instance's, a lost
- * connection) fails every row of it, though the fault may be one row's: each of its writes is then
- * run alone, so that each command gets its own outcome, the error included.
+ * A statement of several that fails as a whole for one row's sake (a constraint, a deadlock with
+ * another instance's statement) fails every row of it: each of its writes is then run alone, so
+ * that each command gets its own outcome, the error included. One that fails because the database
+ * is away (a lost connection, a timeout) fails each of its commands with that error, as their own
+ * statements would.
  */
 export function gatheredCartWrites(pool: Db, options: GatheringOptions): GatheredCartWrites {
   const alone = cartWritesOn(pool);
@@ -83,8 +85,10 @@ export function gatheredCartWrites(pool: Db, options: GatheringOptions): Gathere
         maxBatchSize: options.maxPerStatement,
         maxConcurrentBatches: options.statementsInFlight,
         keyOf: (input) => input.cartId,
-        // Whatever failed a statement of several is decided again per command.
-        isolate: () => {
+        // A row's fault (a constraint, a deadlock on some of its carts) is decided again per
+        // command; a database that is away fails them all alike, and more statements would not help it.
+        isolate: (error) => {
+          if (classifyDatabaseError(error) === 'unavailable') return false;
           options.observer?.failed(kind);
           return true;
         },

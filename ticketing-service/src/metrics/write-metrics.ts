@@ -4,7 +4,8 @@ import type { WriteObserver } from '../domain/cart-writes.js';
 /**
  * How the commands' writes reach PostgreSQL (cart-writes.ts): commands per statement, by kind
  * (its mean is `_sum / _count`; near 1 under a light load, larger as the API gets busier), and
- * the gathered statements that failed as a whole and were written again one command at a time.
+ * the gathered statements that failed as a whole for one row's sake and were written again one
+ * command at a time.
  * Many of those mean a fault the single statements would have met too, or, with several
  * instances, their statements deadlocking on the same carts.
  */
@@ -18,7 +19,7 @@ export function registerWriteMetrics(registry: Registry): WriteObserver {
   });
   const failed = new Counter({
     name: 'notify_api_write_statements_failed_total',
-    help: 'Statements of several commands that failed as a whole; each of their commands was then written alone.',
+    help: 'Statements of several commands that failed for one row (a constraint, a deadlock); each of their commands was then written alone.',
     labelNames: ['kind'],
     registers: [registry],
   });
