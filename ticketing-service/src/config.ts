@@ -24,7 +24,7 @@ const ConfigSchema = z.object({
    */
   DATABASE_POOL_SIZE: envInt(10, { min: 1, max: 200 }),
   /**
-   * Concurrent commands of one kind (a new cart, an added ticket, a checkout) written in one
+   * Concurrent commands of one kind (a new cart, one with its tickets, an added ticket, a checkout) written in one
    * statement at most; 1 writes each in its own. A statement of 16 costs PostgreSQL about a third
    * of what 16 of their own do (bench/README.md, "What gathering commands could save").
    */

@@ -1,13 +1,14 @@
 import type { CartItemLine } from './cart-item-repository.js';
-import { CART_COLUMNS, type CartRow } from './cart-repository.js';
+import { CART_COLUMNS, type CartRow, type FirstCartLine } from './cart-repository.js';
 import type { PlacedOrder } from './order-repository.js';
 import { type OutboxInsert, outboxInsertValues } from './outbox-repository.js';
 import type { Db } from './queryable.js';
 
 /**
- * The checkout flow's three writes for many carts in one statement each: what the API sends when
+ * The checkout flow's writes for many carts in one statement each: what the API sends when
  * concurrent commands of one kind wait for the database (domain/cart-writes.ts). Each mirrors its
- * one-cart statement in cart-repository.ts, cart-item-repository.ts and order-repository.ts, with
+ * one-cart statement in cart-repository.ts (a new cart, alone or with its first lines),
+ * cart-item-repository.ts and order-repository.ts, with
  * `unnest` of one array per column: each cart's conditions (its version, its status, the catalog's
  * price) are checked on its own row, and a cart whose conditions fail is left unwritten while the
  * others are written. Each statement answers which carts it wrote. A cart must appear at most
@@ -30,6 +31,51 @@ export async function insertCarts(db: Db, carts: readonly NewCart[]): Promise<Ca
            SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[])
            RETURNING ${CART_COLUMNS}`,
     values: columnsOf(carts, ['cartId', 'customerEmail', 'customerName']),
+  });
+  return result.rows;
+}
+
+export type NewCartWithLines = NewCart & {
+  currency: string;
+  lines: readonly FirstCartLine[];
+  notification: OutboxInsert;
+};
+
+/**
+ * insertCartWithLines for each cart: the carts written, each only if every one of its ticket
+ * types still has the price and currency its caller used.
+ */
+export async function insertCartsWithLines(db: Db, carts: readonly NewCartWithLines[]): Promise<CartRow[]> {
+  const lines = carts.flatMap(({ cartId, lines }) => lines.map((line) => ({ cartId, ...line })));
+  const result = await db.query<CartRow>({
+    name: 'ticketing.insert-carts-with-lines',
+    text: `WITH input AS (
+             SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], ${outboxArrays(5)})
+               AS i(cart_id, customer_email, customer_name, currency, ${OUTBOX_COLUMNS})),
+           wanted AS (
+             SELECT * FROM unnest($11::uuid[], $12::uuid[], $13::integer[], $14::integer[])
+               AS w(cart_id, ticket_type_id, quantity, unit_price_minor)),
+           cart AS (
+             INSERT INTO ticketing.carts (id, customer_email, customer_name, currency)
+             SELECT i.cart_id, i.customer_email, i.customer_name, i.currency FROM input i
+              WHERE NOT EXISTS (
+                      SELECT FROM wanted w
+                       WHERE w.cart_id = i.cart_id
+                         AND NOT EXISTS (SELECT FROM ticketing.ticket_types t
+                                          WHERE t.id = w.ticket_type_id AND t.price_minor = w.unit_price_minor
+                                            AND t.currency = i.currency))
+             RETURNING ${CART_COLUMNS}),
+           added AS (
+             INSERT INTO ticketing.cart_items (cart_id, ticket_type_id, quantity, unit_price_minor)
+             SELECT w.cart_id, w.ticket_type_id, w.quantity, w.unit_price_minor
+               FROM wanted w JOIN cart ON cart."cartId" = w.cart_id),
+           ${outboxRowsCte('cart', '"cartId"')}
+         SELECT * FROM cart`,
+    values: [
+      ...columnsOf(carts, ['cartId', 'customerEmail', 'customerName', 'currency']),
+      ...outboxColumns(carts.map((cart) => cart.notification)),
+      ...columnsOf(lines, ['cartId', 'ticketTypeId', 'quantity', 'unitPriceMinor']),
+    ],
   });
   return result.rows;
 }
@@ -111,19 +157,24 @@ export function outboxColumns(notifications: readonly OutboxInsert[]): unknown[]
   return OUTBOX_TYPES.map((_, column) => rows.map((row) => row[column]));
 }
 
+/** The CTE `outbox_row`: an outbox row for each cart the CTE `after` wrote (its cart id in `cartColumn`). */
+function outboxRowsCte(after: string, cartColumn: string): string {
+  const fromInput = OUTBOX_COLUMNS.split(', ')
+    .map((column) => `i.${column}`)
+    .join(', ');
+  return `outbox_row AS (
+      INSERT INTO ticketing.outbox (${OUTBOX_COLUMNS})
+      SELECT ${fromInput} FROM input i JOIN ${after} ON ${after}.${cartColumn} = i.cart_id
+      RETURNING tracking_id)`;
+}
+
 /**
  * The closing CTE and answer: an outbox row for each cart the CTE `after` wrote, and the ids of
  * those carts, read from the rows the outbox took (a cart is written if and only if its
  * notification is).
  */
 function outboxRowsAfter(after: string): string {
-  const fromInput = OUTBOX_COLUMNS.split(', ')
-    .map((column) => `i.${column}`)
-    .join(', ');
-  return `outbox_row AS (
-      INSERT INTO ticketing.outbox (${OUTBOX_COLUMNS})
-      SELECT ${fromInput} FROM input i JOIN ${after} ON ${after}.cart_id = i.cart_id
-      RETURNING tracking_id)
+  return `${outboxRowsCte(after, 'cart_id')}
     SELECT i.cart_id AS "cartId" FROM input i JOIN outbox_row o ON o.tracking_id = i.tracking_id`;
 }
 

@@ -1,11 +1,13 @@
 import { classifyDatabaseError, createMicroBatcher } from '@notify/shared/platform';
 import { addCartItemWithNotification, type CartItemLine } from '../db/cart-item-repository.js';
-import { type CartRow, insertCart } from '../db/cart-repository.js';
+import { type CartRow, type FirstCartLine, insertCart, insertCartWithLines } from '../db/cart-repository.js';
 import {
   addCartItems,
   insertCarts,
+  insertCartsWithLines,
   type LineWithNotification,
   type NewCart,
+  type NewCartWithLines,
   type OrderWithNotification,
   placeOrders,
 } from '../db/gathered-writes.js';
@@ -20,6 +22,12 @@ import { MAX_LINE_QUANTITY } from './cart.js';
  */
 export type CartWrites = {
   insertCart: (cart: NewCart) => Promise<CartRow>;
+  /** Undefined when a ticket type's price or currency is no longer the one used. */
+  insertCartWithLines: (
+    cart: NewCart & { currency: string },
+    lines: readonly FirstCartLine[],
+    notification: OutboxInsert,
+  ) => Promise<CartRow | undefined>;
   addCartItem: (line: CartItemLine, notification: OutboxInsert) => Promise<boolean>;
   placeOrder: (order: PlacedOrder, notification: OutboxInsert) => Promise<boolean>;
 };
@@ -37,6 +45,7 @@ export type WriteObserver = {
 export function cartWritesOn(db: Db): CartWrites {
   return {
     insertCart: (cart) => insertCart(db, cart),
+    insertCartWithLines: (cart, lines, notification) => insertCartWithLines(db, cart, lines, notification),
     addCartItem: (line, notification) => addCartItemWithNotification(db, line, MAX_LINE_QUANTITY, notification),
     placeOrder: (order, notification) => placeOrderWithNotification(db, order, notification),
   };
@@ -102,6 +111,14 @@ export function gatheredCartWrites(pool: Db, options: GatheringOptions): Gathere
       return row;
     });
   });
+  const cartsWithLines = gathered<NewCartWithLines, CartRow | undefined>(
+    'insertCartWithLines',
+    (cart) => alone.insertCartWithLines(cart, cart.lines, cart.notification),
+    async (many) => {
+      const rows = new Map((await insertCartsWithLines(pool, many)).map((row) => [row.cartId, row]));
+      return many.map(({ cartId }) => rows.get(cartId));
+    },
+  );
   const lines = gathered<LineWithNotification, boolean>(
     'addCartItem',
     (line) => alone.addCartItem(line, line.notification),
@@ -114,9 +131,10 @@ export function gatheredCartWrites(pool: Db, options: GatheringOptions): Gathere
   );
   return {
     insertCart: carts,
+    insertCartWithLines: (cart, lines, notification) => cartsWithLines({ ...cart, lines, notification }),
     addCartItem: (line, notification) => lines({ ...line, notification }),
     placeOrder: (order, notification) => orders({ ...order, notification }),
-    waiting: () => carts.queued() + lines.queued() + orders.queued(),
+    waiting: () => carts.queued() + cartsWithLines.queued() + lines.queued() + orders.queued(),
   };
 }
 

@@ -1,7 +1,6 @@
 import { MAX_AMOUNT_MINOR } from '@notify/shared';
 import { AppError } from '@notify/shared/platform';
 import type { CartItemRow } from '../db/cart-item-repository.js';
-import { insertCartWithLines } from '../db/cart-repository.js';
 import { findTicketTypes, type TicketTypeRow } from '../db/catalog-repository.js';
 import {
   type Cart,
@@ -88,7 +87,7 @@ async function createCartWithTickets(
       quantity,
       unitPriceMinor,
     }));
-    const row = await insertCartWithLines(client, header, lines, notification.row);
+    const row = await context.writes.insertCartWithLines(header, lines, notification.row);
     if (!row) return undefined;
     context.afterCommit(() => carts.rememberCart({ cart: row, items }));
     return { ...cart, notification: { trackingId: notification.trackingId } };

@@ -12,7 +12,7 @@ import type { WriteObserver } from '../domain/cart-writes.js';
 export function registerWriteMetrics(registry: Registry): WriteObserver {
   const commands = new Histogram({
     name: 'notify_api_write_statement_commands',
-    help: 'Commands written by one statement, by kind of write (insertCart, addCartItem, placeOrder).',
+    help: 'Commands written by one statement, by kind of write (insertCart, insertCartWithLines, addCartItem, placeOrder).',
     labelNames: ['kind'],
     buckets: [1, 2, 4, 8, 16, 32, 64, 128],
     registers: [registry],

@@ -5,7 +5,7 @@ import { buildMessage } from '@notify/test-support/messages.js';
 import { waitFor } from '@notify/test-support/wait.js';
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addCartItems, insertCarts, placeOrders } from '../../src/db/gathered-writes.js';
+import { addCartItems, insertCarts, insertCartsWithLines, placeOrders } from '../../src/db/gathered-writes.js';
 import type { OutboxInsert } from '../../src/db/outbox-repository.js';
 import { gatheredCartWrites } from '../../src/domain/cart-writes.js';
 import type { TicketingService } from '../../src/service.js';
@@ -14,6 +14,7 @@ import {
   apiClient,
   deleteTestTopology,
   lockCarts,
+  newCustomer,
   ownDatabase,
   startService,
   TICKET_TYPES,
@@ -165,6 +166,43 @@ describe('ticketing API: concurrent commands written together', () => {
     expect(orders.rows.map((row) => row.cart_id).sort()).toEqual([carts[0], carts[1]].sort());
   });
 
+  it('When one statement creates carts with their tickets and one ticket type changed its price since it was read, then only that cart is left unwritten', async () => {
+    const carts = [randomUUID(), randomUUID(), randomUUID()];
+    const standing = { ticketTypeId: STANDING.id, quantity: 2, unitPriceMinor: STANDING.priceMinor };
+    const balcony = {
+      ticketTypeId: TICKET_TYPES.jazzBalcony.id,
+      quantity: 1,
+      unitPriceMinor: TICKET_TYPES.jazzBalcony.priceMinor,
+    };
+    const input = carts.map((cartId, index) => ({
+      cartId,
+      customerEmail: 'gathered@example.com',
+      customerName: 'Gathered',
+      currency: 'EUR',
+      // The second cart's balcony line at a price the catalog no longer has.
+      lines: index === 1 ? [standing, { ...balcony, unitPriceMinor: balcony.unitPriceMinor - 1 }] : [standing, balcony],
+      notification: notification(),
+    }));
+
+    const rows = await insertCartsWithLines(db, input);
+
+    expect(rows.map((row) => row.cartId).sort()).toEqual([carts[0], carts[2]].sort());
+    const items = await db.query(
+      'SELECT cart_id, count(*)::int AS lines FROM ticketing.cart_items WHERE cart_id = ANY($1::uuid[]) GROUP BY cart_id',
+      [carts],
+    );
+    expect(Object.fromEntries(items.rows.map((row) => [row.cart_id, row.lines]))).toEqual({
+      [carts[0] as string]: 2,
+      [carts[2] as string]: 2,
+    });
+    const outbox = await db.query('SELECT tracking_id FROM ticketing.outbox WHERE tracking_id = ANY($1::uuid[])', [
+      input.map((cart) => cart.notification.encoded.properties.messageId),
+    ]);
+    expect(outbox.rowCount).toBe(2);
+    const unwritten = await db.query('SELECT 1 FROM ticketing.carts WHERE id = $1', [carts[1]]);
+    expect(unwritten.rowCount).toBe(0);
+  });
+
   it('When a statement of several fails on one cart, then each of its commands is written alone and only that one fails', async () => {
     const pool = new pg.Pool({ connectionString: url, max: 4 });
     pool.on('error', () => undefined);
@@ -271,6 +309,38 @@ describe('ticketing API: concurrent commands written together', () => {
       answers.map((answer) => answer.body.notification.trackingId),
     ]);
     expect(outbox.rowCount).toBe(carts.length);
+  });
+
+  it('When carts are created with their tickets at once, then they are inserted together, each with its lines and one notification', async () => {
+    // So that the instance remembers the ticket type, and each command goes straight to its write.
+    expect(
+      (await api.post('/carts', { customer: newCustomer(), tickets: [{ ticketTypeId: STANDING.id, quantity: 1 }] }))
+        .status,
+    ).toBe(201);
+    const [statementsBefore, commandsBefore] = await statementsOf('insertCartWithLines');
+
+    const created = await sentTogether('insertCartWithLines', () =>
+      Array.from({ length: 6 }, () =>
+        api.post('/carts', { customer: newCustomer(), tickets: [{ ticketTypeId: STANDING.id, quantity: 2 }] }),
+      ),
+    );
+
+    expect(created.map((answer) => answer.status)).toEqual(created.map(() => 201));
+    const [statements, commands] = await statementsOf('insertCartWithLines');
+    expect(commands - commandsBefore).toBe(6);
+    expect(statements - statementsBefore).toBeLessThanOrEqual(3);
+    const cartIds = created.map((answer) => answer.body.cartId);
+    const { rows } = await db.query(
+      'SELECT cart_id, quantity FROM ticketing.cart_items WHERE cart_id = ANY($1::uuid[])',
+      [cartIds],
+    );
+    expect(Object.fromEntries(rows.map((row) => [row.cart_id, row.quantity]))).toEqual(
+      Object.fromEntries(cartIds.map((cartId) => [cartId, 2])),
+    );
+    const outbox = await db.query('SELECT tracking_id FROM ticketing.outbox WHERE tracking_id = ANY($1::uuid[])', [
+      created.map((answer) => answer.body.notification.trackingId),
+    ]);
+    expect(outbox.rowCount).toBe(6);
   });
 
   it('When new carts come at once, then they are inserted together and each answers its own cart', async () => {

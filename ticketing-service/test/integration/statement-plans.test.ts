@@ -16,7 +16,7 @@ import {
   insertCartWithLines,
 } from '../../src/db/cart-repository.js';
 import { findTicketTypes } from '../../src/db/catalog-repository.js';
-import { addCartItems, insertCarts, placeOrders } from '../../src/db/gathered-writes.js';
+import { addCartItems, insertCarts, insertCartsWithLines, placeOrders } from '../../src/db/gathered-writes.js';
 import {
   claimIdempotencyKey,
   findIdempotencyKey,
@@ -88,6 +88,19 @@ async function recordHotStatements() {
     insertCarts(
       db,
       gathered.map((id) => ({ cartId: id, customerEmail: 'ada@example.com', customerName: 'Ada' })),
+    ),
+  );
+  await recorder.record('insert carts with lines and notifications, gathered', () =>
+    insertCartsWithLines(
+      db,
+      [randomUUID(), randomUUID()].map((id) => ({
+        cartId: id,
+        customerEmail: 'grace@example.com',
+        customerName: 'Grace',
+        currency: 'EUR',
+        lines: [{ ticketTypeId: TICKET_TYPES.jazzStanding.id, quantity: 2, unitPriceMinor: 4500 }],
+        notification: notification(),
+      })),
     ),
   );
   await recorder.record('add cart items with notifications, gathered', () =>
