@@ -17,6 +17,17 @@ function failingDatabase(error: Error) {
   return { db, statements };
 }
 
+/** The gathered writes on `db`, one statement at a time, and the kinds of statement written again alone. */
+function gatheredOn({ db, statements }: ReturnType<typeof failingDatabase>) {
+  const failed: WriteKind[] = [];
+  const writes = gatheredCartWrites(db, {
+    maxPerStatement: 16,
+    statementsInFlight: 1,
+    observer: { statement: () => undefined, failed: (kind) => failed.push(kind) },
+  });
+  return { writes, statements, failed };
+}
+
 function newCart(cartId: string) {
   return { cartId, customerEmail: 'ada@example.com', customerName: 'Ada' };
 }
@@ -26,13 +37,7 @@ describe('gathered cart writes, when a statement of several fails', () => {
     ['a deadlock', Object.assign(new Error('deadlock detected'), { code: '40P01' })],
     ['a constraint', Object.assign(new Error('duplicate key value'), { code: '23505' })],
   ])('When it fails on %s, then each command is written again alone', async (_, error) => {
-    const { db, statements } = failingDatabase(error);
-    const failed: WriteKind[] = [];
-    const writes = gatheredCartWrites(db, {
-      maxPerStatement: 16,
-      statementsInFlight: 1,
-      observer: { statement: () => undefined, failed: (kind) => failed.push(kind) },
-    });
+    const { writes, statements, failed } = gatheredOn(failingDatabase(error));
 
     const rows = await Promise.all(['a', 'b', 'c'].map((id) => writes.insertCart(newCart(id))));
 
@@ -48,13 +53,7 @@ describe('gathered cart writes, when a statement of several fails', () => {
       Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }),
     ],
   ])('When it fails on %s, then every command fails with that error and none is sent again', async (_, error) => {
-    const { db, statements } = failingDatabase(error);
-    const failed: WriteKind[] = [];
-    const writes = gatheredCartWrites(db, {
-      maxPerStatement: 16,
-      statementsInFlight: 1,
-      observer: { statement: () => undefined, failed: (kind) => failed.push(kind) },
-    });
+    const { writes, statements, failed } = gatheredOn(failingDatabase(error));
 
     const outcomes = await Promise.allSettled(['a', 'b', 'c'].map((id) => writes.insertCart(newCart(id))));
 
