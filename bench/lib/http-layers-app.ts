@@ -130,7 +130,7 @@ export function layeredServer(layers: number): Server {
   app.use(layers >= 3 ? express.json({ limit: '16kb' }) : readJsonByHand);
   if (layers >= 4) {
     app.use(metricsRoutes(metrics));
-    app.use(shedWhenQueued(() => 0, { maxWaiting: 500, onShed: () => undefined }));
+    app.use(shedWhenQueued({ maxWaiting: 500, onShed: () => undefined, waitingForDatabase: () => 0 }));
   }
   app.use(cartRoutes(layers >= 5));
   app.use(notFound);

@@ -19,7 +19,7 @@ import type { OutboxTarget } from './domain/notifications.js';
 import { cartRoutes } from './http/cart-routes.js';
 import { catalogRoutes } from './http/catalog-routes.js';
 import { healthRoutes } from './http/health-routes.js';
-import { shedWhenQueued } from './http/load-shedding.js';
+import { type Shedding, shedWhenQueued } from './http/load-shedding.js';
 
 export type AppDependencies = {
   log: Logger;
@@ -41,7 +41,7 @@ export type AppDependencies = {
   /** How commands without an Idempotency-Key write: gathered with concurrent ones, on `pool`. */
   writes: GatheredCartWrites;
   /** Requests waiting for the database (`pool`'s connections, `writes`' statements) past which the next ones are refused (503). */
-  shedding: { maxWaiting: number; onShed: () => void };
+  shedding: Shedding;
   /** The commands under way, which a stop waits for after the server closed. */
   inFlight: InFlight;
 };
@@ -66,7 +66,7 @@ export function createApp(deps: AppDependencies): Express {
   app.use(healthRoutes({ probePool: deps.probePool, brokerReady: deps.brokerReady }));
   app.use(metricsRoutes(deps.metrics));
   // After the probes and metrics, which must answer however busy the API is.
-  app.use(shedWhenQueued(() => deps.pool.waitingCount + deps.writes.waiting(), deps.shedding));
+  app.use(shedWhenQueued(deps.shedding));
   app.use(catalogRoutes(deps));
   app.use(cartRoutes(deps));
   app.use(notFound);

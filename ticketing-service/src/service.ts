@@ -136,7 +136,8 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
     statementsInFlight: config.WRITE_BATCHES_IN_FLIGHT,
     observer: registerWriteMetrics(metrics),
   });
-  const loadMetrics = registerLoadMetrics(metrics, () => pool.waitingCount + writes.waiting());
+  const waitingForDatabase = () => pool.waitingCount + writes.waiting();
+  const loadMetrics = registerLoadMetrics(metrics, waitingForDatabase);
 
   const publisher = new ConfirmPublisher(log, {
     confirmTimeoutMs: config.OUTBOX_CONFIRM_TIMEOUT_MS,
@@ -202,7 +203,7 @@ async function open(config: Config, log: Logger, closers: Closers, retryMaxDelay
     metrics,
     idempotencyKeyTtlHours: config.IDEMPOTENCY_KEY_TTL_HOURS,
     probePool,
-    shedding: { maxWaiting: config.MAX_WAITING_REQUESTS, onShed: loadMetrics.countShed },
+    shedding: { maxWaiting: config.MAX_WAITING_REQUESTS, onShed: loadMetrics.countShed, waitingForDatabase },
     inFlight,
   });
   // A quarter of the shutdown timeout for the requests under way; then their connections are cut.

@@ -8,10 +8,14 @@ import type { RequestHandler } from 'express';
  * that wait, and the 503 (with Retry-After, from the error handler) tells the client to come back
  * or go to another instance. Nothing is lost: a refused request wrote nothing.
  */
-export function shedWhenQueued(
-  waitingForDatabase: () => number,
-  { maxWaiting, onShed }: { maxWaiting: number; onShed: () => void },
-): RequestHandler {
+export type Shedding = {
+  maxWaiting: number;
+  onShed: () => void;
+  /** Requests waiting for a connection or for the statement that writes them with others. */
+  waitingForDatabase: () => number;
+};
+
+export function shedWhenQueued({ maxWaiting, onShed, waitingForDatabase }: Shedding): RequestHandler {
   return (_req, _res, next) => {
     if (waitingForDatabase() < maxWaiting) return next();
     onShed();

@@ -65,7 +65,7 @@ describe('ticketing API while the database host cannot be reached', () => {
       metrics: createMetricsRegistry(),
       idempotencyKeyTtlHours: 24,
       probePool,
-      shedding: { maxWaiting: 500, onShed: () => undefined },
+      shedding: { maxWaiting: 500, onShed: () => undefined, waitingForDatabase: () => pool.waitingCount },
       inFlight: createInFlight(),
     });
     server = await listen(app, { port: 0, host: '127.0.0.1', log: silentLogger });
