@@ -95,6 +95,13 @@ const schema = z
     /** A redelivered message waiting on another handler's lease looks at the row this often. */
     LEASE_POLL_MS: envMs(1_000, { min: 10 }),
     DATABASE_POOL_SIZE: envInt(20, { min: 2, max: 200 }),
+    /**
+     * Claim statements, and settlement statements, running at once: while fewer run, a delivery's
+     * claim (or settlement) starts at once; those that come meanwhile go together in the next, up
+     * to 100. Two, not four: the handler drained alone sent about a tenth more a second, in larger
+     * statements that cost its PostgreSQL less per notification (docs/capacity.md).
+     */
+    WRITE_BATCHES_IN_FLIGHT: envInt(2, { min: 1, max: 64 }),
     /** How long a dead letter, a delayed retry or a replay waits for the broker's confirm. */
     PUBLISH_CONFIRM_TIMEOUT_MS: envMs(10_000, { min: 100 }),
     /** How often the work and dead-letter queue depths are read for /metrics. */

@@ -85,7 +85,10 @@ export async function startNotificationHandler(
       probeIntervalMs: config.DATABASE_PROBE_MS,
       log,
     });
-    const store = createNotificationStore(pool, availability, { leaseMs: config.leaseMs });
+    const store = createNotificationStore(pool, availability, {
+      leaseMs: config.leaseMs,
+      maxConcurrentBatches: config.WRITE_BATCHES_IN_FLIGHT,
+    });
     const metrics = createMetricsRegistry();
     // Read at scrape time, once the server listens: by then the guard and the consumer exist.
     const handlerMetrics = registerHandlerMetrics(metrics, {

@@ -19,8 +19,8 @@ export type NotificationStore = ReturnType<typeof createNotificationStore>;
 export type StoreSettings = {
   leaseMs: number;
   maxBatchSize?: number;
-  /** Statements in flight at once per kind; keep it under the pool size. */
-  maxConcurrentBatches?: number;
+  /** Claims, and settlements, in flight at once (WRITE_BATCHES_IN_FLIGHT); keep twice it under the pool size. */
+  maxConcurrentBatches: number;
 };
 
 /**
@@ -32,7 +32,7 @@ export type StoreSettings = {
 export function createNotificationStore(db: Queryable, availability: DatabaseAvailability, settings: StoreSettings) {
   const options = {
     maxBatchSize: settings.maxBatchSize ?? 100,
-    maxConcurrentBatches: settings.maxConcurrentBatches ?? 4,
+    maxConcurrentBatches: settings.maxConcurrentBatches,
     isolate: (error: unknown) => error instanceof DatabaseRefusal,
   };
   const settledEvents = new EventEmitter<Record<string, []>>();

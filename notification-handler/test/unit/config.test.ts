@@ -10,6 +10,7 @@ describe('handler config', () => {
       PORT: 3001,
       PREFETCH: 500,
       MAILJET_MAX_CONCURRENT_CALLS: 16,
+      WRITE_BATCHES_IN_FLIGHT: 2,
       usesSandbox: true,
       mailjet: { apiUrl: SANDBOX_DEFAULTS.url, apiKey: SANDBOX_DEFAULTS.apiKey },
       retryPolicy: { maxRetries: 3, delay: { kind: 'fixed', delayMs: 2_000 } },
