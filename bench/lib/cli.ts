@@ -48,7 +48,7 @@ export type BenchOptions = {
   rateLatencyMs: number;
   /** Messages or row pairs per baseline measurement (0: no baseline). */
   baselineCount: number;
-  /** CPU-profile the handler and the ticketing service (node --cpu-prof) in every scenario. */
+  /** CPU-profile the handler, the ticketing service and the sandbox (node --cpu-prof) in every scenario. */
   profile: boolean;
   /**
    * Each scenario runs twice: on empty tables, then on a preloaded history of this many
@@ -103,7 +103,7 @@ export const USAGE = `npm run bench -- [options]
   --rate-seconds S     how long the open-loop scenario offers load (default 10)
   --rate-latency L     provider latency of the open-loop scenario (default 0)
   --baseline-count N   messages / row pairs per baseline measurement (default: --count; 0 to skip)
-  --profile            node --cpu-prof on the handler and ticketing service; summaries in the results
+  --profile            node --cpu-prof on the handler, the ticketing service and the sandbox; summaries in the results
   --history N          run each scenario again on a preloaded history: N notifications with their attempts,
                        N published outbox rows, N idempotency keys, N carts with their lines and orders
                        (e.g. 1000000; default 0: empty tables only)

@@ -9,7 +9,7 @@ export type BenchSystemSettings = {
   providers?: string | undefined;
   /** The handler's Mailjet call budget; its own default when unset. */
   mailjetCallsPerSecond?: number | undefined;
-  /** Set: the handler and the ticketing service write a .cpuprofile under `<dir>/<service>` on exit. */
+  /** Set: the handler, the ticketing service and the sandbox write a .cpuprofile under `<dir>/<service>` on exit. */
   profileDir?: string | undefined;
   /** A cluster's nodes: every service gets them all; checks use the first. Default: the machine's broker. */
   brokerUrls?: string[] | undefined;
@@ -43,7 +43,7 @@ export async function startBenchSystem(
     ...(settings.brokerUrls ? { brokerUrls: settings.brokerUrls } : {}),
     handlers: settings.handlers ?? 1,
     adminDatabaseUrl: ADMIN_DATABASE_URL,
-    sandboxEnv: { SANDBOX_LATENCY_MS: String(settings.providerLatencyMs) },
+    sandboxEnv: { SANDBOX_LATENCY_MS: String(settings.providerLatencyMs), ...profile('sandbox') },
     readLines: false,
     handlerEnv: {
       PREFETCH: String(settings.prefetch),
