@@ -14,10 +14,12 @@ import {
   testConfig,
 } from '../support/harness.js';
 
-// A database of its own: these tests add ticket types that the shared catalog must not show.
+// A database of its own: these tests add events and ticket types that the shared catalog must not show.
 const database = ownDatabase('cart_limits');
 
-describe('Given ticket types that a message could not report in any number', () => {
+const EMOJI = '\u{1F3B7}'; // two UTF-16 code units, one character for PostgreSQL
+
+describe('Given catalog rows and carts that a message could not report', () => {
   const prefix = uniquePrefix('cart-limits');
   let service: TicketingService;
   let api: ApiClient;
@@ -37,13 +39,22 @@ describe('Given ticket types that a message could not report in any number', () 
     await deleteTestTopology(prefix);
   });
 
-  /** A ticket type of the jazz night at this price, in EUR. */
-  async function ticketType(priceMinor: number, name = `Type ${randomUUID()}`): Promise<string> {
+  /** A ticket type of the jazz night (or of `eventId`) at this price, in EUR. */
+  async function ticketType(priceMinor: number, name = `Type ${randomUUID()}`, eventId?: string): Promise<string> {
     const id = randomUUID();
     await pool.query(
       `INSERT INTO ticketing.ticket_types (id, event_id, name, price_minor, currency)
-       SELECT $1, event_id, $2, $3, 'EUR' FROM ticketing.ticket_types WHERE id = $4`,
-      [id, name, priceMinor, TICKET_TYPES.jazzStanding.id],
+       SELECT $1, COALESCE($5::uuid, event_id), $2, $3, 'EUR' FROM ticketing.ticket_types WHERE id = $4`,
+      [id, name, priceMinor, TICKET_TYPES.jazzStanding.id, eventId ?? null],
+    );
+    return id;
+  }
+
+  async function event(name: string): Promise<string> {
+    const id = randomUUID();
+    await pool.query(
+      `INSERT INTO ticketing.events (id, name, venue, starts_at) VALUES ($1, $2, 'Paradiso', now() + interval '30 days')`,
+      [id, name],
     );
     return id;
   }
@@ -105,5 +116,48 @@ describe('Given ticket types that a message could not report in any number', () 
     expect(await linesOf(cartId)).toHaveLength(100);
     expect((await api.addTicket(cartId, types[0] ?? '', 1)).status).toBe(201);
     expect((await api.checkout(cartId)).body.total).toEqual({ amountMinor: 101 * 100, currency: 'EUR' });
+  });
+
+  // An event's and a ticket type's names go into every notification about their tickets, where the
+  // message schema bounds them (migrations/008_catalog_names_fit_messages.sql).
+  it.each([
+    ['101 characters', 'x'.repeat(101)],
+    ['51 characters past U+FFFF (102 UTF-16 code units)', EMOJI.repeat(51)],
+    ['only spaces', '   '],
+    ['only the whitespace JavaScript trims (no-break and ideographic spaces)', '\u00a0\u3000'],
+    ['a line break', 'Balcony\nseat'],
+    ['a tab', 'Balcony\tseat'],
+  ])(
+    'When a ticket type named with %s is written, then the database refuses it, naming the constraint',
+    async (_, name) => {
+      await expect(ticketType(4500, name)).rejects.toMatchObject({
+        code: '23514',
+        constraint: 'ticket_types_name_fits_messages',
+      });
+    },
+  );
+
+  it('When an event named with 201 characters is written, then the database refuses it, naming the constraint', async () => {
+    await expect(event('e'.repeat(201))).rejects.toMatchObject({
+      code: '23514',
+      constraint: 'events_name_fits_messages',
+    });
+  });
+
+  it('When the names are at their bounds, as the message counts them, then the rows are taken and so are the tickets', async () => {
+    const eventId = await event(`  ${'E'.repeat(200)}  `);
+    const typeId = await ticketType(4500, ` ${EMOJI.repeat(50)}\u00a0`, eventId);
+    const { cartId } = await api.createCart();
+
+    const added = await api.addTicket(cartId, typeId, 1);
+
+    expect(added.status).toBe(201);
+    const { rows } = await pool.query<{ event_name: string; ticket_type: string }>(
+      `SELECT convert_from(content, 'UTF8')::jsonb #>> '{content,lines,0,eventName}' AS event_name,
+              convert_from(content, 'UTF8')::jsonb #>> '{content,lines,0,ticketType}' AS ticket_type
+       FROM ticketing.outbox WHERE tracking_id = $1`,
+      [added.body.notification.trackingId],
+    );
+    expect(rows[0]).toEqual({ event_name: 'E'.repeat(200), ticket_type: EMOJI.repeat(50) });
   });
 });
