@@ -122,7 +122,11 @@ describe('the call-rate limit (outbound calls)', () => {
       .map((message) => Date.parse(String(harness.emailsFor(message.trackingId)[0]?.receivedAt)))
       .sort((a, b) => a - b);
     const gaps = received.slice(1).map((at, index) => at - (received[index] as number));
-    // 4 calls a second: 250 ms apart at least (a little less for clock rounding).
-    expect(gaps.every((gap) => gap >= 240)).toBe(true);
+    // 4 calls a second: the limiter lets them go 250 ms apart. The sandbox sees them later by each
+    // call's own way there, which for the first includes opening the connection: a gap may fall
+    // short of 250 by that much, never to the few ms apart of calls let go at once (each message
+    // here is published when the one before is settled, tens of ms apart unlimited).
+    expect(Math.min(...gaps)).toBeGreaterThanOrEqual(200);
+    expect((received.at(-1) as number) - (received[0] as number)).toBeGreaterThanOrEqual(3 * 250 - 50);
   });
 });
