@@ -170,12 +170,28 @@ export async function readStageTimings(db: pg.Pool, run: RunRows = ALL_ROWS): Pr
  * created_at and updated_at values count them. What each costs the relay, RabbitMQ, the handler
  * and PostgreSQL per batch rather than per row is spread over that many notifications.
  */
-export type BatchSizes = { relay: number; claim: number; settlement: number };
+export type BatchSizes = {
+  relay: number;
+  claim: number;
+  settlement: number;
+  /**
+   * Emails per provider call: notifications settled over the sandbox's send calls in the window
+   * (missing from runs recorded before 2026-12-05). The handler gathers the emails of calls that
+   * wait while its call limit is reached; each call costs the client, the connection and the
+   * provider the same, whatever it carries.
+   */
+  providerCall?: number;
+};
 
 /** Values per distinct value, to one decimal: how many rows shared each transaction's timestamp. */
 export function meanPerDistinct(values: readonly number[]): number {
   const distinct = new Set(values).size;
   return distinct === 0 ? 0 : Math.round((values.length / distinct) * 10) / 10;
+}
+
+/** Emails per provider call, to one decimal; undefined when no call was made. */
+export function emailsPerCall(emails: number, calls: number): number | undefined {
+  return calls === 0 ? undefined : Math.round((emails / calls) * 10) / 10;
 }
 
 export type StageRates = { ingestNotificationsPerSec: number; relayPerSec: number; handlerPerSec: number };

@@ -552,11 +552,14 @@ function renderBatches(scenarios: readonly ScenarioResult[]): string[] {
   return [
     '',
     'Notifications per transaction downstream of the API, on average: per relay batch (claimed, published, confirmed,',
-    'committed), per handler claim and per settlement. What each transaction costs the relay, RabbitMQ, the handler and',
-    'PostgreSQL whatever its size is shared by that many.',
+    'committed), per handler claim, per settlement and per provider call (emails; the sandbox counts the calls). What each',
+    'transaction costs the relay, RabbitMQ, the handler, PostgreSQL and the provider whatever its size is shared by that many.',
     '',
-    '| scenario | per relay batch | per handler claim | per settlement |',
-    '| --- | ---: | ---: | ---: |',
-    ...counted.map(({ name, batches }) => `| ${name} | ${batches.relay} | ${batches.claim} | ${batches.settlement} |`),
+    '| scenario | per relay batch | per handler claim | per settlement | per provider call |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...counted.map(
+      ({ name, batches }) =>
+        `| ${name} | ${batches.relay} | ${batches.claim} | ${batches.settlement} | ${batches.providerCall ?? '—'} |`,
+    ),
   ];
 }

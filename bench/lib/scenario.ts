@@ -16,6 +16,7 @@ import { AMQP_URL } from './infrastructure.js';
 import { type FlowKind, type LoadResult, runClosedLoop, runOpenLoop } from './load.js';
 import { type MemoryUse, sampleMemory, sampleMemoryEvery } from './memory.js';
 import {
+  emailsPerCall,
   markRunRows,
   type RunRows,
   readStageTimings,
@@ -149,6 +150,8 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
     if (spec.mode === 'drain') for (const handler of system.handlers) await handler.stop(30_000);
     const brokers = await brokerPids(components());
     memory = sampleMemoryEvery(MEMORY_SAMPLE_MS, () => sampleMemory(components(), brokers));
+    const sandbox = sandboxClient(system.sandboxUrl);
+    await sandbox.resetStats();
     let cpuBefore = await snapshotCpu(components());
     const load = await drive(spec, system.ticketingUrl, context.deadline);
     context.log(`  load done: ${load.requests} requests, ${load.errors} errors, ${load.trackingIds.length} accepted`);
@@ -165,6 +168,9 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
     const memoryUse = await memory.stop();
     context.log(`  ${settled.reason}: ${settled.progress.sent} sent, ${settled.progress.failed} failed`);
     const timings = await readStageTimings(system.db, run);
+    const calls = (await sandbox.stats('mailjet')).calls.total + (await sandbox.stats('sendgrid')).calls.total;
+    const providerCall = emailsPerCall(settled.progress.sent + settled.progress.failed, calls);
+    if (providerCall !== undefined) timings.batches.providerCall = providerCall;
     const tables = await readTableRows(system.db);
     if (context.samples.length === 0) context.samples.push(...(await readSamples(system.db, run)));
 
@@ -179,8 +185,8 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
       deadLetter: (await queueDepth(system.amqpUrl, system.topology.deadLetterQueue)).messages,
     };
     // The whole store in one answer (tens of MB at 20,000 messages): a longer bound than the client's default.
-    const sandbox = sandboxClient(system.sandboxUrl, 120_000);
-    const verification = await verifyDelivery(system.db, sandbox, load.trackingIds, { queues, exits }, run);
+    const store = sandboxClient(system.sandboxUrl, 120_000);
+    const verification = await verifyDelivery(system.db, store, load.trackingIds, { queues, exits }, run);
     const profiles = profileDir ? await summarizeProfilesIn(profileDir) : undefined;
     passed = verification.ok;
     return {
