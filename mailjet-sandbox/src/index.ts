@@ -11,6 +11,7 @@ export { MESSAGE_HREF_PREFIX } from './mailjet-ids.js';
 export {
   DEFAULT_MAX_STORED,
   DEFAULT_MAX_STORED_BYTES,
+  jsonWeight,
   type MessageFilter,
   MessageStore,
   type StoredMessage,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MessageStore, type StoredMessage } from '../../src/index.js';
+import { jsonWeight, MessageStore, type StoredMessage } from '../../src/index.js';
 import { uniqueEmail, uniqueId } from '../support/messages.js';
 
 let sequence = 0;
@@ -71,7 +71,7 @@ describe('MessageStore', () => {
 
   it('When the messages weigh more than maxStoredBytes, then the oldest go until they fit, from the list and the indexes', () => {
     const [oldest, middle, newest] = [stored({ customId: 'x' }), stored({ customId: 'y' }), stored({ customId: 'x' })];
-    const weight = (message: StoredMessage) => Buffer.byteLength(JSON.stringify(message));
+    const weight = jsonWeight;
     const store = new MessageStore(100, weight(middle) + weight(newest));
 
     for (const message of [oldest, middle, newest]) store.add(message);
@@ -101,9 +101,7 @@ describe('MessageStore', () => {
 
     expect(store.size).toBe(500);
     expect(store.list()).toEqual(messages.slice(-500));
-    expect(store.storedBytes).toBe(
-      messages.slice(-500).reduce((sum, message) => sum + Buffer.byteLength(JSON.stringify(message)), 0),
-    );
+    expect(store.storedBytes).toBe(messages.slice(-500).reduce((sum, message) => sum + jsonWeight(message), 0));
   });
 
   it('When cleared, then nothing is listed, by any filter', () => {
@@ -133,5 +131,34 @@ describe('MessageStore', () => {
     const store = new MessageStore();
 
     await expect(store.waitFor({ customId: 'never' }, { timeoutMs: 20 })).rejects.toThrow(/never/);
+  });
+});
+
+describe('jsonWeight (what a stored message counts against the byte bound)', () => {
+  it('When a message is the kind the handler sends, then its weight is within 5 % of its JSON in bytes', () => {
+    const message = {
+      ...stored({ customId: uniqueId('tracking'), cc: [uniqueEmail()] }),
+      Subject: 'Ticket successfully checked out: Order 3f2b8c1e-9a4d-4f6e-8b2a-1c3d5e7f9a0b',
+      HTMLPart: '<p>Hello Ada Lovelace,</p><table><tr><td>Spring Jazz Night</td><td>2</td></tr></table>',
+      Headers: { 'X-Trace': 'abc' },
+      Variables: { count: 2, paid: true, note: null },
+    };
+    const bytes = Buffer.byteLength(JSON.stringify(message));
+
+    expect(Math.abs(jsonWeight(message) - bytes) / bytes).toBeLessThan(0.05);
+  });
+
+  it('When longer text is added to a message, then its weight grows by that length', () => {
+    const message = stored();
+    expect(jsonWeight({ ...message, TextPart: `${message.TextPart}${'x'.repeat(1_000)}` })).toBe(
+      jsonWeight(message) + 1_000,
+    );
+  });
+
+  it('When a message nests deeper than a recursive walk could go, then it is still weighed', () => {
+    let deep: unknown = 'bottom';
+    for (let depth = 0; depth < 200_000; depth++) deep = [deep];
+
+    expect(jsonWeight({ ...stored(), Variables: deep })).toBeGreaterThan(200_000);
   });
 });
