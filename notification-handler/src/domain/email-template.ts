@@ -14,10 +14,13 @@ export function buildEmail(message: NotificationMessage, from: Address): Email {
   const { content, recipient } = message;
   const reference =
     message.operation === 'checkout.completed' ? `Order ${message.content.orderId}` : `Cart ${content.cartId}`;
-  const lines = content.lines.map((line) => ({
-    text: `${line.quantity} × ${line.ticketType}, ${line.eventName}: ${formatMoney(line.unitPrice)} each`,
-    html: `<tr><td>${escapeHtml(line.eventName)}</td><td>${escapeHtml(line.ticketType)}</td><td>${line.quantity}</td><td>${escapeHtml(formatMoney(line.unitPrice))}</td></tr>`,
-  }));
+  const lines = content.lines.map((line) => {
+    const price = formatMoney(line.unitPrice);
+    return {
+      text: `${line.quantity} × ${line.ticketType}, ${line.eventName}: ${price} each`,
+      html: `<tr><td>${escapeHtml(line.eventName)}</td><td>${escapeHtml(line.ticketType)}</td><td>${line.quantity}</td><td>${escapeHtml(price)}</td></tr>`,
+    };
+  });
   const total = formatMoney(content.total);
   return {
     customId: message.trackingId,
