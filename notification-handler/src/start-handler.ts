@@ -12,7 +12,6 @@ import {
   listen,
   type Maintenance,
   migrate,
-  pingDatabase,
   startMaintenance,
   warnIfAutovacuumOff,
 } from '@notify/shared/platform';
@@ -153,12 +152,14 @@ export async function startNotificationHandler(
     let draining = false;
     let closing = false;
     // /readyz asks through a pool of its own: a handler whose connections all carry statements is
-    // busy, not down.
+    // busy, not down. It asks what the outage probe asks, whether the database takes the
+    // consumer's writes: one that answers `SELECT 1` read-only, or without the handler's table or
+    // grants, has consumption paused, and a handler that cannot consume is not ready.
     const probePool = createProbePool(config.DATABASE_URL, APP_ID, log);
     closers.add('probe pool', () => endPool(probePool));
     const app = createApp({
       db: pool,
-      pingDatabase: () => pingDatabase(probePool),
+      pingDatabase: () => probeWritable(probePool),
       // Both connections: without the publisher's, every dead letter and delayed retry goes back
       // to the queue unpublished.
       isConnected: () => consumer.isConnected() && publisher.isReady(),

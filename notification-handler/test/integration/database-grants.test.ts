@@ -40,6 +40,10 @@ describe("a database that answers but cannot run the handler's statements (a tab
     expect(mostHeld).toBeLessThanOrEqual(PREFETCH);
     expect(harness.handler.consumer.pausedBy()).toContain('database');
     expect(harness.logs.find('database answers again: resuming').length).toBe(0);
+    // Not ready while it cannot consume, though the database answers a plain query.
+    const paused = await harness.api('/readyz');
+    expect(paused.status).toBe(503);
+    expect(paused.body).toMatchObject({ status: 'not_ready', database: 'down', pausedBy: ['database'] });
     const away = harness.logs.find('database away: pausing consumption, holding messages in flight');
     expect(away.length).toBe(awayBefore + 1);
     expect(JSON.stringify(away.at(-1))).toMatch(/does not exist/);
@@ -53,6 +57,7 @@ describe("a database that answers but cannot run the handler's statements (a tab
     }
     expect(harness.handler.consumer.pausedBy()).not.toContain('database');
     expect(harness.decisions.filter((decision) => decision.kind === 'dead-lettered')).toEqual([]);
+    expect(await harness.api('/readyz')).toMatchObject({ status: 200, body: { database: 'up', pausedBy: [] } });
   });
 
   it('When the role the handler connects as lacks a grant its statements need, then the probe says the database is not usable until it has it', async () => {

@@ -54,6 +54,10 @@ describe('a database that answers but takes no writes (state, consumption, logs)
     expect(messageCount).toBeGreaterThanOrEqual(messages.length - PREFETCH);
     expect(harness.handler.consumer.pausedBy()).toContain('database');
     expect(resumedMeanwhile).toBe(0);
+    // Not ready while it cannot consume, though the database answers a plain query.
+    const paused = await harness.api('/readyz');
+    expect(paused.status).toBe(503);
+    expect(paused.body).toMatchObject({ status: 'not_ready', database: 'down', pausedBy: ['database'] });
     expect(harness.logs.find('database away: pausing consumption, holding messages in flight').length).toBe(
       awayBefore + 1,
     );
@@ -66,5 +70,6 @@ describe('a database that answers but takes no writes (state, consumption, logs)
     }
     expect(harness.handler.consumer.pausedBy()).not.toContain('database');
     expect(harness.decisions.filter((decision) => decision.kind === 'dead-lettered')).toEqual([]);
+    expect(await harness.api('/readyz')).toMatchObject({ status: 200, body: { database: 'up', pausedBy: [] } });
   });
 });
