@@ -150,7 +150,9 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
     if (spec.mode === 'drain') for (const handler of system.handlers) await handler.stop(30_000);
     const brokers = await brokerPids(components());
     memory = sampleMemoryEvery(MEMORY_SAMPLE_MS, () => sampleMemory(components(), brokers));
-    const sandbox = sandboxClient(system.sandboxUrl);
+    // The whole store is read in one answer at the end (tens of MB at 20,000 messages): a longer
+    // bound than the client's default.
+    const sandbox = sandboxClient(system.sandboxUrl, 120_000);
     await sandbox.resetStats();
     let cpuBefore = await snapshotCpu(components());
     const load = await drive(spec, system.ticketingUrl, context.deadline);
@@ -184,9 +186,7 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
       main: (await queueDepth(system.amqpUrl, system.topology.queue)).messages,
       deadLetter: (await queueDepth(system.amqpUrl, system.topology.deadLetterQueue)).messages,
     };
-    // The whole store in one answer (tens of MB at 20,000 messages): a longer bound than the client's default.
-    const store = sandboxClient(system.sandboxUrl, 120_000);
-    const verification = await verifyDelivery(system.db, store, load.trackingIds, { queues, exits }, run);
+    const verification = await verifyDelivery(system.db, sandbox, load.trackingIds, { queues, exits }, run);
     const profiles = profileDir ? await summarizeProfilesIn(profileDir) : undefined;
     passed = verification.ok;
     return {

@@ -21,7 +21,8 @@ import { operatorPageRoutes } from './http/operator-page/page-routes.js';
 
 export type AppDependencies = {
   db: Queryable;
-  pingDatabase: () => Promise<void>;
+  /** Resolves when the database takes the handler's writes (what resumes consumption after an outage). */
+  probeDatabase: () => Promise<void>;
   /** The consumer's channel (consuming, or paused on purpose) and the publisher's are open. */
   isConnected: () => boolean;
   /** The stop has begun: readiness fails, so that traffic goes elsewhere; the rest still answers. */

@@ -159,7 +159,7 @@ export async function startNotificationHandler(
     closers.add('probe pool', () => endPool(probePool));
     const app = createApp({
       db: pool,
-      pingDatabase: () => probeWritable(probePool),
+      probeDatabase: () => probeWritable(probePool),
       // Both connections: without the publisher's, every dead letter and delayed retry goes back
       // to the queue unpublished.
       isConnected: () => consumer.isConnected() && publisher.isReady(),

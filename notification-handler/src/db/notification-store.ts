@@ -16,9 +16,11 @@ import {
 
 export type NotificationStore = ReturnType<typeof createNotificationStore>;
 
+/** Claims, or settlements, written by one statement at most. */
+const MAX_PER_STATEMENT = 100;
+
 export type StoreSettings = {
   leaseMs: number;
-  maxBatchSize?: number;
   /** Claims, and settlements, in flight at once (WRITE_BATCHES_IN_FLIGHT); keep twice it under the pool size. */
   maxConcurrentBatches: number;
 };
@@ -31,7 +33,7 @@ export type StoreSettings = {
  */
 export function createNotificationStore(db: Queryable, availability: DatabaseAvailability, settings: StoreSettings) {
   const options = {
-    maxBatchSize: settings.maxBatchSize ?? 100,
+    maxBatchSize: MAX_PER_STATEMENT,
     maxConcurrentBatches: settings.maxConcurrentBatches,
     isolate: (error: unknown) => error instanceof DatabaseRefusal,
   };

@@ -1,7 +1,7 @@
 import { Router } from 'express';
 import type { AppDependencies } from '../app.js';
 
-export function healthRoutes({ pingDatabase, isConnected, isDraining, describeHealth }: AppDependencies): Router {
+export function healthRoutes({ probeDatabase, isConnected, isDraining, describeHealth }: AppDependencies): Router {
   const router = Router();
 
   // Alive even with the provider's breaker open: a restart would not bring the provider back.
@@ -10,7 +10,7 @@ export function healthRoutes({ pingDatabase, isConnected, isDraining, describeHe
   });
 
   router.get('/readyz', async (_req, res) => {
-    const database = await pingDatabase().then(
+    const database = await probeDatabase().then(
       () => 'up',
       () => 'down',
     );

@@ -217,7 +217,3 @@ export async function endPool(pool: pg.Pool, waitMs = POOL_END_WAIT_MS): Promise
 function dropConnection(client: pg.Client): void {
   (client as pg.Client & { connection?: { stream?: { destroy: () => void } } }).connection?.stream?.destroy();
 }
-
-export async function pingDatabase(pool: pg.Pool): Promise<void> {
-  await pool.query('SELECT 1');
-}
