@@ -1,11 +1,12 @@
 import { describeProblem, type MessageDecodeError, type Operation, type Topology } from '@notify/shared';
 import { type Logger, type OutgoingMessage, type PublishOutcome, scrubAddresses } from '@notify/shared/platform';
-import type { Channel, ConsumeMessage } from 'amqplib';
+import type { ConsumeMessage } from 'amqplib';
 import { abortableSleep } from '../domain/abortable-sleep.js';
 import type { NotificationDelivery, SendNotificationOutcome } from '../domain/send-notification.js';
 import { deadLetterCopy } from './dead-letter.js';
 import type { DeadLetterCause, Decision } from './decisions.js';
 import { decodeDelivery } from './decode-delivery.js';
+import type { DeliveryAcks } from './delivery-acks.js';
 import { delayedCopyProperties, readDelivery, readTraceId } from './delivery-headers.js';
 import { delayQueueName } from './topology.js';
 
@@ -31,15 +32,16 @@ export type DeliveryDecisionDeps = {
    * at once; with its channel closed the broker has it back already.
    */
   requeueDelayMs: number;
-  /** Told of every ack and requeue that reached the broker. */
+  /** Told of every ack and requeue once it is handed to the delivery's channel. */
   decided: (decision: Decision) => void;
 };
 
 /**
- * The channel a delivery came on. Its ack or nack goes back on that channel, and only while it is
- * open; `stopWork` is the signal the use case is handled with (shutdown, or this channel closing).
+ * The channel a delivery came on. Its ack or nack goes back on that channel (`acks`), and only
+ * while it is open; `stopWork` is the signal the use case is handled with (shutdown, or this
+ * channel closing).
  */
-export type DeliveryChannel = { channel: Channel; closed: AbortSignal; stopWork: AbortSignal };
+export type DeliveryChannel = { acks: DeliveryAcks; closed: AbortSignal; stopWork: AbortSignal };
 
 /** What the broker not taking each kind of copy means for its delivery, as the log says it. */
 const WHEN_NOT_TAKEN = {
@@ -227,12 +229,11 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
   }
 
   function ack(on: DeliveryChannel, delivery: ConsumeMessage, decision: Decision): void {
-    if (onOpenChannel(on, () => on.channel.ack(delivery))) tell(decision);
+    on.acks.ack(delivery, () => tell(decision));
   }
 
   function requeue(on: DeliveryChannel, delivery: ConsumeMessage, { trackingId, operation }: Subject, reason: string) {
-    if (onOpenChannel(on, () => on.channel.nack(delivery, false, true)))
-      tell({ kind: 'requeued', trackingId, operation, reason });
+    if (on.acks.requeue(delivery)) tell({ kind: 'requeued', trackingId, operation, reason });
   }
 
   /** The decision reached the broker: a listener that throws must not send the delivery through the catch again. */
@@ -241,18 +242,6 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
       deps.decided(decision);
     } catch (err) {
       log.error({ err, decision: decision.kind }, 'a listener of decided deliveries failed');
-    }
-  }
-
-  /** An ack on a channel that has since closed throws; the broker redelivers that message anyway. */
-  function onOpenChannel(on: DeliveryChannel, action: () => void): boolean {
-    if (on.closed.aborted) return false;
-    try {
-      action();
-      return true;
-    } catch (err) {
-      log.debug({ err }, 'could not ack or nack a delivery on a closed channel');
-      return false;
     }
   }
 

@@ -1,9 +1,10 @@
 import { EventEmitter, once, setMaxListeners } from 'node:events';
 import { createInFlight, settledBefore } from '@notify/shared/platform';
-import type { ChannelModel, ConsumeMessage } from 'amqplib';
+import type { Channel, ChannelModel, ConsumeMessage } from 'amqplib';
 import { abortableSleep } from '../domain/abortable-sleep.js';
 import { createConsumptionSwitch } from './consumption-switch.js';
 import type { Decision } from './decisions.js';
+import { createDeliveryAcks } from './delivery-acks.js';
 import { createDeliveryDecisions, type DeliveryChannel, type DeliveryDecisionDeps } from './delivery-decisions.js';
 import { assertDeadLetterQueue, assertNotificationTopology } from './topology.js';
 
@@ -26,7 +27,7 @@ export type ConsumerDeps = Pick<DeliveryDecisionDeps, 'topology' | 'handle' | 'p
  * process-wide shutdown signal among them, for as long as they live (at 400 messages/s the
  * handler grew by 100 MiB an hour).
  */
-type Live = DeliveryChannel & { model: ChannelModel };
+type Live = DeliveryChannel & { model: ChannelModel; channel: Channel };
 
 export type NotificationConsumer = ReturnType<typeof createNotificationConsumer>;
 
@@ -96,7 +97,8 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
     // Each delivery waiting on it (a retry's pause, an open breaker, a lease) listens while it
     // waits and stops when done: up to PREFETCH listeners at once, none left behind.
     setMaxListeners(0, stopWork);
-    const current: Live = { model, channel, closed: closed.signal, stopWork };
+    const acks = createDeliveryAcks(channel, closed.signal, log);
+    const current: Live = { model, channel, acks, closed: closed.signal, stopWork };
     channel.on('error', (err) => log.warn({ err }, 'consumer channel error'));
     channel.on('close', () => {
       closed.abort();
@@ -119,7 +121,10 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
 
   function onDelivery(current: Live, delivery: ConsumeMessage | null, held: HeldDeliveries): void {
     if (delivery === null) restartConnection(current, 'consumer cancelled by the broker');
-    else track(held.hold(decide(current, delivery)));
+    else {
+      current.acks.received(delivery);
+      track(held.hold(decide(current, delivery)));
+    }
   }
 
   function restartConnection(current: Live, reason: string): void {
@@ -164,7 +169,10 @@ export function createNotificationConsumer(deps: ConsumerDeps) {
       ]);
       const current = live;
       live = undefined;
-      if (current) await settledBefore(current.channel.close(), Date.now() + BROKER_ANSWER_WAIT_MS);
+      if (!current) return;
+      // Acks of the last deliveries settled may still wait for the end of their turn.
+      current.acks.flush();
+      await settledBefore(current.channel.close(), Date.now() + BROKER_ANSWER_WAIT_MS);
     },
   };
 }

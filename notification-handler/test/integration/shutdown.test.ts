@@ -48,6 +48,9 @@ describe('SIGTERM under load (state and outbound calls)', () => {
     const sentBeforeRestart = messages.filter((m) => harness.emailsFor(m.trackingId).length > 0);
     expect(sentBeforeRestart.length).toBeGreaterThan(0);
     expect(sentBeforeRestart.length).toBeLessThan(messages.length);
+    // Every delivery sent before the stop was acked before its channel closed: only the others are back.
+    const { messageCount } = await harness.broker.channel.checkQueue(harness.topology.queue);
+    expect(messageCount).toBe(messages.length - sentBeforeRestart.length);
 
     harness.sandbox.faults.clear();
     await harness.restartHandler();

@@ -7,6 +7,7 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import { describe, expect, it, vi } from 'vitest';
 import type { SendNotificationOutcome } from '../../src/domain/send-notification.js';
 import type { Decision } from '../../src/messaging/decisions.js';
+import { createDeliveryAcks } from '../../src/messaging/delivery-acks.js';
 import { createDeliveryDecisions, type DeliveryChannel } from '../../src/messaging/delivery-decisions.js';
 
 const topology = topologyNames('decisions-unit');
@@ -42,14 +43,15 @@ function setUp(
   const ack = vi.fn();
   const nack = vi.fn();
   const shutdown = overrides.shutdown ?? new AbortController().signal;
+  const closed = new AbortController().signal;
   const on: DeliveryChannel = {
-    channel: { ack, nack } as unknown as Channel,
-    closed: new AbortController().signal,
+    acks: createDeliveryAcks({ ack, nack } as unknown as Channel, closed, logs.log),
+    closed,
     // As in the consumer: work on a delivery stops on shutdown (or when its channel closes).
     stopWork: shutdown,
   };
   const decisions: Decision[] = [];
-  const decide = createDeliveryDecisions({
+  const decideOne = createDeliveryDecisions({
     topology,
     handle: overrides.handle ?? (async () => outcome),
     publish,
@@ -59,6 +61,13 @@ function setUp(
     requeueDelayMs: overrides.requeueDelayMs ?? 0,
     decided: overrides.decided ?? ((decision) => decisions.push(decision)),
   });
+  // As the consumer does: every delivery is made known to its channel's acks as it arrives, and the
+  // acks gathered in a turn are handed to the channel at its end.
+  const decide = async (channel: DeliveryChannel, delivery: ConsumeMessage) => {
+    channel.acks.received(delivery);
+    await decideOne(channel, delivery);
+    channel.acks.flush();
+  };
   return { decide, on, ack, nack, decisions, logs };
 }
 
