@@ -11,9 +11,10 @@ const COMPACT_PAST = 4_096;
 
 /**
  * The acks and requeues of one consumer channel. A settlement statement answers for dozens of
- * deliveries at once, and each used to be acked by a frame of its own: a write for the handler and
- * a frame for the broker per message. Here the acks of one burst of work go out as one frame with
- * `multiple`, up to the highest tag below every delivery still in work. A delivery settled past one
+ * deliveries at once, and each used to be acked by a frame of its own, encoded by amqplib and taken
+ * apart by the broker one by one (the turn's frames already left in one socket write: shared's
+ * amqp-write-batching.ts). Here the acks of one burst of work go out as one frame with `multiple`,
+ * up to the highest tag below every delivery still in work. A delivery settled past one
  * still in work (waiting for a lease, a retry's interval, the publisher) is acked alone, so that a
  * slow delivery never holds back another's ack; a requeue goes out at once, alone.
  *
