@@ -27,8 +27,8 @@ export function createDeliveryAcks(channel: Pick<Channel, 'ack' | 'nack'>, close
   let head = 0;
   /** Of the tags from `head` on, the ones acked (or about to be) or requeued. */
   const settled = new Set<number>();
+  /** Acks not yet handed to the channel; a flush is queued whenever there are any. */
   let waiting: Array<{ delivery: ConsumeMessage; sent: () => void }> = [];
-  let flushQueued = false;
 
   /**
    * Passes `head` over the tags settled in a row from it: the highest one, when any, is the tag
@@ -64,7 +64,6 @@ export function createDeliveryAcks(channel: Pick<Channel, 'ack' | 'nack'>, close
   }
 
   function flush(): void {
-    flushQueued = false;
     const batch = waiting;
     waiting = [];
     if (batch.length === 0) return;
@@ -98,10 +97,9 @@ export function createDeliveryAcks(channel: Pick<Channel, 'ack' | 'nack'>, close
     ack(delivery: ConsumeMessage, sent: () => void): void {
       if (closed.aborted) return;
       settled.add(delivery.fields.deliveryTag);
-      waiting.push({ delivery, sent });
-      if (flushQueued) return;
-      flushQueued = true;
-      process.nextTick(flush);
+      // The first of a turn queues the flush; a flush that finds nothing waiting (a stop flushed
+      // first) does nothing.
+      if (waiting.push({ delivery, sent }) === 1) process.nextTick(flush);
     },
     /** Puts the delivery back on the queue, now; true when the nack was handed to the channel. */
     requeue(delivery: ConsumeMessage): boolean {
