@@ -1,5 +1,6 @@
 import { parseArgs } from 'node:util';
 import { z } from 'zod';
+import { DEFAULT_MAX_TALLIED } from './delivery-tally.js';
 import { type FaultSettingsInput, faultSettingsSchema } from './fault-settings.js';
 import { DEFAULT_MAX_STORED, DEFAULT_MAX_STORED_BYTES } from './message-store.js';
 import {
@@ -26,6 +27,7 @@ const FLAG_TO_ENV = {
   'sendgrid-api-key': 'SANDBOX_SENDGRID_API_KEY',
   'max-stored': 'SANDBOX_MAX_STORED',
   'max-stored-bytes': 'SANDBOX_MAX_STORED_BYTES',
+  'max-tallied': 'SANDBOX_MAX_TALLIED',
   'fail-next': 'SANDBOX_FAIL_NEXT',
   'fail-status': 'SANDBOX_FAIL_STATUS',
   'fail-rate': 'SANDBOX_FAIL_RATE',
@@ -73,6 +75,7 @@ const envSchema = z.object({
   SANDBOX_MAX_STORED_BYTES: whole().pipe(
     z.number().min(1).max(Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_STORED_BYTES),
   ),
+  SANDBOX_MAX_TALLIED: whole().pipe(z.number().min(1).max(Number.MAX_SAFE_INTEGER).default(DEFAULT_MAX_TALLIED)),
   ...Object.fromEntries(Object.values(FAULT_ENV).map((name) => [name, text()])),
 });
 
@@ -110,6 +113,7 @@ export function loadConfig(env: Record<string, string | undefined>, argv: string
       sendgridApiKey: vars.SANDBOX_SENDGRID_API_KEY ?? DEFAULT_SENDGRID_API_KEY,
       maxStored: vars.SANDBOX_MAX_STORED,
       maxStoredBytes: vars.SANDBOX_MAX_STORED_BYTES,
+      maxTallied: vars.SANDBOX_MAX_TALLIED,
       faults: parseFaults(vars),
     },
   };

@@ -1,4 +1,5 @@
 export { SANDBOX_CREDENTIAL_NAMES } from './config.js';
+export { DEFAULT_MAX_TALLIED, DeliveryTally, type TallySnapshot } from './delivery-tally.js';
 export {
   FAIL_STATUSES,
   type FailStatus,

@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_TALLIED, DeliveryTally, type TallySnapshot } from './delivery-tally.js';
 import type { SandboxProvider } from './providers.js';
 import { isObject, type RecipientKind } from './validate-messages.js';
 
@@ -57,6 +58,7 @@ const COMPACT_AFTER = 1_024;
  * messages and `maxStoredBytes` (each message counted by its `jsonWeight`). The oldest go
  * first; the newest message is always kept, even alone over the byte bound. Other suites poll it by
  * tracking id while thousands of messages are stored, so tracking id and recipient lookups use indexes.
+ * Every message added is counted by its tracking id too (`tally`), evicted or not, up to `maxTallied` ids.
  */
 export class MessageStore {
   /**
@@ -70,16 +72,19 @@ export class MessageStore {
   private readonly byTrackingId: Index = new Map();
   private readonly byRecipient: Index = new Map();
   private waiters: Waiter[] = [];
+  private readonly delivered: DeliveryTally;
 
   constructor(
     readonly maxStored = DEFAULT_MAX_STORED,
     readonly maxStoredBytes = DEFAULT_MAX_STORED_BYTES,
+    maxTallied = DEFAULT_MAX_TALLIED,
   ) {
     for (const [name, value] of Object.entries({ maxStored, maxStoredBytes })) {
       if (!Number.isSafeInteger(value) || value < 1) {
         throw new RangeError(`${name} must be a whole number of at least 1, got ${value}`);
       }
     }
+    this.delivered = new DeliveryTally(maxTallied);
   }
 
   get size(): number {
@@ -94,6 +99,7 @@ export class MessageStore {
   add(message: StoredMessage): void {
     const bytes = jsonWeight(message);
     const entry = { message, emails: recipientKeys(message), trackingId: trackingIdOf(message), bytes };
+    this.delivered.record(entry.trackingId);
     this.entries.push(entry);
     this.bytes += entry.bytes;
     if (entry.trackingId) addToIndex(this.byTrackingId, entry.trackingId, message);
@@ -117,12 +123,19 @@ export class MessageStore {
     );
   }
 
+  /** Every message added since the start or the last clear, counted by tracking id. */
+  tally(): TallySnapshot {
+    return this.delivered.snapshot();
+  }
+
+  /** Empties the store and its tally. */
   clear(): void {
     this.entries = [];
     this.head = 0;
     this.bytes = 0;
     this.byTrackingId.clear();
     this.byRecipient.clear();
+    this.delivered.clear();
   }
 
   /** Resolves once at least `count` stored messages match; an event, not a poll. */

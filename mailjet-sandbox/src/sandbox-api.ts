@@ -46,6 +46,15 @@ export function listMessages(res: ServerResponse, query: URLSearchParams, store:
   withProvider(res, () => answerJson(res, 200, { messages: store.list(filterOf(query)) }));
 }
 
+/**
+ * GET /sandbox/tally : every message accepted since the start or the last clear, counted by tracking
+ * id, the ones the store no longer keeps included.
+ */
+export function showTally(res: ServerResponse, store: MessageStore): void {
+  answerJson(res, 200, store.tally());
+}
+
+/** DELETE /sandbox/messages: the store and its tally. */
 export function clearMessages(res: ServerResponse, store: MessageStore): void {
   store.clear();
   res.writeHead(204).end();

@@ -13,6 +13,7 @@ import {
   showFaults,
   showInbox,
   showStats,
+  showTally,
 } from './sandbox-api.js';
 import { createSendEndpoint, type SendDependencies } from './send-endpoint.js';
 import type { ProviderStats } from './send-stats.js';
@@ -69,6 +70,7 @@ export function createSandboxServer(deps: SandboxDependencies): Server {
       GET: (_req, res, search) => listMessages(res, query(search), store),
       DELETE: jsonOnly((_req, res) => clearMessages(res, store)),
     },
+    '/sandbox/tally': { GET: (_req, res) => showTally(res, store) },
     '/sandbox/faults': {
       GET: (_req, res, search) => showFaults(res, query(search), faults),
       POST: jsonOnly((req, res) => setFaults(req, res, faults)),

@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { basicAuthChecker, bearerAuthChecker } from './basic-auth.js';
+import { DEFAULT_MAX_TALLIED } from './delivery-tally.js';
 import type { FaultSettingsInput } from './fault-settings.js';
 import { DEFAULT_MAX_BODY_BYTES } from './json-body.js';
 import { createMessageIdSequence, newUuid } from './mailjet-ids.js';
@@ -28,6 +29,8 @@ export type SandboxOptions = {
   maxStored?: number;
   /** ...and no more than this many bytes of them (as JSON), the oldest going first. */
   maxStoredBytes?: number;
+  /** The tally counts the messages of at most this many tracking ids (`GET /sandbox/tally`). */
+  maxTallied?: number;
   /** Mailjet's endpoint; 15 MB unless given. */
   maxBodyBytes?: number;
   /** SendGrid's endpoint; 30 MB unless given. */
@@ -71,6 +74,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   const store = new MessageStore(
     options.maxStored ?? DEFAULT_MAX_STORED,
     options.maxStoredBytes ?? DEFAULT_MAX_STORED_BYTES,
+    options.maxTallied ?? DEFAULT_MAX_TALLIED,
   );
   const faults = new ProviderFaults(options.faults);
   const stats = new ProviderStats();

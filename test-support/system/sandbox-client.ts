@@ -37,6 +37,9 @@ export type SandboxStats = {
   since: string;
 };
 
+/** Every message accepted since the start or the last clear, by tracking id (`GET /sandbox/tally`). */
+type SandboxTally = { counts: Record<string, number>; untracked: number; complete: boolean; notCounted: number };
+
 /**
  * An accepted message, as the sandbox keeps it: Mailjet's field names (`CustomID`) or SendGrid's
  * (`custom_args.trackingId`), with the provider that took it.
@@ -67,7 +70,11 @@ export type SandboxClient = {
   /** Every accepted message, or those of this tracking id (Mailjet's CustomID, SendGrid's custom_args.trackingId), of one provider or both. */
   messages: (trackingId?: string, provider?: SandboxProvider) => Promise<SandboxMessage[]>;
   clearMessages: () => Promise<void>;
-  /** Accepted messages per tracking id, both providers together: a notification sent by each counts twice. */
+  /**
+   * Accepted messages per tracking id, both providers together: a notification sent by each counts
+   * twice. From the sandbox's tally, which counts the messages its store no longer keeps; throws
+   * when the tally reached its bound (SANDBOX_MAX_TALLIED) and left some out.
+   */
   countByCustomId: () => Promise<Map<string, number>>;
   /** Counts of the calls one provider's send endpoint got (Mailjet's when none is named). */
   stats: (provider?: SandboxProvider) => Promise<SandboxStats>;
@@ -107,12 +114,12 @@ export function sandboxClient(url: string, timeoutMs = 10_000): SandboxClient {
       await call('DELETE', '/sandbox/messages');
     },
     countByCustomId: async () => {
-      const counts = new Map<string, number>();
-      for (const message of await messages()) {
-        const id = trackingIdOf(message);
-        if (id) counts.set(id, (counts.get(id) ?? 0) + 1);
-      }
-      return counts;
+      const tally = (await call('GET', '/sandbox/tally')) as SandboxTally;
+      if (!tally.complete)
+        throw new Error(
+          `the sandbox's tally left ${tally.notCounted} messages uncounted: raise its SANDBOX_MAX_TALLIED`,
+        );
+      return new Map(Object.entries(tally.counts));
     },
     stats: (provider) => call('GET', `/sandbox/stats${query({ provider })}`),
     resetStats: (provider) => call('DELETE', `/sandbox/stats${query({ provider })}`),

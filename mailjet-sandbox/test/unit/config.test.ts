@@ -41,6 +41,13 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ SANDBOX_MAX_STORED_BYTES: 'lots' }, [])).toThrow(/SANDBOX_MAX_STORED_BYTES/);
   });
 
+  it('When the tally bound is set by variable or flag, then it reaches the sandbox; by default a million ids', () => {
+    expect(loadConfig({ SANDBOX_MAX_TALLIED: '7' }, []).options.maxTallied).toBe(7);
+    expect(loadConfig({ SANDBOX_MAX_TALLIED: '7' }, ['--max-tallied', '9']).options.maxTallied).toBe(9);
+    expect(loadConfig({}, []).options.maxTallied).toBe(1_000_000);
+    expect(() => loadConfig({ SANDBOX_MAX_TALLIED: '0' }, [])).toThrow(/SANDBOX_MAX_TALLIED/);
+  });
+
   it('When values are wrong, then a ConfigError names every variable at fault', () => {
     const attempt = () => loadConfig({ PORT: 'abc', SANDBOX_MAX_STORED: '0' }, []);
 

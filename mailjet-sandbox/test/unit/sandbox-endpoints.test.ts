@@ -55,18 +55,45 @@ describe('/sandbox endpoints', () => {
     expect(response.json().messages.map((m: any) => m.CustomID)).toEqual([mine.CustomID]);
   });
 
-  it('When DELETE /sandbox/messages is called, then the store is empty', async () => {
+  it('When DELETE /sandbox/messages is called, then the store and its tally are empty', async () => {
     const other = await startSandbox({ port: 0 });
     try {
       await sendThroughMailjet(other, 'protocol', { Messages: [buildMessage()] });
 
       const deleted = await callSandbox(other, 'DELETE', '/sandbox/messages');
       const listed = await callSandbox(other, 'GET', '/sandbox/messages');
+      const tally = await callSandbox(other, 'GET', '/sandbox/tally');
 
       expect(deleted.status).toBe(204);
       expect(listed.json()).toEqual({ messages: [] });
+      expect(tally.json()).toEqual({ counts: {}, untracked: 0, complete: true, notCounted: 0 });
     } finally {
       await other.stop();
+    }
+  });
+
+  it('When more messages came than the store keeps, then GET /sandbox/tally still counts every one by its CustomID', async () => {
+    const small = await startSandbox({ port: 0, maxStored: 1 });
+    try {
+      const [twice, once] = [buildMessage(), buildMessage()];
+      const untracked = buildMessage();
+      delete untracked.CustomID;
+      await sendThroughMailjet(small, 'protocol', { Messages: [twice, once] });
+      await sendThroughMailjet(small, 'protocol', { Messages: [twice, untracked] });
+
+      const tally = await callSandbox(small, 'GET', '/sandbox/tally');
+      const listed = await callSandbox(small, 'GET', '/sandbox/messages');
+
+      expect(tally.status).toBe(200);
+      expect(tally.json()).toEqual({
+        counts: { [twice.CustomID]: 2, [once.CustomID]: 1 },
+        untracked: 1,
+        complete: true,
+        notCounted: 0,
+      });
+      expect(listed.json().messages).toHaveLength(1);
+    } finally {
+      await small.stop();
     }
   });
 

@@ -93,3 +93,52 @@ describe('sandboxClient', () => {
     expect((await client.faults('sendgrid')).failNext).toBe(0);
   });
 });
+
+describe('sandboxClient.countByCustomId over a bounded store', () => {
+  let sandbox: Sandbox;
+  afterAll(async () => {
+    await sandbox.stop();
+  });
+
+  /** A valid Mailjet send of one message with this CustomID. */
+  const send = async (customId: string) => {
+    const response = await fetch(`${sandbox.url}/v3.1/send`, {
+      method: 'POST',
+      headers: {
+        authorization: `Basic ${Buffer.from(`${sandbox.apiKey}:${sandbox.apiSecret}`).toString('base64')}`,
+        'content-type': 'application/json',
+      },
+      body: JSON.stringify({
+        Messages: [
+          {
+            From: { Email: 'a@example.com' },
+            To: [{ Email: 'b@example.com' }],
+            Subject: 's',
+            TextPart: 'x',
+            CustomID: customId,
+          },
+        ],
+      }),
+      signal: AbortSignal.timeout(5_000),
+    });
+    expect(response.status).toBe(200);
+  };
+
+  it('When the store keeps only the newest message, then every email is still counted, and past the tally bound the count refuses to answer', async () => {
+    sandbox = await startSandbox({ port: 0, maxStored: 1, maxTallied: 2 });
+    const client = sandboxClient(sandbox.url, 5_000);
+    const [first, second, third] = [`t-${randomUUID()}`, `t-${randomUUID()}`, `t-${randomUUID()}`];
+    for (const id of [first, first, second]) await send(id);
+
+    expect((await client.messages()).length).toBe(1);
+    expect(await client.countByCustomId()).toEqual(
+      new Map([
+        [first, 2],
+        [second, 1],
+      ]),
+    );
+
+    await send(third);
+    await expect(client.countByCustomId()).rejects.toThrow(/left 1 messages uncounted: raise its SANDBOX_MAX_TALLIED/);
+  });
+});
