@@ -150,8 +150,8 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
     if (spec.mode === 'drain') for (const handler of system.handlers) await handler.stop(30_000);
     const brokers = await brokerPids(components());
     memory = sampleMemoryEvery(MEMORY_SAMPLE_MS, () => sampleMemory(components(), brokers));
-    // The whole store is read in one answer at the end (tens of MB at 20,000 messages): a longer
-    // bound than the client's default.
+    // The tally of every email is read in one answer at the end (about 50 bytes an id, megabytes
+    // for a long run): a longer bound than the client's default.
     const sandbox = sandboxClient(system.sandboxUrl, 120_000);
     await sandbox.resetStats();
     let cpuBefore = await snapshotCpu(components());

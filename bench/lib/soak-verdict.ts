@@ -69,6 +69,13 @@ function judgeCpu(minutes: MinuteSample[]): SoakVerdict['cpu'] {
   return { afterWarmUpMs, lastWindowMs, growth, flat: growth <= MAX_CPU_GROWTH };
 }
 
+/**
+ * The Mailjet double counts every email it took by its tracking id, so that the soak can tell a
+ * repeated one (about 100 bytes an email): its memory grows with the run by design, and is shown,
+ * not judged.
+ */
+export const MEMORY_NOT_JUDGED = ['sandbox'];
+
 function judgeMemory(minutes: MinuteSample[]): SoakVerdict['memory'] {
   const afterWarmUp = minutes.slice(WINDOW_MINUTES, 2 * WINDOW_MINUTES);
   const last = minutes.slice(-WINDOW_MINUTES);
@@ -78,7 +85,7 @@ function judgeMemory(minutes: MinuteSample[]): SoakVerdict['memory'] {
       .filter((rss): rss is number => typeof rss === 'number');
     return readings.length === 0 ? undefined : Math.max(...readings);
   };
-  const processes = Object.keys(minutes[0]?.rssPeakMiB ?? {});
+  const processes = Object.keys(minutes[0]?.rssPeakMiB ?? {}).filter((name) => !MEMORY_NOT_JUDGED.includes(name));
   return processes.flatMap((process) => {
     const afterWarmUpMiB = peak(afterWarmUp, process);
     const lastWindowMiB = peak(last, process);
@@ -101,7 +108,9 @@ export function renderVerdict(verdict: SoakVerdict | undefined): string[] {
       ? `Memory: not judged (a soak of at least ${3 * WINDOW_MINUTES} minutes is: warm-up, the window after it, the last window).`
       : `Memory, highest RSS in minutes ${WINDOW_MINUTES + 1}-${2 * WINDOW_MINUTES} (after the warm-up) → in the last ${WINDOW_MINUTES} minutes, MiB: ${verdict.memory
           .map((m) => `${m.process} ${m.afterWarmUpMiB} → ${m.lastWindowMiB} (${percent(m.growth)})`)
-          .join(', ')} (at most +${MAX_MEMORY_GROWTH * 100} % each): **${verdict.memoryFlat ? 'flat' : 'grew'}**.`,
+          .join(
+            ', ',
+          )} (at most +${MAX_MEMORY_GROWTH * 100} % each; not the ${MEMORY_NOT_JUDGED.join(', ')}, which counts every email it took): **${verdict.memoryFlat ? 'flat' : 'grew'}**.`,
     '',
     verdict.cpu === undefined
       ? `CPU per notification: not judged (measured since 2026-12-04, over a soak of at least ${3 * WINDOW_MINUTES} minutes).`

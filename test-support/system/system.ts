@@ -174,7 +174,8 @@ export async function startSystem(options: SystemOptions): Promise<System> {
     const sandboxUrl = `http://127.0.0.1:${sandboxPort}`;
     const common = { LOG_FORMAT: 'json', LOG_LEVEL: 'info', TOPOLOGY_PREFIX: prefix };
     const env = {
-      // The store must hold every message of a run: duplicates are counted from it.
+      // The store holds every message of a run, for the suites that read them whole; missing and
+      // repeated emails are counted from the sandbox's tally, which counts every message anyway.
       sandbox: {
         PORT: String(sandboxPort),
         HOST: '127.0.0.1',

@@ -21,11 +21,6 @@ export type VerifyOptions = {
   expectedDeadLetters?: number | 'failed';
   /** Processes the scenario stopped or killed on purpose; every other one must have started once and never died. */
   restarted?: string[];
-  /**
-   * false when the sandbox's store was bounded below the run's volume (a soak): the checks read
-   * from it (duplicates, sent without an email, failed but emailed) are then skipped. Default true.
-   */
-  checkEmails?: boolean;
   /** Processes the scenario stopped for good: not expected to run at the end (restarted implied). */
   retired?: string[];
 };
@@ -57,8 +52,6 @@ export type VerifyReport = {
   sentWithoutEmail: string[];
   failedButEmailed: string[];
   failureReasons: Record<string, number>;
-  /** Whether the sandbox's store was read (see VerifyOptions.checkEmails). */
-  emailsChecked: boolean;
   mainQueue: QueueDepth;
   deadLetterQueue: QueueDepth;
   deadLetters: DeadLetter[];
@@ -166,8 +159,7 @@ export async function verifySystem(system: System, options: VerifyOptions): Prom
   const deadLetterQueue = await queueDepth(system.amqpUrl, system.topology.deadLetterQueue);
   const deadLetters = (await drainQueue(system.amqpUrl, system.topology.deadLetterQueue)).map(toDeadLetter);
   const rows = await allRows(system);
-  const checkEmails = options.checkEmails ?? true;
-  const emails = checkEmails ? await system.mailjet.countByCustomId() : new Map<string, number>();
+  const emails = await system.mailjet.countByCustomId();
 
   const byId = new Map(rows.map((row) => [row.tracking_id, row]));
   const lostIds = ids.filter((id) => !isFinal(byId.get(id)?.status));
@@ -199,11 +191,8 @@ export async function verifySystem(system: System, options: VerifyOptions): Prom
     unconfirmedRows: rows.filter((row) => !options.accepted.has(row.tracking_id)).length,
     notFinal: rows.filter((row) => !isFinal(row.status)).length,
     failedWithoutReason: failedRows.filter((row) => !row.last_error?.trim()).map((row) => row.tracking_id),
-    sentWithoutEmail: checkEmails
-      ? sentRows.filter((row) => !emails.has(row.tracking_id)).map((row) => row.tracking_id)
-      : [],
+    sentWithoutEmail: sentRows.filter((row) => !emails.has(row.tracking_id)).map((row) => row.tracking_id),
     failedButEmailed: failedRows.filter((row) => emails.has(row.tracking_id)).map((row) => row.tracking_id),
-    emailsChecked: checkEmails,
     failureReasons,
     mainQueue,
     deadLetterQueue,

@@ -9,7 +9,8 @@ const minute = (n: number, handlerMiB: number, cpuMsPerNotification?: number): M
   accepted: 18_000,
   latencyMs: summarize([50]),
   notSent: 0,
-  rssPeakMiB: { handler: handlerMiB, ticketing: 180 },
+  // The sandbox's tally grows with every email, by design.
+  rssPeakMiB: { handler: handlerMiB, ticketing: 180, sandbox: 150 + n * 10 },
   tables: {},
   flowsStarted: 9_000,
   flowsSkipped: 0,
@@ -60,6 +61,13 @@ describe('judgeSoak', () => {
       flat: false,
     });
     expect(verdict?.memory.find((m) => m.process === 'ticketing')?.flat).toBe(true);
+  });
+
+  it('When the sandbox grows with its tally of emails, then memory is judged without it', () => {
+    const minutes = Array.from({ length: 20 }, (_, i) => minute(i + 1, 150));
+    const verdict = judgeSoak(minutes, { first: latencies(500), last: latencies(500) });
+    expect(verdict?.memoryFlat).toBe(true);
+    expect(verdict?.memory.map((m) => m.process)).toEqual(['handler', 'ticketing']);
   });
 
   it('When the soak has two windows but not three, then latency is judged and memory is not', () => {

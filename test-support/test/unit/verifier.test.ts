@@ -18,7 +18,6 @@ function cleanReport(): Omit<VerifyReport, 'problems'> {
     sentWithoutEmail: [],
     failedButEmailed: [],
     failureReasons: {},
-    emailsChecked: true,
     mainQueue: { queue: 'sys.t.notifications.email', exists: true, messages: 0, consumers: 0 },
     deadLetterQueue: { queue: 'sys.t.notifications.email.dead', exists: true, messages: 0, consumers: 0 },
     deadLetters: [],
