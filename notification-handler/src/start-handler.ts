@@ -106,6 +106,7 @@ export async function startNotificationHandler(
       confirmTimeoutMs: config.PUBLISH_CONFIRM_TIMEOUT_MS,
       reopenDelayMs: 1_000,
     });
+    const claimedHere = new Set<string>();
     const consumer = createNotificationConsumer({
       topology,
       prefetch: config.PREFETCH,
@@ -127,6 +128,7 @@ export async function startNotificationHandler(
             redelivery: config.redelivery,
             leasePollMs: config.LEASE_POLL_MS,
             personalDataRetentionMs: config.PERSONAL_DATA_RETENTION_DAYS * 86_400_000,
+            claimedHere,
             log,
           },
           signal,

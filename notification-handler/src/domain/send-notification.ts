@@ -21,8 +21,18 @@ export type SendNotificationDeps = {
   leasePollMs: number;
   /** PERSONAL_DATA_RETENTION_DAYS: a notification older than this is never sent, nor stored again. */
   personalDataRetentionMs: number;
+  /**
+   * The tracking ids a delivery of this process has claimed and not finished with, shared by all
+   * of them. Another delivery of one (the relay publishing it again after an outage) waits for the
+   * first to finish rather than claim: the first, still at work, may hold a lease that ran out
+   * while the database was away, and a claim would take the row over and send the email again.
+   */
+  claimedHere: Set<string>;
   log: Logger;
 };
+
+/** What a claim finds while another delivery of this process holds the row: busy, look again soon. */
+const HELD_HERE = Promise.resolve({ kind: 'busy', leaseExpiresAt: undefined } as const);
 
 /** One delivery of a notification message, with what its AMQP headers say about it. */
 export type NotificationDelivery = {
@@ -76,10 +86,14 @@ export async function sendNotification(
   // Every write of this delivery to the row shows it: one that another delivery took over since
   // (this one's lease having lapsed) is left as that one has it.
   const claimToken = randomUUID();
+  const { trackingId } = message;
   try {
     const claim = await waitForLease(
-      message.trackingId,
-      () => deps.store.claim({ message, replay: delivery.replay, traceId: delivery.traceId, claimToken }),
+      trackingId,
+      () =>
+        deps.claimedHere.has(trackingId)
+          ? HELD_HERE
+          : deps.store.claim({ message, replay: delivery.replay, traceId: delivery.traceId, claimToken }),
       { settledHereOrAfter: deps.store.settledHereOrAfter, pollMs: deps.leasePollMs },
       signal,
     );
@@ -92,7 +106,12 @@ export async function sendNotification(
       log.info('delivery of a failed notification; nothing sent, dead-lettered again');
       return { kind: 'already_failed', reason: claim.lastError ?? 'failed by an earlier delivery' };
     }
-    return await sendClaimed(delivery, { previousAttempts: claim.previousAttempts, claimToken }, deps, signal, log);
+    deps.claimedHere.add(trackingId);
+    try {
+      return await sendClaimed(delivery, { previousAttempts: claim.previousAttempts, claimToken }, deps, signal, log);
+    } finally {
+      deps.claimedHere.delete(trackingId);
+    }
   } catch (error) {
     if (!(error instanceof DatabaseRefusal)) throw error;
     // The database may quote the value it refused.
