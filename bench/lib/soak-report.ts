@@ -23,8 +23,8 @@ export type SoakResult = {
   > & {
     mainQueue: number;
     deadLetterQueue: number;
-    /** Emails past the first for a tracking id, from the sandbox's tally; absent in soaks before 2026-12-05 22:00. */
-    duplicates?: number;
+    /** Emails past the first for a tracking id, from the sandbox's tally. */
+    duplicates: number;
   };
   /** Lines the services logged about their tables ("tables maintained", the autovacuum warning). */
   maintenanceLines: string[];
@@ -121,13 +121,9 @@ export function renderSoak(result: SoakResult): string {
       v.lost
     } lost, ${v.notFinal} not final, ${v.unconfirmedRows} rows the API never confirmed (not an error); main queue ${
       v.mainQueue
-    }, dead-letter queue ${v.deadLetterQueue}; ${
-      v.duplicates === undefined
-        ? 'emails not counted (the sandbox kept only its newest)'
-        : `${v.duplicates} repeated emails, every email of the run counted by the sandbox's tally`
-    }. ${
+    }, dead-letter queue ${v.deadLetterQueue}; ${v.duplicates} repeated emails, every email of the run counted by the sandbox's tally. ${
       v.problems.length === 0
-        ? `**Nothing lost, nothing left unsent${v.duplicates === undefined ? '' : ', nothing sent twice'}.**`
+        ? '**Nothing lost, nothing left unsent, nothing sent twice.**'
         : `**Problems:** ${v.problems.join('; ')}`
     }`,
     '',
