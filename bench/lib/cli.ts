@@ -26,9 +26,9 @@ export type BenchOptions = {
    */
   drain: number[];
   /**
-   * Notifications per drain, unpaced drain and SendGrid drain scenario. A drain measures a handler
-   * started afresh: at 3,000 it lasted under two seconds, much of it the handler compiling its hot
-   * paths; unpaced, 10,000 lasted two.
+   * Notifications per drain, unpaced drain and SendGrid drain scenario, after the `warmUp` ones. A
+   * drain starts its handler afresh: at 3,000 it lasted under two seconds, much of it the handler
+   * compiling its hot paths; unpaced, 10,000 lasted two.
    */
   drainCount: number;
   /**
@@ -60,7 +60,8 @@ export type BenchOptions = {
   timeoutSeconds: number;
   /**
    * Notifications sent through each closed-loop and open-loop scenario's fresh services, and
-   * settled, before its measurement starts (0: measure from the first request).
+   * settled, before its measurement starts (0: measure from the first request). A drain of
+   * `drainCount` takes this many more, and is measured once they are settled.
    */
   warmUp: number;
   /** Where latest.json / latest.md and the profiles go. */
@@ -108,7 +109,8 @@ export const USAGE = `npm run bench -- [options]
                        N published outbox rows, N idempotency keys, N carts with their lines and orders
                        (e.g. 1000000; default 0: empty tables only)
   --warm-up N          notifications through each closed- and open-loop scenario's services before it is
-                       measured, all settled and left out of every figure (default 2000; 0: measure cold)
+                       measured, all settled and left out of every figure; a drain of --drain-count drains
+                       N more first, and counts its rate and CPU from there (default 2000; 0: measure cold)
   --timeout S          global bound on the run in seconds (default 900)
   --out DIR            results folder (default bench/results)
   --no-latest          do not overwrite latest.json / latest.md (timestamped file only)

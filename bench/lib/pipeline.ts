@@ -100,6 +100,21 @@ export async function waitForSettled(
   }
 }
 
+/** The database's clock now: the one the run's rows are stamped by (created_at, published_at) and read against. */
+export async function databaseNow(db: pg.Pool): Promise<Date> {
+  const { rows } = await db.query<{ now: Date }>('SELECT clock_timestamp() AS now');
+  return rows[0]?.now ?? new Date();
+}
+
+/** The run's notifications whose provider answered after `after` (sent_at). */
+export async function countSentAfter(db: pg.Pool, run: RunRows, after: Date): Promise<number> {
+  const { rows } = await db.query<{ sent: number }>(
+    'SELECT count(*)::int AS sent FROM notifications.notifications WHERE created_at >= $1 AND sent_at > $2',
+    [run.since, after],
+  );
+  return rows[0]?.sent ?? 0;
+}
+
 /** Polls until `expected` outbox rows are published (the relay is done), bounded like `waitForSettled`. */
 export async function waitForPublished(
   db: pg.Pool,

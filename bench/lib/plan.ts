@@ -47,7 +47,8 @@ function chooseScenarios(options: BenchOptions, handlerDefault: number): Scenari
   const prefetch = effectivePrefetch(options, handlerDefault);
   if (options.cluster) return clusterScenarios(options, prefetch);
   const { profile, concurrency } = options;
-  // Not for drains: they stop the handler and measure it started afresh.
+  // The closed and open loops warm their services up before the run; a drain, which starts its
+  // handler afresh, drains its warm-up first (the sweeps' rates are their latency's and prefetch's).
   const warmUpNotifications = options.warmUp;
   const closed = (latency: number): ScenarioSpec => ({
     name: `closed-${latency}ms`,
@@ -87,16 +88,19 @@ function chooseScenarios(options: BenchOptions, handlerDefault: number): Scenari
     concurrency,
     maxSeconds: options.sweepSeconds,
   });
-  for (const latency of options.drain)
-    specs.push(drain(`drain-${latency}ms-prefetch-${prefetch}`, latency, prefetch, options.drainCount));
+  const warmedDrain = (name: string, latency: number): ScenarioSpec => ({
+    ...drain(name, latency, prefetch, options.drainCount),
+    ...(warmUpNotifications > 0 ? { drainWarmUp: warmUpNotifications } : {}),
+  });
+  for (const latency of options.drain) specs.push(warmedDrain(`drain-${latency}ms-prefetch-${prefetch}`, latency));
   // Paced, a drain shows the account's budget (2,500 emails/s at the defaults); unpaced, the handler.
   for (const latency of options.unpaced) {
-    const spec = drain(`drain-${latency}ms-prefetch-${prefetch}-unpaced`, latency, prefetch, options.drainCount);
+    const spec = warmedDrain(`drain-${latency}ms-prefetch-${prefetch}-unpaced`, latency);
     specs.push({ ...spec, mailjetCallsPerSecond: UNPACED_MAILJET_CALLS_PER_SECOND });
   }
   // The same drain through SendGrid: one request per email, where Mailjet carries up to 50 a call.
   for (const latency of options.sendgrid) {
-    const spec = drain(`drain-${latency}ms-prefetch-${prefetch}-sendgrid`, latency, prefetch, options.drainCount);
+    const spec = warmedDrain(`drain-${latency}ms-prefetch-${prefetch}-sendgrid`, latency);
     specs.push({ ...spec, providers: 'sendgrid' });
   }
   for (const sweepPrefetch of options.sweep) {

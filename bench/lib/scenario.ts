@@ -11,11 +11,13 @@ import pg from 'pg';
 import type { SampleMessage } from './baseline.js';
 import { brokerPids, type CpuSnapshot, type CpuUse, cpuBetween, processCpu, snapshotCpu } from './cpu-accounting.js';
 import { type ProfileSummary, summarizeProfilesIn } from './cpu-profile.js';
+import { type DrainWarmUp, type DrainWindow, drainFigures, openDrainWindow } from './drain-window.js';
 import { HISTORY_VACUUM, historySize } from './history.js';
 import { AMQP_URL } from './infrastructure.js';
 import { type FlowKind, type LoadResult, runClosedLoop, runOpenLoop } from './load.js';
 import { type MemoryUse, sampleMemory, sampleMemoryEvery } from './memory.js';
 import {
+  countSentAfter,
   emailsPerCall,
   markRunRows,
   type RunRows,
@@ -45,6 +47,11 @@ export type ScenarioSpec = {
   flow?: FlowKind;
   /** Notifications through the fresh services, all settled, before the measurement starts (`warmUp`). */
   warmUpNotifications?: number;
+  /**
+   * A drain's warm-up: the handler, started afresh, drains this many more notifications first, and the
+   * drain's rate and CPU count from the moment they are settled (`openDrainWindow`).
+   */
+  drainWarmUp?: number;
   /** The handler's EMAIL_PROVIDERS; Mailjet alone (the default) when unset. */
   providers?: string;
   /**
@@ -79,9 +86,14 @@ export type ScenarioResult = {
     flowsNotStarted?: number;
   };
   endToEnd: {
-    /** First request handed to the API → last notification sent, s. */
+    /**
+     * First request handed to the API → last notification sent, s. A drain: its first claim → its
+     * last send, or with a warm-up, the end of the warm-up → its last send.
+     */
     seconds: number;
     notificationsPerSec: number;
+    /** A drain with a warm-up: what it left out, and its rate from the handler's first claim, warm-up included. */
+    drainWarmUp?: DrainWarmUp;
     /** Last notification accepted → last sent: how far the pipeline trails the API. */
     drainAfterIngestMs: number;
     acceptedToSentMs: LatencySummary;
@@ -139,7 +151,8 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
   try {
     context.log(`  system ${system.id} up (database ${system.databaseName}, prefix ${system.prefix})`);
     if (spec.historyRows) await loadHistory(system, spec.historyRows, context);
-    if (spec.warmUpNotifications) await warmUp(system, spec, spec.warmUpNotifications, context);
+    if (spec.warmUpNotifications && spec.mode !== 'drain')
+      await warmUp(system, spec, spec.warmUpNotifications, context);
     const run = await markRunRows(system.db);
     const components = () => ({
       processes: system.processes.map((service) => ({ name: service.name, pid: service.pid })),
@@ -155,18 +168,27 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
     const sandbox = sandboxClient(system.sandboxUrl, 120_000);
     await sandbox.resetStats();
     let cpuBefore = await snapshotCpu(components());
-    const load = await drive(spec, system.ticketingUrl, context.deadline);
+    const load = await drive(spec, system.ticketingUrl, context.deadline, spec.drainWarmUp ?? 0);
     context.log(`  load done: ${load.requests} requests, ${load.errors} errors, ${load.trackingIds.length} accepted`);
-    let handlerStartedAt: number | undefined;
+    let window: DrainWindow | undefined;
     if (spec.mode === 'drain') {
       const queued = await waitForPublished(system.db, load.trackingIds.length, { deadline: context.deadline, run });
       context.log(`  ${queued.progress.published} published with the handler stopped; starting it`);
-      handlerStartedAt = Date.now();
       // The window is the drain alone: the handlers with the machine to themselves.
       cpuBefore = await startDraining(system.handlers, () => snapshotCpu(components()));
+      // A load cut short by its bound may leave nothing past the warm-up: the drain is measured whole then.
+      if (spec.drainWarmUp && load.trackingIds.length > spec.drainWarmUp) {
+        window = await openDrainWindow(system.db, spec.drainWarmUp, () => snapshotCpu(components()), {
+          deadline: context.deadline,
+          run,
+        });
+        cpuBefore = window.cpuBefore;
+        context.log(`  warm-up: ${window.settledBefore} settled; the drain's window opens`);
+      }
     }
     const settled = await waitForSettled(system.db, load.trackingIds.length, { deadline: context.deadline, run });
     const cpu = cpuBetween(cpuBefore, await snapshotCpu(components()));
+    const measuredSends = window ? await countSentAfter(system.db, run, window.openedAt) : undefined;
     const memoryUse = await memory.stop();
     context.log(`  ${settled.reason}: ${settled.progress.sent} sent, ${settled.progress.failed} failed`);
     const timings = await readStageTimings(system.db, run);
@@ -189,8 +211,9 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
     const verification = await verifyDelivery(system.db, sandbox, load.trackingIds, { queues, exits }, run);
     const profiles = profileDir ? await summarizeProfilesIn(profileDir) : undefined;
     passed = verification.ok;
+    const drain = spec.mode === 'drain' ? { window, measuredSends } : undefined;
     return {
-      ...assemble(spec, load, timings, settled, verification, { cpu, memory: memoryUse }, profiles, handlerStartedAt),
+      ...assemble(spec, load, timings, settled, verification, { cpu, memory: memoryUse }, profiles, drain),
       tables,
     };
   } finally {
@@ -244,12 +267,12 @@ async function startDraining(handlers: ServiceProcess[], snapshot: () => Promise
   return before;
 }
 
-function drive(spec: ScenarioSpec, url: string, deadline: number): Promise<LoadResult> {
+function drive(spec: ScenarioSpec, url: string, deadline: number, extraNotifications: number): Promise<LoadResult> {
   if (spec.mode !== 'open') {
     const bound = Math.min(deadline, Date.now() + spec.maxSeconds * 1_000);
     return runClosedLoop(url, {
       flow: spec.flow,
-      flows: Math.ceil(spec.notifications / 2),
+      flows: Math.ceil((spec.notifications + extraNotifications) / 2),
       concurrency: spec.concurrency,
       deadline: bound,
     });
@@ -265,14 +288,14 @@ function assemble(
   verification: Verification,
   { cpu, memory }: { cpu: CpuUse; memory: MemoryUse },
   profiles: Record<string, ProfileSummary> | undefined,
-  handlerStartedAt: number | undefined,
+  drain: { window: DrainWindow | undefined; measuredSends: number | undefined } | undefined,
 ): Omit<ScenarioResult, 'tables'> {
   const notifications = load.trackingIds.length;
   const ingestMs = load.finishedAt - load.startedAt;
-  // A drain counts from the handler's first claim: before it, nothing was consumed on purpose.
-  const endToEndMs =
-    timings.spans.lastSent - (handlerStartedAt === undefined ? load.startedAt : timings.spans.firstClaimed);
   const { acceptedToSent, spans, ...stages } = timings;
+  const measured = drain
+    ? drainFigures({ ...drain, spans, sentOnce: verification.sentOnce })
+    : { endToEndMs: spans.lastSent - load.startedAt, sent: verification.sentOnce, warmUp: undefined };
   return {
     spec,
     notifications,
@@ -288,14 +311,16 @@ function assemble(
         : {}),
     },
     endToEnd: {
-      seconds: Math.round(endToEndMs) / 1_000,
-      notificationsPerSec: ratePerSecond(verification.sentOnce, endToEndMs),
+      seconds: Math.round(measured.endToEndMs) / 1_000,
+      notificationsPerSec: ratePerSecond(measured.sent, measured.endToEndMs),
+      ...(measured.warmUp ? { drainWarmUp: measured.warmUp } : {}),
       drainAfterIngestMs: Math.round(spans.lastSent - spans.lastAccepted),
       acceptedToSentMs: acceptedToSent,
     },
     stages,
     stageRates: stageRates(notifications, spans),
-    cpu: { ...cpu, perNotificationMs: perNotification(cpu, notifications) },
+    // A drain's window holds its sends after the warm-up, and the CPU they took.
+    cpu: { ...cpu, perNotificationMs: perNotification(cpu, measured.warmUp ? measured.sent : notifications) },
     memory,
     complete: settled.complete,
     completion: settled.reason,

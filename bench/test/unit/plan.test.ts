@@ -51,6 +51,25 @@ describe('bench scenario plan', () => {
     });
   });
 
+  it('When nothing is said of the warm-up, then the Mailjet and SendGrid drains drain 2,000 first, the sweeps none; --warm-up sets it for all, 0 for none', () => {
+    const warmUps = (...argv: string[]) =>
+      Object.fromEntries(
+        planScenarios(options('--latency', '0', '--rate', 'none', '--sweep', '10', ...argv), 137)
+          .filter((spec) => spec.mode === 'drain')
+          .map((spec) => [spec.name, spec.drainWarmUp]),
+      );
+    expect(warmUps()).toEqual({
+      'drain-0ms-prefetch-137': 2_000,
+      'drain-0ms-prefetch-137-unpaced': 2_000,
+      'drain-0ms-prefetch-137-sendgrid': 2_000,
+      'sweep-100ms-prefetch-10': undefined,
+    });
+    expect(warmUps('--warm-up', '500')).toMatchObject({ 'drain-0ms-prefetch-137-unpaced': 500 });
+    expect(Object.values(warmUps('--warm-up', '0'))).toEqual([undefined, undefined, undefined, undefined]);
+    const cluster = planScenarios(options('--cluster', '--drain', '0'), 137);
+    expect(cluster.map((spec) => spec.drainWarmUp)).toEqual(cluster.map(() => undefined));
+  });
+
   it('When nothing is said of flows, then one closed loop creates its carts with their tickets and the others take three requests; --cart-with-tickets none drops it', () => {
     const flows = (...argv: string[]) =>
       Object.fromEntries(

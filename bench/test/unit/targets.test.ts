@@ -191,6 +191,17 @@ describe('bench targets', () => {
     });
   });
 
+  it('When the drain was measured after a warm-up, then its rate from the first claim is shown beside the one judged', () => {
+    const warmed = result(drain(0, { name: 'drain-0ms-prefetch-50-unpaced', mailjetCallsPerSecond: 10_000 }), {
+      perSec: 5_200,
+    });
+    warmed.endToEnd.drainWarmUp = { leftOut: 2_100, fromFirstClaimPerSec: 4_700 };
+    expect(byTarget(checkTargets([warmed], HANDLER), '5,000/s')).toMatchObject({
+      met: true,
+      measured: '5,200/s at PREFETCH 50, Mailjet call budget lifted (4,700/s from its first claim, warm-up included)',
+    });
+  });
+
   it('When only a slower open loop ran, then the p99 target is not run; at 500 checkouts/s it is judged', () => {
     expect(byTarget(checkTargets([result(open(25), { p99Ms: 100 })], HANDLER), 'p99')).toMatchObject({ met: null });
     const offered = 500 * 10 * 2;
