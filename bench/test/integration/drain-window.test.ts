@@ -1,26 +1,14 @@
-import { fileURLToPath } from 'node:url';
-import { migrate } from '@notify/shared/platform';
-import { silentLogger } from '@notify/test-support/logger.js';
-import { createDatabase, dropDatabase, withDatabase } from '@notify/test-support/system/database.js';
-import { preloadHistory } from '@notify/test-support/system/history.js';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import '@notify/test-support/provided-context.js';
-import { migrateTicketingDatabase } from '../../../ticketing-service/src/service.js';
+import { describe, expect, it } from 'vitest';
 import type { CpuSnapshot } from '../../lib/cpu-accounting.js';
 import { openDrainWindow } from '../../lib/drain-window.js';
-import { countSentAfter, markRunRows, type RunRows } from '../../lib/pipeline.js';
-
-const HANDLER_MIGRATIONS = fileURLToPath(new URL('../../../notification-handler/migrations', import.meta.url));
+import { countSentAfter, markRunRows } from '../../lib/pipeline.js';
+import { useRunDatabase } from './run-database.js';
 
 describe('a drain’s window after its warm-up', () => {
-  const adminUrl = withDatabase(inject('databaseUrl'), 'postgres');
-  const databaseName = `${inject('runId')}_bench_drain_window`;
-  let db: pg.Pool;
-  let run: RunRows;
+  const database = useRunDatabase('bench_drain_window');
 
   async function inProgress(count: number): Promise<string[]> {
-    const { rows } = await db.query<{ tracking_id: string }>(
+    const { rows } = await database.db.query<{ tracking_id: string }>(
       `INSERT INTO notifications.notifications
          (tracking_id, operation, recipient_email, recipient_name, request, status, lease_expires_at, occurred_at)
        SELECT gen_random_uuid(), 'checkout.completed', 'buyer@example.com', 'Buyer', '{}', 'in_progress', now(), now()
@@ -32,24 +20,10 @@ describe('a drain’s window after its warm-up', () => {
   }
 
   const send = (ids: string[]) =>
-    db.query(
+    database.db.query(
       `UPDATE notifications.notifications SET status = 'sent', sent_at = clock_timestamp() WHERE tracking_id = ANY($1::uuid[])`,
       [ids],
     );
-
-  beforeAll(async () => {
-    const url = await createDatabase(adminUrl, databaseName);
-    await migrateTicketingDatabase(url, silentLogger);
-    await migrate({ databaseUrl: url, dir: HANDLER_MIGRATIONS, schema: 'notifications' }, silentLogger);
-    db = new pg.Pool({ connectionString: url, max: 2 });
-    await preloadHistory(db, { notifications: 50, outbox: 40 });
-    run = await markRunRows(db);
-  });
-
-  afterAll(async () => {
-    await db?.end();
-    await dropDatabase(adminUrl, databaseName);
-  });
 
   it('When the warm-up settles while the bench waits, then the window opens after it, with the CPU read then, and counts only the run’s sends after it', async () => {
     const ids = await inProgress(6);
@@ -61,28 +35,34 @@ describe('a drain’s window after its warm-up', () => {
     };
     const warming = new Promise((resolve) => setTimeout(resolve, 300)).then(() => send(warmUp));
 
-    const window = await openDrainWindow(db, 3, snapshot, { deadline: Date.now() + 10_000, run });
+    const window = await openDrainWindow(database.db, 3, snapshot, {
+      deadline: Date.now() + 10_000,
+      run: database.run,
+    });
     await warming;
     await send(measured);
     // A row of the history sent now is not the run's.
-    await db.query(
+    await database.db.query(
       `UPDATE notifications.notifications SET sent_at = clock_timestamp()
        WHERE tracking_id = (SELECT tracking_id FROM notifications.notifications WHERE created_at < $1 LIMIT 1)`,
-      [run.since],
+      [database.run.since],
     );
 
     expect(window.settledBefore).toBe(3);
     expect(window.cpuBefore.at).toBeGreaterThan(0);
     expect(window.openedAt.getTime()).toBeGreaterThanOrEqual((snapshotAt as Date).getTime() - 50);
-    expect(await countSentAfter(db, run, window.openedAt)).toBe(3);
+    expect(await countSentAfter(database.db, database.run, window.openedAt)).toBe(3);
   });
 
   it('When the warm-up never settles, then the wait fails at the deadline instead of opening a window', async () => {
-    const run2 = await markRunRows(db);
+    const later = await markRunRows(database.db);
     await inProgress(1);
 
     await expect(
-      openDrainWindow(db, 1, async () => ({ at: 0 }) as CpuSnapshot, { deadline: Date.now() + 300, run: run2 }),
+      openDrainWindow(database.db, 1, async () => ({ at: 0 }) as CpuSnapshot, {
+        deadline: Date.now() + 300,
+        run: later,
+      }),
     ).rejects.toThrow(/drain warm-up: global deadline reached at 0 settled/);
   });
 });

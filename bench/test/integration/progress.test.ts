@@ -1,25 +1,13 @@
-import { fileURLToPath } from 'node:url';
-import { migrate } from '@notify/shared/platform';
-import { silentLogger } from '@notify/test-support/logger.js';
-import { createDatabase, dropDatabase, withDatabase } from '@notify/test-support/system/database.js';
-import { preloadHistory } from '@notify/test-support/system/history.js';
-import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import '@notify/test-support/provided-context.js';
-import { migrateTicketingDatabase } from '../../../ticketing-service/src/service.js';
-import { markRunRows, type RunRows, readProgress, waitForSettled } from '../../lib/pipeline.js';
-
-const HANDLER_MIGRATIONS = fileURLToPath(new URL('../../../notification-handler/migrations', import.meta.url));
+import { describe, expect, it } from 'vitest';
+import { readProgress, waitForSettled } from '../../lib/pipeline.js';
+import { useRunDatabase } from './run-database.js';
 
 describe('the bench reading its run’s progress', () => {
-  const adminUrl = withDatabase(inject('databaseUrl'), 'postgres');
-  const databaseName = `${inject('runId')}_bench_progress`;
-  let db: pg.Pool;
-  let run: RunRows;
+  const database = useRunDatabase('bench_progress');
 
   /** Notifications of the run, one per status given. */
   async function notifications(...statuses: string[]): Promise<string[]> {
-    const { rows } = await db.query<{ tracking_id: string }>(
+    const { rows } = await database.db.query<{ tracking_id: string }>(
       `INSERT INTO notifications.notifications
          (tracking_id, operation, recipient_email, recipient_name, request, status, lease_expires_at, occurred_at)
        SELECT gen_random_uuid(), 'checkout.completed', 'buyer@example.com', 'Buyer', '{}', status, now(), now()
@@ -31,7 +19,7 @@ describe('the bench reading its run’s progress', () => {
   }
 
   async function outboxRows(published: boolean[]): Promise<void> {
-    await db.query(
+    await database.db.query(
       `INSERT INTO ticketing.outbox (tracking_id, exchange, routing_key, content, properties, published_at)
        SELECT gen_random_uuid(), 'bench.test', 'checkout.completed', '\\x00', '{}', CASE WHEN p THEN now() END
        FROM unnest($1::boolean[]) AS p`,
@@ -39,47 +27,43 @@ describe('the bench reading its run’s progress', () => {
     );
   }
 
-  beforeAll(async () => {
-    const url = await createDatabase(adminUrl, databaseName);
-    await migrateTicketingDatabase(url, silentLogger);
-    await migrate({ databaseUrl: url, dir: HANDLER_MIGRATIONS, schema: 'notifications' }, silentLogger);
-    db = new pg.Pool({ connectionString: url, max: 2 });
-    await preloadHistory(db, { notifications: 50, outbox: 40 });
-    run = await markRunRows(db);
-  });
-
-  afterAll(async () => {
-    await db?.end();
-    await dropDatabase(adminUrl, databaseName);
-  });
-
   it('When the run has rows in every state beside a history, then each figure counts the run’s rows alone', async () => {
     await notifications('sent', 'sent', 'failed', 'in_progress', 'retry_scheduled');
     await outboxRows([true, true, true, false]);
 
-    expect(await readProgress(db, run)).toEqual({ sent: 2, failed: 1, total: 5, outbox: 4, published: 3 });
+    expect(await readProgress(database.db, database.run)).toEqual({
+      sent: 2,
+      failed: 1,
+      total: 5,
+      outbox: 4,
+      published: 3,
+    });
   });
 
   it('When the outbox is known to be done, then the outbox is not read again and the notifications are', async () => {
-    const before = await readProgress(db, run);
+    const before = await readProgress(database.db, database.run);
     await outboxRows([false]);
     await notifications('sent');
 
-    const progress = await readProgress(db, run, { outbox: 99, published: 98 });
+    const progress = await readProgress(database.db, database.run, { outbox: 99, published: 98 });
 
     expect(progress).toEqual({ ...before, sent: before.sent + 1, total: before.total + 1, outbox: 99, published: 98 });
   });
 
   it('When the last notifications settle while the bench waits, then the wait ends complete with their counts', async () => {
-    const start = await readProgress(db, run);
+    const start = await readProgress(database.db, database.run);
     const [late] = await notifications('in_progress');
-    await db.query(`UPDATE ticketing.outbox SET published_at = now() WHERE published_at IS NULL`);
+    await database.db.query(`UPDATE ticketing.outbox SET published_at = now() WHERE published_at IS NULL`);
     const expected = start.sent + start.failed + 1;
     const settling = new Promise((resolve) => setTimeout(resolve, 600)).then(() =>
-      db.query(`UPDATE notifications.notifications SET status = 'sent' WHERE tracking_id = $1`, [late]),
+      database.db.query(`UPDATE notifications.notifications SET status = 'sent' WHERE tracking_id = $1`, [late]),
     );
 
-    const settled = await waitForSettled(db, expected, { deadline: Date.now() + 10_000, stallMs: 5_000, run });
+    const settled = await waitForSettled(database.db, expected, {
+      deadline: Date.now() + 10_000,
+      stallMs: 5_000,
+      run: database.run,
+    });
     await settling;
 
     expect(settled).toMatchObject({ complete: true, reason: 'all settled' });
