@@ -389,7 +389,8 @@ export function renderMarkdown(run: RunResult): string {
     '(outbox.published_at), so publish and confirm fall in “relayed → claimed”; claimed = the handler’s row insert',
     '(notifications.created_at); sent = the provider answered (notifications.sent_at); settled = the row marked sent',
     '(updated_at). End to end /s counts from the first request handed to the API to the last sent (drain scenarios: from',
-    'the handler’s first claim). Each checkout flow is 3 requests and 2 notifications (cart-with-tickets: 2 requests, the cart created with its ticket).',
+    'the handler’s first claim, or once its warm-up is settled, counting the sends after it). Each checkout flow is 3 requests and',
+    '2 notifications (cart-with-tickets: 2 requests, the cart created with its ticket).',
     '',
   );
   return lines.join('\n');
