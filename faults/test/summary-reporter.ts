@@ -5,26 +5,31 @@ import { formatTable, type ResultRow } from '@notify/test-support/system/results
 import { REPO_ROOT } from '@notify/test-support/system/system.js';
 import type { Reporter, TestModule, Vitest } from 'vitest/node';
 import './support/context.js';
+import { scenariosLeftOut } from './support/suite-coverage.js';
 
 /**
  * Prints the table (scenario | accepted | sent | failed | lost | duplicates | time to recover ...)
  * after the run, from the row each scenario put in its task meta, and writes it to
- * faults/results/latest.md. A scenario that failed before measuring shows as a row of its own.
+ * faults/results/latest.md when the run took up the whole suite: the results of one scenario tried
+ * again must not replace the suite's. A scenario that failed before measuring shows as a row of its own.
  */
 export default class SummaryReporter implements Reporter {
   private startedAt = Date.now();
   /** Scenarios run side by side: the time of the run depends on how many at once. */
   private scenariosAtOnce = 1;
+  /** Every scenario file of the suite, whatever the command line asked for. */
+  private suiteFiles: Promise<string[]> = Promise.resolve([]);
 
   onInit(vitest: Vitest): void {
     this.scenariosAtOnce = vitest.config.maxWorkers;
+    this.suiteFiles = vitest.globTestSpecifications().then((specs) => specs.map((spec) => spec.moduleId));
   }
 
   onTestRunStart(): void {
     this.startedAt = Date.now();
   }
 
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+  async onTestRunEnd(testModules: ReadonlyArray<TestModule>): Promise<void> {
     const rows: ResultRow[] = [];
     for (const module of testModules) {
       for (const test of module.children.allTests()) {
@@ -62,9 +67,18 @@ export default class SummaryReporter implements Reporter {
       '',
       ...(problems.length > 0 ? ['Problems:', '', ...problems, ''] : []),
     ].join('\n');
-    const dir = join(REPO_ROOT, 'faults', 'results');
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, cluster ? 'cluster-latest.md' : 'latest.md'), markdown);
+    const file = join(REPO_ROOT, 'faults', 'results', cluster ? 'cluster-latest.md' : 'latest.md');
+    const ran = testModules.map((module) => ({
+      file: module.moduleId,
+      skippedTests: [...module.children.allTests()].filter((test) => test.result().state === 'skipped').length,
+    }));
+    const leftOut = scenariosLeftOut(await this.suiteFiles, ran);
+    if (leftOut.length > 0) {
+      console.log(`A part of the suite (${leftOut.length} scenario files left out): ${file} keeps the last whole run.`);
+      return;
+    }
+    mkdirSync(join(file, '..'), { recursive: true });
+    writeFileSync(file, markdown);
   }
 }
 
