@@ -1,7 +1,7 @@
 import { type PostgresBaseline, pairsAtHandlerPool, type RabbitBaseline } from './baseline.js';
 import type { BenchOptions } from './cli.js';
 import { BENCH_CHECKS, POSTGRES_SERVER } from './cpu-accounting.js';
-import { hostSpeed, type ScaledFigure, scaleToTargetsHost, TARGETS_HOST } from './host-speed.js';
+import { baselineRatios, hostSpeed, type ScaledFigure, scaleToTargetsHost, TARGETS_HOST } from './host-speed.js';
 import type { MachineInfo } from './machine.js';
 import { POSTGRES_BACKENDS } from './memory.js';
 import type { ScenarioResult } from './scenario.js';
@@ -197,8 +197,9 @@ function lossTarget(scenarios: ScenarioResult[]): TargetCheck {
 
 /** The run's host against the one the targets were set on, and the targets' figures scaled to it. */
 function hostSpeedLines(run: RunResult): string[] {
+  const ratios = baselineRatios(run.baseline);
   const speed = hostSpeed(run.baseline);
-  if (speed === undefined) return [];
+  if (speed === undefined || ratios === undefined) return [];
   const closed0 = closedAt(run.scenarios, 0);
   const closed100 = closedAt(run.scenarios, 100);
   const { unpaced } = targetDrains(run.scenarios, 0);
@@ -218,7 +219,8 @@ function hostSpeedLines(run: RunResult): string[] {
     '',
     `This run's host is ${speed.toFixed(2)} times as fast as the one the targets were set on (${TARGETS_HOST.setOn}: ` +
       `${n(TARGETS_HOST.publishesPerSec)} publishes/s, ${n(TARGETS_HOST.postgresPairsPerSec)} pairs/s; the geometric mean of ` +
-      'the two baselines’ ratios). The targets are absolute and judged as measured above; scaled to that host, a rough guide ' +
+      `the two baselines’ ratios, ${ratios.publishes.toFixed(2)} and ${ratios.pairs.toFixed(2)}). The targets are absolute ` +
+      'and judged as measured above; scaled to that host, a rough guide ' +
       `for comparing runs: ${scaled.length > 0 ? scaled.join(', ') : 'no scenario to scale'}.`,
   ];
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { hostSpeed, scaleToTargetsHost, TARGETS_HOST } from '../../lib/host-speed.js';
+import { baselineRatios, hostSpeed, scaleToTargetsHost, TARGETS_HOST } from '../../lib/host-speed.js';
 import type { Baseline } from '../../lib/report.js';
 
 function baseline(publishesPerSec: number | undefined, pairs: Array<{ pool: number; pairsPerSec: number }>): Baseline {
@@ -38,6 +38,17 @@ describe('host speed against the host the targets were set on', () => {
       ]),
     );
     expect(speed).toBeCloseTo(2, 6);
+  });
+
+  it('When the broker and the database part, then each baseline’s ratio is given beside the speed', () => {
+    const ratios = baselineRatios(
+      baseline(0.86 * TARGETS_HOST.publishesPerSec, [
+        { pool: 20, pairsPerSec: 0.56 * TARGETS_HOST.postgresPairsPerSec },
+      ]),
+    );
+    expect(ratios?.publishes).toBeCloseTo(0.86, 6);
+    expect(ratios?.pairs).toBeCloseTo(0.56, 6);
+    expect(baselineRatios(baseline(undefined, [{ pool: 20, pairsPerSec: 4_000 }]))).toBeUndefined();
   });
 
   it('When a baseline is missing, or PostgreSQL ran only at another pool size, then there is no speed', () => {

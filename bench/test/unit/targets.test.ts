@@ -256,6 +256,7 @@ describe('bench targets', () => {
     const markdown = renderRun(scenarios, {}, fast);
 
     expect(markdown).toContain('2.00 times as fast as the one the targets were set on (2026-11-30');
+    expect(markdown).toContain('the geometric mean of the two baselines’ ratios, 2.00 and 2.00)');
     expect(markdown).toContain('closed-0ms 800/s, CPU per notification 1.20 ms.');
     expect(renderRun(scenarios)).not.toContain('times as fast');
   });
