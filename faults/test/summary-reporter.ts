@@ -22,7 +22,11 @@ export default class SummaryReporter implements Reporter {
 
   onInit(vitest: Vitest): void {
     this.scenariosAtOnce = vitest.config.maxWorkers;
-    this.suiteFiles = vitest.globTestSpecifications().then((specs) => specs.map((spec) => spec.moduleId));
+    // Not knowing the suite's files, the run is taken as whole, as before this check.
+    this.suiteFiles = vitest
+      .globTestSpecifications()
+      .then((specs) => specs.map((spec) => spec.moduleId))
+      .catch(() => []);
   }
 
   onTestRunStart(): void {
