@@ -1,6 +1,7 @@
 import { EventEmitter, once } from 'node:events';
 import { captureLogs } from '@notify/test-support/logger.js';
 import { buildMessage } from '@notify/test-support/messages.js';
+import { waitFor } from '@notify/test-support/wait.js';
 import { describe, expect, it } from 'vitest';
 import type { ClaimRequest, ClaimResult, Settlement } from '../../src/db/notification-repository.js';
 import type { NotificationStore } from '../../src/db/notification-store.js';
@@ -89,7 +90,7 @@ describe('sendNotification: two deliveries of one notification in one process', 
     // The first claims, sends and waits for its settlement to be written; the second (the relay's
     // copy after the outage) comes in meanwhile.
     const first = sendNotification(delivery, deps, signal);
-    await until(() => sent.get(message.trackingId) === 1);
+    await waitFor(() => (sent.get(message.trackingId) === 1 ? true : undefined), { what: 'the first email sent' });
     const second = sendNotification(delivery, deps, signal);
     await new Promise((resolve) => setTimeout(resolve, 100));
     settlementsWritten();
@@ -101,10 +102,3 @@ describe('sendNotification: two deliveries of one notification in one process', 
     expect(deps.claimedHere.size).toBe(0);
   });
 });
-
-async function until(condition: () => boolean): Promise<void> {
-  for (let waited = 0; !condition(); waited += 5) {
-    if (waited > 2_000) throw new Error('timed out');
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
