@@ -7,7 +7,7 @@ import { ratePerSecond } from './stats.js';
 export type DrainWindow = { openedAt: Date; settledBefore: number; cpuBefore: CpuSnapshot };
 
 export type DrainWarmUp = {
-  /** Settled when the window opened: the warm-up, and the few past it that the wait let through. */
+  /** Settled when the window opened: the warm-up, and the few past it that the wait's last poll found. */
   leftOut: number;
   /** The handler's first claim → its last send, every notification of the drain. */
   fromFirstClaimPerSec: number;
@@ -26,11 +26,10 @@ export async function openDrainWindow(
   snapshot: () => Promise<CpuSnapshot>,
   bounds: { deadline: number; run: RunRows },
 ): Promise<DrainWindow> {
-  await waitForWarmUp(db, warmUp, bounds);
+  const settledBefore = await waitForWarmUp(db, warmUp, bounds);
   const cpuBefore = await snapshot();
   const openedAt = await databaseNow(db);
-  const { sent, failed } = await readProgress(db, bounds.run, PUBLISHED_ALREADY);
-  return { openedAt, settledBefore: sent + failed, cpuBefore };
+  return { openedAt, settledBefore, cpuBefore };
 }
 
 /**
@@ -42,7 +41,12 @@ const WARM_UP_STALL_MS = 60_000;
 /** A drain's outbox is all published before its handler starts: the progress reads skip it. */
 const PUBLISHED_ALREADY = { outbox: 0, published: 0 };
 
-async function waitForWarmUp(db: pg.Pool, warmUp: number, { deadline, run }: { deadline: number; run: RunRows }) {
+/** Settled when the wait ended: the warm-up, and the few past it that the last poll found. */
+async function waitForWarmUp(
+  db: pg.Pool,
+  warmUp: number,
+  { deadline, run }: { deadline: number; run: RunRows },
+): Promise<number> {
   let settled = 0;
   let movedAt = Date.now();
   while (settled < warmUp) {
@@ -54,31 +58,31 @@ async function waitForWarmUp(db: pg.Pool, warmUp: number, { deadline, run }: { d
     if (sent + failed !== settled) movedAt = Date.now();
     settled = sent + failed;
   }
+  return settled;
 }
+
+/** A drain's window once it is over: its opening, and the sends after it (read by their sent_at). */
+export type ClosedDrainWindow = Pick<DrainWindow, 'openedAt' | 'settledBefore'> & { sends: number };
 
 /**
  * What a drain measured: the sends it counts and the span they took. Without a warm-up, every
  * notification sent once from the handler's first claim (before it, nothing was consumed on
- * purpose); with one, the sends after the window opened (`measuredSends`, read by their sent_at),
- * with the whole drain's rate beside them.
+ * purpose); with one, the sends of its window, with the whole drain's rate beside them.
  */
 export function drainFigures({
   window,
-  measuredSends,
   spans,
   sentOnce,
 }: {
-  window: Pick<DrainWindow, 'openedAt' | 'settledBefore'> | undefined;
-  measuredSends: number | undefined;
+  window: ClosedDrainWindow | undefined;
   spans: Pick<StageTimings['spans'], 'firstClaimed' | 'lastSent'>;
   sentOnce: number;
 }): { endToEndMs: number; sent: number; warmUp: DrainWarmUp | undefined } {
   const fromFirstClaimMs = spans.lastSent - spans.firstClaimed;
-  if (!window || measuredSends === undefined)
-    return { endToEndMs: fromFirstClaimMs, sent: sentOnce, warmUp: undefined };
+  if (!window) return { endToEndMs: fromFirstClaimMs, sent: sentOnce, warmUp: undefined };
   return {
     endToEndMs: spans.lastSent - window.openedAt.getTime(),
-    sent: measuredSends,
+    sent: window.sends,
     warmUp: { leftOut: window.settledBefore, fromFirstClaimPerSec: ratePerSecond(sentOnce, fromFirstClaimMs) },
   };
 }

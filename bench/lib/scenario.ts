@@ -11,7 +11,13 @@ import pg from 'pg';
 import type { SampleMessage } from './baseline.js';
 import { brokerPids, type CpuSnapshot, type CpuUse, cpuBetween, processCpu, snapshotCpu } from './cpu-accounting.js';
 import { type ProfileSummary, summarizeProfilesIn } from './cpu-profile.js';
-import { type DrainWarmUp, type DrainWindow, drainFigures, openDrainWindow } from './drain-window.js';
+import {
+  type ClosedDrainWindow,
+  type DrainWarmUp,
+  type DrainWindow,
+  drainFigures,
+  openDrainWindow,
+} from './drain-window.js';
 import { HISTORY_VACUUM, historySize } from './history.js';
 import { AMQP_URL } from './infrastructure.js';
 import { type FlowKind, type LoadResult, runClosedLoop, runOpenLoop } from './load.js';
@@ -188,7 +194,7 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
     }
     const settled = await waitForSettled(system.db, load.trackingIds.length, { deadline: context.deadline, run });
     const cpu = cpuBetween(cpuBefore, await snapshotCpu(components()));
-    const measuredSends = window ? await countSentAfter(system.db, run, window.openedAt) : undefined;
+    const closedWindow = window && { ...window, sends: await countSentAfter(system.db, run, window.openedAt) };
     const memoryUse = await memory.stop();
     context.log(`  ${settled.reason}: ${settled.progress.sent} sent, ${settled.progress.failed} failed`);
     const timings = await readStageTimings(system.db, run);
@@ -211,7 +217,7 @@ export async function runScenario(spec: ScenarioSpec, context: ScenarioContext):
     const verification = await verifyDelivery(system.db, sandbox, load.trackingIds, { queues, exits }, run);
     const profiles = profileDir ? await summarizeProfilesIn(profileDir) : undefined;
     passed = verification.ok;
-    const drain = spec.mode === 'drain' ? { window, measuredSends } : undefined;
+    const drain = spec.mode === 'drain' ? { window: closedWindow } : undefined;
     return {
       ...assemble(spec, load, timings, settled, verification, { cpu, memory: memoryUse }, profiles, drain),
       tables,
@@ -288,7 +294,7 @@ function assemble(
   verification: Verification,
   { cpu, memory }: { cpu: CpuUse; memory: MemoryUse },
   profiles: Record<string, ProfileSummary> | undefined,
-  drain: { window: DrainWindow | undefined; measuredSends: number | undefined } | undefined,
+  drain: { window: ClosedDrainWindow | undefined } | undefined,
 ): Omit<ScenarioResult, 'tables'> {
   const notifications = load.trackingIds.length;
   const ingestMs = load.finishedAt - load.startedAt;
