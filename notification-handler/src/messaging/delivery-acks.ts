@@ -21,7 +21,11 @@ const COMPACT_PAST = 4_096;
  * `multiple` acks every outstanding tag up to the one named: every delivery of the channel must be
  * `received` here, in the order the broker handed them over (its tags grow), before its ack.
  */
-export function createDeliveryAcks(channel: Pick<Channel, 'ack' | 'nack'>, closed: AbortSignal, log: Logger) {
+export function createDeliveryAcks(
+  channel: Pick<Channel, 'ack' | 'nack' | 'reject'>,
+  closed: AbortSignal,
+  log: Logger,
+) {
   /** Tags received, in order, from `head` on: the ones before it are all acked or requeued. */
   let tags: number[] = [];
   let head = 0;
@@ -101,9 +105,15 @@ export function createDeliveryAcks(channel: Pick<Channel, 'ack' | 'nack'>, close
       // first) does nothing.
       if (waiting.push({ delivery, sent }) === 1) process.nextTick(flush);
     },
-    /** Puts the delivery back on the queue, now; true when the nack was handed to the channel. */
-    requeue(delivery: ConsumeMessage): boolean {
-      if (!write(() => channel.nack(delivery, false, true))) return false;
+    /**
+     * Puts the delivery back on the queue, now; true when the frame was handed to the channel. A
+     * delivery that failed goes back with `basic.reject`, one only given back (a stop) with
+     * `basic.nack`: from RabbitMQ 4.3 only a reject counts towards the work queue's delivery limit,
+     * the breaker of a message that fails round after round (before 4.3 both count).
+     */
+    requeue(delivery: ConsumeMessage, { failed }: { failed: boolean }): boolean {
+      const frame = failed ? () => channel.reject(delivery, true) : () => channel.nack(delivery, false, true);
+      if (!write(frame)) return false;
       settled.add(delivery.fields.deliveryTag);
       return true;
     },

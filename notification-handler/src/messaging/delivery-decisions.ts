@@ -232,8 +232,10 @@ export function createDeliveryDecisions(deps: DeliveryDecisionDeps) {
     on.acks.ack(delivery, () => tell(decision));
   }
 
+  /** Back to the queue: as a failure, but for a stop, whose deliveries are only given back. */
   function requeue(on: DeliveryChannel, delivery: ConsumeMessage, { trackingId, operation }: Subject, reason: string) {
-    if (on.acks.requeue(delivery)) tell({ kind: 'requeued', trackingId, operation, reason });
+    if (on.acks.requeue(delivery, { failed: !on.stopWork.aborted }))
+      tell({ kind: 'requeued', trackingId, operation, reason });
   }
 
   /** The decision reached the broker: a listener that throws must not send the delivery through the catch again. */

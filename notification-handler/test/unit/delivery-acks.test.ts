@@ -3,7 +3,7 @@ import type { Channel, ConsumeMessage } from 'amqplib';
 import { describe, expect, it } from 'vitest';
 import { createDeliveryAcks } from '../../src/messaging/delivery-acks.js';
 
-type Frame = { method: 'ack' | 'nack'; tag: number; multiple: boolean };
+type Frame = { method: 'ack' | 'nack' | 'reject'; tag: number; multiple: boolean };
 
 /** A channel that records the frames it is handed, and the outstanding tags the broker would then hold. */
 function recordingChannel() {
@@ -18,6 +18,7 @@ function recordingChannel() {
   const channel = {
     ack: (message: ConsumeMessage, allUpTo?: boolean) => settle('ack', message.fields.deliveryTag, allUpTo === true),
     nack: (message: ConsumeMessage, allUpTo?: boolean) => settle('nack', message.fields.deliveryTag, allUpTo === true),
+    reject: (message: ConsumeMessage) => settle('reject', message.fields.deliveryTag, false),
   } as unknown as Channel;
   return { channel, frames, outstanding };
 }
@@ -72,17 +73,32 @@ describe('delivery acks', () => {
     expect(outstanding.size).toBe(0);
   });
 
-  it('When a delivery is requeued among acked ones, then its nack goes out at once and no ack covers it', async () => {
+  it('When a delivery is given back among acked ones, then its nack goes out at once and no ack covers it', async () => {
     const { acks, deliveries, frames, outstanding, ack } = setUp(3);
 
     ack(1);
-    expect(acks.requeue(deliveries[1] as ConsumeMessage)).toBe(true);
+    expect(acks.requeue(deliveries[1] as ConsumeMessage, { failed: false })).toBe(true);
     ack(3);
     expect(frames).toEqual([{ method: 'nack', tag: 2, multiple: false }]);
     await endOfTurn();
 
     expect(frames).toEqual([
       { method: 'nack', tag: 2, multiple: false },
+      { method: 'ack', tag: 3, multiple: true },
+    ]);
+    expect(outstanding.size).toBe(0);
+  });
+
+  it('When a delivery that failed is requeued among acked ones, then it goes back as a reject, which RabbitMQ 4.3 counts towards the delivery limit, and no ack covers it', async () => {
+    const { acks, deliveries, frames, outstanding, ack } = setUp(3);
+
+    ack(1);
+    expect(acks.requeue(deliveries[1] as ConsumeMessage, { failed: true })).toBe(true);
+    ack(3);
+    await endOfTurn();
+
+    expect(frames).toEqual([
+      { method: 'reject', tag: 2, multiple: false },
       { method: 'ack', tag: 3, multiple: true },
     ]);
     expect(outstanding.size).toBe(0);
@@ -99,7 +115,7 @@ describe('delivery acks', () => {
 
     expect(frames).toEqual([]);
     expect(sent).toEqual([]);
-    expect(acks.requeue(deliveries[1] as ConsumeMessage)).toBe(false);
+    expect(acks.requeue(deliveries[1] as ConsumeMessage, { failed: true })).toBe(false);
   });
 
   it('When the channel refuses an ack, then the ack is not reported as sent', () => {

@@ -42,10 +42,11 @@ function setUp(
   const logs = captureLogs();
   const ack = vi.fn();
   const nack = vi.fn();
+  const reject = vi.fn();
   const shutdown = overrides.shutdown ?? new AbortController().signal;
   const closed = new AbortController().signal;
   const on: DeliveryChannel = {
-    acks: createDeliveryAcks({ ack, nack } as unknown as Channel, closed, logs.log),
+    acks: createDeliveryAcks({ ack, nack, reject } as unknown as Channel, closed, logs.log),
     closed,
     // As in the consumer: work on a delivery stops on shutdown (or when its channel closes).
     stopWork: shutdown,
@@ -68,7 +69,7 @@ function setUp(
     await decideOne(channel, delivery);
     channel.acks.flush();
   };
-  return { decide, on, ack, nack, decisions, logs };
+  return { decide, on, ack, nack, reject, decisions, logs };
 }
 
 const publishThrows = async (): Promise<PublishOutcome> => {
@@ -152,7 +153,7 @@ describe('delivery decisions when the broker does not take a copy', () => {
       { status: 'not_sent', reason: 'no broker channel' },
       { status: 'not_sent', reason: 'no broker channel' },
     );
-    const { decide, on, ack, nack, decisions, logs } = setUp(rescheduled, publish, {
+    const { decide, on, ack, nack, reject, decisions, logs } = setUp(rescheduled, publish, {
       requeueDelayMs: 60_000,
       shutdown: stopping.signal,
       whenPublishable: (signal) =>
@@ -172,6 +173,8 @@ describe('delivery decisions when the broker does not take a copy', () => {
     expect(published).toHaveLength(1);
     expect(ack).not.toHaveBeenCalled();
     expect(nack).toHaveBeenCalledWith(expect.anything(), false, true);
+    // Given back, not failed: from RabbitMQ 4.3 a nack does not count towards the delivery limit.
+    expect(reject).not.toHaveBeenCalled();
     expect(decisions).toMatchObject([{ kind: 'requeued', reason: 'rescheduling failed: no broker channel' }]);
     // A stop hands back what it held: a warning, not an error line per delivery.
     expect(logs.find('rescheduling failed; the message goes back to the queue')).toMatchObject([{ level: 40 }]);
@@ -179,7 +182,7 @@ describe('delivery decisions when the broker does not take a copy', () => {
 
   it('When the hold limit passes before the publisher can publish, then the delivery goes back to the queue', async () => {
     const publish = async (): Promise<PublishOutcome> => ({ status: 'not_sent', reason: 'no broker channel' });
-    const { decide, on, ack, nack, decisions } = setUp(rescheduled, publish, {
+    const { decide, on, ack, nack, reject, decisions } = setUp(rescheduled, publish, {
       holdLimitMs: 50,
       whenPublishable: (_signal, timeoutMs) => new Promise((resolve) => setTimeout(resolve, timeoutMs)),
     });
@@ -189,13 +192,14 @@ describe('delivery decisions when the broker does not take a copy', () => {
 
     expect(Date.now() - started).toBeGreaterThanOrEqual(45);
     expect(ack).not.toHaveBeenCalled();
-    expect(nack).toHaveBeenCalledWith(expect.anything(), false, true);
+    expect(reject).toHaveBeenCalledWith(expect.anything(), true);
+    expect(nack).not.toHaveBeenCalled();
     expect(decisions).toMatchObject([{ kind: 'requeued', reason: 'rescheduling failed: no broker channel' }]);
   });
 
   it('When the channel of the delivery closed while it was handled, then no copy is published: the broker gives the delivery back anyway', async () => {
     const { publish, published } = publishAnswering();
-    const { decide, on, ack, nack } = setUp(rescheduled, publish);
+    const { decide, on, ack, nack, reject } = setUp(rescheduled, publish);
     const closed = new AbortController();
     closed.abort();
 
@@ -204,6 +208,7 @@ describe('delivery decisions when the broker does not take a copy', () => {
     expect(published).toEqual([]);
     expect(ack).not.toHaveBeenCalled();
     expect(nack).not.toHaveBeenCalled();
+    expect(reject).not.toHaveBeenCalled();
   });
 
   it('When the channel closes while many deliveries are held, then each lets go at once: no pause on the shutdown signal (no listener warning), no error line each', async () => {
@@ -220,7 +225,7 @@ describe('delivery decisions when the broker does not take a copy', () => {
         status: 'not_sent',
         reason: 'the broker blocks publishing (a memory or disk alarm)',
       });
-      const { decide, on, ack, nack, decisions, logs } = setUp(rescheduled, publish, {
+      const { decide, on, ack, nack, reject, decisions, logs } = setUp(rescheduled, publish, {
         shutdown: shutdown.signal,
         requeueDelayMs: 3_600_000,
         whenPublishable: (signal) =>
@@ -250,6 +255,7 @@ describe('delivery decisions when the broker does not take a copy', () => {
 
       expect(ack).not.toHaveBeenCalled();
       expect(nack).not.toHaveBeenCalled();
+      expect(reject).not.toHaveBeenCalled();
       expect(decisions).toEqual([]);
       expect(logs.find('rescheduling failed; the message goes back to the queue')).toEqual([]);
       expect(warnings.filter((warning) => warning.name === 'MaxListenersExceededWarning')).toEqual([]);
@@ -261,14 +267,15 @@ describe('delivery decisions when the broker does not take a copy', () => {
   it('When the broker refuses the delayed copy, then nothing is held: the delivery goes back to the queue after the requeue delay', async () => {
     const { publish, published } = publishAnswering({ status: 'refused', reason: 'returned: 312 NO_ROUTE' });
     const whenPublishable = vi.fn(async () => undefined);
-    const { decide, on, ack, nack, decisions, logs } = setUp(rescheduled, publish, { whenPublishable });
+    const { decide, on, ack, nack, reject, decisions, logs } = setUp(rescheduled, publish, { whenPublishable });
 
     await decide(on, validDelivery());
 
     expect(published).toHaveLength(1);
     expect(whenPublishable).not.toHaveBeenCalled();
     expect(ack).not.toHaveBeenCalled();
-    expect(nack).toHaveBeenCalledWith(expect.anything(), false, true);
+    expect(reject).toHaveBeenCalledWith(expect.anything(), true);
+    expect(nack).not.toHaveBeenCalled();
     expect(decisions).toMatchObject([{ kind: 'requeued', reason: 'rescheduling failed: returned: 312 NO_ROUTE' }]);
     expect(logs.find('rescheduling failed; the message goes back to the queue')).toMatchObject([{ level: 50 }]);
   });
@@ -303,7 +310,7 @@ describe('delivery decisions for a message from the future', () => {
 
 describe('delivery decisions when a step throws', () => {
   it('When the dead-letter copy of a failed notification throws, then the delivery goes back to the queue', async () => {
-    const { decide, on, ack, nack, decisions, logs } = setUp(
+    const { decide, on, ack, nack, reject, decisions, logs } = setUp(
       { kind: 'failed', reason: 'rejected', attempts: 4 },
       publishThrows,
     );
@@ -311,20 +318,22 @@ describe('delivery decisions when a step throws', () => {
     await expect(decide(on, validDelivery())).resolves.toBeUndefined();
 
     expect(ack).not.toHaveBeenCalled();
-    expect(nack).toHaveBeenCalledWith(expect.anything(), false, true);
+    expect(reject).toHaveBeenCalledWith(expect.anything(), true);
+    expect(nack).not.toHaveBeenCalled();
     expect(decisions).toMatchObject([{ kind: 'requeued', reason: 'channel closed while publishing' }]);
     expect(logs.find('notification not processed; back to the queue')).toHaveLength(1);
   });
 
   it('When the dead-letter copy of an invalid message throws, then the delivery goes back to the queue', async () => {
-    const { decide, on, ack, nack, decisions } = setUp({ kind: 'sent', attempts: 1 }, publishThrows);
+    const { decide, on, ack, nack, reject, decisions } = setUp({ kind: 'sent', attempts: 1 }, publishThrows);
 
     await expect(
       decide(on, deliveryOf(Buffer.from('{not json'), { contentType: 'application/json' })),
     ).resolves.toBeUndefined();
 
     expect(ack).not.toHaveBeenCalled();
-    expect(nack).toHaveBeenCalledWith(expect.anything(), false, true);
+    expect(reject).toHaveBeenCalledWith(expect.anything(), true);
+    expect(nack).not.toHaveBeenCalled();
     expect(decisions).toMatchObject([{ kind: 'requeued', operation: undefined }]);
   });
 
@@ -348,7 +357,7 @@ describe('delivery decisions when a step throws', () => {
     const brokenListener = () => {
       throw new Error('metrics listener broke');
     };
-    const { decide, on, ack, nack, logs } = setUp({ kind: 'sent', attempts: 1 }, publishThrows, {
+    const { decide, on, ack, nack, reject, logs } = setUp({ kind: 'sent', attempts: 1 }, publishThrows, {
       decided: brokenListener,
     });
 
@@ -356,6 +365,39 @@ describe('delivery decisions when a step throws', () => {
 
     expect(ack).toHaveBeenCalledTimes(1);
     expect(nack).not.toHaveBeenCalled();
+    expect(reject).not.toHaveBeenCalled();
     expect(logs.find('a listener of decided deliveries failed')).toHaveLength(1);
+  });
+});
+
+describe('delivery decisions that give a delivery back', () => {
+  it('When the handler stops while the notification is being sent, then the delivery goes back with a nack, not counted as a failure', async () => {
+    const stopping = new AbortController();
+    stopping.abort();
+    const { decide, on, ack, nack, reject, decisions } = setUp({ kind: 'interrupted' }, publishThrows, {
+      shutdown: stopping.signal,
+    });
+
+    await decide(on, validDelivery());
+
+    expect(ack).not.toHaveBeenCalled();
+    expect(reject).not.toHaveBeenCalled();
+    expect(nack).toHaveBeenCalledWith(expect.anything(), false, true);
+    expect(decisions).toMatchObject([{ kind: 'requeued', reason: 'interrupted' }]);
+  });
+
+  it('When handling throws, then the delivery goes back as a failure (a reject), which the delivery limit counts', async () => {
+    const { decide, on, ack, nack, reject, decisions } = setUp({ kind: 'sent', attempts: 1 }, publishThrows, {
+      handle: async () => {
+        throw new Error('connection terminated unexpectedly');
+      },
+    });
+
+    await decide(on, validDelivery());
+
+    expect(ack).not.toHaveBeenCalled();
+    expect(nack).not.toHaveBeenCalled();
+    expect(reject).toHaveBeenCalledWith(expect.anything(), true);
+    expect(decisions).toMatchObject([{ kind: 'requeued', reason: 'connection terminated unexpectedly' }]);
   });
 });
