@@ -37,7 +37,8 @@ const SECRET_ENDINGS = ['password', 'secret', 'secretkey', 'apikey', 'token'];
 
 const secretByKey = new Map<string, boolean>();
 
-function isSecretKey(key: string): boolean {
+/** Whether a value under this name is a secret (`apiKey`, `access_token`, `DATABASE_URL`...). */
+export function isSecretKey(key: string): boolean {
   let secret = secretByKey.get(key);
   if (secret === undefined) {
     const name = key.toLowerCase().replace(/[^a-z0-9]/g, '');

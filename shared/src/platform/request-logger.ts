@@ -1,5 +1,6 @@
 import type { Request, RequestHandler, Response } from 'express';
 import { decodeUriComponentOrAsIs } from './decode-uri.js';
+import { isSecretKey, REDACTED } from './log-redaction.js';
 import type { Logger } from './logger.js';
 import { requestTrace } from './request-trace.js';
 import { scrubAddresses } from './scrub-addresses.js';
@@ -68,8 +69,9 @@ function requestLine(req: Request, res: Response): RequestLine {
 /**
  * The path and its query with every address masked: the operator page and the status API filter by
  * recipient (`?email=...`), a client may put an address where an id goes (`/notifications/ada@...`,
- * answered 400), and a log outlives the personal-data retention. A path or query without an at
- * sign, encoded or not, is left as it came.
+ * answered 400), and a log outlives the personal-data retention. A query parameter named as a
+ * secret (`?access_token=`, `?api_key=`: no route here takes one, but a client may send it
+ * anyway) has its value redacted. A path or query with neither is left as it came.
  */
 function loggableUrl(url: string): string {
   const start = url.indexOf('?');
@@ -77,12 +79,14 @@ function loggableUrl(url: string): string {
   const loggedPath = mayHoldAddress(path) ? path.split('/').map(maskSegment).join('/') : path;
   if (start < 0) return loggedPath;
   const query = url.slice(start + 1);
-  if (!mayHoldAddress(query)) return `${loggedPath}?${query}`;
   // A `+` is read as a space in a query, which would cut `ada+news@example.com` in two and leave
   // its first half in clear: kept as a `+`, it stays in the address that is masked.
-  const masked = [...new URLSearchParams(query.replaceAll('+', '%2B'))].map(([key, value]): [string, string] => [
+  const parameters = [...new URLSearchParams(query.replaceAll('+', '%2B'))];
+  const secrets = parameters.some(([key]) => isSecretKey(key));
+  if (!secrets && !mayHoldAddress(query)) return `${loggedPath}?${query}`;
+  const masked = parameters.map(([key, value]): [string, string] => [
     scrubAddresses(key),
-    scrubAddresses(value),
+    isSecretKey(key) ? REDACTED : scrubAddresses(value),
   ]);
   return `${loggedPath}?${new URLSearchParams(masked).toString()}`;
 }

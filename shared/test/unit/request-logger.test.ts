@@ -81,6 +81,18 @@ describe('requestLogger', () => {
     expect(JSON.stringify(line)).not.toMatch(/smith|tickets|example\.com/);
   });
 
+  it('When a query carries a parameter named as a secret, then the request line redacts its value and keeps the rest', async () => {
+    const { url, waitFor } = await serve();
+
+    await fetch(`${url}/notifications?access_token=tok-3f9a2c&status=failed&api_key=key-77b1`);
+    const line = await waitFor('request completed');
+
+    expect(line.req).toMatchObject({
+      url: '/notifications?access_token=%5Bredacted%5D&status=failed&api_key=%5Bredacted%5D',
+    });
+    expect(JSON.stringify(line)).not.toMatch(/tok-3f9a2c|key-77b1/);
+  });
+
   it('When the path names an email address (an id mistyped as one), then the request line masks it there too', async () => {
     const first = await serve();
     const second = await serve();
