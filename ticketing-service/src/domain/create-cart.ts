@@ -51,9 +51,7 @@ async function createCartWithTickets(
 ): Promise<CreateCartResult> {
   const { client, carts } = context;
   const cartId = newId();
-  // Ids as the database writes them: the request's case must not make a known type look unknown.
-  const wanted = tickets.map((ticket) => ({ ...ticket, ticketTypeId: ticket.ticketTypeId.toLowerCase() }));
-  const ticketTypeIds = [...new Set(wanted.map((ticket) => ticket.ticketTypeId))];
+  const ticketTypeIds = [...new Set(tickets.map((ticket) => ticket.ticketTypeId))];
   const source: CartSource<TicketTypes> = {
     remembered: () => {
       const remembered = ticketTypeIds.map((id) => carts.ticketType(id));
@@ -72,7 +70,7 @@ async function createCartWithTickets(
   // The statement writes nothing only when a price or currency it was given changed since it was
   // read: the next attempt reads the catalog again.
   return retryWhileCartChanges(cartId, source, async (ticketTypes) => {
-    const { items, currency } = firstLines(wanted, ticketTypes ?? new Map());
+    const { items, currency } = firstLines(tickets, ticketTypes ?? new Map());
     const header = {
       cartId,
       customerEmail: customer.email,

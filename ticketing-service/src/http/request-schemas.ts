@@ -1,8 +1,14 @@
 import { RecipientSchema } from '@notify/shared';
 import { z } from 'zod';
 
+/**
+ * Ids as the database writes them (a uuid reads back in lower case): a cart named in capitals must
+ * not look unwritten when a statement answers which carts it wrote, nor a known type look unknown.
+ */
+const Id = z.uuid().toLowerCase();
+
 export const AddTicketBody = z.object({
-  ticketTypeId: z.uuid(),
+  ticketTypeId: Id,
   quantity: z.number().int().min(1).max(100),
 });
 
@@ -17,4 +23,4 @@ export const CreateCartBody = z.strictObject({
   tickets: z.array(AddTicketBody).min(1).max(MAX_TICKETS_AT_CREATION).optional(),
 });
 
-export const CartParams = z.object({ cartId: z.uuid() });
+export const CartParams = z.object({ cartId: Id });

@@ -311,6 +311,40 @@ describe('ticketing API: concurrent commands written together', () => {
     expect(outbox.rowCount).toBe(carts.length);
   });
 
+  it('When commands name their carts in capitals and are written together, then each is written once and answered as written', async () => {
+    const carts = await Promise.all(Array.from({ length: 6 }, () => api.createCart()));
+    const inCapitals = carts.map((cart) => cart.cartId.toUpperCase());
+    // So that the instance remembers the ticket type, and each command goes straight to its write.
+    expect((await api.addTicket((await api.createCart()).cartId, STANDING.id, 1)).status).toBe(201);
+
+    const added = await sentTogether('addCartItem', () =>
+      inCapitals.map((cartId) => api.addTicket(cartId, STANDING.id, 2)),
+    );
+    const checkedOut = await sentTogether('placeOrder', () =>
+      inCapitals.map((cartId) => api.post(`/carts/${cartId}/checkout`)),
+    );
+
+    expect(added.map((answer) => [answer.status, answer.body.cartId])).toEqual(carts.map((cart) => [201, cart.cartId]));
+    expect(checkedOut.map((answer) => [answer.status, answer.body.cartId])).toEqual(
+      carts.map((cart) => [201, cart.cartId]),
+    );
+    const ids = carts.map((cart) => cart.cartId);
+    const lines = await db.query(
+      'SELECT c.id, c.version, i.quantity FROM ticketing.carts c JOIN ticketing.cart_items i ON i.cart_id = c.id WHERE c.id = ANY($1::uuid[])',
+      [ids],
+    );
+    // The line as sent, once: a write taken for unwritten would be written again, with a notification of its own.
+    expect(Object.fromEntries(lines.rows.map((row) => [row.id, [row.version, row.quantity]]))).toEqual(
+      Object.fromEntries(ids.map((cartId) => [cartId, [2, 2]])),
+    );
+    const outbox = await db.query(
+      `SELECT count(*)::int AS notifications FROM ticketing.outbox
+        WHERE convert_from(content, 'UTF8')::jsonb -> 'content' ->> 'cartId' = ANY($1::text[])`,
+      [ids],
+    );
+    expect(outbox.rows[0].notifications).toBe(ids.length * 2);
+  });
+
   it('When carts are created with their tickets at once, then they are inserted together, each with its lines and one notification', async () => {
     // So that the instance remembers the ticket type, and each command goes straight to its write.
     expect(
