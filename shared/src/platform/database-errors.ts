@@ -15,11 +15,14 @@ const SQLSTATE = /^[0-9A-DF-Z][0-9A-Z]{4}$/;
 // (the database not there yet), 42 a statement the database cannot run as it stands (a grant
 // revoked, a table or column missing while a restore runs: our statements are fixed texts with
 // the data in parameters, so every message would fail alike), 53 insufficient resources, 57
-// operator intervention (shutdown, cancel, statement timeout), 58 system error; and 25006, a
-// read-only transaction (a standby answering while a failover promotes another): all about the
-// server's state, none about our data.
-const UNAVAILABLE_CLASSES = new Set(['08', '28', '3D', '42', '53', '57', '58']);
-const UNAVAILABLE_CODES = new Set(['25006']);
+// operator intervention (shutdown, cancel, statement timeout), 55 an object not in the state the
+// statement needs (a lock not available in time, an object in use), 58 system error, 72 snapshot
+// too old; 25006, a read-only transaction (a standby answering while a failover promotes another),
+// 40003, a statement whose completion is unknown, and XX001 and XX002, data or an index corrupted on
+// disk: all about the server's state, none about our data. Dead-lettering every message that meets
+// one would leave an operator to replay them all; held, they wait for the database to be mended.
+const UNAVAILABLE_CLASSES = new Set(['08', '28', '3D', '42', '53', '55', '57', '58', '72']);
+const UNAVAILABLE_CODES = new Set(['25006', '40003', 'XX001', 'XX002']);
 const CONFLICT_CODES = new Set(['40001', '40P01']);
 
 /** Whether the error carries a SQLSTATE, i.e. came from the server rather than the driver or the socket. */

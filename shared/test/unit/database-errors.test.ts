@@ -18,6 +18,12 @@ describe('database error classification', () => {
     ['a grant revoked', withCode('42501')],
     ['a table not there (a restore under way)', withCode('42P01')],
     ['a column not there', withCode('42703')],
+    ['a lock not available in time', withCode('55P03')],
+    ['an object in use', withCode('55006')],
+    ['a snapshot too old', withCode('72000')],
+    ['a statement whose completion is unknown', withCode('40003')],
+    ['data corrupted on disk', withCode('XX001')],
+    ['an index corrupted', withCode('XX002')],
   ])('When the error is %s, then the database counts as away', (_, error) => {
     expect(classifyDatabaseError(error)).toBe('unavailable');
   });
@@ -27,6 +33,7 @@ describe('database error classification', () => {
     ['a date out of range', withCode('22008')],
     ['a unique violation', withCode('23505')],
     ['a trigger raising an exception', withCode('P0001')],
+    ['a value past a limit (an index row too large)', withCode('54000')],
   ])('When the error is %s, then the statement was refused', (_, error) => {
     expect(classifyDatabaseError(error)).toBe('refused');
   });
