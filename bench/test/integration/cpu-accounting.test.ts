@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import pg from 'pg';
+import { testPool } from '@notify/test-support/pool.js';
 import { afterAll, describe, expect, inject, it } from 'vitest';
 import '@notify/test-support/provided-context.js';
 import { withDatabase } from '@notify/test-support/system/database.js';
 import { BENCH_CHECKS, POSTGRES_SERVER, runBackends, snapshotCpu } from '../../lib/cpu-accounting.js';
 
 describe('snapshotCpu', () => {
-  const db = new pg.Pool({ connectionString: withDatabase(inject('databaseUrl'), 'postgres'), max: 1 });
+  const db = testPool({ connectionString: withDatabase(inject('databaseUrl'), 'postgres'), max: 1 });
   afterAll(() => db.end());
 
   it('When a snapshot is taken, then PostgreSQL’s own processes are in it: the postmaster and its writers', async () => {
@@ -27,7 +27,7 @@ describe('snapshotCpu', () => {
 
 describe('runBackends', () => {
   it('When the bench’s own connection asks, then it counts itself too: the same polling is counted at every snapshot', async () => {
-    const db = new pg.Pool({ connectionString: withDatabase(inject('databaseUrl'), 'postgres'), max: 1 });
+    const db = testPool({ connectionString: withDatabase(inject('databaseUrl'), 'postgres'), max: 1 });
     try {
       const { rows } = await db.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
 

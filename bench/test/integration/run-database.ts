@@ -1,9 +1,10 @@
 import { fileURLToPath } from 'node:url';
 import { migrate } from '@notify/shared/platform';
 import { silentLogger } from '@notify/test-support/logger.js';
+import { testPool } from '@notify/test-support/pool.js';
 import { createDatabase, dropDatabase, withDatabase } from '@notify/test-support/system/database.js';
 import { preloadHistory } from '@notify/test-support/system/history.js';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, inject } from 'vitest';
 import '@notify/test-support/provided-context.js';
 import { migrateTicketingDatabase } from '../../../ticketing-service/src/service.js';
@@ -24,7 +25,7 @@ export function useRunDatabase(name: string): { db: pg.Pool; run: RunRows } {
     const url = await createDatabase(adminUrl, databaseName);
     await migrateTicketingDatabase(url, silentLogger);
     await migrate({ databaseUrl: url, dir: HANDLER_MIGRATIONS, schema: 'notifications' }, silentLogger);
-    state.db = new pg.Pool({ connectionString: url, max: 2 });
+    state.db = testPool({ connectionString: url, max: 2 });
     await preloadHistory(state.db, { notifications: 50, outbox: 40 });
     state.run = await markRunRows(state.db);
   });

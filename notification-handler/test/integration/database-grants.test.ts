@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { buildMessage } from '@notify/test-support/messages.js';
-import pg from 'pg';
+import { testPool } from '@notify/test-support/pool.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeWritable } from '../../src/db/database-availability.js';
 import { type Harness, startHarness } from './support/handler-harness.js';
@@ -67,7 +67,7 @@ describe("a database that answers but cannot run the handler's statements (a tab
     const url = new URL(harness.config.DATABASE_URL);
     url.username = role;
     url.password = password;
-    const asRole = new pg.Pool({ connectionString: url.toString(), max: 1 });
+    const asRole = testPool({ connectionString: url.toString(), max: 1 });
     try {
       await harness.db.query(`GRANT USAGE ON SCHEMA notifications TO ${role}`);
       await harness.db.query(`GRANT SELECT, UPDATE ON notifications.notifications TO ${role}`);

@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { migrate } from '@notify/shared/platform';
 import { silentLogger } from '@notify/test-support/logger.js';
+import { testPool } from '@notify/test-support/pool.js';
 import { createDatabase, dropDatabase, withDatabase } from '@notify/test-support/system/database.js';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { listNotifications } from '../../src/db/notification-queries.js';
 import { listReplayCandidates } from '../../src/db/replay-queries.js';
@@ -27,7 +28,7 @@ describe('pages where the database prints dates in another style (DateStyle)', (
   beforeAll(async () => {
     const url = await createDatabase(adminUrl, databaseName);
     await migrate({ databaseUrl: url, dir: MIGRATIONS_DIR, schema: 'notifications' }, silentLogger);
-    pool = new pg.Pool({ connectionString: url, max: 2, options: '-c DateStyle=SQL,DMY -c TimeZone=Asia/Kolkata' });
+    pool = testPool({ connectionString: url, max: 2, options: '-c DateStyle=SQL,DMY -c TimeZone=Asia/Kolkata' });
     // Failed notifications an hour apart, oldest first, each with microseconds.
     const { rows } = await pool.query<{ tracking_id: string }>(
       `INSERT INTO notifications.notifications

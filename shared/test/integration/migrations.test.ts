@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { migrate } from '@notify/shared/platform';
 import { captureLogs, silentLogger } from '@notify/test-support/logger.js';
+import { testPool } from '@notify/test-support/pool.js';
 import { proxyFor } from '@notify/test-support/tcp-proxy.js';
 import pg from 'pg';
 import { afterAll, afterEach, describe, expect, inject, it } from 'vitest';
@@ -13,7 +14,7 @@ const dir = fileURLToPath(new URL('./fixtures/migrations', import.meta.url));
 describe('migrate', () => {
   const schema = `migrations_${Date.now().toString(36)}`;
   const databaseUrl = inject('databaseUrl');
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: 2 });
+  const pool = testPool({ connectionString: databaseUrl, max: 2 });
 
   afterAll(async () => {
     await pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`);

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { uniquePrefix } from '@notify/test-support/broker.js';
-import pg from 'pg';
+import { testPool } from '@notify/test-support/pool.js';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TicketingService } from '../../src/service.js';
 import {
@@ -27,7 +28,7 @@ describe('Given catalog rows and carts that a message could not report', () => {
 
   beforeAll(async () => {
     const url = await database.create();
-    pool = new pg.Pool({ connectionString: url, max: 2 });
+    pool = testPool({ connectionString: url, max: 2 });
     service = await startService(testConfig(prefix, { DATABASE_URL: url }));
     api = apiClient(service);
   });
