@@ -6,7 +6,8 @@ export type MicroBatcherOptions<In> = {
   maxConcurrentBatches: number;
   /**
    * When a batch of several items fails with an error this accepts, each item runs again on its own,
-   * so that one bad item fails alone and the others go on at once (poison isolation).
+   * one after another in the batch's place, so that one bad item fails alone and the others go on
+   * (poison isolation) without more batches in flight than `maxConcurrentBatches`.
    */
   isolate?: (error: unknown) => boolean;
   /**
@@ -102,8 +103,19 @@ export function createMicroBatcher<In, Out>(
         pending.resolve(results[index] as Out);
       });
     } catch (error) {
-      if (batch.length > 1 && isolate?.(error)) await Promise.all(batch.map((pending) => runBatch([pending])));
+      // One after another: all at once, a batch of 100 would be 100 statements on a pool of 20,
+      // queueing every other caller behind them past its connection timeout.
+      if (batch.length > 1 && isolates(error)) for (const pending of batch) await runBatch([pending]);
       else for (const pending of batch) pending.reject(error);
+    }
+  }
+
+  /** An `isolate` that throws must not leave a batch's callers unanswered: they get the batch's error. */
+  function isolates(error: unknown): boolean {
+    try {
+      return isolate?.(error) === true;
+    } catch {
+      return false;
     }
   }
 

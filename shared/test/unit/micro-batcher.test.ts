@@ -126,6 +126,49 @@ describe('micro-batcher', () => {
     expect(batches).toEqual([[1, 2, 3], [1], [2], [3]]);
   });
 
+  it('When a batch fails with an error to isolate, then its items run again one at a time, never more batches in flight than allowed', async () => {
+    let inFlight = 0;
+    let mostInFlight = 0;
+    const submit = createMicroBatcher(
+      async (items: number[]) => {
+        inFlight += 1;
+        mostInFlight = Math.max(mostInFlight, inFlight);
+        await tick();
+        inFlight -= 1;
+        if (items.includes(2)) throw new Error('refused');
+        return items.map((item) => `result ${item}`);
+      },
+      { maxBatchSize: 10, maxConcurrentBatches: 2, isolate: () => true },
+    );
+
+    const results = await Promise.allSettled(Array.from({ length: 20 }, (_, index) => submit(index + 1)));
+
+    expect(results.filter((result) => result.status === 'rejected')).toHaveLength(1);
+    expect(mostInFlight).toBe(2);
+  });
+
+  it('When the isolate check itself throws, then every item of the batch fails with the batch error, none left waiting', async () => {
+    const submit = createMicroBatcher(
+      async (_items: number[]): Promise<string[]> => {
+        throw new Error('batch refused');
+      },
+      {
+        maxBatchSize: 10,
+        maxConcurrentBatches: 1,
+        isolate: () => {
+          throw new Error('observer broke');
+        },
+      },
+    );
+
+    const results = await Promise.allSettled([1, 2].map(submit));
+
+    expect(results).toEqual([
+      { status: 'rejected', reason: expect.objectContaining({ message: 'batch refused' }) },
+      { status: 'rejected', reason: expect.objectContaining({ message: 'batch refused' }) },
+    ]);
+  });
+
   it('When a batch fails with an error not to isolate, then every item of it fails with that error', async () => {
     let calls = 0;
     const submit = createMicroBatcher(
