@@ -281,13 +281,16 @@ describe('no operator token, on loopback (responses, logs)', () => {
   });
 
   it('When no token is set and a request names another host (DNS rebinding), then 401; localhost still answers', async () => {
-    const asHost = (host: string) =>
+    const asHost = (host: string, headers: Record<string, string> = {}) =>
       new Promise<number>((resolve, reject) => {
         const { port } = new URL(harness.handler.url);
-        const request = httpRequest({ host: '127.0.0.1', port, path: '/notifications', headers: { host } }, (res) => {
-          res.resume();
-          resolve(res.statusCode ?? 0);
-        });
+        const request = httpRequest(
+          { host: '127.0.0.1', port, path: '/notifications', headers: { host, ...headers } },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
         request.setTimeout(5_000, () => request.destroy(new Error('no answer in 5 s')));
         request.on('error', reject);
         request.end();
@@ -296,6 +299,10 @@ describe('no operator token, on loopback (responses, logs)', () => {
     expect(await asHost('rebound.example:3001')).toBe(401);
     expect(await asHost('localhost:3001')).toBe(200);
     expect(await asHost('[::1]:3001')).toBe(200);
+    // A reverse proxy on this machine passing its clients on with its upstream's Host.
+    expect(await asHost('127.0.0.1:3001', { 'x-forwarded-for': '203.0.113.7' })).toBe(401);
+    expect(await asHost('127.0.0.1:3001', { forwarded: 'for=203.0.113.7' })).toBe(401);
+    expect(await asHost('127.0.0.1:3001', { via: '1.1 nginx' })).toBe(401);
   });
 
   it('When no token is set, then a state-changing call in a form content type is still refused', async () => {

@@ -10,7 +10,8 @@ const BEARER = /^Bearer +(\S+) *$/i;
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 export function identifyOperator(req: Request, access: OperatorAccess): Operator | undefined {
-  if (access.mode === 'open') return addressedToLoopback(req.headers.host) ? { via: 'open' } : undefined;
+  if (access.mode === 'open')
+    return addressedToLoopback(req.headers.host) && !forwarded(req) ? { via: 'open' } : undefined;
   const authorization = req.headers.authorization;
   if (authorization !== undefined) {
     // A wrong token is refused even next to a good cookie: the caller meant the header.
@@ -31,6 +32,18 @@ const LOOPBACK_HOST = /^(?:(?:[a-z0-9-]+\.)*localhost|127(?:\.\d{1,3}){3}|\[::1\
  */
 function addressedToLoopback(host: string | undefined): boolean {
   return host !== undefined && LOOPBACK_HOST.test(host);
+}
+
+// What a reverse proxy adds to the requests it passes on.
+const PROXY_HEADERS = ['forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-real-ip', 'via'];
+
+/**
+ * A proxy on the same machine reaches loopback for its clients, and one that passes `Host` on as
+ * its upstream's (nginx's default, `127.0.0.1:3001`) makes each of them look local: open mode is
+ * for the operator at this machine, so a request that a proxy carried is refused.
+ */
+function forwarded(req: Request): boolean {
+  return PROXY_HEADERS.some((name) => req.headers[name] !== undefined);
 }
 
 export function operatorOf(res: Response): Operator {
