@@ -26,6 +26,14 @@ describe('SendGrid outcome classification', () => {
     });
   });
 
+  it('When SendGrid answers 202 without an X-Message-Id (reported to happen), then still sent, with no provider id', () => {
+    expect(outcomeFromResponse({ statusCode: 202, headers: {} })).toEqual({
+      kind: 'sent',
+      providerMessageId: '',
+      httpStatus: 202,
+    });
+  });
+
   it.each([400, 413, 415])('When SendGrid answers %i, then a permanent failure', (status) => {
     expect(outcomeFromError(responseError(status, { errors: [{ message: 'no', field: null }] }))).toMatchObject({
       kind: 'failed',
