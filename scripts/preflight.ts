@@ -33,7 +33,7 @@ if (failures.length > 0) {
       'npm start needs both. To get them:',
       '  - run them locally: RabbitMQ on localhost:5672 (user guest, password guest) and PostgreSQL on',
       '    localhost:5432 (user postgres, trust or a password in DATABASE_URL);',
-      '  - or, with Docker: docker compose up -d rabbitmq postgres',
+      '  - or, with Docker: docker compose up -d --wait rabbitmq postgres',
       '  - or point AMQP_URL and DATABASE_URL (environment or .env) at servers that answer.',
     ].join('\n'),
   );

@@ -48,14 +48,16 @@ describe('the brokers in docker compose', () => {
     const timeoutMs = Number(
       /^consumer_timeout\s*=\s*(\d+)\s*$/m.exec(repositoryFile('rabbitmq/consumer-timeout.conf'))?.[1],
     );
-    const compose = repositoryFile('docker-compose.yml');
-    const brokers = compose.match(/^\s+image: rabbitmq:/gm) ?? [];
-    const mounts =
-      compose.match(/- \.\/rabbitmq\/consumer-timeout\.conf:\/etc\/rabbitmq\/conf\.d\/[\w-]+\.conf:ro$/gm) ?? [];
+    const brokers = composeServices().filter((service) => service.image?.startsWith('rabbitmq:'));
+    const mounted = brokers.filter((broker) =>
+      broker.volumes.some((volume) =>
+        /^\.\/rabbitmq\/consumer-timeout\.conf:\/etc\/rabbitmq\/conf\.d\/[\w-]+\.conf:ro$/.test(volume),
+      ),
+    );
 
-    // The cluster's three nodes share one definition (a YAML anchor): one image line, one mount.
-    expect(brokers.length).toBeGreaterThan(0);
-    expect(mounts).toHaveLength(brokers.length);
+    // The default broker and the cluster's three nodes.
+    expect(brokers.map((broker) => broker.name)).toEqual(['rabbitmq', 'rabbitmq-1', 'rabbitmq-2', 'rabbitmq-3']);
+    expect(mounted).toEqual(brokers);
     expect(timeoutMs).toBeGreaterThanOrEqual(loadConfig({}).consumerTimeoutMs);
   });
 });

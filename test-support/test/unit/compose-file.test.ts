@@ -75,4 +75,35 @@ describe('docker-compose.yml', () => {
     const clusterScrapers = new Set(ours.filter((s) => s.profiles.includes('cluster')).flatMap(scrapers));
     expect([...defaultScrapers].filter((name) => clusterScrapers.has(name))).toEqual([]);
   });
+
+  it('When the containers are removed (docker compose down), then every store keeps its data in a named volume of its own', () => {
+    const dataDirectory: Record<string, string> = {
+      postgres: '/var/lib/postgresql/data',
+      rabbitmq: '/var/lib/rabbitmq',
+    };
+    const declared = Object.keys(
+      (parseYaml(readFileSync(new URL('../../../docker-compose.yml', import.meta.url), 'utf8')) as { volumes?: object })
+        .volumes ?? {},
+    );
+    const stores = services.flatMap((service) => {
+      const kind = service.image?.split(':')[0];
+      const directory = kind === undefined ? undefined : dataDirectory[kind];
+      return directory ? [{ service, directory }] : [];
+    });
+    const volumeOf = ({ service, directory }: (typeof stores)[number]) =>
+      service.volumes.find((volume) => volume.split(':')[1] === directory)?.split(':')[0];
+
+    expect(stores.map(({ service }) => service.name)).toEqual([
+      'rabbitmq',
+      'postgres',
+      'rabbitmq-1',
+      'rabbitmq-2',
+      'rabbitmq-3',
+      'postgres-cluster',
+    ]);
+    const volumes = stores.map(volumeOf);
+    // A bind mount would start with . or /; an anonymous volume has no name and is lost with its container.
+    for (const volume of volumes) expect(declared).toContain(volume);
+    expect(new Set(volumes).size).toBe(stores.length);
+  });
 });
