@@ -25,6 +25,15 @@ const UNAVAILABLE_CLASSES = new Set(['08', '28', '3D', '42', '53', '55', '57', '
 const UNAVAILABLE_CODES = new Set(['25006', '40003', 'XX001', 'XX002']);
 const CONFLICT_CODES = new Set(['40001', '40P01']);
 
+// pg's own errors for a connection that failed, closed or went silent (they carry no code).
+const DRIVER_CONNECTION_ERROR =
+  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/;
+
+/** pg gave up on the connection itself (lost, refused, silent): every statement after it on that client fails alike. */
+export function isDriverConnectionError(error: unknown): boolean {
+  return !hasSqlState(error) && error instanceof Error && DRIVER_CONNECTION_ERROR.test(error.message);
+}
+
 /** Whether the error carries a SQLSTATE, i.e. came from the server rather than the driver or the socket. */
 export function hasSqlState(error: unknown): error is Error & { code: string } {
   const code = (error as { code?: unknown } | null)?.code;

@@ -4,7 +4,7 @@ import type { ErrorRequestHandler, Express, RequestHandler } from 'express';
 import type { z } from 'zod';
 import { closeConnectionsAfterAnswers } from './closing-connections.js';
 import { DEFAULT_HOST } from './config.js';
-import { classifyDatabaseError, hasSqlState } from './database-errors.js';
+import { classifyDatabaseError, hasSqlState, isDriverConnectionError } from './database-errors.js';
 import { createExpressServer } from './express-server.js';
 import type { Logger } from './logger.js';
 import { requestLog } from './request-logger.js';
@@ -111,8 +111,6 @@ const CONNECTION_ERROR_CODES = new Set([
   'EHOSTUNREACH',
   'ENETUNREACH',
 ]);
-const DRIVER_UNAVAILABLE =
-  /Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout/;
 
 /**
  * The database (or another dependency) is away, not the request wrong: a 503 tells the client to
@@ -123,7 +121,7 @@ const DRIVER_UNAVAILABLE =
 function isUnavailable(error: HttpError & { code?: unknown }): boolean {
   if (hasSqlState(error)) return classifyDatabaseError(error) === 'unavailable';
   const code = typeof error.code === 'string' ? error.code : '';
-  return CONNECTION_ERROR_CODES.has(code) || DRIVER_UNAVAILABLE.test(error.message);
+  return CONNECTION_ERROR_CODES.has(code) || isDriverConnectionError(error);
 }
 
 export type RunningServer = {

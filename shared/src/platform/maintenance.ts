@@ -3,6 +3,7 @@ import pg from 'pg';
 import { envInt, envMs } from './config.js';
 import { beforeDeadline } from './confirm-waits.js';
 import { connectClient, endClient, SESSION_OPTIONS } from './database.js';
+import { isDriverConnectionError } from './database-errors.js';
 import type { Logger } from './logger.js';
 import { vacuumIfNeeded } from './table-vacuum.js';
 
@@ -51,6 +52,8 @@ export type MaintenanceSettings = {
   tables: readonly string[];
   /** Those of `tables` vacuumed at `vacuumThresholdRows` however large they are (see vacuumIfNeeded). */
   queueTables?: readonly string[];
+  /** Bound on each statement of the run but the vacuums: 30 s (tests shorten it). */
+  batchStatementTimeoutMs?: number;
   log: Logger;
 };
 
@@ -71,6 +74,11 @@ export type Maintenance = {
 /** Bounds of the job's own statements: a purge batch is small, a VACUUM of a large table is not. */
 const BATCH_STATEMENT_TIMEOUT_MS = 30_000;
 const VACUUM_STATEMENT_TIMEOUT_MS = 30 * 60_000;
+/**
+ * How much longer than a statement's own bound the run waits for its answer: past it the server
+ * has gone silent (a statement it cut short would have answered with its error).
+ */
+const READ_TIMEOUT_MARGIN_MS = 5_000;
 const CONNECT_TIMEOUT_MS = 5_000;
 /**
  * How long a stop waits for the server to take the cancel of the run's statement: a connection of
@@ -158,11 +166,14 @@ async function maintainOnce(
   opened: (client: pg.Client) => void,
   stopping: () => boolean,
 ) {
+  // Read timeouts per statement: the vacuums pass their own, longer one. A purge batch on a
+  // connection gone silent waited out the vacuums' 30 minutes.
   const client = new pg.Client({
     connectionString: settings.databaseUrl,
     application_name: `${settings.name} maintenance`,
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
-    query_timeout: VACUUM_STATEMENT_TIMEOUT_MS + 5_000,
+    query_timeout: batchStatementTimeout(settings) + READ_TIMEOUT_MARGIN_MS,
+    keepAlive: true,
     options: SESSION_OPTIONS,
   });
   client.on('error', (err) => settings.log.debug({ err }, 'maintenance connection lost'));
@@ -197,9 +208,10 @@ async function maintainLocked(
   // Half the interval for purges: a long backlog (the first run after a long pause) is worked off
   // over several runs instead of one run that never ends.
   const context = { batchSize: settings.batchSize, deadline: startedAt + settings.intervalMs / 2 };
-  await client.query(`SET statement_timeout = ${BATCH_STATEMENT_TIMEOUT_MS}`);
-  await client.query(`SET lock_timeout = ${BATCH_STATEMENT_TIMEOUT_MS / 10}`);
-  await watchForDroppedConnection(client);
+  const batchTimeoutMs = batchStatementTimeout(settings);
+  await client.query(`SET statement_timeout = ${batchTimeoutMs}`);
+  await client.query(`SET lock_timeout = ${Math.round(batchTimeoutMs / 10)}`);
+  await watchForDroppedConnection(client, batchTimeoutMs);
   const changed: Record<string, number> = {};
   const failed: string[] = [];
   for (const task of settings.tasks) {
@@ -207,8 +219,10 @@ async function maintainLocked(
       changed[task.name] = await task.run(client, context);
     } catch (err) {
       // A task that fails every run (a batch that always outlasts its timeout, say) must not keep
-      // the tasks after it, and the vacuums, from ever running. A stop ends the whole run.
-      if (stopping()) throw err;
+      // the tasks after it, and the vacuums, from ever running. A stop ends the whole run, and so
+      // does a connection lost or gone silent: every statement after it would fail the same way,
+      // each after its own timeout.
+      if (stopping() || isDriverConnectionError(err)) throw err;
       failed.push(task.name);
       settings.log.warn(
         { err, job: settings.name, task: task.name },
@@ -222,7 +236,10 @@ async function maintainLocked(
   // the traffic for its whole length.
   await client.query(`SET vacuum_cost_delay = ${VACUUM_COST_DELAY_MS}`);
   await client.query(`SET vacuum_cost_limit = ${VACUUM_COST_LIMIT}`);
-  const vacuumed = await vacuumIfNeeded(client, settings.tables, settings.vacuumThresholdRows, settings.queueTables);
+  const vacuumed = await vacuumIfNeeded(client, settings.tables, settings.vacuumThresholdRows, {
+    queueTables: settings.queueTables,
+    readTimeoutMs: VACUUM_STATEMENT_TIMEOUT_MS + READ_TIMEOUT_MARGIN_MS,
+  });
   const worked = vacuumed.length > 0 || Object.values(changed).some((rows) => rows > 0);
   const line = { job: settings.name, changed, vacuumed, failed, ms: Date.now() - startedAt };
   if (worked) settings.log.info(line, 'tables maintained');
@@ -235,12 +252,24 @@ async function maintainLocked(
  * busy with a statement notices that only once the statement ends: a lock wait until the lock
  * timeout, a VACUUM for up to its 30 minutes, holding the job's advisory lock all along, so that
  * every instance skips its runs meanwhile. Checked every second, the server ends such a session
- * during the statement. PostgreSQL before 14 does not know the setting: there it waits as before.
+ * during the statement. A session left idle by a run that gave up on a silent connection would keep
+ * the lock until the server's TCP keepalive noticed (two hours by default): idle longer than a
+ * statement's bound (the run's steps follow one another at once), the server ends it. PostgreSQL
+ * before 14 knows neither setting: there it waits as before.
  */
-async function watchForDroppedConnection(client: pg.Client): Promise<void> {
-  await client.query(`SET client_connection_check_interval = ${CONNECTION_CHECK_INTERVAL_MS}`).catch((error) => {
-    if ((error as { code?: unknown }).code !== UNDEFINED_PARAMETER) throw error;
-  });
+async function watchForDroppedConnection(client: pg.Client, idleLimitMs: number): Promise<void> {
+  for (const setting of [
+    `client_connection_check_interval = ${CONNECTION_CHECK_INTERVAL_MS}`,
+    `idle_session_timeout = ${idleLimitMs}`,
+  ]) {
+    await client.query(`SET ${setting}`).catch((error) => {
+      if ((error as { code?: unknown }).code !== UNDEFINED_PARAMETER) throw error;
+    });
+  }
+}
+
+function batchStatementTimeout(settings: MaintenanceSettings): number {
+  return settings.batchStatementTimeoutMs ?? BATCH_STATEMENT_TIMEOUT_MS;
 }
 
 /** Calls `batch` (one statement changing at most `batchSize` rows) until one comes back short or time is up. */

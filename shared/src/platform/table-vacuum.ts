@@ -1,3 +1,4 @@
+import type pg from 'pg';
 import type { Logger } from './logger.js';
 import type { MaintenanceClient } from './maintenance.js';
 
@@ -28,14 +29,19 @@ export async function vacuumIfNeeded(
   client: MaintenanceClient,
   tables: readonly string[],
   thresholdRows: number,
-  queueTables: readonly string[] = [],
+  { queueTables = [], readTimeoutMs }: { queueTables?: readonly string[] | undefined; readTimeoutMs?: number } = {},
 ): Promise<string[]> {
   const vacuumed: string[] = [];
   for (const activity of await readActivity(client, tables)) {
     const scaled = queueTables.includes(activity.table) ? 0 : VACUUM_SCALE * activity.live;
     const threshold = Math.max(thresholdRows, scaled);
     if (activity.dead < threshold && activity.inserted < threshold && activity.modified < threshold) continue;
-    await client.query(`VACUUM (ANALYZE, SKIP_LOCKED, TRUNCATE false) ${quoteTable(activity.table)}`);
+    // pg takes a read timeout per query (its types do not say so): a VACUUM may run far longer than
+    // the client's own bound for the statements around it.
+    await client.query({
+      text: `VACUUM (ANALYZE, SKIP_LOCKED, TRUNCATE false) ${quoteTable(activity.table)}`,
+      query_timeout: readTimeoutMs,
+    } as pg.QueryConfig);
     vacuumed.push(activity.table);
   }
   return vacuumed;

@@ -144,7 +144,9 @@ describe('table maintenance (shared platform)', () => {
     }
     const client = await db.connect();
 
-    const vacuumed = await vacuumIfNeeded(client, [records, queue], 1_000, [queue]).finally(() => client.release());
+    const vacuumed = await vacuumIfNeeded(client, [records, queue], 1_000, { queueTables: [queue] }).finally(() =>
+      client.release(),
+    );
 
     expect(vacuumed).toEqual([queue]);
   });
@@ -297,6 +299,62 @@ describe('table maintenance (shared platform)', () => {
       await proxy.close();
     }
   });
+
+  it('When the database goes silent during a purge, then the run gives up within the statement bound, and the server ends its idle session', async () => {
+    const table = `${schema}.silent_purge`;
+    await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
+    await db.query(`INSERT INTO ${table} VALUES (1)`);
+    const name = unique('job');
+    const purge = {
+      name: 'purge',
+      run: async (client: Pick<pg.Client, 'query'>) => {
+        // Waits on the row lock until the statement's bound, not the job's lock_timeout (a tenth of it).
+        await client.query('SET lock_timeout = 0');
+        return (await client.query(`DELETE FROM ${table}`)).rowCount ?? 0;
+      },
+    };
+    const { proxy, url: viaProxy } = await proxyFor(inject('databaseUrl'));
+    // The statements' bound, shortened: the run's read timeout is it plus 5 s. Before, every
+    // statement of the run waited up to the vacuums' 30 minutes, and this test its own timeout.
+    const job = startMaintenance(
+      settings({ name, tasks: [purge], databaseUrl: viaProxy, batchStatementTimeoutMs: 1_000 }),
+    );
+    const locker = await db.connect();
+    try {
+      await locker.query('BEGIN');
+      await locker.query(`SELECT id FROM ${table} FOR UPDATE`);
+      const run = job.runOnce();
+      run.catch(() => undefined);
+      await waitFor(
+        async () => {
+          const { rows } = await db.query(
+            `SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
+            [`${name} maintenance`],
+          );
+          return rows.length > 0 ? true : undefined;
+        },
+        { what: 'the purge to wait on the row lock' },
+      );
+      proxy.blackhole();
+
+      // The purge's lock wait ends on the server (lock_timeout), whose answer no longer gets through.
+      await expect(run).rejects.toThrow(/Query read timeout/);
+      // Its session, idle and holding the job's advisory lock, is ended by the server.
+      await waitFor(
+        async () => {
+          const { rows } = await db.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = $1`, [
+            `${name} maintenance`,
+          ]);
+          return rows.length === 0 ? true : undefined;
+        },
+        { what: "the server to end the silent run's session", timeoutMs: 10_000 },
+      );
+    } finally {
+      await locker.query('ROLLBACK').finally(() => locker.release());
+      await job.stop();
+      await proxy.close();
+    }
+  }, 30_000);
 
   it('When the job stops while its run is still connecting to a silent database, then the stop and the run both end', async () => {
     const { proxy, url: viaProxy } = await proxyFor(inject('databaseUrl'));

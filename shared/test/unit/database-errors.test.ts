@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyDatabaseError } from '../../src/platform/database-errors.js';
+import { classifyDatabaseError, isDriverConnectionError } from '../../src/platform/database-errors.js';
 
 const withCode = (code: string) => Object.assign(new Error('x'), { code });
 
@@ -41,5 +41,19 @@ describe('database error classification', () => {
   it('When the error is a deadlock or a serialization failure, then running it again will do', () => {
     expect(classifyDatabaseError(withCode('40P01'))).toBe('conflict');
     expect(classifyDatabaseError(withCode('40001'))).toBe('conflict');
+  });
+
+  it('When pg gave up on the connection itself, then it says so; a server error or a bug of ours is not that', () => {
+    expect(isDriverConnectionError(new Error('Query read timeout'))).toBe(true);
+    expect(isDriverConnectionError(new Error('Connection terminated unexpectedly'))).toBe(true);
+    expect(isDriverConnectionError(new Error('timeout exceeded when trying to connect'))).toBe(true);
+    expect(
+      isDriverConnectionError(
+        Object.assign(new Error('canceling statement due to statement timeout'), { code: '57014' }),
+      ),
+    ).toBe(false);
+    expect(isDriverConnectionError(new TypeError("Cannot read properties of undefined (reading 'rowCount')"))).toBe(
+      false,
+    );
   });
 });
