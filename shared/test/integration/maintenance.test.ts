@@ -242,41 +242,63 @@ describe('table maintenance (shared platform)', () => {
     }
   });
 
-  it('When the database goes silent during a purge, then the stop drops the connection without waiting out the cancel, and the server ends the session', async () => {
-    // The cancel's own connection, through a silent proxy, never gets an answer: waited for, it costs
-    // its connect timeout (5 s). The stop gives it 1 s, then drops the run's connection.
-    const stopLimitMs = 2_500;
-    const table = `${schema}.held_purge`;
+  /**
+   * A run whose purge waits on a row lock held here, on a connection through a proxy that then goes
+   * silent. `release` lets the lock go and stops the job and the proxy.
+   */
+  async function runSilencedDuringPurge(label: string, overrides: Partial<MaintenanceSettings> = {}) {
+    const table = `${schema}.${label}`;
     await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
     await db.query(`INSERT INTO ${table} VALUES (1)`);
     const name = unique('job');
     const purge = {
       name: 'purge',
       run: async (client: Pick<pg.Client, 'query'>) => {
-        // The job's lock_timeout (3 s) would otherwise end the wait if a loaded machine were slow to silence the proxy.
+        // Waits until the statement's bound, not the job's lock_timeout (a tenth of it), which a
+        // loaded machine slow to silence the proxy could otherwise reach first.
         await client.query('SET lock_timeout = 0');
         return (await client.query(`DELETE FROM ${table}`)).rowCount ?? 0;
       },
     };
     const { proxy, url: viaProxy } = await proxyFor(inject('databaseUrl'));
-    const job = startMaintenance(settings({ name, tasks: [purge], databaseUrl: viaProxy }));
+    const job = startMaintenance(settings({ name, tasks: [purge], databaseUrl: viaProxy, ...overrides }));
     const locker = await db.connect();
+    const release = async () => {
+      await locker.query('ROLLBACK').finally(() => locker.release());
+      await job.stop();
+      await proxy.close();
+    };
+    const sessions = async (condition = '') =>
+      (
+        await db.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = $1 ${condition}`, [
+          `${name} maintenance`,
+        ])
+      ).rowCount ?? 0;
     try {
       await locker.query('BEGIN');
       await locker.query(`SELECT id FROM ${table} FOR UPDATE`);
       const run = job.runOnce();
       run.catch(() => undefined);
-      await waitFor(
-        async () => {
-          const { rows } = await db.query(
-            `SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
-            [`${name} maintenance`],
-          );
-          return rows.length > 0 ? true : undefined;
-        },
-        { what: 'the purge to wait on the row lock' },
-      );
+      await waitFor(async () => ((await sessions("AND wait_event_type = 'Lock'")) > 0 ? true : undefined), {
+        what: 'the purge to wait on the row lock',
+      });
       proxy.blackhole();
+      /** The server ended the run's session, and with it the job's advisory lock. */
+      const sessionEnded = (what: string) =>
+        waitFor(async () => ((await sessions()) === 0 ? true : undefined), { what, timeoutMs: 10_000 });
+      return { job, run, release, sessionEnded };
+    } catch (error) {
+      await release();
+      throw error;
+    }
+  }
+
+  it('When the database goes silent during a purge, then the stop drops the connection without waiting out the cancel, and the server ends the session', async () => {
+    // The cancel's own connection, through a silent proxy, never gets an answer: waited for, it costs
+    // its connect timeout (5 s). The stop gives it 1 s, then drops the run's connection.
+    const stopLimitMs = 2_500;
+    const { job, run, release, sessionEnded } = await runSilencedDuringPurge('held_purge');
+    try {
       const startedAt = Date.now();
 
       await job.stop();
@@ -285,74 +307,25 @@ describe('table maintenance (shared platform)', () => {
       await expect(run).rejects.toThrow();
       // The lock still held: a session left waiting on it would hold the job's advisory lock too,
       // and every instance would skip its runs, until the lock came free.
-      await waitFor(
-        async () => {
-          const { rows } = await db.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = $1`, [
-            `${name} maintenance`,
-          ]);
-          return rows.length === 0 ? true : undefined;
-        },
-        { what: "the server to end the dropped run's session" },
-      );
+      await sessionEnded("the server to end the dropped run's session");
     } finally {
-      await locker.query('ROLLBACK').finally(() => locker.release());
-      await proxy.close();
+      await release();
     }
   });
 
   it('When the database goes silent during a purge, then the run gives up within the statement bound, and the server ends its idle session', async () => {
-    const table = `${schema}.silent_purge`;
-    await db.query(`CREATE TABLE ${table} (id int PRIMARY KEY)`);
-    await db.query(`INSERT INTO ${table} VALUES (1)`);
-    const name = unique('job');
-    const purge = {
-      name: 'purge',
-      run: async (client: Pick<pg.Client, 'query'>) => {
-        // Waits on the row lock until the statement's bound, not the job's lock_timeout (a tenth of it).
-        await client.query('SET lock_timeout = 0');
-        return (await client.query(`DELETE FROM ${table}`)).rowCount ?? 0;
-      },
-    };
-    const { proxy, url: viaProxy } = await proxyFor(inject('databaseUrl'));
     // The statements' bound, shortened: the run's read timeout is it plus 5 s. Before, every
     // statement of the run waited up to the vacuums' 30 minutes, and this test its own timeout.
-    const job = startMaintenance(
-      settings({ name, tasks: [purge], databaseUrl: viaProxy, batchStatementTimeoutMs: 1_000 }),
-    );
-    const locker = await db.connect();
+    const { run, release, sessionEnded } = await runSilencedDuringPurge('silent_purge', {
+      batchStatementTimeoutMs: 1_000,
+    });
     try {
-      await locker.query('BEGIN');
-      await locker.query(`SELECT id FROM ${table} FOR UPDATE`);
-      const run = job.runOnce();
-      run.catch(() => undefined);
-      await waitFor(
-        async () => {
-          const { rows } = await db.query(
-            `SELECT 1 FROM pg_stat_activity WHERE application_name = $1 AND wait_event_type = 'Lock'`,
-            [`${name} maintenance`],
-          );
-          return rows.length > 0 ? true : undefined;
-        },
-        { what: 'the purge to wait on the row lock' },
-      );
-      proxy.blackhole();
-
-      // The purge's lock wait ends on the server (lock_timeout), whose answer no longer gets through.
+      // The purge's wait ends on the server (its statement bound), whose answer no longer gets through.
       await expect(run).rejects.toThrow(/Query read timeout/);
       // Its session, idle and holding the job's advisory lock, is ended by the server.
-      await waitFor(
-        async () => {
-          const { rows } = await db.query(`SELECT 1 FROM pg_stat_activity WHERE application_name = $1`, [
-            `${name} maintenance`,
-          ]);
-          return rows.length === 0 ? true : undefined;
-        },
-        { what: "the server to end the silent run's session", timeoutMs: 10_000 },
-      );
+      await sessionEnded("the server to end the silent run's session");
     } finally {
-      await locker.query('ROLLBACK').finally(() => locker.release());
-      await job.stop();
-      await proxy.close();
+      await release();
     }
   }, 30_000);
 
