@@ -86,6 +86,12 @@ export function composeServices(env: Record<string, string> = {}): ComposeServic
   }));
 }
 
+/** The named volumes docker-compose.yml declares at its top level (kept by `docker compose down`). */
+export function composeNamedVolumes(): string[] {
+  const file = parseYaml(readFileSync(COMPOSE_FILE, 'utf8')) as { volumes?: Record<string, unknown> };
+  return Object.keys(file.volumes ?? {});
+}
+
 /** The port a service listens on inside its container: its PORT, or its image's own. */
 export function containerPort(service: ComposeService): number | undefined {
   if (service.environment.PORT) return Number(service.environment.PORT);

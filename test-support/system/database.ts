@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { testPool } from '../pool.js';
 
 /** `url` with another database name. */
 export function withDatabase(url: string, databaseName: string): string {
@@ -53,7 +54,5 @@ async function adminQuery(url: string, sql: string): Promise<void> {
  * server went away emits 'error' on the pool; the listener keeps that from ending the process.
  */
 export function openChecksPool(url: string): pg.Pool {
-  const pool = new pg.Pool({ connectionString: url, max: 4, connectionTimeoutMillis: 5_000, query_timeout: 30_000 });
-  pool.on('error', () => undefined);
-  return pool;
+  return testPool({ connectionString: url, max: 4, connectionTimeoutMillis: 5_000, query_timeout: 30_000 });
 }

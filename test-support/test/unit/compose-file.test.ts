@@ -1,7 +1,13 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
-import { type ComposeService, composeServices, containerPort, unreachable } from '../../compose-file.js';
+import {
+  type ComposeService,
+  composeNamedVolumes,
+  composeServices,
+  containerPort,
+  unreachable,
+} from '../../compose-file.js';
 
 const services = composeServices();
 const listening = services.filter((service) => containerPort(service) !== undefined);
@@ -81,10 +87,7 @@ describe('docker-compose.yml', () => {
       postgres: '/var/lib/postgresql/data',
       rabbitmq: '/var/lib/rabbitmq',
     };
-    const declared = Object.keys(
-      (parseYaml(readFileSync(new URL('../../../docker-compose.yml', import.meta.url), 'utf8')) as { volumes?: object })
-        .volumes ?? {},
-    );
+    const declared = composeNamedVolumes();
     const stores = services.flatMap((service) => {
       const kind = service.image?.split(':')[0];
       const directory = kind === undefined ? undefined : dataDirectory[kind];
